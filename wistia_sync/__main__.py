@@ -1,0 +1,3 @@
+from wistia_sync.cli import main
+
+main()

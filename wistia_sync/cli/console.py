@@ -1,0 +1,19 @@
+"""Where the CLI writes: data on stdout, messages and progress on stderr."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from wistia_sync.config import redact
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail_line(message: str) -> None:
+    """Print one error line on stderr, with any secret redacted."""
+    stderr.print(f"[bold red]error:[/] {redact(message)}", markup=True)
+
+
+def notice(message: str) -> None:
+    stderr.print(redact(message), markup=False)

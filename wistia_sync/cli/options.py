@@ -1,0 +1,36 @@
+"""Options shared by several commands, each also settable from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wistia_sync import config
+
+DbPath = Annotated[
+    Path,
+    typer.Option("--db", envvar=config.DB_ENV, help="SQLite database file.", show_default=True),
+]
+OutputDir = Annotated[
+    Path,
+    typer.Option(
+        "--output", envvar=config.OUTPUT_ENV, help="Folder the JSON files are published to."
+    ),
+]
+PageSize = Annotated[
+    int, typer.Option("--page-size", min=1, max=1000, help="Videos per playlist file.")
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+NoPublish = Annotated[
+    bool,
+    typer.Option("--no-publish", help="Change the database only; a later `publish` catches up."),
+]
+Actor = Annotated[
+    str | None,
+    typer.Option(
+        "--actor", envvar=config.ACTOR_ENV, help="Who to record in the change log (default: login)."
+    ),
+]

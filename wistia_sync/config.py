@@ -1,0 +1,67 @@
+"""Settings that come from the environment or the command line, resolved and validated once."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from wistia_sync.errors import ConfigError
+
+TOKEN_ENV = "WISTIA_API_TOKEN"
+API_URL_ENV = "WISTIA_API_URL"
+API_VERSION_ENV = "WISTIA_API_VERSION"
+DB_ENV = "WISTIA_SYNC_DB"
+OUTPUT_ENV = "WISTIA_SYNC_OUTPUT"
+DEFAULT_VISIBILITY_ENV = "WISTIA_SYNC_DEFAULT_VISIBILITY"
+ACTOR_ENV = "WISTIA_SYNC_ACTOR"
+DEBUG_ENV = "WISTIA_SYNC_DEBUG"
+
+DEFAULT_DB = "wistia.db"
+DEFAULT_OUTPUT = "output"
+
+_secrets: set[str] = set()
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret this process has read replaced by ``***``."""
+    for secret in _secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def read_token(token_file: Path | None) -> str:
+    """The API token, from ``--token-file`` or ``WISTIA_API_TOKEN``; a clear error if neither."""
+    if token_file is not None:
+        try:
+            token = token_file.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ConfigError(
+                f"cannot read the token file {token_file}: {error.strerror}"
+            ) from None
+        if not token:
+            raise ConfigError(f"the token file {token_file} is empty")
+    else:
+        token = os.environ.get(TOKEN_ENV, "").strip()
+        if not token:
+            raise ConfigError(
+                f"no Wistia API token: set {TOKEN_ENV} or pass --token-file PATH "
+                "(or try the built-in demo catalog with --demo)"
+            )
+    if any(char.isspace() for char in token):
+        raise ConfigError("the API token contains whitespace; check how it was copied")
+    _secrets.add(token)
+    return token
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "": 3600}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90m``, ``24h``, ``2d``, ``3600s``; a bare number means hours."""
+    match = _DURATION.match(text.lower())
+    if not match:
+        raise ConfigError(f"invalid duration {text!r}: use a number with s, m, h or d (e.g. 24h)")
+    return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])

@@ -1,0 +1,212 @@
+"""The SQLite database: opening it safely, its schema (ordered migrations), write transactions.
+
+Cron and editors share one file, so the database runs in WAL mode with a busy timeout, and every
+write transaction starts with ``BEGIN IMMEDIATE``: a deferred ``BEGIN`` that later tries to write
+fails with "database is locked" at once instead of waiting for the busy timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+from wistia_sync.errors import DatabaseError
+
+BUSY_TIMEOUT_SECONDS = 30.0
+MIGRATION_SET = "wistia_sync"
+
+migrations = Migrations(MIGRATION_SET)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE folders (
+            hashed_id TEXT PRIMARY KEY,
+            id INTEGER,
+            name TEXT NOT NULL
+        );
+        CREATE TABLE videos (
+            hashed_id TEXT PRIMARY KEY,
+            id INTEGER,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            type TEXT NOT NULL,
+            status TEXT NOT NULL,
+            archived INTEGER NOT NULL DEFAULT 0,
+            duration REAL,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            thumbnail_url TEXT,
+            folder_hashed_id TEXT REFERENCES folders(hashed_id),
+            plays INTEGER,
+            plays_fetched_at TEXT,
+            stats_error TEXT,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            deleted_at TEXT,
+            visibility TEXT NOT NULL DEFAULT 'public'
+                CHECK (visibility IN ('public', 'hidden'))
+        );
+        CREATE INDEX videos_folder ON videos(folder_hashed_id);
+        CREATE INDEX videos_created ON videos(created DESC, hashed_id);
+        CREATE TABLE tags (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            key TEXT NOT NULL UNIQUE,
+            slug TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE video_tags (
+            hashed_id TEXT NOT NULL REFERENCES videos(hashed_id),
+            tag_id INTEGER NOT NULL REFERENCES tags(id),
+            source TEXT NOT NULL CHECK (source IN ('wistia', 'editor')),
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (hashed_id, tag_id, source)
+        );
+        CREATE INDEX video_tags_tag ON video_tags(tag_id);
+        CREATE TABLE sync_state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE sync_runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            mode TEXT NOT NULL,
+            source TEXT NOT NULL,
+            outcome TEXT NOT NULL DEFAULT 'running',
+            requests INTEGER NOT NULL DEFAULT 0,
+            new INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            archived INTEGER NOT NULL DEFAULT 0,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            unchanged INTEGER NOT NULL DEFAULT 0,
+            stats_fetched INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        );
+        CREATE TABLE change_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            hashed_id TEXT,
+            tag TEXT,
+            before TEXT,
+            after TEXT
+        );
+        CREATE INDEX change_log_video ON change_log(hashed_id);
+        CREATE TABLE published_files (
+            path TEXT PRIMARY KEY,
+            sha256 TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL
+        );
+        """
+    )
+
+
+def utc_now() -> str:
+    """The current time as the ISO 8601 UTC text every table stores."""
+    return format_timestamp(datetime.now(UTC))
+
+
+def format_timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def open_database(path: str | Path) -> Database:
+    """Open (creating if needed) and migrate the database at ``path``.
+
+    Refuses, without changing it, a file that is not SQLite or that holds migrations newer than
+    this version of wistia-sync knows.
+    """
+    path = Path(path)
+    if path.exists() and path.is_dir():
+        raise DatabaseError(f"database path {path} is a folder, not a file")
+    _check_is_sqlite(path)
+    new_file = not path.exists()
+    if new_file:
+        # Owner-only: the database holds nothing secret, but editors' work is not world-writable.
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    try:
+        conn = sqlite3.connect(
+            str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+        )
+        db = Database(conn)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        _refuse_newer_schema(db, path)
+        if migrations.pending(db):
+            with write_transaction(db):
+                migrations.apply(db)
+    except sqlite3.DatabaseError as error:
+        raise DatabaseError(f"cannot open database {path}: {error}") from error
+    return db
+
+
+def _check_is_sqlite(path: Path) -> None:
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        header = handle.read(16)
+    if header != b"SQLite format 3\x00":
+        raise DatabaseError(
+            f"{path} is not a wistia-sync database (not an SQLite file); left untouched"
+        )
+
+
+def _refuse_newer_schema(db: Database, path: Path) -> None:
+    known = {migration.name for migration in migrations._migrations}
+    applied = {migration.name for migration in migrations.applied(db)}
+    unknown = sorted(applied - known)
+    if unknown:
+        raise DatabaseError(
+            f"{path} was written by a newer wistia-sync (unknown migration {unknown[-1]}); "
+            "upgrade wistia-sync to use it"
+        )
+
+
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """A write transaction that takes the write lock up front (``BEGIN IMMEDIATE``).
+
+    Nested use becomes a savepoint, so library functions can be composed inside one transaction.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def get_state(db: Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM sync_state WHERE key = ?", [key]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_state(db: Database, key: str, value: str) -> None:
+    db.execute(
+        "INSERT INTO sync_state (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )

@@ -1,0 +1,59 @@
+"""The error hierarchy: every failure a user can meet is one of these, with a one-line message."""
+
+from __future__ import annotations
+
+# Exit codes, documented in the README.
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
+
+
+class WistiaSyncError(Exception):
+    """Base of every expected failure; the CLI prints its message as one line."""
+
+    exit_code = EXIT_FAILURE
+
+
+class UsageError(WistiaSyncError):
+    """Bad input from the user: nothing was changed."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(UsageError):
+    """Missing or invalid configuration (token, paths, options)."""
+
+
+class DatabaseError(WistiaSyncError):
+    """The database cannot be opened or is not one we understand."""
+
+
+class LockHeld(WistiaSyncError):
+    """Another process holds the lock."""
+
+    exit_code = EXIT_LOCKED
+
+
+class WistiaError(WistiaSyncError):
+    """Wistia answered, or failed to answer, in a way that stops the sync."""
+
+
+class TokenRejected(WistiaError):
+    """HTTP 401."""
+
+
+class PermissionDenied(WistiaError):
+    """HTTP 403."""
+
+
+class WistiaUnavailable(WistiaError):
+    """Repeated 5xx, 429, timeouts or connection errors: we gave up."""
+
+
+class UnexpectedResponse(WistiaError):
+    """A status or body the API reference does not describe."""
+
+
+class SyncAborted(WistiaSyncError):
+    """The sync stopped on purpose (for example the mass-delete guard)."""

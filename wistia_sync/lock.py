@@ -1,0 +1,73 @@
+"""OS file locks (``flock``): released by the kernel when their process dies, even by ``kill -9``.
+
+A lock file also records since when it is held, so a process that finds it taken can say so.
+The file is never truncated by a waiter, only rewritten by the holder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from wistia_sync.errors import LockHeld
+
+
+def run_lock_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".run.lock")
+
+
+def publish_lock_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".publish.lock")
+
+
+@contextmanager
+def hold_lock(path: Path, *, wait: bool) -> Iterator[None]:
+    """Hold the lock at ``path``; with ``wait=False`` raise ``LockHeld`` at once if taken."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise LockHeld(_held_message(path, fd)) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {datetime.now(UTC).isoformat()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+STUCK_AFTER_SECONDS = 3600
+
+
+def _held_message(path: Path, fd: int) -> str:
+    fields = os.pread(fd, 200, 0).decode("utf-8", "replace").split()
+    try:
+        pid, since = fields[0], datetime.fromisoformat(fields[1])
+    except (IndexError, ValueError):
+        return f"another wistia-sync holds {path}; not starting"
+    held = (datetime.now(UTC) - since).total_seconds()
+    message = (
+        f"another wistia-sync (pid {pid}) holds {path} since "
+        f"{since.strftime('%Y-%m-%d %H:%M:%S')} UTC ({_duration(held)}); not starting"
+    )
+    if held > STUCK_AFTER_SECONDS:
+        message = f"WARNING: a run may be stuck: {message}; check pid {pid}"
+    return message
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"

@@ -1,0 +1,56 @@
+"""What the database holds: counts, recent runs, and when the next full crawl is due."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from wistia_sync.db import format_timestamp, get_state, parse_timestamp
+
+RECENT_RUNS = 5
+FULL_EVERY = timedelta(hours=24)
+
+_COUNTS = {
+    "videos": "SELECT count(*) FROM videos WHERE deleted_at IS NULL",
+    "published": (
+        "SELECT count(*) FROM videos WHERE type = 'Video' AND status = 'ready' AND archived = 0 "
+        "AND deleted_at IS NULL AND visibility = 'public'"
+    ),
+    "hidden": "SELECT count(*) FROM videos WHERE deleted_at IS NULL AND visibility = 'hidden'",
+    "archived": "SELECT count(*) FROM videos WHERE deleted_at IS NULL AND archived = 1",
+    "processing": (
+        "SELECT count(*) FROM videos WHERE deleted_at IS NULL AND archived = 0 "
+        "AND status != 'ready'"
+    ),
+    "not_videos": "SELECT count(*) FROM videos WHERE deleted_at IS NULL AND type != 'Video'",
+    "deleted": "SELECT count(*) FROM videos WHERE deleted_at IS NOT NULL",
+    "folders": "SELECT count(*) FROM folders",
+    "tags": "SELECT count(*) FROM tags",
+}
+
+
+def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[str, Any]:
+    counts = {name: db.execute(sql).fetchone()[0] for name, sql in _COUNTS.items()}
+    cursor = db.execute(
+        "SELECT started_at, finished_at, mode, source, outcome, requests, new, updated, "
+        "archived, deleted, unchanged, stats_fetched, error FROM sync_runs "
+        "ORDER BY id DESC LIMIT ?",
+        [RECENT_RUNS],
+    )
+    columns = [d[0] for d in cursor.description]
+    runs = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    last_full = get_state(db, "last_full_crawl")
+    next_full = (
+        format_timestamp(parse_timestamp(last_full) + full_every)
+        if last_full
+        else "on the next run (no full crawl yet)"
+    )
+    return {
+        "counts": counts,
+        "runs": runs,
+        "last_full_crawl": last_full,
+        "next_full_crawl": next_full,
+        "watermarks": {name: get_state(db, f"watermark:{name}") for name in ("active", "archived")},
+    }

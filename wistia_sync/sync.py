@@ -1,0 +1,550 @@
+"""Mirror a Wistia account into the database.
+
+Wistia owns what it returns (name, status, archived, folder, Wistia tags, plays); editors own
+visibility and editorial tags, which a sync never touches. A run either finishes, advancing its
+watermarks and applying confirmed deletions in its last transaction, or fails having kept the
+pages it stored (each a true, newer fact from Wistia) but deleted nothing and moved no watermark.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol, TypeVar
+
+from sqlite_utils import Database
+
+from wistia_sync.db import (
+    format_timestamp,
+    get_state,
+    parse_timestamp,
+    set_state,
+    utc_now,
+    write_transaction,
+)
+from wistia_sync.errors import SyncAborted, WistiaSyncError
+from wistia_sync.models import WistiaMedia, WistiaMediaStats
+from wistia_sync.tags import delete_orphan_tags, ensure_tag
+from wistia_sync.wistia import MAX_IDS_PER_REQUEST, PER_PAGE, WistiaClient
+
+Visibility = Literal["public", "hidden"]
+T = TypeVar("T")
+
+WATERMARK_OVERLAP = timedelta(minutes=10)
+DEFAULT_FULL_EVERY = timedelta(hours=24)
+DEFAULT_STATS_BUDGET = 100
+STATS_WORKERS = 4  # stats requests in flight at once
+STATS_BATCH = 25  # play counts stored per transaction
+MASS_DELETE_MIN_COUNT = 10  # guard only when more than this many media vanish...
+MASS_DELETE_FRACTION = 0.5  # ...and they are more than this share of the known media
+
+LAST_FULL_CRAWL_KEY = "last_full_crawl"
+PASSES = (("active", False), ("archived", True))
+
+# The columns a sync owns; an upsert writes these and nothing editors own.
+WISTIA_COLUMNS = (
+    "id",
+    "name",
+    "description",
+    "type",
+    "status",
+    "archived",
+    "duration",
+    "created",
+    "updated",
+    "thumbnail_url",
+    "folder_hashed_id",
+)
+
+
+def watermark_key(pass_name: str) -> str:
+    return f"watermark:{pass_name}"
+
+
+class Progress(Protocol):
+    """Where a sync reports what it is doing (a rich display on a terminal, or nothing)."""
+
+    def phase(self, description: str, total: int | None = None) -> None: ...
+
+    def advance(self, amount: int = 1) -> None: ...
+
+
+class NoProgress:
+    def phase(self, description: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, amount: int = 1) -> None:
+        pass
+
+
+@dataclass
+class SyncOptions:
+    full: bool = False
+    full_every: timedelta = DEFAULT_FULL_EVERY
+    stats_budget: int = DEFAULT_STATS_BUDGET
+    allow_mass_delete: bool = False
+    default_visibility: Visibility = "public"
+    source: str = "wistia"
+
+
+@dataclass
+class SyncSummary:
+    mode: str = "incremental"
+    new: int = 0
+    updated: int = 0
+    archived: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    stats_fetched: int = 0
+    plays_changed: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+    # Media seen this run; counted once even if two passes or a re-check return them.
+    seen: set[str] = field(default_factory=set, repr=False)
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything a published file may show changed."""
+        return bool(self.new or self.updated or self.archived or self.deleted or self.plays_changed)
+
+    def line(self) -> str:
+        return (
+            f"{self.mode} sync: {self.new} new, {self.updated} updated, {self.archived} archived, "
+            f"{self.deleted} deleted, {self.unchanged} unchanged, {self.stats_fetched} stats; "
+            f"{self.requests} requests in {self.seconds:.1f} s"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["seen"]
+        data["changed"] = self.changed
+        return data
+
+
+def sync_account(
+    db: Database,
+    client: WistiaClient,
+    options: SyncOptions | None = None,
+    progress: Progress | None = None,
+) -> SyncSummary:
+    """Run one sync (full or incremental) and record it in ``sync_runs``."""
+    options = options or SyncOptions()
+    progress = progress or NoProgress()
+    started = time.monotonic()
+    summary = SyncSummary(mode="full" if _full_crawl_due(db, options) else "incremental")
+    run_id = _start_run(db, summary.mode, options.source)
+    try:
+        _run(db, client, options, progress, summary, run_id)
+    except BaseException as error:
+        summary.requests = client.requests_made
+        summary.seconds = time.monotonic() - started
+        message = str(error) if isinstance(error, WistiaSyncError) else repr(error)
+        _finish_run(db, run_id, summary, outcome="failed", error=message or type(error).__name__)
+        raise
+    return summary
+
+
+def _run(
+    db: Database,
+    client: WistiaClient,
+    options: SyncOptions,
+    progress: Progress,
+    summary: SyncSummary,
+    run_id: int,
+) -> None:
+    started = time.monotonic()
+    watermarks: dict[str, str] = {}
+    for pass_name, archived in PASSES:
+        newest = _list_pass(db, client, options, progress, summary, pass_name, archived)
+        if newest is not None:
+            watermarks[pass_name] = newest
+    to_delete = _recheck_processing(db, client, options, progress, summary)
+    if summary.mode == "full":
+        to_delete |= _confirm_missing(db, client, options, progress, summary)
+    _refresh_stats(db, client, options, progress, summary, exclude=to_delete)
+    summary.requests = client.requests_made
+    summary.seconds = time.monotonic() - started
+    with write_transaction(db):
+        summary.deleted = _soft_delete(db, sorted(to_delete))
+        for pass_name, newest in watermarks.items():
+            current = get_state(db, watermark_key(pass_name))
+            if current is None or newest > current:
+                set_state(db, watermark_key(pass_name), newest)
+        if summary.mode == "full":
+            set_state(db, LAST_FULL_CRAWL_KEY, utc_now())
+        _finish_run(db, run_id, summary, outcome="ok")
+
+
+# -- listing -------------------------------------------------------------------------------------
+
+
+def _full_crawl_due(db: Database, options: SyncOptions) -> bool:
+    if options.full:
+        return True
+    last = get_state(db, LAST_FULL_CRAWL_KEY)
+    if last is None:
+        return True
+    return datetime.now(UTC) - parse_timestamp(last) >= options.full_every
+
+
+def _list_pass(
+    db: Database,
+    client: WistiaClient,
+    options: SyncOptions,
+    progress: Progress,
+    summary: SyncSummary,
+    pass_name: str,
+    archived: bool,
+) -> str | None:
+    """List one pass (active or archived media); return the largest ``updated`` Wistia returned.
+
+    A full crawl walks every page by ``created`` ascending. An incremental one walks by ``updated``
+    descending and stops after the first page reaching past the watermark minus the overlap.
+    """
+    full = summary.mode == "full"
+    stop_before: str | None = None
+    if not full:
+        watermark = get_state(db, watermark_key(pass_name))
+        if watermark is not None:
+            stop_before = format_timestamp(parse_timestamp(watermark) - WATERMARK_OVERLAP)
+    progress.phase(f"listing {pass_name} media")
+    newest: str | None = None
+    page = 1
+    while True:
+        media = client.list_media_page(
+            archived=archived,
+            sort_by="created" if full else "updated",
+            descending=not full,
+            page=page,
+        )
+        _store_media(db, media, options, summary)
+        progress.advance(len(media))
+        for item in media:
+            updated = format_timestamp(item.updated)
+            if newest is None or updated > newest:
+                newest = updated
+        reached_watermark = stop_before is not None and any(
+            format_timestamp(item.updated) < stop_before for item in media
+        )
+        if len(media) < PER_PAGE or reached_watermark:
+            return newest
+        page += 1
+
+
+def _recheck_processing(
+    db: Database,
+    client: WistiaClient,
+    options: SyncOptions,
+    progress: Progress,
+    summary: SyncSummary,
+) -> set[str]:
+    """Re-fetch media still processing that this run has not seen; return those now deleted."""
+    pending = [
+        row[0]
+        for row in db.execute(
+            "SELECT hashed_id FROM videos WHERE status != 'ready' AND archived = 0 "
+            "AND deleted_at IS NULL ORDER BY hashed_id"
+        ).fetchall()
+        if row[0] not in summary.seen
+    ]
+    if not pending:
+        return set()
+    progress.phase("re-checking media still processing", total=len(pending))
+    missing: list[str] = []
+    for batch in _batched(pending, MAX_IDS_PER_REQUEST):
+        media = client.list_media_by_ids(batch)
+        _store_media(db, media, options, summary)
+        returned = {item.hashed_id for item in media}
+        missing.extend(h for h in batch if h not in returned)
+        progress.advance(len(batch))
+    return _confirm_deleted(db, client, options, summary, missing)
+
+
+def _confirm_missing(
+    db: Database,
+    client: WistiaClient,
+    options: SyncOptions,
+    progress: Progress,
+    summary: SyncSummary,
+) -> set[str]:
+    """After a complete full crawl: which known media that it did not list are really gone."""
+    known = [
+        row[0]
+        for row in db.execute("SELECT hashed_id FROM videos WHERE deleted_at IS NULL").fetchall()
+    ]
+    missing = sorted(set(known) - summary.seen)
+    if (
+        len(missing) > MASS_DELETE_MIN_COUNT
+        and len(missing) > MASS_DELETE_FRACTION * len(known)
+        and not options.allow_mass_delete
+    ):
+        raise SyncAborted(
+            f"{len(missing)} of {len(known)} known media are missing from Wistia's listing; "
+            "nothing was deleted. If they really were deleted, run again with --allow-mass-delete"
+        )
+    if missing:
+        progress.phase("confirming missing media", total=len(missing))
+    return _confirm_deleted(db, client, options, summary, missing, progress)
+
+
+def _confirm_deleted(
+    db: Database,
+    client: WistiaClient,
+    options: SyncOptions,
+    summary: SyncSummary,
+    candidates: Sequence[str],
+    progress: Progress | None = None,
+) -> set[str]:
+    """Ask Wistia for each candidate: a 404 confirms the deletion, a 200 upserts the media."""
+    deleted: set[str] = set()
+    for hashed_id in candidates:
+        media = client.get_media(hashed_id)
+        if media is None:
+            deleted.add(hashed_id)
+        else:
+            _store_media(db, [media], options, summary)
+        if progress is not None:
+            progress.advance()
+    return deleted
+
+
+# -- storing -------------------------------------------------------------------------------------
+
+
+def _media_row(media: WistiaMedia) -> dict[str, Any]:
+    return {
+        "hashed_id": media.hashed_id,
+        "id": media.id,
+        "name": media.name,
+        "description": media.description or "",
+        "type": media.type,
+        "status": media.status,
+        "archived": int(media.archived),
+        "duration": media.duration,
+        "created": format_timestamp(media.created),
+        "updated": format_timestamp(media.updated),
+        "thumbnail_url": media.thumbnail.url if media.thumbnail else None,
+        "folder_hashed_id": media.folder.hashed_id if media.folder else None,
+    }
+
+
+_UPSERT_SQL = (
+    "INSERT INTO videos (hashed_id, {cols}, first_seen, last_seen, visibility) "
+    "VALUES (:hashed_id, {params}, :now, :now, :visibility) "
+    "ON CONFLICT(hashed_id) DO UPDATE SET {updates}, last_seen = :now, deleted_at = NULL"
+).format(
+    cols=", ".join(WISTIA_COLUMNS),
+    params=", ".join(f":{c}" for c in WISTIA_COLUMNS),
+    updates=", ".join(f"{c} = excluded.{c}" for c in WISTIA_COLUMNS),
+)
+
+
+def _store_media(
+    db: Database, media: Iterable[WistiaMedia], options: SyncOptions, summary: SyncSummary
+) -> None:
+    """Upsert one page of media, their folders and their Wistia tags, in one transaction."""
+    media = list(media)
+    if not media:
+        return
+    now = utc_now()
+    with write_transaction(db):
+        existing = _existing_rows([m.hashed_id for m in media], db)
+        for item in media:
+            row = _media_row(item)
+            if item.folder is not None:
+                db.execute(
+                    "INSERT INTO folders (hashed_id, id, name) VALUES (?, ?, ?) "
+                    "ON CONFLICT(hashed_id) DO UPDATE SET id = excluded.id, name = excluded.name",
+                    [item.folder.hashed_id, item.folder.id, item.folder.name],
+                )
+            db.execute(_UPSERT_SQL, {**row, "now": now, "visibility": options.default_visibility})
+            tags_changed = _replace_wistia_tags(db, item, now)
+            _count(summary, item.hashed_id, existing.get(item.hashed_id), row, tags_changed)
+        delete_orphan_tags(db)
+
+
+def _existing_rows(hashed_ids: list[str], db: Database) -> dict[str, dict[str, Any]]:
+    marks = ", ".join("?" for _ in hashed_ids)
+    cursor = db.execute(
+        f"SELECT hashed_id, {', '.join(WISTIA_COLUMNS)}, deleted_at "
+        f"FROM videos WHERE hashed_id IN ({marks})",
+        hashed_ids,
+    )
+    columns = [d[0] for d in cursor.description]
+    return {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
+
+
+def _replace_wistia_tags(db: Database, media: WistiaMedia, now: str) -> bool:
+    """Make the media's ``wistia`` tag links exactly Wistia's list; say whether they changed."""
+    wanted = {ensure_tag(db, tag.name) for tag in media.tags if tag.name.strip()}
+    current = {
+        row[0]
+        for row in db.execute(
+            "SELECT tag_id FROM video_tags WHERE hashed_id = ? AND source = 'wistia'",
+            [media.hashed_id],
+        ).fetchall()
+    }
+    if wanted == current:
+        return False
+    for tag_id in current - wanted:
+        db.execute(
+            "DELETE FROM video_tags WHERE hashed_id = ? AND tag_id = ? AND source = 'wistia'",
+            [media.hashed_id, tag_id],
+        )
+    for tag_id in wanted - current:
+        db.execute(
+            "INSERT INTO video_tags (hashed_id, tag_id, source, added_at) "
+            "VALUES (?, ?, 'wistia', ?)",
+            [media.hashed_id, tag_id, now],
+        )
+    return True
+
+
+def _count(
+    summary: SyncSummary,
+    hashed_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    tags_changed: bool,
+) -> None:
+    first_time = hashed_id not in summary.seen
+    summary.seen.add(hashed_id)
+    if before is None:
+        summary.new += 1
+        return
+    changed = (
+        tags_changed
+        or before["deleted_at"] is not None
+        or any(before[c] != after[c] for c in WISTIA_COLUMNS)
+    )
+    if not changed:
+        if first_time:
+            summary.unchanged += 1
+        return
+    if not first_time and summary.unchanged:
+        # Seen unchanged earlier in this run, changed since: count it once, as changed.
+        summary.unchanged -= 1
+    if after["archived"] and not before["archived"]:
+        summary.archived += 1
+    else:
+        summary.updated += 1
+
+
+def _soft_delete(db: Database, hashed_ids: Sequence[str]) -> int:
+    now = utc_now()
+    for hashed_id in hashed_ids:
+        db.execute(
+            "UPDATE videos SET deleted_at = ? WHERE hashed_id = ? AND deleted_at IS NULL",
+            [now, hashed_id],
+        )
+    return len(hashed_ids)
+
+
+# -- stats ---------------------------------------------------------------------------------------
+
+
+def _refresh_stats(
+    db: Database,
+    client: WistiaClient,
+    options: SyncOptions,
+    progress: Progress,
+    summary: SyncSummary,
+    exclude: set[str],
+) -> None:
+    """Fetch plays for up to ``stats_budget`` videos: never-fetched first, then the stalest."""
+    if options.stats_budget <= 0:
+        return
+    rows = db.execute(
+        "SELECT hashed_id, plays FROM videos WHERE type = 'Video' AND status = 'ready' "
+        "AND archived = 0 AND deleted_at IS NULL "
+        "ORDER BY plays_fetched_at IS NOT NULL, plays_fetched_at, hashed_id LIMIT ?",
+        [options.stats_budget + len(exclude)],
+    ).fetchall()
+    targets = [(h, plays) for h, plays in rows if h not in exclude][: options.stats_budget]
+    if not targets:
+        return
+    progress.phase("fetching play counts", total=len(targets))
+    with ThreadPoolExecutor(max_workers=STATS_WORKERS) as pool:
+        stats = pool.map(client.get_stats, [hashed_id for hashed_id, _ in targets])
+        try:
+            for batch in _batched(zip(targets, stats, strict=True), STATS_BATCH):
+                _store_stats(db, batch, summary)
+                progress.advance(len(batch))
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+
+
+def _store_stats(
+    db: Database,
+    batch: Sequence[tuple[tuple[str, int | None], WistiaMediaStats | None]],
+    summary: SyncSummary,
+) -> None:
+    now = utc_now()
+    with write_transaction(db):
+        for (hashed_id, old_plays), stats in batch:
+            if stats is None:
+                db.execute(
+                    "UPDATE videos SET plays_fetched_at = ?, stats_error = ? WHERE hashed_id = ?",
+                    [now, "Wistia has no stats for this media (HTTP 400)", hashed_id],
+                )
+                continue
+            plays = stats.stats.plays
+            db.execute(
+                "UPDATE videos SET plays = ?, plays_fetched_at = ?, stats_error = NULL "
+                "WHERE hashed_id = ?",
+                [plays, now, hashed_id],
+            )
+            summary.stats_fetched += 1
+            if plays != old_plays:
+                summary.plays_changed += 1
+
+
+# -- runs ----------------------------------------------------------------------------------------
+
+
+def _start_run(db: Database, mode: str, source: str) -> int:
+    with write_transaction(db):
+        cursor = db.execute(
+            "INSERT INTO sync_runs (started_at, mode, source) VALUES (?, ?, ?)",
+            [utc_now(), mode, source],
+        )
+    return int(cursor.lastrowid or 0)
+
+
+def _finish_run(
+    db: Database, run_id: int, summary: SyncSummary, *, outcome: str, error: str | None = None
+) -> None:
+    with write_transaction(db):
+        db.execute(
+            "UPDATE sync_runs SET finished_at = ?, outcome = ?, requests = ?, new = ?, "
+            "updated = ?, archived = ?, deleted = ?, unchanged = ?, stats_fetched = ?, error = ? "
+            "WHERE id = ?",
+            [
+                utc_now(),
+                outcome,
+                summary.requests,
+                summary.new,
+                summary.updated,
+                summary.archived,
+                summary.deleted,
+                summary.unchanged,
+                summary.stats_fetched,
+                error,
+                run_id,
+            ],
+        )
+
+
+def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,89 @@
+"""Tag identity and slugs.
+
+Two names are the same tag when ``name.strip().casefold()`` match (Unicode casefold, which SQLite's
+ASCII-only NOCASE is not). A slug is a safe file name assigned once and stored, so URLs never move.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Callable
+
+from slugify import slugify
+from sqlite_utils import Database
+
+from wistia_sync.db import utc_now
+from wistia_sync.errors import UsageError
+
+MAX_TAG_LENGTH = 100
+MAX_SLUG_LENGTH = 60
+
+
+def tag_key(name: str) -> str:
+    """The identity of a tag name: trimmed and Unicode-casefolded."""
+    return name.strip().casefold()
+
+
+def clean_tag_name(name: str) -> str:
+    """Validate an editor-supplied tag name and return its display spelling (trimmed)."""
+    display = name.strip()
+    if not display:
+        raise UsageError("a tag name cannot be empty")
+    if len(display) > MAX_TAG_LENGTH:
+        raise UsageError(
+            f"tag name is {len(display)} characters long; the limit is {MAX_TAG_LENGTH}"
+        )
+    if any(unicodedata.category(char).startswith("C") for char in display):
+        raise UsageError(f"tag name {display!r} contains control or invisible format characters")
+    return display
+
+
+def _name_digest(name: str) -> str:
+    return hashlib.sha256(tag_key(name).encode("utf-8")).hexdigest()[:6]
+
+
+def base_slug(name: str) -> str:
+    """Lowercase ASCII, accents folded, runs of anything else as ``-``, at most 60 characters."""
+    return str(
+        slugify(
+            name, max_length=MAX_SLUG_LENGTH, word_boundary=False, separator="-", lowercase=True
+        )
+    ).strip("-")
+
+
+def assign_slug(name: str, is_taken: Callable[[str], bool]) -> str:
+    """The slug a new tag gets, given a test of whether another tag already holds a slug.
+
+    The first tag to claim a slug keeps it; a later one gets ``-`` and 6 hex digits of the SHA-256
+    of its casefolded name; a name with no usable characters gets ``tag-`` and those digits.
+    """
+    slug = base_slug(name)
+    digest = _name_digest(name)
+    if not slug:
+        return f"tag-{digest}"
+    if not is_taken(slug):
+        return slug
+    return f"{slug[: MAX_SLUG_LENGTH - 7].rstrip('-')}-{digest}"
+
+
+def ensure_tag(db: Database, name: str) -> int:
+    """The id of the tag named ``name`` (by identity), creating it with a fresh slug if new."""
+    key = tag_key(name)
+    row = db.execute("SELECT id FROM tags WHERE key = ?", [key]).fetchone()
+    if row is not None:
+        return int(row[0])
+
+    def is_taken(slug: str) -> bool:
+        return db.execute("SELECT 1 FROM tags WHERE slug = ?", [slug]).fetchone() is not None
+
+    cursor = db.execute(
+        "INSERT INTO tags (name, key, slug, created_at) VALUES (?, ?, ?, ?)",
+        [name.strip(), key, assign_slug(name, is_taken), utc_now()],
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def delete_orphan_tags(db: Database) -> None:
+    """Forget tags no video carries any more (their slug is free again)."""
+    db.execute("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM video_tags)")

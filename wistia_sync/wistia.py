@@ -1,0 +1,283 @@
+"""The Wistia Data API client: one httpx client, a shared request budget, bounded retries.
+
+Every request of a process goes through ``WistiaClient._get``: it waits for the rate limiter,
+retries what is worth retrying (429/503 after ``Retry-After``, other 5xx, timeouts, dropped
+connections, unreadable bodies) with capped, jittered exponential backoff, at most
+``MAX_ATTEMPTS`` times, and turns everything else into one of the errors in ``errors``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import TypeAdapter, ValidationError
+from tenacity import (
+    RetryCallState,
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from wistia_sync import __version__
+from wistia_sync.errors import (
+    PermissionDenied,
+    TokenRejected,
+    UnexpectedResponse,
+    WistiaUnavailable,
+)
+from wistia_sync.models import WistiaMedia, WistiaMediaStats
+from wistia_sync.ratelimit import Clock, Sleep, SlidingWindowLimiter
+
+DEFAULT_API_URL = "https://api.wistia.com/modern"
+DEFAULT_API_VERSION = "2026-05"
+DEFAULT_RATE_LIMIT = 600  # requests a minute: Wistia's per-account limit
+PER_PAGE = 100  # the API's maximum page size
+MAX_IDS_PER_REQUEST = 100
+MAX_ATTEMPTS = 5
+BACKOFF_INITIAL_SECONDS = 0.5
+BACKOFF_MAX_SECONDS = 30.0
+MAX_RETRY_AFTER_SECONDS = 300.0  # a longer pause is reported rather than slept through by cron
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+# What each endpoint needs, to name it when Wistia answers 403.
+MEDIA_PERMISSION = "Read all folder and media data"
+
+_media_list = TypeAdapter(list[WistiaMedia])
+T = TypeVar("T")
+
+
+class _Retryable(Exception):
+    """A failure worth another attempt; ``retry_after`` is the server's requested pause."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    token: str
+    api_url: str = DEFAULT_API_URL
+    api_version: str = DEFAULT_API_VERSION
+    rate_limit: int = DEFAULT_RATE_LIMIT
+
+
+class WistiaClient:
+    """Reads media, one media and media stats from the Wistia Data API.
+
+    ``transport`` replaces the network (the demo catalog and tests use it); ``clock`` and
+    ``sleep`` let tests run retries and rate limiting without waiting.
+    """
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=settings.api_url.rstrip("/") + "/",
+            headers={
+                "Authorization": f"Bearer {settings.token}",
+                "X-Wistia-Api-Version": settings.api_version,
+                "User-Agent": f"wistia-sync/{__version__}",
+                "Accept": "application/json",
+            },
+            timeout=TIMEOUT,
+            transport=transport,
+        )
+        self._limiter = SlidingWindowLimiter(settings.rate_limit, clock=clock, sleep=sleep)
+        self._sleep = sleep
+        self._count_lock = threading.Lock()
+        self.requests_made = 0
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> WistiaClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    def list_media_page(
+        self, *, archived: bool, sort_by: str, descending: bool, page: int
+    ) -> list[WistiaMedia]:
+        """One page (``PER_PAGE`` items at most) of ``GET /medias``; a short page is the last."""
+        params = {
+            "archived": "true" if archived else "false",
+            "page": page,
+            "per_page": PER_PAGE,
+            "sort_by": sort_by,
+            "sort_direction": 0 if descending else 1,
+        }
+        return self._parse_media_list(self._get("medias", params))
+
+    def list_media_by_ids(self, hashed_ids: Sequence[str]) -> list[WistiaMedia]:
+        """The media among ``hashed_ids`` (at most 100) that Wistia still lists."""
+        if len(hashed_ids) > MAX_IDS_PER_REQUEST:
+            raise ValueError(f"at most {MAX_IDS_PER_REQUEST} ids a request")
+        params: list[tuple[str, str | int]] = [("hashed_ids[]", h) for h in hashed_ids]
+        params.append(("per_page", PER_PAGE))
+        return self._parse_media_list(self._get("medias", params))
+
+    def get_media(self, hashed_id: str) -> WistiaMedia | None:
+        """One media, or None when Wistia answers 404 (it was deleted)."""
+        response = self._get(f"medias/{hashed_id}", None, accept={404})
+        if response.status_code == 404:
+            return None
+        return self._parse(response, WistiaMedia.model_validate)
+
+    def get_stats(self, hashed_id: str) -> WistiaMediaStats | None:
+        """Aggregated stats of a video, or None when Wistia answers 400 (not a video)."""
+        response = self._get(f"medias/{hashed_id}/stats", None, accept={400})
+        if response.status_code == 400:
+            return None
+        return self._parse(response, WistiaMediaStats.model_validate)
+
+    # -- transport -----------------------------------------------------------------------------
+
+    def _parse_media_list(self, response: httpx.Response) -> list[WistiaMedia]:
+        return self._parse(response, _media_list.validate_python)
+
+    def _parse(self, response: httpx.Response, validate: Callable[[Any], T]) -> T:
+        try:
+            return validate(response.json())
+        except ValidationError as error:
+            raise UnexpectedResponse(
+                f"Wistia's answer to {_describe(response.request)} does not match the API "
+                f"reference: {error.errors()[0]['msg']} at {error.errors()[0]['loc']}"
+            ) from error
+
+    def _get(
+        self,
+        path: str,
+        params: Any,
+        *,
+        accept: frozenset[int] | set[int] = frozenset(),
+    ) -> httpx.Response:
+        retrying = Retrying(
+            stop=stop_after_attempt(MAX_ATTEMPTS),
+            retry=retry_if_exception_type(_Retryable),
+            wait=self._wait,
+            sleep=self._sleep,
+        )
+        try:
+            response: httpx.Response = retrying(self._attempt, path, params, accept)
+        except RetryError as error:
+            last = error.last_attempt.exception()
+            reason = last.reason if isinstance(last, _Retryable) else str(last)
+            raise WistiaUnavailable(
+                f"Wistia is unavailable: {MAX_ATTEMPTS} attempts at GET /{path} failed "
+                f"(last: {reason})"
+            ) from error
+        return response
+
+    _backoff = wait_random_exponential(multiplier=BACKOFF_INITIAL_SECONDS, max=BACKOFF_MAX_SECONDS)
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _Retryable) and error.retry_after is not None:
+            # The limiter holds back every worker until then; no extra wait of our own.
+            return 0.0
+        return float(self._backoff(state))
+
+    def _attempt(self, path: str, params: Any, accept: frozenset[int] | set[int]) -> httpx.Response:
+        self._limiter.acquire()
+        with self._count_lock:
+            self.requests_made += 1
+        try:
+            response = self._http.get(path, params=params)
+        except httpx.TimeoutException as error:
+            raise _Retryable(f"timed out ({type(error).__name__})") from error
+        except httpx.TransportError as error:
+            raise _Retryable(f"connection failed ({type(error).__name__})") from error
+        status = response.status_code
+        if status in accept:
+            return response
+        if status in (429, 503):
+            retry_after = _retry_after_seconds(response)
+            if retry_after is not None:
+                if retry_after > MAX_RETRY_AFTER_SECONDS:
+                    raise WistiaUnavailable(
+                        f"Wistia asked us to wait {retry_after:.0f} s (HTTP {status}); "
+                        "giving up for this run"
+                    )
+                self._limiter.pause(retry_after)
+            raise _Retryable(f"HTTP {status}", retry_after)
+        if status >= 500:
+            raise _Retryable(f"HTTP {status}")
+        if status == 401:
+            raise TokenRejected(_token_rejected_message(response))
+        if status == 403:
+            raise PermissionDenied(
+                f"the API token lacks the permission {MEDIA_PERMISSION!r} "
+                f"(Wistia said: {_error_text(response) or 'forbidden'})"
+            )
+        if status != 200:
+            raise UnexpectedResponse(
+                f"Wistia answered HTTP {status} to {_describe(response.request)}: "
+                f"{_error_text(response) or response.reason_phrase}"
+            )
+        try:
+            json.loads(response.content)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise _Retryable("unreadable JSON in the response") from error
+        return response
+
+
+def _describe(request: httpx.Request) -> str:
+    return f"GET {request.url.path}"
+
+
+def _error_fields(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _error_text(response: httpx.Response) -> str:
+    error = _error_fields(response).get("error")
+    return str(error) if error else ""
+
+
+def _token_rejected_message(response: httpx.Response) -> str:
+    fields = _error_fields(response)
+    detail = ", ".join(str(fields[k]) for k in ("code", "error") if fields.get(k))
+    suffix = f" ({detail})" if detail else ""
+    return f"Wistia rejected the API token{suffix}; check WISTIA_API_TOKEN"
+
+
+def _retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
