@@ -115,12 +115,12 @@ def test_stats_400_is_recorded_not_fatal(db: Database, client: WistiaClient) -> 
         summary = sync_account(db, client)
     assert cassette.all_played
     assert summary.stats_fetched == 1
-    rows = dict(
-        (h, (plays, error is not None))
+    rows = {
+        h: (plays, error is not None)
         for h, plays, error in db.execute(
             "SELECT hashed_id, plays, stats_error FROM videos ORDER BY hashed_id"
         ).fetchall()
-    )
+    }
     assert rows == {
         "m000000001": (1, False),
         "m000000002": (None, True),
