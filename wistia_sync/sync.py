@@ -161,9 +161,11 @@ def _run(
         newest = _list_pass(db, client, options, progress, summary, pass_name, archived)
         if newest is not None:
             watermarks[pass_name] = newest
-    to_delete = _recheck_processing(db, client, options, progress, summary)
     if summary.mode == "full":
-        to_delete |= _confirm_missing(db, client, options, progress, summary)
+        # A full crawl saw everything; what it missed, processing or not, passes the guard.
+        to_delete = _confirm_missing(db, client, options, progress, summary)
+    else:
+        to_delete = _recheck_processing(db, client, options, progress, summary)
     _refresh_stats(db, client, options, progress, summary, exclude=to_delete)
     summary.requests = client.requests_made
     summary.seconds = time.monotonic() - started
