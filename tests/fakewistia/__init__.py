@@ -1,0 +1,43 @@
+"""A fake Wistia account over real HTTP, with fault injection, for tests."""
+
+from tests.fakewistia.server import (
+    ANY,
+    LIST,
+    SHOW,
+    STATS,
+    FakeWistiaServer,
+    Fault,
+    FaultPlan,
+    ServerLogEntry,
+    drop_connection,
+    empty_first_page,
+    invalid_json,
+    rate_limited,
+    server_error,
+    slow,
+    steady_rate,
+    timeout,
+    truncated_json,
+    unauthorized,
+)
+
+__all__ = [
+    "ANY",
+    "LIST",
+    "SHOW",
+    "STATS",
+    "FakeWistiaServer",
+    "Fault",
+    "FaultPlan",
+    "ServerLogEntry",
+    "drop_connection",
+    "empty_first_page",
+    "invalid_json",
+    "rate_limited",
+    "server_error",
+    "slow",
+    "steady_rate",
+    "timeout",
+    "truncated_json",
+    "unauthorized",
+]
