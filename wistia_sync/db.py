@@ -199,6 +199,14 @@ def write_transaction(db: Database) -> Iterator[Database]:
     db.execute("COMMIT")
 
 
+LAST_FULL_CRAWL_KEY = "last_full_crawl"
+
+
+def watermark_key(pass_name: str) -> str:
+    """The ``sync_state`` key of a listing pass's watermark (``active`` or ``archived``)."""
+    return f"watermark:{pass_name}"
+
+
 def get_state(db: Database, key: str) -> str | None:
     row = db.execute("SELECT value FROM sync_state WHERE key = ?", [key]).fetchone()
     return None if row is None else str(row[0])

@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from wistia_sync.db import format_timestamp, get_state, parse_timestamp
+from wistia_sync.db import (
+    LAST_FULL_CRAWL_KEY,
+    format_timestamp,
+    get_state,
+    parse_timestamp,
+    watermark_key,
+)
 
 RECENT_RUNS = 5
 FULL_EVERY = timedelta(hours=24)
@@ -41,7 +47,7 @@ def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[st
     )
     columns = [d[0] for d in cursor.description]
     runs = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    last_full = get_state(db, "last_full_crawl")
+    last_full = get_state(db, LAST_FULL_CRAWL_KEY)
     next_full = (
         format_timestamp(parse_timestamp(last_full) + full_every)
         if last_full
@@ -52,5 +58,5 @@ def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[st
         "runs": runs,
         "last_full_crawl": last_full,
         "next_full_crawl": next_full,
-        "watermarks": {name: get_state(db, f"watermark:{name}") for name in ("active", "archived")},
+        "watermarks": {name: get_state(db, watermark_key(name)) for name in ("active", "archived")},
     }

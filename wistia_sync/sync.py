@@ -18,11 +18,13 @@ from typing import Any, Literal, Protocol, TypeVar
 from sqlite_utils import Database
 
 from wistia_sync.db import (
+    LAST_FULL_CRAWL_KEY,
     format_timestamp,
     get_state,
     parse_timestamp,
     set_state,
     utc_now,
+    watermark_key,
     write_transaction,
 )
 from wistia_sync.errors import SyncAborted, WistiaSyncError
@@ -41,7 +43,6 @@ STATS_BATCH = 25  # play counts stored per transaction
 MASS_DELETE_MIN_COUNT = 10  # guard only when more than this many media vanish...
 MASS_DELETE_FRACTION = 0.5  # ...and they are more than this share of the known media
 
-LAST_FULL_CRAWL_KEY = "last_full_crawl"
 PASSES = (("active", False), ("archived", True))
 
 # The columns a sync owns; an upsert writes these and nothing editors own.
@@ -58,10 +59,6 @@ WISTIA_COLUMNS = (
     "thumbnail_url",
     "folder_hashed_id",
 )
-
-
-def watermark_key(pass_name: str) -> str:
-    return f"watermark:{pass_name}"
 
 
 class Progress(Protocol):

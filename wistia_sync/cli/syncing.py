@@ -222,11 +222,12 @@ def status_command(db: DbPath = Path(config.DEFAULT_DB), as_json: Json = False) 
         counts.add_row(name.replace("_", " "), f"{value:,}")
     stdout.print(counts)
     runs = Table(title="last runs")
-    for column in ("started", "mode", "source", "outcome", "new", "upd", "arch", "del", "requests"):
-        runs.add_column(column)
+    for column in ("started (UTC)", "mode", "source", "outcome", "new", "upd", "arch", "del"):
+        runs.add_column(column, no_wrap=True)
+    runs.add_column("requests", no_wrap=True)
     for run in report["runs"]:
         runs.add_row(
-            run["started_at"],
+            run["started_at"][:16].replace("T", " "),
             run["mode"],
             run["source"],
             run["outcome"],
