@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from wistia_sync import __version__, config
-from wistia_sync.cli import publishing, syncing
+from wistia_sync.cli import editing, publishing, syncing, videos
 from wistia_sync.cli.console import fail_line
 from wistia_sync.errors import EXIT_FAILURE, WistiaSyncError
 
@@ -76,6 +76,8 @@ def root(
 
 syncing.register(app)
 publishing.register(app)
+videos.register(app)
+editing.register(app)
 
 
 def main() -> None:

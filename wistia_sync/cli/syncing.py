@@ -217,14 +217,17 @@ def status_command(db: DbPath = Path(config.DEFAULT_DB), as_json: Json = False) 
         return
     from rich.table import Table
 
-    counts = Table(title=f"{db}", show_header=False, box=None)
+    counts = Table(title=f"{db}", show_header=False, box=None, title_justify="left")
+    counts.add_column()
+    counts.add_column(justify="right")
     for name, value in report["counts"].items():
         counts.add_row(name.replace("_", " "), f"{value:,}")
     stdout.print(counts)
-    runs = Table(title="last runs")
-    for column in ("started (UTC)", "mode", "source", "outcome", "new", "upd", "arch", "del"):
+    runs = Table(title="last runs", box=None, title_justify="left")
+    for column in ("started (UTC)", "mode", "source", "outcome"):
         runs.add_column(column, no_wrap=True)
-    runs.add_column("requests", no_wrap=True)
+    for column in ("new", "upd", "arch", "del", "requests"):
+        runs.add_column(column, no_wrap=True, justify="right")
     for run in report["runs"]:
         runs.add_row(
             run["started_at"][:16].replace("T", " "),
