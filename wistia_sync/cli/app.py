@@ -8,6 +8,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from typer._click.core import Context as ClickContext  # Typer 0.29 vendors click
 from typer.core import TyperGroup
 
 from wistia_sync import __version__, config
@@ -19,7 +20,7 @@ from wistia_sync.errors import EXIT_FAILURE, WistiaSyncError
 class _FriendlyErrors(TyperGroup):
     """Turns every failure into one line on stderr and an exit code, unless ``--debug``."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         debug = bool(ctx.params.get("debug")) or os.environ.get(config.DEBUG_ENV) == "1"
         try:
             return super().invoke(ctx)
