@@ -14,16 +14,14 @@ from wistia_sync.db import (
     parse_timestamp,
     watermark_key,
 )
+from wistia_sync.publish import PUBLISHED_VIDEO_CONDITION
 
 RECENT_RUNS = 5
 FULL_EVERY = timedelta(hours=24)
 
 _COUNTS = {
     "videos": "SELECT count(*) FROM videos WHERE deleted_at IS NULL",
-    "published": (
-        "SELECT count(*) FROM videos WHERE type = 'Video' AND status = 'ready' AND archived = 0 "
-        "AND deleted_at IS NULL AND visibility = 'public'"
-    ),
+    "published": f"SELECT count(*) FROM videos v WHERE {PUBLISHED_VIDEO_CONDITION}",
     "hidden": "SELECT count(*) FROM videos WHERE deleted_at IS NULL AND visibility = 'hidden'",
     "archived": "SELECT count(*) FROM videos WHERE deleted_at IS NULL AND archived = 1",
     "processing": (

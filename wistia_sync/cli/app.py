@@ -29,6 +29,10 @@ class _FriendlyErrors(TyperGroup):
                 raise
             fail_line(str(error))
             raise typer.Exit(error.exit_code) from None
+        except BrokenPipeError:
+            # The reader went away (`wistia-sync videos list | head`): not an error of ours.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except KeyboardInterrupt:
             fail_line("interrupted")
             raise typer.Exit(130) from None
