@@ -72,6 +72,7 @@ def main() -> None:
         for item in api.media()[:50]:
             api.update(item["hashed_id"], name=item["name"] + " (edited)")
         measure("incremental after 50 edits", ["sync", "--quiet", "--stats-budget", "0"])
+        measure("incremental, no change since", ["sync", "--quiet", "--stats-budget", "0"])
         measure("publish (first)", ["publish", "--quiet"])
         measure("publish (nothing changed)", ["publish", "--quiet"])
         measure("`run` with no change", ["run", "--quiet", "--stats-budget", "0"])

@@ -17,6 +17,12 @@ OUTPUT_ENV = "WISTIA_SYNC_OUTPUT"
 DEFAULT_VISIBILITY_ENV = "WISTIA_SYNC_DEFAULT_VISIBILITY"
 ACTOR_ENV = "WISTIA_SYNC_ACTOR"
 DEBUG_ENV = "WISTIA_SYNC_DEBUG"
+PAGE_SIZE_ENV = "WISTIA_SYNC_PAGE_SIZE"
+# Tuning for tests and slow links: seconds a request may take, and the first retry's backoff
+# ceiling (it doubles on each retry, capped). Defaults: wistia.TIMEOUT_SECONDS and
+# wistia.BACKOFF_INITIAL_SECONDS.
+HTTP_TIMEOUT_ENV = "WISTIA_SYNC_HTTP_TIMEOUT"
+HTTP_BACKOFF_ENV = "WISTIA_SYNC_HTTP_BACKOFF"
 
 DEFAULT_DB = "wistia.db"
 DEFAULT_OUTPUT = "output"
@@ -65,3 +71,17 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise ConfigError(f"invalid duration {text!r}: use a number with s, m, h or d (e.g. 24h)")
     return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
+
+
+def seconds_from_env(name: str, default: float) -> float:
+    """A positive number of seconds from the environment variable ``name``, or ``default``."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name} must be a positive number of seconds, not {raw!r}")
+    return value

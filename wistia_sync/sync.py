@@ -30,7 +30,7 @@ from wistia_sync.db import (
 from wistia_sync.errors import SyncAborted, WistiaSyncError
 from wistia_sync.models import WistiaMedia, WistiaMediaStats
 from wistia_sync.tags import delete_orphan_tags, ensure_tag
-from wistia_sync.wistia import MAX_IDS_PER_REQUEST, PER_PAGE, WistiaClient
+from wistia_sync.wistia import MAX_IDS_PER_REQUEST, PER_PAGE, NoStats, WistiaClient
 
 Visibility = Literal["public", "hidden"]
 T = TypeVar("T")
@@ -479,16 +479,16 @@ def _refresh_stats(
 
 def _store_stats(
     db: Database,
-    batch: Sequence[tuple[tuple[str, int | None], WistiaMediaStats | None]],
+    batch: Sequence[tuple[tuple[str, int | None], WistiaMediaStats | NoStats]],
     summary: SyncSummary,
 ) -> None:
     now = utc_now()
     with write_transaction(db):
         for (hashed_id, old_plays), stats in batch:
-            if stats is None:
+            if isinstance(stats, NoStats):
                 db.execute(
                     "UPDATE videos SET plays_fetched_at = ?, stats_error = ? WHERE hashed_id = ?",
-                    [now, "Wistia has no stats for this media (HTTP 400)", hashed_id],
+                    [now, stats.reason, hashed_id],
                 )
                 continue
             plays = stats.stats.plays

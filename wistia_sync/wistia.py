@@ -47,7 +47,8 @@ MAX_ATTEMPTS = 5
 BACKOFF_INITIAL_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 30.0
 MAX_RETRY_AFTER_SECONDS = 300.0  # a longer pause is reported rather than slept through by cron
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+TIMEOUT_SECONDS = 30.0  # per request; WISTIA_SYNC_HTTP_TIMEOUT overrides it (tests shorten it)
+CONNECT_TIMEOUT_SECONDS = 10.0
 
 # What each endpoint needs, to name it when Wistia answers 403.
 MEDIA_PERMISSION = "Read all folder and media data"
@@ -71,6 +72,21 @@ class ClientSettings:
     api_url: str = DEFAULT_API_URL
     api_version: str = DEFAULT_API_VERSION
     rate_limit: int = DEFAULT_RATE_LIMIT
+    timeout: float = TIMEOUT_SECONDS
+    backoff: float = BACKOFF_INITIAL_SECONDS  # first retry's backoff ceiling; doubles, capped
+
+
+@dataclass(frozen=True)
+class NoStats:
+    """Wistia has no stats for a media: not a video (HTTP 400), or deleted since listed (404)."""
+
+    status: int
+
+    @property
+    def reason(self) -> str:
+        if self.status == 404:
+            return "Wistia no longer has this media (HTTP 404); a full crawl confirms its deletion"
+        return f"Wistia has no stats for this media (HTTP {self.status})"
 
 
 class WistiaClient:
@@ -96,8 +112,13 @@ class WistiaClient:
                 "User-Agent": f"wistia-sync/{__version__}",
                 "Accept": "application/json",
             },
-            timeout=TIMEOUT,
+            timeout=httpx.Timeout(
+                settings.timeout, connect=min(settings.timeout, CONNECT_TIMEOUT_SECONDS)
+            ),
             transport=transport,
+        )
+        self._backoff = wait_random_exponential(
+            multiplier=settings.backoff, max=BACKOFF_MAX_SECONDS
         )
         self._limiter = SlidingWindowLimiter(settings.rate_limit, clock=clock, sleep=sleep)
         self._sleep = sleep
@@ -143,11 +164,12 @@ class WistiaClient:
             return None
         return self._parse(response, WistiaMedia.model_validate)
 
-    def get_stats(self, hashed_id: str) -> WistiaMediaStats | None:
-        """Aggregated stats of a video, or None when Wistia answers 400 (not a video)."""
-        response = self._get(f"medias/{hashed_id}/stats", None, accept={400})
-        if response.status_code == 400:
-            return None
+    def get_stats(self, hashed_id: str) -> WistiaMediaStats | NoStats:
+        """Aggregated stats of a video, or ``NoStats`` when Wistia answers 400 (not a video) or
+        404 (deleted since an earlier run listed it: only a full crawl notices deletions)."""
+        response = self._get(f"medias/{hashed_id}/stats", None, accept={400, 404})
+        if response.status_code in (400, 404):
+            return NoStats(response.status_code)
         return self._parse(response, WistiaMediaStats.model_validate)
 
     # -- transport -----------------------------------------------------------------------------
@@ -187,8 +209,6 @@ class WistiaClient:
                 f"(last: {reason})"
             ) from error
         return response
-
-    _backoff = wait_random_exponential(multiplier=BACKOFF_INITIAL_SECONDS, max=BACKOFF_MAX_SECONDS)
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None

@@ -23,8 +23,10 @@ import json
 import random
 import re
 import socket
+import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -146,6 +148,8 @@ class FaultPlan:
         self._rules: list[_Rule] = []
         self._random: list[_RandomRule] = []
         self._lock = threading.Lock()
+        # Faults chosen so far, by kind: counted when decided, before a stalled answer is logged.
+        self.injected: Counter[str] = Counter()
 
     def at(self, n: int, fault: Fault, *, path: str = ANY, times: int = 1) -> FaultPlan:
         """The ``n``-th request matching ``path`` (and ``times - 1`` after it) gets ``fault``."""
@@ -190,6 +194,8 @@ class FaultPlan:
                 hit, kind = mix.rng.random() < mix.rate, mix.rng.choice(mix.kinds)
                 if hit and chosen is None and kind.applies_to(request):
                     chosen = kind
+            if chosen is not None:
+                self.injected[chosen.kind] += 1
         return chosen
 
 
@@ -409,6 +415,12 @@ class _HTTPServer(ThreadingHTTPServer):
         self.connections_lock = threading.Lock()
         super().__init__((HOST, 0), _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanished (killed, timed out) is normal here; anything else is not."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def close_connections(self) -> None:
         with self.connections_lock:
             for connection in self.connections:
@@ -418,6 +430,9 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like a real API behind a load balancer
+    # Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm holds the
+    # body until the client's delayed ACK (about 40 ms a request on Linux).
+    disable_nagle_algorithm = True
     server: _HTTPServer
     timeout = 30  # an idle keep-alive connection ends after this
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 
 from wistia_sync.config import redact
 
@@ -11,8 +12,12 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail_line(message: str) -> None:
-    """Print one error line on stderr, with any secret redacted."""
-    stderr.print(f"[bold red]error:[/] {redact(message)}", markup=True)
+    """Print one error line on stderr, with any secret redacted.
+
+    The message is escaped: it may quote a user's argument or a name from Wistia, and a ``[/x]``
+    in it must be printed, not read as markup (which fails, or hides part of the message).
+    """
+    stderr.print(f"[bold red]error:[/] {escape(redact(message))}", markup=True)
 
 
 def notice(message: str) -> None:

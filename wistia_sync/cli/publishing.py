@@ -54,17 +54,30 @@ def publish(
     force: bool = False,
     dry_run: bool = False,
 ) -> PublishResult:
+    from wistia_sync.db import content_version, record_published_version
+    from wistia_sync.errors import WistiaSyncError
     from wistia_sync.lock import publish_lock_path
     from wistia_sync.publish import publish_playlists
 
-    return publish_playlists(
-        database,
-        output,
-        lock_path=publish_lock_path(db_path),
-        page_size=page_size,
-        force=force,
-        dry_run=dry_run,
-    )
+    version = content_version(database)  # read first: the publish sees this state or a newer one
+    try:
+        result = publish_playlists(
+            database,
+            output,
+            lock_path=publish_lock_path(db_path),
+            page_size=page_size,
+            force=force,
+            dry_run=dry_run,
+        )
+    except OSError as error:  # a full disk, a read-only or vanished folder
+        where = f" ({error.filename})" if error.filename else ""
+        raise WistiaSyncError(
+            f"cannot publish to {output}: {error.strerror or error}{where}; every file there "
+            "is still complete (old or new), and the next publish catches up"
+        ) from error
+    if not dry_run:
+        record_published_version(database, version)
+    return result
 
 
 def print_publish_result(result: PublishResult, *, quiet: bool, as_json: bool) -> None:
@@ -102,7 +115,7 @@ def run_command(
     as_json: Json = False,
 ) -> None:
     """Sync, then republish what changed. Exits 75 at once if another run holds the lock."""
-    from wistia_sync.db import open_database
+    from wistia_sync.db import open_database, output_behind
     from wistia_sync.errors import WistiaSyncError
     from wistia_sync.lock import hold_lock, run_lock_path
     from wistia_sync.publish import output_is_stale
@@ -122,7 +135,14 @@ def run_command(
             # Wistia failing must not leave the site stale: republish the last good database.
             sync_error = error
         result = None
-        if (summary is not None and summary.changed) or force or output_is_stale(database, output):
+        # output_behind: changes an earlier run (killed, or whose publish failed) or an editor
+        # (--no-publish) committed without publishing them; output_is_stale: files touched by hand.
+        if (
+            (summary is not None and summary.changed)
+            or force
+            or output_behind(database)
+            or output_is_stale(database, output)
+        ):
             result = publish(database, db, output, page_size=page_size, force=force)
         if sync_error is not None:
             if result is not None and result.changed and not quiet:

@@ -133,7 +133,12 @@ def open_client(
     demo: bool, token_file: Path | None, api_url: str, api_version: str, rate_limit: int
 ) -> Iterator[WistiaClient]:
     """A client for Wistia, or for the in-process demo catalog (no token, no network)."""
-    from wistia_sync.wistia import ClientSettings, WistiaClient
+    from wistia_sync.wistia import (
+        BACKOFF_INITIAL_SECONDS,
+        TIMEOUT_SECONDS,
+        ClientSettings,
+        WistiaClient,
+    )
 
     if demo:
         from wistia_sync.demo import demo_transport
@@ -143,7 +148,12 @@ def open_client(
     else:
         token = config.read_token(token_file)
         settings = ClientSettings(
-            token=token, api_url=api_url, api_version=api_version, rate_limit=rate_limit
+            token=token,
+            api_url=api_url,
+            api_version=api_version,
+            rate_limit=rate_limit,
+            timeout=config.seconds_from_env(config.HTTP_TIMEOUT_ENV, TIMEOUT_SECONDS),
+            backoff=config.seconds_from_env(config.HTTP_BACKOFF_ENV, BACKOFF_INITIAL_SECONDS),
         )
         client = WistiaClient(settings)
     with client:

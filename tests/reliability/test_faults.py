@@ -1,0 +1,355 @@
+"""Scenario 1: every fault the network and Wistia can produce, alone and mixed at a steady rate.
+
+Each case runs ``wistia-sync run`` (what cron calls) in a subprocess against a fake account that
+changed since the last run, with editors' changes already made, and a fault plan. Whatever the
+fault, the run either completes with the exact catalog, or fails with one clear line having
+deleted nothing, kept both watermarks, lost no editor change and left the output valid. Then a
+run without faults converges: the database mirrors the account and the output is exactly what a
+fresh publish of the database gives.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from tests.fakewistia.server import (
+    ANY,
+    LIST,
+    SHOW,
+    STATS,
+    FakeWistiaServer,
+    Fault,
+    FaultPlan,
+    drop_connection,
+    empty_first_page,
+    invalid_json,
+    rate_limited,
+    server_error,
+    slow,
+    steady_rate,
+    timeout,
+    truncated_json,
+    unauthorized,
+)
+from tests.reliability.conftest import MakeScene, Scene
+from tests.reliability.harness import (
+    EditorBook,
+    Ledger,
+    Workspace,
+    deleted_ids,
+    edit_some,
+    failure_problems,
+    fresh_publish,
+    max_updated,
+    mirror_problems,
+    mutate_account,
+    output_differences,
+    output_problems,
+    watermarks,
+    wrongly_deleted,
+)
+from wistia_sync.demo.api import FakeWistia
+
+SCENARIO = "1. faults"
+CATALOG_SIZE = 230  # three pages of active media, so faults can hit a crawl half-way
+CATALOG_SEED = 5
+STATS_BUDGET = "12"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One fault plan and what the run must do under it."""
+
+    name: str  # what was injected, as the report shows it
+    plan: FaultPlan
+    completes: bool  # True: the run must complete with the exact catalog; False: must fail
+    message: str = ""  # for a failing run: a regex its error line must match
+    full: bool = True  # a full crawl (listing, deletion checks, stats) or an incremental run
+    retry_after: float | None = None  # the Retry-After sent, to check the client waited it
+    either: bool = False  # the run may complete or fail (random faults): both are checked
+
+
+def _plan(*rules: tuple[int, Fault, str, int]) -> FaultPlan:
+    plan = FaultPlan()
+    for n, fault, path, times in rules:
+        plan.at(n, fault, path=path, times=times)
+    return plan
+
+
+def single_fault_cases() -> list[Case]:
+    return [
+        Case(
+            "HTTP 429 + Retry-After: 1 (2nd listing page)",
+            _plan((2, rate_limited(429, retry_after=1), LIST, 1)),
+            completes=True,
+            retry_after=1.0,
+        ),
+        Case(
+            "HTTP 503 + Retry-After: 1 (stats)",
+            _plan((3, rate_limited(503, retry_after=1), STATS, 1)),
+            completes=True,
+            retry_after=1.0,
+        ),
+        Case(
+            "HTTP 500 twice (1st listing page)",
+            _plan((1, server_error(500), LIST, 2)),
+            completes=True,
+        ),
+        Case("HTTP 502 (deletion check)", _plan((1, server_error(502), SHOW, 1)), completes=True),
+        Case("slow answers, 0.2 s (listing)", _plan((1, slow(0.2), LIST, 3)), completes=True),
+        Case("timeouts twice (stats)", _plan((1, timeout(1.0), STATS, 2)), completes=True),
+        Case(
+            "dropped connection (listing)", _plan((3, drop_connection(), LIST, 1)), completes=True
+        ),
+        Case("truncated JSON (listing)", _plan((2, truncated_json(), LIST, 1)), completes=True),
+        Case("invalid JSON (deletion check)", _plan((1, invalid_json(), SHOW, 1)), completes=True),
+        Case(
+            "empty first page (full crawl)",
+            _plan((1, empty_first_page(), LIST, 1)),
+            completes=False,
+            message=r"missing from Wistia's listing; nothing was deleted",
+        ),
+        Case(
+            "HTTP 401 mid-crawl (token revoked)",
+            FaultPlan().starting_at(3, unauthorized()),
+            completes=False,
+            message=r"Wistia rejected the API token \(unauthorized_credentials",
+        ),
+        Case(
+            "HTTP 429 on all 5 attempts (listing)",
+            _plan((2, rate_limited(429, retry_after=0.1), LIST, 5)),
+            completes=False,
+            message=r"Wistia is unavailable: 5 attempts at GET /medias failed \(last: HTTP 429\)",
+            retry_after=0.1,
+        ),
+        Case(
+            "Retry-After: 600 (longer than a cron run may wait)",
+            _plan((2, rate_limited(503, retry_after=600), LIST, 1)),
+            completes=False,
+            message=r"Wistia asked us to wait 600 s \(HTTP 503\); giving up for this run",
+        ),
+        Case(
+            "HTTP 500 on all 5 attempts (deletion check)",
+            _plan((1, server_error(500), SHOW, 5)),
+            completes=False,
+            message=r"Wistia is unavailable: 5 attempts at GET /medias/\w+ failed",
+        ),
+        Case(
+            "timeouts on every attempt (stats)",
+            FaultPlan().starting_at(2, timeout(1.0), path=STATS),
+            completes=False,
+            message=r"Wistia is unavailable: 5 attempts at GET /medias/\w+/stats failed "
+            r"\(last: timed out",
+        ),
+        Case(
+            "dropped connections on all 5 attempts (incremental listing)",
+            _plan((1, drop_connection(), LIST, 5)),
+            completes=False,
+            message=r"Wistia is unavailable: 5 attempts .* \(last: connection failed",
+            full=False,
+        ),
+        Case(
+            "truncated JSON on all 5 attempts (incremental listing)",
+            _plan((1, truncated_json(), LIST, 5)),
+            completes=False,
+            message=r"Wistia is unavailable: 5 attempts",
+            full=False,
+        ),
+    ]
+
+
+RETRYABLE: tuple[Fault, ...] = (
+    rate_limited(429, retry_after=0.2),
+    rate_limited(503, retry_after=0.2),
+    server_error(500),
+    server_error(503),
+    slow(0.1),
+    timeout(1.0),
+    drop_connection(),
+    truncated_json(),
+    invalid_json(),
+)
+
+
+def mixed_cases(seeds: int) -> list[Case]:
+    cases = []
+    for seed in range(seeds):
+        cases.append(
+            Case(
+                "every retryable fault mixed into 15 % of requests",
+                steady_rate(0.15, RETRYABLE, seed=seed, path=ANY),
+                completes=True,
+                retry_after=0.2,
+            )
+        )
+        cases.append(
+            Case(
+                "every retryable fault mixed into 35 % of requests",
+                steady_rate(0.35, RETRYABLE, seed=100 + seed, path=ANY),
+                completes=False,
+                message=r"Wistia is unavailable: 5 attempts",
+                retry_after=0.2,
+                either=True,
+            )
+        )
+    return cases
+
+
+def retry_after_violations(server: FakeWistiaServer, retry_after: float) -> list[str]:
+    """Retries of a rate-limited request that came sooner than its ``Retry-After`` allowed."""
+    log = server.log
+    problems = []
+    for index, entry in enumerate(log):
+        if entry.fault != "rate_limited":
+            continue
+        retry = next(
+            (
+                later
+                for later in log[index + 1 :]
+                if later.path == entry.path and later.params == entry.params
+            ),
+            None,
+        )
+        if retry is None:
+            continue  # the run gave up, or was told to wait longer than it may
+        waited = retry.arrived - entry.answered
+        if waited < retry_after - 0.02:
+            problems.append(f"{entry.path} retried after {waited:.3f} s < {retry_after} s")
+    return problems
+
+
+def run_case(case: Case, scene: MakeScene, ledger: Ledger, seed: int) -> None:
+    rng = random.Random(seed)
+    api, server, ws = astuple_scene(scene(CATALOG_SIZE, CATALOG_SEED))
+    book = EditorBook(ws.db)
+    edit_some(book, ws, rng)
+    mutate_account(api, rng)
+    before_marks, before_deleted = watermarks(ws.db), deleted_ids(ws.db)
+
+    server.faults = case.plan
+    args = ["run", "--stats-budget", STATS_BUDGET, *(["--full"] if case.full else [])]
+    faulty = ws.cli(*args)
+    injected = sum(case.plan.injected.values())
+    problems: list[str] = []
+    completed = faulty.returncode == 0
+    if completed:
+        if case.full:
+            problems += mirror_problems(ws.db, api)
+            marks = watermarks(ws.db)
+            for key, value in max_updated(api).items():
+                if marks.get(key, "") < value:
+                    problems.append(f"{key} is {marks.get(key)} after a full crawl, not {value}")
+    else:
+        problems += failure_problems(faulty)
+        if case.message and not re.search(case.message, faulty.stderr):
+            problems.append(f"error line does not match {case.message!r}: {faulty.stderr!r}")
+        if watermarks(ws.db) != before_marks:
+            problems.append(f"watermarks moved: {before_marks} -> {watermarks(ws.db)}")
+        if deleted_ids(ws.db) != before_deleted:
+            problems.append("a failed run deleted media")
+    if case.completes and not completed:
+        problems.append("the run failed although every fault was retryable")
+    if not case.completes and not case.either and completed:
+        problems.append("the run completed although the fault should have stopped it")
+    if case.retry_after is not None:
+        problems += retry_after_violations(server, case.retry_after)
+    problems += [f"wrongly deleted {h}" for h in wrongly_deleted(ws.db, api)]
+    checks = [output_problems(ws.output, converged=True)]
+    lost = book.lost() + book.unpublished_in_output(ws.output)
+    runs = 1
+    if not completed or not case.full:
+        server.faults = FaultPlan()
+        after = ws.cli("run", "--full", "--stats-budget", STATS_BUDGET)
+        runs += 1
+        if after.returncode != 0:
+            problems.append(f"the next run failed: {after.describe()}")
+        problems += mirror_problems(ws.db, api)
+        checks.append(output_problems(ws.output, converged=True))
+        lost += book.lost() + book.unpublished_in_output(ws.output)
+    problems += output_differences(ws.output, fresh_publish(ws.db, ws.root / "fresh"))
+
+    held = "completed with the exact catalog" if completed else "failed with one clear line"
+    ledger.record(
+        SCENARIO,
+        case.name,
+        times=injected,
+        runs=runs,
+        files_checked=sum(check.files for check in checks),
+        lost_changes=len(lost),
+        invalid_files=sum(check.invalid for check in checks),
+        held=f"{held}; nothing wrongly deleted, watermarks kept, output converged",
+        test=f"seed {seed}",
+    )
+    assert injected > 0, "the fault plan injected nothing: this case proves nothing"
+    assert not lost, lost
+    for check in checks:
+        assert not check.problems, check.problems
+    assert not problems, f"{problems}\n{faulty.describe()}"
+
+
+def astuple_scene(scene: Scene) -> tuple[FakeWistia, FakeWistiaServer, Workspace]:
+    return scene.api, scene.server, scene.ws
+
+
+@pytest.mark.parametrize("case", single_fault_cases(), ids=lambda case: case.name)
+def test_single_fault_completes_exactly_or_fails_clearly_and_next_run_converges(
+    case: Case, scene: MakeScene, ledger: Ledger
+) -> None:
+    run_case(case, scene, ledger, seed=sum(map(ord, case.name)))
+
+
+def test_faults_mixed_at_a_steady_rate_lose_nothing_and_converge(
+    scene: MakeScene, ledger: Ledger, soak: bool
+) -> None:
+    for index, case in enumerate(mixed_cases(8 if soak else 2)):
+        run_case(case, scene, ledger, seed=1000 + index)
+
+
+def test_empty_first_page_of_an_incremental_run_keeps_that_pass_watermark(
+    scene: MakeScene, ledger: Ledger
+) -> None:
+    """An empty page 1 looks like "nothing changed": the pass must not advance its watermark,
+    so the next run still sees the changes it hid."""
+    rng = random.Random(7)
+    api, server, ws = astuple_scene(scene(CATALOG_SIZE, CATALOG_SEED))
+    before = watermarks(ws.db)
+    mutate_account(api, rng)
+    plan = server.faults = FaultPlan().at(1, empty_first_page(), path=LIST)
+    faulty = ws.cli("run", "--stats-budget", STATS_BUDGET)
+    assert faulty.returncode == 0, faulty.describe()
+    assert watermarks(ws.db)["watermark:active"] == before["watermark:active"]
+    server.faults = FaultPlan()
+    after = ws.cli("run", "--stats-budget", STATS_BUDGET)
+    assert after.returncode == 0, after.describe()
+    problems = mirror_problems(ws.db, api, deletions=False)
+    check = output_problems(ws.output, converged=True)
+    problems += output_differences(ws.output, fresh_publish(ws.db, ws.root / "fresh"))
+    ledger.record(
+        SCENARIO,
+        "empty first page (incremental run)",
+        times=sum(plan.injected.values()),
+        runs=2,
+        files_checked=check.files,
+        lost_changes=0,
+        invalid_files=check.invalid,
+        held="watermark kept; the next incremental run picked up every change",
+    )
+    assert sum(plan.injected.values()) == 1
+    assert not check.problems, check.problems
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("variable", ["WISTIA_SYNC_HTTP_TIMEOUT", "WISTIA_SYNC_HTTP_BACKOFF"])
+def test_http_tuning_variables_refuse_what_is_not_a_positive_number(
+    variable: str, scene: MakeScene
+) -> None:
+    server, ws = (s := scene(CATALOG_SIZE, CATALOG_SEED)).server, s.ws
+    result = ws.cli("run", env={variable: "-1"})
+    assert result.returncode == 2, result.describe()
+    assert not failure_problems(result), result.describe()
+    assert f"{variable} must be a positive number of seconds" in result.stderr
+    assert not server.log
