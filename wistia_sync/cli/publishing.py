@@ -135,14 +135,10 @@ def run_command(
             # Wistia failing must not leave the site stale: republish the last good database.
             sync_error = error
         result = None
-        # output_behind: changes an earlier run (killed, or whose publish failed) or an editor
-        # (--no-publish) committed without publishing them; output_is_stale: files touched by hand.
-        if (
-            (summary is not None and summary.changed)
-            or force
-            or output_behind(database)
-            or output_is_stale(database, output)
-        ):
+        # output_behind: any change to published content not yet published, whether this sync,
+        # an earlier run (killed, or whose publish failed) or an editor's --no-publish made it;
+        # output_is_stale: files deleted or edited by hand.
+        if force or output_behind(database) or output_is_stale(database, output):
             result = publish(database, db, output, page_size=page_size, force=force)
         if sync_error is not None:
             if result is not None and result.changed and not quiet:
