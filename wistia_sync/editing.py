@@ -355,44 +355,34 @@ def rename_tag(db: Database, old: str, new: str, *, actor: str) -> RenameResult:
         if tag_key(new_display) == source.key:
             if new_display == source.name:
                 return RenameResult("unchanged", source.name, new_display, source.slug, videos)
-            db.execute("UPDATE tags SET name = ? WHERE id = ?", [new_display, source.id])
-            _log(
-                db,
-                at=now,
-                actor=actor,
-                action=ACTION_TAG_RENAME,
-                hashed_id=None,
-                tag=new_display,
-                before=source.name,
-                after=new_display,
-            )
-            return RenameResult("respelled", source.name, new_display, source.slug, videos)
-
-        wistia_videos = _count_videos(db, source.id, source="wistia")
-        if wistia_videos:
-            raise UsageError(
-                f'"{source.name}" comes from Wistia on {plural(wistia_videos, "video")}, so a '
-                "rename here would be undone by the next sync: rename it in Wistia instead "
-                "(only its spelling, same letters in another case, can be changed here)"
-            )
-        target = _find_tag(db, new_display)
-        if target is None:
-            db.execute(
-                "UPDATE tags SET name = ?, key = ? WHERE id = ?",
-                [new_display, tag_key(new_display), source.id],
-            )
-            _log(
-                db,
-                at=now,
-                actor=actor,
-                action=ACTION_TAG_RENAME,
-                hashed_id=None,
-                tag=new_display,
-                before=source.name,
-                after=new_display,
-            )
-            return RenameResult("renamed", source.name, new_display, source.slug, videos)
-        return _merge(db, source, target, now=now, actor=actor)
+            outcome: Literal["respelled", "renamed"] = "respelled"
+        else:
+            wistia_videos = _count_videos(db, source.id, source="wistia")
+            if wistia_videos:
+                raise UsageError(
+                    f'"{source.name}" comes from Wistia on {plural(wistia_videos, "video")}, so '
+                    "a rename here would be undone by the next sync: rename it in Wistia instead "
+                    "(only its spelling, same letters in another case, can be changed here)"
+                )
+            target = _find_tag(db, new_display)
+            if target is not None:
+                return _merge(db, source, target, now=now, actor=actor)
+            outcome = "renamed"
+        db.execute(
+            "UPDATE tags SET name = ?, key = ? WHERE id = ?",
+            [new_display, tag_key(new_display), source.id],
+        )
+        _log(
+            db,
+            at=now,
+            actor=actor,
+            action=ACTION_TAG_RENAME,
+            hashed_id=None,
+            tag=new_display,
+            before=source.name,
+            after=new_display,
+        )
+        return RenameResult(outcome, source.name, new_display, source.slug, videos)
 
 
 def _merge(db: Database, source: _Tag, target: _Tag, *, now: str, actor: str) -> RenameResult:
