@@ -6,7 +6,7 @@ import os
 import secrets
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,20 +42,14 @@ Serve = Callable[..., FakeWistiaServer]
 
 
 @pytest.fixture
-def serve() -> Iterator[Serve]:
-    """``serve(api, faults=None)``: a fake server on 127.0.0.1, stopped after the test."""
-    servers: list[FakeWistiaServer] = []
+def serve(make_fake_server: Serve) -> Serve:
+    """``serve(api, faults=None)``: a fake server on 127.0.0.1, stopped after the test (the
+    shared ``make_fake_server`` fixture, which also fails a test whose server raised)."""
 
     def start(api: FakeWistia, faults: FaultPlan | None = None) -> FakeWistiaServer:
-        server = FakeWistiaServer(api, faults=faults).start()
-        servers.append(server)
-        return server
+        return make_fake_server(api, faults=faults)
 
-    yield start
-    for server in servers:
-        server.stop()
-    errors = [error for server in servers for error in server.errors]
-    assert not errors, f"a fake server failed while answering: {errors!r}"
+    return start
 
 
 MakeWorkspace = Callable[..., Workspace]
