@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from wistia_sync.tags import assign_slug, tag_key
+from wistia_sync.tags import ensure_tag, tag_key
 
 DEFAULT_TIME = "2024-01-01T00:00:00Z"
 
@@ -59,19 +59,7 @@ def add_video(db: Database, hashed_id: str, **overrides: Any) -> str:
 
 def add_tag(db: Database, name: str) -> int:
     """The id of the tag named ``name`` (by tag identity), creating it with its slug if new."""
-    key = tag_key(name)
-    existing = db.execute("SELECT id FROM tags WHERE key = ?", [key]).fetchone()
-    if existing is not None:
-        return int(existing[0])
-
-    def is_taken(slug: str) -> bool:
-        return db.execute("SELECT 1 FROM tags WHERE slug = ?", [slug]).fetchone() is not None
-
-    cursor = db.execute(
-        "INSERT INTO tags (name, key, slug, created_at) VALUES (?, ?, ?, ?)",
-        [name.strip(), key, assign_slug(name, is_taken), DEFAULT_TIME],
-    )
-    return int(cursor.lastrowid or 0)
+    return ensure_tag(db, name)
 
 
 def tag_video(db: Database, hashed_id: str, name: str, source: str = "wistia") -> int:
