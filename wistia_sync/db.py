@@ -202,7 +202,6 @@ def open_database(path: str | Path) -> Database:
     path = Path(path)
     if path.exists() and path.is_dir():
         raise DatabaseError(f"database path {path} is a folder, not a file")
-    _check_is_sqlite(path)
     new_file = not path.exists()
     if new_file:
         # Owner-only: the database holds nothing secret, but editors' work is not world-writable.
@@ -211,7 +210,8 @@ def open_database(path: str | Path) -> Database:
     conn = _connect(path)
     try:
         db = Database(conn)
-        # Both checks before anything that writes: a refused file stays byte for byte as it was.
+        # These checks come before anything that writes: a refused file stays as it was.
+        _refuse_non_sqlite(db, path)
         _refuse_damaged(db, path)
         _refuse_newer_schema(db, path)
         db.execute("PRAGMA journal_mode=WAL")
@@ -241,15 +241,22 @@ def _connect(path: Path) -> sqlite3.Connection:
         raise DatabaseError(f"cannot open database {path}: {error}") from error
 
 
-def _check_is_sqlite(path: Path) -> None:
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    with path.open("rb") as handle:
-        header = handle.read(16)
-    if header != b"SQLite format 3\x00":
+def _refuse_non_sqlite(db: Database, path: Path) -> None:
+    """Refuse a file that is not SQLite, asking SQLite itself to read its header.
+
+    Reading the header with ``open()`` would be wrong: closing any file descriptor of the
+    database file drops every POSIX lock this process holds on it, so a second connection
+    opened while a first is active would make another process take the first one's WAL for
+    abandoned, and what the first connection wrote next would be lost.
+    """
+    try:
+        db.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as error:
+        if getattr(error, "sqlite_errorcode", None) != sqlite3.SQLITE_NOTADB:
+            raise
         raise DatabaseError(
             f"{path} is not a wistia-sync database (not an SQLite file); left untouched"
-        )
+        ) from None
 
 
 def _refuse_damaged(db: Database, path: Path) -> None:
