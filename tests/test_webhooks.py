@@ -285,3 +285,28 @@ def test_status_shows_the_inbox(synced: Database, fake: FakeWistia, db_path: Pat
     result = CliRunner().invoke(app, ["status", "--db", str(db_path)])
     assert result.exit_code == 0, result.output
     assert "webhooks" in result.stdout
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+def test_serve_without_a_secret_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WISTIA_SYNC_WEBHOOK_SECRET", raising=False)
+    result = CliRunner().invoke(app, ["webhook", "serve", "--db", str(tmp_path / "w.db")])
+    assert result.exit_code == 2
+    assert "no webhook secret" in result.stderr
+    assert not (tmp_path / "w.db").exists()
+
+
+def test_serve_refuses_a_max_delay_shorter_than_the_debounce(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WISTIA_SYNC_WEBHOOK_SECRET", "x")
+    result = CliRunner().invoke(
+        app, ["webhook", "serve", "--db", str(tmp_path / "w.db"), "--debounce", "5",
+              "--max-delay", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--max-delay" in result.stderr
