@@ -153,6 +153,33 @@ def m002_content_version(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m006_webhook_inbox(db: Database) -> None:
+    """Wistia's webhook deliveries, stored before they are acknowledged, drained by a worker.
+
+    ``uuid`` deduplicates repeated deliveries. Times are Unix seconds (``REAL``) because the
+    debounce window and the event → published latency are measured in fractions of a second.
+    """
+    db.executescript(
+        """
+        CREATE TABLE webhook_events (
+            uuid TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            hashed_id TEXT,
+            account_id TEXT,
+            generated_at TEXT,
+            received_at REAL NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'applied', 'ignored', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            applied_at REAL
+        );
+        CREATE INDEX webhook_events_state ON webhook_events(state, received_at);
+        """
+    )
+
+
 def utc_now() -> str:
     """The current time as the ISO 8601 UTC text every table stores."""
     return format_timestamp(datetime.now(UTC))
