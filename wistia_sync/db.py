@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -151,6 +152,28 @@ def m002_content_version(db: Database) -> None:
         ]
     for statement in statements:
         db.execute(statement)
+
+
+@migrations()
+def m003_rejected_media(db: Database) -> None:
+    """Quarantine for media records that cannot be stored safely, and a run's warnings.
+
+    A record is kept with the reason and its raw JSON (for a person to read, never published)
+    under its hashed id, or a digest of the record when it has no usable one. Tag keys become
+    NFC (``Café`` and ``Cafe\u0301`` are one tag from now on); a key that would then collide
+    with another tag's keeps its old spelling rather than merging two editors' tags silently.
+    """
+    db.execute(
+        "CREATE TABLE rejected_media (key TEXT PRIMARY KEY, hashed_id TEXT, reason TEXT NOT NULL, "
+        "raw TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL)"
+    )
+    db.execute("ALTER TABLE sync_runs ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE sync_runs ADD COLUMN warnings TEXT")
+    keys = {str(row[1]): int(row[0]) for row in db.execute("SELECT id, key FROM tags")}
+    for key, tag_id in keys.items():
+        normal = unicodedata.normalize("NFC", key)
+        if normal != key and normal not in keys:
+            db.execute("UPDATE tags SET key = ? WHERE id = ?", [normal, tag_id])
 
 
 def utc_now() -> str:
