@@ -37,6 +37,18 @@ class DatabaseError(WistiaSyncError):
     """The database cannot be opened or is not one we understand."""
 
 
+class DatabaseUnusable(DatabaseError):
+    """The database path cannot be used as given (missing folder, read-only): fix the setup."""
+
+    exit_code = EXIT_USAGE
+
+
+class DatabaseBusy(DatabaseError):
+    """Another process kept the database locked past the busy timeout: try again later."""
+
+    exit_code = EXIT_LOCKED
+
+
 class LockHeld(WistiaSyncError):
     """Another process holds the lock."""
 
