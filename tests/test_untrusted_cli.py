@@ -328,3 +328,36 @@ def _plus_hours(timestamp: str, hours: int) -> str:
 
     moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00")) + timedelta(hours=hours)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_any_failure_of_run_still_republishes_when_the_output_is_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert invoke(tmp_path, "run", "--demo", "--quiet").returncode == 0
+    video = "2uj5nqq36y"
+    assert (tmp_path / "output" / "videos" / f"{video}.json").exists()
+    assert invoke(tmp_path, "visibility", "hide", video, "--no-publish").returncode == 0
+
+    def broken_sync(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug nobody foresaw")
+
+    monkeypatch.setattr("wistia_sync.sync.sync_account", broken_sync)
+    result = invoke(tmp_path, "run", "--demo")
+    assert result.returncode == 1
+    (line,) = result.errors  # a bug is reported as one (unexpected) line, after the republish
+    assert "unexpected RuntimeError: a bug nobody foresaw" in line
+    assert not (tmp_path / "output" / "videos" / f"{video}.json").exists()
+    assert "republished from the last good database" in result.stdout
+
+
+def test_editor_tag_names_are_nfc_so_both_spellings_are_one_tag(tmp_path: Path) -> None:
+    assert invoke(tmp_path, "sync", "--demo", "--quiet").returncode == 0
+    first, second = (
+        "2uj5nqq36y",
+        invoke(tmp_path, "videos", "list", "--limit", "2").stdout.split("\n")[1].split("\t")[0],
+    )
+    for video, name in ((first, "Ne\u0301e"), (second, "N\u00e9e")):
+        result = invoke(tmp_path, "tag", "add", "--tag", name, video, "--no-publish")
+        assert result.returncode == 0, result.stderr
+    tags = [line.split("\t")[0] for line in invoke(tmp_path, "tag", "list").stdout.splitlines()]
+    assert tags.count("N\u00e9e") == 1 and "Ne\u0301e" not in tags
