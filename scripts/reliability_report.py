@@ -101,6 +101,61 @@ DEFECTS = (
         "`test_security.py::test_hostile_names_give_safe_files_and_valid_json_that_keeps_them_"
         "exactly`",
     ),
+    (
+        "An error body echoing the `Authorization` header (400/401/403/404/422) put the token "
+        "unredacted in `sync_runs.error`, `status`, `status --json` and `--debug` tracebacks.",
+        "The client scrubs the token from every quoted body, and every error is redacted when "
+        "it is created (`errors.WistiaSyncError`), whatever path stores or prints it.",
+        "`test_untrusted.py::test_an_echoed_authorization_header_is_stored_and_printed_nowhere`, "
+        "`test_untrusted_client.py`",
+    ),
+    (
+        "One bad media record (lone surrogate, NUL or newline in `hashed_id`, `id` 10**30, "
+        "`created` in year 9999, `name: null`) failed every run; a missing `status`/`archived` "
+        "meant ready/active; `run` then skipped its republish, so archived and deleted videos "
+        "stayed public.",
+        "Records are validated one by one (`models.read_media`): unstorable ones are "
+        "quarantined in `rejected_media` (migration `m003_rejected_media`), the rest stored "
+        "repaired; unknown state is never published; `run` republishes after any failure.",
+        "`test_untrusted.py::test_bad_records_never_keep_the_site_stale`, "
+        "`test_untrusted_records.py`, `test_untrusted_cli.py::test_any_failure_of_run_still_"
+        "republishes_when_the_output_is_behind`",
+    ),
+    (
+        "A stats answer of one media (403 'not on your plan', 422, `plays: 7.5`, a body that is "
+        "not stats) aborted the whole run, so no deletion or watermark committed.",
+        "`get_stats` returns `NoStats` for conditions of one media; the run records it on the "
+        "media and goes on.",
+        "`test_untrusted_records.py::test_a_failure_in_one_media_stats_is_recorded_and_never_"
+        "aborts_the_run`",
+    ),
+    (
+        "A server trickling a byte every 50 ms held a request for ever (the timeout was per "
+        "read); a huge body was read whole into memory; a far-future `updated` pinned the "
+        "watermark; a hashed id could steer a request path.",
+        "A total deadline per answer, a size cap (`WISTIA_SYNC_MAX_RESPONSE_BYTES`), watermarks "
+        "clamped to the server's `Date` + 5 min, hashed ids validated and percent-encoded.",
+        "`test_untrusted.py::test_a_hostile_server_cannot_hold_a_run`, `test_untrusted_client.py`",
+    ),
+    (
+        "Local mistakes surfaced as `unexpected …` or 'Wistia is unavailable' after five "
+        "attempts: `--db` in a missing folder, a busy database, an SQLite file of another "
+        "application (migrated!), a token with a BOM, `--api-url`/`--api-version` with CR/LF, "
+        "huge numbers, non-UTF-8 arguments.",
+        "Each is one line and exit 2 (busy: 75) before anything is touched; the foreign file is "
+        "refused unchanged.",
+        "`test_untrusted_cli.py`, "
+        "`test_untrusted.py::test_a_read_only_database_folder_is_one_clear_line_and_changes_"
+        "nothing`",
+    ),
+    (
+        "Names from Wistia reached editors' terminals with raw ESC/OSC and bidi-override "
+        "characters; `Café` and `Cafe\\u0301` were two tags; `--quiet` did not silence "
+        "per-record warnings; `status` assumed a 24 h `--full-every`.",
+        "Terminal text is escaped; tag names are NFC; warnings are one line, none with "
+        "`--quiet`; `status --full-every`.",
+        "`test_untrusted_cli.py`",
+    ),
 )
 
 

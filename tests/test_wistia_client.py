@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +17,7 @@ from wistia_sync.errors import (
     UnexpectedResponse,
     WistiaUnavailable,
 )
+from wistia_sync.models import read_media
 from wistia_sync.ratelimit import SlidingWindowLimiter
 from wistia_sync.wistia import MAX_ATTEMPTS, ClientSettings, WistiaClient
 
@@ -102,7 +104,8 @@ def test_media_parse_accepts_v1_spellings_and_unknown_fields() -> None:
     }
     del v1_media["hashed_id"]
     client = make_client(answer(200, [v1_media]))
-    (media,) = client.list_media_page(archived=False, sort_by="created", descending=False, page=1)
+    page = client.list_media_page(archived=False, sort_by="created", descending=False, page=1)
+    (media,) = (read_media(record, Counter()) for record in page.records)
     assert media.hashed_id == "abc123def4"
     assert media.folder is not None and media.folder.hashed_id == "proj000001"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,9 +17,10 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
-from wistia_sync.errors import DatabaseError
+from wistia_sync.errors import DatabaseBusy, DatabaseError, DatabaseUnusable
 
 BUSY_TIMEOUT_SECONDS = 30.0
+BUSY_TIMEOUT_ENV = "WISTIA_SYNC_BUSY_TIMEOUT"  # seconds; tests shorten it
 _DAMAGED_ERROR_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 MIGRATION_SET = "wistia_sync"
 
@@ -154,6 +156,28 @@ def m002_content_version(db: Database) -> None:
 
 
 @migrations()
+def m003_rejected_media(db: Database) -> None:
+    """Quarantine for media records that cannot be stored safely, and a run's warnings.
+
+    A record is kept with the reason and its raw JSON (for a person to read, never published)
+    under its hashed id, or a digest of the record when it has no usable one. Tag keys become
+    NFC (``Café`` and ``Cafe\u0301`` are one tag from now on); a key that would then collide
+    with another tag's keeps its old spelling rather than merging two editors' tags silently.
+    """
+    db.execute(
+        "CREATE TABLE rejected_media (key TEXT PRIMARY KEY, hashed_id TEXT, reason TEXT NOT NULL, "
+        "raw TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL)"
+    )
+    db.execute("ALTER TABLE sync_runs ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE sync_runs ADD COLUMN warnings TEXT")
+    keys = {str(row[1]): int(row[0]) for row in db.execute("SELECT id, key FROM tags")}
+    for key, tag_id in keys.items():
+        normal = unicodedata.normalize("NFC", key)
+        if normal != key and normal not in keys:
+            db.execute("UPDATE tags SET key = ? WHERE id = ?", [normal, tag_id])
+
+
+@migrations()
 def m006_webhook_inbox(db: Database) -> None:
     """Wistia's webhook deliveries, stored before they are acknowledged, drained by a worker.
 
@@ -196,16 +220,29 @@ def parse_timestamp(text: str) -> datetime:
 def open_database(path: str | Path) -> Database:
     """Open (creating if needed) and migrate the database at ``path``.
 
-    Refuses, without changing it, a file that is not SQLite, that is damaged, or that holds
-    migrations newer than this version of wistia-sync knows.
+    Refuses, without changing it, a file that is not SQLite, that is damaged, that belongs to
+    another application, or that holds migrations newer than this version of wistia-sync knows.
+    A missing folder, a read-only file or folder and a database kept busy by another process
+    each give one line naming the file and what to do.
     """
     path = Path(path)
     if path.exists() and path.is_dir():
         raise DatabaseError(f"database path {path} is a folder, not a file")
+    if not path.parent.is_dir():
+        raise DatabaseUnusable(
+            f"cannot create the database {path}: the folder {path.parent} does not exist; "
+            "create it or pass another --db"
+        )
     new_file = not path.exists()
     if new_file:
         # Owner-only: the database holds nothing secret, but editors' work is not world-writable.
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        except OSError as error:
+            raise DatabaseUnusable(
+                f"cannot create the database {path}: {error.strerror}; check that the folder "
+                f"{path.parent} is writable, or pass another --db"
+            ) from None
         os.close(fd)
     conn = _connect(path)
     try:
@@ -213,6 +250,7 @@ def open_database(path: str | Path) -> Database:
         # These checks come before anything that writes: a refused file stays as it was.
         _refuse_non_sqlite(db, path)
         _refuse_damaged(db, path)
+        _refuse_foreign(db, path)
         _refuse_newer_schema(db, path)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
@@ -225,20 +263,56 @@ def open_database(path: str | Path) -> Database:
             raise DatabaseError(
                 f"{path} is damaged (SQLite: {error}); left untouched: restore it from a backup"
             ) from error
-        raise DatabaseError(f"cannot open database {path}: {error}") from error
+        raise explain_sqlite_error(error, path) or DatabaseError(
+            f"cannot open database {path}: {error}"
+        ) from error
     except BaseException:
         conn.close()
         raise
     return db
 
 
+def explain_sqlite_error(error: sqlite3.Error, path: Path | str) -> DatabaseError | None:
+    """The clear error for a failure of the environment (busy, read-only, cannot open, full),
+    or None for anything else (a bug must not be disguised as a setup problem)."""
+    code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return DatabaseBusy(
+            f"the database {path} is busy: another process kept it locked for more than "
+            f"{busy_timeout():g} s; try again later"
+        )
+    if code == sqlite3.SQLITE_READONLY:
+        return DatabaseUnusable(
+            f"the database {path} is read-only: make the file and its folder writable "
+            f"(SQLite also writes {path}-wal and {path}-shm next to it)"
+        )
+    if code == sqlite3.SQLITE_CANTOPEN:
+        return DatabaseUnusable(
+            f"cannot open the database {path}: check that it and its folder are readable and "
+            "writable (SQLite writes its -wal and -shm files there)"
+        )
+    if code == sqlite3.SQLITE_FULL:
+        return DatabaseError(f"the disk holding the database {path} is full; free some space")
+    if code == sqlite3.SQLITE_PERM or code == sqlite3.SQLITE_AUTH:
+        return DatabaseUnusable(f"no permission to use the database {path}")
+    return None
+
+
+def busy_timeout() -> float:
+    from wistia_sync.config import seconds_from_env
+
+    return seconds_from_env(BUSY_TIMEOUT_ENV, BUSY_TIMEOUT_SECONDS)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     try:
         return sqlite3.connect(
-            str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            str(path), timeout=busy_timeout(), isolation_level=None, check_same_thread=False
         )
     except sqlite3.DatabaseError as error:
-        raise DatabaseError(f"cannot open database {path}: {error}") from error
+        raise explain_sqlite_error(error, path) or DatabaseError(
+            f"cannot open database {path}: {error}"
+        ) from error
 
 
 def _refuse_non_sqlite(db: Database, path: Path) -> None:
@@ -273,6 +347,31 @@ def _refuse_damaged(db: Database, path: Path) -> None:
         )
 
 
+def _refuse_foreign(db: Database, path: Path) -> None:
+    """Refuse an SQLite file another application made: its tables are not ours to migrate."""
+    tables = {
+        str(row[0])
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+    }
+    if not tables:
+        return  # a new, empty database
+    ours = (
+        migrations.migrations_table in tables
+        and db.execute(
+            f"SELECT 1 FROM {migrations.migrations_table} WHERE migration_set = ? LIMIT 1",
+            [MIGRATION_SET],
+        ).fetchone()
+    )
+    if not ours:
+        shown = ", ".join(sorted(tables)[:5])
+        raise DatabaseError(
+            f"{path} is an SQLite database of another application (tables: {shown}), not a "
+            "wistia-sync database; left untouched: pass another --db"
+        )
+
+
 def _refuse_newer_schema(db: Database, path: Path) -> None:
     known = {migration.name for migration in migrations._migrations}
     applied = {migration.name for migration in migrations.applied(db)}
@@ -294,14 +393,33 @@ def write_transaction(db: Database) -> Iterator[Database]:
         with db.atomic():
             yield db
         return
-    db.execute("BEGIN IMMEDIATE")
     try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        try:
+            db.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+    except sqlite3.OperationalError as error:
+        explained = explain_sqlite_error(error, database_file(db))
+        if explained is None:
+            raise
+        raise explained from error
+
+
+def database_file(db: Database) -> str:
+    """The file of the main database (for messages)."""
+    for _, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return str(file) or ":memory:"
+    return "the database"
 
 
 LAST_FULL_CRAWL_KEY = "last_full_crawl"

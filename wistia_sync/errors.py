@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from wistia_sync.redaction import redact
+
 # Exit codes, documented in the README.
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -10,9 +12,15 @@ EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
 
 class WistiaSyncError(Exception):
-    """Base of every expected failure; the CLI prints its message as one line."""
+    """Base of every expected failure; the CLI prints its message as one line.
+
+    The message is redacted here, once: it may quote an error body that echoed the token.
+    """
 
     exit_code = EXIT_FAILURE
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class UsageError(WistiaSyncError):
@@ -27,6 +35,18 @@ class ConfigError(UsageError):
 
 class DatabaseError(WistiaSyncError):
     """The database cannot be opened or is not one we understand."""
+
+
+class DatabaseUnusable(DatabaseError):
+    """The database path cannot be used as given (missing folder, read-only): fix the setup."""
+
+    exit_code = EXIT_USAGE
+
+
+class DatabaseBusy(DatabaseError):
+    """Another process kept the database locked past the busy timeout: try again later."""
+
+    exit_code = EXIT_LOCKED
 
 
 class LockHeld(WistiaSyncError):

@@ -1,73 +1,307 @@
-"""Pydantic models of the Wistia API responses we read.
+"""Reading Wistia's media and stats records, one at a time, as untrusted input.
 
-They ignore unknown fields and accept both spellings the API reference notes
-(``hashed_id``/``hashedId``, ``folder``/``project``), so a new API version adding fields or a v1
-server does not break a sync.
+A page is a list of records, and one bad record must not cost the others: ``read_media`` turns one
+raw JSON value into a ``WistiaMedia`` that is safe to store and to publish, or raises
+``RecordRejected`` with the reason. What it repairs it notes (``Notes``), so a sync can warn once
+per run instead of once per video. The rules, and the API facts behind them (docs/wistia-api.md):
+
+- Only ``folder`` is required by the spec. A record without a usable ``hashed_id`` cannot be
+  stored; one with neither ``created`` nor ``updated`` cannot be placed in any listing.
+- A missing ``status`` is stored as ``unknown`` and a missing ``archived`` falls back to what the
+  listing pass asked for (``archived=true/false``), else to archived: either way a media whose
+  publish-relevant state is unknown is not published.
+- Text is valid UTF-8 (lone surrogates become U+FFFD) and capped in length; a thumbnail that is
+  not an ``https:``/``http:`` URL is dropped; numbers out of range become null (SQLite holds
+  64-bit integers; a duration must be a finite, non-negative number of seconds).
+- Both spellings the API reference notes are accepted (``hashed_id``/``hashedId``,
+  ``folder``/``project``); unknown fields are ignored.
 """
 
 from __future__ import annotations
 
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import TypeAdapter, ValidationError
+
+# Wistia's hashed ids are 10 lowercase alphanumerics in every example; accept any short
+# alphanumeric, which is all a URL path segment or a file name may safely carry.
+HASHED_ID = re.compile(r"[A-Za-z0-9]{1,64}")
+MAX_NAME_LENGTH = 1_000
+MAX_DESCRIPTION_LENGTH = 20_000
+MAX_FOLDER_NAME_LENGTH = 1_000
+MAX_TAG_NAME_LENGTH = 100  # as for editors' tags (tags.MAX_TAG_LENGTH)
+MAX_TYPE_LENGTH = 64
+MAX_URL_LENGTH = 2_048
+MAX_SQLITE_INTEGER = 2**63 - 1
+MAX_DURATION_SECONDS = 10_000_000.0  # about 115 days: anything longer is not a duration
+UNKNOWN_STATUS = "unknown"
+UNKNOWN_TYPE = "UnknownType"
+MAX_REJECTED_RAW_CHARS = 20_000  # how much of a rejected record is kept for a person to read
+
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+_datetime = TypeAdapter(datetime)
 
 
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+class RecordRejected(Exception):
+    """A record that cannot be stored safely; ``hashed_id`` when it had a usable one."""
+
+    def __init__(self, reason: str, hashed_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hashed_id = hashed_id
 
 
-class WistiaFolder(_Lenient):
-    id: int | None = None
-    hashed_id: str = Field(validation_alias=AliasChoices("hashed_id", "hashedId"))
-    name: str = ""
+Notes = Counter[str]  # what was repaired in a record, by kind: summed into a run's warnings
 
 
-class WistiaThumbnail(_Lenient):
-    url: str | None = None
-
-
-class WistiaTag(_Lenient):
+@dataclass(frozen=True)
+class WistiaFolder:
+    hashed_id: str
+    id: int | None
     name: str
 
 
-class WistiaMedia(_Lenient):
-    id: int | None = None
-    hashed_id: str = Field(validation_alias=AliasChoices("hashed_id", "hashedId"))
-    name: str = ""
-    type: str = "UnknownType"
-    status: str = "ready"
-    archived: bool = False
+@dataclass(frozen=True)
+class WistiaMedia:
+    hashed_id: str
+    id: int | None
+    name: str
+    description: str
+    type: str
+    status: str
+    archived: bool
     created: datetime
-    updated: datetime
-    duration: float | None = None
-    description: str | None = ""
-    thumbnail: WistiaThumbnail | None = None
-    folder: WistiaFolder | None = Field(
-        default=None, validation_alias=AliasChoices("folder", "project")
+    updated: datetime | None  # None: Wistia gave none (it then moves no watermark)
+    duration: float | None
+    thumbnail_url: str | None
+    folder: WistiaFolder | None
+    tags: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class WistiaStats:
+    plays: int | None
+
+
+def safe_text(value: str) -> str:
+    """``value`` as valid Unicode text: lone surrogates (unencodable in UTF-8) become U+FFFD."""
+    return _SURROGATES.sub("\ufffd", value)
+
+
+def is_hashed_id(value: object) -> bool:
+    return isinstance(value, str) and HASHED_ID.fullmatch(value) is not None
+
+
+def read_media(raw: object, notes: Notes, *, archived_hint: bool | None = None) -> WistiaMedia:
+    """One media record, repaired where that is safe (noted in ``notes``), else rejected.
+
+    ``archived_hint`` is the ``archived`` filter of the listing that returned the record.
+    """
+    if not isinstance(raw, Mapping):
+        raise RecordRejected(f"not a JSON object but {_json_kind(raw)}")
+    hashed_id = _first(raw, "hashed_id", "hashedId")
+    if not is_hashed_id(hashed_id):
+        raise RecordRejected(f"unusable hashed_id {_preview(hashed_id)}")
+    assert isinstance(hashed_id, str)
+    try:
+        created = _timestamp(raw.get("created"), "created")
+        updated = _timestamp(raw.get("updated"), "updated")
+    except RecordRejected as error:
+        raise RecordRejected(error.reason, hashed_id) from None
+    if created is None and updated is None:
+        raise RecordRejected("neither created nor updated is given", hashed_id)
+    return WistiaMedia(
+        hashed_id=hashed_id,
+        id=_integer(raw.get("id"), "id", notes),
+        name=_text(raw.get("name"), "name", MAX_NAME_LENGTH, notes),
+        description=_text(raw.get("description"), "description", MAX_DESCRIPTION_LENGTH, notes),
+        type=_text(raw.get("type"), "type", MAX_TYPE_LENGTH, notes) or UNKNOWN_TYPE,
+        status=_status(raw.get("status"), notes),
+        archived=_archived(raw.get("archived"), archived_hint, notes),
+        created=created or updated,  # type: ignore[arg-type]  # one of them is set
+        updated=updated,
+        duration=_duration(raw.get("duration"), notes),
+        thumbnail_url=_thumbnail(raw.get("thumbnail"), notes),
+        folder=_folder(_first(raw, "folder", "project"), notes),
+        tags=_tags(raw.get("tags"), notes),
     )
-    tags: list[WistiaTag] = Field(default_factory=list)
-
-    @field_validator("created", "updated")
-    @classmethod
-    def _as_utc(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _null_tags(cls, value: object) -> object:
-        return [] if value is None else value
 
 
-class WistiaStats(_Lenient):
-    plays: int | None = None
-    page_loads: int | None = Field(default=None, validation_alias=AliasChoices("pageLoads"))
-    visitors: int | None = None
+def read_stats(raw: object) -> WistiaStats:
+    """A media stats answer; ``ValueError`` when its play count is not a count."""
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"the stats answer is {_json_kind(raw)}, not an object")
+    stats = raw.get("stats")
+    if stats is None:
+        return WistiaStats(plays=None)
+    if not isinstance(stats, Mapping):
+        raise ValueError(f"stats is {_json_kind(stats)}, not an object")
+    plays = stats.get("plays")
+    if plays is None:
+        return WistiaStats(plays=None)
+    if isinstance(plays, float) and plays.is_integer():
+        plays = int(plays)
+    if isinstance(plays, bool) or not isinstance(plays, int):
+        raise ValueError(f"plays is {_preview(plays)}, not a whole number")
+    if not 0 <= plays <= MAX_SQLITE_INTEGER:
+        raise ValueError(f"plays is {_preview(plays)}, out of range")
+    return WistiaStats(plays=plays)
 
 
-class WistiaMediaStats(_Lenient):
-    hashed_id: str | None = Field(
-        default=None, validation_alias=AliasChoices("hashed_id", "hashedId")
+# -- fields --------------------------------------------------------------------------------------
+
+
+def _first(raw: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if raw.get(key) is not None:
+            return raw[key]
+    return None
+
+
+def _text(value: object, name: str, limit: int, notes: Notes) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        notes[f"{name} not text (stored empty)"] += 1
+        return ""
+    text = safe_text(value)
+    if text != value:
+        notes["invalid UTF-16 in text replaced with U+FFFD"] += 1
+    if len(text) > limit:
+        notes[f"{name} longer than {limit:,} characters (truncated)"] += 1
+        text = text[:limit]
+    return text
+
+
+def _integer(value: object, name: str, notes: Notes) -> int | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 0 <= value <= MAX_SQLITE_INTEGER
+    ):
+        notes[f"{name} out of range (stored as null)"] += 1
+        return None
+    return value
+
+
+def _duration(value: object, notes: Notes) -> float | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= MAX_DURATION_SECONDS
+    ):
+        notes["duration out of range (stored as null)"] += 1
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _timestamp(value: object, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RecordRejected(f"{name} is {_json_kind(value)}, not a timestamp")
+    try:
+        moment = _datetime.validate_python(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValidationError, ValueError, OverflowError):
+        raise RecordRejected(f"{name} {_preview(value)} is not a usable timestamp") from None
+
+
+def _status(value: object, notes: Notes) -> str:
+    if isinstance(value, str) and value.strip():
+        return safe_text(value)[:MAX_TYPE_LENGTH]
+    notes["status missing (not published)"] += 1
+    return UNKNOWN_STATUS
+
+
+def _archived(value: object, hint: bool | None, notes: Notes) -> bool:
+    if isinstance(value, bool):
+        return value
+    if hint is not None:
+        return hint
+    notes["archived missing (treated as archived: not published)"] += 1
+    return True
+
+
+def _thumbnail(value: object, notes: Notes) -> str | None:
+    url = value.get("url") if isinstance(value, Mapping) else None
+    if url is None:
+        return None
+    if (
+        not isinstance(url, str)
+        or len(url) > MAX_URL_LENGTH
+        or not re.fullmatch(r"https?://[^\s\x00-\x1f\x7f]+", url, flags=re.IGNORECASE)
+        or safe_text(url) != url
+    ):
+        notes["thumbnail not an http(s) URL (not published)"] += 1
+        return None
+    return url
+
+
+def _folder(value: object, notes: Notes) -> WistiaFolder | None:
+    if value is None:
+        return None
+    hashed_id = _first(value, "hashed_id", "hashedId") if isinstance(value, Mapping) else None
+    if not isinstance(value, Mapping) or not is_hashed_id(hashed_id):
+        notes["folder unusable (stored without folder)"] += 1
+        return None
+    return WistiaFolder(
+        hashed_id=str(hashed_id),
+        id=_integer(value.get("id"), "folder id", notes),
+        name=_text(value.get("name"), "folder name", MAX_FOLDER_NAME_LENGTH, notes),
     )
-    stats: WistiaStats = Field(default_factory=WistiaStats)
+
+
+def _tags(value: object, notes: Notes) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        notes["tags not a list (ignored)"] += 1
+        return ()
+    names: list[str] = []
+    for tag in value:
+        name = tag.get("name") if isinstance(tag, Mapping) else None
+        cleaned = wistia_tag_name(name) if isinstance(name, str) else ""
+        if not cleaned:
+            notes["unusable tag dropped"] += 1
+            continue
+        if len(cleaned) > MAX_TAG_NAME_LENGTH:
+            notes[f"tag longer than {MAX_TAG_NAME_LENGTH} characters (truncated)"] += 1
+            cleaned = cleaned[:MAX_TAG_NAME_LENGTH].strip()
+        names.append(cleaned)
+    return tuple(names)
+
+
+def wistia_tag_name(name: str) -> str:
+    """A tag name from Wistia as editors may write one: NFC, with no control, format (bidi
+    override, zero-width) or unpaired surrogate characters, trimmed."""
+    text = unicodedata.normalize("NFC", safe_text(name))
+    return "".join(char for char in text if not unicodedata.category(char).startswith("C")).strip()
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string"}.get(
+        type(value), "an array" if isinstance(value, list) else "an object"
+    )
+
+
+def _preview(value: object) -> str:
+    """A short, printable rendering of an untrusted value for a reason text."""
+    text = ascii(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -33,19 +33,28 @@ _COUNTS = {
     "deleted": "SELECT count(*) FROM videos WHERE deleted_at IS NOT NULL",
     "folders": "SELECT count(*) FROM folders",
     "tags": "SELECT count(*) FROM tags",
+    "rejected": "SELECT count(*) FROM rejected_media",
 }
+RECENT_REJECTIONS = 5
 
 
 def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[str, Any]:
     counts = {name: db.execute(sql).fetchone()[0] for name, sql in _COUNTS.items()}
     cursor = db.execute(
         "SELECT started_at, finished_at, mode, source, outcome, requests, new, updated, "
-        "archived, deleted, unchanged, stats_fetched, error FROM sync_runs "
+        "archived, deleted, unchanged, stats_fetched, rejected, warnings, error FROM sync_runs "
         "ORDER BY id DESC LIMIT ?",
         [RECENT_RUNS],
     )
     columns = [d[0] for d in cursor.description]
     runs = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    cursor = db.execute(
+        "SELECT key AS hashed_id, reason, first_seen, last_seen FROM rejected_media "
+        "ORDER BY last_seen DESC, key LIMIT ?",
+        [RECENT_REJECTIONS],
+    )
+    columns = [d[0] for d in cursor.description]
+    rejected = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     last_full = get_state(db, LAST_FULL_CRAWL_KEY)
     next_full = (
         format_timestamp(parse_timestamp(last_full) + full_every)
@@ -55,6 +64,7 @@ def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[st
     return {
         "counts": counts,
         "runs": runs,
+        "rejected_media": rejected,
         "last_full_crawl": last_full,
         "next_full_crawl": next_full,
         "watermarks": {name: get_state(db, watermark_key(name)) for name in ("active", "archived")},

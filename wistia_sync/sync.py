@@ -8,7 +8,10 @@ pages it stored (each a true, newer fact from Wistia) but deleted nothing and mo
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -28,7 +31,15 @@ from wistia_sync.db import (
     write_transaction,
 )
 from wistia_sync.errors import SyncAborted, WistiaSyncError
-from wistia_sync.models import WistiaMedia, WistiaMediaStats
+from wistia_sync.models import (
+    MAX_REJECTED_RAW_CHARS,
+    RecordRejected,
+    WistiaMedia,
+    WistiaStats,
+    is_hashed_id,
+    read_media,
+)
+from wistia_sync.redaction import redact
 from wistia_sync.tags import delete_orphan_tags, ensure_tag
 from wistia_sync.wistia import MAX_IDS_PER_REQUEST, PER_PAGE, NoStats, WistiaClient
 
@@ -97,10 +108,14 @@ class SyncSummary:
     unchanged: int = 0
     stats_fetched: int = 0
     plays_changed: int = 0
+    rejected: int = 0  # records quarantined in rejected_media this run
     requests: int = 0
     seconds: float = 0.0
+    # What was repaired in the records stored, by kind (see models.read_media).
+    warnings: Counter[str] = field(default_factory=Counter)
     # Media seen this run; counted once even if two passes or a re-check return them.
     seen: set[str] = field(default_factory=set, repr=False)
+    rejected_keys: set[str] = field(default_factory=set, repr=False)
 
     @property
     def changed(self) -> bool:
@@ -114,9 +129,21 @@ class SyncSummary:
             f"{self.requests} requests in {self.seconds:.1f} s"
         )
 
+    def warning_line(self) -> str | None:
+        """Everything this run repaired or rejected, in one line (None: nothing)."""
+        parts = []
+        if self.rejected:
+            parts.append(
+                f"{self.rejected} media record{'s' if self.rejected != 1 else ''} rejected "
+                "(see `wistia-sync status`)"
+            )
+        parts += [f"{kind}: {count}" for kind, count in sorted(self.warnings.items())]
+        return f"warning: {'; '.join(parts)}" if parts else None
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        del data["seen"]
+        del data["seen"], data["rejected_keys"]
+        data["warnings"] = dict(sorted(self.warnings.items()))
         data["changed"] = self.changed
         return data
 
@@ -138,7 +165,7 @@ def sync_account(
     except BaseException as error:
         summary.requests = client.requests_made
         summary.seconds = time.monotonic() - started
-        message = str(error) if isinstance(error, WistiaSyncError) else repr(error)
+        message = str(error) if isinstance(error, WistiaSyncError) else redact(repr(error))
         _finish_run(db, run_id, summary, outcome="failed", error=message or type(error).__name__)
         raise
     return summary
@@ -168,6 +195,13 @@ def _run(
     summary.seconds = time.monotonic() - started
     with write_transaction(db):
         summary.deleted = _soft_delete(db, sorted(to_delete))
+        delete_orphan_tags(db)
+        if summary.mode == "full":
+            # A complete crawl saw every record Wistia has: older rejections are gone from it.
+            db.execute(
+                "DELETE FROM rejected_media WHERE key NOT IN (SELECT value FROM json_each(?))",
+                [json.dumps(sorted(summary.rejected_keys))],
+            )
         for pass_name, newest in watermarks.items():
             current = get_state(db, watermark_key(pass_name))
             if current is None or newest > current:
@@ -213,22 +247,29 @@ def _list_pass(
     newest: str | None = None
     page = 1
     while True:
-        media = client.list_media_page(
+        answer = client.list_media_page(
             archived=archived,
             sort_by="created" if full else "updated",
             descending=not full,
             page=page,
         )
-        _store_media(db, media, options, summary)
-        progress.advance(len(media))
-        for item in media:
-            updated = format_timestamp(item.updated)
-            if newest is None or updated > newest:
-                newest = updated
-        reached_watermark = stop_before is not None and any(
-            format_timestamp(item.updated) < stop_before for item in media
+        stored = store_media_page(
+            db,
+            answer.records,
+            options,
+            summary,
+            archived_hint=archived,
+            server_date=answer.server_date,
         )
-        if len(media) < PER_PAGE or reached_watermark:
+        progress.advance(stored.received)
+        if stored.newest_updated is not None and (newest is None or stored.newest_updated > newest):
+            newest = stored.newest_updated
+        reached_watermark = (
+            stop_before is not None
+            and stored.oldest_updated is not None
+            and stored.oldest_updated < stop_before
+        )
+        if stored.received < PER_PAGE or reached_watermark:
             return newest
         page += 1
 
@@ -254,9 +295,9 @@ def _recheck_processing(
     progress.phase("re-checking media still processing", total=len(pending))
     missing: list[str] = []
     for batch in _batched(pending, MAX_IDS_PER_REQUEST):
-        media = client.list_media_by_ids(batch)
-        _store_media(db, media, options, summary)
-        returned = {item.hashed_id for item in media}
+        answer = client.list_media_by_ids(batch)
+        stored = store_media_page(db, answer.records, options, summary)
+        returned = set(stored.hashed_ids)
         missing.extend(h for h in batch if h not in returned)
         progress.advance(len(batch))
     return _confirm_deleted(db, client, options, summary, missing)
@@ -297,14 +338,18 @@ def _confirm_deleted(
     candidates: Sequence[str],
     progress: Progress | None = None,
 ) -> set[str]:
-    """Ask Wistia for each candidate: a 404 confirms the deletion, a 200 upserts the media."""
+    """Ask Wistia for each candidate: a 404 confirms the deletion, a 200 upserts the media.
+
+    A row whose hashed id is unusable (stored by an older version) cannot be asked about, and
+    no listing can return it: it is deleted without a request.
+    """
     deleted: set[str] = set()
     for hashed_id in candidates:
-        media = client.get_media(hashed_id)
-        if media is None:
+        answer = client.get_media(hashed_id) if is_hashed_id(hashed_id) else None
+        if answer is None:
             deleted.add(hashed_id)
         else:
-            _store_media(db, [media], options, summary)
+            store_media_page(db, answer.records, options, summary)
         if progress is not None:
             progress.advance()
     return deleted
@@ -312,20 +357,131 @@ def _confirm_deleted(
 
 # -- storing -------------------------------------------------------------------------------------
 
+# How far past the server's clock an ``updated`` may move a watermark: a media stamped in the
+# future would otherwise pin it there, and every later incremental run would stop at once.
+WATERMARK_FUTURE_MARGIN = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """What ``store_media_page`` did with one page of raw records."""
+
+    received: int  # records on the page
+    stored: int  # media upserted
+    rejected: int  # records quarantined in rejected_media
+    hashed_ids: tuple[str, ...]  # usable hashed ids on the page, stored or rejected
+    newest_updated: str | None  # the largest ``updated`` stored, clamped to the server's clock
+    oldest_updated: str | None  # the smallest ``updated`` stored (where an incremental run stops)
+
+
+def store_media_page(
+    db: Database,
+    records: Sequence[object],
+    options: SyncOptions,
+    summary: SyncSummary,
+    *,
+    archived_hint: bool | None = None,
+    server_date: datetime | None = None,
+) -> StoredPage:
+    """Validate each raw record, then upsert the good ones with their folders and Wistia tags and
+    quarantine the rest, in one transaction (one bulk statement per table).
+
+    A rejected record leaves its media's last good row as it was. ``archived_hint`` is the
+    listing's ``archived`` filter; ``server_date`` the answer's ``Date`` header.
+    """
+    good: dict[str, WistiaMedia] = {}
+    rejected: dict[str, tuple[str | None, str, str]] = {}  # key -> (hashed_id, reason, raw)
+    for raw in records:
+        try:
+            media = read_media(raw, summary.warnings, archived_hint=archived_hint)
+        except RecordRejected as error:
+            key, raw_json = _rejection_key(raw, error.hashed_id)
+            rejected[key] = (error.hashed_id, error.reason, raw_json)
+            continue
+        good[media.hashed_id] = media  # a duplicate on one page: the later record wins
+        rejected.pop(media.hashed_id, None)
+    for key in rejected:
+        good.pop(key, None)
+    limit = format_timestamp((server_date or datetime.now(UTC)) + WATERMARK_FUTURE_MARGIN)
+    updated = sorted(format_timestamp(m.updated) for m in good.values() if m.updated is not None)
+    page = StoredPage(
+        received=len(records),
+        stored=len(good),
+        rejected=len(rejected),
+        hashed_ids=(*good, *(h for h, _, _ in rejected.values() if h is not None)),
+        newest_updated=min(updated[-1], limit) if updated else None,
+        oldest_updated=updated[0] if updated else None,
+    )
+    if not records:
+        return page
+    now = utc_now()
+    with write_transaction(db):
+        existing = _existing_rows(list(good), db) if good else {}
+        rows = [_media_row(media) for media in good.values()]
+        folders = {m.folder.hashed_id: m.folder for m in good.values() if m.folder is not None}
+        db.conn.executemany(
+            "INSERT INTO folders (hashed_id, id, name) VALUES (?, ?, ?) "
+            "ON CONFLICT(hashed_id) DO UPDATE SET id = excluded.id, name = excluded.name",
+            [(f.hashed_id, f.id, f.name) for f in folders.values()],
+        )
+        db.conn.executemany(
+            _UPSERT_SQL,
+            [{**row, "now": now, "visibility": options.default_visibility} for row in rows],
+        )
+        tags_changed = _replace_wistia_tags(db, list(good.values()), now)
+        _quarantine(db, rejected, good, now, summary)
+        for media, row in zip(good.values(), rows, strict=True):
+            before = existing.get(media.hashed_id)
+            _count(summary, media.hashed_id, before, row, media.hashed_id in tags_changed)
+    return page
+
+
+def _rejection_key(raw: object, hashed_id: str | None) -> tuple[str, str]:
+    """The rejected_media key of a record (its hashed id, else a digest) and its raw JSON."""
+    try:
+        raw_json = json.dumps(raw, ensure_ascii=True, sort_keys=True)
+    except (TypeError, ValueError, RecursionError):
+        raw_json = ascii(raw)
+    key = hashed_id or "sha256:" + hashlib.sha256(raw_json.encode()).hexdigest()[:16]
+    return key, raw_json[:MAX_REJECTED_RAW_CHARS]
+
+
+def _quarantine(
+    db: Database,
+    rejected: dict[str, tuple[str | None, str, str]],
+    good: dict[str, WistiaMedia],
+    now: str,
+    summary: SyncSummary,
+) -> None:
+    """Record this page's rejected records; forget earlier rejections of media now stored."""
+    db.conn.executemany(
+        "INSERT INTO rejected_media (key, hashed_id, reason, raw, first_seen, last_seen) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET reason = excluded.reason, "
+        "raw = excluded.raw, last_seen = excluded.last_seen",
+        [(key, h, reason, raw, now, now) for key, (h, reason, raw) in rejected.items()],
+    )
+    db.conn.executemany("DELETE FROM rejected_media WHERE key = ?", [(h,) for h in good])
+    for key, (hashed_id, _, _) in rejected.items():
+        if key not in summary.rejected_keys:
+            summary.rejected_keys.add(key)
+            summary.rejected += 1
+        if hashed_id is not None:
+            summary.seen.add(hashed_id)  # still in Wistia: never a deletion candidate
+
 
 def _media_row(media: WistiaMedia) -> dict[str, Any]:
     return {
         "hashed_id": media.hashed_id,
         "id": media.id,
         "name": media.name,
-        "description": media.description or "",
+        "description": media.description,
         "type": media.type,
         "status": media.status,
         "archived": int(media.archived),
         "duration": media.duration,
         "created": format_timestamp(media.created),
-        "updated": format_timestamp(media.updated),
-        "thumbnail_url": media.thumbnail.url if media.thumbnail else None,
+        "updated": format_timestamp(media.updated or media.created),
+        "thumbnail_url": media.thumbnail_url,
         "folder_hashed_id": media.folder.hashed_id if media.folder else None,
     }
 
@@ -341,30 +497,6 @@ _UPSERT_SQL = (
 )
 
 
-def _store_media(
-    db: Database, media: Iterable[WistiaMedia], options: SyncOptions, summary: SyncSummary
-) -> None:
-    """Upsert one page of media, their folders and their Wistia tags, in one transaction."""
-    media = list(media)
-    if not media:
-        return
-    now = utc_now()
-    with write_transaction(db):
-        existing = _existing_rows([m.hashed_id for m in media], db)
-        for item in media:
-            row = _media_row(item)
-            if item.folder is not None:
-                db.execute(
-                    "INSERT INTO folders (hashed_id, id, name) VALUES (?, ?, ?) "
-                    "ON CONFLICT(hashed_id) DO UPDATE SET id = excluded.id, name = excluded.name",
-                    [item.folder.hashed_id, item.folder.id, item.folder.name],
-                )
-            db.execute(_UPSERT_SQL, {**row, "now": now, "visibility": options.default_visibility})
-            tags_changed = _replace_wistia_tags(db, item, now)
-            _count(summary, item.hashed_id, existing.get(item.hashed_id), row, tags_changed)
-        delete_orphan_tags(db)
-
-
 def _existing_rows(hashed_ids: list[str], db: Database) -> dict[str, dict[str, Any]]:
     marks = ", ".join("?" for _ in hashed_ids)
     cursor = db.execute(
@@ -376,30 +508,34 @@ def _existing_rows(hashed_ids: list[str], db: Database) -> dict[str, dict[str, A
     return {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
 
 
-def _replace_wistia_tags(db: Database, media: WistiaMedia, now: str) -> bool:
-    """Make the media's ``wistia`` tag links exactly Wistia's list; say whether they changed."""
-    wanted = {ensure_tag(db, tag.name) for tag in media.tags if tag.name.strip()}
-    current = {
-        row[0]
-        for row in db.execute(
-            "SELECT tag_id FROM video_tags WHERE hashed_id = ? AND source = 'wistia'",
-            [media.hashed_id],
-        ).fetchall()
-    }
-    if wanted == current:
-        return False
-    for tag_id in current - wanted:
-        db.execute(
-            "DELETE FROM video_tags WHERE hashed_id = ? AND tag_id = ? AND source = 'wistia'",
-            [media.hashed_id, tag_id],
-        )
-    for tag_id in wanted - current:
-        db.execute(
-            "INSERT INTO video_tags (hashed_id, tag_id, source, added_at) "
-            "VALUES (?, ?, 'wistia', ?)",
-            [media.hashed_id, tag_id, now],
-        )
-    return True
+def _replace_wistia_tags(db: Database, media: list[WistiaMedia], now: str) -> set[str]:
+    """Make each media's ``wistia`` tag links exactly Wistia's list; return those that changed."""
+    if not media:
+        return set()
+    tag_ids = {name: ensure_tag(db, name) for name in sorted({t for m in media for t in m.tags})}
+    marks = ", ".join("?" for _ in media)
+    current: dict[str, set[int]] = {m.hashed_id: set() for m in media}
+    for hashed_id, tag_id in db.execute(
+        f"SELECT hashed_id, tag_id FROM video_tags WHERE source = 'wistia' "
+        f"AND hashed_id IN ({marks})",
+        [m.hashed_id for m in media],
+    ).fetchall():
+        current[hashed_id].add(tag_id)
+    removed: list[tuple[str, int]] = []
+    added: list[tuple[str, int, str]] = []
+    for item in media:
+        wanted = {tag_ids[name] for name in item.tags}
+        have = current[item.hashed_id]
+        removed += [(item.hashed_id, tag_id) for tag_id in have - wanted]
+        added += [(item.hashed_id, tag_id, now) for tag_id in wanted - have]
+    db.conn.executemany(
+        "DELETE FROM video_tags WHERE hashed_id = ? AND tag_id = ? AND source = 'wistia'", removed
+    )
+    db.conn.executemany(
+        "INSERT INTO video_tags (hashed_id, tag_id, source, added_at) VALUES (?, ?, 'wistia', ?)",
+        added,
+    )
+    return {link[0] for link in removed} | {link[0] for link in added}
 
 
 def _count(
@@ -462,7 +598,8 @@ def _refresh_stats(
         "ORDER BY plays_fetched_at IS NOT NULL, plays_fetched_at, hashed_id LIMIT ?",
         [options.stats_budget + len(exclude)],
     ).fetchall()
-    targets = [(h, plays) for h, plays in rows if h not in exclude][: options.stats_budget]
+    targets = [(h, plays) for h, plays in rows if h not in exclude and is_hashed_id(h)]
+    targets = targets[: options.stats_budget]
     if not targets:
         return
     progress.phase("fetching play counts", total=len(targets))
@@ -479,7 +616,7 @@ def _refresh_stats(
 
 def _store_stats(
     db: Database,
-    batch: Sequence[tuple[tuple[str, int | None], WistiaMediaStats | NoStats]],
+    batch: Sequence[tuple[tuple[str, int | None], WistiaStats | NoStats]],
     summary: SyncSummary,
 ) -> None:
     now = utc_now()
@@ -491,7 +628,7 @@ def _store_stats(
                     [now, stats.reason, hashed_id],
                 )
                 continue
-            plays = stats.stats.plays
+            plays = stats.plays
             db.execute(
                 "UPDATE videos SET plays = ?, plays_fetched_at = ?, stats_error = NULL "
                 "WHERE hashed_id = ?",
@@ -520,8 +657,8 @@ def _finish_run(
     with write_transaction(db):
         db.execute(
             "UPDATE sync_runs SET finished_at = ?, outcome = ?, requests = ?, new = ?, "
-            "updated = ?, archived = ?, deleted = ?, unchanged = ?, stats_fetched = ?, error = ? "
-            "WHERE id = ?",
+            "updated = ?, archived = ?, deleted = ?, unchanged = ?, stats_fetched = ?, error = ?, "
+            "rejected = ?, warnings = ? WHERE id = ?",
             [
                 utc_now(),
                 outcome,
@@ -533,6 +670,8 @@ def _finish_run(
                 summary.unchanged,
                 summary.stats_fetched,
                 error,
+                summary.rejected,
+                summary.warning_line(),
                 run_id,
             ],
         )
@@ -574,9 +713,8 @@ def refresh_media(
     try:
         missing: list[str] = []
         for batch in _batched(wanted, MAX_IDS_PER_REQUEST):
-            media = client.list_media_by_ids(batch)
-            _store_media(db, media, options, summary)
-            returned = {item.hashed_id for item in media}
+            answer = client.list_media_by_ids(batch)
+            returned = set(store_media_page(db, answer.records, options, summary).hashed_ids)
             missing.extend(h for h in batch if h not in returned)
         known = _known_ids(db, missing)
         to_delete = _confirm_deleted(db, client, options, summary, known)
@@ -584,11 +722,12 @@ def refresh_media(
         summary.seconds = time.monotonic() - started
         with write_transaction(db):
             summary.deleted = _soft_delete(db, sorted(to_delete))
+            delete_orphan_tags(db)
             _finish_run(db, run_id, summary, outcome="ok")
     except BaseException as error:
         summary.requests = client.requests_made - requests_before
         summary.seconds = time.monotonic() - started
-        message = str(error) if isinstance(error, WistiaSyncError) else repr(error)
+        message = str(error) if isinstance(error, WistiaSyncError) else redact(repr(error))
         _finish_run(db, run_id, summary, outcome="failed", error=message or type(error).__name__)
         raise
     return summary

@@ -1,7 +1,9 @@
 """Tag identity and slugs.
 
-Two names are the same tag when ``name.strip().casefold()`` match (Unicode casefold, which SQLite's
-ASCII-only NOCASE is not). A slug is a safe file name assigned once and stored, so URLs never move.
+Two names are the same tag when their NFC forms, trimmed and casefolded, match (Unicode casefold,
+which SQLite's ASCII-only NOCASE is not; NFC, so ``Café`` typed precomposed or as ``e`` plus a
+combining accent is one tag). A slug is a safe file name assigned once and stored, so URLs never
+move.
 """
 
 from __future__ import annotations
@@ -21,13 +23,18 @@ MAX_SLUG_LENGTH = 60
 
 
 def tag_key(name: str) -> str:
-    """The identity of a tag name: trimmed and Unicode-casefolded."""
-    return name.strip().casefold()
+    """The identity of a tag name: NFC, trimmed and Unicode-casefolded (NFC again after it)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).strip().casefold())
+
+
+def display_name(name: str) -> str:
+    """How a tag name is stored and shown: NFC and trimmed."""
+    return unicodedata.normalize("NFC", name).strip()
 
 
 def clean_tag_name(name: str) -> str:
-    """Validate an editor-supplied tag name and return its display spelling (trimmed)."""
-    display = name.strip()
+    """Validate an editor-supplied tag name and return its display spelling (NFC, trimmed)."""
+    display = display_name(name)
     if not display:
         raise UsageError("a tag name cannot be empty")
     if len(display) > MAX_TAG_LENGTH:
@@ -79,7 +86,7 @@ def ensure_tag(db: Database, name: str) -> int:
 
     cursor = db.execute(
         "INSERT INTO tags (name, key, slug, created_at) VALUES (?, ?, ?, ?)",
-        [name.strip(), key, assign_slug(name, is_taken), utc_now()],
+        [display_name(name), key, assign_slug(name, is_taken), utc_now()],
     )
     return int(cursor.lastrowid or 0)
 

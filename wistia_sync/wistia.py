@@ -4,6 +4,12 @@ Every request of a process goes through ``WistiaClient._get``: it waits for the 
 retries what is worth retrying (429/503 after ``Retry-After``, other 5xx, timeouts, dropped
 connections, unreadable bodies) with capped, jittered exponential backoff, at most
 ``MAX_ATTEMPTS`` times, and turns everything else into one of the errors in ``errors``.
+
+Whatever the server sends is untrusted: the timeout is a total deadline for the whole answer
+(a server trickling bytes cannot hold a request past it), a body larger than
+``max_response_bytes`` is refused unread, error bodies are quoted with the token redacted, and
+a hashed id is checked and percent-encoded before it becomes part of a URL path. Media records
+are returned raw: ``models.read_media`` validates them one by one.
 """
 
 from __future__ import annotations
@@ -12,13 +18,13 @@ import email.utils
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
+from urllib.parse import quote
 
 import httpx
-from pydantic import TypeAdapter, ValidationError
 from tenacity import (
     RetryCallState,
     RetryError,
@@ -35,8 +41,9 @@ from wistia_sync.errors import (
     UnexpectedResponse,
     WistiaUnavailable,
 )
-from wistia_sync.models import WistiaMedia, WistiaMediaStats
+from wistia_sync.models import WistiaStats, is_hashed_id, read_stats
 from wistia_sync.ratelimit import Clock, Sleep, SlidingWindowLimiter
+from wistia_sync.redaction import register_secret
 
 DEFAULT_API_URL = "https://api.wistia.com/modern"
 DEFAULT_API_VERSION = "2026-05"
@@ -49,12 +56,14 @@ BACKOFF_MAX_SECONDS = 30.0
 MAX_RETRY_AFTER_SECONDS = 300.0  # a longer pause is reported rather than slept through by cron
 TIMEOUT_SECONDS = 30.0  # per request; WISTIA_SYNC_HTTP_TIMEOUT overrides it (tests shorten it)
 CONNECT_TIMEOUT_SECONDS = 10.0
+# A page of 100 media is about 150 KB; a few MB leaves room for long descriptions, and a 500 MB
+# body is refused before it is read. WISTIA_SYNC_MAX_RESPONSE_BYTES overrides it.
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 # What each endpoint needs, to name it when Wistia answers 403.
 MEDIA_PERMISSION = "Read all folder and media data"
 
-_media_list = TypeAdapter(list[WistiaMedia])
-T = TypeVar("T")
+_BODY_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 
 
 class _Retryable(Exception):
@@ -74,19 +83,36 @@ class ClientSettings:
     rate_limit: int = DEFAULT_RATE_LIMIT
     timeout: float = TIMEOUT_SECONDS
     backoff: float = BACKOFF_INITIAL_SECONDS  # first retry's backoff ceiling; doubles, capped
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+
+
+@dataclass(frozen=True)
+class MediaPage:
+    """Raw media records as Wistia sent them, and the server's ``Date`` (None if unusable)."""
+
+    records: list[Any] = field(default_factory=list)
+    server_date: datetime | None = None
+
+    def __len__(self) -> int:
+        return len(self.records)
 
 
 @dataclass(frozen=True)
 class NoStats:
-    """Wistia has no stats for a media: not a video (HTTP 400), or deleted since listed (404)."""
+    """Wistia gave no usable stats for one media: not a video (HTTP 400), deleted since listed
+    (404), not on the plan (403), or an answer that is not media stats (``status`` None)."""
 
-    status: int
+    status: int | None
+    detail: str = ""
 
     @property
     def reason(self) -> str:
         if self.status == 404:
             return "Wistia no longer has this media (HTTP 404); a full crawl confirms its deletion"
-        return f"Wistia has no stats for this media (HTTP {self.status})"
+        said = f": {self.detail}" if self.detail else ""
+        if self.status is None:
+            return f"Wistia's stats answer is unusable{said}"
+        return f"Wistia has no stats for this media (HTTP {self.status}){said}"
 
 
 class WistiaClient:
@@ -104,6 +130,10 @@ class WistiaClient:
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
     ) -> None:
+        register_secret(settings.token)
+        self._token = settings.token
+        self._timeout = settings.timeout
+        self._max_bytes = settings.max_response_bytes
         self._http = httpx.Client(
             base_url=settings.api_url.rstrip("/") + "/",
             headers={
@@ -138,8 +168,8 @@ class WistiaClient:
 
     def list_media_page(
         self, *, archived: bool, sort_by: str, descending: bool, page: int
-    ) -> list[WistiaMedia]:
-        """One page (``PER_PAGE`` items at most) of ``GET /medias``; a short page is the last."""
+    ) -> MediaPage:
+        """One page (``PER_PAGE`` records at most) of ``GET /medias``; a short page is the last."""
         params = {
             "archived": "true" if archived else "false",
             "page": page,
@@ -147,44 +177,47 @@ class WistiaClient:
             "sort_by": sort_by,
             "sort_direction": 0 if descending else 1,
         }
-        return self._parse_media_list(self._get("medias", params))
+        return self._media_page(self._get("medias", params))
 
-    def list_media_by_ids(self, hashed_ids: Sequence[str]) -> list[WistiaMedia]:
+    def list_media_by_ids(self, hashed_ids: Sequence[str]) -> MediaPage:
         """The media among ``hashed_ids`` (at most 100) that Wistia still lists."""
         if len(hashed_ids) > MAX_IDS_PER_REQUEST:
             raise ValueError(f"at most {MAX_IDS_PER_REQUEST} ids a request")
         params: list[tuple[str, str | int]] = [("hashed_ids[]", h) for h in hashed_ids]
         params.append(("per_page", PER_PAGE))
-        return self._parse_media_list(self._get("medias", params))
+        return self._media_page(self._get("medias", params))
 
-    def get_media(self, hashed_id: str) -> WistiaMedia | None:
-        """One media, or None when Wistia answers 404 (it was deleted)."""
-        response = self._get(f"medias/{hashed_id}", None, accept={404})
+    def get_media(self, hashed_id: str) -> MediaPage | None:
+        """One media (a page of one raw record), or None when Wistia answers 404 (deleted)."""
+        response = self._get(media_path(hashed_id), None, accept={404})
         if response.status_code == 404:
             return None
-        return self._parse(response, WistiaMedia.model_validate)
+        return MediaPage([response.json()], _server_date(response))
 
-    def get_stats(self, hashed_id: str) -> WistiaMediaStats | NoStats:
-        """Aggregated stats of a video, or ``NoStats`` when Wistia answers 400 (not a video) or
-        404 (deleted since an earlier run listed it: only a full crawl notices deletions)."""
-        response = self._get(f"medias/{hashed_id}/stats", None, accept={400, 404})
-        if response.status_code in (400, 404):
-            return NoStats(response.status_code)
-        return self._parse(response, WistiaMediaStats.model_validate)
+    def get_stats(self, hashed_id: str) -> WistiaStats | NoStats:
+        """Aggregated stats of a video, or ``NoStats`` for a condition of this one media: 400
+        (not a video), 403 (not on the plan, per the spec), 404 (deleted since an earlier run
+        listed it), or an answer that is not media stats."""
+        try:
+            response = self._get(f"{media_path(hashed_id)}/stats", None, accept={400, 403, 404})
+        except UnexpectedResponse as error:
+            return NoStats(None, str(error))
+        if response.status_code in (400, 403, 404):
+            return NoStats(response.status_code, self._error_text(response))
+        try:
+            return read_stats(response.json())
+        except ValueError as error:
+            return NoStats(None, str(error))
 
     # -- transport -----------------------------------------------------------------------------
 
-    def _parse_media_list(self, response: httpx.Response) -> list[WistiaMedia]:
-        return self._parse(response, _media_list.validate_python)
-
-    def _parse(self, response: httpx.Response, validate: Callable[[Any], T]) -> T:
-        try:
-            return validate(response.json())
-        except ValidationError as error:
+    def _media_page(self, response: httpx.Response) -> MediaPage:
+        body = response.json()
+        if not isinstance(body, list):
             raise UnexpectedResponse(
-                f"Wistia's answer to {_describe(response.request)} does not match the API "
-                f"reference: {error.errors()[0]['msg']} at {error.errors()[0]['loc']}"
-            ) from error
+                f"Wistia's answer to {_describe(response.request)} is not a list of media"
+            )
+        return MediaPage(body, _server_date(response))
 
     def _get(
         self,
@@ -222,7 +255,7 @@ class WistiaClient:
         with self._count_lock:
             self.requests_made += 1
         try:
-            response = self._http.get(path, params=params)
+            response = self._fetch(path, params)
         except httpx.TimeoutException as error:
             raise _Retryable(f"timed out ({type(error).__name__})") from error
         except httpx.TransportError as error:
@@ -243,26 +276,94 @@ class WistiaClient:
         if status >= 500:
             raise _Retryable(f"HTTP {status}")
         if status == 401:
-            raise TokenRejected(_token_rejected_message(response))
+            raise TokenRejected(self._token_rejected_message(response))
         if status == 403:
             raise PermissionDenied(
                 f"the API token lacks the permission {MEDIA_PERMISSION!r} "
-                f"(Wistia said: {_error_text(response) or 'forbidden'})"
+                f"(Wistia said: {self._error_text(response) or 'forbidden'})"
             )
         if status != 200:
             raise UnexpectedResponse(
                 f"Wistia answered HTTP {status} to {_describe(response.request)}: "
-                f"{_error_text(response) or response.reason_phrase}"
+                f"{self._error_text(response) or response.reason_phrase}"
             )
         try:
             json.loads(response.content)
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
             raise _Retryable("unreadable JSON in the response") from error
         return response
+
+    def _fetch(self, path: str, params: Any) -> httpx.Response:
+        """GET ``path`` and read the whole answer within the deadline and the size cap."""
+        deadline = time.monotonic() + self._timeout
+        request = self._http.build_request("GET", path, params=params)
+        response = self._http.send(request, stream=True)
+        try:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self._max_bytes:
+                raise self._too_large(request)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self._max_bytes:
+                    raise self._too_large(request)
+                if time.monotonic() > deadline:
+                    raise _Retryable(f"timed out (the answer took longer than {self._timeout:g} s)")
+                chunks.append(chunk)
+        finally:
+            response.close()
+        headers = [
+            (k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS
+        ]
+        return httpx.Response(
+            response.status_code, headers=headers, content=b"".join(chunks), request=request
+        )
+
+    def _too_large(self, request: httpx.Request) -> UnexpectedResponse:
+        return UnexpectedResponse(
+            f"Wistia's answer to {_describe(request)} is larger than {self._max_bytes:,} bytes "
+            "(raise WISTIA_SYNC_MAX_RESPONSE_BYTES if that is expected)"
+        )
+
+    def _scrub(self, text: str) -> str:
+        """An error body's text, safe to quote: the token removed, one line, bounded."""
+        text = text.replace(self._token, "***")
+        text = " ".join(text.split())
+        return text if len(text) <= 300 else text[:297] + "..."
+
+    def _error_text(self, response: httpx.Response) -> str:
+        error = _error_fields(response).get("error")
+        return self._scrub(str(error)) if error else ""
+
+    def _token_rejected_message(self, response: httpx.Response) -> str:
+        fields = _error_fields(response)
+        detail = ", ".join(str(fields[k]) for k in ("code", "error") if fields.get(k))
+        suffix = f" ({self._scrub(detail)})" if detail else ""
+        return f"Wistia rejected the API token{suffix}; check WISTIA_API_TOKEN"
+
+
+def media_path(hashed_id: str) -> str:
+    """The URL path of one media, relative to the API base; only a usable hashed id may form one
+    (``..`` or ``x?y=1`` must not steer the request), and it is percent-encoded all the same."""
+    if not is_hashed_id(hashed_id):
+        raise UnexpectedResponse(f"refusing to request the unusable hashed id {hashed_id!r}")
+    return f"medias/{quote(hashed_id, safe='')}"
 
 
 def _describe(request: httpx.Request) -> str:
     return f"GET {request.url.path}"
+
+
+def _server_date(response: httpx.Response) -> datetime | None:
+    value = response.headers.get("Date")
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _error_fields(response: httpx.Response) -> dict[str, Any]:
@@ -271,18 +372,6 @@ def _error_fields(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def _error_text(response: httpx.Response) -> str:
-    error = _error_fields(response).get("error")
-    return str(error) if error else ""
-
-
-def _token_rejected_message(response: httpx.Response) -> str:
-    fields = _error_fields(response)
-    detail = ", ".join(str(fields[k]) for k in ("code", "error") if fields.get(k))
-    suffix = f" ({detail})" if detail else ""
-    return f"Wistia rejected the API token{suffix}; check WISTIA_API_TOKEN"
 
 
 def _retry_after_seconds(response: httpx.Response) -> float | None:

@@ -1,7 +1,7 @@
 """Write the vcrpy cassettes the client and sync tests replay.
 
 No machine here reaches Wistia, so these interactions are written from the API reference
-(../shared/wistia-api.md): modern 2026-05 media objects, bare-array pages of at most 100, camelCase
+(docs/wistia-api.md): modern 2026-05 media objects, bare-array pages of at most 100, camelCase
 stats, JSON error bodies, ``Retry-After`` on 429. Rerun after changing them:
 ``python tests/cassettes/build_cassettes.py``.
 """

@@ -3,7 +3,9 @@
 A ``FaultPlan`` decides, request by request, whether to answer normally or to misbehave the way
 a real API and network do: rate limiting with ``Retry-After``, 5xx, slow answers, answers slower
 than the client's timeout, dropped connections, truncated or invalid JSON, an empty first page,
-a token revoked mid-run. Its ``on_request`` hook may change the account between two requests of
+a token revoked mid-run; and hostile answers: records rewritten into whatever a test needs
+(``rewrite``), error bodies echoing the ``Authorization`` header, a body trickled a byte at a
+time, an enormous body. Its ``on_request`` hook may change the account between two requests of
 one crawl (media added, updated, archived or deleted between pages).
 
 Every request is logged with its arrival time (``time.monotonic``) and the status sent, so a test
@@ -51,6 +53,9 @@ TRUNCATED_BODY = b'[{"hashed_id": '
 # -- faults -------------------------------------------------------------------------------------
 
 
+Rewrite = Callable[[Any], Any]
+
+
 @dataclass(frozen=True)
 class Fault:
     """One way of answering badly. Build them with the functions below."""
@@ -59,6 +64,8 @@ class Fault:
     status: int = 200
     retry_after: float | str | None = None
     seconds: float = 0.0
+    rewrite: Rewrite | None = None  # ``rewrite``: the answer's JSON body in, the body to send out
+    size: int = 0  # ``oversized``: bytes of body to send
 
     def applies_to(self, request: httpx.Request) -> bool:
         """Whether this fault can happen to ``request`` (an empty *first* page needs page 1)."""
@@ -112,6 +119,39 @@ def empty_first_page() -> Fault:
 def unauthorized() -> Fault:
     """401 as for a revoked token; use with ``FaultPlan.starting_at`` for "from the Nth on"."""
     return Fault("unauthorized", status=401)
+
+
+def rewrite(change: Rewrite) -> Fault:
+    """The normal answer with its JSON body replaced by ``change(body)`` (status kept)."""
+    return Fault("rewrite", rewrite=change)
+
+
+def rewrite_records(change: Callable[[dict[str, Any]], Any]) -> Fault:
+    """The normal answer with each media record of a list (or the one of a show) changed."""
+
+    def apply(body: Any) -> Any:
+        if isinstance(body, list):
+            return [change(record) for record in body]
+        return change(body) if isinstance(body, dict) and "hashed_id" in body else body
+
+    return Fault("rewrite", rewrite=apply)
+
+
+def echo_authorization(status: int) -> Fault:
+    """``status`` with an error body quoting the request's ``Authorization`` header, as some
+    misconfigured gateways do."""
+    return Fault("echo_authorization", status=status)
+
+
+def trickle(seconds: float) -> Fault:
+    """The normal answer, its body sent one byte every ``seconds`` (each read is quick, the
+    whole answer slow)."""
+    return Fault("trickle", seconds=seconds)
+
+
+def oversized(size: int) -> Fault:
+    """200 with a JSON body of ``size`` bytes (a list holding one enormous string)."""
+    return Fault("oversized", size=size)
 
 
 OnRequest = Callable[[int, httpx.Request, FakeWistia], None]
@@ -339,7 +379,8 @@ class FakeWistiaServer:
         if response is None:
             handler.close_connection = True
         else:
-            handler.send(response, truncate=truncate)
+            trickled = fault.seconds if fault is not None and fault.kind == "trickle" else 0.0
+            handler.send(response, truncate=truncate, trickle=trickled, stopping=self._stopping)
 
     def _response(
         self, request: httpx.Request, fault: Fault | None
@@ -369,6 +410,21 @@ class FakeWistiaServer:
         if kind == "unauthorized":
             body = {"code": "unauthorized_credentials", "error": "Invalid credentials."}
             return _json(401, body), False
+        if kind == "rewrite":
+            assert fault.rewrite is not None
+            normal = self.api.handle(request)
+            changed = fault.rewrite(normal.json())
+            content = json.dumps(changed).encode()  # \ud800 escapes: valid JSON, as Wistia sends
+            return httpx.Response(normal.status_code, content=content, headers=_JSON), False
+        if kind == "echo_authorization":
+            header = request.headers.get("Authorization", "")
+            body = {"error": f"Malformed request: header Authorization={header!r} rejected"}
+            return _json(fault.status, body), False
+        if kind == "trickle":
+            return self.api.handle(request), False
+        if kind == "oversized":
+            filler = b"x" * max(0, fault.size - 4)
+            return httpx.Response(200, content=b'["' + filler + b'"]', headers=_JSON), False
         raise ValueError(f"unknown fault {kind!r}")
 
 
@@ -452,8 +508,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
-    def send(self, response: httpx.Response, *, truncate: bool = False) -> None:
-        """Write ``response``; with ``truncate``, only half the body under the full length."""
+    def send(
+        self,
+        response: httpx.Response,
+        *,
+        truncate: bool = False,
+        trickle: float = 0.0,
+        stopping: threading.Event | None = None,
+    ) -> None:
+        """Write ``response``; with ``truncate``, only half the body under the full length; with
+        ``trickle``, one byte every ``trickle`` seconds (until the client gives up)."""
         content = response.content
         try:
             self.send_response(response.status_code)
@@ -462,6 +526,15 @@ class _Handler(BaseHTTPRequestHandler):
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(content)))
             self.end_headers()
+            if trickle:
+                self.wfile.flush()
+                for index in range(len(content)):
+                    if stopping is not None and stopping.wait(trickle):
+                        break
+                    self.wfile.write(content[index : index + 1])
+                    self.wfile.flush()
+                self.close_connection = True
+                return
             self.wfile.write(content[: len(content) // 2] if truncate else content)
             self.wfile.flush()
         except OSError:  # the client gave up (timed out) before the answer

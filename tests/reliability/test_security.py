@@ -33,6 +33,7 @@ from tests.reliability.harness import (
 )
 from wistia_sync.demo.api import FakeWistia
 from wistia_sync.demo.catalog import generate_catalog
+from wistia_sync.models import MAX_NAME_LENGTH, MAX_TAG_NAME_LENGTH, wistia_tag_name
 
 SCENARIO = "7. security"
 REPO = Path(__file__).resolve().parents[2]
@@ -201,14 +202,19 @@ def test_hostile_names_give_safe_files_and_valid_json_that_keeps_them_exactly(
         for path, doc in documents.items()
         if path.startswith("videos/")
     }
+    # Kept exactly, but for what issue 8 makes safe at ingest: names are cut at 1,000
+    # characters; Wistia's tags lose control and bidi characters (as editors' are refused them)
+    # and are cut at 100.
     for media in api.media():
-        if media["hashed_id"] in names and names[media["hashed_id"]] != media["name"]:
+        kept = media["name"][:MAX_NAME_LENGTH]
+        if media["hashed_id"] in names and names[media["hashed_id"]] != kept:
             problems.append(f"{media['hashed_id']}: name not kept exactly")
     for name in HOSTILE_NAMES[:-1]:
-        if name not in names.values():
+        if name[:MAX_NAME_LENGTH] not in names.values():
             problems.append(f"hostile video name {name[:30]!r} was not published")
     published_tags = {entry["name"] for entry in documents["tags.json"]["tags"]}
-    for tag in [*HOSTILE_TAGS, *editor_ok]:
+    wistia_tags = {wistia_tag_name(tag)[:MAX_TAG_NAME_LENGTH].strip() for tag in HOSTILE_TAGS}
+    for tag in [*(t for t in wistia_tags if t), *editor_ok]:
         if tag.strip() and tag.strip() not in published_tags:
             problems.append(f"tag {tag[:30]!r} was not published")
     if any(path.startswith("videos/bad") for path in files):
@@ -236,7 +242,8 @@ def test_hostile_names_give_safe_files_and_valid_json_that_keeps_them_exactly(
         lost_changes=0,
         invalid_files=check.invalid,
         held="safe file names only inside the output folder, valid JSON keeping every name "
-        "exactly; unusable editor names refused with exit 2, nothing changed",
+        "exactly (over-long ones cut, control characters stripped from Wistia's tags); unusable "
+        "editor names refused with exit 2, nothing changed",
     )
     assert not problems, "\n".join(problems)
 

@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 from wistia_sync import __version__, config
 from wistia_sync.cli import editing, publishing, syncing, videos, webhooks
 from wistia_sync.cli.console import fail_line
-from wistia_sync.errors import EXIT_FAILURE, WistiaSyncError
+from wistia_sync.errors import EXIT_FAILURE, EXIT_USAGE, WistiaSyncError
 
 
 class _FriendlyErrors(TyperGroup):
@@ -87,4 +87,11 @@ webhooks.register(app)
 
 
 def main() -> None:
+    # An argument that is not valid UTF-8 reaches Python as lone surrogates, which nothing can
+    # store or print: refuse it here, before any command sees it.
+    for position, argument in enumerate(sys.argv[1:], start=1):
+        if any("\udc80" <= char <= "\udcff" for char in argument):
+            shown = os.fsencode(argument).decode("utf-8", errors="backslashreplace")
+            fail_line(f"argument {position} ({shown}) is not valid UTF-8")
+            sys.exit(EXIT_USAGE)
     app()

@@ -16,7 +16,16 @@ import typer
 
 from wistia_sync import config
 from wistia_sync.cli import publishing
-from wistia_sync.cli.options import Actor, DbPath, Json, NoPublish, OutputDir, PageSize, Quiet
+from wistia_sync.cli.options import (
+    MAX_COUNT,
+    Actor,
+    DbPath,
+    Json,
+    NoPublish,
+    OutputDir,
+    PageSize,
+    Quiet,
+)
 from wistia_sync.cli.tables import print_json, print_rows
 
 if TYPE_CHECKING:
@@ -58,7 +67,10 @@ TagArguments = Annotated[
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 HiddenOnly = Annotated[bool, typer.Option("--hidden", help="Only hidden videos.")]
 PublicOnly = Annotated[bool, typer.Option("--public", help="Only public videos.")]
-LogLimit = Annotated[int, typer.Option("--limit", "-n", min=1, help="How many changes to show.")]
+LogLimit = Annotated[
+    int,
+    typer.Option("--limit", "-n", min=1, max=MAX_COUNT, help="How many changes to show."),
+]
 LogVideo = Annotated[
     str | None,
     typer.Option(
@@ -163,7 +175,7 @@ def read_video_arguments(arguments: list[str]) -> list[str]:
             videos.append(argument)
             continue
         for line in sys.stdin:
-            fields = line.split()
+            fields = line.removeprefix("\ufeff").split()  # a UTF-8 BOM from a Windows editor
             if fields and not fields[0].startswith("#"):
                 videos.append(fields[0])
     if not videos:

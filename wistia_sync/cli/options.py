@@ -9,6 +9,10 @@ import typer
 
 from wistia_sync import config
 
+# The largest count a command accepts (--limit, --stats-budget): far above any catalog, and well
+# inside SQLite's 64-bit integers, so a huge number is a clear usage error (exit 2).
+MAX_COUNT = 1_000_000_000
+
 DbPath = Annotated[
     Path,
     typer.Option("--db", envvar=config.DB_ENV, help="SQLite database file.", show_default=True),

@@ -116,7 +116,6 @@ def run_command(
 ) -> None:
     """Sync, then republish what changed. Exits 75 at once if another run holds the lock."""
     from wistia_sync.db import open_database, output_behind
-    from wistia_sync.errors import WistiaSyncError
     from wistia_sync.lock import hold_lock, run_lock_path
     from wistia_sync.publish import output_is_stale
 
@@ -126,13 +125,17 @@ def run_command(
     options.source = "demo" if demo else "wistia"
     with hold_lock(run_lock_path(db), wait=False):
         database = open_database(db)
-        sync_error: WistiaSyncError | None = None
+        sync_error: Exception | None = None
         summary = None
         try:
-            with syncing.open_client(demo, token_file, api_url, api_version, rate_limit) as client:
+            with syncing.open_client(
+                demo, token_file, api_url, api_version, rate_limit, quiet=quiet
+            ) as client:
                 summary = syncing.run_sync(database, client, options, quiet=quiet)
-        except WistiaSyncError as error:
-            # Wistia failing must not leave the site stale: republish the last good database.
+        except Exception as error:
+            # Whatever failed (Wistia, a record, a bug), the site must not stay stale: an
+            # archived or deleted video already recorded must leave it. Republish from the last
+            # good database, then report the failure.
             sync_error = error
         result = None
         # output_behind: any change to published content not yet published, whether this sync,

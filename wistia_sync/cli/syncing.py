@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from wistia_sync import config
-from wistia_sync.cli.console import stderr, stdout
-from wistia_sync.cli.options import DbPath, Json, Quiet
+from wistia_sync.cli.console import notice, stderr, stdout, terminal_safe
+from wistia_sync.cli.options import MAX_COUNT, DbPath, Json, Quiet
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
@@ -43,6 +43,7 @@ RateLimit = Annotated[
     typer.Option(
         "--rate-limit",
         min=1,
+        max=MAX_COUNT,
         help="Requests a minute this process may send (lower it if other tools share the account).",
     ),
 ]
@@ -52,7 +53,8 @@ FullEvery = Annotated[
     typer.Option("--full-every", help="Crawl everything when the last full crawl is this old."),
 ]
 StatsBudget = Annotated[
-    int, typer.Option("--stats-budget", min=0, help="Play counts refreshed per run.")
+    int,
+    typer.Option("--stats-budget", min=0, max=MAX_COUNT, help="Play counts refreshed per run."),
 ]
 AllowMassDelete = Annotated[
     bool,
@@ -110,7 +112,7 @@ def sync_command(
         from wistia_sync.errors import UsageError
 
         raise UsageError("--media refreshes only the media named; it cannot be --full")
-    with open_client(demo, token_file, api_url, api_version, rate_limit) as client:
+    with open_client(demo, token_file, api_url, api_version, rate_limit, quiet=quiet) as client:
         from wistia_sync.db import open_database
 
         database = open_database(db)
@@ -162,16 +164,28 @@ def sync_options(
 
 @contextmanager
 def open_client(
-    demo: bool, token_file: Path | None, api_url: str, api_version: str, rate_limit: int
+    demo: bool,
+    token_file: Path | None,
+    api_url: str,
+    api_version: str,
+    rate_limit: int,
+    *,
+    quiet: bool = False,
 ) -> Iterator[WistiaClient]:
-    """A client for Wistia, or for the in-process demo catalog (no token, no network)."""
+    """A client for Wistia, or for the in-process demo catalog (no token, no network).
+
+    Every setting is checked first: a mistake in one is a configuration error (exit 2), never
+    five failed requests reported as "Wistia is unavailable".
+    """
     from wistia_sync.wistia import (
         BACKOFF_INITIAL_SECONDS,
+        MAX_RESPONSE_BYTES,
         TIMEOUT_SECONDS,
         ClientSettings,
         WistiaClient,
     )
 
+    config.check_api_version(api_version)
     if demo:
         from wistia_sync.demo import demo_transport
 
@@ -179,13 +193,19 @@ def open_client(
         client = WistiaClient(settings, transport=demo_transport())
     else:
         token = config.read_token(token_file)
+        warning = config.token_file_warning(token_file) if token_file is not None else None
+        if warning is not None:
+            notice(warning)  # printed even with --quiet, as ssh does: it is about the secret
         settings = ClientSettings(
             token=token,
-            api_url=api_url,
+            api_url=config.check_api_url(api_url),
             api_version=api_version,
             rate_limit=rate_limit,
             timeout=config.seconds_from_env(config.HTTP_TIMEOUT_ENV, TIMEOUT_SECONDS),
             backoff=config.seconds_from_env(config.HTTP_BACKOFF_ENV, BACKOFF_INITIAL_SECONDS),
+            max_response_bytes=config.count_from_env(
+                config.MAX_RESPONSE_BYTES_ENV, MAX_RESPONSE_BYTES
+            ),
         )
         client = WistiaClient(settings)
     with client:
@@ -198,9 +218,15 @@ def run_sync(
     from wistia_sync.sync import sync_account
 
     if quiet or not stderr.is_terminal:
-        return sync_account(db, client, options)
-    with _progress_display() as display:
-        return sync_account(db, client, options, _RichProgress(display))
+        summary = sync_account(db, client, options)
+    else:
+        with _progress_display() as display:
+            summary = sync_account(db, client, options, _RichProgress(display))
+    # One line for everything repaired or rejected; --quiet leaves it to `status`.
+    warning = summary.warning_line()
+    if warning is not None and not quiet:
+        notice(warning)
+    return summary
 
 
 def print_summary(summary: SyncSummary, *, quiet: bool, as_json: bool) -> None:
@@ -248,18 +274,27 @@ class _RichProgress:
             self._display.advance(self._task, amount)  # type: ignore[arg-type]
 
 
-def status_command(db: DbPath = Path(config.DEFAULT_DB), as_json: Json = False) -> None:
-    """Show what the database holds, the last runs, and when the next full crawl is due."""
+def status_command(
+    db: DbPath = Path(config.DEFAULT_DB),
+    full_every: FullEvery = "24h",
+    as_json: Json = False,
+) -> None:
+    """Show what the database holds, the last runs, and when the next full crawl is due
+    (give the `--full-every` your cron's `run` uses)."""
     from wistia_sync.db import open_database
     from wistia_sync.status import database_status
 
-    report = database_status(open_database(db))
+    report = database_status(open_database(db), config.parse_duration(full_every))
     if as_json:
         stdout.print_json(json.dumps(report))
         return
     from rich.table import Table
+    from rich.text import Text
 
-    counts = Table(title=f"{db}", show_header=False, box=None, title_justify="left")
+    def cell(value: object) -> Text:  # Text, not markup: Wistia's words are printed as given
+        return Text(terminal_safe(str(value)))
+
+    counts = Table(title=cell(db), show_header=False, box=None, title_justify="left")
     counts.add_column()
     counts.add_column(justify="right")
     for name, value in report["counts"].items():
@@ -268,21 +303,34 @@ def status_command(db: DbPath = Path(config.DEFAULT_DB), as_json: Json = False) 
     runs = Table(title="last runs", box=None, title_justify="left")
     for column in ("started (UTC)", "mode", "source", "outcome"):
         runs.add_column(column, no_wrap=True)
-    for column in ("new", "upd", "arch", "del", "requests"):
+    for column in ("new", "upd", "arch", "del", "rej", "requests"):
         runs.add_column(column, no_wrap=True, justify="right")
     for run in report["runs"]:
         runs.add_row(
             run["started_at"][:16].replace("T", " "),
-            run["mode"],
-            run["source"],
-            run["outcome"],
-            *(str(run[k]) for k in ("new", "updated", "archived", "deleted", "requests")),
+            cell(run["mode"]),
+            cell(run["source"]),
+            cell(run["outcome"]),
+            *(
+                str(run[k])
+                for k in ("new", "updated", "archived", "deleted", "rejected", "requests")
+            ),
         )
     stdout.print(runs)
     for run in report["runs"]:
         if run["error"]:
-            stdout.print(f"last error ({run['started_at']}): {run['error']}", markup=False)
+            stdout.print(cell(f"last error ({run['started_at']}): {run['error']}"))
             break
+    latest = report["runs"][0] if report["runs"] else None
+    if latest is not None and latest["warnings"]:
+        stdout.print(cell(f"last run's {latest['warnings']}"))
+    for rejection in report["rejected_media"]:
+        stdout.print(
+            cell(
+                f"rejected {rejection['hashed_id']} (last {rejection['last_seen']}): "
+                f"{rejection['reason']}"
+            )
+        )
     stdout.print(f"next full crawl due: {report['next_full_crawl']}", markup=False)
     if report["webhooks"] is not None:
         stdout.print(webhook_line(report["webhooks"]), markup=False)

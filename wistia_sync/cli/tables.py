@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from wistia_sync.cli.console import stdout
+from wistia_sync.cli.console import stdout, terminal_safe
 
 Cell = str | int | float | None
 EMPTY_CELL = "—"
@@ -83,7 +83,7 @@ def _is_number(value: Cell) -> bool:
 def _plain(value: Cell) -> str:
     if value is None:
         return ""
-    return " ".join(str(value).replace("\t", " ").splitlines())
+    return terminal_safe(" ".join(str(value).replace("\t", " ").splitlines()))
 
 
 def _pretty(value: Cell) -> str:
@@ -91,4 +91,4 @@ def _pretty(value: Cell) -> str:
         return EMPTY_CELL
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    return str(value)
+    return terminal_safe(str(value))

@@ -9,7 +9,7 @@ import typer
 
 from wistia_sync import config
 from wistia_sync.cli.editing import HiddenOnly, PublicOnly, visibility_filter
-from wistia_sync.cli.options import DbPath, Json
+from wistia_sync.cli.options import MAX_COUNT, DbPath, Json
 from wistia_sync.cli.tables import print_fields, print_json, print_rows
 
 videos_app = typer.Typer(
@@ -51,6 +51,7 @@ Limit = Annotated[
         "--limit",
         "-n",
         min=1,
+        max=MAX_COUNT,
         help="At most N videos (newest first).",
         metavar="N",
         show_default=False,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from wistia_sync.config import redact
+from wistia_sync.redaction import redact
 from wistia_sync.webhooks.inbox import (
     mark_applied,
     mark_failed_attempt,
