@@ -74,11 +74,6 @@ Demo = Annotated[
 ]
 
 
-def register(app: typer.Typer) -> None:
-    app.command("sync")(sync_command)
-    app.command("status")(status_command)
-
-
 def sync_command(
     db: DbPath = Path(config.DEFAULT_DB),
     token_file: TokenFile = None,
