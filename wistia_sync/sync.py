@@ -11,12 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol, TypeVar
 
 from sqlite_utils import Database
 
+from wistia_sync.crawl import CrawlReport, crawl_pages, fetch_in_order, page_cap
 from wistia_sync.db import (
     LAST_FULL_CRAWL_KEY,
     format_timestamp,
@@ -101,6 +103,8 @@ class SyncSummary:
     seconds: float = 0.0
     # Media seen this run; counted once even if two passes or a re-check return them.
     seen: set[str] = field(default_factory=set, repr=False)
+    # One line each about something odd in Wistia's answers that the run worked around.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -211,26 +215,60 @@ def _list_pass(
             stop_before = format_timestamp(parse_timestamp(watermark) - WATERMARK_OVERLAP)
     progress.phase(f"listing {pass_name} media")
     newest: str | None = None
-    page = 1
-    while True:
-        media = client.list_media_page(
+
+    def fetch(page: int) -> list[WistiaMedia]:
+        return client.list_media_page(
             archived=archived,
             sort_by="created" if full else "updated",
             descending=not full,
             page=page,
         )
-        _store_media(db, media, options, summary)
-        progress.advance(len(media))
-        for item in media:
-            updated = format_timestamp(item.updated)
-            if newest is None or updated > newest:
-                newest = updated
-        reached_watermark = stop_before is not None and any(
-            format_timestamp(item.updated) < stop_before for item in media
+
+    known_pages = _known_pages(db, archived)
+    crawl = CrawlReport()
+    pages = crawl_pages(
+        fetch,
+        per_page=PER_PAGE,
+        # An incremental pass usually needs its first page only: nothing is fetched ahead of it.
+        expected_pages=known_pages if full else 0,
+        max_pages=page_cap(known_pages),
+        report=crawl,
+    )
+    with closing(pages):
+        for media in pages:
+            _store_media(db, media, options, summary)
+            progress.advance(len(media))
+            for item in media:
+                updated = format_timestamp(item.updated)
+                if newest is None or updated > newest:
+                    newest = updated
+            if stop_before is not None and any(
+                format_timestamp(item.updated) < stop_before for item in media
+            ):
+                break
+    _warn_about_crawl_end(summary, pass_name, crawl)
+    return newest
+
+
+def _known_pages(db: Database, archived: bool) -> int:
+    """How many list pages the media this database knows in a pass filled."""
+    known = db.execute(
+        "SELECT count(*) FROM videos WHERE deleted_at IS NULL AND archived = ?", [int(archived)]
+    ).fetchone()[0]
+    return -(-int(known) // PER_PAGE)
+
+
+def _warn_about_crawl_end(summary: SyncSummary, pass_name: str, crawl: CrawlReport) -> None:
+    if crawl.ended == "no new media":
+        summary.warnings.append(
+            f"listing {pass_name} media: page {crawl.pages} repeated media already listed and "
+            "brought none new, so the pass ended there (Wistia never sent a short last page)"
         )
-        if len(media) < PER_PAGE or reached_watermark:
-            return newest
-        page += 1
+    elif crawl.ended == "page cap":
+        summary.warnings.append(
+            f"listing {pass_name} media: stopped after {crawl.pages} pages, the cap for a "
+            "catalog of this size; the next run reads on from a larger known catalog"
+        )
 
 
 def _recheck_processing(
@@ -253,12 +291,13 @@ def _recheck_processing(
         return set()
     progress.phase("re-checking media still processing", total=len(pending))
     missing: list[str] = []
-    for batch in _batched(pending, MAX_IDS_PER_REQUEST):
-        media = client.list_media_by_ids(batch)
-        _store_media(db, media, options, summary)
-        returned = {item.hashed_id for item in media}
-        missing.extend(h for h in batch if h not in returned)
-        progress.advance(len(batch))
+    batches = fetch_in_order(client.list_media_by_ids, _batched(pending, MAX_IDS_PER_REQUEST))
+    with closing(batches):
+        for batch, media in batches:
+            _store_media(db, media, options, summary)
+            returned = {item.hashed_id for item in media}
+            missing.extend(h for h in batch if h not in returned)
+            progress.advance(len(batch))
     return _confirm_deleted(db, client, options, summary, missing)
 
 
@@ -299,14 +338,15 @@ def _confirm_deleted(
 ) -> set[str]:
     """Ask Wistia for each candidate: a 404 confirms the deletion, a 200 upserts the media."""
     deleted: set[str] = set()
-    for hashed_id in candidates:
-        media = client.get_media(hashed_id)
-        if media is None:
-            deleted.add(hashed_id)
-        else:
-            _store_media(db, [media], options, summary)
-        if progress is not None:
-            progress.advance()
+    answers = fetch_in_order(client.get_media, candidates)
+    with closing(answers):
+        for hashed_id, media in answers:
+            if media is None:
+                deleted.add(hashed_id)
+            else:
+                _store_media(db, [media], options, summary)
+            if progress is not None:
+                progress.advance()
     return deleted
 
 

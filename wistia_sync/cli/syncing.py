@@ -158,12 +158,18 @@ def open_client(
 def run_sync(
     db: Database, client: WistiaClient, options: SyncOptions, *, quiet: bool
 ) -> SyncSummary:
+    from wistia_sync.cli.console import notice
     from wistia_sync.sync import sync_account
 
     if quiet or not stderr.is_terminal:
-        return sync_account(db, client, options)
-    with _progress_display() as display:
-        return sync_account(db, client, options, _RichProgress(display))
+        summary = sync_account(db, client, options)
+    else:
+        with _progress_display() as display:
+            summary = sync_account(db, client, options, _RichProgress(display))
+    if not quiet:
+        for warning in summary.warnings:
+            notice(f"warning: {warning}")
+    return summary
 
 
 def print_summary(summary: SyncSummary, *, quiet: bool, as_json: bool) -> None:
