@@ -77,7 +77,7 @@ def test_help_and_version_import_no_command_module(arguments: list[str]) -> None
     """Start-up: the root lists commands without importing them, or what they import."""
     probe = (
         "import sys\n"
-        "from wistia_sync.cli import main\n"
+        "from wistia_sync.entry import main\n"
         "try:\n"
         "    main()\n"
         "except SystemExit:\n"
@@ -96,6 +96,20 @@ def test_help_and_version_import_no_command_module(arguments: list[str]) -> None
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("wistia-sync ")
+
+
+def test_version_answers_before_importing_typer_and_says_the_same() -> None:
+    probe = (
+        "import sys\n"
+        "from wistia_sync.entry import main\n"
+        "main()\n"
+        "print('typer' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "--version"], capture_output=True, text=True, check=True
+    )
+    assert done.stderr.strip() == "False"
+    assert done.stdout == runner.invoke(app, ["--version"]).output
 
 
 def test_sync_without_token_is_one_clear_line_and_exit_2(
