@@ -55,7 +55,7 @@ def test_root_help_lists_each_command_with_its_own_help() -> None:
     import typer.main
     from typer._click.core import Context
 
-    from wistia_sync.cli.app import COMMANDS
+    from wistia_sync.commands import COMMANDS
 
     root = typer.main.get_command(app)
     for name, declared in COMMANDS.items():
@@ -176,3 +176,24 @@ def test_a_closed_stdout_is_not_an_error(tmp_path: Path) -> None:
     os.close(write_end)
     assert done.returncode == 0
     assert done.stderr == ""
+
+
+@pytest.mark.parametrize("columns", ["20", "50", "63", "80", "200"])
+def test_root_help_before_typer_is_exactly_typers(columns: str) -> None:
+    """The entry point prints the root help without Typer: it must be Typer's, at any width."""
+    rename = "import sys; sys.argv[0] = 'wistia-sync'; "
+    env = {**os.environ, "COLUMNS": columns}
+
+    def run(code: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", rename + code, "--help"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+    quick = run("from wistia_sync.entry import main; main(); print('typer' in sys.modules)")
+    typers = run("from wistia_sync.cli.app import main; main()")
+    assert quick == typers + "False\n"

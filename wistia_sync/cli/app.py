@@ -1,10 +1,9 @@
 """The root ``wistia-sync`` command: global flags, and the one place errors become messages.
 
-Commands are registered in ``COMMANDS`` by name, where they live and their one-line help; their
-modules are imported only when one of their commands runs (see ``wistia_sync.cli.lazy``), so
-``--help``, ``--version`` and an editor command import nothing they do not use. Adding a command
-or a command group is one line there: ``"name": LazyCommand("wistia_sync.cli.module:attribute",
-"One-line help.")``, where the attribute is the command function or the group's ``typer.Typer``.
+Commands are registered in ``wistia_sync.commands.COMMANDS`` by name, where they live and
+their one-line help (adding one is one line there); their modules are imported only when one of
+their commands runs (see ``wistia_sync.cli.lazy``), so ``--help``, ``--version`` and an editor
+command import nothing they do not use.
 """
 
 from __future__ import annotations
@@ -18,43 +17,9 @@ from typer._click.core import Context as ClickContext  # Typer 0.29 vendors clic
 
 from wistia_sync import __version__, config
 from wistia_sync.cli.console import fail_line
-from wistia_sync.cli.lazy import LazyCommand, LazyGroup
+from wistia_sync.cli.lazy import LazyGroup
+from wistia_sync.commands import COMMANDS, DEBUG_HELP, ROOT_HELP, VERSION_HELP
 from wistia_sync.errors import EXIT_FAILURE, WistiaSyncError
-
-COMMANDS = {
-    "sync": LazyCommand(
-        "wistia_sync.cli.syncing:sync_command",
-        "Mirror the Wistia account (videos, folders, tags, plays) into the database.",
-    ),
-    "status": LazyCommand(
-        "wistia_sync.cli.syncing:status_command",
-        "Show what the database holds, the last runs, and when the next full crawl is due.",
-    ),
-    "publish": LazyCommand(
-        "wistia_sync.cli.publishing:publish_command",
-        "Regenerate the JSON playlists in the output folder from the database.",
-    ),
-    "run": LazyCommand(
-        "wistia_sync.cli.publishing:run_command",
-        "Sync, then republish what changed.",
-    ),
-    "log": LazyCommand(
-        "wistia_sync.cli.editing:log_command",
-        "The history of editorial changes, newest first: when, who, what, before → after.",
-    ),
-    "videos": LazyCommand(
-        "wistia_sync.cli.videos:videos_app",
-        "Find videos: list and search the catalog, show one video in full.",
-    ),
-    "tag": LazyCommand(
-        "wistia_sync.cli.editing:tag_app",
-        "Add, remove, list, rename and delete tags (editor tags; Wistia's are read-only).",
-    ),
-    "visibility": LazyCommand(
-        "wistia_sync.cli.editing:visibility_app",
-        "Hide videos from the published files, or show them again.",
-    ),
-}
 
 
 class _FriendlyErrors(LazyGroup):
@@ -90,7 +55,7 @@ class _FriendlyErrors(LazyGroup):
 app = typer.Typer(
     cls=_FriendlyErrors,
     name="wistia-sync",
-    help="Sync a Wistia library into SQLite, curate it, and publish static JSON playlists.",
+    help=ROOT_HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -106,12 +71,10 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def root(
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show HTTP requests and full tracebacks.")
-    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
+        typer.Option("--version", callback=_show_version, is_eager=True, help=VERSION_HELP),
     ] = False,
 ) -> None:
     """Sync a Wistia library into SQLite, curate it, and publish static JSON playlists."""

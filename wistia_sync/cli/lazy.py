@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Any
 
@@ -25,26 +24,18 @@ from typer._click.formatting import HelpFormatter
 from typer._click.utils import make_default_short_help
 from typer.core import TyperGroup
 
+from wistia_sync.commands import LazyCommand
 
-@dataclass(frozen=True)
-class LazyCommand:
-    """A command known by name before its module is imported.
 
-    ``target`` is ``"package.module:attribute"``; ``short_help`` is what the root ``--help``
-    lists (a test checks it agrees with the command's own help).
-    """
-
-    target: str
-    short_help: str
-
-    def load(self, name: str) -> Command:
-        module_name, _, attribute = self.target.partition(":")
-        found: Any = getattr(importlib.import_module(module_name), attribute)
-        if isinstance(found, typer.Typer):
-            return typer.main.get_group(found)
-        if callable(found):
-            return _single_command(name, found)
-        raise TypeError(f"{self.target} is neither a Typer app nor a command function")
+def load_command(name: str, target: str) -> Command:
+    """The click command for ``target`` (``"module:attribute"``), importing its module."""
+    module_name, _, attribute = target.partition(":")
+    found: Any = getattr(importlib.import_module(module_name), attribute)
+    if isinstance(found, typer.Typer):
+        return typer.main.get_group(found)
+    if callable(found):
+        return _single_command(name, found)
+    raise TypeError(f"{target} is neither a Typer app nor a command function")
 
 
 def _single_command(name: str, function: Callable[..., Any]) -> Command:
