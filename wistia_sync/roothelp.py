@@ -1,8 +1,8 @@
 """``wistia-sync --help`` without importing Typer (two thirds of the start-up of any command).
 
 It lays out the same text click's help formatter does for the root group (usage, help,
-options, commands; wrapped to the terminal, at most 78 columns), from ``wistia_sync.commands``. A test
-compares it with Typer's own rendering at several widths, so the two cannot drift apart.
+options, commands; wrapped to the terminal, at most 78 columns), from ``wistia_sync.commands``.
+A test compares it with Typer's own rendering at several widths, so the two cannot drift apart.
 """
 
 from __future__ import annotations
