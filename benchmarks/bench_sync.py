@@ -82,6 +82,8 @@ def run_cli(args: Sequence[str], env: dict[str, str]) -> tuple[float, str, float
     The peak comes from GNU time, the CLI's own parent: a child forked from this process
     (which holds the whole fake catalog) would report this process's size, kept across exec.
     """
+    if not Path(TIME).exists():
+        raise SystemExit(f"{TIME} is missing: install GNU time (apt-get install time)")
     with tempfile.NamedTemporaryFile("r") as peak:
         started = time.perf_counter()
         done = subprocess.run(
