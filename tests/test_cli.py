@@ -48,6 +48,7 @@ def test_every_command_has_help(path: list[str]) -> None:
     assert "Usage:" in result.output
     summary = result.output.split("\n\n")[1].strip()
     assert summary, f"{' '.join(path)} has no help text"
+    assert "─" not in result.output, "help is plain text, as the root's (rich_markup_mode=None)"
 
 
 def test_root_help_lists_each_command_with_its_own_help() -> None:

@@ -119,10 +119,8 @@ def test_demo_catalog_is_realistic_and_deterministic() -> None:
     assert created.most_common(1)[0][1] == 2  # one tie, broken by id when sorting
 
 
-def test_generate_catalog_is_big_fast_and_unique() -> None:
-    started = time.perf_counter()
+def test_generate_catalog_is_big_and_unique() -> None:
     media, stats = generate_catalog(10_000, seed=7)
-    assert time.perf_counter() - started < 2.0  # about 0.3 s on an idle machine
     assert len({m["hashed_id"] for m in media}) == 10_000
     assert len({m["id"] for m in media}) == 10_000
     assert len({m["folder"]["hashed_id"] for m in media if m["folder"]}) == 10

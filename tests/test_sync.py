@@ -358,3 +358,25 @@ def test_concurrent_writers_never_see_database_locked(tmp_path: Path) -> None:
     assert not any("locked" in e for e in errors)
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT value FROM sync_state WHERE key = 'n'").fetchone() == ("240",)
+
+
+def test_a_second_connection_in_one_process_keeps_the_first_ones_writes(tmp_path: Path) -> None:
+    """Opening the database again must not open and close the file itself: closing any file
+    descriptor drops every POSIX lock the process holds on it, so another process would take
+    the first connection's WAL for abandoned and delete it, losing what it wrote next."""
+    path = tmp_path / "wistia.db"
+    first = open_database(path)
+    with write_transaction(first):
+        first.execute("INSERT INTO sync_state (key, value) VALUES ('a', '1')")
+    open_database(path)  # a second connection, as the webhook server's threads open
+    other_process = textwrap.dedent(
+        f"""
+        import sqlite3
+        sqlite3.connect({str(path)!r}).execute("SELECT count(*) FROM sync_state").fetchone()
+        """
+    )
+    subprocess.run([sys.executable, "-c", other_process], check=True)
+    with write_transaction(first):
+        first.execute("INSERT INTO sync_state (key, value) VALUES ('b', '2')")
+    seen = sqlite3.connect(path).execute("SELECT key FROM sync_state WHERE key IN ('a', 'b')")
+    assert sorted(row[0] for row in seen.fetchall()) == ["a", "b"]

@@ -72,4 +72,8 @@ COMMANDS = {
         "wistia_sync.cli.editing:visibility_app",
         "Hide videos from the published files, or show them again.",
     ),
+    "webhook": LazyCommand(
+        "wistia_sync.cli.webhooks:webhook_app",
+        "Receive Wistia's webhooks: each event refetches its media and republishes in seconds.",
+    ),
 }

@@ -21,6 +21,8 @@ PAGE_SIZE_ENV = "WISTIA_SYNC_PAGE_SIZE"
 # Tuning for tests and slow links: seconds a request may take, and the first retry's backoff
 # ceiling (it doubles on each retry, capped). Defaults: wistia.TIMEOUT_SECONDS and
 # wistia.BACKOFF_INITIAL_SECONDS.
+WEBHOOK_SECRET_ENV = "WISTIA_SYNC_WEBHOOK_SECRET"
+WEBHOOK_ACCOUNT_ENV = "WISTIA_SYNC_WEBHOOK_ACCOUNT_ID"
 HTTP_TIMEOUT_ENV = "WISTIA_SYNC_HTTP_TIMEOUT"
 HTTP_BACKOFF_ENV = "WISTIA_SYNC_HTTP_BACKOFF"
 
@@ -59,6 +61,25 @@ def read_token(token_file: Path | None) -> str:
         raise ConfigError("the API token contains whitespace; check how it was copied")
     _secrets.add(token)
     return token
+
+
+def read_webhook_secret(secret_file: Path | None) -> bytes:
+    """The webhook's secret key, from ``--secret-file`` or the environment (never argv)."""
+    if secret_file is not None:
+        try:
+            secret = secret_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or "not UTF-8 text"
+            raise ConfigError(f"cannot read the secret file {secret_file}: {reason}") from None
+    else:
+        secret = os.environ.get(WEBHOOK_SECRET_ENV, "").strip()
+    if not secret:
+        raise ConfigError(
+            f"no webhook secret: set {WEBHOOK_SECRET_ENV} or pass --secret-file PATH "
+            "(the secret key of the webhook in Wistia's Account Settings → Webhooks)"
+        )
+    _secrets.add(secret)
+    return secret.encode("utf-8")
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")

@@ -153,6 +153,33 @@ def m002_content_version(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m006_webhook_inbox(db: Database) -> None:
+    """Wistia's webhook deliveries, stored before they are acknowledged, drained by a worker.
+
+    ``uuid`` deduplicates repeated deliveries. Times are Unix seconds (``REAL``) because the
+    debounce window and the event → published latency are measured in fractions of a second.
+    """
+    db.executescript(
+        """
+        CREATE TABLE webhook_events (
+            uuid TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            hashed_id TEXT,
+            account_id TEXT,
+            generated_at TEXT,
+            received_at REAL NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'applied', 'ignored', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            applied_at REAL
+        );
+        CREATE INDEX webhook_events_state ON webhook_events(state, received_at);
+        """
+    )
+
+
 def utc_now() -> str:
     """The current time as the ISO 8601 UTC text every table stores."""
     return format_timestamp(datetime.now(UTC))
@@ -175,7 +202,6 @@ def open_database(path: str | Path) -> Database:
     path = Path(path)
     if path.exists() and path.is_dir():
         raise DatabaseError(f"database path {path} is a folder, not a file")
-    _check_is_sqlite(path)
     new_file = not path.exists()
     if new_file:
         # Owner-only: the database holds nothing secret, but editors' work is not world-writable.
@@ -184,7 +210,8 @@ def open_database(path: str | Path) -> Database:
     conn = _connect(path)
     try:
         db = Database(conn)
-        # Both checks before anything that writes: a refused file stays byte for byte as it was.
+        # These checks come before anything that writes: a refused file stays as it was.
+        _refuse_non_sqlite(db, path)
         _refuse_damaged(db, path)
         _refuse_newer_schema(db, path)
         db.execute("PRAGMA journal_mode=WAL")
@@ -214,15 +241,22 @@ def _connect(path: Path) -> sqlite3.Connection:
         raise DatabaseError(f"cannot open database {path}: {error}") from error
 
 
-def _check_is_sqlite(path: Path) -> None:
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    with path.open("rb") as handle:
-        header = handle.read(16)
-    if header != b"SQLite format 3\x00":
+def _refuse_non_sqlite(db: Database, path: Path) -> None:
+    """Refuse a file that is not SQLite, asking SQLite itself to read its header.
+
+    Reading the header with ``open()`` would be wrong: closing any file descriptor of the
+    database file drops every POSIX lock this process holds on it, so a second connection
+    opened while a first is active would make another process take the first one's WAL for
+    abandoned, and what the first connection wrote next would be lost.
+    """
+    try:
+        db.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as error:
+        if getattr(error, "sqlite_errorcode", None) != sqlite3.SQLITE_NOTADB:
+            raise
         raise DatabaseError(
             f"{path} is not a wistia-sync database (not an SQLite file); left untouched"
-        )
+        ) from None
 
 
 def _refuse_damaged(db: Database, path: Path) -> None:

@@ -15,6 +15,7 @@ from wistia_sync.db import (
     watermark_key,
 )
 from wistia_sync.publish import PUBLISHED_VIDEO_CONDITION
+from wistia_sync.webhooks.inbox import inbox_status
 
 RECENT_RUNS = 5
 FULL_EVERY = timedelta(hours=24)
@@ -57,4 +58,5 @@ def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[st
         "last_full_crawl": last_full,
         "next_full_crawl": next_full,
         "watermarks": {name: get_state(db, watermark_key(name)) for name in ("active", "archived")},
+        "webhooks": inbox_status(db),
     }

@@ -12,12 +12,13 @@ function (a single command such as ``sync``), exactly what the module would have
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from difflib import get_close_matches
 from typing import Any
 
 import typer
 import typer.main
+import typer.models
 from typer._click.core import Command, Context
 from typer._click.exceptions import UsageError
 from typer._click.formatting import HelpFormatter
@@ -28,20 +29,25 @@ from wistia_sync.commands import LazyCommand
 
 
 def load_command(name: str, target: str) -> Command:
-    """The click command for ``target`` (``"module:attribute"``), importing its module."""
+    """The click command for ``target`` (``"module:attribute"``), importing its module.
+
+    Built as ``add_typer``/``command`` on the root app would build it: plain help (the root's
+    ``rich_markup_mode=None``), whatever the sub-app says, so every command's help looks alike.
+    """
     module_name, _, attribute = target.partition(":")
     found: Any = getattr(importlib.import_module(module_name), attribute)
     if isinstance(found, typer.Typer):
-        return typer.main.get_group(found)
+        return typer.main.get_group_from_info(
+            typer.models.TyperInfo(found),
+            pretty_exceptions_short=found.pretty_exceptions_short,
+            rich_markup_mode=None,
+            suggest_commands=found.suggest_commands,
+        )
     if callable(found):
-        return _single_command(name, found)
+        holder = typer.Typer(add_completion=False, rich_markup_mode=None)
+        holder.command(name)(found)
+        return typer.main.get_command(holder)
     raise TypeError(f"{target} is neither a Typer app nor a command function")
-
-
-def _single_command(name: str, function: Callable[..., Any]) -> Command:
-    holder = typer.Typer(add_completion=False, rich_markup_mode=None)
-    holder.command(name)(function)
-    return typer.main.get_command(holder)
 
 
 class LazyGroup(TyperGroup):

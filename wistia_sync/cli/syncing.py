@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -72,6 +72,13 @@ DefaultVisibility = Annotated[
 Demo = Annotated[
     bool, typer.Option("--demo", help="Sync the built-in demo catalog instead of Wistia.")
 ]
+Media = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--media",
+        help="Refresh only this media now (a hashed id; repeat the option, or separate by commas).",
+    ),
+]
 
 
 def sync_command(
@@ -86,18 +93,43 @@ def sync_command(
     allow_mass_delete: AllowMassDelete = False,
     default_visibility: DefaultVisibility = "public",
     demo: Demo = False,
+    media: Media = None,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
     """Mirror the Wistia account (videos, folders, tags, plays) into the database."""
     options = sync_options(full, full_every, stats_budget, allow_mass_delete, default_visibility)
     options.source = "demo" if demo else "wistia"
+    hashed_ids = media_ids(media) if media is not None else None
+    if hashed_ids is not None and full:
+        from wistia_sync.errors import UsageError
+
+        raise UsageError("--media refreshes only the media named; it cannot be --full")
     with open_client(demo, token_file, api_url, api_version, rate_limit) as client:
         from wistia_sync.db import open_database
 
         database = open_database(db)
-        summary = run_sync(database, client, options, quiet=quiet)
+        if hashed_ids is None:
+            summary = run_sync(database, client, options, quiet=quiet)
+        else:
+            from wistia_sync.sync import refresh_media
+
+            summary = refresh_media(database, client, hashed_ids, options)
     print_summary(summary, quiet=quiet, as_json=as_json)
+
+
+def media_ids(values: list[str]) -> list[str]:
+    """The hashed ids of ``--media`` values; an error naming the first that cannot be one."""
+    from wistia_sync.errors import UsageError
+    from wistia_sync.webhooks.inbox import HASHED_ID
+
+    ids = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    if not ids:
+        raise UsageError("--media needs at least one hashed id")
+    for hashed_id in ids:
+        if not HASHED_ID.fullmatch(hashed_id):
+            raise UsageError(f"{hashed_id!r} is not a Wistia hashed id (letters and digits)")
+    return ids
 
 
 def sync_options(
@@ -253,3 +285,21 @@ def status_command(db: DbPath = Path(config.DEFAULT_DB), as_json: Json = False) 
             stdout.print(f"last error ({run['started_at']}): {run['error']}", markup=False)
             break
     stdout.print(f"next full crawl due: {report['next_full_crawl']}", markup=False)
+    if report["webhooks"] is not None:
+        stdout.print(webhook_line(report["webhooks"]), markup=False)
+
+
+def webhook_line(inbox: dict[str, Any]) -> str:
+    """``webhooks: 1,204 received, 0 pending, 3 failed; last media.updated at …; p50 0.6 s``."""
+    last = inbox["last_event"]
+    line = (
+        f"webhooks: {inbox['received']:,} received, {inbox['pending']:,} pending, "
+        f"{inbox['failed']:,} failed, {inbox['ignored']:,} ignored; "
+        f"last {last['type']} at {last['received_at']}"
+    )
+    latency = inbox["latency_seconds"]
+    if latency is not None:
+        line += f"; event → published p50 {latency['p50']:.1f} s, p95 {latency['p95']:.1f} s"
+    if inbox["last_error"] and (inbox["pending"] or inbox["failed"]):
+        line += f"\nlast webhook error: {inbox['last_error']}"
+    return line

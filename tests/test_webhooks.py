@@ -1,0 +1,312 @@
+"""Webhooks: the receiver stores only signed deliveries, the worker applies them, converging."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlite_utils import Database
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
+
+from tests.fakewistia.webhooks import ACCOUNT_ID, delivery_body, media_event
+from tests.test_sync import TOKEN, client_for
+from wistia_sync.cli import app
+from wistia_sync.db import open_database
+from wistia_sync.demo import FakeWistia, generate_catalog
+from wistia_sync.status import database_status
+from wistia_sync.sync import SyncOptions, refresh_media, sync_account
+from wistia_sync.webhooks.app import HEALTH_PATH, WEBHOOK_PATH, ReceiverSettings, create_app
+from wistia_sync.webhooks.inbox import inbox_status, parse_delivery, store_events
+from wistia_sync.webhooks.serve import refresh_then_publish
+from wistia_sync.webhooks.signature import SIGNATURE_HEADER, sign
+from wistia_sync.webhooks.worker import MAX_ATTEMPTS, Debounce, InboxWorker
+
+SECRET = b"s3cret-key"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "wistia.db"
+
+
+@pytest.fixture
+def fake() -> FakeWistia:
+    return FakeWistia(*generate_catalog(250, seed=11), token=TOKEN)
+
+
+@pytest.fixture
+def synced(db_path: Path, fake: FakeWistia) -> Database:
+    db = open_database(db_path)
+    with client_for(fake) as client:
+        sync_account(db, client, SyncOptions(stats_budget=0))
+    return db
+
+
+@pytest.fixture
+def receiver(db_path: Path) -> Iterator[TestClient]:
+    settings = ReceiverSettings(secret=SECRET, account_id=ACCOUNT_ID, max_body_bytes=64 * 1024)
+    with TestClient(create_app(settings, lambda: open_database(db_path))) as client:
+        yield client
+
+
+def post(client: TestClient, body: bytes, signature: str | None = None) -> httpx.Response:
+    headers = {"Content-Type": "application/json"}
+    headers[SIGNATURE_HEADER] = sign(SECRET, body) if signature is None else signature
+    return client.post(WEBHOOK_PATH, content=body, headers=headers)
+
+
+def store(db: Database, events: list[dict[str, object]]) -> None:
+    store_events(db, parse_delivery(delivery_body(events)), account_id=ACCOUNT_ID)
+
+
+def event_rows(db_path: Path) -> list[dict[str, object]]:
+    return list(open_database(db_path)["webhook_events"].rows)
+
+
+# -- receiver ---------------------------------------------------------------------------------
+
+
+def test_signed_delivery_is_stored_once_and_acknowledged(
+    receiver: TestClient, db_path: Path
+) -> None:
+    body = delivery_body([media_event("media.updated", "abc123"), media_event("media.ready", "x9")])
+    first = post(receiver, body)
+    again = post(receiver, body)  # Wistia redelivers on any doubt
+    assert first.status_code == 200
+    assert first.json() == {"stored": 2, "pending": 2, "repeated": 0}
+    assert again.json() == {"stored": 0, "pending": 0, "repeated": 2}
+    rows = event_rows(db_path)
+    assert sorted(str(row["hashed_id"]) for row in rows) == ["abc123", "x9"]
+    assert {row["state"] for row in rows} == {"pending"}
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["", "0" * 64, "not-hex", sign(b"another secret", b"{}")],
+    ids=["empty", "zeros", "garbage", "other-key"],
+)
+def test_bad_signature_is_refused_and_stores_nothing(
+    receiver: TestClient, db_path: Path, signature: str
+) -> None:
+    response = post(receiver, delivery_body([media_event("media.updated", "abc123")]), signature)
+    assert response.status_code == 401
+    assert event_rows(db_path) == []
+
+
+def test_missing_signature_is_refused(receiver: TestClient, db_path: Path) -> None:
+    body = delivery_body([media_event("media.updated", "abc123")])
+    response = receiver.post(WEBHOOK_PATH, content=body)
+    assert response.status_code == 401
+    assert event_rows(db_path) == []
+
+
+def test_signature_is_over_the_raw_bytes(receiver: TestClient, db_path: Path) -> None:
+    body = delivery_body([media_event("media.updated", "abc123")])
+    reformatted = json.dumps(json.loads(body), indent=2).encode()  # same JSON, other bytes
+    assert post(receiver, reformatted, sign(SECRET, body)).status_code == 401
+    assert event_rows(db_path) == []
+
+
+def test_oversized_body_is_refused_before_reading_it_all(
+    receiver: TestClient, db_path: Path
+) -> None:
+    events = [media_event("media.updated", f"id{n}") for n in range(2000)]  # ~500 KB
+    response = post(receiver, delivery_body(events))
+    assert response.status_code == 413
+    assert event_rows(db_path) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"[]", b'{"events": {}}', b'{"events": [42]}', b'{"events": [{"uuid": 1}]}'],
+)
+def test_malformed_delivery_is_refused_whole(
+    receiver: TestClient, db_path: Path, body: bytes
+) -> None:
+    assert post(receiver, body).status_code == 400
+    assert event_rows(db_path) == []
+
+
+def test_events_that_change_nothing_here_are_ignored_but_recognised(
+    receiver: TestClient, db_path: Path
+) -> None:
+    events = [
+        media_event("media.updated", "abc123", account_id="someone-else"),
+        media_event("media.updated", "../../etc"),  # not a hashed id
+        {**media_event("media.updated", "abc123"), "type": "account.updated"},
+    ]
+    response = post(receiver, delivery_body(events))
+    assert response.json() == {"stored": 3, "pending": 0, "repeated": 0}
+    assert {row["state"] for row in event_rows(db_path)} == {"ignored"}
+
+
+def test_event_without_uuid_is_deduplicated_by_its_content() -> None:
+    event = media_event("media.updated", "abc123")
+    del event["uuid"]
+    (first,) = parse_delivery(delivery_body([event]))
+    (second,) = parse_delivery(delivery_body([event]))
+    assert first.uuid == second.uuid
+    assert first.uuid.startswith("sha256:")
+
+
+def test_health_endpoint(receiver: TestClient) -> None:
+    assert receiver.get(HEALTH_PATH).json() == {"ok": True}
+
+
+# -- targeted refresh -------------------------------------------------------------------------
+
+
+def test_refresh_media_applies_wistias_current_state(synced: Database, fake: FakeWistia) -> None:
+    renamed, deleted = [media["hashed_id"] for media in fake.media()[:2]]
+    fake.update(renamed, name="Renamed in Wistia")
+    fake.delete(deleted)
+    with client_for(fake) as client:
+        summary = refresh_media(synced, client, [renamed, deleted, renamed])
+    assert synced["videos"].get(renamed)["name"] == "Renamed in Wistia"
+    assert synced["videos"].get(deleted)["deleted_at"] is not None
+    assert (summary.updated, summary.deleted, summary.mode) == (1, 1, "targeted")
+    assert summary.requests == 2  # one by-ids listing, one 404 confirming the deletion
+    runs = database_status(synced)["runs"]
+    assert runs[0]["mode"] == "targeted"
+    assert runs[0]["outcome"] == "ok"
+
+
+def test_refresh_of_an_unknown_missing_id_changes_nothing(
+    synced: Database, fake: FakeWistia
+) -> None:
+    before = synced["videos"].count
+    with client_for(fake) as client:
+        summary = refresh_media(synced, client, ["nosuchmedia"])
+    assert synced["videos"].count == before
+    assert (summary.deleted, summary.requests) == (0, 1)
+
+
+def test_sync_media_cli(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = str(tmp_path / "wistia.db")
+    assert runner.invoke(app, ["sync", "--demo", "--db", db, "-q"]).exit_code == 0
+    hashed_id = open_database(db).execute("SELECT hashed_id FROM videos LIMIT 1").fetchone()[0]
+    result = runner.invoke(app, ["sync", "--demo", "--db", db, "--json", "--media", hashed_id])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["mode"] == "targeted"
+    bad = runner.invoke(app, ["sync", "--demo", "--db", db, "--media", "../x"])
+    assert bad.exit_code == 2
+    assert "not a Wistia hashed id" in bad.stderr
+
+
+# -- worker -----------------------------------------------------------------------------------
+
+
+class RecordingApply:
+    """Refreshes from the fake account like the real worker, and remembers each batch."""
+
+    def __init__(self, fake: FakeWistia) -> None:
+        self.client = client_for(fake)
+        self.batches: list[list[str]] = []
+        self.published = 0
+        self._apply = refresh_then_publish(self.client, SyncOptions(), self._publish)
+
+    def _publish(self, db: Database) -> None:
+        self.published += 1
+
+    def __call__(self, db: Database, hashed_ids: Sequence[str]) -> None:
+        self.batches.append(list(hashed_ids))
+        self._apply(db, hashed_ids)
+
+
+def test_burst_is_applied_in_one_batch_with_few_requests(
+    synced: Database, fake: FakeWistia, db_path: Path
+) -> None:
+    targets = [media["hashed_id"] for media in fake.media()[:200]]
+    for hashed_id in targets[:150]:
+        fake.update(hashed_id, name=f"New name of {hashed_id}")
+    for hashed_id in targets[150:160]:
+        fake.delete(hashed_id)
+    types = ["media.updated", "media.processing", "media.ready", "media.updated", "media.deleted"]
+    events = [media_event(types[n % 5], targets[n % 200]) for n in range(1000)]
+    store(synced, events)
+    apply = RecordingApply(fake)
+    worker = InboxWorker(lambda: open_database(db_path), apply)
+    assert worker.apply_pending() == 1000
+    assert apply.batches == [sorted(targets)]
+    assert apply.published == 1
+    # 2 listings of 100 ids, then a 404 for each of the 10 deleted media.
+    assert apply.client.requests_made == 2 + 10
+    assert synced.execute("SELECT count(*) FROM videos WHERE name LIKE 'New name%'").fetchone() == (
+        150,
+    )
+    assert synced.execute(
+        "SELECT count(*) FROM videos WHERE deleted_at IS NOT NULL"
+    ).fetchone() == (10,)
+    status = inbox_status(synced)
+    assert status is not None
+    assert (status["pending"], status["applied"]) == (0, 1000)
+    assert worker.apply_pending() == 0  # drained
+
+
+def test_failed_batch_stays_pending_then_is_given_up(synced: Database, db_path: Path) -> None:
+    store(synced, [media_event("media.updated", "abc123")])
+
+    def broken(db: Database, hashed_ids: Sequence[str]) -> None:
+        raise RuntimeError("Wistia is unavailable")
+
+    worker = InboxWorker(lambda: open_database(db_path), broken)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        with pytest.raises(RuntimeError):
+            worker.apply_pending()
+        (row,) = event_rows(db_path)
+        assert row["attempts"] == attempt
+        assert row["state"] == ("failed" if attempt == MAX_ATTEMPTS else "pending")
+    status = inbox_status(synced)
+    assert status is not None
+    assert status["failed"] == 1
+    assert status["last_error"] == "Wistia is unavailable"
+
+
+def test_debounce_waits_for_quiet_but_not_past_the_maximum() -> None:
+    debounce = Debounce(quiet_seconds=0.5, max_delay_seconds=3.0)
+    assert debounce.due(first_received=100.0, last_received=100.0) == 100.5
+    assert debounce.due(first_received=100.0, last_received=101.0) == 101.5
+    assert debounce.due(first_received=100.0, last_received=102.9) == 103.0
+
+
+def test_status_shows_the_inbox(synced: Database, fake: FakeWistia, db_path: Path) -> None:
+    assert database_status(synced).get("webhooks") is None
+    store(synced, [media_event("media.updated", "abc123")])
+    InboxWorker(lambda: open_database(db_path), RecordingApply(fake)).apply_pending()
+    report = database_status(synced)["webhooks"]
+    assert report["received"] == 1
+    assert report["applied"] == 1
+    assert report["latency_seconds"]["p95"] >= 0
+    result = CliRunner().invoke(app, ["status", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert "webhooks" in result.stdout
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+def test_serve_without_a_secret_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WISTIA_SYNC_WEBHOOK_SECRET", raising=False)
+    result = CliRunner().invoke(app, ["webhook", "serve", "--db", str(tmp_path / "w.db")])
+    assert result.exit_code == 2
+    assert "no webhook secret" in result.stderr
+    assert not (tmp_path / "w.db").exists()
+
+
+def test_serve_refuses_a_max_delay_shorter_than_the_debounce(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WISTIA_SYNC_WEBHOOK_SECRET", "x")
+    result = CliRunner().invoke(
+        app, ["webhook", "serve", "--db", str(tmp_path / "w.db"), "--debounce", "5",
+              "--max-delay", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--max-delay" in result.stderr
