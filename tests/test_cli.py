@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -17,16 +18,24 @@ runner = CliRunner()
 
 
 def all_commands() -> list[list[str]]:
-    """Every command path, walked from the root group, so a new command cannot lack help."""
+    """Every command path, walked from the root group, so a new command cannot lack help.
+
+    Walked through ``list_commands``/``get_command``, as click resolves them: the root group's
+    commands are lazy and appear in ``commands`` only once loaded.
+    """
     import typer.main
+    from typer._click.core import Context
 
     root = typer.main.get_command(app)
     paths: list[list[str]] = []
 
-    def walk(command: object, path: list[str]) -> None:
+    def walk(command: Any, path: list[str]) -> None:
         paths.append(path)
-        for name, sub in getattr(command, "commands", {}).items():
-            walk(sub, [*path, name])
+        if not hasattr(command, "list_commands"):
+            return
+        context = Context(command)
+        for name in command.list_commands(context):
+            walk(command.get_command(context, name), [*path, name])
 
     walk(root, [])
     return paths
@@ -39,11 +48,69 @@ def test_every_command_has_help(path: list[str]) -> None:
     assert "Usage:" in result.output
     summary = result.output.split("\n\n")[1].strip()
     assert summary, f"{' '.join(path)} has no help text"
+    assert "─" not in result.output, "help is plain text, as the root's (rich_markup_mode=None)"
+
+
+def test_root_help_lists_each_command_with_its_own_help() -> None:
+    """The root lists lazy commands from their declared help: it must say what each one says."""
+    import typer.main
+    from typer._click.core import Context
+
+    from wistia_sync.commands import COMMANDS
+
+    root = typer.main.get_command(app)
+    for name, declared in COMMANDS.items():
+        command = declared.load(name)
+        assert command.get_short_help_str(limit=1000) == declared.short_help, name
+    listed = runner.invoke(app, ["--help"]).output
+    assert [line.split()[0] for line in listed.split("Commands:")[1].strip().splitlines()] == list(
+        root.list_commands(Context(root))
+    )
+
+
+def test_unknown_command_suggests_a_lazy_one() -> None:
+    result = runner.invoke(app, ["tagg"])
+    assert result.exit_code == 2 and "Did you mean 'tag'?" in result.output
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["--version"], []])
+def test_help_and_version_import_no_command_module(arguments: list[str]) -> None:
+    """Start-up: the root lists commands without importing them, or what they import."""
+    probe = (
+        "import sys\n"
+        "from wistia_sync.entry import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('httpx', 'pydantic', 'rich', 'sqlite_utils', 'wistia_sync.cli.syncing',\n"
+        "    'wistia_sync.cli.publishing', 'wistia_sync.cli.editing', 'wistia_sync.cli.videos')\n"
+        "print(sorted(name for name in heavy if name in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *arguments], capture_output=True, text=True, check=False
+    )
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+    assert "visibility" in done.stdout + done.stderr or done.stdout.startswith("wistia-sync ")
 
 
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("wistia-sync ")
+
+
+def test_version_answers_before_importing_typer_and_says_the_same() -> None:
+    probe = (
+        "import sys\n"
+        "from wistia_sync.entry import main\n"
+        "main()\n"
+        "print('typer' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "--version"], capture_output=True, text=True, check=True
+    )
+    assert done.stderr.strip() == "False"
+    assert done.stdout == runner.invoke(app, ["--version"]).output
 
 
 def test_sync_without_token_is_one_clear_line_and_exit_2(
@@ -110,3 +177,24 @@ def test_a_closed_stdout_is_not_an_error(tmp_path: Path) -> None:
     os.close(write_end)
     assert done.returncode == 0
     assert done.stderr == ""
+
+
+@pytest.mark.parametrize("columns", ["20", "50", "63", "80", "200"])
+def test_root_help_before_typer_is_exactly_typers(columns: str) -> None:
+    """The entry point prints the root help without Typer: it must be Typer's, at any width."""
+    rename = "import sys; sys.argv[0] = 'wistia-sync'; "
+    env = {**os.environ, "COLUMNS": columns}
+
+    def run(code: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", rename + code, "--help"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+    quick = run("from wistia_sync.entry import main; main(); print('typer' in sys.modules)")
+    typers = run("from wistia_sync.cli.app import main; main()")
+    assert quick == typers + "False\n"

@@ -99,6 +99,14 @@ def is_hashed_id(value: object) -> bool:
     return isinstance(value, str) and HASHED_ID.fullmatch(value) is not None
 
 
+def record_hashed_id(raw: object) -> str | None:
+    """The usable hashed id of a raw media record (``hashed_id`` or ``hashedId``), if any."""
+    if not isinstance(raw, Mapping):
+        return None
+    value = _first(raw, "hashed_id", "hashedId")
+    return value if is_hashed_id(value) else None
+
+
 def read_media(raw: object, notes: Notes, *, archived_hint: bool | None = None) -> WistiaMedia:
     """One media record, repaired where that is safe (noted in ``notes``), else rejected.
 

@@ -14,12 +14,14 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol, TypeVar
 
 from sqlite_utils import Database
 
+from wistia_sync.crawl import CrawlReport, crawl_pages, fetch_in_order, page_cap
 from wistia_sync.db import (
     LAST_FULL_CRAWL_KEY,
     format_timestamp,
@@ -41,7 +43,7 @@ from wistia_sync.models import (
 )
 from wistia_sync.redaction import redact
 from wistia_sync.tags import delete_orphan_tags, ensure_tag
-from wistia_sync.wistia import MAX_IDS_PER_REQUEST, PER_PAGE, NoStats, WistiaClient
+from wistia_sync.wistia import MAX_IDS_PER_REQUEST, PER_PAGE, MediaPage, NoStats, WistiaClient
 
 Visibility = Literal["public", "hidden"]
 T = TypeVar("T")
@@ -116,6 +118,8 @@ class SyncSummary:
     # Media seen this run; counted once even if two passes or a re-check return them.
     seen: set[str] = field(default_factory=set, repr=False)
     rejected_keys: set[str] = field(default_factory=set, repr=False)
+    # One line each about something odd in Wistia's answers that the run worked around.
+    crawl_notes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -138,6 +142,7 @@ class SyncSummary:
                 "(see `wistia-sync status`)"
             )
         parts += [f"{kind}: {count}" for kind, count in sorted(self.warnings.items())]
+        parts += self.crawl_notes
         return f"warning: {'; '.join(parts)}" if parts else None
 
     def as_dict(self) -> dict[str, Any]:
@@ -245,33 +250,69 @@ def _list_pass(
             stop_before = format_timestamp(parse_timestamp(watermark) - WATERMARK_OVERLAP)
     progress.phase(f"listing {pass_name} media")
     newest: str | None = None
-    page = 1
-    while True:
-        answer = client.list_media_page(
+
+    def fetch(page: int) -> MediaPage:
+        return client.list_media_page(
             archived=archived,
             sort_by="created" if full else "updated",
             descending=not full,
             page=page,
         )
-        stored = store_media_page(
-            db,
-            answer.records,
-            options,
-            summary,
-            archived_hint=archived,
-            server_date=answer.server_date,
+
+    known_pages = _known_pages(db, archived)
+    crawl = CrawlReport()
+    pages = crawl_pages(
+        fetch,
+        per_page=PER_PAGE,
+        # An incremental pass usually needs its first page only: nothing is fetched ahead of it.
+        expected_pages=known_pages if full else 0,
+        max_pages=page_cap(known_pages),
+        report=crawl,
+    )
+    with closing(pages):
+        for answer in pages:
+            stored = store_media_page(
+                db,
+                answer.records,
+                options,
+                summary,
+                archived_hint=archived,
+                server_date=answer.server_date,
+            )
+            progress.advance(stored.received)
+            if stored.newest_updated is not None and (
+                newest is None or stored.newest_updated > newest
+            ):
+                newest = stored.newest_updated
+            if (
+                stop_before is not None
+                and stored.oldest_updated is not None
+                and stored.oldest_updated < stop_before
+            ):
+                break
+    _warn_about_crawl_end(summary, pass_name, crawl)
+    return newest
+
+
+def _known_pages(db: Database, archived: bool) -> int:
+    """How many list pages the media this database knows in a pass filled."""
+    known = db.execute(
+        "SELECT count(*) FROM videos WHERE deleted_at IS NULL AND archived = ?", [int(archived)]
+    ).fetchone()[0]
+    return -(-int(known) // PER_PAGE)
+
+
+def _warn_about_crawl_end(summary: SyncSummary, pass_name: str, crawl: CrawlReport) -> None:
+    if crawl.ended == "no new media":
+        summary.crawl_notes.append(
+            f"listing {pass_name} media: page {crawl.pages} repeated media already listed and "
+            "brought none new, so the pass ended there (Wistia never sent a short last page)"
         )
-        progress.advance(stored.received)
-        if stored.newest_updated is not None and (newest is None or stored.newest_updated > newest):
-            newest = stored.newest_updated
-        reached_watermark = (
-            stop_before is not None
-            and stored.oldest_updated is not None
-            and stored.oldest_updated < stop_before
+    elif crawl.ended == "page cap":
+        summary.crawl_notes.append(
+            f"listing {pass_name} media: stopped after {crawl.pages} pages, the cap for a "
+            "catalog of this size; the next run reads on from a larger known catalog"
         )
-        if stored.received < PER_PAGE or reached_watermark:
-            return newest
-        page += 1
 
 
 def _recheck_processing(
@@ -294,12 +335,13 @@ def _recheck_processing(
         return set()
     progress.phase("re-checking media still processing", total=len(pending))
     missing: list[str] = []
-    for batch in _batched(pending, MAX_IDS_PER_REQUEST):
-        answer = client.list_media_by_ids(batch)
-        stored = store_media_page(db, answer.records, options, summary)
-        returned = set(stored.hashed_ids)
-        missing.extend(h for h in batch if h not in returned)
-        progress.advance(len(batch))
+    batches = fetch_in_order(client.list_media_by_ids, _batched(pending, MAX_IDS_PER_REQUEST))
+    with closing(batches):
+        for batch, answer in batches:
+            stored = store_media_page(db, answer.records, options, summary)
+            returned = set(stored.hashed_ids)
+            missing.extend(h for h in batch if h not in returned)
+            progress.advance(len(batch))
     return _confirm_deleted(db, client, options, summary, missing)
 
 
@@ -344,14 +386,20 @@ def _confirm_deleted(
     no listing can return it: it is deleted without a request.
     """
     deleted: set[str] = set()
-    for hashed_id in candidates:
-        answer = client.get_media(hashed_id) if is_hashed_id(hashed_id) else None
-        if answer is None:
-            deleted.add(hashed_id)
-        else:
-            store_media_page(db, answer.records, options, summary)
-        if progress is not None:
-            progress.advance()
+    # A row whose hashed id is unusable cannot be asked about: deleted without a request.
+    unusable = [h for h in candidates if not is_hashed_id(h)]
+    deleted.update(unusable)
+    if progress is not None and unusable:
+        progress.advance(len(unusable))
+    answers = fetch_in_order(client.get_media, [h for h in candidates if is_hashed_id(h)])
+    with closing(answers):
+        for hashed_id, answer in answers:
+            if answer is None:
+                deleted.add(hashed_id)
+            else:
+                store_media_page(db, answer.records, options, summary)
+            if progress is not None:
+                progress.advance()
     return deleted
 
 

@@ -274,9 +274,14 @@ class FakeWistiaServer:
     ``on_request`` hook or in the fake is answered with 500 and kept in ``errors``.
     """
 
-    def __init__(self, api: FakeWistia, *, faults: FaultPlan | None = None) -> None:
+    def __init__(
+        self, api: FakeWistia, *, faults: FaultPlan | None = None, latency: float = 0.0
+    ) -> None:
         self.api = api
         self.faults = faults or FaultPlan()
+        # Seconds each answer waits before it leaves, as a distant API's round trip would;
+        # concurrent requests wait side by side (one thread each), not one after another.
+        self.latency = latency
         self._lock = threading.Lock()
         self._log: list[ServerLogEntry] = []
         self.errors: list[Exception] = []  # exceptions raised while answering (answered 500)
@@ -376,6 +381,8 @@ class FakeWistiaServer:
         )
         with self._lock:  # logged before the answer leaves: a client never outruns the log
             self._log.append(entry)
+        if self.latency > 0 and self._stopping.wait(self.latency):
+            response = None  # stopping: nobody waits for this answer any more
         if response is None:
             handler.close_connection = True
         else:

@@ -120,8 +120,10 @@ def single_fault_cases() -> list[Case]:
             message=r"Wistia rejected the API token \(unauthorized_credentials",
         ),
         Case(
+            # Every listing request from the 2nd on: pages are fetched several at once, so five
+            # consecutive faulty requests would be spread over several pages.
             "HTTP 429 on all 5 attempts (listing)",
-            _plan((2, rate_limited(429, retry_after=0.1), LIST, 5)),
+            FaultPlan().starting_at(2, rate_limited(429, retry_after=0.1), path=LIST),
             completes=False,
             message=r"Wistia is unavailable: 5 attempts at GET /medias failed \(last: HTTP 429\)",
             retry_after=0.1,

@@ -1,24 +1,31 @@
-"""The root ``wistia-sync`` command: global flags, and the one place errors become messages."""
+"""The root ``wistia-sync`` command: global flags, and the one place errors become messages.
+
+Commands are registered in ``wistia_sync.commands.COMMANDS`` by name, where they live and
+their one-line help (adding one is one line there); their modules are imported only when one of
+their commands runs (see ``wistia_sync.cli.lazy``), so ``--help``, ``--version`` and an editor
+command import nothing they do not use.
+"""
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from typing import Annotated, Any
 
 import typer
 from typer._click.core import Context as ClickContext  # Typer 0.29 vendors click
-from typer.core import TyperGroup
 
 from wistia_sync import __version__, config
-from wistia_sync.cli import editing, publishing, syncing, videos, webhooks
 from wistia_sync.cli.console import fail_line
+from wistia_sync.cli.lazy import LazyGroup
+from wistia_sync.commands import COMMANDS, DEBUG_HELP, ROOT_HELP, VERSION_HELP
 from wistia_sync.errors import EXIT_FAILURE, EXIT_USAGE, WistiaSyncError
 
 
-class _FriendlyErrors(TyperGroup):
+class _FriendlyErrors(LazyGroup):
     """Turns every failure into one line on stderr and an exit code, unless ``--debug``."""
+
+    lazy_commands = COMMANDS
 
     def invoke(self, ctx: ClickContext) -> Any:
         debug = bool(ctx.params.get("debug")) or os.environ.get(config.DEBUG_ENV) == "1"
@@ -48,7 +55,7 @@ class _FriendlyErrors(TyperGroup):
 app = typer.Typer(
     cls=_FriendlyErrors,
     name="wistia-sync",
-    help="Sync a Wistia library into SQLite, curate it, and publish static JSON playlists.",
+    help=ROOT_HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -64,26 +71,19 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def root(
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show HTTP requests and full tracebacks.")
-    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
+        typer.Option("--version", callback=_show_version, is_eager=True, help=VERSION_HELP),
     ] = False,
 ) -> None:
     """Sync a Wistia library into SQLite, curate it, and publish static JSON playlists."""
     if debug:
+        import logging
+
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
         # httpcore's wire-level log would print request headers, the token among them.
         logging.getLogger("httpcore").setLevel(logging.INFO)
-
-
-syncing.register(app)
-publishing.register(app)
-videos.register(app)
-editing.register(app)
-webhooks.register(app)
 
 
 def main() -> None:

@@ -1,16 +1,37 @@
-"""Where the CLI writes: data on stdout, messages and progress on stderr."""
+"""Where the CLI writes: data on stdout, messages and progress on stderr.
+
+The rich consoles are created on first use: importing rich costs start-up time that
+``--help``, ``--version`` and most editor commands never need.
+"""
 
 from __future__ import annotations
 
 import re
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any, cast
 
 from wistia_sync.redaction import redact
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _ConsoleOnFirstUse:
+    """Stands for a ``rich.console.Console``, built (and rich imported) when first used."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
+        return getattr(self._console, name)
+
+
+stdout = cast("Console", _ConsoleOnFirstUse(stderr=False))
+stderr = cast("Console", _ConsoleOnFirstUse(stderr=True))
 
 # What must not reach a terminal raw from untrusted text (names from Wistia, error bodies): C0
 # and C1 controls (ESC starts colour, cursor and OSC sequences: title, clipboard, hyperlinks),
@@ -30,6 +51,8 @@ def fail_line(message: str) -> None:
     The message is escaped: it may quote a user's argument or a name from Wistia, and a ``[/x]``
     in it must be printed, not read as markup (which fails, or hides part of the message).
     """
+    from rich.markup import escape
+
     stderr.print(f"[bold red]error:[/] {escape(terminal_safe(redact(message)))}", markup=True)
 
 

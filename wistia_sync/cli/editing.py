@@ -92,12 +92,6 @@ visibility_app = typer.Typer(
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(tag_app)
-    app.add_typer(visibility_app)
-    app.command("log")(log_command)
-
-
 class EditOutcome(Protocol):
     """What every editing function returns: how much changed, and the line that says what."""
 

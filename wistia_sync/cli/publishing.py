@@ -22,11 +22,6 @@ Force = Annotated[bool, typer.Option("--force", help="Rewrite every file, change
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would change; write nothing.")]
 
 
-def register(app: typer.Typer) -> None:
-    app.command("publish")(publish_command)
-    app.command("run")(run_command)
-
-
 def publish_command(
     db: DbPath = Path(config.DEFAULT_DB),
     output: OutputDir = Path(config.DEFAULT_OUTPUT),

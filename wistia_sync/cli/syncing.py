@@ -83,11 +83,6 @@ Media = Annotated[
 ]
 
 
-def register(app: typer.Typer) -> None:
-    app.command("sync")(sync_command)
-    app.command("status")(status_command)
-
-
 def sync_command(
     db: DbPath = Path(config.DEFAULT_DB),
     token_file: TokenFile = None,
@@ -215,6 +210,7 @@ def open_client(
 def run_sync(
     db: Database, client: WistiaClient, options: SyncOptions, *, quiet: bool
 ) -> SyncSummary:
+    from wistia_sync.cli.console import notice
     from wistia_sync.sync import sync_account
 
     if quiet or not stderr.is_terminal:

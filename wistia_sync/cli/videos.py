@@ -59,10 +59,6 @@ Limit = Annotated[
 ]
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(videos_app)
-
-
 @videos_app.command("list")
 def videos_list(
     tag: TagFilter = None,

@@ -26,10 +26,6 @@ webhook_app = typer.Typer(
 DEFAULT_WEBHOOK_RATE_LIMIT = 100  # a minute: leaves the rest of Wistia's 600 to cron's run
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(webhook_app)
-
-
 @webhook_app.command("serve")
 def serve_command(
     db: DbPath = Path(config.DEFAULT_DB),
