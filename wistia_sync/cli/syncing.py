@@ -100,7 +100,7 @@ def sync_command(
     with open_client(demo, token_file, api_url, api_version, rate_limit) as client:
         from wistia_sync.db import open_database
 
-        database = open_database(db)
+        database = open_database(db, verify=True)
         summary = run_sync(database, client, options, quiet=quiet)
     print_summary(summary, quiet=quiet, as_json=as_json)
 

@@ -1,0 +1,143 @@
+"""The output folder: batched durable writes, the managed layout, and nothing else ever touched.
+
+A batch is written as temp files in a dot-folder (``.wistia-sync-tmp``, denied by the web server
+like every dot-file), made durable with one ``syncfs`` for the whole batch instead of one
+``fsync`` per file, then renamed into place stage by stage, each stage made durable before the
+next: a file is in place only after everything it links to. Only paths a publish recorded are
+ever removed, and a managed folder that is a symlink is refused.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from wistia_sync.errors import ConfigError
+from wistia_sync.publish.layout import MANAGED_FOLDERS, TEMP_FOLDER
+
+log = logging.getLogger(__name__)
+
+FILE_MODE = 0o644  # world-readable: whatever serves the folder runs as another user
+DIRECTORY_MODE = 0o755
+
+
+class UnsafeOutputError(ConfigError):
+    """The output folder's layout would make a publish write or delete outside it."""
+
+
+def _load_syncfs() -> object | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        libc = ctypes.CDLL(name, use_errno=True)
+        return libc.syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNCFS = _load_syncfs()
+
+
+class OutputFolder:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.temp = root / TEMP_FOLDER
+
+    def check_layout(self) -> None:
+        """Refuse an output whose managed folders are symlinks (or not folders)."""
+        if self.root.exists() and not self.root.is_dir():
+            raise UnsafeOutputError(f"output {self.root} is not a folder")
+        for name in MANAGED_FOLDERS:
+            path = self.root / name
+            if path.is_symlink():
+                raise UnsafeOutputError(
+                    f"refusing to publish: {path} is a symlink (a publish would write and delete "
+                    "files where it points); make it a real folder or remove it"
+                )
+            if path.exists() and not path.is_dir():
+                raise UnsafeOutputError(f"refusing to publish: {path} is not a folder")
+
+    def prepare(self) -> None:
+        """Create the folders, and empty the temp folder an interrupted publish left."""
+        self.check_layout()
+        self._ensure_directory(self.root)
+        self._ensure_directory(self.temp)
+        with os.scandir(self.temp) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False) or entry.is_symlink():
+                    log.info("removing %s, left by an interrupted publish", entry.path)
+                    Path(entry.path).unlink(missing_ok=True)
+
+    def stage(self, relative: str, content: bytes) -> Path:
+        """Write ``content`` to a temp file (not yet durable, not yet in place)."""
+        temp = self.temp / f"{secrets.token_hex(8)}.{Path(relative).name}"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        try:
+            os.fchmod(fd, FILE_MODE)  # the umask may have narrowed it
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view) :]
+        except BaseException:
+            os.close(fd)
+            temp.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        return temp
+
+    def place(self, relative: str, temp: Path) -> os.stat_result:
+        """Rename the temp file over the target: readers see the old bytes or the new."""
+        target = self.root / relative
+        self._ensure_directory(target.parent)
+        temp.replace(target)
+        return target.lstat()
+
+    def discard(self, temp: Path) -> None:
+        temp.unlink(missing_ok=True)
+
+    def remove(self, relative: str) -> None:
+        (self.root / relative).unlink(missing_ok=True)
+
+    def flush(self) -> None:
+        """Make every write and rename so far durable: one ``syncfs`` of the output file system."""
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            if _SYNCFS is None or _SYNCFS(fd) != 0:  # type: ignore[operator]
+                os.sync()
+        finally:
+            os.close(fd)
+
+    def matches_record(self, relative: str, size: int, mtime_ns: int) -> bool:
+        """Whether the file is still the one the last publish wrote (a ``stat``, no read)."""
+        try:
+            info = (self.root / relative).lstat()
+        except OSError:
+            return False
+        return stat.S_ISREG(info.st_mode) and info.st_size == size and info.st_mtime_ns == mtime_ns
+
+    def holds_bytes(self, relative: str, content: bytes) -> bool:
+        """Whether the file on disk already has exactly these bytes."""
+        path = self.root / relative
+        try:
+            info = path.lstat()
+            if not stat.S_ISREG(info.st_mode) or info.st_size != len(content):
+                return False
+            return path.read_bytes() == content
+        except OSError:
+            return False
+
+    def stat(self, relative: str) -> os.stat_result:
+        return (self.root / relative).lstat()
+
+    def _ensure_directory(self, directory: Path) -> None:
+        if directory.is_symlink():
+            raise UnsafeOutputError(f"refusing to publish: {directory} is a symlink")
+        if directory.is_dir():
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        directory.chmod(DIRECTORY_MODE)  # the umask may have narrowed it
