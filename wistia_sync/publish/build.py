@@ -231,11 +231,6 @@ def manifest_file(
     )
 
 
-def files_entry(path: str, digest: str, size: int, cache: str) -> str:
-    """One line of files.json (the same text the SQL in ``state.files_list_lines`` builds)."""
-    return f'{dumps(path)}:{{"sha256":"{digest}","bytes":{size},"cache":"{cache}"}}'
-
-
 def files_list_file(generation: str, lines: Sequence[str]) -> bytes:
     """files.json: every published file but itself, one per line, sorted by path."""
     body = ",\n".join(lines)
@@ -245,9 +240,5 @@ def files_list_file(generation: str, lines: Sequence[str]) -> bytes:
 
 
 def generation_of(lines: Sequence[str]) -> str:
-    """The id of a publish's content: a hash of its file list, so it changes with any byte."""
-    digest = hashlib.sha256()
-    for line in lines:
-        digest.update(line.encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()[:20]
+    """A short hash of the given lines (see ``state.generation``)."""
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:20]

@@ -83,4 +83,9 @@ def link(from_path: str, to_path: str) -> str:
 
     ``link("tags/a.json", "pages/x.json") == "../pages/x.json"``.
     """
-    return posixpath.relpath(to_path, posixpath.dirname(from_path) or ".")
+    source, target = posixpath.dirname(from_path), posixpath.dirname(to_path)
+    if source == target:
+        return posixpath.basename(to_path)
+    if not source:
+        return to_path
+    return posixpath.relpath(to_path, source) if "/" in source else f"../{to_path}"

@@ -199,18 +199,32 @@ def _carry_out(
         generation = get_state(db, state.GENERATION_KEY)
         if generation is not None and not files_changed and not plan.full:
             return written, generation  # the change showed in no file: the list stays
-        _, generation = state.file_list(db)
+        generation = state.generation(db)
         manifest = state.manifest_content(db, generation, now, plan.counts)
         if _place_if_changed(db, folder, MANIFEST_PATH, manifest):
             written.append(MANIFEST_PATH)
-        files, _ = state.files_content(db, generation)
+        touched = [path for path, _, _ in placed] + plan.to_remove + [MANIFEST_PATH]
+        previous = None if plan.full else _recorded_bytes(db, folder, FILES_PATH)
+        lines = state.file_list_lines(db, previous, touched)
+        files, _ = state.files_content(generation, lines)
         if _place_if_changed(db, folder, FILES_PATH, files):
             written.append(FILES_PATH)
         for path in plan.to_remove:
             folder.remove(path)
-        if plan.to_remove:
-            folder.flush()
+        folder.sync_folders()
     return written, generation
+
+
+def _recorded_bytes(db: Database, folder: OutputFolder, path: str) -> bytes | None:
+    """The file's bytes if it is still the one the last publish recorded, else None."""
+    record = snapshot.file_records(db, [path]).get(path)
+    if record is None or not folder.matches_record(path, record.size, record.mtime_ns):
+        return None
+    try:
+        content = (folder.root / path).read_bytes()
+    except OSError:
+        return None
+    return content if len(content) == record.size else None
 
 
 def _nothing_to_do(plan: Plan) -> bool:
@@ -234,15 +248,13 @@ def _place_batch(
     try:
         for file in files:
             staged.append((file, folder.stage(file.path, file.content)))
-        if staged:
-            folder.flush()
+        folder.make_durable(temp for _, temp in staged)
         placed = []
         for stage in Stage:
             in_stage = [(file, temp) for file, temp in staged if file.stage is stage]
             for file, temp in in_stage:
                 placed.append((file.path, file.sha256, folder.place(file.path, temp)))
-            if in_stage:
-                folder.flush()  # this stage's renames are durable before the files linking to it
+            folder.sync_folders()  # this stage's renames are durable before the files linking to it
         return placed
     finally:
         for _, temp in staged:
@@ -263,9 +275,9 @@ def _place_if_changed(db: Database, folder: OutputFolder, path: str, content: by
         return False
     temp = folder.stage(path, content)
     try:
-        folder.flush()
+        folder.make_durable([temp])
         info = folder.place(path, temp)
-        folder.flush()
+        folder.sync_folders()
     finally:
         folder.discard(temp)
     state.record_files(db, [(path, digest, info)], retire={}, revive=(), forget=())

@@ -8,6 +8,7 @@ the next publish redoes the same work and converges.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ from wistia_sync.publish.build import (
     manifest_file,
     sha256,
 )
-from wistia_sync.publish.layout import FILES_PATH, MANIFEST_PATH, cache_class
+from wistia_sync.publish.layout import FILES_PATH, cache_class
 
 if TYPE_CHECKING:
     import os
@@ -32,11 +33,12 @@ GENERATION_KEY = "publish_generation"
 UPDATED_AT_KEY = "publish_updated_at"
 OUTPUT_KEY = "publish_output"  # the folder the state describes
 _IDS = "(SELECT value FROM json_each(?))"
-_LINES_QUERY = """
-    SELECT path, json_quote(path) || ':{"sha256":"' || sha256 || '","bytes":' || bytes
-           || ',"cache":"' || cache || '"}', expires_at IS NOT NULL
-    FROM published_files WHERE path != ? ORDER BY path
-"""
+# One line of files.json, built by SQLite: the path, JSON-quoted, then its fingerprint.
+_LINE = (
+    'json_quote(path) || \':{"sha256":"\' || sha256 || \'","bytes":\' || bytes '
+    "|| ',\"cache\":\"' || cache || '\"}'"
+)
+_LINES_QUERY = f"SELECT path, {_LINE} FROM published_files WHERE path != ? ORDER BY path"
 
 
 def record_state(db: Database, plan: Plan) -> None:
@@ -113,19 +115,60 @@ def record_files(
     db.conn.executemany("DELETE FROM published_files WHERE path = ?", [(p,) for p in forget])
 
 
-def file_list(db: Database) -> tuple[list[str], str]:
-    """The lines of files.json (every recorded file but itself) and the content's generation.
+# The roots of the site's hash tree: every published video object reaches videos.json (inline or
+# through the content hash of the page holding it), every tag and folder its index.
+_ROOT_FILES = ("videos.json", "tags.json", "folders.json")
 
-    The generation hashes the lines of the live files, leaving out the manifest and pages kept
-    only for their grace period, so it changes exactly when what a reader sees changes.
+
+def generation(db: Database) -> str:
+    """The id of the published content, from the hashes of the files everything hangs from.
+
+    A video's bytes are in videos.json or in a page whose name (its hash) videos.json lists; a
+    tag's or folder's name and count in tags.json or folders.json; so any change to published
+    content changes one of these hashes. Constant cost, the same for a rebuild.
     """
-    lines: list[str] = []
-    live: list[str] = []
-    for path, line, expiring in db.execute(_LINES_QUERY, [FILES_PATH]):
-        lines.append(line)
-        if path != MANIFEST_PATH and not expiring:
-            live.append(line)
-    return lines, generation_of(live)
+    rows = db.execute(
+        "SELECT path, sha256 FROM published_files WHERE path IN ('videos.json', 'tags.json', "
+        "'folders.json') OR path LIKE 'schema/%' ORDER BY path"
+    ).fetchall()
+    return generation_of([f"{path} {digest}" for path, digest in rows])
+
+
+def file_list_lines(db: Database, previous: bytes | None, touched: Iterable[str]) -> list[str]:
+    """The lines of files.json: the previous file's lines with the ``touched`` paths updated.
+
+    ``previous`` is the files.json on disk when it is the recorded one (None: rebuild the list
+    from the records, one query). Only the touched paths are looked up, so the cost is reading
+    and writing the file, not querying every record.
+    """
+    if previous is None:
+        return [line for _, line in db.execute(_LINES_QUERY, [FILES_PATH])]
+    lines = _body_lines(previous)
+    keys = [line[: line.index(":")] for line in lines]  # the JSON-quoted path sorts as the path
+    wanted = dict(
+        db.execute(
+            f"SELECT path, {_LINE} FROM published_files WHERE path IN {_IDS}",
+            [json.dumps(sorted(set(touched) - {FILES_PATH}))],
+        ).fetchall()
+    )
+    for path in sorted(set(touched) - {FILES_PATH}):
+        key = json.dumps(path)
+        index = bisect.bisect_left(keys, key)
+        present = index < len(keys) and keys[index] == key
+        if path in wanted and present:
+            lines[index] = wanted[path]
+        elif path in wanted:
+            lines.insert(index, wanted[path])
+            keys.insert(index, key)
+        elif present:
+            del lines[index], keys[index]
+    return lines
+
+
+def _body_lines(content: bytes) -> list[str]:
+    """The entry lines of a files.json this module wrote (header, one entry a line, footer)."""
+    rows = content.decode("utf-8").split("\n")
+    return [row.removesuffix(",") for row in rows[1:-2] if row]
 
 
 def manifest_content(
@@ -143,7 +186,6 @@ def manifest_content(
     )
 
 
-def files_content(db: Database, generation: str) -> tuple[bytes, str]:
-    lines, _ = file_list(db)
+def files_content(generation: str, lines: list[str]) -> tuple[bytes, str]:
     content = files_list_file(generation, lines)
     return content, sha256(content)
