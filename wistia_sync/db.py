@@ -172,7 +172,8 @@ def m004_publish_v2(db: Database) -> None:
       same transaction as the change (whoever makes it), consumed by the publish that applied it.
     - ``publish_members``, ``publish_buckets``, ``publish_playlists``: what the last publish put
       in each playlist and which bucket (page) holds which range of it, so the next publish
-      rebuilds only the buckets a change touches.
+      rebuilds only the buckets a change touches; ``publish_videos``: each published video's
+      JSON text, so refilling a bucket does not render its unchanged neighbours again.
     - ``published_files.cache`` (``entry`` or ``immutable``) and ``expires_at`` (when a retired
       immutable page may be removed: after the grace period, never while an entry file lists it).
     """
@@ -190,6 +191,10 @@ def m004_publish_v2(db: Database) -> None:
             PRIMARY KEY (playlist, sort_key)
         ) WITHOUT ROWID;
         CREATE INDEX publish_members_video ON publish_members(hashed_id);
+        CREATE TABLE publish_videos (
+            hashed_id TEXT PRIMARY KEY,
+            json TEXT NOT NULL
+        ) WITHOUT ROWID;
         CREATE TABLE publish_buckets (
             playlist TEXT NOT NULL,
             start_key TEXT NOT NULL,

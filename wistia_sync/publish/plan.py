@@ -94,6 +94,7 @@ class Plan:
     # publisher state
     members_replaced: set[str] | None = None  # hashed_ids whose rows are replaced (None: all)
     members: list[tuple[str, str, str]] = field(default_factory=list)  # playlist, key, hashed_id
+    videos: dict[str, str] = field(default_factory=dict)  # hashed_id -> JSON, changed videos only
     buckets: dict[str, list[Bucket]] = field(default_factory=dict)  # touched playlists
     gone_buckets: dict[str, set[str]] = field(default_factory=dict)  # playlist -> start keys
     playlists: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (title, count)
@@ -128,6 +129,7 @@ def plan_publish(
     plan.members_replaced = None if full else changed
     for video in rendered.values():
         plan.members += [(path, video.sort_key, video.hashed_id) for path in video.playlists]
+        plan.videos[video.hashed_id] = video.json
 
     deltas = _deltas(changed, old, rendered, full=full)
     if full:
@@ -357,7 +359,11 @@ class _Loader:
 
 
 def _fill_cache(db: Database, buckets: list[Bucket], cache: dict[str, str]) -> None:
-    """Render the unchanged videos that share a dirty bucket with a changed one."""
+    """The recorded JSON of the unchanged videos that share a dirty bucket with a changed one.
+
+    Unchanged means no pending change names them, so the text the last publish recorded is
+    exactly what rendering them again would give.
+    """
     missing = {
         hashed_id
         for index, bucket in enumerate(buckets)
@@ -367,10 +373,10 @@ def _fill_cache(db: Database, buckets: list[Bucket], cache: dict[str, str]) -> N
     }
     if not missing:
         return
-    found = snapshot.published_videos(db, missing)
+    found = snapshot.video_texts(db, missing)
     if set(found) != missing:
-        raise StateMismatch(f"{len(missing) - len(found)} recorded members are not published")
-    cache.update((hashed_id, video.json) for hashed_id, video in found.items())
+        raise StateMismatch(f"{len(missing) - len(found)} recorded members have no recorded JSON")
+    cache.update(found)
 
 
 def _sort_writes(

@@ -128,6 +128,16 @@ def memberships(db: Database, hashed_ids: Iterable[str] | None) -> dict[str, dic
     return found
 
 
+def video_texts(db: Database, hashed_ids: Iterable[str]) -> dict[str, str]:
+    """The JSON text the last publish recorded for each of these videos."""
+    return dict(
+        db.execute(
+            f"SELECT hashed_id, json FROM publish_videos WHERE hashed_id IN {_IDS}",
+            [json.dumps(sorted(hashed_ids))],
+        ).fetchall()
+    )
+
+
 @dataclass(frozen=True)
 class RecordedBucket:
     start: str

@@ -48,14 +48,14 @@ def record_state(db: Database, plan: Plan) -> None:
     reshaped or refilled, so its database work does not grow with the catalog either.
     """
     if plan.members_replaced is None:
+        db.execute("DELETE FROM publish_videos")
         db.execute("DELETE FROM publish_members")
         db.execute("DELETE FROM publish_buckets")
         db.execute("DELETE FROM publish_playlists")
     else:
-        db.execute(
-            f"DELETE FROM publish_members WHERE hashed_id IN {_IDS}",
-            [json.dumps(sorted(plan.members_replaced))],
-        )
+        changed = json.dumps(sorted(plan.members_replaced))
+        db.execute(f"DELETE FROM publish_members WHERE hashed_id IN {_IDS}", [changed])
+        db.execute(f"DELETE FROM publish_videos WHERE hashed_id IN {_IDS}", [changed])
         dropped = json.dumps(sorted(plan.dropped_playlists))
         db.execute(f"DELETE FROM publish_buckets WHERE playlist IN {_IDS}", [dropped])
         db.execute(f"DELETE FROM publish_playlists WHERE playlist IN {_IDS}", [dropped])
@@ -66,6 +66,9 @@ def record_state(db: Database, plan: Plan) -> None:
     db.conn.executemany(
         "INSERT INTO publish_members (playlist, sort_key, hashed_id) VALUES (?, ?, ?)",
         plan.members,
+    )
+    db.conn.executemany(
+        "INSERT INTO publish_videos (hashed_id, json) VALUES (?, ?)", plan.videos.items()
     )
     db.conn.executemany(
         "INSERT OR REPLACE INTO publish_buckets (playlist, start_key, size, page) "
