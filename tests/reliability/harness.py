@@ -343,6 +343,28 @@ def _links(document: Any) -> Iterable[str]:
                     yield entry["url"]
 
 
+def current_files(out: Path) -> dict[str, bytes]:
+    """What a reader starting now can reach: every file but the immutable pages no current
+    entry file lists (kept for their grace period for readers of older entry files; a page
+    holding a video no longer published goes after the short takedown grace)."""
+    files = output_files(out)
+    listed: set[str] = set()
+    for path, data in files.items():
+        if path.startswith(("pages/", "schema/", ".")) or not path.endswith(".json"):
+            continue
+        try:
+            document = json.loads(data)
+        except ValueError:
+            continue
+        if isinstance(document, dict) and isinstance(document.get("pages"), list):
+            listed.update(
+                resolve_link(path, page["url"])
+                for page in document["pages"]
+                if isinstance(page, dict) and isinstance(page.get("url"), str)
+            )
+    return {p: d for p, d in files.items() if not p.startswith("pages/") or p in listed}
+
+
 def fresh_publish(db_path: Path, scratch: Path) -> dict[str, bytes]:
     """The files a fresh publish of a copy of the database gives (the original is untouched)."""
     from wistia_sync.db import open_database
@@ -613,8 +635,8 @@ class EditorBook:
         return problems
 
     def unpublished_in_output(self, out: Path) -> list[str]:
-        """Hidden videos that some output file still shows."""
-        blob = b"\n".join(output_files(out).values())
+        """Hidden videos that some current output file still shows (see ``current_files``)."""
+        blob = b"\n".join(current_files(out).values())
         return [
             f"hidden video {hashed_id} appears in the output"
             for hashed_id, visibility in self.visibility.items()
