@@ -355,11 +355,27 @@ def write_transaction(db: Database) -> Iterator[Database]:
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db
-    except BaseException:
+    except BaseException as error:
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
+        if isinstance(error, sqlite3.DatabaseError):
+            damaged = _damage_error(db, error)
+            if damaged is not None:
+                raise damaged from error
         raise
     db.execute("COMMIT")
+
+
+def _damage_error(db: Database, error: sqlite3.DatabaseError) -> DatabaseError | None:
+    """A clear error for damage a statement ran into (only ``run`` reads every page up front)."""
+    if getattr(error, "sqlite_errorcode", None) not in _DAMAGED_ERROR_CODES:
+        return None
+    rows = db.execute("PRAGMA database_list").fetchall()
+    where = next((row[2] for row in rows if row[1] == "main"), "the database")
+    return DatabaseError(
+        f"{where} is damaged (SQLite: {error}); the change was rolled back: restore it from a "
+        "backup"
+    )
 
 
 LAST_FULL_CRAWL_KEY = "last_full_crawl"

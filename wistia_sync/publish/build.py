@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ ALL_VIDEOS_TITLE = "All videos"
 EMBED_URL = "https://fast.wistia.net/embed/iframe/{hashed_id}"
 HLS_URL = "https://fast.wistia.com/embed/medias/{hashed_id}.m3u8"
 _INVERT_DIGITS = str.maketrans("0123456789", "9876543210")
+_UTC_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ def sort_key(created: str, hashed_id: str) -> str:
 
 def utc_text(value: str) -> str | None:
     """The stored timestamp as ``YYYY-MM-DDTHH:MM:SSZ``, normalising any other ISO 8601 form."""
+    if _UTC_TIMESTAMP.fullmatch(value):
+        return value
     try:
         return format_timestamp(parse_timestamp(value))
     except (ValueError, OverflowError):

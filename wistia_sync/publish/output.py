@@ -55,6 +55,7 @@ class OutputFolder:
         self.root = root
         self.temp = root / TEMP_FOLDER
         self._unsynced: set[Path] = set()  # folders whose entries changed since the last sync
+        self._ready: set[str] = set()  # folders known to exist and not to be symlinks
 
     def check_layout(self) -> None:
         """Refuse an output whose managed folders are symlinks (or not folders)."""
@@ -83,8 +84,11 @@ class OutputFolder:
 
     def stage(self, relative: str, content: bytes) -> Path:
         """Write ``content`` to a temp file (not yet durable, not yet in place)."""
-        temp = self.temp / f"{secrets.token_hex(8)}.{Path(relative).name}"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        # Plain strings, not Path arithmetic: a rebuild stages a file per video.
+        name = relative.rsplit("/", 1)[-1]
+        temp_name = f"{self.temp}/{secrets.token_hex(8)}.{name}"
+        temp = Path(temp_name)
+        fd = os.open(temp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         try:
             os.fchmod(fd, FILE_MODE)  # the umask may have narrowed it
             view = memoryview(content)
@@ -99,11 +103,15 @@ class OutputFolder:
 
     def place(self, relative: str, temp: Path) -> os.stat_result:
         """Rename the temp file over the target: readers see the old bytes or the new."""
-        target = self.root / relative
-        self._ensure_directory(target.parent)
+        folder, _, _ = relative.rpartition("/")
+        parent = self.root / folder if folder else self.root
+        if folder not in self._ready:
+            self._ensure_directory(parent)
+            self._ready.add(folder)
+        target = f"{self.root}/{relative}"
         temp.replace(target)
-        self._unsynced.add(target.parent)
-        return target.lstat()
+        self._unsynced.add(parent)
+        return os.lstat(target)
 
     def discard(self, temp: Path) -> None:
         temp.unlink(missing_ok=True)

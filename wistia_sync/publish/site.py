@@ -245,20 +245,21 @@ def _place_batch(
 ) -> list[tuple[str, str, os.stat_result]]:
     """Write every file, make the batch durable once, then rename stage by stage."""
     staged = []
+    placed: list[tuple[str, str, os.stat_result]] = []
     try:
         for file in files:
             staged.append((file, folder.stage(file.path, file.content)))
         folder.make_durable(temp for _, temp in staged)
-        placed = []
         for stage in Stage:
             in_stage = [(file, temp) for file, temp in staged if file.stage is stage]
             for file, temp in in_stage:
                 placed.append((file.path, file.sha256, folder.place(file.path, temp)))
             folder.sync_folders()  # this stage's renames are durable before the files linking to it
         return placed
-    finally:
-        for _, temp in staged:
+    except BaseException:
+        for _, temp in staged[len(placed) :]:  # a failure leaves no temp file behind
             folder.discard(temp)
+        raise
 
 
 def _place_if_changed(db: Database, folder: OutputFolder, path: str, content: bytes) -> bool:
