@@ -239,7 +239,7 @@ def plan_publish(
         if record is None:
             continue
         grace = settings.takedown_grace_seconds if takedown else settings.grace_seconds
-        expires = _later(settings.now, grace)
+        expires = later(settings.now, grace)
         if record.expires_at is None or expires < record.expires_at:
             plan.retire[page] = expires
     if full:
@@ -248,7 +248,7 @@ def plan_publish(
                 continue
             if PAGE_PATH.fullmatch(path):
                 if record.expires_at is None and path not in plan.retire:
-                    plan.retire[path] = _later(settings.now, settings.grace_seconds)
+                    plan.retire[path] = later(settings.now, settings.grace_seconds)
             elif path not in plan.to_remove:
                 plan.to_remove.append(path)
     plan.to_remove = [path for path in plan.to_remove if RECORDED_PATH.fullmatch(path)]
@@ -261,7 +261,8 @@ def plan_publish(
     return plan
 
 
-def _later(now: str, seconds: int) -> str:
+def later(now: str, seconds: int) -> str:
+    """The timestamp ``seconds`` after ``now``."""
     return format_timestamp(parse_timestamp(now) + timedelta(seconds=seconds))
 
 

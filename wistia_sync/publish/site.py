@@ -32,7 +32,15 @@ from wistia_sync.publish import snapshot, state
 from wistia_sync.publish.build import sha256
 from wistia_sync.publish.layout import FILES_PATH, MANIFEST_PATH, PAGE_PATH, cache_class
 from wistia_sync.publish.output import OutputFolder
-from wistia_sync.publish.plan import Plan, PlannedFile, Settings, Stage, StateMismatch, plan_publish
+from wistia_sync.publish.plan import (
+    Plan,
+    PlannedFile,
+    Settings,
+    Stage,
+    StateMismatch,
+    later,
+    plan_publish,
+)
 
 if TYPE_CHECKING:
     import os
@@ -40,6 +48,8 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 log = logging.getLogger(__name__)
+# Set while pages are recorded that files.json may not list yet (a publish died in between).
+FILES_LIST_DIRTY_KEY = "publish_files_list_dirty"
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,7 @@ def publish_site(
         if _nothing_to_do(plan):
             return _result(plan, [], [], generation=get_state(db, state.GENERATION_KEY) or "")
         try:
-            written, generation = _carry_out(db, folder, plan, settings.now, target)
+            written, generation = _carry_out(db, folder, plan, settings, target)
         except OSError as error:  # a full disk, a read-only or vanished folder
             where = f" ({error.filename})" if error.filename else ""
             raise WistiaSyncError(
@@ -183,10 +193,12 @@ def _result(
 
 
 def _carry_out(
-    db: Database, folder: OutputFolder, plan: Plan, now: str, target: str
+    db: Database, folder: OutputFolder, plan: Plan, settings: Settings, target: str
 ) -> tuple[list[str], str]:
+    now = settings.now
     folder.prepare()
-    placed = _place_batch(folder, plan.to_write)
+    list_trusted = get_state(db, FILES_LIST_DIRTY_KEY) != "1"
+    placed = _place_batch(db, folder, plan.to_write, later(now, settings.grace_seconds))
     written = [file.path for file in plan.to_write]
     placed += [(file.path, file.sha256, folder.stat(file.path)) for file in plan.adopt]
     with write_transaction(db):
@@ -204,11 +216,13 @@ def _carry_out(
         if _place_if_changed(db, folder, MANIFEST_PATH, manifest):
             written.append(MANIFEST_PATH)
         touched = [path for path, _, _ in placed] + plan.to_remove + [MANIFEST_PATH]
-        previous = None if plan.full else _recorded_bytes(db, folder, FILES_PATH)
+        trusted = list_trusted and not plan.full
+        previous = _recorded_bytes(db, folder, FILES_PATH) if trusted else None
         lines = state.file_list_lines(db, previous, touched)
         files, _ = state.files_content(generation, lines)
         if _place_if_changed(db, folder, FILES_PATH, files):
             written.append(FILES_PATH)
+        set_state(db, FILES_LIST_DIRTY_KEY, "0")
         for path in plan.to_remove:
             folder.remove(path)
         folder.sync_folders()
@@ -241,15 +255,25 @@ def _nothing_to_do(plan: Plan) -> bool:
 
 
 def _place_batch(
-    folder: OutputFolder, files: list[PlannedFile]
+    db: Database, folder: OutputFolder, files: list[PlannedFile], expires_at: str
 ) -> list[tuple[str, str, os.stat_result]]:
-    """Write every file, make the batch durable once, then rename stage by stage."""
+    """Write every file, make the batch durable once, then rename stage by stage.
+
+    New pages are recorded (as expiring after the grace period) before they are renamed into
+    place: if the publish dies before its final commit, they are not left unrecorded forever;
+    the next publish lists them in files.json (rebuilt whole) and removes them when they expire.
+    """
     staged = []
     placed: list[tuple[str, str, os.stat_result]] = []
     try:
         for file in files:
             staged.append((file, folder.stage(file.path, file.content)))
         folder.make_durable(temp for _, temp in staged)
+        pages = [(f.path, f.sha256, temp.lstat()) for f, temp in staged if f.stage is Stage.PAGES]
+        if pages:
+            with write_transaction(db):
+                state.record_pending_pages(db, pages, expires_at=expires_at)
+                set_state(db, FILES_LIST_DIRTY_KEY, "1")
         for stage in Stage:
             in_stage = [(file, temp) for file, temp in staged if file.stage is stage]
             for file, temp in in_stage:

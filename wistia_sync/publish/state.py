@@ -123,6 +123,20 @@ def record_files(
 _ROOT_FILES = ("videos.json", "tags.json", "folders.json")
 
 
+def record_pending_pages(
+    db: Database, pages: Iterable[tuple[str, str, os.stat_result]], *, expires_at: str
+) -> None:
+    """Record pages about to be renamed into place, expiring unless the publish completes."""
+    db.conn.executemany(
+        "INSERT INTO published_files (path, sha256, bytes, mtime_ns, cache, expires_at) "
+        "VALUES (?, ?, ?, ?, 'immutable', ?) ON CONFLICT(path) DO NOTHING",
+        [
+            (path, digest, info.st_size, info.st_mtime_ns, expires_at)
+            for path, digest, info in pages
+        ],
+    )
+
+
 def generation(db: Database) -> str:
     """The id of the published content, from the hashes of the files everything hangs from.
 
