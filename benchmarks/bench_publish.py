@@ -112,7 +112,7 @@ def median_of(repeat: int, make_args: list[list[str]], env: dict[str, str]) -> f
 def durability_ratio(files: int = 2000) -> tuple[float, float]:
     """(seconds with one fsync per file, seconds with one syncfs for the batch)."""
     content = b"x" * 2500
-    with tempfile.TemporaryDirectory(dir=ROOT) as folder:
+    with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         started = time.perf_counter()
         for n in range(files):
@@ -131,7 +131,7 @@ def durability_ratio(files: int = 2000) -> tuple[float, float]:
 
 
 def measure(size: int, repeat: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory(dir=ROOT) as folder:
+    with tempfile.TemporaryDirectory() as folder:
         db, out = Path(folder) / "wistia.db", Path(folder) / "out"
         published = build_catalog(db, size)
         env = {**os.environ, "WISTIA_SYNC_DB": str(db), "WISTIA_SYNC_OUTPUT": str(out)}
