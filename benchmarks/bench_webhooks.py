@@ -41,7 +41,7 @@ from tests.fakewistia.webhooks import ACCOUNT_ID, WebhookSender, media_event  # 
 from wistia_sync.db import open_database  # noqa: E402
 from wistia_sync.demo import FakeWistia, generate_catalog  # noqa: E402
 from wistia_sync.lock import publish_lock_path  # noqa: E402
-from wistia_sync.publish import publish_playlists  # noqa: E402
+from wistia_sync.publish import publish_site  # noqa: E402
 from wistia_sync.sync import SyncOptions, sync_account  # noqa: E402
 from wistia_sync.wistia import ClientSettings, WistiaClient  # noqa: E402
 
@@ -100,7 +100,7 @@ def main() -> None:
         db = open_database(db_path)
         with WistiaClient(ClientSettings(token=TOKEN, api_url=server.url)) as client:
             sync_account(db, client, SyncOptions(full=True, stats_budget=0))
-        publish_playlists(db, output, lock_path=publish_lock_path(db_path))
+        publish_site(db, output, lock_path=publish_lock_path(db_path))
         db.conn.close()
         published = [m["hashed_id"] for m in api.media() if video_name(output, m["hashed_id"])]
         server.faults = FaultPlan(on_request=lambda n, request, fake: time.sleep(latency))

@@ -52,8 +52,9 @@ Every figure below was counted by the tests during that run; none is written by 
 - **Times**: how many times the fault was injected (faulted requests as the server decided them,
   kills that landed, commands run on a malformed database, …).
 - **Runs**: CLI processes run in that scenario and checked afterwards.
-- **Files checked**: output files read and checked (valid UTF-8 JSON, the published schema, links
-  that lead to existing files, the manifest's sha256 and size once a publish completed).
+- **Files checked**: output files read and checked (valid UTF-8 JSON, the strict schema, links
+  that lead to existing files, files.json's sha256 and size once a publish completed); for the
+  readers' scenario, the pages fetched over HTTP.
 - **Lost editor changes** and **invalid output files** must be zero: any other figure fails the
   suite.
 """
@@ -83,9 +84,12 @@ DEFECTS = (
         "A database damaged in a page only some statements read (an index, `sync_runs`, "
         "`published_files`) was opened and written to by `run` and editor commands, some of "
         "which exited 0.",
-        "`open_database` runs `PRAGMA quick_check` before anything that writes (about 5 ms per "
-        "1,000 videos) and refuses a damaged file untouched.",
-        "`test_malformed.py::test_damage_only_some_statements_read_is_refused_before_any_write`",
+        "`run` and `sync` open the database with `PRAGMA quick_check` before anything that "
+        "writes (about 5 ms per 1,000 videos) and refuse a damaged file untouched; editor "
+        "commands (issue 9: no whole-file scan on their path) check the header and schema on "
+        "open and roll back, with one clear line, any change that runs into damage.",
+        "`test_malformed.py::test_damage_only_some_statements_read_is_refused_before_any_write`, "
+        "`test_malformed.py::test_an_editor_command_meeting_damage_says_so_and_changes_nothing`",
     ),
     (
         "A full disk or a read-only output folder surfaced as `unexpected OSError …`, and an "

@@ -138,7 +138,7 @@ def test_run_demo_fills_database_and_output(tmp_path: Path) -> None:
     first = runner.invoke(app, [*args, "--json"])
     assert first.exit_code == 0, first.output
     summary = json.loads(first.output)
-    assert summary["new"] >= 40 and summary["publish"]["written"] > 0
+    assert summary["new"] >= 40 and summary["publish"]["changed_entries"]
     assert (output / "manifest.json").exists()
     again = runner.invoke(app, args)
     assert again.exit_code == 0
@@ -198,3 +198,14 @@ def test_root_help_before_typer_is_exactly_typers(columns: str) -> None:
     quick = run("from wistia_sync.entry import main; main(); print('typer' in sys.modules)")
     typers = run("from wistia_sync.cli.app import main; main()")
     assert quick == typers + "False\n"
+
+
+def test_a_demo_run_does_not_redact_the_word_demo_from_later_messages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WISTIA_API_TOKEN", raising=False)
+    assert (
+        runner.invoke(app, ["sync", "--demo", "-q", "--db", str(tmp_path / "d.db")]).exit_code == 0
+    )
+    result = runner.invoke(app, ["sync", "--db", str(tmp_path / "w.db")])
+    assert "with --demo" in result.output

@@ -98,7 +98,16 @@ class Workspace:
         return json.loads((self.out / path).read_text(encoding="utf-8"))
 
     def playlist_ids(self, path: str) -> list[str]:
-        return [video["hashed_id"] for video in self.read(path)["videos"]]
+        """Every video of the playlist: the entry file's, then each page it lists."""
+        entry = self.read(path)
+        ids = [video["hashed_id"] for video in entry["videos"]]
+        for page in entry["pages"]:
+            url = page["url"].removeprefix("../")
+            ids += [video["hashed_id"] for video in self.read(url)["videos"]]
+        return ids
+
+    def video_tags(self, hashed_id: str) -> list[str]:
+        return [tag["name"] for tag in self.read(f"videos/{hashed_id}.json")["video"]["tags"]]
 
 
 def stamps(out: Path) -> dict[str, tuple[int, int]]:
@@ -183,7 +192,7 @@ def test_tag_add_gives_one_video_several_tags_and_publishes_a_playlist_per_new_t
     assert ws.tags_of(CAFE) == {("Customer Story", "editor"), ("Featured", "editor")}
     assert ws.playlist_ids("tags/customer-story.json") == [CAFE]
     assert ws.read("tags/featured.json")["title"] == "Featured"
-    assert ws.read(f"videos/{CAFE}.json")["video"]["tags"] == ["Customer Story", "Featured"]
+    assert ws.video_tags(CAFE) == ["Customer Story", "Featured"]
     assert {tag["name"] for tag in ws.read("tags.json")["tags"]} >= {"Customer Story", "Featured"}
 
 
@@ -410,7 +419,7 @@ def test_rename_changes_the_display_name_and_keeps_the_slug(ws: Workspace) -> No
         'renamed "Basics" to "Getting Started" on 1 video (its URL stays tags/basics.json)'
     )
     assert ws.read("tags/basics.json")["title"] == "Getting Started"
-    assert ws.read(f"videos/{SETUP}.json")["video"]["tags"] == ["Getting Started", "how-to"]
+    assert ws.video_tags(SETUP) == ["Getting Started", "how-to"]
     assert ws.rows("SELECT name, key, slug FROM tags WHERE slug = 'basics'") == [
         ("Getting Started", "getting started", "basics")
     ]

@@ -1,7 +1,8 @@
-"""Behaviour of the publisher, driven through its library API on temporary databases and folders."""
+"""Behaviour of the publisher (contract v2), through its library API on temporary databases."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -11,26 +12,31 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 from sqlite_utils import Database
 
-from tests.factories import add_folder, add_tag, add_video, slug_of, tag_video
-from wistia_sync import publish as publish_module
-from wistia_sync.contract import export_schemas, render_schema_files
+from tests.factories import add_folder, add_video, slug_of, tag_video
 from wistia_sync.db import open_database
-from wistia_sync.errors import UsageError
+from wistia_sync.errors import UsageError, WistiaSyncError
 from wistia_sync.lock import hold_lock
 from wistia_sync.publish import (
     PUBLISHED_VIDEO_CONDITION,
     PublishResult,
+    cache_class,
     output_is_stale,
-    publish_playlists,
+    publish_site,
 )
+from wistia_sync.publish import site as site_module
+from wistia_sync.publish.contract import export_schemas, render_schema_files
+from wistia_sync.publish.output import UnsafeOutputError
+from wistia_sync.site_settings import change_site_settings
 
 REPO = Path(__file__).resolve().parent.parent
 SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*\.json")
+BASE = "https://cdn.example/some/prefix/"
 
 Publish = Callable[..., PublishResult]
 
@@ -49,10 +55,12 @@ def out(tmp_path: Path) -> Path:
 def publish(db: Database, out: Path, tmp_path: Path) -> Publish:
     """Publish ``db`` into ``out`` (or another folder) with the test's lock file."""
 
-    def run(output_dir: Path | None = None, **options: Any) -> PublishResult:
-        return publish_playlists(
-            db, output_dir or out, lock_path=tmp_path / "publish.lock", **options
-        )
+    def run(
+        output_dir: Path | None = None, page_size: int | None = None, **options: Any
+    ) -> PublishResult:
+        if page_size is not None:
+            change_site_settings(db, page_size=page_size)
+        return publish_site(db, output_dir or out, lock_path=tmp_path / "publish.lock", **options)
 
     return run
 
@@ -62,36 +70,36 @@ def read(out: Path, path: str) -> Any:
 
 
 def published(out: Path) -> dict[str, bytes]:
-    """Every file under ``out`` by output-relative path (foreign files included)."""
+    """Every file under ``out`` by output-relative path (foreign files included, temp excluded)."""
     return {
         path.relative_to(out).as_posix(): path.read_bytes()
         for path in sorted(out.rglob("*"))
-        if path.is_file()
+        if path.is_file() and ".wistia-sync-tmp" not in path.parts
     }
 
 
 def inodes(out: Path) -> dict[str, tuple[int, int]]:
     """(inode, mtime_ns) of every file: an atomic rewrite always changes the inode."""
     result = {}
-    for path, _ in published(out).items():
+    for path in published(out):
         info = (out / path).stat()
         result[path] = (info.st_ino, info.st_mtime_ns)
     return result
 
 
 def schema_name_for(path: str) -> str:
-    if path == "manifest.json":
-        return "manifest.schema.json"
-    if path in ("tags.json", "folders.json"):
+    if path in ("manifest.json", "files.json", "tags.json", "folders.json"):
         return path.replace(".json", ".schema.json")
     if path.startswith("videos/"):
         return "video.schema.json"
+    if path.startswith("pages/"):
+        return "page.schema.json"
     return "playlist.schema.json"
 
 
 def validate_against_schemas(out: Path) -> int:
-    """Validate every data file with the schema published next to it; returns how many."""
-    schemas = {path.name: json.loads(path.read_bytes()) for path in (out / "schema").iterdir()}
+    """Validate every data file with the strict schemas (unknown fields refused); how many."""
+    schemas = export_schemas(strict=True)
     checked = 0
     for path in published(out):
         if path.startswith("schema/"):
@@ -103,6 +111,21 @@ def validate_against_schemas(out: Path) -> int:
         validator.validate(read(out, path))
         checked += 1
     return checked
+
+
+def playlist_ids(out: Path, entry: str) -> list[str]:
+    """A reader's traversal: the entry file's videos, then every listed page's, in order."""
+    document = read(out, entry)
+    ids = [video["hashed_id"] for video in document["videos"]]
+    for page in document["pages"]:
+        target = urljoin(BASE + entry, page["url"]).removeprefix(BASE)
+        ids += [video["hashed_id"] for video in read(out, target)["videos"]]
+    assert len(ids) == document["count"]
+    return ids
+
+
+def tag_names(video: dict[str, Any]) -> list[str]:
+    return [tag["name"] for tag in video["tags"]]
 
 
 # --- the contract: every file kind ---------------------------------------------------------
@@ -129,7 +152,7 @@ def test_video_file_holds_every_contract_field(db: Database, out: Path, publish:
     publish()
 
     assert read(out, "videos/abc123.json") == {
-        "schema_version": 1,
+        "schema_version": 2,
         "video": {
             "hashed_id": "abc123",
             "name": "Quarterly review",
@@ -141,7 +164,11 @@ def test_video_file_holds_every_contract_field(db: Database, out: Path, publish:
             "embed_url": "https://fast.wistia.net/embed/iframe/abc123",
             "hls_url": "https://fast.wistia.com/embed/medias/abc123.m3u8",
             "folder": {"hashed_id": "fold1", "name": "Marketing"},
-            "tags": ["Alpha", "beta", "zebra"],
+            "tags": [
+                {"name": "Alpha", "slug": "alpha"},
+                {"name": "beta", "slug": "beta"},
+                {"name": "zebra", "slug": "zebra"},
+            ],
             "plays": 42,
         },
     }
@@ -174,15 +201,12 @@ def test_all_videos_playlist_is_newest_first_then_by_hashed_id(
 
     playlist = read(out, "videos.json")
     assert {key: playlist[key] for key in playlist if key != "videos"} == {
-        "schema_version": 1,
+        "schema_version": 2,
         "kind": "all",
         "key": None,
         "title": "All videos",
         "count": 4,
-        "page": 1,
-        "pages": 1,
-        "next": None,
-        "prev": None,
+        "pages": [],
     }
     assert [video["hashed_id"] for video in playlist["videos"]] == ["newa", "newb", "mid1", "old1"]
 
@@ -209,7 +233,7 @@ def test_tags_index_counts_published_videos_only_sorted_case_insensitively(
     publish()
 
     assert read(out, "tags.json") == {
-        "schema_version": 1,
+        "schema_version": 2,
         "tags": [
             {"name": "Apple", "slug": "apple", "count": 1, "url": "tags/apple.json"},
             {"name": "apricot", "slug": "apricot", "count": 1, "url": "tags/apricot.json"},
@@ -249,7 +273,7 @@ def test_tag_linked_by_wistia_and_editor_counts_once(
 
     assert read(out, "tags.json")["tags"][0]["count"] == 1
     assert read(out, "tags/sales.json")["count"] == 1
-    assert read(out, "videos/both1.json")["video"]["tags"] == ["Sales"]
+    assert read(out, "videos/both1.json")["video"]["tags"] == [{"name": "Sales", "slug": "sales"}]
 
 
 def test_folders_index_and_folder_playlist(db: Database, out: Path, publish: Publish) -> None:
@@ -262,7 +286,7 @@ def test_folders_index_and_folder_playlist(db: Database, out: Path, publish: Pub
     publish()
 
     assert read(out, "folders.json") == {
-        "schema_version": 1,
+        "schema_version": 2,
         "folders": [
             {"hashed_id": "fA", "name": "Alpha", "count": 1, "url": "folders/fA.json"},
             {"hashed_id": "fB", "name": "beta", "count": 2, "url": "folders/fB.json"},
@@ -283,7 +307,7 @@ def test_folder_and_tag_without_published_video_get_no_file(
     add_folder(db, "fempty", "Drafts folder")
     add_video(db, "draft1", status="processing", folder_hashed_id="fempty")
     tag_video(db, "draft1", "Drafts tag")
-    add_tag(db, "Unused")
+    tag_video(db, "draft1", "Unused")
 
     publish()
 
@@ -335,28 +359,40 @@ def test_published_condition_is_the_one_the_files_use(db: Database, publish: Pub
     assert [row[0] for row in rows.fetchall()] == ["yes1"]
 
 
-def test_manifest_lists_every_other_file_with_its_hash_and_size(
+def test_manifest_is_small_and_files_json_lists_every_other_file(
     db: Database, out: Path, publish: Publish
 ) -> None:
     add_folder(db, "f1")
-    add_video(db, "v1", folder_hashed_id="f1")
-    tag_video(db, "v1", "One")
+    for number in range(5):
+        add_video(db, f"v{number}", folder_hashed_id="f1")
+        tag_video(db, f"v{number}", "One")
 
-    publish()
+    publish(page_size=2)
 
     manifest = read(out, "manifest.json")
+    assert manifest == {
+        "schema_version": 2,
+        "generation": manifest["generation"],
+        "updated_at": manifest["updated_at"],
+        "counts": {"videos": 5, "tags": 1, "folders": 1},
+        "videos": "videos.json",
+        "tags": "tags.json",
+        "folders": "folders.json",
+        "files": "files.json",
+    }
+    listing = read(out, "files.json")
     files = published(out)
-    assert set(manifest) == {"schema_version", "updated_at", "counts", "files"}
-    assert manifest["counts"] == {"videos": 1, "tags": 1, "folders": 1}
-    assert sorted(manifest["files"]) == list(manifest["files"])
-    assert set(manifest["files"]) == set(files) - {"manifest.json"}
-    import hashlib
-
-    for path, entry in manifest["files"].items():
+    assert (listing["schema_version"], listing["generation"]) == (2, manifest["generation"])
+    assert sorted(listing["files"]) == list(listing["files"])
+    assert set(listing["files"]) == set(files) - {"files.json"}
+    for path, entry in listing["files"].items():
         assert entry == {
             "sha256": hashlib.sha256(files[path]).hexdigest(),
             "bytes": len(files[path]),
+            "cache": "immutable" if path.startswith("pages/") else "entry",
         }
+        assert cache_class(path) == entry["cache"]
+    assert any(path.startswith("pages/") for path in listing["files"])
     assert {path for path in files if path.startswith("schema/")} == {
         f"schema/{name}" for name in export_schemas()
     }
@@ -376,9 +412,39 @@ def test_every_output_file_validates_against_the_exported_schemas(
     assert validate_against_schemas(out) == len(published(out)) - len(export_schemas())
 
 
-def test_committed_schemas_match_the_models() -> None:
-    committed = {path.name: path.read_bytes() for path in (REPO / "docs" / "schema").glob("*.json")}
-    assert committed == render_schema_files(), "run: python scripts/export_schemas.py"
+def test_committed_and_packaged_schemas_match_the_models() -> None:
+    for folder in (REPO / "docs" / "schema", REPO / "wistia_sync" / "publish" / "schema"):
+        committed = {path.name: path.read_bytes() for path in folder.glob("*.json")}
+        assert committed == render_schema_files(), "run: python scripts/export_schemas.py"
+
+
+def test_published_schemas_accept_unknown_properties_and_strict_ones_refuse_them() -> None:
+    published_form = json.dumps(export_schemas())
+    assert '"additionalProperties": false' not in published_form
+    strict = export_schemas(strict=True)["video.schema.json"]
+    validator = jsonschema.Draft202012Validator(strict)
+    open_validator = jsonschema.Draft202012Validator(export_schemas()["video.schema.json"])
+    document = {
+        "schema_version": 2,
+        "video": {
+            "hashed_id": "abc",
+            "name": "n",
+            "description": "",
+            "duration": None,
+            "created": "2024-01-01T00:00:00Z",
+            "updated": "2024-01-01T00:00:00Z",
+            "thumbnail_url": None,
+            "embed_url": "https://fast.wistia.net/embed/iframe/abc",
+            "hls_url": "https://fast.wistia.com/embed/medias/abc.m3u8",
+            "folder": None,
+            "tags": [],
+            "plays": None,
+            "added_in_a_later_version": 1,
+        },
+    }
+    assert not open_validator.is_valid({**document, "schema_version": 1})
+    assert open_validator.is_valid(document)
+    assert not validator.is_valid(document)
 
 
 def test_published_schemas_are_the_committed_ones(
@@ -404,35 +470,30 @@ def test_files_are_compact_utf8_with_a_final_newline(
 # --- pagination ----------------------------------------------------------------------------
 
 
-def test_pages_link_to_each_other_at_dot_n_paths(db: Database, out: Path, publish: Publish) -> None:
-    for number in range(5):
+def test_entry_file_holds_the_first_bucket_and_lists_immutable_pages(
+    db: Database, out: Path, publish: Publish
+) -> None:
+    for number in range(9):
         add_video(db, f"v{number}", created=f"2024-01-0{number + 1}T00:00:00Z")
         tag_video(db, f"v{number}", "Onboarding")
 
-    publish(page_size=2)
+    publish(page_size=3)
 
-    pages = [read(out, path) for path in ("videos.json", "videos.2.json", "videos.3.json")]
-    assert [(page["page"], page["pages"], page["count"]) for page in pages] == [
-        (1, 3, 5),
-        (2, 3, 5),
-        (3, 3, 5),
-    ]
-    assert [(page["prev"], page["next"]) for page in pages] == [
-        (None, "videos.2.json"),
-        ("videos.json", "videos.3.json"),
-        ("videos.2.json", None),
-    ]
-    assert [[video["hashed_id"] for video in page["videos"]] for page in pages] == [
-        ["v4", "v3"],
-        ["v2", "v1"],
-        ["v0"],
-    ]
-    assert read(out, "tags/onboarding.json")["next"] == "tags/onboarding.2.json"
-    assert read(out, "tags/onboarding.3.json")["prev"] == "tags/onboarding.2.json"
-    assert not (out / "videos.4.json").exists()
+    entry = read(out, "videos.json")
+    assert [video["hashed_id"] for video in entry["videos"]] == ["v8", "v7", "v6"]
+    assert [page["count"] for page in entry["pages"]] == [3, 3]
+    assert all(re.fullmatch(r"pages/[0-9a-f]{32}\.json", page["url"]) for page in entry["pages"])
+    tag_entry = read(out, "tags/onboarding.json")
+    assert all(page["url"].startswith("../pages/") for page in tag_entry["pages"])
+    assert playlist_ids(out, "videos.json") == [f"v{n}" for n in range(8, -1, -1)]
+    assert playlist_ids(out, "tags/onboarding.json") == playlist_ids(out, "videos.json")
+    page = read(out, entry["pages"][0]["url"])
+    assert set(page) == {"schema_version", "kind", "key", "videos"}
+    content = (out / entry["pages"][0]["url"]).read_bytes()
+    assert entry["pages"][0]["url"] == f"pages/{hashlib.sha256(content).hexdigest()[:32]}.json"
 
 
-def test_every_link_in_every_file_leads_to_a_published_file(
+def test_every_link_resolves_against_the_url_of_the_file_holding_it(
     db: Database, out: Path, publish: Publish
 ) -> None:
     add_folder(db, "f1")
@@ -444,52 +505,55 @@ def test_every_link_in_every_file_leads_to_a_published_file(
 
     files = published(out)
     links = [
-        link
+        (path, link)
         for path in files
-        if not path.startswith("schema/") and path != "manifest.json"
+        if not path.startswith("schema/")
         for link in _links(read(out, path))
     ]
-    assert links
-    assert all(link in files for link in links)
+    assert len(links) > 10
+    for path, link in links:
+        resolved = urljoin(BASE + path, link)
+        assert resolved.startswith(BASE), (path, link)
+        assert resolved.removeprefix(BASE) in files, (path, link)
 
 
 def _links(document: dict[str, Any]) -> Iterator[str]:
-    for key in ("next", "prev"):
-        if document.get(key):
+    for key in ("videos", "tags", "folders", "files"):
+        if isinstance(document.get(key), str):
             yield document[key]
+    for page in document.get("pages", []):
+        yield page["url"]
     for entry in document.get("tags", []) + document.get("folders", []):
-        if isinstance(entry, dict):
+        if isinstance(entry, dict) and "url" in entry:
             yield entry["url"]
 
 
-def test_empty_catalog_still_publishes_page_one(db: Database, out: Path, publish: Publish) -> None:
+def test_empty_catalog_still_publishes_videos_json(
+    db: Database, out: Path, publish: Publish
+) -> None:
     publish(page_size=2)
     playlist = read(out, "videos.json")
-    assert (playlist["count"], playlist["page"], playlist["pages"], playlist["videos"]) == (
-        0,
-        1,
-        1,
-        [],
-    )
-    assert (playlist["next"], playlist["prev"]) == (None, None)
+    assert (playlist["count"], playlist["pages"], playlist["videos"]) == (0, [], [])
 
 
-def test_page_size_below_one_is_refused(publish: Publish) -> None:
+def test_page_size_below_one_is_refused(db: Database) -> None:
     with pytest.raises(UsageError):
-        publish(page_size=0)
+        change_site_settings(db, page_size=0)
 
 
-def test_pages_no_longer_needed_are_removed(db: Database, out: Path, publish: Publish) -> None:
-    for number in range(5):
-        add_video(db, f"v{number}")
+def test_a_new_page_size_recuts_every_playlist_once(
+    db: Database, out: Path, publish: Publish
+) -> None:
+    for number in range(12):
+        add_video(db, f"v{number:02d}")
     publish(page_size=2)
-    assert (out / "videos.3.json").exists()
+    assert len(read(out, "videos.json")["pages"]) == 5
 
-    result = publish(page_size=3)
+    result = publish(page_size=4)
 
-    assert result.removed == ["videos.3.json"]
-    assert not (out / "videos.3.json").exists()
-    assert read(out, "videos.2.json")["next"] is None
+    assert [page["count"] for page in read(out, "videos.json")["pages"]] == [4, 4]
+    assert result.full and result.retired and not result.removed
+    assert publish().written == []
 
 
 # --- determinism and only-changed writes ---------------------------------------------------
@@ -521,7 +585,6 @@ def test_republishing_unchanged_database_writes_nothing(
     result = publish()
 
     assert (result.written, result.removed, result.changed) == ([], [], False)
-    assert result.unchanged == len(before_files)
     assert published(out) == before_files
     assert inodes(out) == before_stats
     assert db.conn.total_changes == changes_before, "a no-op publish does not write the database"
@@ -534,15 +597,22 @@ def test_changed_video_rewrites_only_the_files_that_show_it(
     add_video(db, "v1", folder_hashed_id="f1")
     add_video(db, "v2")
     tag_video(db, "v2", "Other")
-    monkeypatch.setattr(publish_module, "utc_now", lambda: "2024-01-01T00:00:00Z")
+    monkeypatch.setattr(site_module, "utc_now", lambda: "2024-01-01T00:00:00Z")
     publish()
     before = inodes(out)
 
     db.execute("UPDATE videos SET name = 'Renamed' WHERE hashed_id = 'v1'")
-    monkeypatch.setattr(publish_module, "utc_now", lambda: "2024-02-02T00:00:00Z")
+    monkeypatch.setattr(site_module, "utc_now", lambda: "2024-02-02T00:00:00Z")
     result = publish()
 
-    assert result.written == ["folders/f1.json", "videos.json", "videos/v1.json", "manifest.json"]
+    assert result.changed_entries == [
+        "videos/v1.json",
+        "folders/f1.json",
+        "videos.json",
+        "manifest.json",
+        "files.json",
+    ]
+    assert result.new_pages == []
     assert read(out, "manifest.json")["updated_at"] == "2024-02-02T00:00:00Z"
     after = inodes(out)
     assert {path for path in before if before[path] != after[path]} == set(result.written)
@@ -552,32 +622,41 @@ def test_manifest_updated_at_is_kept_when_nothing_changed(
     db: Database, out: Path, publish: Publish, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_video(db, "v1")
-    monkeypatch.setattr(publish_module, "utc_now", lambda: "2024-01-01T00:00:00Z")
+    monkeypatch.setattr(site_module, "utc_now", lambda: "2024-01-01T00:00:00Z")
     publish()
-    monkeypatch.setattr(publish_module, "utc_now", lambda: "2030-01-01T00:00:00Z")
+    monkeypatch.setattr(site_module, "utc_now", lambda: "2030-01-01T00:00:00Z")
 
     publish()
     publish(force=True)
     (out / "videos" / "v1.json").unlink()
-    publish()
+    publish(repair=True)
 
     assert read(out, "manifest.json")["updated_at"] == "2024-01-01T00:00:00Z"
 
 
-def test_force_rewrites_every_file_with_the_same_bytes(
+def test_force_rebuilds_byte_identical_and_rewrites_nothing_unchanged(
     db: Database, out: Path, publish: Publish
 ) -> None:
-    add_video(db, "v1")
-    publish()
+    for number in range(30):
+        add_video(db, f"v{number:02d}", created=f"2024-01-{number % 28 + 1:02d}T00:00:00Z")
+        tag_video(db, f"v{number:02d}", f"tag {number % 4}")
+    publish(page_size=3)
+    for number in range(0, 30, 4):  # incremental edits: splits, merges, removals
+        db.execute(
+            "UPDATE videos SET visibility = 'hidden' WHERE hashed_id = ?", [f"v{number:02d}"]
+        )
+        publish()
+    for number in range(30, 40):
+        add_video(db, f"v{number:02d}", created="2025-01-01T00:00:00Z")
+        tag_video(db, f"v{number:02d}", "tag 1")
+        publish()
     before_files, before_stats = published(out), inodes(out)
 
     result = publish(force=True)
 
-    assert sorted(result.written) == sorted(before_files)
-    assert result.unchanged == 0
+    assert (result.written, result.removed) == ([], [])
     assert published(out) == before_files
-    after = inodes(out)
-    assert all(after[path][0] != before_stats[path][0] for path in before_files)
+    assert inodes(out) == before_stats
 
 
 # --- removal -------------------------------------------------------------------------------
@@ -614,7 +693,10 @@ def test_foreign_files_in_the_output_folder_are_never_touched(
         "notes.json": b"{}",
         "tags.2.json": b"{}",
         "tags/README.txt": b"hello",
+        "tags/my-notes.json": b"{}",
+        "videos/custom.json": b"{}",
         "videos/.keep": b"",
+        "pages/0123456789abcdef0123456789abcdef.json": b"{}",
         "schema/custom.json": b"{}",
     }
     for path, content in foreign.items():
@@ -625,27 +707,30 @@ def test_foreign_files_in_the_output_folder_are_never_touched(
     db.execute("UPDATE videos SET archived = 1")
 
     result = publish()
+    publish(force=True)
 
     assert result.removed == ["videos/v1.json"]
     files = published(out)
     assert {path: files[path] for path in foreign} == foreign
 
 
-def test_stale_managed_files_are_removed_even_without_a_record(
-    db: Database, out: Path, publish: Publish
+@pytest.mark.parametrize("managed", ["tags", "videos", "pages", "folders", ".wistia-sync-tmp"])
+def test_a_symlinked_managed_folder_is_refused_and_nothing_written_through_it(
+    db: Database, out: Path, publish: Publish, tmp_path: Path, managed: str
 ) -> None:
-    for path in ("tags/old-tag.json", "tags/old-tag.2.json", "videos/gone.json", "videos.9.json"):
-        (out / path).parent.mkdir(parents=True, exist_ok=True)
-        (out / path).write_text("{}")
+    add_video(db, "v1")
+    tag_video(db, "v1", "One")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "one.json").write_text("precious")
+    out.mkdir()
+    (out / managed).symlink_to(elsewhere, target_is_directory=True)
 
-    result = publish()
+    with pytest.raises(UnsafeOutputError, match="symlink"):
+        publish()
 
-    assert result.removed == [
-        "tags/old-tag.2.json",
-        "tags/old-tag.json",
-        "videos.9.json",
-        "videos/gone.json",
-    ]
+    assert [path.name for path in elsewhere.iterdir()] == ["one.json"]
+    assert (elsewhere / "one.json").read_text() == "precious"
 
 
 # --- repair and interrupted publishes ------------------------------------------------------
@@ -658,7 +743,7 @@ def test_file_deleted_by_hand_is_restored(db: Database, out: Path, publish: Publ
     (out / "videos" / "v1.json").unlink()
     assert output_is_stale(db, out)
 
-    result = publish()
+    result = publish(repair=True)
 
     assert result.written == ["videos/v1.json"]
     assert (out / "videos" / "v1.json").read_bytes() == original
@@ -673,7 +758,7 @@ def test_file_edited_by_hand_is_restored(db: Database, out: Path, publish: Publi
     (out / "videos.json").write_bytes(b'{"hacked": true}\n')
     os.utime(out / "videos.json", ns=(stats.st_atime_ns, stats.st_mtime_ns))  # size alone differs
 
-    result = publish()
+    result = publish(force=True)
 
     assert result.written == ["videos.json"]
     assert (out / "videos.json").read_bytes() == original
@@ -685,7 +770,8 @@ def test_file_touched_by_hand_is_rewritten(db: Database, out: Path, publish: Pub
     os.utime(out / "tags.json", ns=(0, 1_000_000_000))
     assert output_is_stale(db, out)
 
-    assert publish().written == ["tags.json"]
+    assert publish(repair=True).written == []  # same bytes: its stat is recorded again
+    assert not output_is_stale(db, out)
 
 
 def test_output_is_stale_until_first_publish_then_fresh(
@@ -701,19 +787,15 @@ def test_leftover_temp_files_are_removed_and_foreign_dotfiles_kept(
 ) -> None:
     add_video(db, "v1")
     publish()
-    leftovers = [
-        out / ".videos.json.0123456789abcdef.tmp",
-        out / "videos" / ".v1.json.fedcba9876543210.tmp",
-        out / "tags" / ".x.2.json.00000000deadbeef.tmp",
-    ]
+    leftovers = [out / ".wistia-sync-tmp" / "0123456789abcdef.videos.json"]
     keep = [out / ".gitignore", out / ".videos.json.tmp", out / ".editor.swp"]
     for path in leftovers + keep:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("partial")
+    add_video(db, "v2")
 
-    result = publish()
+    publish()
 
-    assert not result.changed
     assert not any(path.exists() for path in leftovers)
     assert all(path.exists() for path in keep)
 
@@ -737,16 +819,18 @@ def test_failed_publish_leaves_whole_files_and_the_next_one_converges(
         return real_replace(self, target)
 
     monkeypatch.setattr(Path, "replace", failing_replace)
-    with pytest.raises(OSError, match="disk full"):
-        publish(page_size=2)
+    with pytest.raises(WistiaSyncError, match="disk full"):
+        publish()
     monkeypatch.setattr(Path, "replace", real_replace)
 
     for path in published(out):
         assert not Path(path).name.startswith("."), "no temp file is left behind"
         read(out, path)  # every file is whole JSON, old or new
-    publish(page_size=2)
-    publish(tmp_path / "fresh", page_size=2)
-    assert published(out) == published(tmp_path / "fresh")
+    publish()
+    publish(tmp_path / "fresh", force=True)
+    fresh, converged = published(tmp_path / "fresh"), published(out)
+    assert {p: c for p, c in converged.items() if p in fresh} == fresh
+    assert all(p.startswith("pages/") for p in set(converged) - set(fresh))  # in their grace
 
 
 # --- dry run, summary, permissions, locking, scale -----------------------------------------
@@ -760,16 +844,15 @@ def test_dry_run_reports_changes_but_touches_nothing(
     publish()
     db.execute("UPDATE videos SET visibility = 'hidden' WHERE hashed_id = 'v2'")
     db.execute("UPDATE videos SET name = 'New name' WHERE hashed_id = 'v1'")
-    (out / ".videos.json.0123456789abcdef.tmp").write_text("partial")
     before_files, before_stats = published(out), inodes(out)
     changes_before = db.conn.total_changes
 
     result = publish(dry_run=True)
 
     assert result.dry_run
-    assert result.written == ["videos.json", "videos/v1.json", "manifest.json"]
+    assert result.written == ["videos/v1.json", "videos.json"]
     assert result.removed == ["videos/v2.json"]
-    assert result.summary().startswith("would publish 3 files, remove 1,")
+    assert result.summary().startswith("would publish 2 files, remove 1,")
     assert published(out) == before_files
     assert inodes(out) == before_stats
     assert db.conn.total_changes == changes_before
@@ -787,12 +870,12 @@ def test_dry_run_on_a_missing_folder_creates_nothing(
     ("result", "summary"),
     [
         (
-            PublishResult(["a", "b", "c", "d"], ["e"], 1203, False),
+            PublishResult(["a", "b", "c"], ["pages/d"], ["e"], 1203, "g"),
             "published 4 files, removed 1, 1,203 unchanged",
         ),
-        (PublishResult(["a"], [], 0, False), "published 1 file, removed 0, 0 unchanged"),
+        (PublishResult(["a"], [], [], 0, "g"), "published 1 file, removed 0, 0 unchanged"),
         (
-            PublishResult(["a"] * 1500, ["x"] * 2, 7, True),
+            PublishResult(["a"] * 1500, [], ["x"] * 2, 7, "", dry_run=True),
             "would publish 1,500 files, remove 2, 7 unchanged",
         ),
     ],
@@ -802,9 +885,10 @@ def test_summary_reads_like_a_sentence(result: PublishResult, summary: str) -> N
 
 
 def test_changed_is_false_only_when_nothing_was_written_or_removed() -> None:
-    assert not PublishResult([], [], 5, False).changed
-    assert PublishResult([], ["x"], 5, False).changed
-    assert PublishResult(["x"], [], 5, True).changed
+    assert not PublishResult([], [], [], 5, "g").changed
+    assert PublishResult([], [], ["x"], 5, "g").changed
+    assert PublishResult([], ["pages/x"], [], 5, "g").changed
+    assert PublishResult(["x"], [], [], 5, "g", dry_run=True).changed
 
 
 def test_files_are_world_readable_and_folders_traversable(
@@ -832,7 +916,7 @@ def test_publisher_reads_the_database_only_after_taking_the_lock(
     results: list[PublishResult] = []
     with hold_lock(lock_path, wait=True):
         worker = threading.Thread(
-            target=lambda: results.append(publish_playlists(db, out, lock_path=lock_path))
+            target=lambda: results.append(publish_site(db, out, lock_path=lock_path))
         )
         worker.start()
         time.sleep(0.3)
@@ -843,19 +927,33 @@ def test_publisher_reads_the_database_only_after_taking_the_lock(
     assert [video["hashed_id"] for video in read(out, "videos.json")["videos"]] == ["early", "late"]
 
 
-def test_query_count_does_not_grow_with_the_catalog(tmp_path: Path) -> None:
-    def statements_for(videos: int) -> int:
+def test_an_edit_costs_the_same_statements_and_files_whatever_the_catalog_size(
+    tmp_path: Path,
+) -> None:
+    """O(change): one tag added to one video, in a catalog of 300 or of 3,000."""
+
+    def cost(videos: int) -> tuple[int, int, int]:
         db = open_database(tmp_path / f"{videos}.db")
+        change_site_settings(db, page_size=20)
         add_folder(db, "f1")
         for number in range(videos):
-            add_video(db, f"v{number}", folder_hashed_id="f1")
-            tag_video(db, f"v{number}", f"tag {number % 5}")
+            add_video(db, f"v{number:05d}", folder_hashed_id="f1")
+            tag_video(db, f"v{number:05d}", f"tag {number % 5}")
+        lock = tmp_path / "lock"
+        publish_site(db, tmp_path / f"out{videos}", lock_path=lock)
+        tag_video(db, f"v{videos // 2:05d}", "tag 3", source="editor")
+        tag_video(db, f"v{videos // 2:05d}", "Brand new")
         executed: list[str] = []
         db.conn.set_trace_callback(executed.append)
-        publish_playlists(db, tmp_path / f"out{videos}", lock_path=tmp_path / "l", dry_run=True)
-        return len(executed)
+        result = publish_site(db, tmp_path / f"out{videos}", lock_path=lock)
+        db.conn.set_trace_callback(None)
+        return len(executed), len(result.new_pages), len(result.changed_entries)
 
-    assert statements_for(5) == statements_for(60)
+    small, large = cost(300), cost(3000)
+    assert small == large
+    # A page in each of its 4 playlists that existed (all, its folder, its 2 old tags' minus the
+    # new one, inline); entries: its file, 4 playlists, the new tag's, tags.json, manifest, files.
+    assert (small[1], small[2]) == (4, 9)
 
 
 # --- hostile names -------------------------------------------------------------------------
@@ -894,7 +992,7 @@ def test_hostile_tag_names_give_safe_files_inside_tags(
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug) and len(slug) <= 60, slug
     for path in published(out):
         assert all(
-            SAFE_FILE_NAME.fullmatch(part) or part in {"tags", "videos", "schema"}
+            SAFE_FILE_NAME.fullmatch(part) or part in {"tags", "videos", "schema", "pages"}
             for part in path.split("/")
         ), path
     assert not (out.parent / "x.json").exists()
@@ -922,7 +1020,7 @@ def test_unsafe_names_in_the_database_are_never_written(
     assert not any(("evil" in path or "escape" in path or "dot" in path) for path in files)
     assert not (out.parent / "evil.json").exists() and not (out.parent / "escape.json").exists()
     video = read(out, "videos/good1.json")["video"]
-    assert (video["folder"], video["tags"]) == (None, ["Fine"])
+    assert (video["folder"], tag_names(video)) == (None, ["Fine"])
     assert read(out, "manifest.json")["counts"] == {"videos": 1, "tags": 1, "folders": 0}
     data = b"".join(content for path, content in files.items() if not path.startswith("schema/"))
     for leak in (b"escape", b"has.dot", b"Evil"):

@@ -51,11 +51,15 @@ COMMANDS = {
     ),
     "publish": LazyCommand(
         "wistia_sync.cli.publishing:publish_command",
-        "Regenerate the JSON playlists in the output folder from the database.",
+        "Bring the JSON files in the output folder up to date with the database.",
     ),
     "run": LazyCommand(
         "wistia_sync.cli.publishing:run_command",
         "Sync, then republish what changed.",
+    ),
+    "site": LazyCommand(
+        "wistia_sync.cli.publishing:site_command",
+        "Show the site's publishing settings, or change them (cron and every editor share them).",
     ),
     "log": LazyCommand(
         "wistia_sync.cli.editing:log_command",

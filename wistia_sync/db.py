@@ -127,6 +127,7 @@ _PUBLISHED_COLUMNS = {
     "video_tags": ("hashed_id", "tag_id", "source"),
 }  # fmt: skip
 CONTENT_VERSION_KEY = "content_version"
+FULL_REBUILD_KEY = "publish_full_rebuild"  # set: the next publish rebuilds every file
 PUBLISHED_VERSION_KEY = "published_content_version"
 
 
@@ -177,6 +178,83 @@ def m003_rejected_media(db: Database) -> None:
             db.execute("UPDATE tags SET key = ? WHERE id = ?", [normal, tag_id])
 
 
+# What each change to a published column means for the publisher: which video, tag or folder to
+# look at again. Tag and folder changes fan out to their videos when the publisher reads them.
+_CHANGE_SUBJECTS = {
+    "videos": ("video", "hashed_id"),
+    "video_tags": ("video", "hashed_id"),
+    "tags": ("tag", "id"),
+    "folders": ("folder", "hashed_id"),
+}
+
+
+@migrations()
+def m004_publish_v2(db: Database) -> None:
+    """Publish v2: record *which* videos, tags and folders changed, and the publisher's state.
+
+    - ``publish_changes``: one row per change to a published column, written by triggers in the
+      same transaction as the change (whoever makes it), consumed by the publish that applied it.
+    - ``publish_members``, ``publish_buckets``, ``publish_playlists``: what the last publish put
+      in each playlist and which bucket (page) holds which range of it, so the next publish
+      rebuilds only the buckets a change touches; ``publish_videos``: each published video's
+      JSON text, so refilling a bucket does not render its unchanged neighbours again.
+    - ``published_files.cache`` (``entry`` or ``immutable``) and ``expires_at`` (when a retired
+      immutable page may be removed: after the grace period, never while an entry file lists it).
+    """
+    db.executescript(
+        """
+        CREATE TABLE publish_changes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL CHECK (kind IN ('video', 'tag', 'folder')),
+            key TEXT NOT NULL
+        );
+        CREATE TABLE publish_members (
+            playlist TEXT NOT NULL,
+            sort_key TEXT NOT NULL,
+            hashed_id TEXT NOT NULL,
+            PRIMARY KEY (playlist, sort_key)
+        ) WITHOUT ROWID;
+        CREATE INDEX publish_members_video ON publish_members(hashed_id);
+        CREATE TABLE publish_videos (
+            hashed_id TEXT PRIMARY KEY,
+            json TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE publish_buckets (
+            playlist TEXT NOT NULL,
+            start_key TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            page TEXT,
+            PRIMARY KEY (playlist, start_key)
+        ) WITHOUT ROWID;
+        CREATE TABLE publish_playlists (
+            playlist TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            count INTEGER NOT NULL
+        );
+        ALTER TABLE published_files ADD COLUMN cache TEXT NOT NULL DEFAULT 'entry';
+        ALTER TABLE published_files ADD COLUMN expires_at TEXT;
+        CREATE INDEX published_files_expiry ON published_files(expires_at)
+            WHERE expires_at IS NOT NULL;
+        """
+    )
+    for table, columns in _PUBLISHED_COLUMNS.items():
+        kind, key = _CHANGE_SUBJECTS[table]
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+        record = "INSERT INTO publish_changes (kind, key) VALUES ('{kind}', {row}.{key});"
+        new, old = (
+            record.format(kind=kind, row="NEW", key=key),
+            record.format(kind=kind, row="OLD", key=key),
+        )
+        db.execute(f"CREATE TRIGGER {table}_changes_insert AFTER INSERT ON {table} BEGIN {new} END")
+        db.execute(f"CREATE TRIGGER {table}_changes_delete AFTER DELETE ON {table} BEGIN {old} END")
+        db.execute(
+            f"CREATE TRIGGER {table}_changes_update AFTER UPDATE ON {table} "
+            f"WHEN {changed} BEGIN {old} {new} END"
+        )
+    # The first v2 publish rebuilds everything (v1 left no bucket state).
+    db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, '1')", [FULL_REBUILD_KEY])
+
+
 @migrations()
 def m006_webhook_inbox(db: Database) -> None:
     """Wistia's webhook deliveries, stored before they are acknowledged, drained by a worker.
@@ -217,13 +295,15 @@ def parse_timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def open_database(path: str | Path) -> Database:
+def open_database(path: str | Path, *, verify: bool = False) -> Database:
     """Open (creating if needed) and migrate the database at ``path``.
 
-    Refuses, without changing it, a file that is not SQLite, that is damaged, that belongs to
-    another application, or that holds migrations newer than this version of wistia-sync knows.
-    A missing folder, a read-only file or folder and a database kept busy by another process
-    each give one line naming the file and what to do.
+    Refuses, without changing it, a file that is not SQLite, whose header or schema is damaged,
+    that belongs to another application, or that holds migrations newer than this version of
+    wistia-sync knows. ``verify`` also reads every page (``check_integrity``): the cron ``run``
+    does, editor commands do not, since that costs about 5 ms per thousand videos on every
+    command. A missing folder, a read-only file or folder and a database kept busy by another
+    process each give one line naming the file and what to do.
     """
     path = Path(path)
     if path.exists() and path.is_dir():
@@ -249,7 +329,10 @@ def open_database(path: str | Path) -> Database:
         db = Database(conn)
         # These checks come before anything that writes: a refused file stays as it was.
         _refuse_non_sqlite(db, path)
-        _refuse_damaged(db, path)
+        if verify:
+            check_integrity(db, path)
+        else:
+            _check_schema_readable(db)
         _refuse_foreign(db, path)
         _refuse_newer_schema(db, path)
         db.execute("PRAGMA journal_mode=WAL")
@@ -333,12 +416,12 @@ def _refuse_non_sqlite(db: Database, path: Path) -> None:
         ) from None
 
 
-def _refuse_damaged(db: Database, path: Path) -> None:
+def check_integrity(db: Database, path: Path) -> None:
     """Refuse a damaged file (a bad copy, a bad sector) before a write spreads the damage.
 
-    SQLite alone notices damage only on the pages a statement reads, so a sync or an editor
-    command could commit into a broken file. ``quick_check`` reads every page: about 5 ms per
-    thousand videos.
+    SQLite alone notices damage only on the pages a statement reads, so a sync could commit
+    into a broken file. ``quick_check`` reads every page: about 5 ms per thousand videos, which
+    the cron ``run`` pays once per run and editor commands do not pay at all.
     """
     verdict = [str(row[0]) for row in db.execute("PRAGMA quick_check").fetchall()]
     if verdict != ["ok"]:
@@ -370,6 +453,15 @@ def _refuse_foreign(db: Database, path: Path) -> None:
             f"{path} is an SQLite database of another application (tables: {shown}), not a "
             "wistia-sync database; left untouched: pass another --db"
         )
+
+
+def _check_schema_readable(db: Database) -> None:
+    """The cheap check on every open: the header and the schema pages parse (a constant cost).
+
+    A truncated copy or a damaged first page fails here with SQLITE_CORRUPT or SQLITE_NOTADB,
+    which ``open_database`` turns into one clear line.
+    """
+    db.execute("SELECT count(*) FROM sqlite_master").fetchone()
 
 
 def _refuse_newer_schema(db: Database, path: Path) -> None:
@@ -407,11 +499,22 @@ def write_transaction(db: Database) -> Iterator[Database]:
             if db.conn.in_transaction:
                 db.execute("ROLLBACK")
             raise
-    except sqlite3.OperationalError as error:
-        explained = explain_sqlite_error(error, database_file(db))
+    except sqlite3.DatabaseError as error:
+        where = database_file(db)
+        explained = _damage_error(error, where) or explain_sqlite_error(error, where)
         if explained is None:
             raise
         raise explained from error
+
+
+def _damage_error(error: sqlite3.DatabaseError, where: str) -> DatabaseError | None:
+    """A clear error for damage a statement ran into (only ``run`` reads every page up front)."""
+    if getattr(error, "sqlite_errorcode", None) not in _DAMAGED_ERROR_CODES:
+        return None
+    return DatabaseError(
+        f"{where} is damaged (SQLite: {error}); the change was rolled back: restore it from a "
+        "backup"
+    )
 
 
 def database_file(db: Database) -> str:
@@ -462,3 +565,41 @@ def record_published_version(db: Database, version: int) -> None:
             "SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
             [PUBLISHED_VERSION_KEY, str(version)],
         )
+
+
+# -- site settings: one value for cron and every editor, changed by `wistia-sync site` -------------
+
+PAGE_SIZE_KEY = "site_page_size"
+GRACE_KEY = "site_grace_seconds"
+TAKEDOWN_GRACE_KEY = "site_takedown_grace_seconds"
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+DEFAULT_GRACE_SECONDS = 24 * 3600
+DEFAULT_TAKEDOWN_GRACE_SECONDS = 600
+
+
+def _int_state(db: Database, key: str, default: int) -> int:
+    value = get_state(db, key)
+    try:
+        return default if value is None else int(value)
+    except ValueError:
+        return default
+
+
+def page_size(db: Database) -> int:
+    """Videos per playlist page (bucket target size): a setting of the site, not of a command."""
+    return min(max(_int_state(db, PAGE_SIZE_KEY, DEFAULT_PAGE_SIZE), 1), MAX_PAGE_SIZE)
+
+
+def grace_seconds(db: Database) -> int:
+    """How long a retired immutable page stays, for readers holding an older entry file."""
+    return max(_int_state(db, GRACE_KEY, DEFAULT_GRACE_SECONDS), 0)
+
+
+def takedown_grace_seconds(db: Database) -> int:
+    """How long a retired page holding a video that is no longer published may stay."""
+    return max(_int_state(db, TAKEDOWN_GRACE_KEY, DEFAULT_TAKEDOWN_GRACE_SECONDS), 0)
+
+
+def full_rebuild_pending(db: Database) -> bool:
+    return get_state(db, FULL_REBUILD_KEY) == "1"

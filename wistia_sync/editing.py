@@ -23,7 +23,8 @@ import getpass
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from wistia_sync.browse import (
     Visibility,
@@ -40,6 +41,8 @@ from wistia_sync.tags import clean_tag_name, delete_orphan_tags, ensure_tag, tag
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from wistia_sync.publish import PublishResult
+
 UNKNOWN_ACTOR = "unknown"
 DEFAULT_LOG_LIMIT = 20
 
@@ -53,6 +56,37 @@ ACTION_HIDE = "hide"
 ACTION_SHOW = "show"
 
 _REMOVE_IN_WISTIA = "remove it in Wistia (the next sync then drops it)"
+
+
+class EditOutcome(Protocol):
+    """What every editing function returns: how much changed, and the line that says what."""
+
+    @property
+    def changed(self) -> int: ...
+
+    def summary(self) -> str: ...
+
+
+def publish_change(
+    db: Database, outcome: EditOutcome, *, db_path: Path, output: Path
+) -> PublishResult | None:
+    """Every editor change republishes: what the change touched, nothing else (None: no change).
+
+    The change is already committed; if the publish fails, the error says the change was kept
+    and how to catch up, instead of leaving the editor unsure.
+    """
+    from wistia_sync.errors import WistiaSyncError
+    from wistia_sync.job import publish_database
+
+    if not outcome.changed:
+        return None
+    try:
+        return publish_database(db, db_path, output)
+    except WistiaSyncError as error:
+        raise type(error)(
+            f"{outcome.summary()}, but publishing failed: {error}; "
+            "run `wistia-sync publish` to catch up"
+        ) from error
 
 
 def default_actor() -> str:

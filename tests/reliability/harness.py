@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+import posixpath
 import re
 import shutil
 import signal
@@ -49,7 +50,7 @@ ACTOR = "reliability-test"
 # A published file's name: no dot first, no separator, nothing but safe ASCII.
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*\.json")
 # What an interrupted atomic write may leave behind: a dot-named temp file (never served).
-TEMP_NAME = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9.-]*\.json\.[0-9a-f]{16}\.tmp")
+TEMP_NAME = re.compile(r"\.wistia-sync-tmp/[0-9a-f]{16}\.[A-Za-z0-9][A-Za-z0-9.-]*\.json")
 
 
 # -- running the CLI ----------------------------------------------------------------------------
@@ -182,7 +183,10 @@ def kill_hard(process: subprocess.Popen[str]) -> None:
 
 
 def _schemas() -> dict[str, Any]:
-    return {path.name: json.loads(path.read_bytes()) for path in SCHEMA_FOLDER.glob("*.json")}
+    """The strict schemas (unknown fields refused): the project validates its own files strictly."""
+    from wistia_sync.publish.contract import export_schemas
+
+    return export_schemas(strict=True)
 
 
 _VALIDATORS: dict[str, Any] = {}
@@ -199,10 +203,12 @@ def _validator(name: str) -> Any:
 def schema_for(path: str) -> str | None:
     if path.startswith("schema/"):
         return None
-    if path in ("manifest.json", "tags.json", "folders.json"):
+    if path in ("manifest.json", "files.json", "tags.json", "folders.json"):
         return path.replace(".json", ".schema.json")
     if path.startswith("videos/"):
         return "video.schema.json"
+    if path.startswith("pages/"):
+        return "page.schema.json"
     return "playlist.schema.json"
 
 
@@ -240,7 +246,7 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
     files = output_files(out)
     visible = {path: data for path, data in files.items() if not _is_hidden(path)}
     for path in files.keys() - visible.keys():
-        if not TEMP_NAME.fullmatch(path.rsplit("/", 1)[-1]):
+        if not TEMP_NAME.fullmatch(path):
             check.problems.append(f"{path}: an unexpected hidden file")
         elif converged:
             check.problems.append(f"{path}: a temp file left behind after a complete publish")
@@ -259,26 +265,32 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
             documents[path] = document
     for path, document in documents.items():
         for link in _links(document):
-            if link not in visible:
+            target = resolve_link(path, link)
+            if target not in visible:
                 check.problems.append(f"{path}: links to {link}, which does not exist")
-    manifest = documents.get("manifest.json")
-    if isinstance(manifest, dict):
-        listed: dict[str, Any] = manifest.get("files", {})
+    listing = documents.get("files.json")
+    if isinstance(listing, dict):
+        listed: dict[str, Any] = listing.get("files", {})
         for path, entry in listed.items():
             if path not in visible:
-                check.problems.append(f"manifest.json lists {path}, which does not exist")
+                check.problems.append(f"files.json lists {path}, which does not exist")
             elif converged:
                 data = visible[path]
                 if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
-                    check.problems.append(f"manifest.json: wrong sha256 for {path}")
+                    check.problems.append(f"files.json: wrong sha256 for {path}")
                 if len(data) != entry.get("bytes"):
-                    check.problems.append(f"manifest.json: wrong size for {path}")
+                    check.problems.append(f"files.json: wrong size for {path}")
         if converged:
-            unlisted = set(visible) - set(listed) - {"manifest.json", ".gitignore"}
+            unlisted = set(visible) - set(listed) - {"files.json", ".gitignore"}
             if unlisted:
-                check.problems.append(f"files the manifest does not list: {sorted(unlisted)[:5]}")
+                check.problems.append(f"files files.json does not list: {sorted(unlisted)[:5]}")
+            manifest = documents.get("manifest.json")
+            if isinstance(manifest, dict) and manifest.get("generation") != listing.get(
+                "generation"
+            ):
+                check.problems.append("manifest.json and files.json disagree on the generation")
     elif converged and visible:
-        check.problems.append("no manifest.json after a complete publish")
+        check.problems.append("no files.json after a complete publish")
     return check
 
 
@@ -307,18 +319,50 @@ def _is_hidden(path: str) -> bool:
     return any(part.startswith(".") for part in path.split("/")) and path != ".gitignore"
 
 
+def resolve_link(holder: str, link: str) -> str:
+    """The output-relative path a link in ``holder`` leads to (standard URL resolution)."""
+    return posixpath.normpath(posixpath.join(posixpath.dirname(holder), link))
+
+
 def _links(document: Any) -> Iterable[str]:
     if not isinstance(document, dict):
         return
-    for key in ("next", "prev"):
+    for key in ("videos", "tags", "folders", "files"):
         if isinstance(document.get(key), str):
             yield document[key]
+    pages = document.get("pages")
+    if isinstance(pages, list):
+        for page in pages:
+            if isinstance(page, dict) and isinstance(page.get("url"), str):
+                yield page["url"]
     for key in ("tags", "folders"):
         entries = document.get(key)
         if isinstance(entries, list):
             for entry in entries:
                 if isinstance(entry, dict) and isinstance(entry.get("url"), str):
                     yield entry["url"]
+
+
+def current_files(out: Path) -> dict[str, bytes]:
+    """What a reader starting now can reach: every file but the immutable pages no current
+    entry file lists (kept for their grace period for readers of older entry files; a page
+    holding a video no longer published goes after the short takedown grace)."""
+    files = output_files(out)
+    listed: set[str] = set()
+    for path, data in files.items():
+        if path.startswith(("pages/", "schema/", ".")) or not path.endswith(".json"):
+            continue
+        try:
+            document = json.loads(data)
+        except ValueError:
+            continue
+        if isinstance(document, dict) and isinstance(document.get("pages"), list):
+            listed.update(
+                resolve_link(path, page["url"])
+                for page in document["pages"]
+                if isinstance(page, dict) and isinstance(page.get("url"), str)
+            )
+    return {p: d for p, d in files.items() if not p.startswith("pages/") or p in listed}
 
 
 def fresh_publish(db_path: Path, scratch: Path) -> dict[str, bytes]:
@@ -357,13 +401,19 @@ def fresh_publish(db_path: Path, scratch: Path) -> dict[str, bytes]:
 
 def output_differences(out: Path, expected: Mapping[str, bytes]) -> list[str]:
     """How the output folder differs from ``expected`` (the manifest's ``updated_at`` aside)."""
-    actual = {p: d for p, d in output_files(out).items() if p != ".gitignore"}
+    actual = {
+        p: d
+        for p, d in output_files(out).items()
+        if p != ".gitignore" and not (p.startswith("pages/") and p not in expected)
+    }  # a replaced page stays for its grace period: extra pages are by contract
     problems = [f"missing {path}" for path in sorted(expected.keys() - actual.keys())]
     problems += [f"extra {path}" for path in sorted(actual.keys() - expected.keys())]
     for path in sorted(expected.keys() & actual.keys()):
         want, got = expected[path], actual[path]
         if path == "manifest.json":
             want, got = _without_updated_at(want), _without_updated_at(got)
+        if path == "files.json":
+            want, got = _listing_of_current(want, expected), _listing_of_current(got, expected)
         if want != got:
             problems.append(f"{path} differs from a fresh publish of the database")
     return problems
@@ -372,6 +422,18 @@ def output_differences(out: Path, expected: Mapping[str, bytes]) -> list[str]:
 def _without_updated_at(data: bytes) -> Any:
     document = json.loads(data)
     document.pop("updated_at", None)
+    return document
+
+
+def _listing_of_current(data: bytes, expected: Mapping[str, bytes]) -> Any:
+    """files.json without the manifest's fingerprint (it holds updated_at) and without pages
+    kept for their grace period (a fresh publish has none)."""
+    document = json.loads(data)
+    document["files"] = {
+        path: entry
+        for path, entry in document["files"].items()
+        if path != "manifest.json" and (path in expected or not path.startswith("pages/"))
+    }
     return document
 
 
@@ -573,8 +635,8 @@ class EditorBook:
         return problems
 
     def unpublished_in_output(self, out: Path) -> list[str]:
-        """Hidden videos that some output file still shows."""
-        blob = b"\n".join(output_files(out).values())
+        """Hidden videos that some current output file still shows (see ``current_files``)."""
+        blob = b"\n".join(current_files(out).values())
         return [
             f"hidden video {hashed_id} appears in the output"
             for hashed_id, visibility in self.visibility.items()

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,9 +109,10 @@ def test_a_full_disk_during_publish_fails_clearly_keeps_every_file_whole_and_rec
             problems.append(f"the run after freeing space failed: {after.describe()}")
         converged = output_problems(ws.output, converged=True)
         problems += output_differences(ws.output, fresh_publish(ws.db, ws.root / "fresh"))
-    # A publish that fails half-way leaves a manifest older than the files it replaced: that is
-    # expected; only complete, valid files are required until the next publish.
-    broken = [p for p in during.problems if not p.startswith("manifest.json: wrong ")]
+    # A publish stages its whole batch before it renames anything (publish v2), so a disk that
+    # fills while staging leaves every file as it was; a manifest or files.json older than the
+    # files would be tolerated, but with nothing replaced it does not even arise.
+    broken = [p for p in during.problems if not p.startswith("files.json: wrong ")]
     invalid = len(broken) + converged.invalid
     ledger.record(
         SCENARIO,
@@ -120,10 +122,10 @@ def test_a_full_disk_during_publish_fails_clearly_keeps_every_file_whole_and_rec
         files_checked=during.files + converged.files,
         lost_changes=0,
         invalid_files=invalid,
-        held=f"one clear error line; {changed} files replaced whole before the disk filled, "
-        "the rest kept their old bytes; the next run published everything",
+        held=f"one clear error line; {changed} files replaced (the batch is staged whole before "
+        "any rename), every file kept its old bytes; the next run published everything",
     )
-    assert changed > 0, "the disk filled before any file was replaced: half the case untested"
+    assert changed == 0, "a file was replaced before the whole batch was staged"
     assert not broken, broken
     assert not converged.problems, converged.problems
     assert not problems, "\n".join(problems)
@@ -179,16 +181,20 @@ def test_a_read_only_output_folder_fails_clearly_changes_no_file_and_recovers(
 def test_enospc_at_any_fsync_of_a_publish_keeps_every_file_whole_in_process(
     scene: MakeScene, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The same property without a mount: ``fsync`` fails with ENOSPC at the Nth call, for N
-    across the whole publish, and each time the folder holds only complete files, no temp file,
-    and the next publish converges."""
-    from wistia_sync.cli.publishing import publish
+    """The same property without a mount: ``fsync``/``fdatasync`` fails with ENOSPC at the Nth
+    call, for N across the whole publish, and each time the folder holds only complete files, no
+    temp file, and the next publish converges. (Every batch takes the per-file ``fdatasync``
+    path here, so that each flush is a call that can fail.)"""
     from wistia_sync.db import open_database
     from wistia_sync.errors import WistiaSyncError
+    from wistia_sync.job import publish_database as publish
+    from wistia_sync.publish import output
+
+    monkeypatch.setattr(output, "SYNCFS_BATCH", 10**9)
 
     ws = scene(120, 93).ws
     db = open_database(ws.db)
-    real_fsync = os.fsync
+    real_fsync, real_fdatasync = os.fsync, os.fdatasync
     failures = files_checked = invalid = 0
     problems: list[str] = []
     for attempt, fail_at in enumerate((1, 2, 4, 9, 20, 45, 80)):
@@ -200,14 +206,18 @@ def test_enospc_at_any_fsync_of_a_publish_keeps_every_file_whole_in_process(
         before = output_files(ws.output)
         calls = 0
 
-        def failing_fsync(fd: int, fail_at: int = fail_at) -> None:
-            nonlocal calls
-            calls += 1
-            if calls == fail_at:
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            real_fsync(fd)
+        def failing(real: Any, fail_at: int = fail_at) -> Any:
+            def flush(fd: int) -> None:
+                nonlocal calls
+                calls += 1
+                if calls == fail_at:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                real(fd)
 
-        monkeypatch.setattr(os, "fsync", failing_fsync)
+            return flush
+
+        monkeypatch.setattr(os, "fsync", failing(real_fsync))
+        monkeypatch.setattr(os, "fdatasync", failing(real_fdatasync))
         try:
             publish(db, ws.db, ws.output)
         except WistiaSyncError as error:
@@ -217,13 +227,14 @@ def test_enospc_at_any_fsync_of_a_publish_keeps_every_file_whole_in_process(
         else:
             problems.append(f"fsync #{fail_at}: the publish did not fail ({calls} fsyncs)")
         monkeypatch.setattr(os, "fsync", real_fsync)
+        monkeypatch.setattr(os, "fdatasync", real_fdatasync)
         intended = fresh_publish(ws.db, ws.root / "fresh")
         problems += [
             f"fsync #{fail_at}: {p}" for p in old_or_new_problems(before, ws.output, intended)
         ]
         during = output_problems(ws.output, converged=False)
         problems += [f"fsync #{fail_at}: {p}" for p in during.problems]
-        if any(name.startswith(".") for name in output_files(ws.output)):
+        if any(name.startswith(".") for name in output_files(ws.output)):  # temp dir included
             problems.append(f"fsync #{fail_at}: a temp file was left behind")
         publish(db, ws.db, ws.output)
         converged = output_problems(ws.output, converged=True)

@@ -10,29 +10,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from wistia_sync import config
-from wistia_sync.cli import publishing
-from wistia_sync.cli.options import (
-    MAX_COUNT,
-    Actor,
-    DbPath,
-    Json,
-    NoPublish,
-    OutputDir,
-    PageSize,
-    Quiet,
-)
+from wistia_sync.cli.options import MAX_COUNT, Actor, DbPath, Json, NoPublish, OutputDir, Quiet
 from wistia_sync.cli.tables import print_json, print_rows
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from wistia_sync.browse import Visibility
-    from wistia_sync.publish import PublishResult
+    from wistia_sync.editing import EditOutcome
 
 STDIN_ARGUMENT = "-"
 
@@ -92,15 +82,6 @@ visibility_app = typer.Typer(
 )
 
 
-class EditOutcome(Protocol):
-    """What every editing function returns: how much changed, and the line that says what."""
-
-    @property
-    def changed(self) -> int: ...
-
-    def summary(self) -> str: ...
-
-
 def finish_change(
     outcome: EditOutcome,
     *,
@@ -108,7 +89,6 @@ def finish_change(
     db_path: Path,
     output: Path,
     no_publish: bool,
-    page_size: int,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -117,29 +97,17 @@ def finish_change(
     The database change is already committed here; if the publish fails, the error says so and
     how to catch up, instead of leaving the editor unsure whether the change was kept.
     """
-    from wistia_sync.errors import WistiaSyncError
+    from wistia_sync.editing import publish_change
 
-    result: PublishResult | None = None
-    if outcome.changed and not no_publish:
-        try:
-            result = publishing.publish(database, db_path, output, page_size=page_size)
-        except WistiaSyncError as error:
-            raise type(error)(
-                f"{outcome.summary()}, but publishing failed: {error}; "
-                "run `wistia-sync publish` to catch up"
-            ) from error
+    result = (
+        None if no_publish else publish_change(database, outcome, db_path=db_path, output=output)
+    )
     if as_json:
         print_json(
             {
                 "changed": outcome.changed,
                 "summary": outcome.summary(),
-                "publish": None
-                if result is None
-                else {
-                    "written": result.written,
-                    "removed": result.removed,
-                    "unchanged": result.unchanged,
-                },
+                "publish": None if result is None else result.as_dict(),
             }
         )
         return
@@ -210,7 +178,6 @@ def tag_add(
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
     no_publish: NoPublish = False,
     actor: Actor = None,
-    page_size: PageSize = 100,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -230,7 +197,6 @@ def tag_add(
         db_path=db,
         output=output,
         no_publish=no_publish,
-        page_size=page_size,
         quiet=quiet,
         as_json=as_json,
     )
@@ -244,7 +210,6 @@ def tag_remove(
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
     no_publish: NoPublish = False,
     actor: Actor = None,
-    page_size: PageSize = 100,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -263,7 +228,6 @@ def tag_remove(
         db_path=db,
         output=output,
         no_publish=no_publish,
-        page_size=page_size,
         quiet=quiet,
         as_json=as_json,
     )
@@ -319,7 +283,6 @@ def tag_rename(
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
     no_publish: NoPublish = False,
     actor: Actor = None,
-    page_size: PageSize = 100,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -338,7 +301,6 @@ def tag_rename(
         db_path=db,
         output=output,
         no_publish=no_publish,
-        page_size=page_size,
         quiet=quiet,
         as_json=as_json,
     )
@@ -352,7 +314,6 @@ def tag_delete(
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
     no_publish: NoPublish = False,
     actor: Actor = None,
-    page_size: PageSize = 100,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -382,7 +343,6 @@ def tag_delete(
         db_path=db,
         output=output,
         no_publish=no_publish,
-        page_size=page_size,
         quiet=quiet,
         as_json=as_json,
     )
@@ -399,7 +359,6 @@ def _change_visibility(
     output: Path,
     no_publish: bool,
     actor: str | None,
-    page_size: int,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -414,7 +373,6 @@ def _change_visibility(
         db_path=db,
         output=output,
         no_publish=no_publish,
-        page_size=page_size,
         quiet=quiet,
         as_json=as_json,
     )
@@ -427,7 +385,6 @@ def visibility_hide(
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
     no_publish: NoPublish = False,
     actor: Actor = None,
-    page_size: PageSize = 100,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -439,7 +396,6 @@ def visibility_hide(
         output=output,
         no_publish=no_publish,
         actor=actor,
-        page_size=page_size,
         quiet=quiet,
         as_json=as_json,
     )
@@ -452,7 +408,6 @@ def visibility_show(
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
     no_publish: NoPublish = False,
     actor: Actor = None,
-    page_size: PageSize = 100,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -464,7 +419,6 @@ def visibility_show(
         output=output,
         no_publish=no_publish,
         actor=actor,
-        page_size=page_size,
         quiet=quiet,
         as_json=as_json,
     )
@@ -477,7 +431,6 @@ def visibility_toggle(
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
     no_publish: NoPublish = False,
     actor: Actor = None,
-    page_size: PageSize = 100,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -489,7 +442,6 @@ def visibility_toggle(
         output=output,
         no_publish=no_publish,
         actor=actor,
-        page_size=page_size,
         quiet=quiet,
         as_json=as_json,
     )

@@ -23,18 +23,6 @@ OutputDir = Annotated[
         "--output", envvar=config.OUTPUT_ENV, help="Folder the JSON files are published to."
     ),
 ]
-# Also an environment variable: cron's publish and every editor's republish must agree on it, or
-# each would rewrite every playlist page the other wrote.
-PageSize = Annotated[
-    int,
-    typer.Option(
-        "--page-size",
-        envvar=config.PAGE_SIZE_ENV,
-        min=1,
-        max=1000,
-        help="Videos per playlist file.",
-    ),
-]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 NoPublish = Annotated[

@@ -1,4 +1,4 @@
-"""``wistia-sync publish`` and ``wistia-sync run`` (what cron calls)."""
+"""``wistia-sync publish``, ``wistia-sync run`` (what cron calls) and ``wistia-sync site``."""
 
 from __future__ import annotations
 
@@ -11,82 +11,67 @@ import typer
 from wistia_sync import config
 from wistia_sync.cli import syncing
 from wistia_sync.cli.console import stdout
-from wistia_sync.cli.options import DbPath, Json, OutputDir, PageSize, Quiet
+from wistia_sync.cli.options import DbPath, Json, OutputDir, Quiet
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
     from wistia_sync.publish import PublishResult
 
-Force = Annotated[bool, typer.Option("--force", help="Rewrite every file, changed or not.")]
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Rebuild every file from the database and compare it with the bytes on disk "
+        "(files whose bytes are unchanged are left alone).",
+    ),
+]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would change; write nothing.")]
+SetPageSize = Annotated[
+    int | None,
+    typer.Option(
+        "--page-size",
+        min=1,
+        max=1000,
+        help="Videos per playlist page; changing it rebuilds every playlist once.",
+        show_default=False,
+    ),
+]
+SetGrace = Annotated[
+    str | None,
+    typer.Option(
+        "--grace",
+        help="How long a replaced immutable page stays for readers of older entry files (24h).",
+        show_default=False,
+    ),
+]
+SetTakedownGrace = Annotated[
+    str | None,
+    typer.Option(
+        "--takedown-grace",
+        help="The same for a page holding a video no longer published (10m).",
+        show_default=False,
+    ),
+]
 
 
 def publish_command(
     db: DbPath = Path(config.DEFAULT_DB),
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
-    page_size: PageSize = 100,
     force: Force = False,
     dry_run: DryRun = False,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
-    """Regenerate the JSON playlists in the output folder from the database."""
+    """Bring the JSON files in the output folder up to date with the database."""
     from wistia_sync.db import open_database
+    from wistia_sync.job import publish_database
 
-    result = publish(
-        open_database(db), db, output, page_size=page_size, force=force, dry_run=dry_run
-    )
+    result = publish_database(open_database(db), db, output, force=force, dry_run=dry_run)
     print_publish_result(result, quiet=quiet, as_json=as_json)
-
-
-def publish(
-    database: Database,
-    db_path: Path,
-    output: Path,
-    *,
-    page_size: int = 100,
-    force: bool = False,
-    dry_run: bool = False,
-) -> PublishResult:
-    from wistia_sync.db import content_version, record_published_version
-    from wistia_sync.errors import WistiaSyncError
-    from wistia_sync.lock import publish_lock_path
-    from wistia_sync.publish import publish_playlists
-
-    version = content_version(database)  # read first: the publish sees this state or a newer one
-    try:
-        result = publish_playlists(
-            database,
-            output,
-            lock_path=publish_lock_path(db_path),
-            page_size=page_size,
-            force=force,
-            dry_run=dry_run,
-        )
-    except OSError as error:  # a full disk, a read-only or vanished folder
-        where = f" ({error.filename})" if error.filename else ""
-        raise WistiaSyncError(
-            f"cannot publish to {output}: {error.strerror or error}{where}; every file there "
-            "is still complete (old or new), and the next publish catches up"
-        ) from error
-    if not dry_run:
-        record_published_version(database, version)
-    return result
 
 
 def print_publish_result(result: PublishResult, *, quiet: bool, as_json: bool) -> None:
     if as_json:
-        stdout.print_json(
-            json.dumps(
-                {
-                    "written": result.written,
-                    "removed": result.removed,
-                    "unchanged": result.unchanged,
-                    "dry_run": result.dry_run,
-                }
-            )
-        )
+        stdout.print_json(json.dumps(result.as_dict()))
     elif not quiet:
         stdout.print(result.summary(), markup=False)
 
@@ -104,57 +89,66 @@ def run_command(
     allow_mass_delete: syncing.AllowMassDelete = False,
     default_visibility: syncing.DefaultVisibility = "public",
     demo: syncing.Demo = False,
-    page_size: PageSize = 100,
     force: Force = False,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
     """Sync, then republish what changed. Exits 75 at once if another run holds the lock."""
-    from wistia_sync.db import open_database, output_behind
-    from wistia_sync.lock import hold_lock, run_lock_path
-    from wistia_sync.publish import output_is_stale
+    from wistia_sync.job import run_job
 
     options = syncing.sync_options(
         full, full_every, stats_budget, allow_mass_delete, default_visibility
     )
     options.source = "demo" if demo else "wistia"
-    with hold_lock(run_lock_path(db), wait=False):
-        database = open_database(db)
-        sync_error: Exception | None = None
-        summary = None
-        try:
-            with syncing.open_client(
-                demo, token_file, api_url, api_version, rate_limit, quiet=quiet
-            ) as client:
-                summary = syncing.run_sync(database, client, options, quiet=quiet)
-        except Exception as error:
-            # Whatever failed (Wistia, a record, a bug), the site must not stay stale: an
-            # archived or deleted video already recorded must leave it. Republish from the last
-            # good database, then report the failure.
-            sync_error = error
-        result = None
-        # output_behind: any change to published content not yet published, whether this sync,
-        # an earlier run (killed, or whose publish failed) or an editor's --no-publish made it;
-        # output_is_stale: files deleted or edited by hand.
-        if force or output_behind(database) or output_is_stale(database, output):
-            result = publish(database, db, output, page_size=page_size, force=force)
-        if sync_error is not None:
-            if result is not None and result.changed and not quiet:
-                stdout.print(f"republished from the last good database: {result.summary()}")
-            raise sync_error
-    assert summary is not None
+    report = run_job(
+        db,
+        output,
+        open_client=lambda: syncing.open_client(
+            demo, token_file, api_url, api_version, rate_limit, quiet=quiet
+        ),
+        options=options,
+        sync=lambda database, client, opts: syncing.run_sync(database, client, opts, quiet=quiet),
+        force=force,
+    )
+    result = report.publish
+    if report.sync_error is not None:
+        if result is not None and result.changed and not quiet:
+            stdout.print(f"republished from the last good database: {result.summary()}")
+        raise report.sync_error
+    assert report.sync is not None
     if as_json:
-        data = summary.as_dict()
-        data["publish"] = (
-            None
-            if result is None
-            else {
-                "written": len(result.written),
-                "removed": len(result.removed),
-                "unchanged": result.unchanged,
-            }
-        )
+        data = report.sync.as_dict()
+        data["publish"] = None if result is None else result.as_dict()
         stdout.print_json(json.dumps(data))
     elif not quiet:
-        stdout.print(summary.line(), markup=False)
+        stdout.print(report.sync.line(), markup=False)
         stdout.print(result.summary() if result else "output up to date", markup=False)
+
+
+def site_command(
+    db: DbPath = Path(config.DEFAULT_DB),
+    page_size: SetPageSize = None,
+    grace: SetGrace = None,
+    takedown_grace: SetTakedownGrace = None,
+    as_json: Json = False,
+) -> None:
+    """Show the site's publishing settings, or change them (cron and every editor share them)."""
+    from wistia_sync.db import open_database
+    from wistia_sync.site_settings import change_site_settings, read_site_settings
+
+    database = open_database(db)
+    if page_size is not None or grace is not None or takedown_grace is not None:
+        change_site_settings(
+            database,
+            page_size=page_size,
+            grace=None if grace is None else config.parse_duration(grace),
+            takedown_grace=None
+            if takedown_grace is None
+            else config.parse_duration(takedown_grace),
+        )
+    settings = read_site_settings(database)
+    if as_json:
+        stdout.print_json(json.dumps(settings))
+        return
+    for name, value in settings.items():
+        stdout.print(f"{name.replace('_', ' ')}: {value}", markup=False)

@@ -12,7 +12,7 @@ import typer
 from wistia_sync import config
 from wistia_sync.cli import syncing
 from wistia_sync.cli.console import notice
-from wistia_sync.cli.options import DbPath, OutputDir, PageSize
+from wistia_sync.cli.options import DbPath, OutputDir
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -30,7 +30,6 @@ DEFAULT_WEBHOOK_RATE_LIMIT = 100  # a minute: leaves the rest of Wistia's 600 to
 def serve_command(
     db: DbPath = Path(config.DEFAULT_DB),
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
-    page_size: PageSize = 100,
     secret_file: Annotated[
         Path | None,
         typer.Option(
@@ -70,9 +69,10 @@ def serve_command(
     default_visibility: syncing.DefaultVisibility = "public",
 ) -> None:
     """Serve POST /webhooks/wistia and GET /healthz until interrupted (SIGINT or SIGTERM)."""
-    from wistia_sync.cli.publishing import publish
-    from wistia_sync.db import open_database, output_behind
+    from wistia_sync.db import open_database
     from wistia_sync.errors import UsageError
+    from wistia_sync.job import publish_database
+    from wistia_sync.publish import publish_due
     from wistia_sync.webhooks.app import WEBHOOK_PATH, ReceiverSettings
     from wistia_sync.webhooks.serve import ServeSettings, refresh_then_publish, serve
     from wistia_sync.webhooks.worker import Debounce
@@ -100,8 +100,8 @@ def serve_command(
     open_database(db)  # fail now, with one clear line, if it cannot be opened
 
     def publish_if_behind(database: Database) -> None:
-        if output_behind(database):
-            publish(database, db, output, page_size=page_size)
+        if publish_due(database, output, check_files=False):
+            publish_database(database, db, output)
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     with syncing.open_client(False, token_file, api_url, api_version, rate_limit) as client:

@@ -1,0 +1,235 @@
+"""Measure what publishing costs, end to end, against the start-up floor of the same run.
+
+    python benchmarks/bench_publish.py [--sizes 1000,10000,100000] [--repeat 5]
+
+For each catalog size it builds a database directly (500 tags, about 3 tags a video, 50
+folders, 5% hidden, 3% archived), then runs the CLI in subprocesses as an editor or cron would:
+
+- ``wistia-sync --version``: the start-up floor every command pays;
+- ``publish --force`` from an empty output folder (time and the process's peak memory);
+- ``publish`` with nothing changed;
+- ``tag add VIDEO TAG`` and ``visibility hide VIDEO`` (process start to exit, republish included);
+- ``publish`` after a sync-like change to 50 videos (names and play counts, through SQL);
+- files written by one ``tag add``, and the sizes of ``manifest.json`` and ``files.json``;
+- one batch of files made durable by one ``syncfs`` against one ``fsync`` per file.
+
+It prints a Markdown table with each figure, its target and the ratio (figure / target), so a
+run can be pasted into docs/benchmarks.md. Times are medians; the machine matters (see there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from wistia_sync.db import open_database  # noqa: E402
+from wistia_sync.publish.output import OutputFolder  # noqa: E402
+
+ENTRY = Path(sys.executable).parent / "wistia-sync"
+TAGS, FOLDERS, TAGS_PER_VIDEO = 500, 50, 3
+
+
+def build_catalog(db_path: Path, videos: int, seed: int = 7) -> list[str]:
+    """A catalog written straight into a migrated database; returns the published hashed_ids."""
+    open_database(db_path).conn.close()  # migrations, triggers
+    rng = random.Random(seed)
+    conn = sqlite3.connect(db_path)
+    now = "2026-01-01T00:00:00Z"
+    with conn:
+        conn.executemany(
+            "INSERT INTO folders (hashed_id, id, name) VALUES (?, ?, ?)",
+            [(f"fold{n:06d}", n, f"Folder {n}") for n in range(FOLDERS)],
+        )
+        conn.executemany(
+            "INSERT INTO tags (id, name, key, slug, created_at) VALUES (?, ?, ?, ?, ?)",
+            [(n + 1, f"Tag {n}", f"tag {n}", f"tag-{n}", now) for n in range(TAGS)],
+        )
+        rows, links, published = [], [], []
+        for n in range(videos):
+            hashed_id = f"v{n:09d}"
+            hidden = rng.random() < 0.05
+            archived = rng.random() < 0.03
+            day = rng.randrange(3000)
+            created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1.4e9 + day * 86400 + n))
+            rows.append(
+                (hashed_id, n, f"Video number {n}", "A description " * 5, "Video", "ready",
+                 int(archived), 60.5 + n % 600, created, created,
+                 f"https://embed-ssl.wistia.com/deliveries/{hashed_id}.jpg",
+                 f"fold{rng.randrange(FOLDERS):06d}", n % 1000, now, now,
+                 "hidden" if hidden else "public")
+            )  # fmt: skip
+            for tag in rng.sample(range(TAGS), TAGS_PER_VIDEO):
+                links.append((hashed_id, tag + 1, "wistia", now))
+            if not hidden and not archived:
+                published.append(hashed_id)
+        conn.executemany(
+            "INSERT INTO videos (hashed_id, id, name, description, type, status, archived, "
+            "duration, created, updated, thumbnail_url, folder_hashed_id, plays, first_seen, "
+            "last_seen, visibility) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.executemany(
+            "INSERT INTO video_tags (hashed_id, tag_id, source, added_at) VALUES (?, ?, ?, ?)",
+            links,
+        )
+    conn.close()
+    return published
+
+
+def timed(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """(seconds, peak RSS in MB, stdout) of one CLI process, start to exit."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [str(ENTRY), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    assert process.stdout is not None and process.stderr is not None
+    out, err = process.stdout.read(), process.stderr.read()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"wistia-sync {' '.join(args)} failed: {err.strip()}")
+    return elapsed, usage.ru_maxrss // 1024, out
+
+
+def median_of(repeat: int, make_args: list[list[str]], env: dict[str, str]) -> float:
+    return statistics.median(timed(args, env)[0] for args in make_args[:repeat])
+
+
+def durability_ratio(files: int = 2000) -> tuple[float, float]:
+    """(seconds with one fsync per file, seconds with one syncfs for the batch)."""
+    content = b"x" * 2500
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        started = time.perf_counter()
+        for n in range(files):
+            with (root / f"a{n}.json").open("wb") as handle:
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+        per_file = time.perf_counter() - started
+        output = OutputFolder(root / "out")
+        output.prepare()
+        started = time.perf_counter()
+        temps = [output.stage(f"b{n}.json", content) for n in range(files)]
+        output.make_durable(temps)
+        batch = time.perf_counter() - started
+    return per_file, batch
+
+
+def measure(size: int, repeat: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        db, out = Path(folder) / "wistia.db", Path(folder) / "out"
+        published = build_catalog(db, size)
+        env = {**os.environ, "WISTIA_SYNC_DB": str(db), "WISTIA_SYNC_OUTPUT": str(out)}
+        env.pop("WISTIA_SYNC_PAGE_SIZE", None)
+        figures: dict[str, float] = {}
+        figures["floor"] = median_of(repeat, [["--version"]] * repeat, env)
+        seconds, peak, _ = timed(["publish", "--force", "--quiet"], env)
+        figures["force_empty"], figures["force_peak_mb"] = seconds, peak
+        figures["noop"] = median_of(repeat, [["publish", "--quiet"]] * repeat, env)
+        picks = random.Random(size).sample(published, 2 * repeat + 1)
+        figures["tag_add"] = median_of(
+            repeat, [["tag", "add", video, "Benchmark tag"] for video in picks[:repeat]], env
+        )
+        figures["hide"] = median_of(
+            repeat, [["visibility", "hide", video] for video in picks[repeat : 2 * repeat]], env
+        )
+        _, _, report = timed(["tag", "add", picks[-1], "Another tag", "--json"], env)
+        change = json.loads(report)["publish"]
+        figures["tag_add_files"] = len(change["changed_entries"]) + len(change["new_pages"])
+        conn = sqlite3.connect(db)
+        with conn:
+            for video in random.Random(size + 1).sample(published, 50):
+                conn.execute(
+                    "UPDATE videos SET name = name || ' (renamed)', plays = plays + 1 "
+                    "WHERE hashed_id = ?",
+                    [video],
+                )
+        conn.close()
+        figures["sync50"], _, _ = timed(["publish", "--quiet"], env)
+        figures["manifest_kb"] = (out / "manifest.json").stat().st_size / 1024
+        figures["files_json_kb"] = (out / "files.json").stat().st_size / 1024
+        figures["entry_kb"] = (out / "videos.json").stat().st_size / 1024
+        figures["file_count"] = sum(1 for path in out.rglob("*.json"))
+        return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--repeat", type=int, default=5)
+    arguments = parser.parse_args()
+    sizes = [int(size) for size in arguments.sizes.split(",")]
+    results = {size: measure(size, arguments.repeat) for size in sizes}
+    per_file, batch = durability_ratio()
+
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+    )
+    header = "| figure | target | " + " | ".join(f"{size:,} videos" for size in sizes) + " |"
+    print(header)
+    print("|---|---|" + "---:|" * len(sizes))
+
+    def row(name: str, target: str, values: list[str]) -> None:
+        print(f"| {name} | {target} | " + " | ".join(values) + " |")
+
+    def over_floor(key: str, limits: dict[int, float]) -> list[str]:
+        cells = []
+        for size in sizes:
+            extra = results[size][key] - results[size]["floor"]
+            limit = limits.get(size)
+            ratio = f" ({extra / limit:.2f}x target)" if limit else ""
+            cells.append(f"{results[size][key]:.3f} s = floor + {extra:.3f} s{ratio}")
+        return cells
+
+    def plain(key: str, unit: str, limits: dict[int, float], digits: int = 3) -> list[str]:
+        cells = []
+        for size in sizes:
+            value = results[size][key]
+            limit = limits.get(size)
+            ratio = f" ({value / limit:.2f}x target)" if limit else ""
+            cells.append(f"{value:.{digits}f} {unit}{ratio}")
+        return cells
+
+    row("start-up floor (`--version`)", "—", plain("floor", "s", {}))
+    row("`tag add` end to end", "floor + 0.1 s (10k), + 0.15 s (100k)",
+        over_floor("tag_add", {10_000: 0.1, 100_000: 0.15}))  # fmt: skip
+    row("`visibility hide` end to end", "as `tag add`",
+        over_floor("hide", {10_000: 0.1, 100_000: 0.15}))  # fmt: skip
+    row("files written by one `tag add`", "O(1)", plain("tag_add_files", "", {}, 0))
+    row("`publish --force` from empty", "≤ 1.5 s (10k), ≤ 15 s (100k)",
+        plain("force_empty", "s", {10_000: 1.5, 100_000: 15.0}))  # fmt: skip
+    row("peak memory of that publish", "≤ 150 MB (10k)",
+        plain("force_peak_mb", "MB", {10_000: 150}, 0))  # fmt: skip
+    row("`publish`, nothing changed", "≤ 0.15 s (10k)", plain("noop", "s", {10_000: 0.15}))
+    row("`publish` after a sync changed 50 videos", "≤ 0.3 s (10k)",
+        plain("sync50", "s", {10_000: 0.3}))  # fmt: skip
+    row("`manifest.json` size", "a few KB", plain("manifest_kb", "KB", {}, 2))
+    row("`videos.json` (entry) size", "—", plain("entry_kb", "KB", {}, 1))
+    row("`files.json` size", "—", plain("files_json_kb", "KB", {}, 0))
+    row("files in the output", "—", plain("file_count", "", {}, 0))
+    tag_growth = (results[sizes[-1]]["tag_add"]) / results[sizes[0]]["tag_add"]
+    print()
+    print(f"`tag add` at {sizes[-1]:,} / at {sizes[0]:,}: {tag_growth:.2f}x (target ≤ 1.20x)")
+    print(
+        f"durability, 2,000 files: one fsync per file {per_file:.3f} s, one syncfs for the batch "
+        f"{batch:.3f} s ({per_file / batch:.1f}x faster)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""``run_job``: what cron runs, as a library function: lock → sync → publish when behind.
+
+A failed sync (Wistia down, a token rejected, a record or a bug nobody foresaw) must not leave
+the site stale: an archived or deleted video already recorded must leave it. The job still
+republishes from the last good database when the output is behind, and hands the error back
+with the report so the caller can say both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from wistia_sync.db import open_database
+from wistia_sync.lock import hold_lock, publish_lock_path, run_lock_path
+from wistia_sync.publish import PublishResult, output_is_stale, publish_due, publish_site
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from wistia_sync.sync import SyncOptions, SyncSummary
+    from wistia_sync.wistia import WistiaClient
+
+ClientFactory = Callable[[], AbstractContextManager["WistiaClient"]]
+Syncer = Callable[["Database", "WistiaClient", "SyncOptions"], "SyncSummary"]
+
+
+@dataclass(frozen=True)
+class JobReport:
+    """What a run did: the sync's summary (or its error) and the publish (None: up to date)."""
+
+    sync: SyncSummary | None
+    sync_error: Exception | None
+    publish: PublishResult | None
+
+
+def publish_database(
+    db: Database,
+    db_path: Path,
+    output: Path,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    repair: bool = False,
+) -> PublishResult:
+    """``publish_site`` with the lock file every process using ``db_path`` agrees on."""
+    return publish_site(
+        db,
+        output,
+        lock_path=publish_lock_path(db_path),
+        force=force,
+        dry_run=dry_run,
+        repair=repair,
+    )
+
+
+def run_job(
+    db_path: Path,
+    output: Path,
+    *,
+    open_client: ClientFactory,
+    options: SyncOptions,
+    sync: Syncer | None = None,
+    force: bool = False,
+) -> JobReport:
+    """Sync, then publish what is behind. Raises ``LockHeld`` at once if another run holds the lock.
+
+    The whole-file integrity check runs here (once per run), not on every editor command.
+    """
+    from wistia_sync.sync import sync_account
+
+    sync = sync or sync_account
+    with hold_lock(run_lock_path(db_path), wait=False):
+        db = open_database(db_path, verify=True)
+        summary = None
+        sync_error = None
+        try:
+            with open_client() as client:
+                summary = sync(db, client, options)
+        except Exception as error:
+            sync_error = error
+        result = None
+        stale = output_is_stale(db, output)
+        if force or stale or publish_due(db, output, check_files=False):
+            result = publish_database(db, db_path, output, force=force, repair=stale)
+    return JobReport(summary, sync_error, result)

@@ -1,0 +1,32 @@
+"""Publish the database as static JSON files: the files are the cache the CDN serves (contract v2).
+
+Modules, in the order a publish uses them:
+
+- ``snapshot``: reading the database (pending changes, rows, the publisher's state);
+- ``build``: pure rendering, rows to bytes; ``buckets``: stable pages that split and merge;
+- ``plan``: what to write, retire and remove; ``layout``: every path, pattern and cache class;
+- ``output``: the output folder (batched durable writes, symlink refusal); ``state``: the records;
+- ``site``: ``publish_site``, the one entry point; ``contract``: the pydantic models behind the
+  JSON Schemas (imported by schema export and tests only, never by a publish).
+"""
+
+from wistia_sync.publish.build import EMBED_URL, HLS_URL, SCHEMA_VERSION
+from wistia_sync.publish.layout import cache_class
+from wistia_sync.publish.site import PublishResult, output_is_stale, publish_due, publish_site
+from wistia_sync.publish.snapshot import PUBLISHED_VIDEO_CONDITION
+
+publish_playlists = publish_site
+"""The v1 name of ``publish_site``, kept so existing scripts keep working."""
+
+__all__ = [
+    "EMBED_URL",
+    "HLS_URL",
+    "PUBLISHED_VIDEO_CONDITION",
+    "SCHEMA_VERSION",
+    "PublishResult",
+    "cache_class",
+    "output_is_stale",
+    "publish_due",
+    "publish_playlists",
+    "publish_site",
+]

@@ -1,0 +1,248 @@
+"""Pure rendering: database rows in, the exact bytes of every published file out.
+
+Files are compact JSON, UTF-8, with a final newline, built from plain dicts and ``json.dumps`` in
+a fixed key order (the pydantic contract describes them and tests validate against it, but an
+editor command never imports pydantic). A video object is serialised once and its text reused by
+every file that shows it, so the same database always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from wistia_sync.db import format_timestamp, parse_timestamp
+from wistia_sync.publish.layout import (
+    ALL_VIDEOS_PATH,
+    FILES_PATH,
+    FOLDERS_INDEX_PATH,
+    SAFE_HASHED_ID,
+    SAFE_SLUG,
+    TAGS_INDEX_PATH,
+    link,
+    page_path,
+    playlist_identity,
+)
+
+SCHEMA_VERSION = 2
+ALL_VIDEOS_TITLE = "All videos"
+EMBED_URL = "https://fast.wistia.net/embed/iframe/{hashed_id}"
+HLS_URL = "https://fast.wistia.com/embed/medias/{hashed_id}.m3u8"
+_INVERT_DIGITS = str.maketrans("0123456789", "9876543210")
+_UTC_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+@dataclass(frozen=True)
+class VideoRow:
+    hashed_id: str
+    name: str
+    description: str
+    duration: float | None
+    created: str
+    updated: str
+    thumbnail_url: str | None
+    plays: int | None
+    folder_hashed_id: str | None
+    folder_name: str | None
+
+
+@dataclass(frozen=True)
+class RenderedVideo:
+    """A published video as every file shows it, and the playlists it belongs to."""
+
+    hashed_id: str
+    sort_key: str
+    json: str  # the compact JSON text of its video object
+    playlists: dict[str, str]  # entry path -> title (tag name, folder name, "All videos")
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def encode(text: str) -> bytes:
+    """UTF-8 bytes with a final newline; a lone surrogate (never valid UTF-8) becomes U+FFFD."""
+    return (text + "\n").encode("utf-8", "replace")
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def sort_key(created: str, hashed_id: str) -> str:
+    """A text that sorts ascending in playlist order: newest ``created`` first, then hashed_id.
+
+    ``created`` is always ``YYYY-MM-DDTHH:MM:SSZ`` (fixed width), so inverting its digits turns
+    "newest first" into plain text order and the hashed_id breaks ties.
+    """
+    return f"{created.translate(_INVERT_DIGITS)} {hashed_id}"
+
+
+def utc_text(value: str) -> str | None:
+    """The stored timestamp as ``YYYY-MM-DDTHH:MM:SSZ``, normalising any other ISO 8601 form."""
+    if _UTC_TIMESTAMP.fullmatch(value):
+        return value
+    try:
+        return format_timestamp(parse_timestamp(value))
+    except (ValueError, OverflowError):
+        return None
+
+
+def case_insensitive(name: str) -> tuple[str, str]:
+    """Sort key: case-insensitive (Unicode casefold), ties broken by exact spelling."""
+    return name.casefold(), name
+
+
+def render_video(row: VideoRow, tags: Iterable[tuple[str, str]]) -> RenderedVideo | None:
+    """The video as published, or None when a field makes it unsafe to publish.
+
+    ``tags`` are (name, slug) pairs; a tag whose slug is not a safe file name is left out (its
+    playlist could not exist). A folder whose hashed_id is unsafe is left out the same way.
+    """
+    if not SAFE_HASHED_ID.fullmatch(row.hashed_id):
+        return None
+    created, updated = utc_text(row.created), utc_text(row.updated)
+    if created is None or updated is None:
+        return None
+    safe_tags = sorted(
+        {(name, slug) for name, slug in tags if SAFE_SLUG.fullmatch(slug)},
+        key=lambda tag: (*case_insensitive(tag[0]), tag[1]),
+    )
+    folder = None
+    playlists = {ALL_VIDEOS_PATH: ALL_VIDEOS_TITLE}
+    if (
+        row.folder_hashed_id is not None
+        and row.folder_name is not None
+        and SAFE_HASHED_ID.fullmatch(row.folder_hashed_id)
+    ):
+        folder = {"hashed_id": row.folder_hashed_id, "name": row.folder_name}
+        playlists[f"folders/{row.folder_hashed_id}.json"] = row.folder_name
+    for name, slug in safe_tags:
+        playlists[f"tags/{slug}.json"] = name
+    duration = row.duration
+    if duration is not None and (not math.isfinite(duration) or duration < 0):
+        duration = None
+    video = {
+        "hashed_id": row.hashed_id,
+        "name": row.name,
+        "description": row.description,
+        "duration": None if duration is None else float(duration),
+        "created": created,
+        "updated": updated,
+        "thumbnail_url": row.thumbnail_url,
+        "embed_url": EMBED_URL.format(hashed_id=row.hashed_id),
+        "hls_url": HLS_URL.format(hashed_id=row.hashed_id),
+        "folder": folder,
+        "tags": [{"name": name, "slug": slug} for name, slug in safe_tags],
+        "plays": None if row.plays is None or row.plays < 0 else row.plays,
+    }
+    return RenderedVideo(row.hashed_id, sort_key(created, row.hashed_id), dumps(video), playlists)
+
+
+def video_file(video: RenderedVideo) -> bytes:
+    return encode(f'{{"schema_version":{SCHEMA_VERSION},"video":{video.json}}}')
+
+
+def _playlist_header(path: str) -> str:
+    kind, key = playlist_identity(path)
+    return f'"schema_version":{SCHEMA_VERSION},"kind":{dumps(kind)},"key":{dumps(key)}'
+
+
+def page_file(playlist: str, videos: Sequence[str]) -> tuple[str, bytes]:
+    """An immutable page of ``playlist``: its path (from its content hash) and its bytes."""
+    content = encode(f'{{{_playlist_header(playlist)},"videos":[{",".join(videos)}]}}')
+    return page_path(sha256(content)), content
+
+
+@dataclass(frozen=True)
+class PageRef:
+    path: str
+    count: int
+
+
+def playlist_entry_file(
+    playlist: str, title: str, count: int, pages: Sequence[PageRef], first: Sequence[str]
+) -> bytes:
+    """The playlist's entry file: its first bucket inline, then the list of its other pages."""
+    listed = [{"url": link(playlist, page.path), "count": page.count} for page in pages]
+    return encode(
+        f'{{{_playlist_header(playlist)},"title":{dumps(title)},"count":{count},'
+        f'"pages":{dumps(listed)},"videos":[{",".join(first)}]}}'
+    )
+
+
+@dataclass(frozen=True)
+class PlaylistSummary:
+    path: str
+    title: str
+    count: int
+
+
+def tags_index_file(tags: Iterable[PlaylistSummary]) -> bytes:
+    entries: list[dict[str, Any]] = []
+    for tag in tags:
+        _, slug = playlist_identity(tag.path)
+        entries.append(
+            {
+                "name": tag.title,
+                "slug": slug,
+                "count": tag.count,
+                "url": link(TAGS_INDEX_PATH, tag.path),
+            }
+        )
+    entries.sort(key=lambda entry: (*case_insensitive(str(entry["name"])), str(entry["slug"])))
+    return encode(dumps({"schema_version": SCHEMA_VERSION, "tags": entries}))
+
+
+def folders_index_file(folders: Iterable[PlaylistSummary]) -> bytes:
+    entries: list[dict[str, Any]] = []
+    for folder in folders:
+        _, hashed_id = playlist_identity(folder.path)
+        entries.append(
+            {
+                "hashed_id": hashed_id,
+                "name": folder.title,
+                "count": folder.count,
+                "url": link(FOLDERS_INDEX_PATH, folder.path),
+            }
+        )
+    entries.sort(key=lambda entry: (*case_insensitive(str(entry["name"])), str(entry["hashed_id"])))
+    return encode(dumps({"schema_version": SCHEMA_VERSION, "folders": entries}))
+
+
+def manifest_file(
+    *, generation: str, updated_at: str, videos: int, tags: int, folders: int
+) -> bytes:
+    """The small entry point a frontend polls: no line per video or per file."""
+    return encode(
+        dumps(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "generation": generation,
+                "updated_at": updated_at,
+                "counts": {"videos": videos, "tags": tags, "folders": folders},
+                "videos": ALL_VIDEOS_PATH,
+                "tags": TAGS_INDEX_PATH,
+                "folders": FOLDERS_INDEX_PATH,
+                "files": FILES_PATH,
+            }
+        )
+    )
+
+
+def files_list_file(generation: str, lines: Sequence[str]) -> bytes:
+    """files.json: every published file but itself, one per line, sorted by path."""
+    body = ",\n".join(lines)
+    return encode(
+        f'{{"schema_version":{SCHEMA_VERSION},"generation":"{generation}","files":{{\n{body}\n}}}}'
+    )
+
+
+def generation_of(lines: Sequence[str]) -> str:
+    """A short hash of the given lines (see ``state.generation``)."""
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:20]

@@ -1,0 +1,297 @@
+"""The JSON contract (schema_version 2): pydantic models of every file the publisher writes.
+
+The publisher renders files with plain dicts (an editor command must not pay for importing
+pydantic); these models describe the same files, field for field and in the same key order. The
+JSON Schemas consumers read are generated from them (``export_schemas``), and the project's tests
+validate every published file against the strict form, so the two cannot drift apart.
+
+Published schemas accept unknown properties: the contract grows by adding fields, and a closed
+schema would break validating clients on each addition. The strict form (``strict=True``)
+refuses them, for this project's own tests.
+
+Class docstrings and field descriptions end up in the published schemas: they are written for
+the frontend developer reading them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION: Literal[2] = 2
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+# Patterns use [0-9], not \d: pydantic's Rust regex engine reads \d as any Unicode digit.
+TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+HASHED_ID_PATTERN = r"^[A-Za-z0-9]+$"
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+# A link, relative to the URL of the file that holds it (resolve it with `new URL(link, fileUrl)`).
+LINK_PATTERN = r"^(\.\./)?([a-z]+/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.json$"
+# A path relative to the output root, as used by files.json.
+ROOT_PATH_PATTERN = r"^([a-z]+/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.json$"
+
+Timestamp = Annotated[
+    str,
+    Field(
+        pattern=TIMESTAMP_PATTERN,
+        json_schema_extra={"format": "date-time"},
+        examples=["2024-05-01T09:30:00Z"],
+    ),
+]
+HashedId = Annotated[str, Field(pattern=HASHED_ID_PATTERN, examples=["abc123def4"])]
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, examples=["onboarding"])]
+Link = Annotated[str, Field(pattern=LINK_PATTERN, examples=["../pages/3f9a0c1d.json"])]
+Version = Annotated[Literal[2], Field(description="Version of this contract; always 2.")]
+PlaylistKind = Literal["all", "tag", "folder"]
+
+
+class _Contract(BaseModel):
+    """Base: unknown fields are refused here; the published schemas are opened up on export."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FolderRef(_Contract):
+    """The folder (Wistia project) a video belongs to."""
+
+    hashed_id: HashedId = Field(
+        description="Wistia's id of the folder; its playlist is folders/<hashed_id>.json."
+    )
+    name: str = Field(description="Display name of the folder.")
+
+
+class TagRef(_Contract):
+    """One tag of a video: its name and the slug naming its playlist (tags/<slug>.json)."""
+
+    name: str = Field(description="Display name (raw text: escape it before inserting HTML).")
+    slug: Slug = Field(description="Stable identifier; the tag's playlist is tags/<slug>.json.")
+
+
+class Video(_Contract):
+    """One published video, identical in every file that shows it."""
+
+    hashed_id: HashedId = Field(
+        description="Wistia's id of the video: stable, and the name of its videos/<id>.json file."
+    )
+    name: str = Field(description="Title of the video (raw text: escape it before inserting HTML).")
+    description: str = Field(
+        description="Description as Wistia returns it: may contain HTML markup (sanitise it "
+        "before rendering) and may be empty."
+    )
+    duration: float | None = Field(
+        ge=0, allow_inf_nan=False, description="Length in seconds, or null when unknown."
+    )
+    created: Timestamp = Field(description="When the video was uploaded, ISO 8601 UTC.")
+    updated: Timestamp = Field(description="When Wistia last changed the video, ISO 8601 UTC.")
+    thumbnail_url: str | None = Field(
+        description="Absolute URL of the thumbnail image, or null when Wistia has none."
+    )
+    embed_url: str = Field(
+        json_schema_extra={"format": "uri"},
+        description="Iframe player URL: https://fast.wistia.net/embed/iframe/<hashed_id>.",
+    )
+    hls_url: str = Field(
+        json_schema_extra={"format": "uri"},
+        description="HLS stream URL: https://fast.wistia.com/embed/medias/<hashed_id>.m3u8.",
+    )
+    folder: FolderRef | None = Field(description="The video's folder, or null when it has none.")
+    tags: list[TagRef] = Field(
+        description="The video's tags (from Wistia and from editors), sorted by name "
+        "case-insensitively. Each has a playlist listed in tags.json."
+    )
+    plays: int | None = Field(
+        ge=0, description="Play count from Wistia's stats, or null when not fetched yet."
+    )
+
+
+class PageLink(_Contract):
+    """One further page of a playlist, in playlist order."""
+
+    url: Link = Field(description="The page (immutable, content-addressed), relative to this file.")
+    count: int = Field(ge=1, description="Number of videos on that page.")
+
+
+class Playlist(_Contract):
+    """A playlist's entry file: videos.json, tags/<slug>.json or folders/<hashed_id>.json.
+
+    Small and mutable, at a stable URL. It holds the playlist's first page of videos inline and
+    lists its other pages, each an immutable file under pages/. Fetching the listed pages in
+    order gives exactly the playlist this file describes: one consistent snapshot, `count`
+    videos, none skipped or repeated, whatever was published since. Videos are ordered newest
+    `created` first, then by `hashed_id`.
+    """
+
+    schema_version: Version
+    kind: PlaylistKind = Field(
+        description="all: every published video; tag: one tag's videos; folder: one folder's."
+    )
+    key: str | None = Field(
+        description="null for kind all, the tag's slug for kind tag, the folder's hashed_id for "
+        "kind folder."
+    )
+    title: str = Field(description="Display title: 'All videos', the tag name or the folder name.")
+    count: int = Field(ge=0, description="Number of videos in the whole playlist (all pages).")
+    pages: list[PageLink] = Field(description="The playlist's further pages, in order.")
+    videos: list[Video] = Field(description="The playlist's first videos (its first page).")
+
+
+class Page(_Contract):
+    """pages/<hash>.json: one further page of a playlist; immutable (its name is its hash).
+
+    Kept for a grace period after the last entry file listing it changed, so a reader holding
+    that entry file still finds it.
+    """
+
+    schema_version: Version
+    kind: PlaylistKind = Field(description="The kind of the playlist the page belongs to.")
+    key: str | None = Field(description="The key of the playlist the page belongs to.")
+    videos: list[Video] = Field(description="The videos of this page, in playlist order.")
+
+
+class TagEntry(_Contract):
+    """A tag that has at least one published video."""
+
+    name: str = Field(description="Display name of the tag (raw text: escape it before HTML).")
+    slug: Slug = Field(description="Stable file-name-safe identifier of the tag.")
+    count: int = Field(ge=1, description="Number of published videos carrying the tag.")
+    url: Link = Field(description="The tag's playlist, relative to tags.json.")
+
+
+class TagsIndex(_Contract):
+    """tags.json: every tag with at least one published video, sorted by name case-insensitively."""
+
+    schema_version: Version
+    tags: list[TagEntry] = Field(description="The tags, sorted by name case-insensitively.")
+
+
+class FolderEntry(_Contract):
+    """A folder that has at least one published video."""
+
+    hashed_id: HashedId = Field(description="Wistia's id of the folder.")
+    name: str = Field(description="Display name of the folder.")
+    count: int = Field(ge=1, description="Number of published videos in the folder.")
+    url: Link = Field(description="The folder's playlist, relative to folders.json.")
+
+
+class FoldersIndex(_Contract):
+    """folders.json: every folder with a published video, sorted by name case-insensitively."""
+
+    schema_version: Version
+    folders: list[FolderEntry] = Field(
+        description="The folders, sorted by name case-insensitively, then by hashed_id."
+    )
+
+
+class VideoFile(_Contract):
+    """videos/<hashed_id>.json: one published video, for a video page."""
+
+    schema_version: Version
+    video: Video = Field(description="The video.")
+
+
+class ManifestCounts(_Contract):
+    """How much is published."""
+
+    videos: int = Field(ge=0, description="Number of published videos.")
+    tags: int = Field(ge=0, description="Number of entries in tags.json.")
+    folders: int = Field(ge=0, description="Number of entries in folders.json.")
+
+
+class Manifest(_Contract):
+    """manifest.json: the small entry point a frontend polls to notice a change.
+
+    Written after every file it leads to. A few hundred bytes whatever the catalog's size.
+    """
+
+    schema_version: Version
+    generation: str = Field(
+        pattern=r"^[0-9a-f]{20}$",
+        description="Id of the published content: changes whenever any published byte does.",
+    )
+    updated_at: Timestamp = Field(
+        description="When the published content last changed, ISO 8601 UTC. A republish that "
+        "changes nothing keeps it, so the manifest stays byte-identical."
+    )
+    counts: ManifestCounts = Field(description="How many videos, tags and folders are published.")
+    videos: Link = Field(description="The playlist of every published video (videos.json).")
+    tags: Link = Field(description="The tags index (tags.json).")
+    folders: Link = Field(description="The folders index (folders.json).")
+    files: Link = Field(description="The full file list with hashes (files.json).")
+
+
+class FileEntry(_Contract):
+    """Fingerprint and cache class of one published file."""
+
+    sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the file's bytes, hex.")
+    bytes: int = Field(ge=0, description="Size of the file in bytes.")
+    cache: Literal["immutable", "entry"] = Field(
+        description="immutable: a content-addressed page that never changes (cache forever); "
+        "entry: a mutable file at a stable URL (cache briefly, or purge on change)."
+    )
+
+
+class FilesList(_Contract):
+    """files.json: every published file but itself, for a remote target to diff against.
+
+    Written after manifest.json. It includes immutable pages still within their grace period.
+    """
+
+    schema_version: Version
+    generation: str = Field(pattern=r"^[0-9a-f]{20}$", description="As in manifest.json.")
+    files: dict[Annotated[str, Field(pattern=ROOT_PATH_PATTERN)], FileEntry] = Field(
+        description="Output-relative path -> fingerprint, sorted by path."
+    )
+
+
+SCHEMA_MODELS: dict[str, type[BaseModel]] = {
+    "playlist.schema.json": Playlist,
+    "page.schema.json": Page,
+    "video.schema.json": VideoFile,
+    "tags.schema.json": TagsIndex,
+    "folders.schema.json": FoldersIndex,
+    "manifest.schema.json": Manifest,
+    "files.schema.json": FilesList,
+}
+
+
+def export_schemas(*, strict: bool = False) -> dict[str, dict[str, Any]]:
+    """The JSON Schema of every output file kind, by file name (as published under schema/).
+
+    ``strict`` keeps ``additionalProperties: false`` everywhere (for this project's tests); the
+    published form drops it, so clients accept fields added in later minor versions.
+    """
+    return {name: _schema_of(model, strict=strict) for name, model in SCHEMA_MODELS.items()}
+
+
+def _schema_of(model: type[BaseModel], *, strict: bool) -> dict[str, Any]:
+    generated = model.model_json_schema(mode="serialization")
+    schema: dict[str, Any] = {"$schema": JSON_SCHEMA_DIALECT, **generated}
+    return schema if strict else _opened(schema)
+
+
+def _opened(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: _opened(value)
+            for key, value in node.items()
+            if not (key == "additionalProperties" and value is False)
+        }
+    if isinstance(node, list):
+        return [_opened(item) for item in node]
+    return node
+
+
+def render_schema(schema: dict[str, Any]) -> bytes:
+    """The bytes of a schema file: indented, since people read them, in the repo and under schema/.
+
+    The same bytes are published, committed (docs/schema/) and shipped in the package.
+    """
+    return (json.dumps(schema, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def render_schema_files() -> dict[str, bytes]:
+    """Every published schema file's name and bytes."""
+    return {name: render_schema(schema) for name, schema in export_schemas().items()}

@@ -1,0 +1,410 @@
+"""Deciding what a publish writes, retires and removes, and the publisher state it leaves.
+
+An incremental publish starts from the videos the pending changes name; a full rebuild from
+every video. Both run the same code: the changed videos' old and new places in each playlist
+mark buckets dirty, ``buckets.normalise`` reshapes the dirty ones, and only those are rendered.
+Everything here reads the database inside the caller's read transaction and touches no file
+but for ``stat`` and, when verifying, reading bytes to compare.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+import itertools
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from wistia_sync.db import format_timestamp, parse_timestamp
+from wistia_sync.publish import snapshot
+from wistia_sync.publish.buckets import Bucket, Member, normalise
+from wistia_sync.publish.build import (
+    PageRef,
+    PlaylistSummary,
+    RenderedVideo,
+    folders_index_file,
+    page_file,
+    playlist_entry_file,
+    sha256,
+    tags_index_file,
+    video_file,
+)
+from wistia_sync.publish.layout import (
+    ALL_VIDEOS_PATH,
+    FILES_PATH,
+    FOLDERS_INDEX_PATH,
+    MANIFEST_PATH,
+    PAGE_PATH,
+    RECORDED_PATH,
+    SCHEMA_FOLDER,
+    TAGS_INDEX_PATH,
+    playlist_identity,
+    video_file_path,
+)
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from wistia_sync.publish.output import OutputFolder
+
+log = logging.getLogger(__name__)
+
+
+class Stage(enum.IntEnum):
+    """Write order: a file is put in place only after every file it links to."""
+
+    SCHEMAS = 0
+    PAGES = 1
+    VIDEO_FILES = 2
+    PLAYLISTS = 3
+    INDEXES = 4
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    path: str
+    content: bytes
+    stage: Stage
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    page_size: int
+    grace_seconds: int
+    takedown_grace_seconds: int
+    now: str
+
+
+@dataclass
+class Plan:
+    """What to do, and the state to record once it is done."""
+
+    full: bool
+    last_change_id: int
+    to_write: list[PlannedFile] = field(default_factory=list)
+    adopt: list[PlannedFile] = field(default_factory=list)  # already on disk, byte-identical
+    to_remove: list[str] = field(default_factory=list)  # entry files, then expired pages
+    retire: dict[str, str] = field(default_factory=dict)  # page -> expires_at
+    revive: set[str] = field(default_factory=set)  # listed again: no longer expiring
+    unchanged: int = 0
+    # publisher state
+    members_replaced: set[str] | None = None  # hashed_ids whose rows are replaced (None: all)
+    members: list[tuple[str, str, str]] = field(default_factory=list)  # playlist, key, hashed_id
+    videos: dict[str, str] = field(default_factory=dict)  # hashed_id -> JSON, changed videos only
+    buckets: dict[str, list[Bucket]] = field(default_factory=dict)  # touched playlists
+    gone_buckets: dict[str, set[str]] = field(default_factory=dict)  # playlist -> start keys
+    playlists: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (title, count)
+    dropped_playlists: set[str] = field(default_factory=set)
+    counts: tuple[int, int, int] = (0, 0, 0)  # videos, tags, folders
+
+
+class StateMismatch(Exception):
+    """The publisher's recorded state disagrees with the database: rebuild everything."""
+
+
+def plan_publish(
+    db: Database,
+    folder: OutputFolder,
+    settings: Settings,
+    *,
+    full: bool,
+    verify: bool,
+    schema_files: dict[str, bytes] | None,
+) -> Plan:
+    changes = snapshot.pending_changes(db)
+    plan = Plan(full=full, last_change_id=changes.last_id)
+    recorded_playlists = snapshot.playlists(db)
+    if full:
+        old = snapshot.memberships(db, None)
+        rendered = snapshot.published_videos(db, None)
+        changed = set(old) | set(rendered)
+    else:
+        changed = changes.videos
+        old = snapshot.memberships(db, changed)
+        rendered = snapshot.published_videos(db, changed)
+    plan.members_replaced = None if full else changed
+    for video in rendered.values():
+        plan.members += [(path, video.sort_key, video.hashed_id) for path in video.playlists]
+        plan.videos[video.hashed_id] = video.json
+
+    deltas = _deltas(changed, old, rendered, full=full)
+    if full:
+        deltas.setdefault(ALL_VIDEOS_PATH, _Delta())  # an empty catalog still has videos.json
+        for path in recorded_playlists:
+            deltas.setdefault(path, _Delta())
+    recorded_buckets = snapshot.buckets(db, None if full else deltas)
+    unpublished = {hashed_id for hashed_id in changed if hashed_id not in rendered}
+    files: list[PlannedFile] = []
+    pages_listed: set[str] = set()
+    pages_retired: dict[str, bool] = {}  # page -> holds a video no longer published
+    cache: dict[str, str] = {video.hashed_id: video.json for video in rendered.values()}
+
+    for path in sorted(deltas):
+        delta = deltas[path]
+        title = _title(path, delta, rendered, recorded_playlists)
+        original = _recorded_buckets(recorded_buckets.get(path), full=full)
+        _mark_dirty(original, delta)
+        loader = _Loader(db, path, delta, complete=full)
+        final = normalise(original, settings.page_size, loader)
+        count = sum(bucket.size for bucket in final)
+        plan.gone_buckets[path] = {b.start for b in original} - {b.start for b in final}
+        kept = {bucket.page for bucket in final if not bucket.dirty and bucket.page}
+        takedown_keys = sorted(
+            key for key, hashed_id in delta.removed.items() if hashed_id in unpublished
+        )
+        for bucket in original:
+            if bucket.page and bucket.page not in kept:
+                pages_retired[bucket.page] = _holds_any(takedown_keys, bucket)
+        if count == 0 and path != ALL_VIDEOS_PATH:
+            plan.dropped_playlists.add(path)
+            plan.to_remove.append(path)
+            continue
+        loader(final[0])  # the first bucket is inline: its members are always rendered
+        _fill_cache(db, final, cache)
+        refs: list[PageRef] = []
+        for index, bucket in enumerate(final):
+            if index > 0 and bucket.dirty:
+                assert bucket.members is not None
+                bucket.page, content = page_file(path, [cache[m[1]] for m in bucket.members])
+                files.append(PlannedFile(bucket.page, content, Stage.PAGES, sha256(content)))
+            if index > 0:
+                assert bucket.page is not None
+                refs.append(PageRef(bucket.page, bucket.size))
+                pages_listed.add(bucket.page)
+        first = final[0]
+        first_videos = [cache[m[1]] for m in loader(first)]
+        first.page = None
+        content = playlist_entry_file(path, title, count, refs, first_videos)
+        files.append(PlannedFile(path, content, Stage.PLAYLISTS, sha256(content)))
+        plan.buckets[path] = final
+        plan.playlists[path] = (title, count)
+
+    for hashed_id in sorted(changed):
+        published = rendered.get(hashed_id)
+        if published is not None:
+            content = video_file(published)
+            files.append(
+                PlannedFile(video_file_path(hashed_id), content, Stage.VIDEO_FILES, sha256(content))
+            )
+        elif hashed_id in old:
+            plan.to_remove.append(video_file_path(hashed_id))
+
+    final_playlists = {
+        path: summary
+        for path, summary in {
+            **{p: (r.title, r.count) for p, r in recorded_playlists.items()},
+            **plan.playlists,
+        }.items()
+        if path not in plan.dropped_playlists
+    }
+    touched_kinds = {
+        playlist_identity(path)[0] for path in [*plan.playlists, *plan.dropped_playlists]
+    }
+    summaries = [PlaylistSummary(p, title, count) for p, (title, count) in final_playlists.items()]
+    if full or "tag" in touched_kinds:
+        content = tags_index_file(s for s in summaries if playlist_identity(s.path)[0] == "tag")
+        files.append(PlannedFile(TAGS_INDEX_PATH, content, Stage.INDEXES, sha256(content)))
+    if full or "folder" in touched_kinds:
+        content = folders_index_file(
+            s for s in summaries if playlist_identity(s.path)[0] == "folder"
+        )
+        files.append(PlannedFile(FOLDERS_INDEX_PATH, content, Stage.INDEXES, sha256(content)))
+    for name, content in (schema_files or {}).items():
+        files.append(
+            PlannedFile(f"{SCHEMA_FOLDER}/{name}", content, Stage.SCHEMAS, sha256(content))
+        )
+    plan.counts = (
+        final_playlists.get(ALL_VIDEOS_PATH, ("", 0))[1],
+        sum(1 for p in final_playlists if playlist_identity(p)[0] == "tag"),
+        sum(1 for p in final_playlists if playlist_identity(p)[0] == "folder"),
+    )
+
+    wanted = {file.path for file in files}
+    records = snapshot.file_records(
+        db, None if full else wanted | set(pages_retired) | pages_listed
+    )
+    _sort_writes(plan, files, records, folder, verify=verify)
+    for page in sorted(pages_listed):
+        record = records.get(page)
+        if record is not None and record.expires_at is not None:
+            plan.revive.add(page)
+    for page, takedown in sorted(pages_retired.items()):
+        if page in pages_listed or page in wanted:
+            continue
+        record = records.get(page)
+        if record is None:
+            continue
+        grace = settings.takedown_grace_seconds if takedown else settings.grace_seconds
+        expires = later(settings.now, grace)
+        if record.expires_at is None or expires < record.expires_at:
+            plan.retire[page] = expires
+    if full:
+        for path, record in sorted(records.items()):
+            if path in wanted or path in pages_listed or path in (MANIFEST_PATH, FILES_PATH):
+                continue
+            if PAGE_PATH.fullmatch(path):
+                if record.expires_at is None and path not in plan.retire:
+                    plan.retire[path] = later(settings.now, settings.grace_seconds)
+            elif path not in plan.to_remove:
+                plan.to_remove.append(path)
+    plan.to_remove = [path for path in plan.to_remove if RECORDED_PATH.fullmatch(path)]
+    expired = [
+        page
+        for page in snapshot.expired_pages(db, settings.now)
+        if page not in pages_listed and page not in wanted
+    ]
+    plan.to_remove += expired
+    return plan
+
+
+def later(now: str, seconds: int) -> str:
+    """The timestamp ``seconds`` after ``now``."""
+    return format_timestamp(parse_timestamp(now) + timedelta(seconds=seconds))
+
+
+@dataclass
+class _Delta:
+    """How one playlist's membership changes: keys leaving, keys arriving (with their video)."""
+
+    removed: dict[str, str] = field(default_factory=dict)  # sort key -> hashed_id
+    added: dict[str, str] = field(default_factory=dict)
+
+    def added_keys(self) -> list[str]:
+        return sorted(self.added)
+
+
+def _deltas(
+    changed: Iterable[str],
+    old: dict[str, dict[str, str]],
+    rendered: dict[str, RenderedVideo],
+    *,
+    full: bool,
+) -> dict[str, _Delta]:
+    deltas: dict[str, _Delta] = {}
+    for hashed_id in changed:
+        for path, key in old.get(hashed_id, {}).items():
+            deltas.setdefault(path, _Delta()).removed[key] = hashed_id
+        video = rendered.get(hashed_id)
+        if video is not None:
+            for path in video.playlists:
+                deltas.setdefault(path, _Delta()).added[video.sort_key] = hashed_id
+    return deltas
+
+
+def _title(
+    path: str,
+    delta: _Delta,
+    rendered: dict[str, RenderedVideo],
+    recorded: dict[str, snapshot.RecordedPlaylist],
+) -> str:
+    for hashed_id in delta.added.values():
+        return rendered[hashed_id].playlists[path]
+    if path in recorded:
+        return recorded[path].title
+    return "All videos"
+
+
+def _recorded_buckets(
+    recorded: list[snapshot.RecordedBucket] | None, *, full: bool
+) -> list[Bucket]:
+    if not recorded or recorded[0].start != "":
+        return [Bucket("", 0, dirty=True)]
+    buckets = [Bucket(r.start, r.size, r.page, dirty=full) for r in recorded]
+    for bucket, following in itertools.pairwise(buckets):
+        bucket.end = following.start
+    return buckets
+
+
+def _mark_dirty(buckets: list[Bucket], delta: _Delta) -> None:
+    starts = [bucket.start for bucket in buckets]
+    for key in [*delta.removed, *delta.added]:
+        buckets[bisect.bisect_right(starts, key) - 1].dirty = True
+
+
+def _holds_any(sorted_keys: list[str], bucket: Bucket) -> bool:
+    index = bisect.bisect_left(sorted_keys, bucket.start)
+    return index < len(sorted_keys) and (bucket.end is None or sorted_keys[index] < bucket.end)
+
+
+class _Loader:
+    """Reads a recorded bucket's members once, with this publish's changes applied."""
+
+    def __init__(self, db: Database, playlist: str, delta: _Delta, *, complete: bool) -> None:
+        self.db, self.playlist, self.delta, self.complete = db, playlist, delta, complete
+        self.added_keys = delta.added_keys()
+
+    def __call__(self, bucket: Bucket) -> list[Member]:
+        if bucket.members is None:
+            kept: list[Member] = []
+            if bucket.recorded and not self.complete:
+                kept = [
+                    member
+                    for member in snapshot.bucket_members(
+                        self.db, self.playlist, bucket.start, bucket.end
+                    )
+                    if member[0] not in self.delta.removed
+                ]
+            low = bisect.bisect_left(self.added_keys, bucket.start)
+            high = (
+                len(self.added_keys)
+                if bucket.end is None
+                else bisect.bisect_left(self.added_keys, bucket.end)
+            )
+            arriving = [(key, self.delta.added[key]) for key in self.added_keys[low:high]]
+            bucket.members = sorted(kept + arriving)
+        return bucket.members
+
+
+def _fill_cache(db: Database, buckets: list[Bucket], cache: dict[str, str]) -> None:
+    """The recorded JSON of the unchanged videos that share a dirty bucket with a changed one.
+
+    Unchanged means no pending change names them, so the text the last publish recorded is
+    exactly what rendering them again would give.
+    """
+    missing = {
+        hashed_id
+        for index, bucket in enumerate(buckets)
+        if bucket.dirty or index == 0
+        for _, hashed_id in bucket.members or []
+        if hashed_id not in cache
+    }
+    if not missing:
+        return
+    found = snapshot.video_texts(db, missing)
+    if set(found) != missing:
+        raise StateMismatch(f"{len(missing) - len(found)} recorded members have no recorded JSON")
+    cache.update(found)
+
+
+def _sort_writes(
+    plan: Plan,
+    files: list[PlannedFile],
+    records: dict[str, snapshot.FileRecord],
+    folder: OutputFolder,
+    *,
+    verify: bool,
+) -> None:
+    """Which files need writing: bytes differ, or the file on disk is not the recorded one."""
+    for file in files:
+        record = records.get(file.path)
+        if (
+            not verify
+            and record is not None
+            and record.sha256 == file.sha256
+            and folder.matches_record(file.path, record.size, record.mtime_ns)
+        ):
+            plan.unchanged += 1
+            continue
+        if folder.holds_bytes(file.path, file.content):
+            plan.unchanged += 1
+            if record is None or record.sha256 != file.sha256:
+                plan.adopt.append(file)
+            elif not folder.matches_record(file.path, record.size, record.mtime_ns):
+                plan.adopt.append(file)  # touched but identical: re-record its stat
+            continue
+        plan.to_write.append(file)
+    plan.to_write.sort(key=lambda file: (file.stage, file.path))

@@ -1,0 +1,334 @@
+"""``publish_site``: bring the output folder up to date with the database, costing what changed.
+
+One lock serialises publishers; the plan is made inside one read transaction (one snapshot), so
+a slow publisher never overwrites newer files with an older state. The batch is written, made
+durable once, and renamed into place in link order; then one write transaction records it,
+places ``manifest.json`` and ``files.json`` and removes what no longer belongs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wistia_sync.db import (
+    content_version,
+    full_rebuild_pending,
+    get_state,
+    grace_seconds,
+    page_size,
+    record_published_version,
+    set_state,
+    takedown_grace_seconds,
+    utc_now,
+    write_transaction,
+)
+from wistia_sync.errors import WistiaSyncError
+from wistia_sync.lock import hold_lock
+from wistia_sync.publish import snapshot, state
+from wistia_sync.publish.build import sha256
+from wistia_sync.publish.layout import FILES_PATH, MANIFEST_PATH, PAGE_PATH, cache_class
+from wistia_sync.publish.output import OutputFolder
+from wistia_sync.publish.plan import (
+    Plan,
+    PlannedFile,
+    Settings,
+    Stage,
+    StateMismatch,
+    later,
+    plan_publish,
+)
+
+if TYPE_CHECKING:
+    import os
+
+    from sqlite_utils import Database
+
+log = logging.getLogger(__name__)
+# Set while pages are recorded that files.json may not list yet (a publish died in between).
+FILES_LIST_DIRTY_KEY = "publish_files_list_dirty"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish did (or, in a dry run, would do): exactly what a CDN needs to know.
+
+    ``changed_entries``: entry files whose bytes changed (purge these URLs); ``new_pages``:
+    immutable pages written (upload, never purge); ``removed``: files removed, in the order
+    removed. Paths are relative to the output folder.
+    """
+
+    changed_entries: list[str]
+    new_pages: list[str]
+    removed: list[str]
+    unchanged: int
+    generation: str
+    dry_run: bool = False
+    full: bool = False
+    retired: list[str] = field(default_factory=list)  # pages now counting down their grace
+
+    @property
+    def written(self) -> list[str]:
+        """Every file written, in write order (pages first)."""
+        return [*self.new_pages, *self.changed_entries]
+
+    @property
+    def changed(self) -> bool:
+        """Whether any file was (or would be) written or removed: a CDN purge is due."""
+        return bool(self.changed_entries or self.new_pages or self.removed)
+
+    def summary(self) -> str:
+        """One line for people: ``published 4 files, removed 1, 1,203 unchanged``."""
+        count = len(self.written)
+        files = f"{count:,} file{'' if count == 1 else 's'}"
+        verb = "would publish" if self.dry_run else "published"
+        removed = "remove" if self.dry_run else "removed"
+        return f"{verb} {files}, {removed} {len(self.removed):,}, {self.unchanged:,} unchanged"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``--json`` form: the same exact sets, with every file's cache class."""
+        return {
+            "generation": self.generation,
+            "changed_entries": self.changed_entries,
+            "new_pages": self.new_pages,
+            "removed": self.removed,
+            "retired": self.retired,
+            "unchanged": self.unchanged,
+            "full": self.full,
+            "dry_run": self.dry_run,
+            "cache": {path: cache_class(path) for path in self.written},
+        }
+
+
+def publish_site(
+    db: Database,
+    output_dir: Path,
+    *,
+    lock_path: Path,
+    force: bool = False,
+    dry_run: bool = False,
+    repair: bool = False,
+) -> PublishResult:
+    """Apply the pending changes to ``output_dir`` (or rebuild everything).
+
+    ``force`` rebuilds every file from the database and compares it with the bytes on disk: only
+    files whose bytes differ are rewritten (mtimes and ETags of the others stay). ``repair``
+    rebuilds everything but trusts the records (a ``stat`` per file). ``dry_run`` writes nothing.
+    """
+    folder = OutputFolder(Path(output_dir))
+    folder.check_layout()
+    with hold_lock(lock_path, wait=True):
+        version = content_version(db)  # read first: the publish sees this state or a newer one
+        settings = Settings(page_size(db), grace_seconds(db), takedown_grace_seconds(db), utc_now())
+        target = str(Path(output_dir).resolve())
+        full = (
+            force
+            or repair
+            or full_rebuild_pending(db)
+            or get_state(db, state.OUTPUT_KEY) != target  # a new output folder: build it all
+            or not snapshot.playlists(db)
+        )
+        try:
+            plan = _plan(db, folder, settings, full=full, verify=force)
+        except StateMismatch as mismatch:
+            log.warning("publisher state out of step (%s): rebuilding every file", mismatch)
+            plan = _plan(db, folder, settings, full=True, verify=force)
+        if dry_run:
+            return _result(plan, [], plan.to_remove, generation="", dry_run=True)
+        if _nothing_to_do(plan):
+            return _result(plan, [], [], generation=get_state(db, state.GENERATION_KEY) or "")
+        try:
+            written, generation = _carry_out(db, folder, plan, settings, target)
+        except OSError as error:  # a full disk, a read-only or vanished folder
+            where = f" ({error.filename})" if error.filename else ""
+            raise WistiaSyncError(
+                f"cannot publish to {output_dir}: {error.strerror or error}{where}; every file "
+                "there is still complete (old or new), and the next publish catches up"
+            ) from error
+    record_published_version(db, version)
+    return _result(plan, written, plan.to_remove, generation=generation)
+
+
+def _plan(
+    db: Database, folder: OutputFolder, settings: Settings, *, full: bool, verify: bool
+) -> Plan:
+    with snapshot.read_transaction(db):
+        return plan_publish(
+            db,
+            folder,
+            settings,
+            full=full,
+            verify=verify,
+            schema_files=_schema_files() if full else None,
+        )
+
+
+def _schema_files() -> dict[str, bytes]:
+    """The JSON Schemas shipped in the package (generated by scripts/export_schemas.py)."""
+    folder = resources.files("wistia_sync.publish") / "schema"
+    return {
+        entry.name: entry.read_bytes()
+        for entry in sorted(folder.iterdir(), key=lambda entry: entry.name)
+        if entry.name.endswith(".schema.json")
+    }
+
+
+def _result(
+    plan: Plan, written: list[str], removed: list[str], *, generation: str, dry_run: bool = False
+) -> PublishResult:
+    paths = written if not dry_run else [file.path for file in plan.to_write]
+    return PublishResult(
+        changed_entries=[path for path in paths if not PAGE_PATH.fullmatch(path)],
+        new_pages=[path for path in paths if PAGE_PATH.fullmatch(path)],
+        removed=list(removed),
+        unchanged=plan.unchanged,
+        generation=generation,
+        dry_run=dry_run,
+        full=plan.full,
+        retired=sorted(plan.retire),
+    )
+
+
+def _carry_out(
+    db: Database, folder: OutputFolder, plan: Plan, settings: Settings, target: str
+) -> tuple[list[str], str]:
+    now = settings.now
+    folder.prepare()
+    list_trusted = get_state(db, FILES_LIST_DIRTY_KEY) != "1"
+    placed = _place_batch(db, folder, plan.to_write, later(now, settings.grace_seconds))
+    written = [file.path for file in plan.to_write]
+    placed += [(file.path, file.sha256, folder.stat(file.path)) for file in plan.adopt]
+    with write_transaction(db):
+        state.record_state(db, plan)
+        set_state(db, state.OUTPUT_KEY, target)
+        state.record_files(
+            db, placed, retire=plan.retire, revive=plan.revive, forget=plan.to_remove
+        )
+        files_changed = placed or plan.to_remove or plan.retire or plan.revive
+        generation = get_state(db, state.GENERATION_KEY)
+        if generation is not None and not files_changed and not plan.full:
+            return written, generation  # the change showed in no file: the list stays
+        generation = state.generation(db)
+        manifest = state.manifest_content(db, generation, now, plan.counts)
+        if _place_if_changed(db, folder, MANIFEST_PATH, manifest):
+            written.append(MANIFEST_PATH)
+        touched = [path for path, _, _ in placed] + plan.to_remove + [MANIFEST_PATH]
+        trusted = list_trusted and not plan.full
+        previous = _recorded_bytes(db, folder, FILES_PATH) if trusted else None
+        lines = state.file_list_lines(db, previous, touched)
+        files, _ = state.files_content(generation, lines)
+        if _place_if_changed(db, folder, FILES_PATH, files):
+            written.append(FILES_PATH)
+        set_state(db, FILES_LIST_DIRTY_KEY, "0")
+        for path in plan.to_remove:
+            folder.remove(path)
+        folder.sync_folders()
+    return written, generation
+
+
+def _recorded_bytes(db: Database, folder: OutputFolder, path: str) -> bytes | None:
+    """The file's bytes if it is still the one the last publish recorded, else None."""
+    record = snapshot.file_records(db, [path]).get(path)
+    if record is None or not folder.matches_record(path, record.size, record.mtime_ns):
+        return None
+    try:
+        content = (folder.root / path).read_bytes()
+    except OSError:
+        return None
+    return content if len(content) == record.size else None
+
+
+def _nothing_to_do(plan: Plan) -> bool:
+    """No change consumed, nothing to write, retire or remove: a no-op touches nothing at all."""
+    return not (
+        plan.full
+        or plan.last_change_id
+        or plan.to_write
+        or plan.adopt
+        or plan.to_remove
+        or plan.retire
+        or plan.revive
+    )
+
+
+def _place_batch(
+    db: Database, folder: OutputFolder, files: list[PlannedFile], expires_at: str
+) -> list[tuple[str, str, os.stat_result]]:
+    """Write every file, make the batch durable once, then rename stage by stage.
+
+    New pages are recorded (as expiring after the grace period) before they are renamed into
+    place: if the publish dies before its final commit, they are not left unrecorded forever;
+    the next publish lists them in files.json (rebuilt whole) and removes them when they expire.
+    """
+    staged = []
+    placed: list[tuple[str, str, os.stat_result]] = []
+    try:
+        for file in files:
+            staged.append((file, folder.stage(file.path, file.content)))
+        folder.make_durable(temp for _, temp in staged)
+        pages = [(f.path, f.sha256, temp.lstat()) for f, temp in staged if f.stage is Stage.PAGES]
+        if pages:
+            with write_transaction(db):
+                state.record_pending_pages(db, pages, expires_at=expires_at)
+                set_state(db, FILES_LIST_DIRTY_KEY, "1")
+        for stage in Stage:
+            in_stage = [(file, temp) for file, temp in staged if file.stage is stage]
+            for file, temp in in_stage:
+                placed.append((file.path, file.sha256, folder.place(file.path, temp)))
+            folder.sync_folders()  # this stage's renames are durable before the files linking to it
+        return placed
+    except BaseException:
+        for _, temp in staged[len(placed) :]:  # a failure leaves no temp file behind
+            folder.discard(temp)
+        raise
+
+
+def _place_if_changed(db: Database, folder: OutputFolder, path: str, content: bytes) -> bool:
+    digest = sha256(content)
+    record = snapshot.file_records(db, [path]).get(path)
+    if (
+        record is not None
+        and record.sha256 == digest
+        and folder.matches_record(path, record.size, record.mtime_ns)
+    ):
+        return False
+    if folder.holds_bytes(path, content):
+        state.record_files(db, [(path, digest, folder.stat(path))], retire={}, revive=(), forget=())
+        return False
+    temp = folder.stage(path, content)
+    try:
+        folder.make_durable([temp])
+        info = folder.place(path, temp)
+        folder.sync_folders()
+    finally:
+        folder.discard(temp)
+    state.record_files(db, [(path, digest, info)], retire={}, revive=(), forget=())
+    return True
+
+
+def publish_due(db: Database, output_dir: Path, *, check_files: bool = True) -> bool:
+    """Whether ``run`` should publish: pending changes, a rebuild asked for, pages whose grace
+    ended, or (``check_files``) a recorded file missing or touched by hand (a ``stat`` per
+    file: for cron, never for an editor command)."""
+    from wistia_sync.db import output_behind
+
+    if output_behind(db) or snapshot.has_pending_changes(db) or full_rebuild_pending(db):
+        return True
+    if snapshot.expired_pages(db, utc_now()):
+        return True
+    return check_files and output_is_stale(db, output_dir)
+
+
+def output_is_stale(db: Database, output_dir: Path) -> bool:
+    """True when nothing was published yet, or a recorded file is missing or was touched."""
+    records = snapshot.file_records(db, None)
+    if not records:
+        return True
+    folder = OutputFolder(Path(output_dir))
+    return not all(
+        folder.matches_record(path, record.size, record.mtime_ns)
+        for path, record in records.items()
+    )

@@ -1,0 +1,219 @@
+"""Reading the database for a publish: one read transaction, indexed queries only.
+
+An incremental publish reads the pending changes, the rows of the videos they touch, and the
+publisher's own state for the buckets they fall in, never a whole table. A full rebuild reads
+every published video in a handful of queries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from wistia_sync.publish.build import RenderedVideo, VideoRow, render_video
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+PUBLISHED_VIDEO_CONDITION = (
+    "v.type = 'Video' AND v.status = 'ready' AND v.archived = 0 "
+    "AND v.deleted_at IS NULL AND v.visibility = 'public'"
+)
+"""SQL ``WHERE`` fragment over ``videos`` aliased ``v``: the one definition of a published video."""
+
+_VIDEO_COLUMNS = """
+    v.hashed_id, v.name, v.description, v.duration, v.created, v.updated,
+    v.thumbnail_url, v.plays, f.hashed_id, f.name
+"""
+_IDS = "(SELECT value FROM json_each(?))"
+
+
+@contextmanager
+def read_transaction(db: Database) -> Iterator[None]:
+    """Every query inside sees the same snapshot (WAL keeps it while writers go on)."""
+    if db.conn.in_transaction:  # the caller's transaction already gives one snapshot
+        yield
+        return
+    db.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if db.conn.in_transaction:
+            db.execute("COMMIT")
+
+
+@dataclass(frozen=True)
+class PendingChanges:
+    last_id: int  # the publish consumes change rows up to this id
+    videos: set[str]
+
+
+def pending_changes(db: Database) -> PendingChanges:
+    """The videos whose published form may have changed, tag and folder changes fanned out."""
+    rows = db.execute("SELECT id, kind, key FROM publish_changes ORDER BY id").fetchall()
+    videos: set[str] = set()
+    tags: set[str] = set()
+    folders: set[str] = set()
+    for _, kind, key in rows:
+        {"video": videos, "tag": tags, "folder": folders}[kind].add(key)
+    if tags:
+        videos.update(
+            row[0]
+            for row in db.execute(
+                f"SELECT DISTINCT hashed_id FROM video_tags WHERE tag_id IN {_IDS}",
+                [json.dumps(sorted(int(tag) for tag in tags))],
+            ).fetchall()
+        )
+    if folders:
+        videos.update(
+            row[0]
+            for row in db.execute(
+                f"SELECT hashed_id FROM videos WHERE folder_hashed_id IN {_IDS}",
+                [json.dumps(sorted(folders))],
+            ).fetchall()
+        )
+    return PendingChanges(rows[-1][0] if rows else 0, videos)
+
+
+def has_pending_changes(db: Database) -> bool:
+    return db.execute("SELECT 1 FROM publish_changes LIMIT 1").fetchone() is not None
+
+
+def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str, RenderedVideo]:
+    """The published form of the given videos (all published videos for None).
+
+    A video that is not published (or cannot be published safely) is simply absent.
+    """
+    where = PUBLISHED_VIDEO_CONDITION
+    parameters: list[str] = []
+    if hashed_ids is not None:
+        where += f" AND v.hashed_id IN {_IDS}"
+        parameters.append(json.dumps(sorted(hashed_ids)))
+    rows = db.execute(
+        f"SELECT {_VIDEO_COLUMNS} FROM videos v "
+        f"LEFT JOIN folders f ON f.hashed_id = v.folder_hashed_id WHERE {where}",
+        parameters,
+    ).fetchall()
+    tags: dict[str, list[tuple[str, str]]] = {}
+    for hashed_id, name, slug in db.execute(
+        "SELECT DISTINCT vt.hashed_id, t.name, t.slug FROM video_tags vt "
+        "JOIN tags t ON t.id = vt.tag_id JOIN videos v ON v.hashed_id = vt.hashed_id "
+        f"WHERE {where}",
+        parameters,
+    ).fetchall():
+        tags.setdefault(hashed_id, []).append((name, slug))
+    rendered = {}
+    for row in rows:
+        video = render_video(VideoRow(*row), tags.get(row[0], []))
+        if video is not None:
+            rendered[video.hashed_id] = video
+    return rendered
+
+
+def memberships(db: Database, hashed_ids: Iterable[str] | None) -> dict[str, dict[str, str]]:
+    """What the last publish put where: video -> {playlist entry path: sort key}."""
+    if hashed_ids is None:
+        rows = db.execute("SELECT hashed_id, playlist, sort_key FROM publish_members").fetchall()
+    else:
+        rows = db.execute(
+            f"SELECT hashed_id, playlist, sort_key FROM publish_members WHERE hashed_id IN {_IDS}",
+            [json.dumps(sorted(hashed_ids))],
+        ).fetchall()
+    found: dict[str, dict[str, str]] = {}
+    for hashed_id, playlist, key in rows:
+        found.setdefault(hashed_id, {})[playlist] = key
+    return found
+
+
+def video_texts(db: Database, hashed_ids: Iterable[str]) -> dict[str, str]:
+    """The JSON text the last publish recorded for each of these videos."""
+    return dict(
+        db.execute(
+            f"SELECT hashed_id, json FROM publish_videos WHERE hashed_id IN {_IDS}",
+            [json.dumps(sorted(hashed_ids))],
+        ).fetchall()
+    )
+
+
+@dataclass(frozen=True)
+class RecordedBucket:
+    start: str
+    size: int
+    page: str | None
+
+
+def buckets(db: Database, playlists: Iterable[str] | None) -> dict[str, list[RecordedBucket]]:
+    """The recorded buckets of each playlist, in playlist order."""
+    sql = "SELECT playlist, start_key, size, page FROM publish_buckets"
+    parameters: list[str] = []
+    if playlists is not None:
+        sql += f" WHERE playlist IN {_IDS}"
+        parameters.append(json.dumps(sorted(playlists)))
+    found: dict[str, list[RecordedBucket]] = {}
+    for playlist, start, size, page in db.execute(
+        sql + " ORDER BY playlist, start_key", parameters
+    ):
+        found.setdefault(playlist, []).append(RecordedBucket(start, size, page))
+    return found
+
+
+def bucket_members(
+    db: Database, playlist: str, start: str, end: str | None
+) -> list[tuple[str, str]]:
+    """(sort key, hashed_id) of the last publish's members of one bucket, in order."""
+    sql = "SELECT sort_key, hashed_id FROM publish_members WHERE playlist = ? AND sort_key >= ?"
+    parameters = [playlist, start]
+    if end is not None:
+        sql += " AND sort_key < ?"
+        parameters.append(end)
+    return [
+        (key, hashed_id) for key, hashed_id in db.execute(sql + " ORDER BY sort_key", parameters)
+    ]
+
+
+@dataclass(frozen=True)
+class RecordedPlaylist:
+    title: str
+    count: int
+
+
+def playlists(db: Database) -> dict[str, RecordedPlaylist]:
+    """Every playlist the last publish wrote (one row per tag and folder: a few hundred)."""
+    return {
+        path: RecordedPlaylist(title, count)
+        for path, title, count in db.execute("SELECT playlist, title, count FROM publish_playlists")
+    }
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    sha256: str
+    size: int
+    mtime_ns: int
+    expires_at: str | None
+
+
+def file_records(db: Database, paths: Iterable[str] | None) -> dict[str, FileRecord]:
+    sql = "SELECT path, sha256, bytes, mtime_ns, expires_at FROM published_files"
+    parameters: list[str] = []
+    if paths is not None:
+        sql += f" WHERE path IN {_IDS}"
+        parameters.append(json.dumps(sorted(paths)))
+    return {
+        path: FileRecord(digest, size, mtime_ns, expires_at)
+        for path, digest, size, mtime_ns, expires_at in db.execute(sql, parameters)
+    }
+
+
+def expired_pages(db: Database, now: str) -> list[str]:
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT path FROM published_files WHERE expires_at IS NOT NULL AND expires_at <= ? "
+            "ORDER BY path",
+            [now],
+        )
+    ]

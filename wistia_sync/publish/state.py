@@ -1,0 +1,208 @@
+"""Recording a publish: the publisher's state, the file records, and the two files written last.
+
+Everything is recorded in one write transaction that also places ``manifest.json`` and then
+``files.json`` (they are built from the records) and removes what no longer belongs. If anything
+fails before the commit, the database still holds the pending changes and the old records, so
+the next publish redoes the same work and converges.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from wistia_sync.db import FULL_REBUILD_KEY, get_state, set_state
+from wistia_sync.publish.build import (
+    files_list_file,
+    generation_of,
+    manifest_file,
+    sha256,
+)
+from wistia_sync.publish.layout import FILES_PATH, cache_class
+
+if TYPE_CHECKING:
+    import os
+
+    from sqlite_utils import Database
+
+    from wistia_sync.publish.plan import Plan
+
+GENERATION_KEY = "publish_generation"
+UPDATED_AT_KEY = "publish_updated_at"
+OUTPUT_KEY = "publish_output"  # the folder the state describes
+_IDS = "(SELECT value FROM json_each(?))"
+# One line of files.json, built by SQLite: the path, JSON-quoted, then its fingerprint.
+_LINE = (
+    'json_quote(path) || \':{"sha256":"\' || sha256 || \'","bytes":\' || bytes '
+    "|| ',\"cache\":\"' || cache || '\"}'"
+)
+_LINES_QUERY = f"SELECT path, {_LINE} FROM published_files WHERE path != ? ORDER BY path"
+
+
+def record_state(db: Database, plan: Plan) -> None:
+    """The publisher's own tables, as this publish leaves the playlists.
+
+    An incremental publish rewrites only the rows of the changed videos and of the buckets it
+    reshaped or refilled, so its database work does not grow with the catalog either.
+    """
+    if plan.members_replaced is None:
+        db.execute("DELETE FROM publish_videos")
+        db.execute("DELETE FROM publish_members")
+        db.execute("DELETE FROM publish_buckets")
+        db.execute("DELETE FROM publish_playlists")
+    else:
+        changed = json.dumps(sorted(plan.members_replaced))
+        db.execute(f"DELETE FROM publish_members WHERE hashed_id IN {_IDS}", [changed])
+        db.execute(f"DELETE FROM publish_videos WHERE hashed_id IN {_IDS}", [changed])
+        dropped = json.dumps(sorted(plan.dropped_playlists))
+        db.execute(f"DELETE FROM publish_buckets WHERE playlist IN {_IDS}", [dropped])
+        db.execute(f"DELETE FROM publish_playlists WHERE playlist IN {_IDS}", [dropped])
+        db.conn.executemany(
+            "DELETE FROM publish_buckets WHERE playlist = ? AND start_key = ?",
+            [(path, start) for path, starts in plan.gone_buckets.items() for start in starts],
+        )
+    db.conn.executemany(
+        "INSERT INTO publish_members (playlist, sort_key, hashed_id) VALUES (?, ?, ?)",
+        plan.members,
+    )
+    db.conn.executemany(
+        "INSERT INTO publish_videos (hashed_id, json) VALUES (?, ?)", plan.videos.items()
+    )
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO publish_buckets (playlist, start_key, size, page) "
+        "VALUES (?, ?, ?, ?)",
+        [
+            (playlist, bucket.start, bucket.size, bucket.page)
+            for playlist, buckets in plan.buckets.items()
+            for bucket in buckets
+            if bucket.dirty or plan.members_replaced is None
+        ],
+    )
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO publish_playlists (playlist, title, count) VALUES (?, ?, ?)",
+        [(path, title, count) for path, (title, count) in plan.playlists.items()],
+    )
+    db.execute("DELETE FROM publish_changes WHERE id <= ?", [plan.last_change_id])
+    if plan.full:
+        set_state(db, FULL_REBUILD_KEY, "0")
+
+
+def record_files(
+    db: Database,
+    placed: Iterable[tuple[str, str, os.stat_result]],
+    *,
+    retire: dict[str, str],
+    revive: Iterable[str],
+    forget: Iterable[str],
+) -> None:
+    """Remember what is on disk now, so the next publish can skip it after a cheap ``stat``."""
+    db.conn.executemany(
+        "INSERT INTO published_files (path, sha256, bytes, mtime_ns, cache, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, "
+        "bytes = excluded.bytes, mtime_ns = excluded.mtime_ns, cache = excluded.cache, "
+        "expires_at = NULL",
+        [
+            (path, digest, info.st_size, info.st_mtime_ns, cache_class(path))
+            for path, digest, info in placed
+        ],
+    )
+    db.conn.executemany(
+        "UPDATE published_files SET expires_at = NULL WHERE path = ?", [(p,) for p in revive]
+    )
+    db.conn.executemany(
+        "UPDATE published_files SET expires_at = ? WHERE path = ?",
+        [(expires, path) for path, expires in retire.items()],
+    )
+    db.conn.executemany("DELETE FROM published_files WHERE path = ?", [(p,) for p in forget])
+
+
+# The roots of the site's hash tree: every published video object reaches videos.json (inline or
+# through the content hash of the page holding it), every tag and folder its index.
+_ROOT_FILES = ("videos.json", "tags.json", "folders.json")
+
+
+def record_pending_pages(
+    db: Database, pages: Iterable[tuple[str, str, os.stat_result]], *, expires_at: str
+) -> None:
+    """Record pages about to be renamed into place, expiring unless the publish completes."""
+    db.conn.executemany(
+        "INSERT INTO published_files (path, sha256, bytes, mtime_ns, cache, expires_at) "
+        "VALUES (?, ?, ?, ?, 'immutable', ?) ON CONFLICT(path) DO NOTHING",
+        [
+            (path, digest, info.st_size, info.st_mtime_ns, expires_at)
+            for path, digest, info in pages
+        ],
+    )
+
+
+def generation(db: Database) -> str:
+    """The id of the published content, from the hashes of the files everything hangs from.
+
+    A video's bytes are in videos.json or in a page whose name (its hash) videos.json lists; a
+    tag's or folder's name and count in tags.json or folders.json; so any change to published
+    content changes one of these hashes. Constant cost, the same for a rebuild.
+    """
+    rows = db.execute(
+        "SELECT path, sha256 FROM published_files WHERE path IN ('videos.json', 'tags.json', "
+        "'folders.json') OR path LIKE 'schema/%' ORDER BY path"
+    ).fetchall()
+    return generation_of([f"{path} {digest}" for path, digest in rows])
+
+
+def file_list_lines(db: Database, previous: bytes | None, touched: Iterable[str]) -> list[str]:
+    """The lines of files.json: the previous file's lines with the ``touched`` paths updated.
+
+    ``previous`` is the files.json on disk when it is the recorded one (None: rebuild the list
+    from the records, one query). Only the touched paths are looked up, so the cost is reading
+    and writing the file, not querying every record.
+    """
+    if previous is None:
+        return [line for _, line in db.execute(_LINES_QUERY, [FILES_PATH])]
+    lines = _body_lines(previous)
+    keys = [line[: line.index(":")] for line in lines]  # the JSON-quoted path sorts as the path
+    wanted = dict(
+        db.execute(
+            f"SELECT path, {_LINE} FROM published_files WHERE path IN {_IDS}",
+            [json.dumps(sorted(set(touched) - {FILES_PATH}))],
+        ).fetchall()
+    )
+    for path in sorted(set(touched) - {FILES_PATH}):
+        key = json.dumps(path)
+        index = bisect.bisect_left(keys, key)
+        present = index < len(keys) and keys[index] == key
+        if path in wanted and present:
+            lines[index] = wanted[path]
+        elif path in wanted:
+            lines.insert(index, wanted[path])
+            keys.insert(index, key)
+        elif present:
+            del lines[index], keys[index]
+    return lines
+
+
+def _body_lines(content: bytes) -> list[str]:
+    """The entry lines of a files.json this module wrote (header, one entry a line, footer)."""
+    rows = content.decode("utf-8").split("\n")
+    return [row.removesuffix(",") for row in rows[1:-2] if row]
+
+
+def manifest_content(
+    db: Database, generation: str, now: str, counts: tuple[int, int, int]
+) -> bytes:
+    """The manifest: ``updated_at`` moves only when the generation does (a no-op keeps bytes)."""
+    updated_at = get_state(db, UPDATED_AT_KEY)
+    if updated_at is None or get_state(db, GENERATION_KEY) != generation:
+        updated_at = now
+        set_state(db, GENERATION_KEY, generation)
+        set_state(db, UPDATED_AT_KEY, updated_at)
+    videos, tags, folders = counts
+    return manifest_file(
+        generation=generation, updated_at=updated_at, videos=videos, tags=tags, folders=folders
+    )
+
+
+def files_content(generation: str, lines: list[str]) -> tuple[bytes, str]:
+    content = files_list_file(generation, lines)
+    return content, sha256(content)
