@@ -12,7 +12,7 @@ from typer._click.core import Context as ClickContext  # Typer 0.29 vendors clic
 from typer.core import TyperGroup
 
 from wistia_sync import __version__, config
-from wistia_sync.cli import editing, publishing, syncing, videos
+from wistia_sync.cli import editing, publishing, serving, syncing, videos
 from wistia_sync.cli.console import fail_line
 from wistia_sync.errors import EXIT_FAILURE, WistiaSyncError
 
@@ -83,6 +83,7 @@ syncing.register(app)
 publishing.register(app)
 videos.register(app)
 editing.register(app)
+serving.register(app)
 
 
 def main() -> None:
