@@ -106,7 +106,7 @@ def path_tag(path: str) -> str | None:
     return None
 
 
-def cache_tags(path: str, body: bytes) -> list[str]:
+def cache_tags(path: str, body: bytes, max_bytes: int = MAX_TAG_HEADER_BYTES) -> list[str]:
     """The tags of an entry file: the site, the file's own tag, then each video it shows.
 
     Videos are the objects listed under a ``videos`` array or held under a ``video`` key that
@@ -125,7 +125,7 @@ def cache_tags(path: str, body: bytes) -> list[str]:
             tag = f"video-{hashed_id}"
             if tag not in tags:
                 tags.append(tag)
-    return _within_header_limit(tags)
+    return _within_limit(tags, max_bytes)
 
 
 def _video_ids(data: Any) -> Iterator[str]:
@@ -149,12 +149,12 @@ def _video_id(item: Any) -> Iterator[str]:
             yield hashed_id
 
 
-def _within_header_limit(tags: list[str]) -> list[str]:
+def _within_limit(tags: list[str], max_bytes: int) -> list[str]:
     kept: list[str] = []
     size = 0
     for tag in tags:
         size += len(tag) + 1
-        if size > MAX_TAG_HEADER_BYTES:
+        if size > max_bytes:
             break
         kept.append(tag)
     return kept
