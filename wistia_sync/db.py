@@ -153,6 +153,52 @@ def m002_content_version(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m005_delivery(db: Database) -> None:
+    """CDN purges: what each provider was sent this month, and purges still owed after a failure.
+
+    ``purge_pending`` holds every output path a failed purge did not reach, per provider
+    (``cloudfront:E123…``), so the next delivery retries it; ``deliveries`` records each one.
+    """
+    # One statement at a time: executescript would commit the migration's transaction early.
+    statements = (
+        """
+        CREATE TABLE purge_spend (
+            month TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            paths INTEGER NOT NULL DEFAULT 0,
+            calls INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (month, provider)
+        )
+        """,
+        """
+        CREATE TABLE purge_pending (
+            provider TEXT NOT NULL,
+            path TEXT NOT NULL,
+            first_failed_at TEXT NOT NULL,
+            last_error TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (provider, path)
+        )
+        """,
+        """
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            target TEXT NOT NULL,
+            generation TEXT,
+            uploaded INTEGER NOT NULL DEFAULT 0,
+            removed INTEGER NOT NULL DEFAULT 0,
+            purge TEXT,
+            purged INTEGER NOT NULL DEFAULT 0,
+            purge_error TEXT
+        )
+        """,
+    )
+    for statement in statements:
+        db.execute(statement)
+
+
 def utc_now() -> str:
     """The current time as the ISO 8601 UTC text every table stores."""
     return format_timestamp(datetime.now(UTC))
