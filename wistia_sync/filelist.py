@@ -30,6 +30,7 @@ SAFE_PATH = re.compile(
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _GENERATION = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 MAX_FILES_JSON_BYTES = 512 * 1024 * 1024
+IMMUTABLE_PREFIX = "pages/"
 
 
 class FileListError(WistiaSyncError):
@@ -51,6 +52,11 @@ class FileList:
 
     def entry_paths(self) -> list[str]:
         return sorted(p for p, f in self.files.items() if f.cache == "entry")
+
+
+def cache_class_of(path: str) -> CacheClass:
+    """The cache class the contract gives a path (for paths no file list holds any more)."""
+    return "immutable" if path.startswith(IMMUTABLE_PREFIX) else "entry"
 
 
 def parse_file_list(raw: bytes, source: str) -> FileList:

@@ -8,9 +8,17 @@ from typing import Annotated
 import typer
 
 from wistia_sync import config
-from wistia_sync.cli.console import stdout
-from wistia_sync.cli.delivery_options import EntryCacheControl, ImmutableCacheControl, Purge
-from wistia_sync.cli.options import OutputDir
+from wistia_sync.cli.console import notice, stdout
+from wistia_sync.cli.delivery_options import (
+    BaseUrl,
+    EntryCacheControl,
+    ImmutableCacheControl,
+    Purge,
+    PurgeBudget,
+    S3EndpointUrl,
+    Target,
+)
+from wistia_sync.cli.options import DbPath, Json, OutputDir, Quiet
 
 Listen = Annotated[str, typer.Option("--listen", help="nginx listen address (host:port).")]
 ServerName = Annotated[str, typer.Option("--server-name", help="nginx server_name.")]
@@ -22,8 +30,19 @@ CorsOrigin = Annotated[
 ]
 
 
+Changed = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--changed",
+        help="An entry file (path in the output folder) to purge; repeat it. The mirror's own "
+        "uploads and removals are purged too.",
+    ),
+]
+
+
 def register(app: typer.Typer) -> None:
     app.command("nginx-config")(nginx_config_command)
+    app.command("deliver")(deliver_command)
 
 
 def nginx_config_command(
@@ -54,3 +73,44 @@ def nginx_config_command(
         cors_origin=cors_origin,
     )
     stdout.out(render_nginx_config(site), end="", highlight=False)
+
+
+def deliver_command(
+    db: DbPath = Path(config.DEFAULT_DB),
+    output: OutputDir = Path(config.DEFAULT_OUTPUT),
+    target: Target = None,
+    s3_endpoint_url: S3EndpointUrl = None,
+    purge: Purge = None,
+    purge_budget: PurgeBudget = None,
+    base_url: BaseUrl = None,
+    changed: Changed = None,
+    cache_control_immutable: ImmutableCacheControl = None,
+    cache_control_entry: EntryCacheControl = None,
+    quiet: Quiet = False,
+    as_json: Json = False,
+) -> None:
+    """Mirror the published folder to --target and purge changed entry files from --purge."""
+    import json
+
+    from wistia_sync.db import open_database
+    from wistia_sync.delivery import deliver
+
+    report = deliver(
+        output,
+        db=open_database(db),
+        target=target,
+        purge=purge,
+        changed_entry_paths=changed,
+        purge_budget=purge_budget,
+        base_url=base_url,
+        s3_endpoint_url=s3_endpoint_url,
+        immutable_cache_control=cache_control_immutable,
+        entry_cache_control=cache_control_entry,
+    )
+    for warning in report.warnings:
+        notice(f"warning: {warning}")
+    if as_json:
+        stdout.print_json(json.dumps(report.as_dict()))
+    elif not quiet:
+        for line in report.lines() or [f"{report.target}: nothing to deliver"]:
+            stdout.print(line, markup=False)
