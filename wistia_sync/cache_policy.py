@@ -121,14 +121,15 @@ def cache_tags(path: str, body: bytes, max_bytes: int = MAX_TAG_HEADER_BYTES) ->
             data = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError):
             data = None
-        for hashed_id in _video_ids(data):
+        for hashed_id in video_ids(data):
             tag = f"video-{hashed_id}"
             if tag not in tags:
                 tags.append(tag)
     return _within_limit(tags, max_bytes)
 
 
-def _video_ids(data: Any) -> Iterator[str]:
+def video_ids(data: Any) -> Iterator[str]:
+    """The hashed_ids of the videos a parsed file shows (see :func:`cache_tags`)."""
     if isinstance(data, dict):
         for key, value in data.items():
             if key == "videos" and isinstance(value, list):
@@ -136,10 +137,10 @@ def _video_ids(data: Any) -> Iterator[str]:
                     yield from _video_id(item)
             elif key == "video":
                 yield from _video_id(value)
-            yield from _video_ids(value)
+            yield from video_ids(value)
     elif isinstance(data, list):
         for item in data:
-            yield from _video_ids(item)
+            yield from video_ids(item)
 
 
 def _video_id(item: Any) -> Iterator[str]:

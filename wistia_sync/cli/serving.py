@@ -40,9 +40,26 @@ Changed = Annotated[
 ]
 
 
+Concurrency = Annotated[
+    int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight at once.")
+]
+Timeout = Annotated[
+    float, typer.Option("--timeout", min=0.1, max=600, help="Seconds each request may take.")
+]
+RequiredBaseUrl = Annotated[
+    str,
+    typer.Option(
+        "--base-url",
+        envvar="WISTIA_SYNC_BASE_URL",
+        help="Public URL the output folder is served at, e.g. https://cdn.example.com/videos/.",
+    ),
+]
+
+
 def register(app: typer.Typer) -> None:
     app.command("nginx-config")(nginx_config_command)
     app.command("deliver")(deliver_command)
+    app.command("verify")(verify_command)
 
 
 def nginx_config_command(
@@ -114,3 +131,53 @@ def deliver_command(
     elif not quiet:
         for line in report.lines() or [f"{report.target}: nothing to deliver"]:
             stdout.print(line, markup=False)
+
+
+def verify_command(
+    base_url: RequiredBaseUrl,
+    db: DbPath = Path(config.DEFAULT_DB),
+    output: OutputDir = Path(config.DEFAULT_OUTPUT),
+    purge: Purge = None,
+    purge_budget: PurgeBudget = None,
+    concurrency: Concurrency = 8,
+    timeout: Timeout = 10.0,
+    quiet: Quiet = False,
+    as_json: Json = False,
+) -> None:
+    """Check that BASE_URL serves what the last publish wrote; exit 1 if anything is stale.
+
+    Lists stale files, listed files that 404, and any hidden, archived or deleted video still
+    served. With --purge, purges what it found stale (it stays listed: run verify again).
+    """
+    import json
+
+    from wistia_sync.db import open_database
+    from wistia_sync.errors import ConfigError
+    from wistia_sync.purge import purge_changed
+    from wistia_sync.purge.providers import check_base_url, make_provider
+    from wistia_sync.verify import verify_site
+
+    checked_url = check_base_url(base_url)
+    if checked_url is None:
+        raise ConfigError("--base-url is required: the public URL the output folder is served at")
+    provider = make_provider(purge, base_url=checked_url) if purge else None
+    database = open_database(db) if db.exists() or provider else None
+    report = verify_site(output, checked_url, db=database, concurrency=concurrency, timeout=timeout)
+    purge_report = None
+    if provider is not None and database is not None and report.needs_purge():
+        purge_report = purge_changed(database, provider, report.needs_purge(), budget=purge_budget)
+        if purge_report.error:
+            notice(f"warning: {purge_report.summary()}")
+    if as_json:
+        data = report.as_dict()
+        data["purge"] = None if purge_report is None else purge_report.summary()
+        stdout.print_json(json.dumps(data))
+    else:
+        for line in report.lines():
+            typer.echo(line)
+        if not quiet:
+            notice(report.summary())
+            if purge_report is not None and not purge_report.error:
+                notice(purge_report.summary())
+    if not report.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,154 @@
+"""`wistia-sync verify` against nginx, and against nginx's proxy_cache in front (a CDN stand-in)
+purged by the `command:` provider deleting its cache entries."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from tests.factories import add_folder, add_video, tag_video
+from tests.serving.nginxserver import free_port, require_nginx, running_nginx
+from tests.serving.sitefolder import DEFAULT_VIDEOS, changed_entry_paths, publish_sample
+from wistia_sync.cli.app import app
+from wistia_sync.db import open_database
+from wistia_sync.delivery import deliver
+from wistia_sync.verify import verify_site
+
+runner = CliRunner()
+
+# Deletes nginx proxy_cache entries (levels=1:2, key $uri) for the URLs on standard input.
+PURGE_SCRIPT = """
+import hashlib, pathlib, sys, urllib.parse
+cache = pathlib.Path(sys.argv[1])
+for line in sys.stdin:
+    path = urllib.parse.urlsplit(line.strip()).path
+    if path.endswith("*"):
+        for entry in cache.rglob("*"):
+            if entry.is_file():
+                entry.unlink()
+        continue
+    key = hashlib.md5(path.encode()).hexdigest()
+    (cache / key[-1] / key[-3:-1] / key).unlink(missing_ok=True)
+"""
+
+
+def origin_and_cdn(root: Path, origin: int, cdn: int, cache: Path) -> str:
+    result = runner.invoke(
+        app, ["nginx-config", "--output", str(root), "--listen", f"127.0.0.1:{origin}",
+              "--purge", "command:x"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return (
+        result.stdout
+        + f"""
+proxy_cache_path {cache} levels=1:2 keys_zone=cdn:1m inactive=1h use_temp_path=off;
+server {{
+    listen 127.0.0.1:{cdn};
+    location / {{
+        proxy_pass http://127.0.0.1:{origin};
+        proxy_cache cdn;
+        proxy_cache_key $uri;
+        add_header X-Cache $upstream_cache_status always;
+    }}
+}}
+"""
+    )
+
+
+def known_to_the_database(db: Any) -> None:
+    for folder in ("fold1", "fold2"):
+        add_folder(db, folder)
+    for video in DEFAULT_VIDEOS:
+        add_video(db, video.hashed_id, folder_hashed_id=video.folder)
+        for tag in video.tags:
+            tag_video(db, video.hashed_id, tag)
+
+
+def test_a_hidden_video_is_caught_in_the_cdn_and_purged(tmp_path: Path) -> None:
+    require_nginx()
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    db = open_database(tmp_path / "wistia.db")
+    known_to_the_database(db)
+    first = publish_sample(out)
+    origin_port, cdn_port = free_port(), free_port()
+    cdn = f"http://127.0.0.1:{cdn_port}/"
+    origin = f"http://127.0.0.1:{origin_port}/"
+    config = origin_and_cdn(out, origin_port, cdn_port, cache)
+    with running_nginx(tmp_path / "nginx", config):
+        for path in [*first["files"], "videos/jkl012.json"]:
+            httpx.get(cdn + path)  # the readers warm the CDN
+        assert httpx.get(cdn + "videos.json").headers["x-cache"] == "HIT"
+        assert verify_site(out, cdn, db=db).ok
+
+        second = publish_sample(out, DEFAULT_VIDEOS[:3], generation="gen-2")  # hide jkl012
+        assert verify_site(out, origin, db=db).ok  # the origin is right at once
+        report = verify_site(out, cdn, db=db)
+        assert not report.ok
+        assert set(report.stale) == {
+            p for p in changed_entry_paths(first, second) if p in second["files"]
+        }
+        assert set(report.unpublished_videos) == {"jkl012"}
+        assert report.unpublished_videos["jkl012"] == ["folders/fold2.json", "videos/jkl012.json"]
+        assert set(report.still_served) == {"videos/jkl012.json", "folders/fold2.json"}
+
+        spec = f"command:{sys.executable} -c '{PURGE_SCRIPT}' {cache}"
+        delivery = deliver(
+            out, db=db, purge=spec, base_url=cdn,
+            changed_entry_paths=changed_entry_paths(first, second),
+        )  # fmt: skip
+        assert delivery.purge is not None and delivery.purge.error is None
+        assert verify_site(out, cdn, db=db).ok
+        assert httpx.get(cdn + "videos/jkl012.json").status_code == 404
+
+
+def test_verify_cli_lists_a_planted_stale_file_and_a_404(tmp_path: Path) -> None:
+    require_nginx()
+    out, served = tmp_path / "out", tmp_path / "served"
+    old = publish_sample(out)
+    shutil.copytree(out, served)
+    new = publish_sample(out, DEFAULT_VIDEOS[:3], generation="gen-2")
+    for path in new["files"]:
+        if path not in old["files"] or path == "tags/tour.json":
+            (served / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(out / path, served / path)
+    for path in ("tags.json", "manifest.json", "videos.json", "folders.json"):
+        shutil.copy(out / path, served / path)
+    (served / "tags/tour.json").write_bytes(b'{"planted": "stale"}\n')
+    (served / "videos/abc123.json").unlink()
+    port = free_port()
+    result = runner.invoke(
+        app, ["nginx-config", "--output", str(served), "--listen", f"127.0.0.1:{port}"]
+    )
+    with running_nginx(tmp_path / "nginx", result.stdout):
+        verified = runner.invoke(
+            app,
+            ["verify", "--base-url", f"http://127.0.0.1:{port}/", "--output", str(out),
+             "--db", str(tmp_path / "none.db")],
+        )  # fmt: skip
+    assert verified.exit_code == 1, verified.output
+    lines = verified.stdout.splitlines()
+    assert "stale\ttags/tour.json" in lines
+    assert "missing\tvideos/abc123.json\t404" in lines
+    assert "1 stale, 1 missing" in verified.stderr
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_an_unreachable_site_is_reported_not_raised(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    publish_sample(out)
+    report = verify_site(out, f"http://127.0.0.1:{free_port()}/", timeout=2)
+    assert not report.ok
+    assert len(report.errors) == report.checked > 0
+
+
+@pytest.mark.parametrize("url", ["ftp://x/", "not a url", ""])
+def test_a_bad_base_url_is_a_configuration_error(tmp_path: Path, url: str) -> None:
+    publish_sample(tmp_path / "out")
+    result = runner.invoke(app, ["verify", "--base-url", url, "--output", str(tmp_path / "out")])
+    assert result.exit_code == 2
