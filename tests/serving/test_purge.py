@@ -14,7 +14,7 @@ import vcr
 from tests.serving.nginxserver import free_port
 from wistia_sync.db import open_database
 from wistia_sync.errors import ConfigError
-from wistia_sync.purge import month_spend, pending_paths, purge_changed
+from wistia_sync.purge import month_spend, pending_paths, purge_changed, purge_status
 from wistia_sync.purge.providers import make_provider
 
 CASSETTES = Path(__file__).parent.parent / "cassettes" / "purge"
@@ -125,6 +125,9 @@ def test_budget_collapses_then_stops_and_records_spend(tmp_path: Path, db: Any) 
     report = purge_changed(db, provider, ["videos.json"], budget=3)
     assert report.error is not None and "budget" in report.error
     assert pending_paths(db, spec) == ["videos.json"]
+    [status] = purge_status(db)
+    assert (status.provider, status.items_sent, status.calls, status.pending) == (spec, 3, 2, 1)
+    assert status.last_error is not None and "budget" in status.last_error
 
 
 def test_cloudflare_purges_the_changed_urls(db: Any, tokens: str) -> None:

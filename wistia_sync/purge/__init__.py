@@ -140,3 +140,44 @@ def _settle(db: Database, provider: str, paths: list[str]) -> None:
             db.execute(
                 "DELETE FROM purge_pending WHERE provider = ? AND path = ?", [provider, path]
             )
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    provider: str
+    month: str
+    items_sent: int
+    calls: int
+    pending: int
+    oldest_pending: str | None
+    last_error: str | None
+
+
+def purge_status(db: Database) -> list[ProviderStatus]:
+    """This month's spend and what is still owed, per provider (for ``status``)."""
+    month = current_month()
+    spend = {
+        str(row[0]): (int(row[1]), int(row[2]))
+        for row in db.execute(
+            "SELECT provider, paths, calls FROM purge_spend WHERE month = ?", [month]
+        ).fetchall()
+    }
+    owed = {
+        str(row[0]): (int(row[1]), row[2], row[3])
+        for row in db.execute(
+            "SELECT provider, count(*), min(first_failed_at), max(last_error) "
+            "FROM purge_pending GROUP BY provider"
+        ).fetchall()
+    }
+    return [
+        ProviderStatus(
+            provider=provider,
+            month=month,
+            items_sent=spend.get(provider, (0, 0))[0],
+            calls=spend.get(provider, (0, 0))[1],
+            pending=owed.get(provider, (0, None, None))[0],
+            oldest_pending=owed.get(provider, (0, None, None))[1],
+            last_error=owed.get(provider, (0, None, None))[2],
+        )
+        for provider in sorted(set(spend) | set(owed))
+    ]
