@@ -84,24 +84,29 @@ def site_files(
             "name": video.name,
             "tags": [{"name": tag, "slug": tag} for tag in video.tags],
             "folder": folder,
+            "duration": 60.5,
+            "thumbnail_url": f"https://embed-ssl.wistia.com/deliveries/{video.hashed_id}.jpg",
+            "embed_url": f"https://fast.wistia.net/embed/iframe/{video.hashed_id}",
         }
 
     def playlist(path: str, kind: str, key: str | None, members: list[SampleVideo]) -> None:
         buckets = [members[i : i + page_size] for i in range(0, len(members), page_size)] or [[]]
-        page_urls = []
+        up = "../" * path.count("/")  # links are relative to the file holding them
+        pages = []
         for bucket in buckets[1:]:
             body = encode({"schema_version": 2, "videos": [video_object(v) for v in bucket]})
-            page = f"pages/{hashlib.sha256(body).hexdigest()[:20]}.json"
+            page = f"pages/{hashlib.sha256(body).hexdigest()[:32]}.json"
             files[page] = body
-            page_urls.append(page)
+            pages.append({"url": up + page, "count": len(bucket)})
         files[path] = encode(
             {
                 "schema_version": 2,
                 "kind": kind,
                 "key": key,
+                "title": key or "All videos",
                 "count": len(members),
+                "pages": pages,
                 "videos": [video_object(v) for v in buckets[0]],
-                "pages": page_urls,
             }
         )
 
@@ -119,16 +124,32 @@ def site_files(
             {"schema_version": 2, "video": video_object(video)}
         )
     files["tags.json"] = encode(
-        {"schema_version": 2, "tags": [{"slug": t, "url": f"tags/{t}.json"} for t in tags]}
+        {
+            "schema_version": 2,
+            "tags": [
+                {"name": t.title(), "slug": t, "count": 1, "url": f"tags/{t}.json"} for t in tags
+            ],
+        }
     )
     files["folders.json"] = encode(
         {
             "schema_version": 2,
-            "folders": [{"hashed_id": f, "url": f"folders/{f}.json"} for f in folders],
+            "folders": [
+                {"hashed_id": f, "name": f"Folder {f}", "count": 1, "url": f"folders/{f}.json"}
+                for f in folders
+            ],
         }
     )
     files["manifest.json"] = encode(
-        {"schema_version": 2, "generation": generation, "counts": {"videos": len(videos)}}
+        {
+            "schema_version": 2,
+            "generation": generation,
+            "counts": {"videos": len(videos), "tags": len(tags), "folders": len(folders)},
+            "videos": "videos.json",
+            "tags": "tags.json",
+            "folders": "folders.json",
+            "files": "files.json",
+        }
     )
     return files
 
