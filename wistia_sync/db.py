@@ -158,7 +158,8 @@ def m005_delivery(db: Database) -> None:
     """CDN purges: what each provider was sent this month, and purges still owed after a failure.
 
     ``purge_pending`` holds every output path a failed purge did not reach, per provider
-    (``cloudfront:E123…``), so the next delivery retries it; ``deliveries`` records each one.
+    (``cloudfront:E123…``), so the next delivery retries it; ``deliveries`` records each one;
+    ``freshness`` how long each publish took to be served everywhere (``verify --wait``).
     """
     # One statement at a time: executescript would commit the migration's transaction early.
     statements = (
@@ -192,6 +193,17 @@ def m005_delivery(db: Database) -> None:
             purge TEXT,
             purged INTEGER NOT NULL DEFAULT 0,
             purge_error TEXT
+        )
+        """,
+        """
+        CREATE TABLE freshness (
+            generation TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            published_at TEXT NOT NULL,
+            fresh_at TEXT NOT NULL,
+            latency_seconds REAL NOT NULL,
+            repurged INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (generation, base_url)
         )
         """,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sqlite3
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,11 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wistia_sync.cache_policy import video_ids
-from wistia_sync.filelist import SAFE_PATH, read_local_file_list
+from wistia_sync.filelist import FILES_PATH, SAFE_PATH, read_local_file_list
 
 if TYPE_CHECKING:
     import httpx
     from sqlite_utils import Database
+
+    from wistia_sync.purge.providers import PurgeProvider
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -193,3 +196,105 @@ def _gone_paths(db: Database | None, published: set[str]) -> list[str]:
     paths = [f"videos/{hashed_id}.json" for hashed_id in videos if hashed_id not in published]
     paths += [f"tags/{slug}.json" for slug in tags] + [f"folders/{f}.json" for f in folders]
     return sorted(path for path in paths if SAFE_PATH.fullmatch(path))
+
+
+@dataclass
+class FreshnessResult:
+    report: VerifyReport
+    latency_seconds: float | None  # publish → served everywhere; None if not fresh in time
+    repurged: int = 0
+    attempts: int = 0
+
+
+def verify_until_fresh(
+    output_dir: Path,
+    base_url: str,
+    *,
+    db: Database,
+    wait_seconds: float,
+    purge: PurgeProvider | None = None,
+    purge_budget: int | None = None,
+    poll_seconds: float = 0.5,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> FreshnessResult:
+    """Verify until everything is fresh or ``wait_seconds`` pass; record the latency.
+
+    The latency runs from the moment the last local publish completed (the mtime of
+    ``files.json``, written last) to the first verification that found nothing stale. With a
+    purge provider, what is found stale is purged once (a CDN that missed a purge catches up).
+    """
+    import time
+
+    from wistia_sync.purge import purge_changed
+
+    published_at = (output_dir / FILES_PATH).stat().st_mtime
+    generation = read_local_file_list(output_dir)[0].generation
+    deadline = time.monotonic() + wait_seconds
+    result = FreshnessResult(report=VerifyReport(base_url=base_url), latency_seconds=None)
+    while True:
+        result.attempts += 1
+        result.report = verify_site(
+            output_dir, base_url, db=db, concurrency=concurrency, timeout=timeout
+        )
+        if result.report.ok:
+            fresh_at = time.time()
+            result.latency_seconds = max(0.0, fresh_at - published_at)
+            _record_freshness(db, generation, base_url, published_at, fresh_at, result)
+            return result
+        if purge is not None and not result.repurged and result.report.needs_purge():
+            purged = purge_changed(db, purge, result.report.needs_purge(), budget=purge_budget)
+            result.repurged = 0 if purged.error else len(purged.paths)
+        if time.monotonic() + poll_seconds > deadline:
+            return result
+        time.sleep(poll_seconds)
+        poll_seconds = min(poll_seconds * 1.5, 10.0)
+
+
+def _record_freshness(
+    db: Database,
+    generation: str,
+    base_url: str,
+    published_at: float,
+    fresh_at: float,
+    result: FreshnessResult,
+) -> None:
+    from datetime import UTC, datetime
+
+    from wistia_sync.db import format_timestamp, write_transaction
+
+    def stamp(seconds: float) -> str:
+        return format_timestamp(datetime.fromtimestamp(seconds, UTC))
+
+    with write_transaction(db):
+        # The first fresh verification of a publish is its latency; later ones change nothing.
+        db.execute(
+            "INSERT OR IGNORE INTO freshness (generation, base_url, published_at, fresh_at, "
+            "latency_seconds, repurged) VALUES (?, ?, ?, ?, ?, ?)",
+            [generation, base_url, stamp(published_at), stamp(fresh_at),
+             result.latency_seconds, result.repurged],
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LatencySummary:
+    publishes: int
+    p50_seconds: float | None
+    p95_seconds: float | None
+
+
+def freshness_latency(db: Database, last: int = 100) -> LatencySummary:
+    """p50 and p95 of change → served latency over the last ``last`` verified publishes."""
+    rows = db.execute(
+        "SELECT latency_seconds FROM freshness ORDER BY fresh_at DESC LIMIT ?", [last]
+    ).fetchall()
+    values = sorted(float(row[0]) for row in rows)
+    if not values:
+        return LatencySummary(0, None, None)
+
+    def percentile(fraction: float) -> float:
+        # Nearest rank: the smallest value with at least ``fraction`` of the values at or below.
+        rank = max(1, math.ceil(fraction * len(values)))
+        return values[rank - 1]
+
+    return LatencySummary(len(values), percentile(0.5), percentile(0.95))

@@ -18,7 +18,7 @@ from tests.serving.sitefolder import DEFAULT_VIDEOS, changed_entry_paths, publis
 from wistia_sync.cli.app import app
 from wistia_sync.db import open_database
 from wistia_sync.delivery import deliver
-from wistia_sync.verify import verify_site
+from wistia_sync.verify import LatencySummary, freshness_latency, verify_site
 
 runner = CliRunner()
 
@@ -105,6 +105,43 @@ def test_a_hidden_video_is_caught_in_the_cdn_and_purged(tmp_path: Path) -> None:
         assert delivery.purge is not None and delivery.purge.error is None
         assert verify_site(out, cdn, db=db).ok
         assert httpx.get(cdn + "videos/jkl012.json").status_code == 404
+
+
+def test_verify_wait_repurges_the_cdn_and_records_the_latency(tmp_path: Path) -> None:
+    require_nginx()
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    db = open_database(tmp_path / "wistia.db")
+    known_to_the_database(db)
+    first = publish_sample(out)
+    origin_port, cdn_port = free_port(), free_port()
+    cdn = f"http://127.0.0.1:{cdn_port}/"
+    with running_nginx(tmp_path / "nginx", origin_and_cdn(out, origin_port, cdn_port, cache)):
+        for path in first["files"]:
+            httpx.get(cdn + path)
+        publish_sample(out, DEFAULT_VIDEOS[1:], generation="gen-2")  # and no purge: a CDN miss
+        spec = f"command:{sys.executable} -c '{PURGE_SCRIPT}' {cache}"
+        result = runner.invoke(
+            app,
+            ["verify", "--base-url", cdn, "--output", str(out), "--db", str(tmp_path / "wistia.db"),
+             "--purge", spec, "--wait", "20"],
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "served everywhere" in result.stderr
+    latency = freshness_latency(db)
+    assert latency.publishes == 1 and latency.p50_seconds is not None
+    [row] = db.execute("SELECT generation, repurged FROM freshness").fetchall()
+    assert row[0] == "gen-2" and row[1] > 0
+
+
+def test_latency_percentiles(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "wistia.db")
+    for index, seconds in enumerate([1.0, 2.0, 3.0, 4.0, 50.0]):
+        db.execute(
+            "INSERT INTO freshness VALUES (?, 'u', '2026-01-01T00:00:00Z', ?, ?, 0)",
+            [f"g{index}", f"2026-01-01T00:00:0{index}Z", seconds],
+        )
+    assert freshness_latency(db) == LatencySummary(5, 3.0, 50.0)
+    assert freshness_latency(open_database(tmp_path / "empty.db")).publishes == 0
 
 
 def test_verify_cli_lists_a_planted_stale_file_and_a_404(tmp_path: Path) -> None:

@@ -46,6 +46,16 @@ Concurrency = Annotated[
 Timeout = Annotated[
     float, typer.Option("--timeout", min=0.1, max=600, help="Seconds each request may take.")
 ]
+Wait = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        max=86400,
+        help="Verify again until everything is fresh, up to this many seconds, and record the "
+        "publish → served latency (with --purge, what is stale is purged once).",
+    ),
+]
 RequiredBaseUrl = Annotated[
     str,
     typer.Option(
@@ -142,6 +152,7 @@ def verify_command(
     purge_budget: PurgeBudget = None,
     concurrency: Concurrency = 8,
     timeout: Timeout = 10.0,
+    wait: Wait = 0.0,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -156,22 +167,35 @@ def verify_command(
     from wistia_sync.errors import ConfigError
     from wistia_sync.purge import purge_changed
     from wistia_sync.purge.providers import check_base_url, make_provider
-    from wistia_sync.verify import verify_site
+    from wistia_sync.verify import verify_site, verify_until_fresh
 
     checked_url = check_base_url(base_url)
     if checked_url is None:
         raise ConfigError("--base-url is required: the public URL the output folder is served at")
     provider = make_provider(purge, base_url=checked_url) if purge else None
-    database = open_database(db) if db.exists() or provider else None
-    report = verify_site(output, checked_url, db=database, concurrency=concurrency, timeout=timeout)
+    database = open_database(db) if db.exists() or provider or wait else None
     purge_report = None
-    if provider is not None and database is not None and report.needs_purge():
-        purge_report = purge_changed(database, provider, report.needs_purge(), budget=purge_budget)
-        if purge_report.error:
-            notice(f"warning: {purge_report.summary()}")
+    latency = None
+    if wait and database is not None:
+        fresh = verify_until_fresh(
+            output, checked_url, db=database, wait_seconds=wait, purge=provider,
+            purge_budget=purge_budget, concurrency=concurrency, timeout=timeout,
+        )  # fmt: skip
+        report, latency = fresh.report, fresh.latency_seconds
+    else:
+        report = verify_site(
+            output, checked_url, db=database, concurrency=concurrency, timeout=timeout
+        )
+        if provider is not None and database is not None and report.needs_purge():
+            purge_report = purge_changed(
+                database, provider, report.needs_purge(), budget=purge_budget
+            )
+            if purge_report.error:
+                notice(f"warning: {purge_report.summary()}")
     if as_json:
         data = report.as_dict()
         data["purge"] = None if purge_report is None else purge_report.summary()
+        data["latency_seconds"] = latency
         stdout.print_json(json.dumps(data))
     else:
         for line in report.lines():
@@ -180,6 +204,8 @@ def verify_command(
             notice(report.summary())
             if purge_report is not None and not purge_report.error:
                 notice(purge_report.summary())
+            if latency is not None:
+                notice(f"served everywhere {latency:.1f} s after the publish")
     if not report.ok:
         raise typer.Exit(1)
 
