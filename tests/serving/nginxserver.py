@@ -69,12 +69,17 @@ http {{
         _wait_until_listening(process, server_config, prefix)
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], grace_seconds: float = 10) -> None:
+    """Terminate a server this test started, killing it if it does not exit in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_listening(process: subprocess.Popen[bytes], config: str, prefix: Path) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.serving.nginxserver import free_port
+from tests.serving.nginxserver import free_port, stop
 
 ACCESS_KEY = "wistia-sync-test"
 SECRET_KEY = "wistia-sync-test-secret-key"
@@ -74,12 +74,7 @@ def running_seaweed(folder: Path) -> Iterator[SeaweedS3]:
         _wait_until_ready(process, endpoint, folder)
         yield SeaweedS3(endpoint_url=endpoint)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
 
 

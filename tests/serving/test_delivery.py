@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.serving.conftest import s3_objects
+from tests.serving.purging import purge_recorder, purged, set_recorder_exit
 from tests.serving.seaweed import SeaweedS3
 from tests.serving.sitefolder import DEFAULT_VIDEOS, changed_entry_paths, publish_sample
 from wistia_sync.cli.app import app
@@ -20,19 +20,6 @@ from wistia_sync.targets.s3 import make_s3_client
 
 BASE = "https://cdn.example.com/site/"
 runner = CliRunner()
-
-
-def purge_recorder(tmp_path: Path, exit_code: int = 0) -> tuple[str, Path]:
-    out = tmp_path / "purged.txt"
-    script = tmp_path / "purge.py"
-    script.write_text(
-        f"import sys\nopen({str(out)!r}, 'a').write(sys.stdin.read())\nsys.exit({exit_code})\n"
-    )
-    return f"command:{sys.executable} {script}", out
-
-
-def purged(out: Path) -> list[str]:
-    return out.read_text().splitlines() if out.exists() else []
 
 
 def run_deliver(tmp_path: Path, *args: str) -> Any:
@@ -91,8 +78,7 @@ def test_a_failed_purge_warns_never_fails_and_is_retried(tmp_path: Path) -> None
     db = open_database(tmp_path / "wistia.db")
     assert pending_paths(db, spec) == ["videos.json"]
 
-    script = tmp_path / "purge.py"
-    script.write_text(script.read_text().replace("sys.exit(1)", "sys.exit(0)"))
+    set_recorder_exit(tmp_path, 0)
     out.unlink()
     result = run_deliver(tmp_path, "--purge", spec, "--changed", "tags.json")
     assert result.exit_code == 0, result.output

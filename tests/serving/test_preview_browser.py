@@ -4,7 +4,6 @@ that a hidden video is gone after a reload once the purge ran."""
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.serving.nginxserver import free_port, require_nginx, running_nginx
+from tests.serving.purging import nginx_cache_purge
 from tests.serving.sitefolder import (
     DEFAULT_VIDEOS,
     SampleVideo,
@@ -20,7 +20,7 @@ from tests.serving.sitefolder import (
     site_files,
     write_site,
 )
-from tests.serving.test_verify import PURGE_SCRIPT, origin_and_cdn
+from tests.serving.test_verify import origin_and_cdn
 from wistia_sync.cli.app import app
 from wistia_sync.serve.preview import render_preview_page
 
@@ -115,7 +115,7 @@ def test_preview_renders_the_playlists_and_drops_a_hidden_video_after_purge(
         assert "jkl012" in shown_ids(browser)
         hidden = tuple(v for v in VIDEOS if v.hashed_id != "jkl012")
         second = publish(out, hidden, "gen-2")
-        purge = f"command:{sys.executable} -c '{PURGE_SCRIPT}' {cache}"
+        purge = nginx_cache_purge(cache)
         changed = [
             arg for path in changed_entry_paths(first, second) for arg in ("--changed", path)
         ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 import vcr
 
 from tests.serving.nginxserver import free_port
+from tests.serving.purging import purge_recorder, set_recorder_exit
 from wistia_sync.db import open_database
 from wistia_sync.errors import ConfigError
 from wistia_sync.purge import month_spend, pending_paths, purge_changed, purge_status
@@ -22,6 +22,7 @@ ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 SERVICE = "SU1Z0isxPaozGVKXdv0eY"
 BASE = "https://cdn.example.com/site/"
 CHANGED = ["videos/abc123.json", "tags/onboarding.json", "videos.json"]
+MANY = [f"videos/v{i:03d}.json" for i in range(300)]
 
 
 def _json_body(request: Any) -> Any:
@@ -65,18 +66,8 @@ def tokens(monkeypatch: pytest.MonkeyPatch) -> str:
     return token
 
 
-def recorder(tmp_path: Path, exit_code: int = 0) -> tuple[str, Path]:
-    """A command: purge spec that appends its standard input to a file (and exits as told)."""
-    out = tmp_path / "purged.txt"
-    script = tmp_path / "purge.py"
-    script.write_text(
-        f"import sys\nopen({str(out)!r}, 'a').write(sys.stdin.read())\nsys.exit({exit_code})\n"
-    )
-    return f"command:{sys.executable} {script}", out
-
-
 def test_command_provider_gets_exactly_the_changed_urls(tmp_path: Path, db: Any) -> None:
-    spec, out = recorder(tmp_path)
+    spec, out = purge_recorder(tmp_path)
     report = purge_changed(db, make_provider(spec, base_url=BASE), CHANGED)
     assert report.error is None and report.calls == 1
     assert out.read_text().splitlines() == [
@@ -88,14 +79,12 @@ def test_command_provider_gets_exactly_the_changed_urls(tmp_path: Path, db: Any)
 
 
 def test_a_failed_purge_is_remembered_and_retried_by_the_next(tmp_path: Path, db: Any) -> None:
-    failing, _ = recorder(tmp_path, exit_code=3)
+    failing, _ = purge_recorder(tmp_path, exit_code=3)
     report = purge_changed(db, make_provider(failing), ["videos.json"])
     assert report.error is not None and "exited with 3" in report.error
     assert pending_paths(db, failing) == ["videos.json"]
 
-    (tmp_path / "purge.py").write_text(
-        (tmp_path / "purge.py").read_text().replace("sys.exit(3)", "sys.exit(0)")
-    )
+    set_recorder_exit(tmp_path, 0)
     report = purge_changed(db, make_provider(failing), ["tags/new.json"])
     assert report.error is None
     assert (tmp_path / "purged.txt").read_text().splitlines()[-2:] == [
@@ -113,7 +102,7 @@ def test_a_missing_command_warns_and_owes(tmp_path: Path, db: Any) -> None:
 
 
 def test_budget_collapses_then_stops_and_records_spend(tmp_path: Path, db: Any) -> None:
-    spec, out = recorder(tmp_path)
+    spec, out = purge_recorder(tmp_path)
     provider = make_provider(spec, base_url=BASE)
     tags = [f"tags/t{i}.json" for i in range(6)]
     report = purge_changed(db, provider, [*tags, "videos.json"], budget=3)
@@ -130,26 +119,24 @@ def test_budget_collapses_then_stops_and_records_spend(tmp_path: Path, db: Any) 
     assert status.last_error is not None and "budget" in status.last_error
 
 
-def test_cloudflare_purges_the_changed_urls(db: Any, tokens: str) -> None:
-    with replay.use_cassette("cloudflare_files.yaml") as cassette:
-        report = purge_changed(db, make_provider(f"cloudflare:{ZONE}", base_url=BASE), CHANGED)
-    assert report.error is None
-    assert cassette.all_played
-
-
-def test_cloudflare_sends_at_most_100_urls_a_call(db: Any, tokens: str) -> None:
-    paths = [f"videos/v{i:03d}.json" for i in range(150)]
-    with replay.use_cassette("cloudflare_batches.yaml") as cassette:
-        report = purge_changed(db, make_provider(f"cloudflare:{ZONE}", base_url=BASE), paths)
-    assert report.error is None and report.calls == 2
-    assert cassette.all_played
-
-
-def test_cloudflare_purges_by_tag(db: Any, tokens: str) -> None:
-    with replay.use_cassette("cloudflare_tags.yaml") as cassette:
-        report = purge_changed(db, make_provider(f"cloudflare:{ZONE}:tags"), CHANGED)
-    assert report.error is None
-    assert cassette.all_played
+@pytest.mark.parametrize(
+    ("cassette", "spec", "paths", "calls"),
+    [
+        ("cloudflare_files.yaml", f"cloudflare:{ZONE}", CHANGED, 1),
+        ("cloudflare_batches.yaml", f"cloudflare:{ZONE}", MANY[:150], 2),
+        ("cloudflare_tags.yaml", f"cloudflare:{ZONE}:tags", CHANGED, 1),
+        ("fastly_keys.yaml", f"fastly:{SERVICE}", CHANGED, 1),
+        ("fastly_batches.yaml", f"fastly:{SERVICE}", MANY, 2),
+    ],
+)  # fmt: skip
+def test_each_provider_sends_exactly_the_documented_requests(
+    db: Any, tokens: str, cassette: str, spec: str, paths: list[str], calls: int
+) -> None:
+    """Cloudflare ≤ 100 URLs a call (or tags), Fastly ≤ 256 surrogate keys a call, soft."""
+    with replay.use_cassette(cassette) as played:
+        report = purge_changed(db, make_provider(spec, base_url=BASE), paths)
+    assert report.error is None and report.calls == calls
+    assert played.all_played
 
 
 def test_cloudflare_refusal_is_remembered_without_the_token(db: Any, tokens: str) -> None:
@@ -160,21 +147,6 @@ def test_cloudflare_refusal_is_remembered_without_the_token(db: Any, tokens: str
     assert pending_paths(db, spec) == ["videos.json"]
     stored = json.dumps(list(db.execute("SELECT * FROM purge_pending").fetchall()))
     assert tokens not in stored
-
-
-def test_fastly_soft_purges_surrogate_keys(db: Any, tokens: str) -> None:
-    with replay.use_cassette("fastly_keys.yaml") as cassette:
-        report = purge_changed(db, make_provider(f"fastly:{SERVICE}"), CHANGED)
-    assert report.error is None
-    assert cassette.all_played
-
-
-def test_fastly_sends_at_most_256_keys_a_call(db: Any, tokens: str) -> None:
-    paths = [f"videos/v{i:03d}.json" for i in range(300)]
-    with replay.use_cassette("fastly_batches.yaml") as cassette:
-        report = purge_changed(db, make_provider(f"fastly:{SERVICE}"), paths)
-    assert report.error is None and report.calls == 2
-    assert cassette.all_played
 
 
 @pytest.mark.parametrize(
@@ -203,15 +175,18 @@ def moto_cloudfront() -> Iterator[str]:
         server.stop()
 
 
-def test_cloudfront_invalidates_exactly_the_changed_paths(
-    moto_cloudfront: str, db: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def cloudfront(moto_cloudfront: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     import boto3
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    client = boto3.session.Session().client("cloudfront", endpoint_url=moto_cloudfront)
+    return boto3.session.Session().client("cloudfront", endpoint_url=moto_cloudfront)
+
+
+def test_cloudfront_invalidates_exactly_the_changed_paths(cloudfront: Any, db: Any) -> None:
+    client = cloudfront
     distribution = client.create_distribution(DistributionConfig=_distribution_config())
     dist_id = distribution["Distribution"]["Id"]
     spec = f"cloudfront:{dist_id}"
@@ -229,18 +204,9 @@ def test_cloudfront_invalidates_exactly_the_changed_paths(
     assert month_spend(db, spec) == 4
 
 
-def test_cloudfront_unknown_distribution_is_remembered(
-    moto_cloudfront: str, db: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import boto3
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    client = boto3.session.Session().client(
-        "cloudfront", endpoint_url=moto_cloudfront, region_name="us-east-1"
-    )
+def test_cloudfront_unknown_distribution_is_remembered(cloudfront: Any, db: Any) -> None:
     spec = "cloudfront:ENOSUCHDIST"
-    report = purge_changed(db, make_provider(spec, cloudfront_client=client), ["videos.json"])
+    report = purge_changed(db, make_provider(spec, cloudfront_client=cloudfront), ["videos.json"])
     assert report.error is not None and "NoSuchDistribution" in report.error
     assert pending_paths(db, spec) == ["videos.json"]
 

@@ -4,7 +4,9 @@ purged by the `command:` provider deleting its cache entries."""
 from __future__ import annotations
 
 import shutil
-import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 
 from tests.factories import add_folder, add_video, tag_video
 from tests.serving.nginxserver import free_port, require_nginx, running_nginx
+from tests.serving.purging import nginx_cache_purge
 from tests.serving.sitefolder import DEFAULT_VIDEOS, changed_entry_paths, publish_sample
 from wistia_sync.cli.app import app
 from wistia_sync.db import open_database
@@ -21,21 +24,6 @@ from wistia_sync.delivery import deliver
 from wistia_sync.verify import LatencySummary, freshness_latency, verify_site
 
 runner = CliRunner()
-
-# Deletes nginx proxy_cache entries (levels=1:2, key $uri) for the URLs on standard input.
-PURGE_SCRIPT = """
-import hashlib, pathlib, sys, urllib.parse
-cache = pathlib.Path(sys.argv[1])
-for line in sys.stdin:
-    path = urllib.parse.urlsplit(line.strip()).path
-    if path.endswith("*"):
-        for entry in cache.rglob("*"):
-            if entry.is_file():
-                entry.unlink()
-        continue
-    key = hashlib.md5(path.encode()).hexdigest()
-    (cache / key[-1] / key[-3:-1] / key).unlink(missing_ok=True)
-"""
 
 
 def origin_and_cdn(root: Path, origin: int, cdn: int, cache: Path) -> str:
@@ -70,7 +58,19 @@ def known_to_the_database(db: Any) -> None:
             tag_video(db, video.hashed_id, tag)
 
 
-def test_a_hidden_video_is_caught_in_the_cdn_and_purged(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class CdnSite:
+    out: Path
+    db: Any
+    first: dict[str, Any]
+    origin: str
+    cdn: str
+    purge: str
+
+
+@contextmanager
+def warm_cdn_in_front_of_nginx(tmp_path: Path) -> Iterator[CdnSite]:
+    """A published sample site behind nginx and the proxy_cache CDN, every file already cached."""
     require_nginx()
     out, cache = tmp_path / "out", tmp_path / "cache"
     db = open_database(tmp_path / "wistia.db")
@@ -78,11 +78,17 @@ def test_a_hidden_video_is_caught_in_the_cdn_and_purged(tmp_path: Path) -> None:
     first = publish_sample(out)
     origin_port, cdn_port = free_port(), free_port()
     cdn = f"http://127.0.0.1:{cdn_port}/"
-    origin = f"http://127.0.0.1:{origin_port}/"
-    config = origin_and_cdn(out, origin_port, cdn_port, cache)
-    with running_nginx(tmp_path / "nginx", config):
+    with running_nginx(tmp_path / "nginx", origin_and_cdn(out, origin_port, cdn_port, cache)):
         for path in [*first["files"], "videos/jkl012.json"]:
             httpx.get(cdn + path)  # the readers warm the CDN
+        yield CdnSite(
+            out, db, first, f"http://127.0.0.1:{origin_port}/", cdn, nginx_cache_purge(cache)
+        )
+
+
+def test_a_hidden_video_is_caught_in_the_cdn_and_purged(tmp_path: Path) -> None:
+    with warm_cdn_in_front_of_nginx(tmp_path) as site:
+        out, db, first, origin, cdn = site.out, site.db, site.first, site.origin, site.cdn
         assert httpx.get(cdn + "videos.json").headers["x-cache"] == "HIT"
         assert verify_site(out, cdn, db=db).ok
 
@@ -97,9 +103,8 @@ def test_a_hidden_video_is_caught_in_the_cdn_and_purged(tmp_path: Path) -> None:
         assert report.unpublished_videos["jkl012"] == ["folders/fold2.json", "videos/jkl012.json"]
         assert set(report.still_served) == {"videos/jkl012.json", "folders/fold2.json"}
 
-        spec = f"command:{sys.executable} -c '{PURGE_SCRIPT}' {cache}"
         delivery = deliver(
-            out, db=db, purge=spec, base_url=cdn,
+            out, db=db, purge=site.purge, base_url=cdn,
             changed_entry_paths=changed_entry_paths(first, second),
         )  # fmt: skip
         assert delivery.purge is not None and delivery.purge.error is None
@@ -108,23 +113,14 @@ def test_a_hidden_video_is_caught_in_the_cdn_and_purged(tmp_path: Path) -> None:
 
 
 def test_verify_wait_repurges_the_cdn_and_records_the_latency(tmp_path: Path) -> None:
-    require_nginx()
-    out, cache = tmp_path / "out", tmp_path / "cache"
-    db = open_database(tmp_path / "wistia.db")
-    known_to_the_database(db)
-    first = publish_sample(out)
-    origin_port, cdn_port = free_port(), free_port()
-    cdn = f"http://127.0.0.1:{cdn_port}/"
-    with running_nginx(tmp_path / "nginx", origin_and_cdn(out, origin_port, cdn_port, cache)):
-        for path in first["files"]:
-            httpx.get(cdn + path)
-        publish_sample(out, DEFAULT_VIDEOS[1:], generation="gen-2")  # and no purge: a CDN miss
-        spec = f"command:{sys.executable} -c '{PURGE_SCRIPT}' {cache}"
+    with warm_cdn_in_front_of_nginx(tmp_path) as site:
+        publish_sample(site.out, DEFAULT_VIDEOS[1:], generation="gen-2")  # no purge: a CDN miss
         result = runner.invoke(
             app,
-            ["verify", "--base-url", cdn, "--output", str(out), "--db", str(tmp_path / "wistia.db"),
-             "--purge", spec, "--wait", "20"],
+            ["verify", "--base-url", site.cdn, "--output", str(site.out),
+             "--db", str(tmp_path / "wistia.db"), "--purge", site.purge, "--wait", "20"],
         )  # fmt: skip
+        db = site.db
     assert result.exit_code == 0, result.output
     assert "served everywhere" in result.stderr
     latency = freshness_latency(db)
