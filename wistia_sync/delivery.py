@@ -105,12 +105,14 @@ def deliver(
 
         client = s3_client or make_s3_client(s3_endpoint_url)
         report.upload = mirror_to_s3(output_dir, location, policy, client=client)
+        report.warnings += report.upload.warnings
         to_purge |= {p for p in report.upload.uploaded + report.upload.removed if _purgeable(p)}
     if provider is not None:
         report.purge = purge_changed(db, provider, to_purge, budget=purge_budget)
         if report.purge.error:
             report.warnings.append(report.purge.summary())
-    _record(db, report, output_dir)
+    if location is not None or provider is not None:
+        _record(db, report, output_dir)
     return report
 
 

@@ -203,6 +203,7 @@ def test_an_unreadable_remote_file_list_uploads_everything_again(
     client.put_object(Bucket=bucket, Key="files.json", Body=json.dumps({"files": "../../x"}))
     report = mirror_to_s3(root, S3Location(bucket, ""), POLICY, client=client)
     assert len(report.uploaded) == len(local_files(root)) - 1
+    assert report.warnings and "uploading every file again" in report.warnings[0]
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,6 @@ boto3 is an optional extra (``pip install 'wistia-sync[s3]'``), imported only he
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -42,8 +41,6 @@ from wistia_sync.targets import S3Location, TargetError
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
-
-log = logging.getLogger(__name__)
 
 UPLOAD_WORKERS = 8
 CONNECT_TIMEOUT_SECONDS = 10
@@ -73,6 +70,7 @@ class UploadReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     bytes_uploaded: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
@@ -113,8 +111,8 @@ def mirror_to_s3(
     """Make the bucket prefix equal the local output folder; see the module docstring."""
     local, local_raw = read_local_file_list(output_dir)
     with _describing_failures(location):
-        remote = _remote_file_list(client, location)
         report = UploadReport(target=str(location))
+        remote = _remote_file_list(client, location, report)
         remote_files = remote.files if remote else {}
         changed = [
             entry
@@ -195,7 +193,9 @@ def _in_parallel(
                 raise error
 
 
-def _remote_file_list(client: BaseClient, location: S3Location) -> FileList | None:
+def _remote_file_list(
+    client: BaseClient, location: S3Location, report: UploadReport
+) -> FileList | None:
     from botocore.exceptions import ClientError
 
     try:
@@ -209,7 +209,7 @@ def _remote_file_list(client: BaseClient, location: S3Location) -> FileList | No
         return parse_file_list(raw, f"{location}{FILES_PATH}")
     except FileListError as error:
         # Unreadable: upload everything again (removals of unknown objects are then skipped).
-        log.warning("%s; uploading every file again", error)
+        report.warnings.append(f"{error}; uploading every file again")
         return None
 
 
