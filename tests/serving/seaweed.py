@@ -57,6 +57,9 @@ def running_seaweed(folder: Path) -> Iterator[SeaweedS3]:
         for name in (
             "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
             "filer.port", "filer.port.grpc", "s3.port", "s3.port.grpc", "debug.port",
+            # A real port: with 0, mini's readiness check of its admin server fails after two
+            # minutes and the whole server exits.
+            "admin.port", "admin.port.grpc",
         )
     }  # fmt: skip
     command = [
@@ -64,7 +67,7 @@ def running_seaweed(folder: Path) -> Iterator[SeaweedS3]:
         "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
         "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
         f"-s3.config={folder / 's3.json'}", f"-s3.localSocket={folder / 's3.sock'}",
-        f"-filer.localSocket={folder / 'filer.sock'}", "-admin.port=0",
+        f"-filer.localSocket={folder / 'filer.sock'}",
         *(f"-{name}={port}" for name, port in ports.items()),
     ]  # fmt: skip
     log = (folder / "weed.out").open("wb")
