@@ -17,6 +17,7 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -50,10 +51,12 @@ def catalog(count: int, skip: str | None = None) -> list[SampleVideo]:
 
 def counted(client: Any) -> dict[str, int]:
     calls: dict[str, int] = {}
+    lock = threading.Lock()  # uploads run on 8 threads
 
     def count(event_name: str, **_: Any) -> None:
         operation = event_name.rsplit(".", 1)[-1]
-        calls[operation] = calls.get(operation, 0) + 1
+        with lock:
+            calls[operation] = calls.get(operation, 0) + 1
 
     client.meta.events.register("before-call.s3", count)
     return calls
