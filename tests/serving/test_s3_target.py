@@ -83,6 +83,21 @@ def test_a_second_delivery_uploads_nothing(tmp_path: Path, s3_env: SeaweedS3, bu
     assert calls == []
 
 
+def test_a_changed_cache_policy_resends_every_object_with_new_headers(
+    tmp_path: Path, s3_env: SeaweedS3, bucket: str
+) -> None:
+    root = tmp_path / "output"
+    publish_sample(root)
+    client = make_s3_client(s3_env.endpoint_url)
+    location = S3Location(bucket, "")
+    mirror_to_s3(root, location, cache_policy(purge_configured=False), client=client)
+    report = mirror_to_s3(root, location, POLICY, client=client)
+    assert len(report.uploaded) == len(local_files(root)) - 1
+    videos = s3_objects(client, bucket)["videos.json"]
+    assert videos["cache_control"] == ENTRY_CACHE_CONTROL_PURGED
+    assert mirror_to_s3(root, location, POLICY, client=client).uploaded == []
+
+
 def test_a_change_uploads_only_what_changed_in_a_safe_order(
     tmp_path: Path, s3_env: SeaweedS3, bucket: str
 ) -> None:

@@ -112,12 +112,16 @@ def mirror_to_s3(
     local, local_raw = read_local_file_list(output_dir)
     with _describing_failures(location):
         report = UploadReport(target=str(location))
-        remote = _remote_file_list(client, location, report)
+        remote, remote_policy = _remote_file_list(client, location, report)
         remote_files = remote.files if remote else {}
+        # Objects carry their headers: a changed policy re-sends every file with the new ones.
+        same_headers = remote_policy == _policy_fingerprint(policy)
         changed = [
             entry
             for path, entry in sorted(local.files.items())
-            if path not in remote_files or remote_files[path].sha256 != entry.sha256
+            if not same_headers
+            or path not in remote_files
+            or remote_files[path].sha256 != entry.sha256
         ]
         report.unchanged = len(local.files) - len(changed)
         removals = sorted(set(remote_files) - set(local.files))
@@ -163,8 +167,11 @@ class _Uploader:
         self.report.bytes_uploaded += len(body)
 
     def raw(self, path: str, body: bytes) -> None:
-        sha256 = hashlib.sha256(body).hexdigest()
-        self._put(path, body, self.policy.cache_control("entry"), {"sha256": sha256})
+        metadata = {
+            "sha256": hashlib.sha256(body).hexdigest(),
+            "cache-policy": _policy_fingerprint(self.policy),
+        }
+        self._put(path, body, self.policy.cache_control("entry"), metadata)
 
     def _put(self, path: str, body: bytes, cache_control: str, metadata: dict[str, str]) -> None:
         self.client.put_object(
@@ -195,7 +202,8 @@ def _in_parallel(
 
 def _remote_file_list(
     client: BaseClient, location: S3Location, report: UploadReport
-) -> FileList | None:
+) -> tuple[FileList | None, str | None]:
+    """The bucket's files.json and the cache policy its objects were sent with."""
     from botocore.exceptions import ClientError
 
     try:
@@ -203,14 +211,19 @@ def _remote_file_list(
         raw = response["Body"].read()
     except ClientError as error:
         if _error_code(error) in ("NoSuchKey", "404"):
-            return None
+            return None, None
         raise
+    policy = response.get("Metadata", {}).get("cache-policy")
     try:
-        return parse_file_list(raw, f"{location}{FILES_PATH}")
+        return parse_file_list(raw, f"{location}{FILES_PATH}"), policy
     except FileListError as error:
         # Unreadable: upload everything again (removals of unknown objects are then skipped).
         report.warnings.append(f"{error}; uploading every file again")
-        return None
+        return None, None
+
+
+def _policy_fingerprint(policy: CachePolicy) -> str:
+    return hashlib.sha256(f"{policy.immutable}\n{policy.entry}".encode()).hexdigest()[:16]
 
 
 def _delete(client: BaseClient, location: S3Location, paths: Iterable[str]) -> None:
