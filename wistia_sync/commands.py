@@ -77,6 +77,22 @@ COMMANDS = {
         "wistia_sync.cli.editing:visibility_app",
         "Hide videos from the published files, or show them again.",
     ),
+    "nginx-config": LazyCommand(
+        "wistia_sync.cli.serving:nginx_config_command",
+        "Print an nginx server block serving the output folder with cache headers and CORS.",
+    ),
+    "deliver": LazyCommand(
+        "wistia_sync.cli.serving:deliver_command",
+        "Mirror the published folder to --target and purge changed entry files from --purge.",
+    ),
+    "verify": LazyCommand(
+        "wistia_sync.cli.serving:verify_command",
+        "Check that BASE_URL serves what the last publish wrote; exit 1 if anything is stale.",
+    ),
+    "preview-page": LazyCommand(
+        "wistia_sync.cli.serving:preview_page_command",
+        "Print the preview page (index.html): a gallery that reads the published JSON.",
+    ),
     "webhook": LazyCommand(
         "wistia_sync.cli.webhooks:webhook_app",
         "Receive Wistia's webhooks: each event refetches its media and republishes in seconds.",

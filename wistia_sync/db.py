@@ -256,6 +256,64 @@ def m004_publish_v2(db: Database) -> None:
 
 
 @migrations()
+def m005_delivery(db: Database) -> None:
+    """CDN purges: what each provider was sent this month, and purges still owed after a failure.
+
+    ``purge_pending`` holds every output path a failed purge did not reach, per provider
+    (``cloudfront:E123…``), so the next delivery retries it; ``deliveries`` records each one;
+    ``freshness`` how long each publish took to be served everywhere (``verify --wait``).
+    """
+    # One statement at a time: executescript would commit the migration's transaction early.
+    statements = (
+        """
+        CREATE TABLE purge_spend (
+            month TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            paths INTEGER NOT NULL DEFAULT 0,
+            calls INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (month, provider)
+        )
+        """,
+        """
+        CREATE TABLE purge_pending (
+            provider TEXT NOT NULL,
+            path TEXT NOT NULL,
+            first_failed_at TEXT NOT NULL,
+            last_error TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (provider, path)
+        )
+        """,
+        """
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            target TEXT NOT NULL,
+            generation TEXT,
+            uploaded INTEGER NOT NULL DEFAULT 0,
+            removed INTEGER NOT NULL DEFAULT 0,
+            purge TEXT,
+            purged INTEGER NOT NULL DEFAULT 0,
+            purge_error TEXT
+        )
+        """,
+        """
+        CREATE TABLE freshness (
+            generation TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            published_at TEXT NOT NULL,
+            fresh_at TEXT NOT NULL,
+            latency_seconds REAL NOT NULL,
+            repurged INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (generation, base_url)
+        )
+        """,
+    )
+    for statement in statements:
+        db.execute(statement)
+
+
+@migrations()
 def m006_webhook_inbox(db: Database) -> None:
     """Wistia's webhook deliveries, stored before they are acknowledged, drained by a worker.
 

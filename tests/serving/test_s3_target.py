@@ -1,0 +1,243 @@
+"""Mirroring the output folder to a real S3-compatible server (SeaweedFS, signatures checked)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.serving.conftest import s3_objects
+from tests.serving.seaweed import SeaweedS3
+from tests.serving.sitefolder import DEFAULT_VIDEOS, publish_sample
+from wistia_sync.cache_policy import (
+    ENTRY_CACHE_CONTROL_PURGED,
+    IMMUTABLE_CACHE_CONTROL,
+    cache_policy,
+)
+from wistia_sync.targets import S3Location, TargetError, parse_target
+from wistia_sync.targets.s3 import make_s3_client, mirror_to_s3
+
+POLICY = cache_policy(purge_configured=True)
+
+
+def local_files(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in root.rglob("*")
+        if path.is_file()
+    }
+
+
+def record_calls(client: Any) -> list[tuple[str, str]]:
+    """(operation, key) of every PutObject and DeleteObjects, in the order they were sent."""
+    calls: list[tuple[str, str]] = []
+
+    def on_put(params: dict[str, Any], **_: Any) -> None:
+        calls.append(("put", params["Key"]))
+
+    def on_delete(params: dict[str, Any], **_: Any) -> None:
+        calls.extend(("delete", item["Key"]) for item in params["Delete"]["Objects"])
+
+    client.meta.events.register("provide-client-params.s3.PutObject", on_put)
+    client.meta.events.register("provide-client-params.s3.DeleteObjects", on_delete)
+    return calls
+
+
+def test_bucket_equals_the_output_byte_for_byte_with_headers_and_tags(
+    tmp_path: Path, s3_env: SeaweedS3, bucket: str
+) -> None:
+    root = tmp_path / "output"
+    publish_sample(root)
+    client = make_s3_client(s3_env.endpoint_url)
+    location = S3Location(bucket, "site/")
+    report = mirror_to_s3(root, location, POLICY, client=client)
+    objects = s3_objects(client, bucket, "site/")
+    assert {key.removeprefix("site/"): obj["body"] for key, obj in objects.items()} == local_files(
+        root
+    )
+    assert sorted(report.uploaded) == sorted(set(local_files(root)) - {"files.json"})
+    for key, obj in objects.items():
+        assert obj["content_type"] == "application/json; charset=utf-8"
+        path = key.removeprefix("site/")
+        if path.startswith("pages/"):
+            assert obj["cache_control"] == IMMUTABLE_CACHE_CONTROL
+            assert "cache-tags" not in obj["metadata"]
+        else:
+            assert obj["cache_control"] == ENTRY_CACHE_CONTROL_PURGED
+    tags = objects["site/tags/onboarding.json"]["metadata"]["cache-tags"]
+    assert tags == "wistia-sync,tag-onboarding,video-abc123,video-def456"
+
+
+def test_a_second_delivery_uploads_nothing(tmp_path: Path, s3_env: SeaweedS3, bucket: str) -> None:
+    root = tmp_path / "output"
+    publish_sample(root)
+    client = make_s3_client(s3_env.endpoint_url)
+    location = S3Location(bucket, "")
+    mirror_to_s3(root, location, POLICY, client=client)
+    calls = record_calls(client)
+    report = mirror_to_s3(root, location, POLICY, client=client)
+    assert report.uploaded == [] and report.removed == []
+    assert calls == []
+
+
+def test_a_changed_cache_policy_resends_every_object_with_new_headers(
+    tmp_path: Path, s3_env: SeaweedS3, bucket: str
+) -> None:
+    root = tmp_path / "output"
+    publish_sample(root)
+    client = make_s3_client(s3_env.endpoint_url)
+    location = S3Location(bucket, "")
+    mirror_to_s3(root, location, cache_policy(purge_configured=False), client=client)
+    report = mirror_to_s3(root, location, POLICY, client=client)
+    assert len(report.uploaded) == len(local_files(root)) - 1
+    videos = s3_objects(client, bucket)["videos.json"]
+    assert videos["cache_control"] == ENTRY_CACHE_CONTROL_PURGED
+    assert mirror_to_s3(root, location, POLICY, client=client).uploaded == []
+
+
+def test_a_change_uploads_only_what_changed_in_a_safe_order(
+    tmp_path: Path, s3_env: SeaweedS3, bucket: str
+) -> None:
+    root = tmp_path / "output"
+    before = publish_sample(root)
+    client = make_s3_client(s3_env.endpoint_url)
+    location = S3Location(bucket, "p/")
+    mirror_to_s3(root, location, POLICY, client=client)
+    hidden = [video for video in DEFAULT_VIDEOS if video.hashed_id != "jkl012"]  # "hide" one
+    after = publish_sample(root, hidden, generation="gen-2")
+    calls = record_calls(client)
+    report = mirror_to_s3(root, location, POLICY, client=client)
+
+    changed = {
+        path
+        for path, entry in after["files"].items()
+        if before["files"].get(path, {}).get("sha256") != entry["sha256"]
+    }
+    removed = set(before["files"]) - set(after["files"])
+    assert set(report.uploaded) == changed
+    assert set(report.removed) == removed
+    assert {"videos/jkl012.json", "folders/fold2.json"} <= removed
+    keys = [key.removeprefix("p/") for _, key in calls]
+    puts = [key.removeprefix("p/") for op, key in calls if op == "put"]
+    pages = [i for i, key in enumerate(puts) if key.startswith("pages/")]
+    entries = [i for i, key in enumerate(puts) if not key.startswith("pages/")]
+    assert not pages or max(pages) < min(entries)
+    assert keys[-1] == "files.json"
+    assert puts[-2] == "manifest.json"
+    deletes = [i for i, (op, _) in enumerate(calls) if op == "delete"]
+    assert min(deletes) > keys.index("manifest.json")
+    objects = s3_objects(client, bucket, "p/")
+    assert {key.removeprefix("p/"): o["body"] for key, o in objects.items()} == local_files(root)
+
+
+def test_a_failure_part_way_keeps_the_previous_manifest_and_the_next_run_converges(
+    tmp_path: Path, s3_env: SeaweedS3, bucket: str
+) -> None:
+    root = tmp_path / "output"
+    publish_sample(root)
+    client = make_s3_client(s3_env.endpoint_url)
+    location = S3Location(bucket, "")
+    mirror_to_s3(root, location, POLICY, client=client)
+    old = s3_objects(client, bucket)
+    publish_sample(root, DEFAULT_VIDEOS[:2], generation="gen-2")
+
+    def fail_on_videos_json(params: dict[str, Any], **_: Any) -> None:
+        if params["Key"] == "videos.json":
+            raise ConnectionError("network cable unplugged")
+
+    failing = make_s3_client(s3_env.endpoint_url)
+    failing.meta.events.register("provide-client-params.s3.PutObject", fail_on_videos_json)
+    with pytest.raises(TargetError, match=r"network error .*still in place"):
+        mirror_to_s3(root, location, POLICY, client=failing)
+    now = s3_objects(client, bucket)
+    assert now["manifest.json"]["body"] == old["manifest.json"]["body"]
+    assert now["files.json"]["body"] == old["files.json"]["body"]
+    assert "videos/jkl012.json" in now  # nothing removed before the manifest
+
+    mirror_to_s3(root, location, POLICY, client=client)
+    final = s3_objects(client, bucket)
+    assert {key: obj["body"] for key, obj in final.items()} == local_files(root)
+
+
+def test_a_file_changed_during_delivery_stops_before_the_manifest(
+    tmp_path: Path, s3_env: SeaweedS3, bucket: str
+) -> None:
+    root = tmp_path / "output"
+    publish_sample(root)
+    (root / "videos.json").write_bytes(b'{"changed": true}\n')  # after files.json was written
+    client = make_s3_client(s3_env.endpoint_url)
+    with pytest.raises(TargetError, match=r"changed .* during the delivery"):
+        mirror_to_s3(root, S3Location(bucket, ""), POLICY, client=client)
+    assert "manifest.json" not in s3_objects(client, bucket)
+
+
+def test_wrong_secret_is_one_clear_line(
+    tmp_path: Path, s3_env: SeaweedS3, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "output"
+    publish_sample(root)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    with pytest.raises(TargetError) as caught:
+        mirror_to_s3(root, S3Location(bucket, ""), POLICY, client=make_s3_client())
+    assert "credentials were refused (SignatureDoesNotMatch)" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_bucket_is_one_clear_line(tmp_path: Path, s3_env: SeaweedS3) -> None:
+    root = tmp_path / "output"
+    publish_sample(root)
+    with pytest.raises(TargetError, match="the bucket no-such-bucket does not exist"):
+        mirror_to_s3(root, S3Location("no-such-bucket", ""), POLICY, client=make_s3_client())
+
+
+def test_clock_skew_is_one_clear_line(
+    tmp_path: Path, s3_env: SeaweedS3, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import botocore.auth
+
+    root = tmp_path / "output"
+    publish_sample(root)
+    an_hour_behind = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(
+        hours=1
+    )
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: an_hour_behind)
+    client = make_s3_client()
+    with pytest.raises(TargetError, match="clock is too far from the server's"):
+        mirror_to_s3(root, S3Location(bucket, ""), POLICY, client=client)
+
+
+def test_an_unreadable_remote_file_list_uploads_everything_again(
+    tmp_path: Path, s3_env: SeaweedS3, bucket: str
+) -> None:
+    root = tmp_path / "output"
+    publish_sample(root)
+    client = make_s3_client()
+    client.put_object(Bucket=bucket, Key="files.json", Body=json.dumps({"files": "../../x"}))
+    report = mirror_to_s3(root, S3Location(bucket, ""), POLICY, client=client)
+    assert len(report.uploaded) == len(local_files(root)) - 1
+    assert report.warnings and "uploading every file again" in report.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("s3://my-bucket", S3Location("my-bucket", "")),
+        ("s3://my-bucket/", S3Location("my-bucket", "")),
+        ("s3://my-bucket/site/v2", S3Location("my-bucket", "site/v2/")),
+    ],
+)
+def test_target_parsing(text: str | None, expected: S3Location | None) -> None:
+    assert parse_target(text) == expected
+
+
+@pytest.mark.parametrize("text", ["ftp://x", "s3://A_B", "s3://ok-bucket/../x", "s3://b/a b"])
+def test_bad_targets_are_configuration_errors(text: str) -> None:
+    from wistia_sync.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        parse_target(text)

@@ -1,0 +1,78 @@
+"""Options for where a publish is delivered and which CDN is purged, shared by every publishing
+command (``run``, ``publish`` and the editor commands); each is also an environment variable so
+cron and editors agree without repeating them. See the README's "Serving" section.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+TARGET_ENV = "WISTIA_SYNC_TARGET"
+PURGE_ENV = "WISTIA_SYNC_PURGE"
+PURGE_BUDGET_ENV = "WISTIA_SYNC_PURGE_BUDGET"
+S3_ENDPOINT_ENV = "AWS_ENDPOINT_URL"
+BASE_URL_ENV = "WISTIA_SYNC_BASE_URL"
+IMMUTABLE_CACHE_CONTROL_ENV = "WISTIA_SYNC_CACHE_CONTROL_IMMUTABLE"
+ENTRY_CACHE_CONTROL_ENV = "WISTIA_SYNC_CACHE_CONTROL_ENTRY"
+
+Target = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        envvar=TARGET_ENV,
+        help="Where the output folder is mirrored after each publish: s3://bucket/prefix "
+        "(default: nowhere else; the local output folder is always written first).",
+    ),
+]
+S3EndpointUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--s3-endpoint-url",
+        envvar=S3_ENDPOINT_ENV,
+        help="Endpoint of an S3-compatible store (default: AWS).",
+    ),
+]
+Purge = Annotated[
+    str | None,
+    typer.Option(
+        "--purge",
+        envvar=PURGE_ENV,
+        help="CDN to purge after a publish: cloudfront:DIST_ID, cloudflare:ZONE_ID, "
+        "fastly:SERVICE_ID or command:COMMAND.",
+    ),
+]
+PurgeBudget = Annotated[
+    int | None,
+    typer.Option(
+        "--purge-budget",
+        envvar=PURGE_BUDGET_ENV,
+        min=0,
+        help="Purge paths allowed a calendar month (UTC); past it, purges collapse to wildcards.",
+    ),
+]
+BaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        envvar=BASE_URL_ENV,
+        help="Public URL the output folder is served at, e.g. https://cdn.example.com/videos/.",
+    ),
+]
+ImmutableCacheControl = Annotated[
+    str | None,
+    typer.Option(
+        "--cache-control-immutable",
+        envvar=IMMUTABLE_CACHE_CONTROL_ENV,
+        help="Cache-Control of immutable pages (default: public, max-age=31536000, immutable).",
+    ),
+]
+EntryCacheControl = Annotated[
+    str | None,
+    typer.Option(
+        "--cache-control-entry",
+        envvar=ENTRY_CACHE_CONTROL_ENV,
+        help="Cache-Control of entry files (default depends on whether --purge is set).",
+    ),
+]

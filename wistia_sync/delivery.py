@@ -1,0 +1,146 @@
+"""After each local publish: mirror the output to the target, then purge the CDN.
+
+The local output folder is always written first and is the source of truth. ``deliver`` is what
+every publishing path calls next (``run``, ``publish``, the editor commands, a script):
+
+1. with an ``s3://`` target, make the bucket equal the folder (see ``targets.s3``); a failure
+   raises :class:`~wistia_sync.targets.TargetError` and the bucket keeps its previous state;
+2. with a purge provider, purge the entry files that changed (those the publisher reports, plus
+   those the mirror uploaded or removed, plus any an earlier purge still owes). A purge failure
+   is reported in the result, remembered, and retried next time; it never raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wistia_sync.cache_policy import cache_policy
+from wistia_sync.db import utc_now, write_transaction
+from wistia_sync.filelist import (
+    FILES_PATH,
+    SAFE_PATH,
+    FileListError,
+    cache_class_of,
+    read_local_file_list,
+)
+from wistia_sync.purge import PurgeReport, purge_changed
+from wistia_sync.purge.providers import PurgeProvider, check_base_url, make_provider
+from wistia_sync.targets import parse_target
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+    from sqlite_utils import Database
+
+    from wistia_sync.targets.s3 import UploadReport
+
+
+@dataclass
+class DeliveryReport:
+    target: str
+    upload: UploadReport | None = None
+    purge: PurgeReport | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        lines = []
+        if self.upload is not None:
+            lines.append(self.upload.summary())
+        if self.purge is not None and self.purge.error is None:
+            lines.append(self.purge.summary())
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        upload = self.upload
+        purge = self.purge
+        return {
+            "target": self.target,
+            "uploaded": None if upload is None else upload.uploaded,
+            "removed": None if upload is None else upload.removed,
+            "purge": None
+            if purge is None
+            else {
+                "provider": purge.provider,
+                "paths": purge.paths,
+                "items_sent": purge.sent,
+                "calls": purge.calls,
+                "collapsed": purge.collapsed,
+                "error": purge.error,
+                "pending": purge.pending,
+            },
+            "warnings": self.warnings,
+        }
+
+
+def deliver(
+    output_dir: Path,
+    *,
+    db: Database,
+    target: str | None = None,
+    purge: str | None = None,
+    changed_entry_paths: Iterable[str] | None = None,
+    purge_budget: int | None = None,
+    base_url: str | None = None,
+    s3_endpoint_url: str | None = None,
+    immutable_cache_control: str | None = None,
+    entry_cache_control: str | None = None,
+    s3_client: BaseClient | None = None,
+    cloudfront_client: BaseClient | None = None,
+) -> DeliveryReport:
+    """Deliver the published folder; every setting is checked before anything is sent."""
+    location = parse_target(target)
+    policy = cache_policy(
+        purge_configured=bool(purge), immutable=immutable_cache_control, entry=entry_cache_control
+    )
+    base_url = check_base_url(base_url)
+    provider: PurgeProvider | None = None
+    if purge:
+        provider = make_provider(purge, base_url=base_url, cloudfront_client=cloudfront_client)
+    to_purge = {path for path in changed_entry_paths or () if _purgeable(path)}
+    report = DeliveryReport(target=str(location) if location else str(output_dir))
+    if location is not None:
+        from wistia_sync.targets.s3 import make_s3_client, mirror_to_s3
+
+        client = s3_client or make_s3_client(s3_endpoint_url)
+        report.upload = mirror_to_s3(output_dir, location, policy, client=client)
+        report.warnings += report.upload.warnings
+        to_purge |= {p for p in report.upload.uploaded + report.upload.removed if _purgeable(p)}
+    if provider is not None:
+        report.purge = purge_changed(db, provider, to_purge, budget=purge_budget)
+        if report.purge.error:
+            report.warnings.append(report.purge.summary())
+    if location is not None or provider is not None:
+        _record(db, report, output_dir)
+    return report
+
+
+def _purgeable(path: str) -> bool:
+    # Immutable pages never change under their URL; files.json is delivery's own record.
+    return (
+        bool(SAFE_PATH.fullmatch(path)) and path != FILES_PATH and cache_class_of(path) == "entry"
+    )
+
+
+def _record(db: Database, report: DeliveryReport, output_dir: Path) -> None:
+    try:
+        generation: str | None = read_local_file_list(output_dir)[0].generation
+    except FileListError:
+        generation = None
+    purge = report.purge
+    with write_transaction(db):
+        db.execute(
+            "INSERT INTO deliveries (at, target, generation, uploaded, removed, purge, purged, "
+            "purge_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                utc_now(),
+                report.target,
+                generation,
+                len(report.upload.uploaded) if report.upload else 0,
+                len(report.upload.removed) if report.upload else 0,
+                purge.provider if purge else None,
+                len(purge.paths) if purge and not purge.error else 0,
+                purge.error if purge else None,
+            ],
+        )

@@ -1,0 +1,171 @@
+"use strict";
+// The preview reads the published JSON exactly as a frontend would: manifest.json, the indexes,
+// each playlist's entry file and then its immutable pages, every link resolved against the URL
+// of the file holding it. Text goes in with textContent only: nothing from the JSON is HTML.
+(function () {
+  const gallery = document.getElementById("gallery");
+  const nav = document.getElementById("nav");
+  const heading = document.getElementById("heading");
+  const status = document.getElementById("status");
+  const more = document.getElementById("more");
+  const manifestUrl = new URL("manifest.json", document.baseURI);
+  let pending = [];
+
+  async function getJson(url) {
+    // no-cache: revalidate every time (a 304 is cheap), so a reload shows the current publish.
+    const response = await fetch(url, { cache: "no-cache" });
+    if (!response.ok) throw new Error(response.status + " " + url.pathname);
+    return response.json();
+  }
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function duration(seconds) {
+    if (typeof seconds !== "number" || !isFinite(seconds) || seconds < 0) return "";
+    const total = Math.round(seconds);
+    const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+    const pad = (n) => String(n).padStart(2, "0");
+    return h ? h + ":" + pad(m) + ":" + pad(s) : m + ":" + pad(s);
+  }
+
+  function safeHttpsUrl(text) {
+    try {
+      const url = new URL(text);
+      return url.protocol === "https:" ? url.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function link(text, hash, className) {
+    const anchor = element("a", className, text);
+    anchor.href = hash;
+    return anchor;
+  }
+
+  function card(video) {
+    const item = element("li", "card");
+    item.dataset.hashedId = String(video.hashed_id);
+    const thumbnail = safeHttpsUrl(video.thumbnail_url);
+    const figure = element("div", "thumb");
+    if (thumbnail) {
+      const image = element("img");
+      image.src = thumbnail;
+      image.alt = "";
+      image.loading = "lazy";
+      image.addEventListener("error", () => image.remove());
+      figure.appendChild(image);
+    }
+    const time = duration(video.duration);
+    if (time) figure.appendChild(element("span", "duration", time));
+    item.appendChild(figure);
+    const name = element("h3", "name");
+    const player = safeHttpsUrl(video.embed_url);
+    if (player) {
+      const anchor = element("a", null, video.name);
+      anchor.href = player;
+      anchor.rel = "noopener noreferrer";
+      anchor.target = "_blank";
+      name.appendChild(anchor);
+    } else {
+      name.textContent = String(video.name);
+    }
+    item.appendChild(name);
+    if (video.folder && video.folder.hashed_id) {
+      item.appendChild(link(video.folder.name, "#folder/" + encodeURIComponent(video.folder.hashed_id), "folder"));
+    }
+    const tags = element("ul", "tags");
+    for (const tag of Array.isArray(video.tags) ? video.tags : []) {
+      if (!tag || !tag.slug) continue;
+      const chip = element("li");
+      chip.appendChild(link(tag.name, "#tag/" + encodeURIComponent(tag.slug)));
+      tags.appendChild(chip);
+    }
+    item.appendChild(tags);
+    return item;
+  }
+
+  function show(videos) {
+    for (const video of Array.isArray(videos) ? videos : []) {
+      if (video && video.hashed_id) gallery.appendChild(card(video));
+    }
+  }
+
+  async function loadNextPage() {
+    const next = pending.shift();
+    more.hidden = true;
+    if (next) show((await getJson(next)).videos);
+    more.hidden = pending.length === 0;
+  }
+
+  async function openPlaylist(path) {
+    const url = new URL(path, manifestUrl);
+    const playlist = await getJson(url);
+    gallery.replaceChildren();
+    heading.textContent = String(playlist.title || "Videos") + " (" + Number(playlist.count || 0) + ")";
+    pending = (Array.isArray(playlist.pages) ? playlist.pages : [])
+      .map((page) => new URL(typeof page === "string" ? page : page.url, url));
+    show(playlist.videos);
+    more.hidden = pending.length === 0;
+  }
+
+  function navigation(manifest, tags, folders) {
+    nav.replaceChildren();
+    const all = element("section");
+    all.appendChild(link("All videos (" + Number(manifest.counts && manifest.counts.videos || 0) + ")", "#all", "all"));
+    nav.appendChild(all);
+    for (const [title, entries, prefix, key] of [
+      ["Tags", tags.tags, "#tag/", "slug"],
+      ["Folders", folders.folders, "#folder/", "hashed_id"],
+    ]) {
+      const section = element("section");
+      section.appendChild(element("h2", null, title));
+      const list = element("ul");
+      for (const entry of Array.isArray(entries) ? entries : []) {
+        const item = element("li");
+        item.appendChild(link(entry.name + " (" + Number(entry.count || 0) + ")", prefix + encodeURIComponent(entry[key])));
+        list.appendChild(item);
+      }
+      section.appendChild(list);
+      nav.appendChild(section);
+    }
+  }
+
+  function route(manifest) {
+    const [kind, key] = location.hash.replace(/^#/, "").split("/");
+    const safe = /^[A-Za-z0-9-]{1,100}$/;
+    if (kind === "tag" && safe.test(key || "")) return openPlaylist("tags/" + key + ".json");
+    if (kind === "folder" && safe.test(key || "")) return openPlaylist("folders/" + key + ".json");
+    return openPlaylist(manifest.videos || "videos.json");
+  }
+
+  async function start() {
+    try {
+      const manifest = await getJson(manifestUrl);
+      const [tags, folders] = await Promise.all([
+        getJson(new URL(manifest.tags || "tags.json", manifestUrl)),
+        getJson(new URL(manifest.folders || "folders.json", manifestUrl)),
+      ]);
+      navigation(manifest, tags, folders);
+      await route(manifest);
+      status.textContent = manifest.updated_at ? "Published " + String(manifest.updated_at) : "";
+      document.body.dataset.ready = "true";
+      window.addEventListener("hashchange", () => route(manifest).catch(fail));
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  function fail(error) {
+    status.textContent = "Could not load the playlists: " + error.message;
+    document.body.dataset.ready = "error";
+  }
+
+  more.addEventListener("click", () => loadNextPage().catch(fail));
+  start();
+})();
