@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from typing import Any
 
 from tests.fakewistia.server import LIST, FaultPlan
@@ -121,7 +122,8 @@ def test_a_delete_on_a_walked_page_shifts_a_media_out_of_the_crawl_without_losin
     """Deleting a media on page 1 while page 2 is asked for moves the first media of page 2
     onto page 1, which the crawl already read: it is missing from the crawl, but the 200 of its
     confirmation request keeps it. The deleted media was listed before it went, so only the
-    next full crawl deletes it."""
+    next full crawl deletes it. (Pages are fetched several at once: the deletion waits until
+    page 1 was answered, so it lands between the two pages as the scenario needs.)"""
     api, server, ws = (s := scene(CATALOG_SIZE, 21)).api, s.server, s.ws
     by_created = sorted(
         (m for m in api.media() if not m["archived"]), key=lambda m: (m["created"], m["id"])
@@ -132,6 +134,13 @@ def test_a_delete_on_a_walked_page_shifts_a_media_out_of_the_crawl_without_losin
         params = request.url.params
         page_two = params.get("page") == "2" and params.get("archived") == "false"
         if re.search(LIST, request.url.path) and page_two and fake.get(victim) is not None:
+            deadline = time.monotonic() + 10
+            while not any(
+                r.param("page") == "1" and r.param("archived") == "false" for r in fake.request_log
+            ):
+                if time.monotonic() > deadline:
+                    raise AssertionError("page 1 was never answered")
+                time.sleep(0.005)
             fake.delete(victim)
 
     server.faults = FaultPlan(on_request=delete_on_page_two)
