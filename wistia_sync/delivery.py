@@ -12,12 +12,22 @@ every publishing path calls next (``run``, ``publish``, the editor commands, a s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wistia_sync.cache_policy import cache_policy
+from wistia_sync.config import (
+    BASE_URL_ENV,
+    ENTRY_CACHE_CONTROL_ENV,
+    IMMUTABLE_CACHE_CONTROL_ENV,
+    PURGE_BUDGET_ENV,
+    PURGE_ENV,
+    S3_ENDPOINT_ENV,
+    TARGET_ENV,
+)
 from wistia_sync.db import utc_now, write_transaction
 from wistia_sync.filelist import (
     FILES_PATH,
@@ -34,6 +44,7 @@ if TYPE_CHECKING:
     from botocore.client import BaseClient
     from sqlite_utils import Database
 
+    from wistia_sync.publish import PublishResult
     from wistia_sync.targets.s3 import UploadReport
 
 
@@ -72,6 +83,70 @@ class DeliveryReport:
             },
             "warnings": self.warnings,
         }
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """Where every publish is delivered next, and which CDN it purges (all optional).
+
+    ``run`` and ``publish`` take them as options; editor commands and ``webhook serve`` read
+    the same environment variables (``from_environment``), so cron and editors agree.
+    """
+
+    target: str | None = None
+    purge: str | None = None
+    purge_budget: int | None = None
+    base_url: str | None = None
+    s3_endpoint_url: str | None = None
+    immutable_cache_control: str | None = None
+    entry_cache_control: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.target or self.purge)
+
+    @classmethod
+    def from_environment(cls) -> DeliverySettings:
+        from wistia_sync.errors import ConfigError
+
+        budget = os.environ.get(PURGE_BUDGET_ENV, "").strip()
+        if budget and not (budget.isascii() and budget.isdigit()):
+            raise ConfigError(f"{PURGE_BUDGET_ENV} must be a whole number, not {budget!r}")
+        return cls(
+            target=os.environ.get(TARGET_ENV) or None,
+            purge=os.environ.get(PURGE_ENV) or None,
+            purge_budget=int(budget) if budget else None,
+            base_url=os.environ.get(BASE_URL_ENV) or None,
+            s3_endpoint_url=os.environ.get(S3_ENDPOINT_ENV) or None,
+            immutable_cache_control=os.environ.get(IMMUTABLE_CACHE_CONTROL_ENV) or None,
+            entry_cache_control=os.environ.get(ENTRY_CACHE_CONTROL_ENV) or None,
+        )
+
+
+def deliver_publish(
+    output_dir: Path, db: Database, settings: DeliverySettings, result: PublishResult | None
+) -> DeliveryReport | None:
+    """After a local publish (``result``; None when none was due): deliver it, if configured.
+
+    The mirror runs even when nothing was published, so a delivery that failed last time
+    converges on the next run; the purge covers the entry files this publish changed or removed
+    (and any an earlier purge still owes).
+    """
+    if not settings.configured or (result is not None and result.dry_run):
+        return None
+    changed = [] if result is None else [*result.changed_entries, *result.removed]
+    return deliver(
+        output_dir,
+        db=db,
+        target=settings.target,
+        purge=settings.purge,
+        changed_entry_paths=changed,
+        purge_budget=settings.purge_budget,
+        base_url=settings.base_url,
+        s3_endpoint_url=settings.s3_endpoint_url,
+        immutable_cache_control=settings.immutable_cache_control,
+        entry_cache_control=settings.entry_cache_control,
+    )
 
 
 def deliver(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ from wistia_sync.browse import (
 from wistia_sync.db import utc_now, write_transaction
 from wistia_sync.errors import UsageError
 from wistia_sync.tags import clean_tag_name, delete_orphan_tags, ensure_tag, tag_key
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -81,12 +84,25 @@ def publish_change(
     if not outcome.changed:
         return None
     try:
-        return publish_database(db, db_path, output)
+        result = publish_database(db, db_path, output)
+        _deliver(db, output, result)
     except WistiaSyncError as error:
         raise type(error)(
             f"{outcome.summary()}, but publishing failed: {error}; "
             "run `wistia-sync publish` to catch up"
         ) from error
+    return result
+
+
+def _deliver(db: Database, output: Path, result: PublishResult) -> None:
+    """Deliver the publish to the target and CDN the environment configures, if any."""
+    from wistia_sync.delivery import DeliverySettings, deliver_publish
+
+    settings = DeliverySettings.from_environment()
+    if settings.configured:
+        report = deliver_publish(output, db, settings, result)
+        for warning in report.warnings if report else ():
+            log.warning("warning: %s", warning)
 
 
 def default_actor() -> str:

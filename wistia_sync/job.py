@@ -21,6 +21,7 @@ from wistia_sync.publish import PublishResult, output_is_stale, publish_due, pub
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from wistia_sync.delivery import DeliveryReport, DeliverySettings
     from wistia_sync.sync import SyncOptions, SyncSummary
     from wistia_sync.wistia import WistiaClient
 
@@ -35,6 +36,7 @@ class JobReport:
     sync: SyncSummary | None
     sync_error: Exception | None
     publish: PublishResult | None
+    delivery: DeliveryReport | None = None  # None: no target or purge configured
 
 
 def publish_database(
@@ -65,6 +67,7 @@ def run_job(
     options: SyncOptions,
     sync: Syncer | None = None,
     force: bool = False,
+    delivery: DeliverySettings | None = None,
 ) -> JobReport:
     """Sync, then publish what is behind. Raises ``LockHeld`` at once if another run holds the lock.
 
@@ -86,4 +89,9 @@ def run_job(
         stale = output_is_stale(db, output)
         if force or stale or publish_due(db, output, check_files=False):
             result = publish_database(db, db_path, output, force=force, repair=stale)
-    return JobReport(summary, sync_error, result)
+        delivered = None
+        if delivery is not None and delivery.configured:
+            from wistia_sync.delivery import deliver_publish
+
+            delivered = deliver_publish(output, db, delivery, result)
+    return JobReport(summary, sync_error, result, delivered)

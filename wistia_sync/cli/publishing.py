@@ -10,10 +10,20 @@ import typer
 
 from wistia_sync import config
 from wistia_sync.cli import syncing
-from wistia_sync.cli.console import stdout
+from wistia_sync.cli.console import notice, stdout
+from wistia_sync.cli.delivery_options import (
+    BaseUrl,
+    EntryCacheControl,
+    ImmutableCacheControl,
+    Purge,
+    PurgeBudget,
+    S3EndpointUrl,
+    Target,
+)
 from wistia_sync.cli.options import DbPath, Json, OutputDir, Quiet
 
 if TYPE_CHECKING:
+    from wistia_sync.delivery import DeliveryReport, DeliverySettings
     from wistia_sync.publish import PublishResult
 
 Force = Annotated[
@@ -58,22 +68,67 @@ def publish_command(
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
     force: Force = False,
     dry_run: DryRun = False,
+    target: Target = None,
+    s3_endpoint_url: S3EndpointUrl = None,
+    purge: Purge = None,
+    purge_budget: PurgeBudget = None,
+    base_url: BaseUrl = None,
+    cache_control_immutable: ImmutableCacheControl = None,
+    cache_control_entry: EntryCacheControl = None,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
     """Bring the JSON files in the output folder up to date with the database."""
     from wistia_sync.db import open_database
+    from wistia_sync.delivery import deliver_publish
     from wistia_sync.job import publish_database
 
-    result = publish_database(open_database(db), db, output, force=force, dry_run=dry_run)
-    print_publish_result(result, quiet=quiet, as_json=as_json)
+    settings = delivery_settings(
+        target, s3_endpoint_url, purge, purge_budget, base_url,
+        cache_control_immutable, cache_control_entry,
+    )  # fmt: skip
+    database = open_database(db)
+    result = publish_database(database, db, output, force=force, dry_run=dry_run)
+    delivered = deliver_publish(output, database, settings, result)
+    print_publish_result(result, quiet=quiet, as_json=as_json, delivery=delivered)
 
 
-def print_publish_result(result: PublishResult, *, quiet: bool, as_json: bool) -> None:
+def delivery_settings(
+    target: str | None,
+    s3_endpoint_url: str | None,
+    purge: str | None,
+    purge_budget: int | None,
+    base_url: str | None,
+    cache_control_immutable: str | None,
+    cache_control_entry: str | None,
+) -> DeliverySettings:
+    from wistia_sync.delivery import DeliverySettings
+
+    return DeliverySettings(
+        target=target,
+        purge=purge,
+        purge_budget=purge_budget,
+        base_url=base_url,
+        s3_endpoint_url=s3_endpoint_url,
+        immutable_cache_control=cache_control_immutable,
+        entry_cache_control=cache_control_entry,
+    )
+
+
+def print_publish_result(
+    result: PublishResult, *, quiet: bool, as_json: bool, delivery: DeliveryReport | None = None
+) -> None:
+    if delivery is not None:
+        for warning in delivery.warnings:
+            notice(f"warning: {warning}")
     if as_json:
-        stdout.print_json(json.dumps(result.as_dict()))
+        data = result.as_dict()
+        data["delivery"] = None if delivery is None else delivery.as_dict()
+        stdout.print_json(json.dumps(data))
     elif not quiet:
         stdout.print(result.summary(), markup=False)
+        for line in delivery.lines() if delivery else ():
+            stdout.print(line, markup=False)
 
 
 def run_command(
@@ -90,11 +145,23 @@ def run_command(
     default_visibility: syncing.DefaultVisibility = "public",
     demo: syncing.Demo = False,
     force: Force = False,
+    target: Target = None,
+    s3_endpoint_url: S3EndpointUrl = None,
+    purge: Purge = None,
+    purge_budget: PurgeBudget = None,
+    base_url: BaseUrl = None,
+    cache_control_immutable: ImmutableCacheControl = None,
+    cache_control_entry: EntryCacheControl = None,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
     """Sync, then republish what changed. Exits 75 at once if another run holds the lock."""
     from wistia_sync.job import run_job
+
+    delivery = delivery_settings(
+        target, s3_endpoint_url, purge, purge_budget, base_url,
+        cache_control_immutable, cache_control_entry,
+    )  # fmt: skip
 
     options = syncing.sync_options(
         full, full_every, stats_budget, allow_mass_delete, default_visibility
@@ -109,8 +176,11 @@ def run_command(
         options=options,
         sync=lambda database, client, opts: syncing.run_sync(database, client, opts, quiet=quiet),
         force=force,
+        delivery=delivery,
     )
     result = report.publish
+    for warning in report.delivery.warnings if report.delivery else ():
+        notice(f"warning: {warning}")
     if report.sync_error is not None:
         if result is not None and result.changed and not quiet:
             stdout.print(f"republished from the last good database: {result.summary()}")
@@ -119,10 +189,13 @@ def run_command(
     if as_json:
         data = report.sync.as_dict()
         data["publish"] = None if result is None else result.as_dict()
+        data["delivery"] = None if report.delivery is None else report.delivery.as_dict()
         stdout.print_json(json.dumps(data))
     elif not quiet:
         stdout.print(report.sync.line(), markup=False)
         stdout.print(result.summary() if result else "output up to date", markup=False)
+        for line in report.delivery.lines() if report.delivery else ():
+            stdout.print(line, markup=False)
 
 
 def site_command(

@@ -70,6 +70,7 @@ def serve_command(
 ) -> None:
     """Serve POST /webhooks/wistia and GET /healthz until interrupted (SIGINT or SIGTERM)."""
     from wistia_sync.db import open_database
+    from wistia_sync.delivery import DeliverySettings, deliver_publish
     from wistia_sync.errors import UsageError
     from wistia_sync.job import publish_database
     from wistia_sync.publish import publish_due
@@ -99,9 +100,12 @@ def serve_command(
     )
     open_database(db)  # fail now, with one clear line, if it cannot be opened
 
+    delivery = DeliverySettings.from_environment()
+
     def publish_if_behind(database: Database) -> None:
         if publish_due(database, output, check_files=False):
-            publish_database(database, db, output)
+            result = publish_database(database, db, output)
+            deliver_publish(output, database, delivery, result)
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     with syncing.open_client(False, token_file, api_url, api_version, rate_limit) as client:
