@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,8 @@ from wistia_sync.db import (
     watermark_key,
 )
 from wistia_sync.publish import PUBLISHED_VIDEO_CONDITION
+from wistia_sync.purge import purge_status
+from wistia_sync.verify import freshness_latency
 from wistia_sync.webhooks.inbox import inbox_status
 
 RECENT_RUNS = 5
@@ -69,4 +72,6 @@ def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[st
         "next_full_crawl": next_full,
         "watermarks": {name: get_state(db, watermark_key(name)) for name in ("active", "archived")},
         "webhooks": inbox_status(db),
+        "purges": [asdict(provider) for provider in purge_status(db)],
+        "freshness": asdict(freshness_latency(db)),
     }

@@ -84,3 +84,20 @@ def test_publish_to_a_missing_bucket_fails_clearly_after_the_local_publish(
     assert "no-such-bucket" in result.output
     assert "Traceback" not in result.output
     assert (output / "manifest.json").exists()  # the local folder was published first
+
+
+def test_run_purges_what_changed_and_status_shows_the_spend(tmp_path: Path) -> None:
+    db, output, sink = tmp_path / "wistia.db", tmp_path / "output", tmp_path / "purged.txt"
+    purger = tmp_path / "purger.sh"
+    purger.write_text(f'#!/bin/sh\ncat >> "{sink}"\n')
+    purger.chmod(0o755)
+    args = ["--db", str(db)]
+    run = runner.invoke(
+        app, ["run", "--demo", *args, "--output", str(output), "--purge", f"command:{purger}"]
+    )
+    assert run.exit_code == 0, run.output
+    purged = sink.read_text().split()
+    assert "manifest.json" in " ".join(purged)
+    status = runner.invoke(app, ["status", *args])
+    assert status.exit_code == 0, status.output
+    assert f"purges command:{purger}: {len(purged)} paths in 1 call this month" in status.output

@@ -335,6 +335,28 @@ def status_command(
     stdout.print(f"next full crawl due: {report['next_full_crawl']}", markup=False)
     if report["webhooks"] is not None:
         stdout.print(webhook_line(report["webhooks"]), markup=False)
+    for purge in report["purges"]:
+        stdout.print(cell(purge_line(purge)))
+    freshness = report["freshness"]
+    if freshness["publishes"]:
+        stdout.print(
+            f"publish → served everywhere (last {freshness['publishes']} verified): "
+            f"p50 {freshness['p50_seconds']:.1f} s, p95 {freshness['p95_seconds']:.1f} s",
+            markup=False,
+        )
+
+
+def purge_line(purge: dict[str, Any]) -> str:
+    """``purges cloudfront:E2…: 812 paths in 14 calls this month (2026-12); 3 owed since …``."""
+    line = (
+        f"purges {purge['provider']}: {purge['items_sent']:,} paths in {purge['calls']:,} "
+        f"call{'' if purge['calls'] == 1 else 's'} this month ({purge['month']})"
+    )
+    if purge["pending"]:
+        line += f"; {purge['pending']:,} owed since {purge['oldest_pending']}, retried next publish"
+        if purge["last_error"]:
+            line += f" (last error: {purge['last_error']})"
+    return line
 
 
 def webhook_line(inbox: dict[str, Any]) -> str:
