@@ -101,3 +101,27 @@ def test_run_purges_what_changed_and_status_shows_the_spend(tmp_path: Path) -> N
     status = runner.invoke(app, ["status", *args])
     assert status.exit_code == 0, status.output
     assert f"purges command:{purger}: {len(purged)} paths in 1 call this month" in status.output
+
+
+def test_run_verify_waits_until_the_public_url_serves_the_publish(tmp_path: Path) -> None:
+    from tests.serving.nginxserver import free_port, require_nginx, running_nginx
+
+    require_nginx()
+    db, output = tmp_path / "wistia.db", tmp_path / "output"
+    output.mkdir()
+    port = free_port()
+    config = runner.invoke(
+        app, ["nginx-config", "--output", str(output), "--listen", f"127.0.0.1:{port}"]
+    )
+    assert config.exit_code == 0, config.output
+    base = f"http://127.0.0.1:{port}/"
+    args = ["--db", str(db), "--output", str(output), "--base-url", base]
+    with running_nginx(tmp_path / "nginx", config.stdout):
+        run = runner.invoke(app, ["run", "--demo", *args, "--verify", "--verify-wait", "20"])
+        assert run.exit_code == 0, run.output
+        assert "served everywhere" in run.stderr
+    status = runner.invoke(app, ["status", "--db", str(db)])
+    assert "publish → served everywhere (last 1 verified)" in status.output
+    refused = runner.invoke(app, ["run", "--demo", "--db", str(db), "--verify"])
+    assert refused.exit_code == 2
+    assert "--verify needs --base-url" in refused.output

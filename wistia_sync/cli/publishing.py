@@ -152,11 +152,29 @@ def run_command(
     base_url: BaseUrl = None,
     cache_control_immutable: ImmutableCacheControl = None,
     cache_control_entry: EntryCacheControl = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Then check that --base-url serves this publish (re-purging what is stale, "
+            "once) and record how long that took; exit 1 if still stale after --verify-wait.",
+        ),
+    ] = False,
+    verify_wait: Annotated[
+        float,
+        typer.Option("--verify-wait", min=0.0, max=3600.0, help="Seconds --verify may wait."),
+    ] = 60.0,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
     """Sync, then republish what changed. Exits 75 at once if another run holds the lock."""
+    from wistia_sync.errors import ConfigError
     from wistia_sync.job import run_job
+
+    if verify and not base_url:
+        raise ConfigError(
+            "--verify needs --base-url: the public URL the output folder is served at"
+        )
 
     delivery = delivery_settings(
         target, s3_endpoint_url, purge, purge_budget, base_url,
@@ -196,6 +214,32 @@ def run_command(
         stdout.print(result.summary() if result else "output up to date", markup=False)
         for line in report.delivery.lines() if report.delivery else ():
             stdout.print(line, markup=False)
+    if verify and base_url:
+        verify_served(db, output, delivery, base_url, wait=verify_wait, quiet=quiet)
+
+
+def verify_served(
+    db: Path, output: Path, delivery: DeliverySettings, base_url: str, *, wait: float, quiet: bool
+) -> None:
+    """``run --verify``: wait until the public URL serves this publish; exit 1 if it never does."""
+    from wistia_sync.db import open_database
+    from wistia_sync.purge.providers import check_base_url, make_provider
+    from wistia_sync.verify import verify_until_fresh
+
+    checked = check_base_url(base_url)
+    assert checked is not None
+    provider = make_provider(delivery.purge, base_url=checked) if delivery.purge else None
+    fresh = verify_until_fresh(
+        output, checked, db=open_database(db), wait_seconds=wait, purge=provider,
+        purge_budget=delivery.purge_budget,
+    )  # fmt: skip
+    if fresh.latency_seconds is None:
+        for line in fresh.report.lines():
+            typer.echo(line)
+        notice(f"warning: not served everywhere after {wait:g} s: {fresh.report.summary()}")
+        raise typer.Exit(1)
+    if not quiet:
+        notice(f"served everywhere {fresh.latency_seconds:.1f} s after the publish")
 
 
 def site_command(
