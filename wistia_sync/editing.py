@@ -22,6 +22,7 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +97,10 @@ def publish_change(
 
 def _deliver(db: Database, output: Path, result: PublishResult) -> None:
     """Deliver the publish to the target and CDN the environment configures, if any."""
+    from wistia_sync.config import PURGE_ENV, TARGET_ENV
+
+    if not (os.environ.get(TARGET_ENV) or os.environ.get(PURGE_ENV)):
+        return  # the common case: no delivery module to import on an editor's command
     from wistia_sync.delivery import DeliverySettings, deliver_publish
 
     settings = DeliverySettings.from_environment()
