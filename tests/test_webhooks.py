@@ -132,8 +132,9 @@ def test_malformed_delivery_is_refused_whole(
 
 
 def test_events_that_change_nothing_here_are_ignored_but_recognised(
-    receiver: TestClient, db_path: Path
+    receiver: TestClient, db_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level("INFO", logger="wistia_sync.webhooks.inbox")
     events = [
         media_event("media.updated", "abc123", account_id="someone-else"),
         media_event("media.updated", "../../etc"),  # not a hashed id
@@ -142,6 +143,7 @@ def test_events_that_change_nothing_here_are_ignored_but_recognised(
     response = post(receiver, delivery_body(events))
     assert response.json() == {"stored": 3, "pending": 0, "repeated": 0}
     assert {row["state"] for row in event_rows(db_path)} == {"ignored"}
+    assert "event for account 'someone-else'" in caplog.text
 
 
 def test_event_without_uuid_is_deduplicated_by_its_content() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import re
 import statistics
@@ -20,6 +21,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from wistia_sync.db import write_transaction
+
+log = logging.getLogger(__name__)
 
 # Wistia's hashed ids are short alphanumerics; anything else never reaches a URL or a file name.
 HASHED_ID = re.compile(r"[A-Za-z0-9]{1,100}")
@@ -134,6 +137,8 @@ def store_events(
             if cursor.rowcount:
                 new += 1
                 pending += reason is None
+                if reason is not None:
+                    log.info("ignored webhook event %s (%s): %s", event.uuid, event.type, reason)
     return StoredDelivery(new=new, pending=pending, repeated=len(events) - new)
 
 
