@@ -1,4 +1,4 @@
-"""Scenario 9: everything from outside is untrusted (issue 8), driven through the real CLI.
+"""Scenario 10: everything from outside is untrusted (issue 8), driven through the real CLI.
 
 - Wistia echoing the ``Authorization`` header in an error body (400/401/403/404/422, on the
   listing and on stats): the token is in no database page, WAL, output file or command output.
@@ -45,7 +45,7 @@ from tests.reliability.harness import (
 )
 from tests.reliability.test_disk import remount, tmpfs
 
-SCENARIO = "9. untrusted input"
+SCENARIO = "10. untrusted input"
 
 
 def every_file_under(root: Path) -> dict[Path, bytes]:

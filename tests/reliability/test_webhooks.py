@@ -1,4 +1,4 @@
-"""Scenario 9: Wistia's webhooks against a real ``wistia-sync webhook serve`` process.
+"""Scenario 11: Wistia's webhooks against a real ``wistia-sync webhook serve`` process.
 
 A signed event reaches the published files within seconds; a delivery that got a 200 is never
 lost, even when the server is ``kill -9``-ed at random moments of a burst; bad signatures,
@@ -23,7 +23,7 @@ from tests.reliability.conftest import MakeScene
 from tests.reliability.harness import Ledger, Workspace, kill_hard
 from wistia_sync.webhooks.app import HEALTH_PATH, WEBHOOK_PATH
 
-SCENARIO = "9. webhooks"
+SCENARIO = "11. webhooks"
 SECRET = "whsec-" + "Xy9" * 5
 SERVE_TIMEOUT_SECONDS = 20.0  # a served process must answer /healthz within this
 APPLY_TIMEOUT_SECONDS = 30.0  # an acknowledged event must be applied within this
