@@ -312,3 +312,17 @@ def test_serve_refuses_a_max_delay_shorter_than_the_debounce(
     )  # fmt: skip
     assert result.exit_code == 2
     assert "--max-delay" in result.stderr
+
+
+def test_serve_without_the_webhooks_extra_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setenv("WISTIA_SYNC_WEBHOOK_SECRET", "x")
+    monkeypatch.setitem(sys.modules, "starlette", None)  # import starlette now raises ImportError
+    for module in ("wistia_sync.webhooks.app", "wistia_sync.webhooks.serve"):
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    result = CliRunner().invoke(app, ["webhook", "serve", "--db", str(tmp_path / "w.db")])
+    assert result.exit_code == 2
+    assert "pip install 'wistia-sync[webhooks]'" in result.stderr

@@ -69,22 +69,23 @@ def serve_command(
     default_visibility: syncing.DefaultVisibility = "public",
 ) -> None:
     """Serve POST /webhooks/wistia and GET /healthz until interrupted (SIGINT or SIGTERM)."""
-    from wistia_sync.db import open_database
-    from wistia_sync.delivery import DeliverySettings, deliver_publish
     from wistia_sync.errors import UsageError
-    from wistia_sync.job import publish_database
-    from wistia_sync.publish import publish_due
-    from wistia_sync.webhooks.app import WEBHOOK_PATH, ReceiverSettings
-    from wistia_sync.webhooks.serve import ServeSettings, refresh_then_publish, serve
-    from wistia_sync.webhooks.worker import Debounce
 
-    try:
+    try:  # before anything imports them: the extra may not be installed
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
         raise UsageError(
             "webhook serve needs the webhooks extra: pip install 'wistia-sync[webhooks]'"
         ) from None
+    from wistia_sync.db import open_database
+    from wistia_sync.delivery import DeliverySettings, deliver_publish
+    from wistia_sync.job import publish_database
+    from wistia_sync.publish import publish_due
+    from wistia_sync.webhooks.app import WEBHOOK_PATH, ReceiverSettings
+    from wistia_sync.webhooks.serve import ServeSettings, refresh_then_publish, serve
+    from wistia_sync.webhooks.worker import Debounce
+
     if max_delay < debounce:
         raise UsageError(f"--max-delay ({max_delay}) must be at least --debounce ({debounce})")
     options = syncing.sync_options(False, "24h", 0, False, default_visibility)
