@@ -128,13 +128,13 @@ def sync_command(
 def media_ids(values: list[str]) -> list[str]:
     """The hashed ids of ``--media`` values; an error naming the first that cannot be one."""
     from wistia_sync.errors import UsageError
-    from wistia_sync.webhooks.inbox import HASHED_ID
+    from wistia_sync.models import is_hashed_id
 
     ids = [part.strip() for value in values for part in value.split(",") if part.strip()]
     if not ids:
         raise UsageError("--media needs at least one hashed id")
     for hashed_id in ids:
-        if not HASHED_ID.fullmatch(hashed_id):
+        if not is_hashed_id(hashed_id):
             raise UsageError(f"{hashed_id!r} is not a Wistia hashed id (letters and digits)")
     return ids
 

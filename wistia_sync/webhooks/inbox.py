@@ -11,7 +11,6 @@ import hashlib
 import json
 import logging
 import math
-import re
 import statistics
 import time
 from collections.abc import Sequence
@@ -24,8 +23,6 @@ from wistia_sync.db import write_transaction
 
 log = logging.getLogger(__name__)
 
-# Wistia's hashed ids are short alphanumerics; anything else never reaches a URL or a file name.
-HASHED_ID = re.compile(r"[A-Za-z0-9]{1,100}")
 MEDIA_EVENT_PREFIX = "media."
 MAX_UUID_LENGTH = 200
 MAX_TYPE_LENGTH = 100
@@ -73,6 +70,8 @@ def parse_delivery(body: bytes) -> list[WebhookEvent]:
 
 
 def _event(raw: dict[str, Any]) -> WebhookEvent:
+    from wistia_sync.models import is_hashed_id  # pydantic: not for `status`, which reads us
+
     uuid = raw.get("uuid")
     if not isinstance(uuid, str) or not uuid or len(uuid) > MAX_UUID_LENGTH:
         # Without a usable uuid, the event's own bytes identify its repeats.
@@ -81,7 +80,8 @@ def _event(raw: dict[str, Any]) -> WebhookEvent:
     payload = raw.get("payload")
     media = payload.get("media") if isinstance(payload, dict) else None
     media_id = media.get("id") if isinstance(media, dict) else None
-    hashed_id = media_id if isinstance(media_id, str) and HASHED_ID.fullmatch(media_id) else None
+    # Anything but a hashed id never reaches a URL or a file name.
+    hashed_id = media_id if is_hashed_id(media_id) else None
     metadata = raw.get("metadata")
     account = metadata.get("account_id") if isinstance(metadata, dict) else None
     generated = raw.get("generated_at")
