@@ -102,7 +102,13 @@ class Reader(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            paths = [p for p in self.ws.output.rglob("*.json") if not p.name.startswith(".")]
+            # What a web server serves: no dot-file and nothing in a dot-folder (the publisher's
+            # staging folder, denied by the nginx rule the README gives).
+            paths = [
+                p
+                for p in self.ws.output.rglob("*.json")
+                if not any(part.startswith(".") for part in p.relative_to(self.ws.output).parts)
+            ]
             for path in self.rng.sample(paths, min(len(paths), 20)):
                 try:
                     data = path.read_bytes()
