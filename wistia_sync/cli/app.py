@@ -21,6 +21,13 @@ from wistia_sync.cli.lazy import LazyGroup
 from wistia_sync.commands import COMMANDS, DEBUG_HELP, ROOT_HELP, VERSION_HELP
 from wistia_sync.errors import EXIT_FAILURE, EXIT_USAGE, WistiaSyncError
 
+try:  # plain parameters are coerced without importing pydantic (see the module)
+    from wistia_sync.cli import coercion
+except ImportError:  # a Typer whose internals moved: its own coercion, slower but right
+    pass
+else:
+    coercion.install()
+
 
 class _FriendlyErrors(LazyGroup):
     """Turns every failure into one line on stderr and an exit code, unless ``--debug``."""
