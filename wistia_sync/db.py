@@ -14,17 +14,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-from sqlite_utils import Database, Migrations
+from typing import TYPE_CHECKING
 
 from wistia_sync.errors import DatabaseBusy, DatabaseError, DatabaseUnusable
+from wistia_sync.lazydb import MIGRATIONS_TABLE, MigrationSet, as_database
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 BUSY_TIMEOUT_SECONDS = 30.0
 BUSY_TIMEOUT_ENV = "WISTIA_SYNC_BUSY_TIMEOUT"  # seconds; tests shorten it
 _DAMAGED_ERROR_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 MIGRATION_SET = "wistia_sync"
 
-migrations = Migrations(MIGRATION_SET)
+# sqlite-utils' Migrations, recorded without importing sqlite-utils: opening a database whose
+# schema is current needs one query, not the package (see wistia_sync.lazydb).
+migrations = MigrationSet(MIGRATION_SET)
 
 
 @migrations()
@@ -384,7 +389,7 @@ def open_database(path: str | Path, *, verify: bool = False) -> Database:
         os.close(fd)
     conn = _connect(path)
     try:
-        db = Database(conn)
+        db = as_database(conn)
         # These checks come before anything that writes: a refused file stays as it was.
         _refuse_non_sqlite(db, path)
         if verify:
@@ -392,10 +397,10 @@ def open_database(path: str | Path, *, verify: bool = False) -> Database:
         else:
             _check_schema_readable(db)
         _refuse_foreign(db, path)
-        _refuse_newer_schema(db, path)
+        applied = _refuse_newer_schema(db, path)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
-        if migrations.pending(db):
+        if set(migrations.names) - set(applied):
             with write_transaction(db):
                 migrations.apply(db)
     except sqlite3.DatabaseError as error:
@@ -499,9 +504,9 @@ def _refuse_foreign(db: Database, path: Path) -> None:
     if not tables:
         return  # a new, empty database
     ours = (
-        migrations.migrations_table in tables
+        MIGRATIONS_TABLE in tables
         and db.execute(
-            f"SELECT 1 FROM {migrations.migrations_table} WHERE migration_set = ? LIMIT 1",
+            f"SELECT 1 FROM {MIGRATIONS_TABLE} WHERE migration_set = ? LIMIT 1",
             [MIGRATION_SET],
         ).fetchone()
     )
@@ -522,15 +527,16 @@ def _check_schema_readable(db: Database) -> None:
     db.execute("SELECT count(*) FROM sqlite_master").fetchone()
 
 
-def _refuse_newer_schema(db: Database, path: Path) -> None:
-    known = {migration.name for migration in migrations._migrations}
-    applied = {migration.name for migration in migrations.applied(db)}
-    unknown = sorted(applied - known)
+def _refuse_newer_schema(db: Database, path: Path) -> list[str]:
+    """The migrations the database has applied; refused if it has one this version lacks."""
+    applied = migrations.applied_names(db)
+    unknown = sorted(set(applied) - set(migrations.names))
     if unknown:
         raise DatabaseError(
             f"{path} was written by a newer wistia-sync (unknown migration {unknown[-1]}); "
             "upgrade wistia-sync to use it"
         )
+    return applied
 
 
 @contextmanager

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Callable
-
-from slugify import slugify
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from wistia_sync.db import utc_now
 from wistia_sync.errors import UsageError
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 MAX_TAG_LENGTH = 100
 MAX_SLUG_LENGTH = 60
@@ -52,6 +53,8 @@ def _name_digest(name: str) -> str:
 
 def base_slug(name: str) -> str:
     """Lowercase ASCII, accents folded, runs of anything else as ``-``, at most 60 characters."""
+    from slugify import slugify  # only a new tag needs it
+
     return str(
         slugify(
             name, max_length=MAX_SLUG_LENGTH, word_boundary=False, separator="-", lowercase=True
