@@ -6,7 +6,9 @@ The rich consoles are created on first use: importing rich costs start-up time t
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from typing import TYPE_CHECKING, Any, cast
 
 from wistia_sync.redaction import redact
@@ -32,6 +34,23 @@ class _ConsoleOnFirstUse:
 
 stdout = cast("Console", _ConsoleOnFirstUse(stderr=False))
 stderr = cast("Console", _ConsoleOnFirstUse(stderr=True))
+
+
+def stdout_is_terminal() -> bool:
+    """``stdout.is_terminal``, without importing rich when the answer is surely no.
+
+    Rich says no for a stream that is not a tty unless ``TTY_COMPATIBLE=1`` or ``FORCE_COLOR``
+    says otherwise; only then (or for a tty) is rich asked, as it is about to print a table.
+    """
+    isatty = getattr(sys.stdout, "isatty", None)
+    try:
+        tty = bool(isatty()) if isatty is not None else False
+    except ValueError:  # a closed stream
+        tty = False
+    if not tty and os.environ.get("TTY_COMPATIBLE") != "1" and "FORCE_COLOR" not in os.environ:
+        return False
+    return stdout.is_terminal
+
 
 # What must not reach a terminal raw from untrusted text (names from Wistia, error bodies): C0
 # and C1 controls (ESC starts colour, cursor and OSC sequences: title, clipboard, hyperlinks),

@@ -80,16 +80,19 @@ def publish_command(
 ) -> None:
     """Bring the JSON files in the output folder up to date with the database."""
     from wistia_sync.db import open_database
-    from wistia_sync.delivery import deliver_publish
     from wistia_sync.job import publish_database
 
-    settings = delivery_settings(
-        target, s3_endpoint_url, purge, purge_budget, base_url,
-        cache_control_immutable, cache_control_entry,
-    )  # fmt: skip
     database = open_database(db)
     result = publish_database(database, db, output, force=force, dry_run=dry_run)
-    delivered = deliver_publish(output, database, settings, result)
+    delivered = None
+    if target or purge:  # else there is nothing to deliver: no delivery code to import
+        from wistia_sync.delivery import deliver_publish
+
+        settings = delivery_settings(
+            target, s3_endpoint_url, purge, purge_budget, base_url,
+            cache_control_immutable, cache_control_entry,
+        )  # fmt: skip
+        delivered = deliver_publish(output, database, settings, result)
     print_publish_result(result, quiet=quiet, as_json=as_json, delivery=delivered)
 
 
@@ -126,9 +129,10 @@ def print_publish_result(
         data["delivery"] = None if delivery is None else delivery.as_dict()
         stdout.print_json(json.dumps(data))
     elif not quiet:
-        stdout.print(result.summary(), markup=False)
+        # Plain lines of counts and paths we wrote: nothing to style, no rich to import.
+        typer.echo(result.summary())
         for line in delivery.lines() if delivery else ():
-            stdout.print(line, markup=False)
+            typer.echo(line)
 
 
 def run_command(

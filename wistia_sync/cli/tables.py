@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from wistia_sync.cli.console import stdout, terminal_safe
+from wistia_sync.cli.console import stdout, stdout_is_terminal, terminal_safe
 
 Cell = str | int | float | None
 EMPTY_CELL = "—"
@@ -42,7 +42,7 @@ def print_rows(
 
         notice(empty)
         return
-    if not stdout.is_terminal:
+    if not stdout_is_terminal():
         for row in rows:
             typer.echo("\t".join(_plain(value) for value in row))
         return
@@ -61,7 +61,7 @@ def print_rows(
 
 def print_fields(fields: Sequence[tuple[str, Cell]]) -> None:
     """One record as ``name value`` lines: aligned on a terminal, tab-separated when piped."""
-    if not stdout.is_terminal:
+    if not stdout_is_terminal():
         for name, value in fields:
             typer.echo(f"{name}\t{_plain(value)}")
         return
