@@ -120,19 +120,58 @@ IMPORT_PROBE = """
 import json, sys
 from wistia_sync.cli import app
 
-commands = json.loads(sys.argv[1])
+commands, watched = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+first_imported_by = {name: "startup" for name in watched if name in sys.modules}
 for arguments in commands:
     try:
         app(arguments, prog_name="wistia-sync")
     except SystemExit as done:
         if done.code not in (0, None):
             raise SystemExit(f"{arguments} exited with {done.code}")
-watched = ("httpx", "httpcore", "wistia_sync.wistia", "wistia_sync.sync", "wistia_sync.demo")
-print(json.dumps(sorted(name for name in watched if name in sys.modules)))
+    for name in watched:
+        if name in sys.modules:
+            first_imported_by.setdefault(name, " ".join(arguments))
+print(json.dumps(first_imported_by))
 """
 
+# What an editor command or a publish with nothing to do must not import, each costing tens of
+# milliseconds of start-up (docs/benchmarks.md, "Start-up"): the HTTP client and the sync, Typer's
+# pydantic coercion (wistia_sync.cli.coercion), sqlite-utils once the schema is current
+# (wistia_sync.lazydb), the plugin scan of importlib.metadata, rich for a plain line, and the
+# delivery code without a target or purge.
+NEVER_IMPORTED = [
+    "httpx",
+    "httpcore",
+    "wistia_sync.wistia",
+    "wistia_sync.sync",
+    "wistia_sync.demo",
+    "pydantic",
+    "typer._adapters",
+    "sqlite_utils",
+    "click",
+    "pluggy",
+    "importlib.metadata",
+    "rich",
+    "wistia_sync.delivery",
+]
 
-def test_editor_commands_never_import_httpx(small_catalog: tuple[Path, Path]) -> None:
+
+def imported_by(commands: list[list[str]], env: dict[str, str]) -> dict[str, str]:
+    """Which of ``NEVER_IMPORTED`` one process running ``commands`` in turn imported, each with
+    the command that first did."""
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE, json.dumps(commands), json.dumps(NEVER_IMPORTED)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_editor_commands_import_none_of_the_heavy_modules(small_catalog: tuple[Path, Path]) -> None:
     """Editors feel every 100 ms of start-up; httpx alone costs more than that."""
     db_path, out = small_catalog
     commands = [
@@ -150,18 +189,30 @@ def test_editor_commands_never_import_httpx(small_catalog: tuple[Path, Path]) ->
         ["videos", "show", "welcome001", "--json"],
         ["log", "--limit", "5"],
     ]
+    published = run_cli(["publish"], environment(db_path, out))  # the schema is current too
+    assert published.returncode == 0, published.stderr
 
-    result = subprocess.run(
-        [sys.executable, "-c", IMPORT_PROBE, json.dumps(commands)],
-        env=environment(db_path, out),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    assert imported_by(commands, environment(db_path, out)) == {}
 
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.splitlines()[-1]) == []
+
+def test_publish_with_nothing_to_do_imports_none_of_the_heavy_modules(
+    small_catalog: tuple[Path, Path],
+) -> None:
+    db_path, out = small_catalog
+    env = environment(db_path, out)
+    first = run_cli(["publish"], env)
+    assert first.returncode == 0, first.stderr
+
+    assert imported_by([["publish"], ["publish", "--quiet"], ["publish", "--json"]], env) == {}
+    again = run_cli(["publish"], env)
+    assert (again.returncode, again.stdout) == (0, "published 0 files, removed 0, 0 unchanged\n")
+
+
+def test_the_probe_sees_a_heavy_import(small_catalog: tuple[Path, Path]) -> None:
+    """The two tests above can fail: a command that needs sqlite-utils and rich is seen."""
+    db_path, out = small_catalog
+    imported = imported_by([["status", "--json"]], environment(db_path, out))
+    assert "sqlite_utils" in imported and "rich" in imported
 
 
 def _delete_at_a_terminal(db_path: Path, out: Path, answer: bytes) -> tuple[int, str]:

@@ -1,7 +1,8 @@
 """Where the CLI writes: data on stdout, messages and progress on stderr.
 
 The rich consoles are created on first use: importing rich costs start-up time that
-``--help``, ``--version`` and most editor commands never need.
+``--help``, ``--version`` and most editor commands never need. Lines that go to a file or a pipe
+need no styling, so they are written without asking rich.
 """
 
 from __future__ import annotations
@@ -36,20 +37,28 @@ stdout = cast("Console", _ConsoleOnFirstUse(stderr=False))
 stderr = cast("Console", _ConsoleOnFirstUse(stderr=True))
 
 
-def stdout_is_terminal() -> bool:
-    """``stdout.is_terminal``, without importing rich when the answer is surely no.
+def _is_terminal(stream: Any, console: Console) -> bool:
+    """``console.is_terminal``, without importing rich when the answer is surely no.
 
     Rich says no for a stream that is not a tty unless ``TTY_COMPATIBLE=1`` or ``FORCE_COLOR``
-    says otherwise; only then (or for a tty) is rich asked, as it is about to print a table.
+    says otherwise; only then (or for a tty) is rich asked, as it is about to style its output.
     """
-    isatty = getattr(sys.stdout, "isatty", None)
+    isatty = getattr(stream, "isatty", None)
     try:
         tty = bool(isatty()) if isatty is not None else False
     except ValueError:  # a closed stream
         tty = False
     if not tty and os.environ.get("TTY_COMPATIBLE") != "1" and "FORCE_COLOR" not in os.environ:
         return False
-    return stdout.is_terminal
+    return console.is_terminal
+
+
+def stdout_is_terminal() -> bool:
+    return _is_terminal(sys.stdout, stdout)
+
+
+def stderr_is_terminal() -> bool:
+    return _is_terminal(sys.stderr, stderr)
 
 
 # What must not reach a terminal raw from untrusted text (names from Wistia, error bodies): C0
@@ -70,10 +79,25 @@ def fail_line(message: str) -> None:
     The message is escaped: it may quote a user's argument or a name from Wistia, and a ``[/x]``
     in it must be printed, not read as markup (which fails, or hides part of the message).
     """
+    text = terminal_safe(redact(message))
+    if not stderr_is_terminal():
+        _plain_line(f"error: {text}")  # what rich prints there: no colour
+        return
     from rich.markup import escape
 
-    stderr.print(f"[bold red]error:[/] {escape(terminal_safe(redact(message)))}", markup=True)
+    stderr.print(f"[bold red]error:[/] {escape(text)}", markup=True)
 
 
 def notice(message: str) -> None:
-    stderr.print(terminal_safe(redact(message)), markup=False)
+    text = terminal_safe(redact(message))
+    if not stderr_is_terminal():
+        _plain_line(text)
+        return
+    stderr.print(text, markup=False)
+
+
+def _plain_line(text: str) -> None:
+    """A line on stderr as rich writes it to a file or pipe (``text`` is already terminal-safe:
+    no control character left for rich to strip), but verbatim: an ``:emoji_code:`` in a tag
+    name stays as typed."""
+    print(text, file=sys.stderr, flush=True)

@@ -21,6 +21,7 @@ from wistia_sync.cli.delivery_options import (
     Target,
 )
 from wistia_sync.cli.options import DbPath, Json, OutputDir, Quiet
+from wistia_sync.cli.tables import print_json
 
 if TYPE_CHECKING:
     from wistia_sync.delivery import DeliveryReport, DeliverySettings
@@ -127,7 +128,7 @@ def print_publish_result(
     if as_json:
         data = result.as_dict()
         data["delivery"] = None if delivery is None else delivery.as_dict()
-        stdout.print_json(json.dumps(data))
+        print_json(data)  # the bytes rich's print_json writes to a pipe, without rich
     elif not quiet:
         # Plain lines of counts and paths we wrote: nothing to style, no rich to import.
         typer.echo(result.summary())
