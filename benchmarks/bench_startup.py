@@ -1,0 +1,225 @@
+"""Measure what editors and cron wait for at start-up, against the floor of the same run.
+
+    python benchmarks/bench_startup.py [--sizes 1000,10000,100000] [--repeat 7]
+
+For each catalog size it builds a database the way ``bench_publish.py`` does (500 tags, ~3 a
+video, 50 folders, 5% hidden, 3% archived) and publishes it once; then it runs the installed
+``wistia-sync`` in subprocesses, start to exit, ``--repeat`` times each:
+
+- the floor, ``wistia-sync --version`` (answered before Typer is imported), ``--help``, and a
+  bare interpreter (``python -c pass``);
+- ``tag add VIDEO TAG`` and ``visibility hide VIDEO`` (republish included), a new video each time;
+- ``publish`` with nothing changed.
+
+Each figure is the median wall time and the median CPU time (user + system, from ``wait4``: it
+does not depend on how busy the machine is), with its target and the ratio to it. Then it breaks
+the imports of ``tag add`` and of a no-op ``publish`` down with ``python -X importtime`` (the
+least of 5 runs per module), into the groups docs/benchmarks.md reports.
+
+The package is byte-compiled first, as an installed one is: an editable install under
+``PYTHONDONTWRITEBYTECODE=1`` would otherwise recompile every module on every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import platform
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_publish import build_catalog  # noqa: E402
+
+ENTRY = Path(sys.executable).parent / "wistia-sync"
+TAG_ADD_TARGET_1K = 0.2  # issue 11: median seconds at 1,000 videos
+OVER_FLOOR_TARGETS = {10_000: 0.1, 100_000: 0.15}  # issue 9: tag add / hide, above the floor
+NOOP_PUBLISH_TARGET = {10_000: 0.15}  # issue 9: seconds
+HELP_TARGET = 0.12  # issue 11: --help and --version, median seconds
+
+# How the import breakdown groups modules: the first prefix that matches a top-level import.
+GROUPS = [
+    ("typer (its vendored click, inspect, subprocess…)", ("typer",)),
+    (
+        "interpreter start-up and `site` (editable-install finder included)",
+        ("site", "encodings", "_frozen_importlib_external", "zipimport", "_signal", "io", "runpy"),
+    ),
+    ("wistia_sync.cli (our command modules, coercion)", ("wistia_sync.cli",)),
+    ("editing, browse, tags, db", ("wistia_sync.editing", "wistia_sync.browse", "wistia_sync.db")),
+    ("the publisher (wistia_sync.job → publish/)", ("wistia_sync.job", "wistia_sync.publish")),
+]
+
+
+def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one process, start to exit; it must succeed."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    assert process.stderr is not None
+    error = process.stderr.read().decode(errors="replace")
+    process.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {error.strip()}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def medians(runs: list[list[str]], env: dict[str, str]) -> tuple[float, float]:
+    measured = [run(args, env) for args in runs]
+    return (
+        statistics.median(wall for wall, _ in measured),
+        statistics.median(cpu for _, cpu in measured),
+    )
+
+
+def import_breakdown(args: list[str], env: dict[str, str], runs: int = 5) -> dict[str, float]:
+    """Milliseconds of import time per group (the least of ``runs`` runs for each module).
+
+    Each module's own time goes to the group of the nearest module, itself or an importer,
+    that a group names: ``inspect`` imported by ``typer._click.core`` counts as Typer's.
+    """
+    least: dict[str, int] = defaultdict(lambda: 10**12)
+    parents: dict[str, str | None] = {}
+    for _ in range(runs):
+        process = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "wistia_sync", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        waiting: list[tuple[int, str]] = []  # imported, not yet given to their importer
+        for line in process.stderr.splitlines():
+            found = re.match(r"import time:\s+(\d+) \|\s+\d+ \| (\s*)(\S+)", line)
+            if not found:
+                continue
+            depth, module = len(found[2]) // 2, found[3]
+            least[module] = min(least[module], int(found[1]))
+            while waiting and waiting[-1][0] > depth:
+                parents[waiting.pop()[1]] = module  # printed before the module importing it
+            waiting.append((depth, module))
+            parents.setdefault(module, None)
+
+    def group_of(module: str | None) -> str:
+        while module is not None:
+            for name, prefixes in GROUPS:
+                if module.startswith(prefixes):
+                    return name
+            module = parents.get(module)
+        return "everything else"
+
+    grouped: dict[str, float] = defaultdict(float)
+    for module, micros in least.items():
+        grouped[group_of(module)] += micros / 1000
+    grouped["all imports"] = sum(least.values()) / 1000
+    return grouped
+
+
+def measure(size: int, repeat: int, base_env: dict[str, str]) -> dict[str, tuple[float, float]]:
+    with tempfile.TemporaryDirectory() as folder:
+        db, out = Path(folder) / "wistia.db", Path(folder) / "out"
+        published = build_catalog(db, size)
+        env = {**base_env, "WISTIA_SYNC_DB": str(db), "WISTIA_SYNC_OUTPUT": str(out)}
+        run([str(ENTRY), "publish", "--force", "--quiet"], env)
+        picks = random.Random(size).sample(published, 2 * repeat + 1)
+        figures = {
+            "floor": medians([[str(ENTRY), "--version"]] * repeat, env),
+            "tag_add": medians(
+                [[str(ENTRY), "tag", "add", video, "Benchmark tag"] for video in picks[:repeat]],
+                env,
+            ),
+            "hide": medians(
+                [[str(ENTRY), "visibility", "hide", video] for video in picks[repeat:-1]], env
+            ),
+            "noop": medians([[str(ENTRY), "publish", "--quiet"]] * repeat, env),
+        }
+        if size == SIZES_FOR_BREAKDOWN[0]:
+            BREAKDOWNS["tag add"] = import_breakdown(["tag", "add", picks[-1], "Another"], env)
+            BREAKDOWNS["publish, nothing changed"] = import_breakdown(["publish", "--quiet"], env)
+        return figures
+
+
+SIZES_FOR_BREAKDOWN: list[int] = []
+BREAKDOWNS: dict[str, dict[str, float]] = {}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--repeat", type=int, default=7)
+    arguments = parser.parse_args()
+    sizes = [int(size) for size in arguments.sizes.split(",")]
+    SIZES_FOR_BREAKDOWN.append(sizes[0])
+    compileall.compile_dir(ROOT / "wistia_sync", quiet=1)
+    env = {name: value for name, value in os.environ.items() if not name.startswith("WISTIA")}
+    load_before = os.getloadavg()
+    repeat = arguments.repeat
+    bare = medians([[sys.executable, "-c", "pass"]] * repeat, env)
+    version = medians([[str(ENTRY), "--version"]] * repeat, env)
+    help_ = medians([[str(ENTRY), "--help"]] * repeat, env)
+    results = {size: measure(size, repeat, env) for size in sizes}
+    load_after = os.getloadavg()
+
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+    )
+    print(f"load average: {load_before[0]:.2f} at start, {load_after[0]:.2f} at the end")
+    print()
+    print("| figure | wall (median) | CPU (median) | target | ratio |")
+    print("|---|---:|---:|---|---:|")
+    print(f"| bare interpreter (`python -c pass`) | {bare[0]:.3f} s | {bare[1]:.3f} s | | |")
+    for name, (wall, cpu) in (("`--version`", version), ("`--help`", help_)):
+        ratio = wall / HELP_TARGET
+        print(f"| {name} | {wall:.3f} s | {cpu:.3f} s | ≤ {HELP_TARGET} s | {ratio:.2f} |")
+    for size in sizes:
+        figures = results[size]
+        floor_wall, floor_cpu = figures["floor"]
+        print(
+            f"| {size:,} videos: floor (`--version`) | {floor_wall:.3f} s | {floor_cpu:.3f} s | | |"
+        )
+        for key, label in (("tag_add", "`tag add`"), ("hide", "`visibility hide`")):
+            wall, cpu = figures[key]
+            extra, extra_cpu = wall - floor_wall, cpu - floor_cpu
+            cells = [
+                f"{size:,} videos: {label} end to end",
+                f"{wall:.3f} s = floor + {extra:.3f} s",
+            ]
+            cells.append(f"{cpu:.3f} s = floor + {extra_cpu:.3f} s")
+            if size in OVER_FLOOR_TARGETS:
+                limit = OVER_FLOOR_TARGETS[size]
+                cells += [f"≤ floor + {limit} s", f"{extra / limit:.2f}"]
+            elif size == 1000 and key == "tag_add":
+                cells += [f"≤ {TAG_ADD_TARGET_1K} s", f"{wall / TAG_ADD_TARGET_1K:.2f}"]
+            else:
+                cells += ["", ""]
+            print("| " + " | ".join(cells) + " |")
+        wall, cpu = figures["noop"]
+        limit = NOOP_PUBLISH_TARGET.get(size)
+        target = f"≤ {limit} s" if limit else ""
+        ratio = f"{wall / limit:.2f}" if limit else ""
+        label = f"{size:,} videos: `publish`, nothing changed"
+        print(f"| {label} | {wall:.3f} s | {cpu:.3f} s | {target} | {ratio} |")
+    print()
+    print(f"Imports at {sizes[0]:,} videos (ms, least of 5 runs; `python -X importtime`):")
+    print()
+    commands = list(BREAKDOWNS)
+    print("| imported | " + " | ".join(f"`{name}`" for name in commands) + " |")
+    print("|---|" + "---:|" * len(commands))
+    for group in [*(name for name, _ in GROUPS), "everything else", "all imports"]:
+        cells = [f"{BREAKDOWNS[name].get(group, 0.0):.1f}" for name in commands]
+        print(f"| {group} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
