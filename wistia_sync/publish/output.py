@@ -11,8 +11,7 @@ ever removed, and a managed folder that is a symlink is refused.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
+import functools
 import logging
 import os
 import secrets
@@ -36,7 +35,13 @@ class UnsafeOutputError(ConfigError):
     """The output folder's layout would make a publish write or delete outside it."""
 
 
+@functools.cache
 def _load_syncfs() -> object | None:
+    # Looked up on the first large batch: ctypes and find_library cost ~13 ms of every
+    # publish's start-up, and an editor's small batch never needs syncfs.
+    import ctypes
+    import ctypes.util
+
     name = ctypes.util.find_library("c")
     if name is None:
         return None
@@ -45,9 +50,6 @@ def _load_syncfs() -> object | None:
         return libc.syncfs
     except (OSError, AttributeError):
         return None
-
-
-_SYNCFS = _load_syncfs()
 
 
 class OutputFolder:
@@ -126,10 +128,11 @@ class OutputFolder:
         paths = list(temps)
         if not paths:
             return
-        if len(paths) >= SYNCFS_BATCH and _SYNCFS is not None:
+        syncfs = _load_syncfs() if len(paths) >= SYNCFS_BATCH else None
+        if syncfs is not None:
             fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
             try:
-                if _SYNCFS(fd) == 0:  # type: ignore[operator]
+                if syncfs(fd) == 0:  # type: ignore[operator]
                     return
             finally:
                 os.close(fd)
