@@ -1,0 +1,103 @@
+"""The start-up figures of two source trees side by side, in the same run, on the same catalog.
+
+    git archive 0475059 wistia_sync | tar -x -C /tmp/before
+    python benchmarks/compare_startup.py --before /tmp/before [--size 1000] [--repeat 7]
+
+Runs ``python -m wistia_sync`` from the ``--before`` tree and from this one, alternating, for
+``tag add``, ``visibility hide``, a no-op ``publish`` and ``--version`` on one catalog built as
+``bench_publish.py`` builds it, and prints median wall and CPU seconds and the CPU ratio.
+Both trees are byte-compiled first, as installed packages are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_publish import build_catalog  # noqa: E402
+
+COMMANDS = ("tag add", "visibility hide", "publish, nothing changed", "--version")
+
+
+def run(args: list[str], tree: Path, env: dict[str, str]) -> tuple[float, float]:
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wistia_sync", *args],
+        cwd=tree,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    assert process.stderr is not None
+    error = process.stderr.read().decode(errors="replace")
+    process.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{tree}: {' '.join(args)} failed: {error.strip()}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--before", type=Path, required=True, help="a tree holding wistia_sync/")
+    parser.add_argument("--size", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=7)
+    arguments = parser.parse_args()
+    trees = {"before": arguments.before.resolve(), "after": ROOT}
+    for tree in trees.values():
+        if not (tree / "wistia_sync" / "__init__.py").exists():
+            raise SystemExit(f"{tree} holds no wistia_sync/")
+        compileall.compile_dir(tree / "wistia_sync", quiet=1)
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as folder:
+        db, out = Path(folder) / "wistia.db", Path(folder) / "out"
+        published = build_catalog(db, arguments.size)
+        env = {name: value for name, value in os.environ.items() if not name.startswith("WISTIA")}
+        env.update(WISTIA_SYNC_DB=str(db), WISTIA_SYNC_OUTPUT=str(out))
+        run(["publish", "--force", "--quiet"], ROOT, env)
+        picks = iter(random.Random(1).sample(published, 4 * arguments.repeat))
+        measured: dict[str, dict[str, list[tuple[float, float]]]] = {
+            name: {command: [] for command in COMMANDS} for name in trees
+        }
+        for _ in range(arguments.repeat):
+            for name, tree in trees.items():
+                lines = {
+                    "tag add": ["tag", "add", next(picks), "Benchmark tag"],
+                    "visibility hide": ["visibility", "hide", next(picks)],
+                    "publish, nothing changed": ["publish", "--quiet"],
+                    "--version": ["--version"],
+                }
+                for command, args in lines.items():
+                    measured[name][command].append(run(args, tree, env))
+    load_after = os.getloadavg()[0]
+    load = f"load average {load_before:.1f} at start, {load_after:.1f} at the end"
+    print(f"{arguments.size:,} videos, {arguments.repeat} runs each, {load}")
+    print()
+    print("| command | before: wall / CPU | after: wall / CPU | CPU after / before |")
+    print("|---|---:|---:|---:|")
+    for command in COMMANDS:
+        cells, cpus = [], []
+        for name in trees:
+            runs = measured[name][command]
+            wall = statistics.median(w for w, _ in runs)
+            cpu = statistics.median(c for _, c in runs)
+            cells.append(f"{wall:.3f} s / {cpu:.3f} s")
+            cpus.append(cpu)
+        print(f"| `{command}` | " + " | ".join(cells) + f" | {cpus[1] / cpus[0]:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
