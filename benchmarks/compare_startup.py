@@ -16,10 +16,8 @@ import compileall
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,27 +25,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_publish import build_catalog  # noqa: E402
+from bench_startup import run  # noqa: E402
 
 COMMANDS = ("tag add", "visibility hide", "publish, nothing changed", "--version")
 
 
-def run(args: list[str], tree: Path, env: dict[str, str]) -> tuple[float, float]:
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wistia_sync", *args],
-        cwd=tree,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    assert process.stderr is not None
-    error = process.stderr.read().decode(errors="replace")
-    process.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{tree}: {' '.join(args)} failed: {error.strip()}")
-    return wall, usage.ru_utime + usage.ru_stime
+def run_in(tree: Path, args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of ``python -m wistia_sync ARGS`` run from ``tree``."""
+    return run([sys.executable, "-m", "wistia_sync", *args], env, cwd=tree)
 
 
 def main() -> None:
@@ -67,7 +52,7 @@ def main() -> None:
         published = build_catalog(db, arguments.size)
         env = {name: value for name, value in os.environ.items() if not name.startswith("WISTIA")}
         env.update(WISTIA_SYNC_DB=str(db), WISTIA_SYNC_OUTPUT=str(out))
-        run(["publish", "--force", "--quiet"], ROOT, env)
+        run_in(ROOT, ["publish", "--force", "--quiet"], env)
         picks = iter(random.Random(1).sample(published, 4 * arguments.repeat))
         measured: dict[str, dict[str, list[tuple[float, float]]]] = {
             name: {command: [] for command in COMMANDS} for name in trees
@@ -81,7 +66,7 @@ def main() -> None:
                     "--version": ["--version"],
                 }
                 for command, args in lines.items():
-                    measured[name][command].append(run(args, tree, env))
+                    measured[name][command].append(run_in(tree, args, env))
     load_after = os.getloadavg()[0]
     load = f"load average {load_before:.1f} at start, {load_after:.1f} at the end"
     print(f"{arguments.size:,} videos, {arguments.repeat} runs each, {load}")
