@@ -62,12 +62,18 @@ def outcome(runtime: Any, value: Any, param: _TyperParameter, command: Command) 
     return ("ok", type(result), repr(result))
 
 
+RUNTIMES: dict[int, tuple[Any, Any]] = {}  # id(param) -> (ours, Typer's): built once each
+
+
 def assert_same(value: Any, path: str, command: Command, param: _TyperParameter) -> None:
-    descriptor = param.type_descriptor
-    fast = coercion.fast_runtime_param(descriptor)
-    assert fast is not None, (path, param.name)
+    if id(param) not in RUNTIMES:
+        descriptor = param.type_descriptor
+        fast = coercion.fast_runtime_param(descriptor)
+        assert fast is not None, (path, param.name)
+        RUNTIMES[id(param)] = (fast, build_runtime_param(descriptor))
+    fast, typers_own = RUNTIMES[id(param)]
     ours = outcome(fast, value, param, command)
-    typers = outcome(build_runtime_param(descriptor), value, param, command)
+    typers = outcome(typers_own, value, param, command)
     assert ours == typers, (path, param.name, value)
 
 
