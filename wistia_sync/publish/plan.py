@@ -212,6 +212,7 @@ def plan_publish(
             s for s in summaries if playlist_identity(s.path)[0] == "folder"
         )
         files.append(PlannedFile(FOLDERS_INDEX_PATH, content, Stage.INDEXES, sha256(content)))
+    # The package's own files by output path (schemas, the preview page): they link to nothing.
     for path, content in (package_files or {}).items():
         files.append(PlannedFile(path, content, Stage.SCHEMAS, sha256(content)))
     plan.counts = (
