@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -14,11 +15,8 @@ from pathlib import Path
 
 import pytest
 
-# One folder per test run, shared by its xdist workers (same run id), for free_port.
-_RESERVED = Path(tempfile.gettempdir()) / (
-    "wistia-sync-test-ports-" + os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))
-)
-_RESERVED.mkdir(exist_ok=True)
+_RESERVED = Path(tempfile.gettempdir()) / "wistia-sync-test-ports"
+RESERVATION_SECONDS = 120.0  # far longer than any server takes to bind the port it was given
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 READY_TIMEOUT_SECONDS = 10.0
 
@@ -30,22 +28,26 @@ def require_nginx() -> str:
 
 
 def free_port() -> int:
-    """A port no other test of this run was given: the kernel's choice, reserved run-wide.
+    """A port no other test was given in the last minutes: the kernel's choice, reserved.
 
-    The kernel may hand the port it just freed here to another xdist worker before this
-    test's server binds it; the server that loses then fails to bind while its readiness check
-    connects to the winner, and the test runs against another test's site. A file per port,
-    created exclusively in a folder shared by the run's workers, keeps two tests apart.
+    The kernel may hand the port it just freed here to another test (another xdist worker,
+    another run on the machine) before this test's server binds it; the server that loses then
+    fails to bind. A file per port, created exclusively in a folder every test process shares,
+    keeps two tests apart until their servers hold their ports (then the kernel does).
     """
+    _RESERVED.mkdir(exist_ok=True)
     while True:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = int(probe.getsockname()[1])
+        marker = _RESERVED / str(port)
         try:
-            os.close(os.open(_RESERVED / str(port), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            return port
         except FileExistsError:
-            continue
-        return port
+            with contextlib.suppress(OSError):
+                if time.time() - marker.stat().st_mtime > RESERVATION_SECONDS:
+                    marker.unlink()  # a lapsed reservation: the next pick may take it
 
 
 @contextmanager
