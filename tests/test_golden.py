@@ -6,6 +6,7 @@ regenerate with ``UPDATE_GOLDEN=1 pytest tests/test_golden.py`` and commit the n
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -14,6 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from wistia_sync.cli import app
+from wistia_sync.serve.preview import render_preview_page
+from wistia_sync.site_settings import DEFAULT_PREVIEW_TITLE
 
 GOLDEN = Path(__file__).parent / "golden"
 # One file of every kind; the paging comes from a small page size. "first page of X" is the
@@ -55,7 +58,8 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def normalised(path: str, content: bytes) -> bytes:
     """The manifest's ``updated_at`` is the publish time: the one value not from the database
-    (and so the manifest's fingerprint in files.json)."""
+    (and so the manifest's fingerprint in files.json). The preview page's bytes carry the
+    package version, so its fingerprint is checked against the template's output instead."""
     if path == "manifest.json":
         manifest = json.loads(content)
         manifest["updated_at"] = "<publish time>"
@@ -63,6 +67,7 @@ def normalised(path: str, content: bytes) -> bytes:
     if path == "files.json":
         listing = json.loads(content)
         listing["files"]["manifest.json"] = "<manifest fingerprint>"
+        listing["files"]["index.html"] = "<preview page fingerprint>"
         return json.dumps(listing, indent=1).encode() + b"\n"
     return content
 
@@ -83,3 +88,14 @@ def test_demo_output_matches_golden_file(demo_output: Path, name: str) -> None:
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.write_bytes(actual)
     assert actual == golden.read_bytes()
+
+
+def test_demo_output_lists_the_preview_page_the_template_renders(demo_output: Path) -> None:
+    page = (demo_output / "index.html").read_bytes()
+    assert page == render_preview_page(DEFAULT_PREVIEW_TITLE)
+    listed = json.loads((demo_output / "files.json").read_bytes())["files"]["index.html"]
+    assert listed == {
+        "sha256": hashlib.sha256(page).hexdigest(),
+        "bytes": len(page),
+        "cache": "entry",
+    }

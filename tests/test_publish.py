@@ -19,6 +19,7 @@ import pytest
 from sqlite_utils import Database
 
 from tests.factories import add_folder, add_video, slug_of, tag_video
+from tests.previewpage import preview_page_problem
 from wistia_sync.db import open_database
 from wistia_sync.errors import UsageError, WistiaSyncError
 from wistia_sync.lock import hold_lock
@@ -35,7 +36,7 @@ from wistia_sync.publish.output import UnsafeOutputError
 from wistia_sync.site_settings import change_site_settings
 
 REPO = Path(__file__).resolve().parent.parent
-SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*\.json")
+SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*\.json|index\.html")
 BASE = "https://cdn.example/some/prefix/"
 
 Publish = Callable[..., PublishResult]
@@ -101,8 +102,12 @@ def validate_against_schemas(out: Path) -> int:
     """Validate every data file with the strict schemas (unknown fields refused); how many."""
     schemas = export_schemas(strict=True)
     checked = 0
-    for path in published(out):
+    for path, content in published(out).items():
         if path.startswith("schema/"):
+            continue
+        if path == "index.html":
+            assert preview_page_problem(content) == ""
+            checked += 1
             continue
         schema = schemas[schema_name_for(path)]
         validator_class = jsonschema.validators.validator_for(schema)
@@ -507,7 +512,7 @@ def test_every_link_resolves_against_the_url_of_the_file_holding_it(
     links = [
         (path, link)
         for path in files
-        if not path.startswith("schema/")
+        if not path.startswith("schema/") and path != "index.html"  # it links to nothing
         for link in _links(read(out, path))
     ]
     assert len(links) > 10
@@ -823,9 +828,12 @@ def test_failed_publish_leaves_whole_files_and_the_next_one_converges(
         publish()
     monkeypatch.setattr(Path, "replace", real_replace)
 
-    for path in published(out):
+    for path, content in published(out).items():
         assert not Path(path).name.startswith("."), "no temp file is left behind"
-        read(out, path)  # every file is whole JSON, old or new
+        if path == "index.html":
+            assert preview_page_problem(content) == ""
+        else:
+            read(out, path)  # every file is whole JSON, old or new
     publish()
     publish(tmp_path / "fresh", force=True)
     fresh, converged = published(tmp_path / "fresh"), published(out)

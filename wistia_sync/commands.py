@@ -89,10 +89,6 @@ COMMANDS = {
         "wistia_sync.cli.serving:verify_command",
         "Check that BASE_URL serves what the last publish wrote; exit 1 if anything is stale.",
     ),
-    "preview-page": LazyCommand(
-        "wistia_sync.cli.serving:preview_page_command",
-        "Print the preview page (index.html): a gallery that reads the published JSON.",
-    ),
     "webhook": LazyCommand(
         "wistia_sync.cli.webhooks:webhook_app",
         "Receive Wistia's webhooks: each event refetches its media and republishes in seconds.",

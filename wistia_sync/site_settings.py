@@ -3,10 +3,14 @@
 A per-command ``--page-size`` once let an editor command, run without the cron's flag, rewrite
 every page; now the page size is changed by one explicit command (``wistia-sync site``) and a
 change rebuilds each playlist's buckets once, at the next publish.
+
+The preview page (``index.html``) is on by default; turning it off, or changing its title, makes
+the next publish remove or rewrite it (a full rebuild, which rewrites only what differs).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +20,7 @@ from wistia_sync.db import (
     MAX_PAGE_SIZE,
     PAGE_SIZE_KEY,
     TAKEDOWN_GRACE_KEY,
+    get_state,
     grace_seconds,
     page_size,
     set_state,
@@ -28,6 +33,18 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 MAX_GRACE = timedelta(days=365)
+PREVIEW_PAGE_KEY = "site_preview_page"  # "0": no index.html in the output
+PREVIEW_TITLE_KEY = "site_preview_title"
+DEFAULT_PREVIEW_TITLE = "Video library"
+MAX_PREVIEW_TITLE = 200
+
+
+def preview_page_enabled(db: Database) -> bool:
+    return get_state(db, PREVIEW_PAGE_KEY) != "0"
+
+
+def preview_title(db: Database) -> str:
+    return get_state(db, PREVIEW_TITLE_KEY) or DEFAULT_PREVIEW_TITLE
 
 
 def read_site_settings(db: Database) -> dict[str, Any]:
@@ -35,6 +52,8 @@ def read_site_settings(db: Database) -> dict[str, Any]:
         "page_size": page_size(db),
         "grace_seconds": grace_seconds(db),
         "takedown_grace_seconds": takedown_grace_seconds(db),
+        "preview_page": preview_page_enabled(db),
+        "preview_title": preview_title(db),
     }
 
 
@@ -44,8 +63,13 @@ def change_site_settings(
     page_size: int | None = None,
     grace: timedelta | None = None,
     takedown_grace: timedelta | None = None,
+    preview_page: bool | None = None,
+    preview_title: str | None = None,
 ) -> None:
-    """Change the given settings; a new page size makes the next publish re-cut every playlist."""
+    """Change the given settings; a new page size makes the next publish re-cut every playlist,
+    a preview change makes it write or remove ``index.html``."""
+    if preview_title is not None:
+        preview_title = _checked_title(preview_title)
     if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
         raise UsageError(f"page size must be between 1 and {MAX_PAGE_SIZE}, not {page_size}")
     for name, value in (("grace", grace), ("takedown grace", takedown_grace)):
@@ -60,3 +84,21 @@ def change_site_settings(
             set_state(db, GRACE_KEY, str(int(grace.total_seconds())))
         if takedown_grace is not None:
             set_state(db, TAKEDOWN_GRACE_KEY, str(int(takedown_grace.total_seconds())))
+        current = read_site_settings(db)
+        preview = {"preview_page": preview_page, "preview_title": preview_title}
+        changed = {name for name, value in preview.items() if value not in (None, current[name])}
+        if "preview_page" in changed:
+            set_state(db, PREVIEW_PAGE_KEY, "1" if preview_page else "0")
+        if "preview_title" in changed:
+            set_state(db, PREVIEW_TITLE_KEY, str(preview_title))
+        if changed:
+            set_state(db, FULL_REBUILD_KEY, "1")  # the page is written or removed by a publish
+
+
+def _checked_title(title: str) -> str:
+    title = title.strip()
+    if not title or len(title) > MAX_PREVIEW_TITLE:
+        raise UsageError(f"preview title must be 1 to {MAX_PREVIEW_TITLE} characters")
+    if any(unicodedata.category(char).startswith("C") for char in title):
+        raise UsageError("preview title must not hold control or invisible format characters")
+    return title

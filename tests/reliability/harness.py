@@ -5,7 +5,8 @@
   fake Wistia server on 127.0.0.1, with short HTTP timeouts and backoff so faults cost little time.
 - ``output_problems`` reads every file of an output folder the way a CDN client would and lists
   what is wrong with it: unparsable or truncated JSON, a file breaking its schema, a manifest entry
-  whose file is missing (or, once converged, whose sha256/bytes differ), a link to no file.
+  whose file is missing (or, once converged, whose sha256/bytes differ), a link to no file, an
+  ``index.html`` that is not exactly the preview template's output.
 - ``mirror_problems`` compares the database with the fake account, field by field.
 - ``EditorBook`` makes editor changes and remembers them, so a test can count lost ones.
 - ``Ledger`` appends what a scenario injected and what held to the file named by
@@ -36,6 +37,7 @@ from typing import Any, Literal
 
 import jsonschema
 
+from tests.previewpage import preview_page_problem
 from wistia_sync.demo.api import FakeWistia
 
 LEDGER_ENV = "WISTIA_SYNC_RELIABILITY_LOG"
@@ -47,10 +49,14 @@ REPO = Path(__file__).resolve().parents[2]
 SCHEMA_FOLDER = REPO / "docs" / "schema"
 ACTOR = "reliability-test"
 
-# A published file's name: no dot first, no separator, nothing but safe ASCII.
+# A published file's name: no dot first, no separator, nothing but safe ASCII; every one is JSON
+# but the preview page at the root.
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*\.json")
+PREVIEW_PAGE = "index.html"
 # What an interrupted atomic write may leave behind: a dot-named temp file (never served).
-TEMP_NAME = re.compile(r"\.wistia-sync-tmp/[0-9a-f]{16}\.[A-Za-z0-9][A-Za-z0-9.-]*\.json")
+TEMP_NAME = re.compile(
+    r"\.wistia-sync-tmp/[0-9a-f]{16}\.(?:[A-Za-z0-9][A-Za-z0-9.-]*\.json|index\.html)"
+)
 
 
 # -- running the CLI ----------------------------------------------------------------------------
@@ -255,6 +261,11 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
         if path == ".gitignore":
             continue
         check.files += 1
+        if path == PREVIEW_PAGE:  # the template's output exactly: it can hold no video
+            problem = preview_page_problem(data)
+            if problem:
+                check.problems.append(f"{path}: {problem}")
+            continue
         name = path.rsplit("/", 1)[-1]
         if not SAFE_NAME.fullmatch(name) or path.count("/") > 1:
             check.problems.append(f"{path}: not a safe published file name")

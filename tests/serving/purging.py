@@ -6,19 +6,31 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Deletes nginx proxy_cache entries (levels=1:2, key $uri) for the URLs on standard input.
+# Deletes the nginx proxy_cache entries (key $uri) of the URLs on standard input, as a CDN purge
+# does: every variant of each. The origin answers `Vary: Accept-Encoding`, so nginx keeps one
+# cache file per Accept-Encoding a client sent (a browser's and httpx's differ), each under its
+# own file name; deleting only md5($uri) missed the others. Each file's header holds its key
+# ("\nKEY: /path\n"): match that. A URL ending in "*" purges every key it prefixes.
 NGINX_CACHE_PURGER = """
-import hashlib, pathlib, sys, urllib.parse
+import pathlib, sys, urllib.parse
 cache = pathlib.Path(sys.argv[1])
+markers = []
 for line in sys.stdin:
     path = urllib.parse.urlsplit(line.strip()).path
     if path.endswith("*"):
-        for entry in cache.rglob("*"):
-            if entry.is_file():
-                entry.unlink()
+        markers.append(b"\\nKEY: " + path[:-1].encode())
+    elif path:
+        markers.append(b"\\nKEY: " + path.encode() + b"\\n")
+for entry in cache.rglob("*"):
+    if not entry.is_file():
         continue
-    key = hashlib.md5(path.encode()).hexdigest()
-    (cache / key[-1] / key[-3:-1] / key).unlink(missing_ok=True)
+    try:
+        with open(entry, "rb") as file:
+            head = file.read(8192)
+    except FileNotFoundError:
+        continue
+    if any(marker in head for marker in markers):
+        entry.unlink(missing_ok=True)
 """
 
 

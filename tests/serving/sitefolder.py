@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wistia_sync.serve.preview import render_preview_page
+from wistia_sync.site_settings import DEFAULT_PREVIEW_TITLE
+
 
 @dataclass(frozen=True)
 class SampleVideo:
@@ -140,6 +143,7 @@ def site_files(
             ],
         }
     )
+    files["index.html"] = render_preview_page(DEFAULT_PREVIEW_TITLE)  # as the publisher does
     files["manifest.json"] = encode(
         {
             "schema_version": 2,

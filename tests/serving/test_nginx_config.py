@@ -62,6 +62,13 @@ def test_every_header_of_every_path_class(site: tuple[Path, dict], tmp_path: Pat
         assert http.get("/videos.json").headers["cache-tag"] == "wistia-sync,all"
         assert http.get("/manifest.json").headers["cache-tag"] == "wistia-sync,manifest"
 
+        for preview in (http.get("/index.html"), http.get("/")):
+            assert preview.content == (root / "index.html").read_bytes()
+            assert preview.headers["content-type"] == "text/html; charset=utf-8"
+            assert preview.headers["cache-control"] == ENTRY_CACHE_CONTROL_UNPURGED
+            assert preview.headers["cache-tag"] == "wistia-sync,preview"
+            assert preview.headers["surrogate-key"] == "wistia-sync preview"
+
         immutable = http.get(f"/{page}")
         assert immutable.status_code == 200
         assert immutable.headers["cache-control"] == IMMUTABLE_CACHE_CONTROL

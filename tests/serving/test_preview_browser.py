@@ -1,28 +1,27 @@
 """The preview page in headless Chromium, loaded through the CDN stand-in: what it renders, and
-that a hidden video is gone after a reload once the purge ran."""
+that a video hidden with the CLI is gone after a reload once its purge ran."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from typer.testing import CliRunner
 
+from tests.factories import add_folder, add_video, tag_video
 from tests.serving.nginxserver import free_port, require_nginx, running_nginx
 from tests.serving.purging import nginx_cache_purge
-from tests.serving.sitefolder import (
-    DEFAULT_VIDEOS,
-    SampleVideo,
-    changed_entry_paths,
-    site_files,
-    write_site,
-)
+from tests.serving.sitefolder import DEFAULT_VIDEOS, SampleVideo
 from tests.serving.test_verify import origin_and_cdn
-from wistia_sync.cli.app import app
+from wistia_sync.db import open_database
 from wistia_sync.serve.preview import render_preview_page
+from wistia_sync.site_settings import change_site_settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -53,10 +52,29 @@ def browser() -> Iterator[Any]:
         driver.quit()
 
 
-def publish(out: Path, videos: tuple[SampleVideo, ...], generation: str) -> dict[str, Any]:
-    files = site_files(videos, generation)
-    files["index.html"] = render_preview_page("Acme videos")
-    return write_site(out, files, generation)
+def wistia_sync(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The installed CLI in a subprocess, configured through the environment as cron is."""
+    entry_point = Path(sys.executable).with_name("wistia-sync")
+    command = [str(entry_point)] if entry_point.exists() else [sys.executable, "-m", "wistia_sync"]
+    result = subprocess.run(
+        [*command, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, f"wistia-sync {' '.join(args)}: {result.stdout}{result.stderr}"
+    return result
+
+
+def catalog(db_path: Path) -> None:
+    """Published videos across two pages, in folders and tags, one with a hostile name."""
+    db = open_database(db_path)
+    add_folder(db, "fold1", "Onboarding folder")
+    add_folder(db, "fold2", "Careers folder")
+    for video in VIDEOS:
+        add_video(db, video.hashed_id, name=video.name, folder_hashed_id=video.folder)
+        for tag in video.tags:
+            tag_video(db, video.hashed_id, tag)
+    add_video(db, "hidden1", name="Never shown", visibility="hidden")
+    change_site_settings(db, page_size=2, preview_title="Acme videos")
+    db.conn.close()
 
 
 def wait_ready(driver: Any) -> None:
@@ -87,24 +105,33 @@ def shown_ids(driver: Any) -> list[str]:
     return cards()
 
 
-def test_preview_renders_the_playlists_and_drops_a_hidden_video_after_purge(
+def test_the_published_preview_through_the_cdn_drops_a_video_hidden_with_the_cli(
     tmp_path: Path, browser: Any
 ) -> None:
+    """Real pieces end to end: the publisher's index.html and JSON, nginx serving the folder,
+    the proxy_cache CDN in front, `visibility hide` in a subprocess purging it."""
     require_nginx()
     out, cache = tmp_path / "out", tmp_path / "cache"
-    first = publish(out, VIDEOS, "gen-1")
     origin_port, cdn_port = free_port(), free_port()
     cdn = f"http://127.0.0.1:{cdn_port}/"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("WISTIA_")}
+    env |= {"WISTIA_SYNC_DB": str(tmp_path / "wistia.db"), "WISTIA_SYNC_OUTPUT": str(out)}
+    catalog(tmp_path / "wistia.db")
+    wistia_sync("publish", "--quiet", env=env)
+    assert b"Never shown" not in (out / "index.html").read_bytes()
+
     with running_nginx(tmp_path / "nginx", origin_and_cdn(out, origin_port, cdn_port, cache)):
         browser.get(cdn + "index.html")
         wait_ready(browser)
         assert browser.title == "Acme videos"
-        assert sorted(shown_ids(browser)) == sorted(v.hashed_id for v in VIDEOS)
+        published = sorted(v.hashed_id for v in VIDEOS)
+        assert sorted(shown_ids(browser)) == published  # the second page too, never hidden1
         hostile = browser.find_element("css selector", '[data-hashed-id="xss666"] .name')
         assert hostile.text == HOSTILE_NAME  # shown as text, never parsed as HTML
         assert browser.find_elements("css selector", "#gallery img[src='x']") == []
         nav = browser.find_element("id", "nav").text
-        assert "Onboarding (1)" in nav and "Folder fold2 (1)" in nav
+        assert "onboarding (2)" in nav and "tour (3)" in nav
+        assert "Onboarding folder (2)" in nav and "Careers folder (1)" in nav
 
         browser.get(cdn + "index.html#tag/tour")
         wait_ready(browser)
@@ -113,22 +140,21 @@ def test_preview_renders_the_playlists_and_drops_a_hidden_video_after_purge(
         browser.get(cdn + "index.html")
         wait_ready(browser)
         assert "jkl012" in shown_ids(browser)
-        hidden = tuple(v for v in VIDEOS if v.hashed_id != "jkl012")
-        second = publish(out, hidden, "gen-2")
-        purge = nginx_cache_purge(cache)
-        changed = [
-            arg for path in changed_entry_paths(first, second) for arg in ("--changed", path)
-        ]
-        result = CliRunner().invoke(
-            app,
-            ["deliver", "--db", str(tmp_path / "wistia.db"), "--output", str(out),
-             "--purge", purge, "--base-url", cdn, *changed],
-        )  # fmt: skip
-        assert result.exit_code == 0, result.output
+        own_file = cdn + "videos/jkl012.json"
+        assert httpx.get(own_file).status_code == 200
+        assert httpx.get(own_file).headers["x-cache"] == "HIT"  # the CDN holds it until purged
+        httpx.get(cdn + "videos.json")  # a 2nd variant beside the browser's (Vary: Accept-Encoding)
+        assert httpx.get(cdn + "videos.json").headers["x-cache"] == "HIT"
+
+        env |= {"WISTIA_SYNC_PURGE": nginx_cache_purge(cache), "WISTIA_SYNC_BASE_URL": cdn}
+        wistia_sync("visibility", "hide", "jkl012", env=env)
+
         browser.refresh()
         wait_ready(browser)
-        assert sorted(shown_ids(browser)) == sorted(v.hashed_id for v in hidden)
+        assert sorted(shown_ids(browser)) == [i for i in published if i != "jkl012"]
         assert browser.title == "Acme videos"
+        assert httpx.get(own_file).status_code == 404
+        assert httpx.get(cdn + "videos.json").content == (out / "videos.json").read_bytes()
 
 
 def test_the_page_holds_no_data_and_allows_only_its_own_script() -> None:

@@ -57,6 +57,10 @@ def test_run_and_editor_commands_keep_the_bucket_equal_to_the_output(
     assert page["cache_control"] == IMMUTABLE_CACHE_CONTROL
     assert entry["content_type"] == "application/json; charset=utf-8"
     assert "max-age=60" in entry["cache_control"]
+    preview = objects["site/index.html"]
+    assert preview["content_type"] == "text/html; charset=utf-8"
+    assert preview["cache_control"] == entry["cache_control"]
+    assert preview["metadata"]["cache-tags"] == "wistia-sync,preview"
 
     # An editor command reads the same target from the environment.
     hidden = next(key for key in objects if key.startswith("site/videos/"))

@@ -60,13 +60,17 @@ def test_bucket_equals_the_output_byte_for_byte_with_headers_and_tags(
     )
     assert sorted(report.uploaded) == sorted(set(local_files(root)) - {"files.json"})
     for key, obj in objects.items():
-        assert obj["content_type"] == "application/json; charset=utf-8"
         path = key.removeprefix("site/")
+        html = path == "index.html"
+        assert (
+            obj["content_type"] == f"{'text/html' if html else 'application/json'}; charset=utf-8"
+        )
         if path.startswith("pages/"):
             assert obj["cache_control"] == IMMUTABLE_CACHE_CONTROL
             assert "cache-tags" not in obj["metadata"]
         else:
             assert obj["cache_control"] == ENTRY_CACHE_CONTROL_PURGED
+    assert objects["site/index.html"]["metadata"]["cache-tags"] == "wistia-sync,preview"
     tags = objects["site/tags/onboarding.json"]["metadata"]["cache-tags"]
     assert tags == "wistia-sync,tag-onboarding,video-abc123,video-def456"
 

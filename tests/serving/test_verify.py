@@ -112,6 +112,24 @@ def test_a_hidden_video_is_caught_in_the_cdn_and_purged(tmp_path: Path) -> None:
         assert httpx.get(cdn + "videos/jkl012.json").status_code == 404
 
 
+def test_the_cdn_purge_reaches_every_variant_of_a_url(tmp_path: Path) -> None:
+    with warm_cdn_in_front_of_nginx(tmp_path) as site:
+        url = site.cdn + "videos.json"
+        browser_like = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+        assert httpx.get(url, headers=browser_like).headers["x-cache"] == "MISS"  # a 2nd variant
+        assert httpx.get(url, headers=browser_like).headers["x-cache"] == "HIT"
+        assert httpx.get(url).headers["x-cache"] == "HIT"
+
+        deliver(site.out, db=site.db, purge=site.purge, base_url=site.cdn,
+                changed_entry_paths=["videos.json"])  # fmt: skip
+
+        # The first variant asked for again lands in the main cache file; the second is then
+        # looked up under its own file, which a purge of the main file alone left behind.
+        assert httpx.get(url).headers["x-cache"] == "MISS"
+        assert httpx.get(url, headers=browser_like).headers["x-cache"] == "MISS"
+        assert httpx.get(site.cdn + "tags.json").headers["x-cache"] == "HIT"  # only what it named
+
+
 def test_verify_wait_repurges_the_cdn_and_records_the_latency(tmp_path: Path) -> None:
     with warm_cdn_in_front_of_nginx(tmp_path) as site:
         publish_sample(site.out, DEFAULT_VIDEOS[1:], generation="gen-2")  # no purge: a CDN miss

@@ -62,6 +62,18 @@ SetTakedownGrace = Annotated[
         show_default=False,
     ),
 ]
+SetPreviewPage = Annotated[
+    bool | None,
+    typer.Option(
+        "--preview-page/--no-preview-page",
+        help="Publish index.html, a gallery reading the JSON (on by default); off removes it.",
+        show_default=False,
+    ),
+]
+SetPreviewTitle = Annotated[
+    str | None,
+    typer.Option("--preview-title", help="The preview page's title.", show_default=False),
+]
 
 
 def publish_command(
@@ -252,6 +264,8 @@ def site_command(
     page_size: SetPageSize = None,
     grace: SetGrace = None,
     takedown_grace: SetTakedownGrace = None,
+    preview_page: SetPreviewPage = None,
+    preview_title: SetPreviewTitle = None,
     as_json: Json = False,
 ) -> None:
     """Show the site's publishing settings, or change them (cron and every editor share them)."""
@@ -259,7 +273,8 @@ def site_command(
     from wistia_sync.site_settings import change_site_settings, read_site_settings
 
     database = open_database(db)
-    if page_size is not None or grace is not None or takedown_grace is not None:
+    changes = (page_size, grace, takedown_grace, preview_page, preview_title)
+    if any(change is not None for change in changes):
         change_site_settings(
             database,
             page_size=page_size,
@@ -267,6 +282,8 @@ def site_command(
             takedown_grace=None
             if takedown_grace is None
             else config.parse_duration(takedown_grace),
+            preview_page=preview_page,
+            preview_title=preview_title,
         )
     settings = read_site_settings(database)
     if as_json:

@@ -70,7 +70,6 @@ def register(app: typer.Typer) -> None:
     app.command("nginx-config")(nginx_config_command)
     app.command("deliver")(deliver_command)
     app.command("verify")(verify_command)
-    app.command("preview-page")(preview_page_command)
 
 
 def nginx_config_command(
@@ -208,15 +207,3 @@ def verify_command(
                 notice(f"served everywhere {latency:.1f} s after the publish")
     if not report.ok:
         raise typer.Exit(1)
-
-
-def preview_page_command(
-    title: Annotated[str, typer.Option("--title", help="Title of the page.")] = "Video library",
-) -> None:
-    """Print the preview page (index.html): a gallery that reads the published JSON."""
-    import sys
-
-    from wistia_sync.serve.preview import render_preview_page
-
-    sys.stdout.buffer.write(render_preview_page(title))
-    sys.stdout.flush()

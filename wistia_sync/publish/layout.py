@@ -38,7 +38,7 @@ SCHEMA_PATH = re.compile(rf"{SCHEMA_FOLDER}/[a-z0-9][a-z0-9-]*\.schema\.json")
 # What a recorded path must look like before a publish dares remove it: one name in the root or
 # in a managed folder. Wider than the v2 layout so files of the v1 layout are cleaned up too.
 RECORDED_PATH = re.compile(
-    r"(?:(?:tags|folders|videos|pages|schema)/)?[A-Za-z0-9][A-Za-z0-9.-]*\.json"
+    r"(?:(?:tags|folders|videos|pages|schema)/)?[A-Za-z0-9][A-Za-z0-9.-]*\.json|index\.html"
 )
 
 PlaylistKind = Literal["all", "tag", "folder"]

@@ -39,7 +39,6 @@ from wistia_sync.publish.layout import (
     MANIFEST_PATH,
     PAGE_PATH,
     RECORDED_PATH,
-    SCHEMA_FOLDER,
     TAGS_INDEX_PATH,
     playlist_identity,
     video_file_path,
@@ -113,7 +112,7 @@ def plan_publish(
     *,
     full: bool,
     verify: bool,
-    schema_files: dict[str, bytes] | None,
+    package_files: dict[str, bytes] | None,
 ) -> Plan:
     changes = snapshot.pending_changes(db)
     plan = Plan(full=full, last_change_id=changes.last_id)
@@ -213,10 +212,9 @@ def plan_publish(
             s for s in summaries if playlist_identity(s.path)[0] == "folder"
         )
         files.append(PlannedFile(FOLDERS_INDEX_PATH, content, Stage.INDEXES, sha256(content)))
-    for name, content in (schema_files or {}).items():
-        files.append(
-            PlannedFile(f"{SCHEMA_FOLDER}/{name}", content, Stage.SCHEMAS, sha256(content))
-        )
+    # The package's own files by output path (schemas, the preview page): they link to nothing.
+    for path, content in (package_files or {}).items():
+        files.append(PlannedFile(path, content, Stage.SCHEMAS, sha256(content)))
     plan.counts = (
         final_playlists.get(ALL_VIDEOS_PATH, ("", 0))[1],
         sum(1 for p in final_playlists if playlist_identity(p)[0] == "tag"),

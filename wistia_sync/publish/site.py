@@ -29,7 +29,13 @@ from wistia_sync.errors import WistiaSyncError
 from wistia_sync.lock import hold_lock
 from wistia_sync.publish import snapshot, state
 from wistia_sync.publish.build import sha256
-from wistia_sync.publish.layout import FILES_PATH, MANIFEST_PATH, PAGE_PATH, cache_class
+from wistia_sync.publish.layout import (
+    FILES_PATH,
+    MANIFEST_PATH,
+    PAGE_PATH,
+    SCHEMA_FOLDER,
+    cache_class,
+)
 from wistia_sync.publish.output import OutputFolder
 from wistia_sync.publish.plan import (
     Plan,
@@ -40,6 +46,7 @@ from wistia_sync.publish.plan import (
     later,
     plan_publish,
 )
+from wistia_sync.publish.preview_page import preview_page_files
 
 if TYPE_CHECKING:
     import os
@@ -161,7 +168,10 @@ def _plan(
             settings,
             full=full,
             verify=verify,
-            schema_files=_schema_files() if full else None,
+            package_files={
+                **(_schema_files() if full else {}),
+                **preview_page_files(db, folder, full=full),
+            },
         )
 
 
@@ -171,7 +181,7 @@ def _schema_files() -> dict[str, bytes]:
 
     folder = resources.files("wistia_sync.publish") / "schema"
     return {
-        entry.name: entry.read_bytes()
+        f"{SCHEMA_FOLDER}/{entry.name}": entry.read_bytes()
         for entry in sorted(folder.iterdir(), key=lambda entry: entry.name)
         if entry.name.endswith(".schema.json")
     }

@@ -17,6 +17,11 @@ from wistia_sync import __version__
 
 PREVIEW_PATH = "index.html"
 DEFAULT_TITLE = "Video library"
+TEMPLATE_NAME = "preview.html.j2"
+_SOURCES = (TEMPLATE_NAME, "preview.js", "preview.css")
+# Every page this package renders starts its generator tag so (earlier versions' pages too).
+GENERATOR_MARK = b'<meta name="generator" content="wistia-sync '
+_HEAD_BYTES = 4096  # the generator tag is in the head, well within this
 
 
 def render_preview_page(title: str = DEFAULT_TITLE) -> bytes:
@@ -34,9 +39,10 @@ def render_preview_page(title: str = DEFAULT_TITLE) -> bytes:
     )
     from markupsafe import Markup
 
-    page = environment.get_template("preview.html.j2").render(
+    page = environment.get_template(TEMPLATE_NAME).render(
         title=title,
         version=__version__,
+        key=preview_key(title),
         # Package files, not data: inserted verbatim (and hashed for the CSP as inserted).
         script=Markup(script),
         style=Markup(style),
@@ -49,3 +55,26 @@ def render_preview_page(title: str = DEFAULT_TITLE) -> bytes:
 def _csp_hash(text: str) -> str:
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     return "sha256-" + base64.b64encode(digest).decode("ascii")
+
+
+def preview_key(title: str) -> str:
+    """What the page's bytes depend on (package version, template files, title), hashed.
+
+    Written into the page's generator tag, so a publish can tell a current page from the bytes
+    on disk without importing jinja2 or rendering anything.
+    """
+    digest = hashlib.sha256(__version__.encode("utf-8") + b"\0" + title.encode("utf-8"))
+    templates = files("wistia_sync") / "templates"
+    for name in _SOURCES:
+        digest.update(b"\0" + (templates / name).read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def is_preview_page(content: bytes) -> bool:
+    """Whether ``content`` is a preview page this package rendered (any version, any title)."""
+    return GENERATOR_MARK in content[:_HEAD_BYTES]
+
+
+def is_current_preview_page(content: bytes, title: str) -> bool:
+    """Whether ``content`` is the page this version renders for ``title`` (from its key)."""
+    return f' preview {preview_key(title)}"'.encode() in content[:_HEAD_BYTES]
