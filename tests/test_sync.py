@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
-from wistia_sync.db import get_state, migrations, open_database, write_transaction
+from wistia_sync.db import content_version, get_state, migrations, open_database, write_transaction
 from wistia_sync.demo import FakeWistia, demo_catalog, generate_catalog
 from wistia_sync.errors import DatabaseError, SyncAborted, WistiaUnavailable
 from wistia_sync.sync import SyncOptions, sync_account
@@ -139,6 +139,29 @@ def test_incremental_walks_more_pages_when_many_changed(db: Database, fake: Fake
     for hashed_id in active[:150]:
         fake.update(hashed_id, description="edited")
     sync(db, fake, stats_budget=0)
+    assert mirror(db) == expected_mirror(fake)
+
+
+def test_a_full_crawl_writes_only_what_changed_and_still_marks_every_media_seen(
+    db: Database, fake: FakeWistia
+) -> None:
+    sync(db, fake, stats_budget=0)
+    db.execute("UPDATE videos SET last_seen = '2000-01-01T00:00:00Z'")
+    db.execute("DELETE FROM publish_changes")
+    renamed, retagged = (m["hashed_id"] for m in fake.media()[3:5])
+    fake.update(renamed, name="Renamed in Wistia")
+    fake.update(retagged, tags=[{"name": "brand-new-tag"}])
+    version = content_version(db)
+    summary = sync(db, fake, stats_budget=0, full=True)
+    assert (summary.updated, summary.new) == (2, 0)  # type: ignore[attr-defined]
+    assert summary.unchanged == len(fake.media()) - 2  # type: ignore[attr-defined]
+    changed = {row[0] for row in db.execute("SELECT key FROM publish_changes WHERE kind = 'video'")}
+    assert changed == {renamed, retagged}
+    assert content_version(db) > version
+    never_seen = db.execute(
+        "SELECT count(*) FROM videos WHERE last_seen = '2000-01-01T00:00:00Z'"
+    ).fetchone()[0]
+    assert never_seen == 0
     assert mirror(db) == expected_mirror(fake)
 
 

@@ -23,7 +23,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -46,6 +46,10 @@ UNKNOWN_TYPE = "UnknownType"
 MAX_REJECTED_RAW_CHARS = 20_000  # how much of a rejected record is kept for a person to read
 
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+_HTTP_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", flags=re.IGNORECASE)
+# The shape Wistia sends: parsed by ``datetime.fromisoformat``, which agrees with pydantic on it
+# and is several times faster; anything else goes through pydantic's parser.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})")
 _datetime = TypeAdapter(datetime)
 
 
@@ -112,7 +116,7 @@ def read_media(raw: object, notes: Notes, *, archived_hint: bool | None = None) 
 
     ``archived_hint`` is the ``archived`` filter of the listing that returned the record.
     """
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         raise RecordRejected(f"not a JSON object but {_json_kind(raw)}")
     hashed_id = _first(raw, "hashed_id", "hashedId")
     if not is_hashed_id(hashed_id):
@@ -140,6 +144,34 @@ def read_media(raw: object, notes: Notes, *, archived_hint: bool | None = None) 
         folder=_folder(_first(raw, "folder", "project"), notes),
         tags=_tags(raw.get("tags"), notes),
     )
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What ``read_records`` made of one raw record: the media, or why it was rejected, and
+    what was repaired in it (None: nothing)."""
+
+    media: WistiaMedia | None
+    rejected: RecordRejected | None = None
+    notes: Notes | None = None
+
+
+def read_records(
+    records: Sequence[object], *, archived_hint: bool | None = None
+) -> tuple[ReadResult, ...]:
+    """``read_media`` of each record of a page, one result each, in order: a bad record costs
+    only itself. Pure (no database), so a crawl runs it on the thread that fetched the page."""
+    results: list[ReadResult] = []
+    notes: Notes = Counter()
+    for raw in records:
+        try:
+            media = read_media(raw, notes, archived_hint=archived_hint)
+        except RecordRejected as error:
+            results.append(ReadResult(None, error, Counter(notes) if notes else None))
+        else:
+            results.append(ReadResult(media, None, Counter(notes) if notes else None))
+        notes.clear()
+    return tuple(results)
 
 
 def read_stats(raw: object) -> WistiaStats:
@@ -220,6 +252,11 @@ def _timestamp(value: object, name: str) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise RecordRejected(f"{name} is {_json_kind(value)}, not a timestamp")
+    if _RFC3339.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value).astimezone(UTC)
+        except (ValueError, OverflowError):
+            pass  # pydantic decides
     try:
         moment = _datetime.validate_python(value)
         if moment.tzinfo is None:
@@ -252,7 +289,7 @@ def _thumbnail(value: object, notes: Notes) -> str | None:
     if (
         not isinstance(url, str)
         or len(url) > MAX_URL_LENGTH
-        or not re.fullmatch(r"https?://[^\s\x00-\x1f\x7f]+", url, flags=re.IGNORECASE)
+        or not _HTTP_URL.fullmatch(url)
         or safe_text(url) != url
     ):
         notes["thumbnail not an http(s) URL (not published)"] += 1
@@ -297,6 +334,8 @@ def _tags(value: object, notes: Notes) -> tuple[str, ...]:
 def wistia_tag_name(name: str) -> str:
     """A tag name from Wistia as editors may write one: NFC, with no control, format (bidi
     override, zero-width) or unpaired surrogate characters, trimmed."""
+    if name.isascii() and name.isprintable():
+        return name.strip()  # already NFC, no control or format characters: the common case
     text = unicodedata.normalize("NFC", safe_text(name))
     return "".join(char for char in text if not unicodedata.category(char).startswith("C")).strip()
 
