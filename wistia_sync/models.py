@@ -13,6 +13,9 @@ per run instead of once per video. The rules, and the API facts behind them (doc
 - Text is valid UTF-8 (lone surrogates become U+FFFD) and capped in length; a thumbnail that is
   not an ``https:``/``http:`` URL is dropped; numbers out of range become null (SQLite holds
   64-bit integers; a duration must be a finite, non-negative number of seconds).
+- A media's width and height (so a player can size itself) are its ``OriginalFile`` asset's,
+  else those of its largest ``…VideoFile`` asset; only whole numbers from 1 to
+  ``MAX_DIMENSION`` count, and both or neither are kept.
 - Both spellings the API reference notes are accepted (``hashed_id``/``hashedId``,
   ``folder``/``project``); unknown fields are ignored.
 """
@@ -41,6 +44,7 @@ MAX_TYPE_LENGTH = 64
 MAX_URL_LENGTH = 2_048
 MAX_SQLITE_INTEGER = 2**63 - 1
 MAX_DURATION_SECONDS = 10_000_000.0  # about 115 days: anything longer is not a duration
+MAX_DIMENSION = 65_535  # pixels: what video containers and codecs can carry
 UNKNOWN_STATUS = "unknown"
 UNKNOWN_TYPE = "UnknownType"
 MAX_REJECTED_RAW_CHARS = 20_000  # how much of a rejected record is kept for a person to read
@@ -87,6 +91,8 @@ class WistiaMedia:
     thumbnail_url: str | None
     folder: WistiaFolder | None
     tags: tuple[str, ...] = field(default=())
+    width: int | None = None  # pixels, from the assets (with height, or both None)
+    height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,7 @@ def read_media(raw: object, notes: Notes, *, archived_hint: bool | None = None) 
         raise RecordRejected(error.reason, hashed_id) from None
     if created is None and updated is None:
         raise RecordRejected("neither created nor updated is given", hashed_id)
+    width, height = _dimensions(raw.get("assets"), notes)
     return WistiaMedia(
         hashed_id=hashed_id,
         id=_integer(raw.get("id"), "id", notes),
@@ -143,6 +150,8 @@ def read_media(raw: object, notes: Notes, *, archived_hint: bool | None = None) 
         thumbnail_url=_thumbnail(raw.get("thumbnail"), notes),
         folder=_folder(_first(raw, "folder", "project"), notes),
         tags=_tags(raw.get("tags"), notes),
+        width=width,
+        height=height,
     )
 
 
@@ -309,6 +318,42 @@ def _folder(value: object, notes: Notes) -> WistiaFolder | None:
         id=_integer(value.get("id"), "folder id", notes),
         name=_text(value.get("name"), "folder name", MAX_FOLDER_NAME_LENGTH, notes),
     )
+
+
+def _dimensions(assets: object, notes: Notes) -> tuple[int | None, int | None]:
+    """The media's (width, height): its original file's, else its largest video file's."""
+    if assets is None:
+        return None, None
+    if not isinstance(assets, list):
+        notes["assets not a list (no width and height)"] += 1
+        return None, None
+    best: tuple[int, int] | None = None
+    for asset in assets:
+        if not isinstance(asset, Mapping):
+            continue
+        kind = asset.get("type")
+        if not isinstance(kind, str) or not (kind == "OriginalFile" or kind.endswith("VideoFile")):
+            continue
+        width, height = asset.get("width"), asset.get("height")
+        if width is None or height is None:
+            continue  # the reference: each can be null
+        size = _pixels(width), _pixels(height)
+        if size[0] is None or size[1] is None:
+            notes["asset width or height out of range (ignored)"] += 1
+            continue
+        if kind == "OriginalFile":
+            return size
+        if best is None or size[0] * size[1] > best[0] * best[1]:
+            best = (size[0], size[1])
+    return best if best is not None else (None, None)
+
+
+def _pixels(value: object) -> int | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DIMENSION:
+        return None
+    return value
 
 
 def _tags(value: object, notes: Notes) -> tuple[str, ...]:

@@ -71,6 +71,8 @@ WISTIA_COLUMNS = (
     "updated",
     "thumbnail_url",
     "folder_hashed_id",
+    "width",
+    "height",
 )
 
 
@@ -549,6 +551,8 @@ def _media_row(media: WistiaMedia) -> MediaRow:
         format_timestamp(media.updated) if media.updated is not None else created,
         media.thumbnail_url,
         media.folder.hashed_id if media.folder else None,
+        media.width,
+        media.height,
     )
 
 
