@@ -420,20 +420,20 @@ def _assets(rng: random.Random, kind: str, status: str, duration: float) -> list
         ]
 
     # Short clips are shot upright for phones (a player must size itself to 9:16), the rest 16:9.
-    def size(long: int, short: int) -> tuple[int, int]:
+    def shape(long: int, short: int) -> tuple[int, int]:
         return (short, long) if duration < SHORT_CLIP_SECONDS else (long, short)
 
     original = _asset(
-        rng, "OriginalFile", *size(1920, 1080), int(duration * 1_100_000), "video/mp4"
+        rng, "OriginalFile", *shape(1920, 1080), int(duration * 1_100_000), "video/mp4"
     )
     if status != "ready":  # transcodes and stills appear once processing succeeds
         return [original]
     return [
         original,
-        _asset(rng, "HdMp4VideoFile", *size(1280, 720), int(duration * 450_000), "video/mp4"),
-        _asset(rng, "Mp4VideoFile", *size(640, 360), int(duration * 120_000), "video/mp4"),
+        _asset(rng, "HdMp4VideoFile", *shape(1280, 720), int(duration * 450_000), "video/mp4"),
+        _asset(rng, "Mp4VideoFile", *shape(640, 360), int(duration * 120_000), "video/mp4"),
         _asset(
-            rng, "StillImageFile", *size(1920, 1080), rng.randint(150_000, 600_000), "image/jpeg"
+            rng, "StillImageFile", *shape(1920, 1080), rng.randint(150_000, 600_000), "image/jpeg"
         ),
     ]
 
