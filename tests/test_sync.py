@@ -165,6 +165,25 @@ def test_a_full_crawl_writes_only_what_changed_and_still_marks_every_media_seen(
     assert mirror(db) == expected_mirror(fake)
 
 
+def test_page_stores_skip_the_disk_flush_but_the_final_commit_and_later_writes_keep_it(
+    db: Database, fake: FakeWistia, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wistia_sync.sync as sync_module
+
+    levels: list[int] = []
+    store = sync_module.store_media_page
+
+    def recording(*args: object, **kwargs: object) -> object:
+        levels.append(db.execute("PRAGMA synchronous").fetchone()[0])
+        return store(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sync_module, "store_media_page", recording)
+    full = db.execute("PRAGMA synchronous").fetchone()[0]
+    sync(db, fake, stats_budget=0)
+    assert levels and set(levels) == {1}  # NORMAL while pages are stored
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == full == 2  # FULL again after
+
+
 def test_processing_media_are_rechecked_by_id_even_without_an_updated_bump(
     db: Database,
 ) -> None:
