@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from wistia_sync.models import record_hashed_id
 from wistia_sync.wistia import MediaPage
@@ -122,24 +122,16 @@ def crawl_pages(
 def _unseen(page: MediaPage, seen: set[str]) -> MediaPage:
     """The page without the records of media already handed over in this pass.
 
-    A record without a usable hashed id is kept: storing it quarantines it. What was read of
-    the records (``page.read``) is kept for those kept.
+    A record without a usable hashed id is kept: storing it quarantines it.
     """
-    kept: list[int] = []
-    for index, record in enumerate(page.records):
+    fresh: list[Any] = []
+    for record in page.records:
         hashed_id = record_hashed_id(record)
         if hashed_id is None or hashed_id not in seen:
             if hashed_id is not None:
                 seen.add(hashed_id)
-            kept.append(index)
-    if len(kept) == len(page.records):
-        return page
-    read = page.read
-    return MediaPage(
-        records=[page.records[i] for i in kept],
-        server_date=page.server_date,
-        read=None if read is None else tuple(read[i] for i in kept),
-    )
+            fresh.append(record)
+    return MediaPage(records=fresh, server_date=page.server_date)
 
 
 def fetch_in_order(

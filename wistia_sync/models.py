@@ -169,7 +169,7 @@ def read_records(
     records: Sequence[object], *, archived_hint: bool | None = None
 ) -> tuple[ReadResult, ...]:
     """``read_media`` of each record of a page, one result each, in order: a bad record costs
-    only itself. Pure (no database), so a crawl runs it on the thread that fetched the page."""
+    only itself."""
     results: list[ReadResult] = []
     notes: Notes = Counter()
     for raw in records:

@@ -41,7 +41,7 @@ from wistia_sync.errors import (
     UnexpectedResponse,
     WistiaUnavailable,
 )
-from wistia_sync.models import ReadResult, WistiaStats, is_hashed_id, read_stats
+from wistia_sync.models import WistiaStats, is_hashed_id, read_stats
 from wistia_sync.ratelimit import Clock, Sleep, SlidingWindowLimiter
 from wistia_sync.redaction import register_secret
 
@@ -88,15 +88,10 @@ class ClientSettings:
 
 @dataclass(frozen=True)
 class MediaPage:
-    """Raw media records as Wistia sent them, and the server's ``Date`` (None if unusable).
-
-    ``read``, when set, is ``models.read_records`` of ``records`` (one result each, in order),
-    done where the page was fetched.
-    """
+    """Raw media records as Wistia sent them, and the server's ``Date`` (None if unusable)."""
 
     records: list[Any] = field(default_factory=list)
     server_date: datetime | None = None
-    read: tuple[ReadResult, ...] | None = None
 
     def __len__(self) -> int:
         return len(self.records)
