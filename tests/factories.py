@@ -39,6 +39,8 @@ def add_video(db: Database, hashed_id: str, **overrides: Any) -> str:
         "updated": DEFAULT_TIME,
         "thumbnail_url": f"https://embed-ssl.wistia.com/deliveries/{hashed_id}.jpg",
         "folder_hashed_id": None,
+        "width": None,
+        "height": None,
         "plays": None,
         "plays_fetched_at": None,
         "stats_error": None,

@@ -149,6 +149,8 @@ def test_video_file_holds_every_contract_field(db: Database, out: Path, publish:
         thumbnail_url="https://embed-ssl.wistia.com/deliveries/0f1e.jpg",
         folder_hashed_id="fold1",
         plays=42,
+        width=1080,
+        height=1920,
     )
     tag_video(db, "abc123", "zebra")
     tag_video(db, "abc123", "Alpha", source="editor")
@@ -163,6 +165,8 @@ def test_video_file_holds_every_contract_field(db: Database, out: Path, publish:
             "name": "Quarterly review",
             "description": "<p>Walkthrough</p>",
             "duration": 187.32,
+            "width": 1080,
+            "height": 1920,
             "created": "2026-03-02T15:04:05Z",
             "updated": "2026-03-05T09:12:44Z",
             "thumbnail_url": "https://embed-ssl.wistia.com/deliveries/0f1e.jpg",

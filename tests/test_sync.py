@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
-from wistia_sync.db import get_state, migrations, open_database, write_transaction
+from wistia_sync.db import content_version, get_state, migrations, open_database, write_transaction
 from wistia_sync.demo import FakeWistia, demo_catalog, generate_catalog
 from wistia_sync.errors import DatabaseError, SyncAborted, WistiaUnavailable
 from wistia_sync.sync import SyncOptions, sync_account
@@ -140,6 +140,48 @@ def test_incremental_walks_more_pages_when_many_changed(db: Database, fake: Fake
         fake.update(hashed_id, description="edited")
     sync(db, fake, stats_budget=0)
     assert mirror(db) == expected_mirror(fake)
+
+
+def test_a_full_crawl_writes_only_what_changed_and_still_marks_every_media_seen(
+    db: Database, fake: FakeWistia
+) -> None:
+    sync(db, fake, stats_budget=0)
+    db.execute("UPDATE videos SET last_seen = '2000-01-01T00:00:00Z'")
+    db.execute("DELETE FROM publish_changes")
+    renamed, retagged = (m["hashed_id"] for m in fake.media()[3:5])
+    fake.update(renamed, name="Renamed in Wistia")
+    fake.update(retagged, tags=[{"name": "brand-new-tag"}])
+    version = content_version(db)
+    summary = sync(db, fake, stats_budget=0, full=True)
+    assert (summary.updated, summary.new) == (2, 0)  # type: ignore[attr-defined]
+    assert summary.unchanged == len(fake.media()) - 2  # type: ignore[attr-defined]
+    changed = {row[0] for row in db.execute("SELECT key FROM publish_changes WHERE kind = 'video'")}
+    assert changed == {renamed, retagged}
+    assert content_version(db) > version
+    never_seen = db.execute(
+        "SELECT count(*) FROM videos WHERE last_seen = '2000-01-01T00:00:00Z'"
+    ).fetchone()[0]
+    assert never_seen == 0
+    assert mirror(db) == expected_mirror(fake)
+
+
+def test_page_stores_skip_the_disk_flush_but_the_final_commit_and_later_writes_keep_it(
+    db: Database, fake: FakeWistia, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wistia_sync.sync as sync_module
+
+    levels: list[int] = []
+    store = sync_module.store_media_page
+
+    def recording(*args: object, **kwargs: object) -> object:
+        levels.append(db.execute("PRAGMA synchronous").fetchone()[0])
+        return store(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sync_module, "store_media_page", recording)
+    full = db.execute("PRAGMA synchronous").fetchone()[0]
+    sync(db, fake, stats_budget=0)
+    assert levels and set(levels) == {1}  # NORMAL while pages are stored
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == full == 2  # FULL again after
 
 
 def test_processing_media_are_rechecked_by_id_even_without_an_updated_bump(

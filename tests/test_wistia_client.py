@@ -235,3 +235,39 @@ def test_error_messages_never_contain_the_token() -> None:
         client.get_media("abc123def4")
     assert "secret-token" not in str(raised.value)
     assert "secret-token" not in json.dumps(str(raised.value.__cause__))
+
+
+def test_each_answer_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The body is parsed where it is checked, and that parse is what the caller gets."""
+    from wistia_sync import wistia
+
+    parses: list[str | bytes] = []
+    loads = json.loads
+
+    def counting(text: str | bytes) -> object:
+        parses.append(text)
+        return loads(text)
+
+    def no_second_parse(self: httpx.Response, **kwargs: object) -> object:
+        raise AssertionError("the body was parsed a second time")
+
+    monkeypatch.setattr(wistia.json, "loads", counting)
+    monkeypatch.setattr(httpx.Response, "json", no_second_parse)
+    page = [{"hashed_id": "abc123", "created": "2026-01-01T00:00:00Z"}]
+    stats = {"stats": {"plays": 7}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        body = stats if path.endswith("/stats") else page[0] if "abc123" in path else page
+        return httpx.Response(200, content=json.dumps(body).encode())
+
+    with WistiaClient(
+        ClientSettings(token="t"), transport=httpx.MockTransport(handler), sleep=lambda s: None
+    ) as client:
+        listed = client.list_media_page(archived=False, sort_by="created", descending=False, page=1)
+        assert listed.records == page
+        shown = client.get_media("abc123")
+        assert shown is not None
+        assert shown.records == page
+        assert client.get_stats("abc123") == wistia.WistiaStats(plays=7)
+    assert len(parses) == 3  # one a request

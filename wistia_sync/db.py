@@ -345,6 +345,34 @@ def m006_webhook_inbox(db: Database) -> None:
     )
 
 
+_DIMENSION_COLUMNS = ("width", "height")
+
+
+@migrations()
+def m007_media_dimensions(db: Database) -> None:
+    """A video's width and height in pixels (from Wistia's assets; null when it gives none).
+
+    They are published, so the triggers that notice a change to a published column of
+    ``videos`` are made again with them. The next run crawls in full (every media gets its
+    dimensions, not only those an incremental run lists) and the next publish rebuilds every
+    file (each video object gains the two fields).
+    """
+    for column in _DIMENSION_COLUMNS:
+        db.execute(f"ALTER TABLE videos ADD COLUMN {column} INTEGER")
+    columns = (*_PUBLISHED_COLUMNS["videos"], *_DIMENSION_COLUMNS)
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+    bump = f"UPDATE sync_state SET value = value + 1 WHERE key = '{CONTENT_VERSION_KEY}';"
+    record = "INSERT INTO publish_changes (kind, key) VALUES ('video', {row}.hashed_id);"
+    for name, body in (
+        ("videos_content_update", bump),
+        ("videos_changes_update", f"{record.format(row='OLD')} {record.format(row='NEW')}"),
+    ):
+        db.execute(f"DROP TRIGGER {name}")
+        db.execute(f"CREATE TRIGGER {name} AFTER UPDATE ON videos WHEN {changed} BEGIN {body} END")
+    db.execute("DELETE FROM sync_state WHERE key = ?", [LAST_FULL_CRAWL_KEY])
+    db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, '1')", [FULL_REBUILD_KEY])
+
+
 def utc_now() -> str:
     """The current time as the ISO 8601 UTC text every table stores."""
     return format_timestamp(datetime.now(UTC))

@@ -13,6 +13,9 @@ per run instead of once per video. The rules, and the API facts behind them (doc
 - Text is valid UTF-8 (lone surrogates become U+FFFD) and capped in length; a thumbnail that is
   not an ``https:``/``http:`` URL is dropped; numbers out of range become null (SQLite holds
   64-bit integers; a duration must be a finite, non-negative number of seconds).
+- A media's width and height (so a player can size itself) are its ``OriginalFile`` asset's,
+  else those of its largest ``…VideoFile`` asset; only whole numbers from 1 to
+  ``MAX_DIMENSION`` count, and both or neither are kept.
 - Both spellings the API reference notes are accepted (``hashed_id``/``hashedId``,
   ``folder``/``project``); unknown fields are ignored.
 """
@@ -23,7 +26,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -41,11 +44,16 @@ MAX_TYPE_LENGTH = 64
 MAX_URL_LENGTH = 2_048
 MAX_SQLITE_INTEGER = 2**63 - 1
 MAX_DURATION_SECONDS = 10_000_000.0  # about 115 days: anything longer is not a duration
+MAX_DIMENSION = 65_535  # pixels: what video containers and codecs can carry
 UNKNOWN_STATUS = "unknown"
 UNKNOWN_TYPE = "UnknownType"
 MAX_REJECTED_RAW_CHARS = 20_000  # how much of a rejected record is kept for a person to read
 
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+_HTTP_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", flags=re.IGNORECASE)
+# The shape Wistia sends: parsed by ``datetime.fromisoformat``, which agrees with pydantic on it
+# and is several times faster; anything else goes through pydantic's parser.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})")
 _datetime = TypeAdapter(datetime)
 
 
@@ -83,6 +91,8 @@ class WistiaMedia:
     thumbnail_url: str | None
     folder: WistiaFolder | None
     tags: tuple[str, ...] = field(default=())
+    width: int | None = None  # pixels, from the assets (with height, or both None)
+    height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,7 @@ def read_media(raw: object, notes: Notes, *, archived_hint: bool | None = None) 
 
     ``archived_hint`` is the ``archived`` filter of the listing that returned the record.
     """
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         raise RecordRejected(f"not a JSON object but {_json_kind(raw)}")
     hashed_id = _first(raw, "hashed_id", "hashedId")
     if not is_hashed_id(hashed_id):
@@ -125,6 +135,7 @@ def read_media(raw: object, notes: Notes, *, archived_hint: bool | None = None) 
         raise RecordRejected(error.reason, hashed_id) from None
     if created is None and updated is None:
         raise RecordRejected("neither created nor updated is given", hashed_id)
+    width, height = _dimensions(raw.get("assets"), notes)
     return WistiaMedia(
         hashed_id=hashed_id,
         id=_integer(raw.get("id"), "id", notes),
@@ -139,7 +150,37 @@ def read_media(raw: object, notes: Notes, *, archived_hint: bool | None = None) 
         thumbnail_url=_thumbnail(raw.get("thumbnail"), notes),
         folder=_folder(_first(raw, "folder", "project"), notes),
         tags=_tags(raw.get("tags"), notes),
+        width=width,
+        height=height,
     )
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What ``read_records`` made of one raw record: the media, or why it was rejected, and
+    what was repaired in it (None: nothing)."""
+
+    media: WistiaMedia | None
+    rejected: RecordRejected | None = None
+    notes: Notes | None = None
+
+
+def read_records(
+    records: Sequence[object], *, archived_hint: bool | None = None
+) -> tuple[ReadResult, ...]:
+    """``read_media`` of each record of a page, one result each, in order: a bad record costs
+    only itself."""
+    results: list[ReadResult] = []
+    notes: Notes = Counter()
+    for raw in records:
+        try:
+            media = read_media(raw, notes, archived_hint=archived_hint)
+        except RecordRejected as error:
+            results.append(ReadResult(None, error, Counter(notes) if notes else None))
+        else:
+            results.append(ReadResult(media, None, Counter(notes) if notes else None))
+        notes.clear()
+    return tuple(results)
 
 
 def read_stats(raw: object) -> WistiaStats:
@@ -220,6 +261,11 @@ def _timestamp(value: object, name: str) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise RecordRejected(f"{name} is {_json_kind(value)}, not a timestamp")
+    if _RFC3339.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value).astimezone(UTC)
+        except (ValueError, OverflowError):
+            pass  # pydantic decides
     try:
         moment = _datetime.validate_python(value)
         if moment.tzinfo is None:
@@ -252,7 +298,7 @@ def _thumbnail(value: object, notes: Notes) -> str | None:
     if (
         not isinstance(url, str)
         or len(url) > MAX_URL_LENGTH
-        or not re.fullmatch(r"https?://[^\s\x00-\x1f\x7f]+", url, flags=re.IGNORECASE)
+        or not _HTTP_URL.fullmatch(url)
         or safe_text(url) != url
     ):
         notes["thumbnail not an http(s) URL (not published)"] += 1
@@ -272,6 +318,42 @@ def _folder(value: object, notes: Notes) -> WistiaFolder | None:
         id=_integer(value.get("id"), "folder id", notes),
         name=_text(value.get("name"), "folder name", MAX_FOLDER_NAME_LENGTH, notes),
     )
+
+
+def _dimensions(assets: object, notes: Notes) -> tuple[int | None, int | None]:
+    """The media's (width, height): its original file's, else its largest video file's."""
+    if assets is None:
+        return None, None
+    if not isinstance(assets, list):
+        notes["assets not a list (no width and height)"] += 1
+        return None, None
+    best: tuple[int, int] | None = None
+    for asset in assets:
+        if not isinstance(asset, Mapping):
+            continue
+        kind = asset.get("type")
+        if not isinstance(kind, str) or not (kind == "OriginalFile" or kind.endswith("VideoFile")):
+            continue
+        width, height = asset.get("width"), asset.get("height")
+        if width is None or height is None:
+            continue  # the reference: each can be null
+        size = _pixels(width), _pixels(height)
+        if size[0] is None or size[1] is None:
+            notes["asset width or height out of range (ignored)"] += 1
+            continue
+        if kind == "OriginalFile":
+            return size
+        if best is None or size[0] * size[1] > best[0] * best[1]:
+            best = (size[0], size[1])
+    return best if best is not None else (None, None)
+
+
+def _pixels(value: object) -> int | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DIMENSION:
+        return None
+    return value
 
 
 def _tags(value: object, notes: Notes) -> tuple[str, ...]:
@@ -297,6 +379,8 @@ def _tags(value: object, notes: Notes) -> tuple[str, ...]:
 def wistia_tag_name(name: str) -> str:
     """A tag name from Wistia as editors may write one: NFC, with no control, format (bidi
     override, zero-width) or unpaired surrogate characters, trimmed."""
+    if name.isascii() and name.isprintable():
+        return name.strip()  # already NFC, no control or format characters: the common case
     text = unicodedata.normalize("NFC", safe_text(name))
     return "".join(char for char in text if not unicodedata.category(char).startswith("C")).strip()
 

@@ -98,6 +98,15 @@ class MediaPage:
 
 
 @dataclass(frozen=True)
+class _Answer:
+    """An answer as ``_get`` returns it: the response, and its JSON body parsed once (None for
+    a status the caller accepted as an error)."""
+
+    response: httpx.Response
+    body: Any = None
+
+
+@dataclass(frozen=True)
 class NoStats:
     """Wistia gave no usable stats for one media: not a video (HTTP 400), deleted since listed
     (404), not on the plan (403), or an answer that is not media stats (``status`` None)."""
@@ -189,35 +198,35 @@ class WistiaClient:
 
     def get_media(self, hashed_id: str) -> MediaPage | None:
         """One media (a page of one raw record), or None when Wistia answers 404 (deleted)."""
-        response = self._get(media_path(hashed_id), None, accept={404})
-        if response.status_code == 404:
+        answer = self._get(media_path(hashed_id), None, accept={404})
+        if answer.response.status_code == 404:
             return None
-        return MediaPage([response.json()], _server_date(response))
+        return MediaPage([answer.body], _server_date(answer.response))
 
     def get_stats(self, hashed_id: str) -> WistiaStats | NoStats:
         """Aggregated stats of a video, or ``NoStats`` for a condition of this one media: 400
         (not a video), 403 (not on the plan, per the spec), 404 (deleted since an earlier run
         listed it), or an answer that is not media stats."""
         try:
-            response = self._get(f"{media_path(hashed_id)}/stats", None, accept={400, 403, 404})
+            answer = self._get(f"{media_path(hashed_id)}/stats", None, accept={400, 403, 404})
         except UnexpectedResponse as error:
             return NoStats(None, str(error))
+        response = answer.response
         if response.status_code in (400, 403, 404):
             return NoStats(response.status_code, self._error_text(response))
         try:
-            return read_stats(response.json())
+            return read_stats(answer.body)
         except ValueError as error:
             return NoStats(None, str(error))
 
     # -- transport -----------------------------------------------------------------------------
 
-    def _media_page(self, response: httpx.Response) -> MediaPage:
-        body = response.json()
-        if not isinstance(body, list):
+    def _media_page(self, answer: _Answer) -> MediaPage:
+        if not isinstance(answer.body, list):
             raise UnexpectedResponse(
-                f"Wistia's answer to {_describe(response.request)} is not a list of media"
+                f"Wistia's answer to {_describe(answer.response.request)} is not a list of media"
             )
-        return MediaPage(body, _server_date(response))
+        return MediaPage(answer.body, _server_date(answer.response))
 
     def _get(
         self,
@@ -225,7 +234,7 @@ class WistiaClient:
         params: Any,
         *,
         accept: frozenset[int] | set[int] = frozenset(),
-    ) -> httpx.Response:
+    ) -> _Answer:
         retrying = Retrying(
             stop=stop_after_attempt(MAX_ATTEMPTS),
             retry=retry_if_exception_type(_Retryable),
@@ -233,7 +242,7 @@ class WistiaClient:
             sleep=self._sleep,
         )
         try:
-            response: httpx.Response = retrying(self._attempt, path, params, accept)
+            answer: _Answer = retrying(self._attempt, path, params, accept)
         except RetryError as error:
             last = error.last_attempt.exception()
             reason = last.reason if isinstance(last, _Retryable) else str(last)
@@ -241,7 +250,7 @@ class WistiaClient:
                 f"Wistia is unavailable: {MAX_ATTEMPTS} attempts at GET /{path} failed "
                 f"(last: {reason})"
             ) from error
-        return response
+        return answer
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -250,7 +259,7 @@ class WistiaClient:
             return 0.0
         return float(self._backoff(state))
 
-    def _attempt(self, path: str, params: Any, accept: frozenset[int] | set[int]) -> httpx.Response:
+    def _attempt(self, path: str, params: Any, accept: frozenset[int] | set[int]) -> _Answer:
         self._limiter.acquire()
         with self._count_lock:
             self.requests_made += 1
@@ -262,7 +271,7 @@ class WistiaClient:
             raise _Retryable(f"connection failed ({type(error).__name__})") from error
         status = response.status_code
         if status in accept:
-            return response
+            return _Answer(response)
         if status in (429, 503):
             retry_after = _retry_after_seconds(response)
             if retry_after is not None:
@@ -288,10 +297,11 @@ class WistiaClient:
                 f"{self._error_text(response) or response.reason_phrase}"
             )
         try:
-            json.loads(response.content)
+            # Parsed once, here: an unreadable body is worth another attempt.
+            body = json.loads(response.content)
         except (ValueError, UnicodeDecodeError, RecursionError) as error:
             raise _Retryable("unreadable JSON in the response") from error
-        return response
+        return _Answer(response, body)
 
     def _fetch(self, path: str, params: Any) -> httpx.Response:
         """GET ``path`` and read the whole answer within the deadline and the size cap."""

@@ -401,6 +401,9 @@ def _asset(
     }
 
 
+SHORT_CLIP_SECONDS = 45.0
+
+
 def _assets(rng: random.Random, kind: str, status: str, duration: float) -> list[dict[str, Any]]:
     if kind == "Image":
         return [
@@ -415,14 +418,23 @@ def _assets(rng: random.Random, kind: str, status: str, duration: float) -> list
             _asset(rng, "OriginalFile", None, None, size, "audio/mpeg"),
             _asset(rng, "Mp3AudioFile", None, None, size, "audio/mpeg"),
         ]
-    original = _asset(rng, "OriginalFile", 1920, 1080, int(duration * 1_100_000), "video/mp4")
+
+    # Short clips are shot upright for phones (a player must size itself to 9:16), the rest 16:9.
+    def shape(long: int, short: int) -> tuple[int, int]:
+        return (short, long) if duration < SHORT_CLIP_SECONDS else (long, short)
+
+    original = _asset(
+        rng, "OriginalFile", *shape(1920, 1080), int(duration * 1_100_000), "video/mp4"
+    )
     if status != "ready":  # transcodes and stills appear once processing succeeds
         return [original]
     return [
         original,
-        _asset(rng, "HdMp4VideoFile", 1280, 720, int(duration * 450_000), "video/mp4"),
-        _asset(rng, "Mp4VideoFile", 640, 360, int(duration * 120_000), "video/mp4"),
-        _asset(rng, "StillImageFile", 1920, 1080, rng.randint(150_000, 600_000), "image/jpeg"),
+        _asset(rng, "HdMp4VideoFile", *shape(1280, 720), int(duration * 450_000), "video/mp4"),
+        _asset(rng, "Mp4VideoFile", *shape(640, 360), int(duration * 120_000), "video/mp4"),
+        _asset(
+            rng, "StillImageFile", *shape(1920, 1080), rng.randint(150_000, 600_000), "image/jpeg"
+        ),
     ]
 
 

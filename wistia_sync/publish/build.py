@@ -49,6 +49,8 @@ class VideoRow:
     plays: int | None
     folder_hashed_id: str | None
     folder_name: str | None
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ def render_video(row: VideoRow, tags: Iterable[tuple[str, str]]) -> RenderedVide
         "name": row.name,
         "description": row.description,
         "duration": None if duration is None else float(duration),
+        **_dimensions(row.width, row.height),
         "created": created,
         "updated": updated,
         "thumbnail_url": row.thumbnail_url,
@@ -142,6 +145,13 @@ def render_video(row: VideoRow, tags: Iterable[tuple[str, str]]) -> RenderedVide
         "plays": None if row.plays is None or row.plays < 0 else row.plays,
     }
     return RenderedVideo(row.hashed_id, sort_key(created, row.hashed_id), dumps(video), playlists)
+
+
+def _dimensions(width: int | None, height: int | None) -> dict[str, int | None]:
+    """Width and height in pixels, both or neither (a player sizes itself from the pair)."""
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        return {"width": width, "height": height}
+    return {"width": None, "height": None}
 
 
 def video_file(video: RenderedVideo) -> bytes:

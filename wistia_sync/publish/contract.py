@@ -84,6 +84,17 @@ class Video(_Contract):
     duration: float | None = Field(
         ge=0, allow_inf_nan=False, description="Length in seconds, or null when unknown."
     )
+    # Added within v2: optional, so a v2 document written before them still validates.
+    width: int | None = Field(
+        default=None,
+        ge=1,
+        description="Width in pixels of the original file (so a player can size itself, with "
+        "height), or null when Wistia gives none; width and height are both set or both null. "
+        "Absent only in files published before this field existed.",
+    )
+    height: int | None = Field(
+        default=None, ge=1, description="Height in pixels of the original file, or null with width."
+    )
     created: Timestamp = Field(description="When the video was uploaded, ISO 8601 UTC.")
     updated: Timestamp = Field(description="When Wistia last changed the video, ISO 8601 UTC.")
     thumbnail_url: str | None = Field(

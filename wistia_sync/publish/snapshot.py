@@ -26,7 +26,7 @@ PUBLISHED_VIDEO_CONDITION = (
 
 _VIDEO_COLUMNS = """
     v.hashed_id, v.name, v.description, v.duration, v.created, v.updated,
-    v.thumbnail_url, v.plays, f.hashed_id, f.name
+    v.thumbnail_url, v.plays, f.hashed_id, f.name, v.width, v.height
 """
 _IDS = "(SELECT value FROM json_each(?))"
 
