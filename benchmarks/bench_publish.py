@@ -124,8 +124,8 @@ def durability_ratio(files: int = 2000) -> tuple[float, float]:
         output = OutputFolder(root / "out")
         output.prepare()
         started = time.perf_counter()
-        temps = [output.stage(f"b{n}.json", content) for n in range(files)]
-        output.make_durable(temps)
+        staged = [output.stage(f"b{n}.json", content) for n in range(files)]
+        output.make_durable(staged)
         batch = time.perf_counter() - started
     return per_file, batch
 

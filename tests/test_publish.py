@@ -809,19 +809,19 @@ def test_failed_publish_leaves_whole_files_and_the_next_one_converges(
     for number in range(6, 12):
         add_video(db, f"v{number}")
     replaced = 0
-    real_replace = Path.replace
+    real_replace = os.replace
 
-    def failing_replace(self: Path, target: Any) -> Path:
+    def failing_replace(source: Any, target: Any) -> None:
         nonlocal replaced
         replaced += 1
         if replaced == 4:
             raise OSError("disk full")
-        return real_replace(self, target)
+        real_replace(source, target)
 
-    monkeypatch.setattr(Path, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(WistiaSyncError, match="disk full"):
         publish()
-    monkeypatch.setattr(Path, "replace", real_replace)
+    monkeypatch.setattr(os, "replace", real_replace)
 
     for path in published(out):
         assert not Path(path).name.startswith("."), "no temp file is left behind"

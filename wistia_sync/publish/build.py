@@ -61,8 +61,12 @@ class RenderedVideo:
     playlists: dict[str, str]  # entry path -> title (tag name, folder name, "All videos")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """Compact JSON text (one encoder for every call: ``json.dumps`` would build one each time)."""
+    return _ENCODER.encode(data)
 
 
 def encode(text: str) -> bytes:

@@ -115,7 +115,7 @@ def plan_publish(
     verify: bool,
     schema_files: dict[str, bytes] | None,
 ) -> Plan:
-    changes = snapshot.pending_changes(db)
+    changes = snapshot.pending_changes(db, full=full)
     plan = Plan(full=full, last_change_id=changes.last_id)
     recorded_playlists = snapshot.playlists(db)
     if full:

@@ -269,7 +269,7 @@ def _place_batch(
         for file in files:
             staged.append((file, folder.stage(file.path, file.content)))
         folder.make_durable(temp for _, temp in staged)
-        pages = [(f.path, f.sha256, temp.lstat()) for f, temp in staged if f.stage is Stage.PAGES]
+        pages = [(f.path, f.sha256, temp.info) for f, temp in staged if f.stage is Stage.PAGES]
         if pages:
             with write_transaction(db):
                 state.record_pending_pages(db, pages, expires_at=expires_at)

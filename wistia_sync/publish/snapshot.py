@@ -51,8 +51,14 @@ class PendingChanges:
     videos: set[str]
 
 
-def pending_changes(db: Database) -> PendingChanges:
-    """The videos whose published form may have changed, tag and folder changes fanned out."""
+def pending_changes(db: Database, *, full: bool = False) -> PendingChanges:
+    """The videos whose published form may have changed, tag and folder changes fanned out.
+
+    ``full``: a rebuild reads every video anyway, so only the last change id is read.
+    """
+    if full:
+        last = db.execute("SELECT max(id) FROM publish_changes").fetchone()[0]
+        return PendingChanges(last or 0, set())
     rows = db.execute("SELECT id, kind, key FROM publish_changes ORDER BY id").fetchall()
     videos: set[str] = set()
     tags: set[str] = set()

@@ -63,12 +63,13 @@ def record_state(db: Database, plan: Plan) -> None:
             "DELETE FROM publish_buckets WHERE playlist = ? AND start_key = ?",
             [(path, start) for path, starts in plan.gone_buckets.items() for start in starts],
         )
+    # In primary-key order: appending to a b-tree is several times cheaper than random inserts.
     db.conn.executemany(
         "INSERT INTO publish_members (playlist, sort_key, hashed_id) VALUES (?, ?, ?)",
-        plan.members,
+        sorted(plan.members),
     )
     db.conn.executemany(
-        "INSERT INTO publish_videos (hashed_id, json) VALUES (?, ?)", plan.videos.items()
+        "INSERT INTO publish_videos (hashed_id, json) VALUES (?, ?)", sorted(plan.videos.items())
     )
     db.conn.executemany(
         "INSERT OR REPLACE INTO publish_buckets (playlist, start_key, size, page) "
