@@ -239,14 +239,6 @@ def manifest_file(
     )
 
 
-def files_list_file(generation: str, lines: Sequence[str]) -> bytes:
-    """files.json: every published file but itself, one per line, sorted by path."""
-    body = ",\n".join(lines)
-    return encode(
-        f'{{"schema_version":{SCHEMA_VERSION},"generation":"{generation}","files":{{\n{body}\n}}}}'
-    )
-
-
 def generation_of(lines: Sequence[str]) -> str:
     """A short hash of the given lines (see ``state.generation``)."""
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:20]

@@ -40,6 +40,7 @@ from wistia_sync.publish.layout import (
     PAGE_PATH,
     RECORDED_PATH,
     SCHEMA_FOLDER,
+    SHARD_PATH,
     TAGS_INDEX_PATH,
     playlist_identity,
     video_file_path,
@@ -246,6 +247,8 @@ def plan_publish(
         for path, record in sorted(records.items()):
             if path in wanted or path in pages_listed or path in (MANIFEST_PATH, FILES_PATH):
                 continue
+            if SHARD_PATH.fullmatch(path):
+                continue  # the file list's own shards: see ``shards``
             if PAGE_PATH.fullmatch(path):
                 if record.expires_at is None and path not in plan.retire:
                     plan.retire[path] = later(settings.now, settings.grace_seconds)
