@@ -357,8 +357,9 @@ class _Loader:
                 if bucket.end is None
                 else bisect.bisect_left(self.added_keys, bucket.end)
             )
-            arriving = [(key, self.delta.added[key]) for key in self.added_keys[low:high]]
-            bucket.members = sorted(kept + arriving)
+            added = self.delta.added
+            arriving = [(key, added[key]) for key in self.added_keys[low:high]]
+            bucket.members = sorted(kept + arriving) if kept else arriving  # both in key order
         return bucket.members
 
 

@@ -105,7 +105,8 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
     ).fetchall()
     tags: dict[str, list[tuple[str, str]]] = {}
     for hashed_id, name, slug in db.execute(
-        "SELECT DISTINCT vt.hashed_id, t.name, t.slug FROM video_tags vt "
+        # No DISTINCT (a sort of every row): a tag from two sources is deduplicated when rendered.
+        "SELECT vt.hashed_id, t.name, t.slug FROM video_tags vt "
         "JOIN tags t ON t.id = vt.tag_id JOIN videos v ON v.hashed_id = vt.hashed_id "
         f"WHERE {where}",
         parameters,

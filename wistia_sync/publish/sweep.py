@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import stat
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from wistia_sync.publish.layout import (
@@ -48,16 +49,20 @@ def sweep_orphans(
         )
     }
     cutoff = now - grace_seconds
+
+    def orphan_page(path: str) -> bool:
+        return (
+            bool(PAGE_PATH.fullmatch(path) or SHARD_PATH.fullmatch(path)) and path not in recorded
+        )
+
+    def v1_temp_file(path: str) -> bool:
+        return bool(V1_TEMP_FILE.fullmatch(path.rpartition("/")[2]))
+
     removed = []
     for name in (PAGES_FOLDER, SHARD_FOLDER):
-        pattern = PAGE_PATH if name == PAGES_FOLDER else SHARD_PATH
-        for path in _old_files(folder, name, cutoff):
-            if pattern.fullmatch(path) and path not in recorded:
-                removed.append(path)
+        removed += _old_files(folder, name, cutoff, orphan_page)
     for name in ("", *(f for f in MANAGED_FOLDERS if f != TEMP_FOLDER)):
-        for path in _old_files(folder, name, cutoff):
-            if V1_TEMP_FILE.fullmatch(path.rpartition("/")[2]):
-                removed.append(path)
+        removed += _old_files(folder, name, cutoff, v1_temp_file)
     for path in removed:
         log.info("removing %s: left by an interrupted publish, named by no record", path)
         folder.remove(path)
@@ -66,15 +71,21 @@ def sweep_orphans(
     return sorted(removed)
 
 
-def _old_files(folder: OutputFolder, name: str, cutoff: float) -> list[str]:
-    """Regular files directly in ``name`` (a managed folder, or the root) older than ``cutoff``."""
+def _old_files(
+    folder: OutputFolder, name: str, cutoff: float, wanted: Callable[[str], bool]
+) -> list[str]:
+    """Regular files directly in ``name`` (a managed folder, or the root) whose path is
+    ``wanted``, untouched since ``cutoff`` (names are matched first: one ``stat`` per match)."""
     directory = folder.root / name if name else folder.root
     if directory.is_symlink() or not directory.is_dir():
         return []
     found = []
     with os.scandir(directory) as entries:
         for entry in entries:
+            path = f"{name}/{entry.name}" if name else entry.name
+            if not wanted(path):
+                continue
             info = entry.stat(follow_symlinks=False)
             if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
-                found.append(f"{name}/{entry.name}" if name else entry.name)
+                found.append(path)
     return found
