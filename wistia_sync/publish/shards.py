@@ -37,10 +37,13 @@ _LINE = (
     "|| ',\"cache\":\"' || p.cache || '\"}'"
 )
 _LISTED = f"p.path != '{FILES_PATH}' AND p.path NOT GLOB 'files/*'"
+# Sorts after every path (they are ASCII): the last shard's end, so each range is a bounded
+# search of the primary key. CROSS JOIN keeps the ranges as the outer loop.
+_END = "\uffff"
 _RANGES_QUERY = (
     f"SELECT json_extract(r.value, '$[0]'), p.path, {_LINE} FROM json_each(?) r "
-    "JOIN published_files p ON p.path >= json_extract(r.value, '$[0]') AND "
-    "(json_extract(r.value, '$[1]') IS NULL OR p.path < json_extract(r.value, '$[1]')) "
+    "CROSS JOIN published_files p ON p.path >= json_extract(r.value, '$[0]') "
+    "AND p.path < json_extract(r.value, '$[1]') "
     f"WHERE {_LISTED} ORDER BY p.path"
 )
 
@@ -137,7 +140,7 @@ class _Loader:
         self.db = db
         self.preloaded: dict[str, list[Member]] = {shard.start: [] for shard in dirty}
         if dirty:
-            ranges = json.dumps([[shard.start, shard.end] for shard in dirty])
+            ranges = json.dumps([[shard.start, shard.end or _END] for shard in dirty])
             for start, path, line in db.execute(_RANGES_QUERY, [ranges]):
                 self.preloaded[start].append((path, line))
 
