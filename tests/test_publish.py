@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from tests.factories import add_folder, add_video, slug_of, tag_video
 from wistia_sync.db import open_database
 from wistia_sync.errors import UsageError, WistiaSyncError
-from wistia_sync.filelist import read_local_file_list
+from wistia_sync.filelist import read_local_file_list, read_local_index
 from wistia_sync.lock import hold_lock
 from wistia_sync.publish import (
     PUBLISHED_VIDEO_CONDITION,
@@ -676,6 +676,22 @@ def test_force_rebuilds_byte_identical_and_rewrites_nothing_unchanged(
 
 
 # --- removal -------------------------------------------------------------------------------
+
+
+def test_a_rebuild_removes_recorded_shards_no_list_names(
+    db: Database, out: Path, publish: Publish
+) -> None:
+    add_video(db, "v1")
+    publish()
+    old = {path for path in published(out) if path.startswith("files/")}
+    db.execute("DELETE FROM sync_state WHERE key = 'publish_file_shards'")  # its state lost
+    add_video(db, "v2")
+    publish(force=True)
+    now = {path for path in published(out) if path.startswith("files/")}
+    assert now and not now & old
+    assert now == {ref.path for ref in read_local_index(out)[0].shards}
+    recorded = db.execute("SELECT path FROM published_files WHERE path GLOB 'files/*'").fetchall()
+    assert {path for (path,) in recorded} == now
 
 
 def test_orphans_of_an_interrupted_publish_are_swept_after_the_grace_and_nothing_else(

@@ -37,6 +37,7 @@ _LINE = (
     "|| ',\"cache\":\"' || p.cache || '\"}'"
 )
 _LISTED = f"p.path != '{FILES_PATH}' AND p.path NOT GLOB 'files/*'"
+_RECORDED_SHARDS = "SELECT path FROM published_files WHERE path GLOB 'files/*'"
 # Sorts after every path (they are ASCII): the last shard's end, so each range is a bounded
 # search of the primary key. CROSS JOIN keeps the ranges as the outer loop.
 _END = "\uffff"
@@ -73,6 +74,8 @@ def plan_shards(db: Database, touched: Iterable[str] | None) -> ShardPlan:
     if touched is None:
         for shard in recorded:
             shard.dirty = True
+        # A rebuild also drops recorded shards the last list did not name (its state was lost).
+        before |= {path for (path,) in db.execute(_RECORDED_SHARDS)}
     else:
         for path in touched:
             recorded[bisect.bisect_right(starts, path) - 1].dirty = True
