@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from wistia_sync.cli import app
+from wistia_sync.filelist import FileEntry, read_local_file_list
 from wistia_sync.serve.preview import render_preview_page
 from wistia_sync.site_settings import DEFAULT_PREVIEW_TITLE
 
@@ -56,18 +57,26 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "output"
 
 
-def normalised(path: str, content: bytes) -> bytes:
+def normalised(path: str, content: bytes, output: Path) -> bytes:
     """The manifest's ``updated_at`` is the publish time: the one value not from the database
-    (and so the manifest's fingerprint in files.json). The preview page's bytes carry the
-    package version, so its fingerprint is checked against the template's output instead."""
+    (and so the manifest's fingerprint in files.json, and the name and hash of its shard).
+    files.json is compared as its index (shards' slices and counts) and the list they hold.
+    The preview page's bytes carry the package version, so its fingerprint is checked
+    against the template's output instead."""
     if path == "manifest.json":
         manifest = json.loads(content)
         manifest["updated_at"] = "<publish time>"
         return json.dumps(manifest, indent=1, ensure_ascii=False).encode() + b"\n"
     if path == "files.json":
-        listing = json.loads(content)
-        listing["files"]["manifest.json"] = "<manifest fingerprint>"
-        listing["files"]["index.html"] = "<preview page fingerprint>"
+        index = json.loads(content)
+        files: dict[str, object] = {}
+        for shard in index["shards"]:
+            files.update(json.loads((output / shard["url"]).read_bytes())["files"])
+            for key in ("url", "sha256", "bytes"):
+                shard[key] = "<shard fingerprint>"
+        files["manifest.json"] = "<manifest fingerprint>"
+        files["index.html"] = "<preview page fingerprint>"
+        listing = {"index": index, "files": files}
         return json.dumps(listing, indent=1).encode() + b"\n"
     return content
 
@@ -83,7 +92,7 @@ def resolve(output: Path, name: str) -> str:
 @pytest.mark.parametrize("name", FILES)
 def test_demo_output_matches_golden_file(demo_output: Path, name: str) -> None:
     path = resolve(demo_output, name)
-    actual = normalised(path, (demo_output / path).read_bytes())
+    actual = normalised(path, (demo_output / path).read_bytes(), demo_output)
     golden = GOLDEN / name.replace("/", "__").replace(" ", "_")
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.write_bytes(actual)
@@ -93,9 +102,7 @@ def test_demo_output_matches_golden_file(demo_output: Path, name: str) -> None:
 def test_demo_output_lists_the_preview_page_the_template_renders(demo_output: Path) -> None:
     page = (demo_output / "index.html").read_bytes()
     assert page == render_preview_page(DEFAULT_PREVIEW_TITLE)
-    listed = json.loads((demo_output / "files.json").read_bytes())["files"]["index.html"]
-    assert listed == {
-        "sha256": hashlib.sha256(page).hexdigest(),
-        "bytes": len(page),
-        "cache": "entry",
-    }
+    listed = read_local_file_list(demo_output)[0].files["index.html"]
+    assert listed == FileEntry(
+        path="index.html", sha256=hashlib.sha256(page).hexdigest(), bytes=len(page), cache="entry"
+    )

@@ -22,6 +22,7 @@ from tests.factories import add_folder, add_video, slug_of, tag_video
 from tests.previewpage import preview_page_problem
 from wistia_sync.db import open_database
 from wistia_sync.errors import UsageError, WistiaSyncError
+from wistia_sync.filelist import read_local_file_list, read_local_index
 from wistia_sync.lock import hold_lock
 from wistia_sync.publish import (
     PUBLISHED_VIDEO_CONDITION,
@@ -29,6 +30,7 @@ from wistia_sync.publish import (
     cache_class,
     output_is_stale,
     publish_site,
+    sweep_output,
 )
 from wistia_sync.publish import site as site_module
 from wistia_sync.publish.contract import export_schemas, render_schema_files
@@ -95,6 +97,8 @@ def schema_name_for(path: str) -> str:
         return "video.schema.json"
     if path.startswith("pages/"):
         return "page.schema.json"
+    if path.startswith("files/"):
+        return "files-shard.schema.json"
     return "playlist.schema.json"
 
 
@@ -389,11 +393,23 @@ def test_manifest_is_small_and_files_json_lists_every_other_file(
         "folders": "folders.json",
         "files": "files.json",
     }
-    listing = read(out, "files.json")
+    index = read(out, "files.json")
     files = published(out)
-    assert (listing["schema_version"], listing["generation"]) == (2, manifest["generation"])
+    assert (index["schema_version"], index["generation"]) == (2, manifest["generation"])
+    shards = [ref["url"] for ref in index["shards"]]
+    assert index["count"] == sum(ref["count"] for ref in index["shards"])
+    listing: dict[str, Any] = {"files": {}}
+    for ref in index["shards"]:
+        content = files[ref["url"]]
+        assert (hashlib.sha256(content).hexdigest(), len(content)) == (ref["sha256"], ref["bytes"])
+        assert ref["url"] == f"files/{ref['sha256'][:32]}.json"
+        shard = json.loads(content)
+        assert shard["schema_version"] == 2 and len(shard["files"]) == ref["count"]
+        assert all(path >= ref["first"] for path in shard["files"])
+        listing["files"].update(shard["files"])
     assert sorted(listing["files"]) == list(listing["files"])
-    assert set(listing["files"]) == set(files) - {"files.json"}
+    assert set(listing["files"]) == set(files) - {"files.json", *shards}
+    assert read_local_file_list(out)[0].files.keys() == listing["files"].keys()
     for path, entry in listing["files"].items():
         assert entry == {
             "sha256": hashlib.sha256(files[path]).hexdigest(),
@@ -624,7 +640,7 @@ def test_changed_video_rewrites_only_the_files_that_show_it(
     assert result.new_pages == []
     assert read(out, "manifest.json")["updated_at"] == "2024-02-02T00:00:00Z"
     after = inodes(out)
-    assert {path for path in before if before[path] != after[path]} == set(result.written)
+    assert {path for path in after if before.get(path) != after[path]} == set(result.written)
 
 
 def test_manifest_updated_at_is_kept_when_nothing_changed(
@@ -669,6 +685,66 @@ def test_force_rebuilds_byte_identical_and_rewrites_nothing_unchanged(
 
 
 # --- removal -------------------------------------------------------------------------------
+
+
+def test_a_rebuild_removes_recorded_shards_no_list_names(
+    db: Database, out: Path, publish: Publish
+) -> None:
+    add_video(db, "v1")
+    publish()
+    old = {path for path in published(out) if path.startswith("files/")}
+    db.execute("DELETE FROM sync_state WHERE key = 'publish_file_shards'")  # its state lost
+    add_video(db, "v2")
+    publish(force=True)
+    now = {path for path in published(out) if path.startswith("files/")}
+    assert now and not now & old
+    assert now == {ref.path for ref in read_local_index(out)[0].shards}
+    recorded = db.execute("SELECT path FROM published_files WHERE path GLOB 'files/*'").fetchall()
+    assert {path for (path,) in recorded} == now
+
+
+def test_orphans_of_an_interrupted_publish_are_swept_after_the_grace_and_nothing_else(
+    db: Database, out: Path, publish: Publish, tmp_path: Path
+) -> None:
+    for number in range(6):
+        add_video(db, f"v{number}")
+    publish(page_size=2)
+    recorded_page = next(path for path in published(out) if path.startswith("pages/"))
+    outside = tmp_path / "outside.json"
+    outside.write_bytes(b"{}")
+    old = time.time() - 2 * 24 * 3600  # past the 24 h grace
+    orphans = {
+        "pages/" + "a" * 32 + ".json": old,  # a page no record names: a crash left it
+        "files/" + "b" * 32 + ".json": old,  # a shard of the file list, likewise
+        ".videos.json.0123456789abcdef.tmp": old,  # the v1 publisher's temp files
+        "tags/.x.json.0123456789abcdef.tmp": old,
+    }
+    kept = {
+        "pages/" + "c" * 32 + ".json": time.time(),  # within the grace: a reader may need it
+        "pages/notes.json": old,  # foreign: not the publisher's pattern
+        "pages/" + "d" * 31 + ".json": old,
+        ".notes.tmp": old,
+        "videos/.custom.json.tmp": old,
+    }
+    for path, mtime in {**orphans, **kept}.items():
+        (out / path).parent.mkdir(exist_ok=True)
+        (out / path).write_bytes(b"{}")
+        os.utime(out / path, (mtime, mtime))
+    link = out / "pages" / ("e" * 32 + ".json")
+    link.symlink_to(outside)  # never followed, never removed
+    os.utime(link, (old, old), follow_symlinks=False)
+
+    assert sweep_output(db, out, lock_path=tmp_path / "publish.lock") == sorted(orphans)
+    for path in orphans:
+        assert not (out / path).exists(), path
+    for path in kept:
+        assert (out / path).exists(), path
+    assert link.is_symlink() and outside.read_bytes() == b"{}"
+    assert (out / recorded_page).exists()
+    assert publish(force=True).removed == []  # nothing left to sweep; the site is intact
+    (out / "pages" / ("f" * 32 + ".json")).write_bytes(b"{}")
+    os.utime(out / "pages" / ("f" * 32 + ".json"), (old, old))
+    assert publish(force=True).removed == ["pages/" + "f" * 32 + ".json"]  # a rebuild sweeps
 
 
 def test_hidden_video_loses_its_file_and_its_last_tag(
@@ -818,19 +894,19 @@ def test_failed_publish_leaves_whole_files_and_the_next_one_converges(
     for number in range(6, 12):
         add_video(db, f"v{number}")
     replaced = 0
-    real_replace = Path.replace
+    real_replace = os.replace
 
-    def failing_replace(self: Path, target: Any) -> Path:
+    def failing_replace(source: Any, target: Any) -> None:
         nonlocal replaced
         replaced += 1
         if replaced == 4:
             raise OSError("disk full")
-        return real_replace(self, target)
+        real_replace(source, target)
 
-    monkeypatch.setattr(Path, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(WistiaSyncError, match="disk full"):
         publish()
-    monkeypatch.setattr(Path, "replace", real_replace)
+    monkeypatch.setattr(os, "replace", real_replace)
 
     for path, content in published(out).items():
         assert not Path(path).name.startswith("."), "no temp file is left behind"
@@ -959,10 +1035,26 @@ def test_an_edit_costs_the_same_statements_and_files_whatever_the_catalog_size(
         db.conn.set_trace_callback(executed.append)
         result = publish_site(db, tmp_path / f"out{videos}", lock_path=lock)
         db.conn.set_trace_callback(None)
-        return len(executed), len(result.new_pages), len(result.changed_entries)
+        # The file list's shards: as many as the touched paths fall in (fewer in a small
+        # catalog, whose few shards each hold more of them), never more than they are.
+        shard_statements = [sql for sql in executed if "'files/" in sql]
+        touched = len(result.written) + len(result.removed)
+        assert len(result.new_shards) <= touched
+        assert len(shard_statements) <= 3 * touched
+        out = tmp_path / f"out{videos}"
+        written = sum((out / path).stat().st_size for path in result.written)
+        published = sum(path.stat().st_size for path in out.rglob("*.json"))
+        written_bytes.append(written)
+        assert written < published / 5, "an edit writes a few small files, not the whole list"
+        rest = len(executed) - len(shard_statements)
+        return rest, len(result.new_pages), len(result.changed_entries)
 
+    written_bytes: list[int] = []
     small, large = cost(300), cost(3000)
     assert small == large
+    # Ten times the catalog: the entry files list more pages, the touched paths fall in more
+    # shards, but the bytes an edit writes grow far slower than the catalog.
+    assert written_bytes[1] < 2 * written_bytes[0]
     # A page in each of its 4 playlists that existed (all, its folder, its 2 old tags' minus the
     # new one, inline); entries: its file, 4 playlists, the new tag's, tags.json, manifest, files.
     assert (small[1], small[2]) == (4, 9)
@@ -1004,7 +1096,7 @@ def test_hostile_tag_names_give_safe_files_inside_tags(
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug) and len(slug) <= 60, slug
     for path in published(out):
         assert all(
-            SAFE_FILE_NAME.fullmatch(part) or part in {"tags", "videos", "schema", "pages"}
+            SAFE_FILE_NAME.fullmatch(part) or part in {"tags", "videos", "schema", "pages", "files"}
             for part in path.split("/")
         ), path
     assert not (out.parent / "x.json").exists()

@@ -34,7 +34,7 @@ from wistia_sync.filelist import (
     SAFE_PATH,
     FileListError,
     cache_class_of,
-    read_local_file_list,
+    read_local_index,
 )
 from wistia_sync.purge import PurgeReport, purge_changed
 from wistia_sync.purge.providers import PurgeProvider, check_base_url, make_provider
@@ -200,7 +200,7 @@ def _purgeable(path: str) -> bool:
 
 def _record(db: Database, report: DeliveryReport, output_dir: Path) -> None:
     try:
-        generation: str | None = read_local_file_list(output_dir)[0].generation
+        generation: str | None = read_local_index(output_dir)[0].generation
     except FileListError:
         generation = None
     purge = report.purge

@@ -1,7 +1,15 @@
 """``files.json``: the publisher's list of every file it wrote, what delivery diffs and verifies.
 
-The publisher writes it at the output root after ``manifest.json``:
-``{"schema_version": 2, "generation": "<id>", "files": {"<path>": {"sha256", "bytes", "cache"}}}``.
+The list is sharded so that an edit rewrites a few small files, whatever the catalog's size.
+``files.json`` (at the output root, written after ``manifest.json``) is a small index:
+``{"schema_version": 2, "generation": "<id>", "count": N, "shards": [{"url": "files/<hash>.json",
+"first": "<path>", "count": n, "sha256": "<hex>", "bytes": b}, …]}``. Each shard is an immutable,
+content-addressed file holding the entries of one stable slice of paths (from ``first`` to the
+next shard's ``first``): ``{"schema_version": 2, "files": {"<path>": {"sha256", "bytes",
+"cache"}}}``. Two lists that name the same shard hold the same entries for that slice, so a
+diff reads only the shards the two indexes do not share. The list never names itself or its
+shards. The older form (one ``files`` object inline in ``files.json``) is still read.
+
 A remote target keeps the copy the last delivery uploaded, so the next delivery diffs two file
 lists instead of listing a bucket. Both copies are read as untrusted input: a path that could
 escape the folder or the bucket prefix, or a malformed entry, refuses the whole list.
@@ -9,8 +17,10 @@ escape the folder or the bucket prefix, or a malformed entry, refuses the whole 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -30,11 +40,20 @@ SAFE_PATH = re.compile(
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _GENERATION = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 MAX_FILES_JSON_BYTES = 512 * 1024 * 1024
-IMMUTABLE_PREFIX = "pages/"
+SHARD_FOLDER = "files"
+IMMUTABLE_PREFIXES = ("pages/", f"{SHARD_FOLDER}/")
+SHARD_PATH = re.compile(rf"{SHARD_FOLDER}/[0-9a-f]{{32}}\.json")
 
 
 class FileListError(WistiaSyncError):
     """A files.json that is missing, unreadable or not in the agreed shape."""
+
+
+class FileListReplaced(FileListError):
+    """A shard the index named is gone: a publish replaced the list meanwhile (read it again)."""
+
+
+LIST_READ_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -54,13 +73,37 @@ class FileList:
         return sorted(p for p, f in self.files.items() if f.cache == "entry")
 
 
+@dataclass(frozen=True)
+class ShardRef:
+    """One shard as the index lists it: where it is, what it must hash to, how many entries."""
+
+    path: str
+    first: str
+    count: int
+    sha256: str
+    bytes: int
+
+    def as_entry(self) -> FileEntry:
+        """The shard as a file to upload (immutable: its name is its content hash)."""
+        return FileEntry(path=self.path, sha256=self.sha256, bytes=self.bytes, cache="immutable")
+
+
+@dataclass(frozen=True)
+class FileIndex:
+    """A parsed ``files.json``: its shards, or (the older form) its entries inline."""
+
+    generation: str
+    count: int
+    shards: tuple[ShardRef, ...]
+    inline: dict[str, FileEntry] | None = None
+
+
 def cache_class_of(path: str) -> CacheClass:
     """The cache class the contract gives a path (for paths no file list holds any more)."""
-    return "immutable" if path.startswith(IMMUTABLE_PREFIX) else "entry"
+    return "immutable" if path.startswith(IMMUTABLE_PREFIXES) else "entry"
 
 
-def parse_file_list(raw: bytes, source: str) -> FileList:
-    """Parse and validate the bytes of a files.json; ``source`` names it in errors."""
+def _load_json(raw: bytes, source: str) -> dict[str, Any]:
     if len(raw) > MAX_FILES_JSON_BYTES:
         raise FileListError(f"{source} is larger than {MAX_FILES_JSON_BYTES} bytes")
     try:
@@ -69,18 +112,96 @@ def parse_file_list(raw: bytes, source: str) -> FileList:
         raise FileListError(f"{source} is not valid JSON: {error}") from None
     if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
         raise FileListError(f"{source} is not a schema_version {SCHEMA_VERSION} file list")
+    return data
+
+
+def parse_file_index(raw: bytes, source: str) -> FileIndex:
+    """Parse and validate the bytes of a files.json; ``source`` names it in errors."""
+    data = _load_json(raw, source)
     generation = data.get("generation")
-    files = data.get("files")
     if not isinstance(generation, str) or not _GENERATION.fullmatch(generation):
         raise FileListError(f"{source} has no valid generation")
+    if "shards" not in data:
+        inline = _entries(data, source)
+        return FileIndex(generation, len(inline), (), inline)
+    shards = data["shards"]
+    if not isinstance(shards, list):
+        raise FileListError(f"{source} has no shards list")
+    refs = tuple(_shard_ref(value, source) for value in shards)
+    if len({ref.path for ref in refs}) != len(refs):
+        raise FileListError(f"{source} lists a shard twice")
+    count = data.get("count")
+    if count != sum(ref.count for ref in refs):
+        raise FileListError(f"{source}: count does not match its shards")
+    return FileIndex(generation, count, refs)
+
+
+def _shard_ref(value: Any, source: str) -> ShardRef:
+    if not isinstance(value, dict):
+        raise FileListError(f"{source}: a shard is not an object")
+    url, first, count = value.get("url"), value.get("first"), value.get("count")
+    digest, size = value.get("sha256"), value.get("bytes")
+    if not isinstance(url, str) or not SHARD_PATH.fullmatch(url):
+        raise FileListError(f"{source} lists an unsafe shard {str(url)[:200]!r}")
+    if not isinstance(first, str) or (first and not SAFE_PATH.fullmatch(first)):
+        raise FileListError(f"{source}: shard {url} has no valid first path")
+    if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+        raise FileListError(f"{source}: shard {url} has no valid sha256")
+    if not (_is_count(count) and _is_count(size)):
+        raise FileListError(f"{source}: shard {url} has no valid count or size")
+    assert isinstance(count, int) and isinstance(size, int)
+    return ShardRef(path=url, first=first, count=count, sha256=digest, bytes=size)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def parse_shard(raw: bytes, ref: ShardRef, source: str) -> dict[str, FileEntry]:
+    """The entries of one shard, checked against what the index says of it."""
+    if len(raw) != ref.bytes or hashlib.sha256(raw).hexdigest() != ref.sha256:
+        raise FileListError(f"{source} is not the shard its files.json lists")
+    entries = _entries(_load_json(raw, source), source)
+    if len(entries) != ref.count:
+        raise FileListError(f"{source} holds {len(entries)} entries, not {ref.count}")
+    return entries
+
+
+def _entries(data: dict[str, Any], source: str) -> dict[str, FileEntry]:
+    files = data.get("files")
     if not isinstance(files, dict):
         raise FileListError(f"{source} has no files object")
-    entries = {path: _entry(path, value, source) for path, value in files.items()}
-    return FileList(generation=generation, files=entries)
+    return {path: _entry(path, value, source) for path, value in files.items()}
+
+
+def parse_file_list(raw: bytes, source: str, read_shard: Callable[[ShardRef], bytes]) -> FileList:
+    """The whole list: the index and every shard it names (``read_shard`` fetches one)."""
+    index = parse_file_index(raw, source)
+    return FileList(index.generation, entries_of(index, index.shards, read_shard, source))
+
+
+def entries_of(
+    index: FileIndex,
+    shards: Iterable[ShardRef],
+    read_shard: Callable[[ShardRef], bytes],
+    source: str,
+) -> dict[str, FileEntry]:
+    """The entries of the given shards of ``index`` (all of an inline list)."""
+    if index.inline is not None:
+        return dict(index.inline)
+    found: dict[str, FileEntry] = {}
+    for ref in shards:
+        found.update(parse_shard(read_shard(ref), ref, f"{source} → {ref.path}"))
+    return found
 
 
 def _entry(path: str, value: Any, source: str) -> FileEntry:
-    if not SAFE_PATH.fullmatch(path) or path == FILES_PATH or ".." in path.split("/"):
+    if (
+        not SAFE_PATH.fullmatch(path)
+        or path == FILES_PATH
+        or SHARD_PATH.fullmatch(path)
+        or ".." in path.split("/")
+    ):
         raise FileListError(f"{source} lists an unsafe path {path[:200]!r}")
     if not isinstance(value, dict):
         raise FileListError(f"{source}: entry {path} is not an object")
@@ -94,8 +215,8 @@ def _entry(path: str, value: Any, source: str) -> FileEntry:
     return FileEntry(path=path, sha256=sha256, bytes=size, cache=cache)
 
 
-def read_local_file_list(output_dir: Path) -> tuple[FileList, bytes]:
-    """The output folder's files.json, parsed, with its exact bytes (to upload as they are)."""
+def read_local_index(output_dir: Path) -> tuple[FileIndex, bytes]:
+    """The output folder's files.json (the index only), with its exact bytes."""
     where = output_dir / FILES_PATH
     try:
         raw = where.read_bytes()
@@ -105,4 +226,36 @@ def read_local_file_list(output_dir: Path) -> tuple[FileList, bytes]:
         ) from None
     except OSError as error:
         raise FileListError(f"cannot read {where}: {error.strerror or error}") from None
-    return parse_file_list(raw, str(where)), raw
+    return parse_file_index(raw, str(where)), raw
+
+
+def local_shard_reader(output_dir: Path) -> Callable[[ShardRef], bytes]:
+    def read(ref: ShardRef) -> bytes:
+        try:
+            return (output_dir / ref.path).read_bytes()
+        except FileNotFoundError:
+            raise FileListReplaced(
+                f"{output_dir / ref.path} is gone: a publish replaced the file list; run again"
+            ) from None
+        except OSError as error:
+            raise FileListError(
+                f"cannot read {output_dir / ref.path}: {error.strerror or error} (a publish "
+                "replaced the list meanwhile? run again)"
+            ) from None
+
+    return read
+
+
+def read_local_file_list(output_dir: Path) -> tuple[FileList, bytes]:
+    """The output folder's whole file list, parsed, with the index's exact bytes."""
+    source = str(output_dir / FILES_PATH)
+    for attempt in range(LIST_READ_ATTEMPTS):
+        index, raw = read_local_index(output_dir)
+        try:
+            entries = entries_of(index, index.shards, local_shard_reader(output_dir), source)
+        except FileListReplaced:
+            if attempt == LIST_READ_ATTEMPTS - 1:
+                raise
+            continue
+        return FileList(index.generation, entries), raw
+    raise AssertionError("unreachable")

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 
 from wistia_sync.db import open_database
 from wistia_sync.lock import hold_lock, publish_lock_path, run_lock_path
-from wistia_sync.publish import PublishResult, output_is_stale, publish_due, publish_site
+from wistia_sync.publish import (
+    PublishResult,
+    output_is_stale,
+    publish_due,
+    publish_site,
+    sweep_output,
+)
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -89,6 +95,8 @@ def run_job(
         stale = output_is_stale(db, output)
         if force or stale or publish_due(db, output, check_files=False):
             result = publish_database(db, db_path, output, force=force, repair=stale)
+        if result is None or not result.full:  # a full publish swept already
+            sweep_output(db, output, lock_path=publish_lock_path(db_path))
         delivered = None
         if delivery is not None and delivery.configured:
             from wistia_sync.delivery import deliver_publish

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wistia_sync.cache_policy import video_ids
-from wistia_sync.filelist import FILES_PATH, SAFE_PATH, read_local_file_list
+from wistia_sync.filelist import FILES_PATH, SAFE_PATH, read_local_file_list, read_local_index
 
 if TYPE_CHECKING:
     import httpx
@@ -229,7 +229,7 @@ def verify_until_fresh(
     from wistia_sync.purge import purge_changed
 
     published_at = (output_dir / FILES_PATH).stat().st_mtime
-    generation = read_local_file_list(output_dir)[0].generation
+    generation = read_local_index(output_dir)[0].generation
     deadline = time.monotonic() + wait_seconds
     result = FreshnessResult(report=VerifyReport(base_url=base_url), latency_seconds=None)
     while True:

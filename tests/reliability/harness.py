@@ -215,6 +215,8 @@ def schema_for(path: str) -> str | None:
         return "video.schema.json"
     if path.startswith("pages/"):
         return "page.schema.json"
+    if path.startswith("files/"):
+        return "files-shard.schema.json"
     return "playlist.schema.json"
 
 
@@ -281,7 +283,14 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
                 check.problems.append(f"{path}: links to {link}, which does not exist")
     listing = documents.get("files.json")
     if isinstance(listing, dict):
-        listed: dict[str, Any] = listing.get("files", {})
+        listed: dict[str, Any] = {}
+        shards = {s.get("url") for s in listing.get("shards", []) if isinstance(s, dict)}
+        for shard in sorted(shard for shard in shards if isinstance(shard, str)):
+            document = documents.get(shard)
+            if shard not in visible:
+                check.problems.append(f"files.json lists shard {shard}, which does not exist")
+            elif isinstance(document, dict):
+                listed.update(document.get("files", {}))
         for path, entry in listed.items():
             if path not in visible:
                 check.problems.append(f"files.json lists {path}, which does not exist")
@@ -292,7 +301,7 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
                 if len(data) != entry.get("bytes"):
                     check.problems.append(f"files.json: wrong size for {path}")
         if converged:
-            unlisted = set(visible) - set(listed) - {"files.json", ".gitignore"}
+            unlisted = set(visible) - set(listed) - shards - {"files.json", ".gitignore"}
             if unlisted:
                 check.problems.append(f"files files.json does not list: {sorted(unlisted)[:5]}")
             manifest = documents.get("manifest.json")
@@ -411,20 +420,27 @@ def fresh_publish(db_path: Path, scratch: Path) -> dict[str, bytes]:
 
 
 def output_differences(out: Path, expected: Mapping[str, bytes]) -> list[str]:
-    """How the output folder differs from ``expected`` (the manifest's ``updated_at`` aside)."""
+    """How the output folder differs from ``expected`` (the manifest's ``updated_at`` aside).
+
+    The file list (files.json and its shards) is compared as the list it makes: its shards
+    are cut from what the records hold, which a fresh publish's differ in (no pages in grace).
+    """
     actual = {
         p: d
         for p, d in output_files(out).items()
         if p != ".gitignore" and not (p.startswith("pages/") and p not in expected)
     }  # a replaced page stays for its grace period: extra pages are by contract
-    problems = [f"missing {path}" for path in sorted(expected.keys() - actual.keys())]
-    problems += [f"extra {path}" for path in sorted(actual.keys() - expected.keys())]
-    for path in sorted(expected.keys() & actual.keys()):
+    wanted_paths = {p for p in expected if not p.startswith("files/")}
+    actual_paths = {p for p in actual if not p.startswith("files/")}
+    problems = [f"missing {path}" for path in sorted(wanted_paths - actual_paths)]
+    problems += [f"extra {path}" for path in sorted(actual_paths - wanted_paths)]
+    for path in sorted(wanted_paths & actual_paths):
         want, got = expected[path], actual[path]
         if path == "manifest.json":
             want, got = _without_updated_at(want), _without_updated_at(got)
         if path == "files.json":
-            want, got = _listing_of_current(want, expected), _listing_of_current(got, expected)
+            want = _listing_of_current(want, expected, expected)
+            got = _listing_of_current(got, actual, expected)
         if want != got:
             problems.append(f"{path} differs from a fresh publish of the database")
     return problems
@@ -436,16 +452,25 @@ def _without_updated_at(data: bytes) -> Any:
     return document
 
 
-def _listing_of_current(data: bytes, expected: Mapping[str, bytes]) -> Any:
-    """files.json without the manifest's fingerprint (it holds updated_at) and without pages
-    kept for their grace period (a fresh publish has none)."""
-    document = json.loads(data)
-    document["files"] = {
-        path: entry
-        for path, entry in document["files"].items()
-        if path != "manifest.json" and (path in expected or not path.startswith("pages/"))
+def _listing_of_current(
+    data: bytes, files: Mapping[str, bytes], expected: Mapping[str, bytes]
+) -> Any:
+    """The list files.json makes with its shards (read from ``files``), without the manifest's
+    fingerprint (it holds updated_at) and without pages kept for their grace period (a fresh
+    publish has none)."""
+    index = json.loads(data)
+    listed: dict[str, Any] = {}
+    for shard in index.get("shards", []):
+        body = files.get(shard["url"])
+        listed.update({} if body is None else json.loads(body)["files"])
+    return {
+        "generation": index.get("generation"),
+        "files": {
+            path: entry
+            for path, entry in listed.items()
+            if path != "manifest.json" and (path in expected or not path.startswith("pages/"))
+        },
     }
-    return document
 
 
 # -- the database -------------------------------------------------------------------------------

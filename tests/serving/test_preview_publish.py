@@ -18,6 +18,7 @@ from tests.factories import add_video, tag_video
 from tests.previewpage import preview_page_problem
 from wistia_sync.cli.app import app
 from wistia_sync.db import open_database
+from wistia_sync.filelist import read_local_file_list
 from wistia_sync.publish import PublishResult, publish_site
 from wistia_sync.publish import preview_page as preview_module
 from wistia_sync.serve import preview as render_module
@@ -40,8 +41,12 @@ def publish(db: Database, out: Path, **options: Any) -> PublishResult:
 
 
 def listed(out: Path) -> dict[str, Any]:
-    files: dict[str, Any] = json.loads((out / "files.json").read_bytes())["files"]
-    return files
+    """What the published file list (index and shards) says of each file."""
+    files = read_local_file_list(out)[0].files
+    return {
+        path: {"sha256": entry.sha256, "bytes": entry.bytes, "cache": entry.cache}
+        for path, entry in files.items()
+    }
 
 
 def stat_of(path: Path) -> tuple[int, int]:

@@ -245,3 +245,46 @@ def test_bad_targets_are_configuration_errors(text: str) -> None:
 
     with pytest.raises(ConfigError):
         parse_target(text)
+
+
+def test_a_sharded_file_list_delivers_an_edit_by_reading_and_sending_a_few_shards(
+    tmp_path: Path, s3_env: SeaweedS3, bucket: str
+) -> None:
+    """A real publish of 600 videos (several shards): one edit re-reads and re-sends only the
+    shards holding what changed, the new shards go before files.json, the old ones after."""
+    from tests.factories import add_video
+    from wistia_sync.db import open_database
+    from wistia_sync.filelist import read_local_index
+    from wistia_sync.publish import publish_site
+
+    db = open_database(tmp_path / "wistia.db")
+    for number in range(600):
+        add_video(db, f"v{number:04d}", created=f"2024-01-{number % 28 + 1:02d}T00:00:00Z")
+    root, lock = tmp_path / "output", tmp_path / "lock"
+    publish_site(db, root, lock_path=lock)
+    client = make_s3_client(s3_env.endpoint_url)
+    location = S3Location(bucket, "")
+    mirror_to_s3(root, location, POLICY, client=client)
+    before = {ref.path for ref in read_local_index(root)[0].shards}
+    assert len(before) >= 4
+
+    db.execute("UPDATE videos SET name = 'Renamed' WHERE hashed_id = 'v0300'")
+    result = publish_site(db, root, lock_path=lock)
+    index = read_local_index(root)[0]
+    after = {ref.path for ref in index.shards}
+    reads: list[str] = []
+    client.meta.events.register(
+        "provide-client-params.s3.GetObject", lambda params, **_: reads.append(params["Key"])
+    )
+    calls = record_calls(client)
+    report = mirror_to_s3(root, location, POLICY, client=client)
+
+    new, old = sorted(after - before), sorted(before - after)
+    assert new and len(new) < len(after)
+    assert sorted(result.new_shards) == new
+    assert sorted(reads) == sorted(["files.json", *old])  # the shards both lists share: unread
+    keys = [key for _, key in calls]
+    assert set(report.uploaded) == set(result.written) - {"files.json"}
+    assert max(keys.index(shard) for shard in new) < keys.index("files.json")
+    assert [("delete", shard) for shard in old] == calls[keys.index("files.json") + 1 :]
+    assert set(s3_objects(client, bucket, "")) == set(local_files(root))

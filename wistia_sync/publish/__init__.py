@@ -6,13 +6,20 @@ Modules, in the order a publish uses them:
 - ``build``: pure rendering, rows to bytes; ``buckets``: stable pages that split and merge;
 - ``plan``: what to write, retire and remove; ``layout``: every path, pattern and cache class;
 - ``output``: the output folder (batched durable writes, symlink refusal); ``state``: the records;
+- ``shards``: the sharded file list (``files.json``); ``sweep``: orphans of interrupted publishes;
 - ``site``: ``publish_site``, the one entry point; ``contract``: the pydantic models behind the
   JSON Schemas (imported by schema export and tests only, never by a publish).
 """
 
 from wistia_sync.publish.build import EMBED_URL, HLS_URL, SCHEMA_VERSION
 from wistia_sync.publish.layout import cache_class
-from wistia_sync.publish.site import PublishResult, output_is_stale, publish_due, publish_site
+from wistia_sync.publish.site import (
+    PublishResult,
+    output_is_stale,
+    publish_due,
+    publish_site,
+    sweep_output,
+)
 from wistia_sync.publish.snapshot import PUBLISHED_VIDEO_CONDITION
 
 publish_playlists = publish_site
@@ -29,4 +36,5 @@ __all__ = [
     "publish_due",
     "publish_playlists",
     "publish_site",
+    "sweep_output",
 ]

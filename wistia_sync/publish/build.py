@@ -63,8 +63,12 @@ class RenderedVideo:
     playlists: dict[str, str]  # entry path -> title (tag name, folder name, "All videos")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """Compact JSON text (one encoder for every call: ``json.dumps`` would build one each time)."""
+    return _ENCODER.encode(data)
 
 
 def encode(text: str) -> bytes:
@@ -242,14 +246,6 @@ def manifest_file(
                 "files": FILES_PATH,
             }
         )
-    )
-
-
-def files_list_file(generation: str, lines: Sequence[str]) -> bytes:
-    """files.json: every published file but itself, one per line, sorted by path."""
-    body = ",\n".join(lines)
-    return encode(
-        f'{{"schema_version":{SCHEMA_VERSION},"generation":"{generation}","files":{{\n{body}\n}}}}'
     )
 
 

@@ -244,14 +244,41 @@ class FileEntry(_Contract):
     )
 
 
-class FilesList(_Contract):
-    """files.json: every published file but itself, for a remote target to diff against.
+class ShardLink(_Contract):
+    """One shard of the file list: a stable slice of the sorted paths."""
 
-    Written after manifest.json. It includes immutable pages still within their grace period.
+    url: str = Field(
+        pattern=r"^files/[0-9a-f]{32}\.json$",
+        description="The shard (immutable, content-addressed), relative to files.json.",
+    )
+    first: str = Field(
+        description='Where the shard\'s slice of paths starts ("" for the first shard); it '
+        "ends where the next shard's starts."
+    )
+    count: int = Field(ge=0, description="How many files the shard lists.")
+    sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the shard's bytes, hex.")
+    bytes: int = Field(ge=0, description="Size of the shard in bytes.")
+
+
+class FilesList(_Contract):
+    """files.json: the index of the list of every published file, for a remote target to diff.
+
+    Written after manifest.json and after its shards. The list (every published file but
+    files.json and its shards, including immutable pages within their grace period) is cut
+    into shards; two lists naming the same shard agree on that whole slice of paths, so a diff
+    reads only the shards they do not share.
     """
 
     schema_version: Version
     generation: str = Field(pattern=r"^[0-9a-f]{20}$", description="As in manifest.json.")
+    count: int = Field(ge=0, description="How many files the shards list in all.")
+    shards: list[ShardLink] = Field(description="The shards, in path order.")
+
+
+class FilesShard(_Contract):
+    """files/<hash>.json: one shard of the file list (immutable, named by its content hash)."""
+
+    schema_version: Version
     files: dict[Annotated[str, Field(pattern=ROOT_PATH_PATTERN)], FileEntry] = Field(
         description="Output-relative path -> fingerprint, sorted by path."
     )
@@ -265,6 +292,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "folders.schema.json": FoldersIndex,
     "manifest.schema.json": Manifest,
     "files.schema.json": FilesList,
+    "files-shard.schema.json": FilesShard,
 }
 
 

@@ -20,9 +20,18 @@ TAGS_INDEX_PATH = "tags.json"
 FOLDERS_INDEX_PATH = "folders.json"
 SCHEMA_FOLDER = "schema"
 PAGES_FOLDER = "pages"
+SHARD_FOLDER = "files"  # the shards of the file list (see ``shards``)
 # Temp files live in a dot-folder: web servers are told to deny dot-files (see the README).
 TEMP_FOLDER = ".wistia-sync-tmp"
-MANAGED_FOLDERS = ("tags", "folders", "videos", PAGES_FOLDER, SCHEMA_FOLDER, TEMP_FOLDER)
+MANAGED_FOLDERS = (
+    "tags",
+    "folders",
+    "videos",
+    PAGES_FOLDER,
+    SHARD_FOLDER,
+    SCHEMA_FOLDER,
+    TEMP_FOLDER,
+)
 
 # File names come from a remote API (hashed ids) or from editors (slugs): anything else is skipped.
 # The length caps keep every name far below the 255-byte limit of file systems.
@@ -31,6 +40,7 @@ SAFE_HASHED_ID = re.compile(r"[A-Za-z0-9]{1,100}")
 PAGE_HASH_LENGTH = 32  # hex digits of the page's sha256 in its name: 128 bits
 
 PAGE_PATH = re.compile(rf"{PAGES_FOLDER}/[0-9a-f]{{{PAGE_HASH_LENGTH}}}\.json")
+SHARD_PATH = re.compile(rf"{SHARD_FOLDER}/[0-9a-f]{{{PAGE_HASH_LENGTH}}}\.json")
 TAG_PLAYLIST_PATH = re.compile(r"tags/([a-z0-9][a-z0-9-]{0,99})\.json")
 FOLDER_PLAYLIST_PATH = re.compile(r"folders/([A-Za-z0-9]{1,100})\.json")
 VIDEO_FILE_PATH = re.compile(r"videos/([A-Za-z0-9]{1,100})\.json")
@@ -38,15 +48,15 @@ SCHEMA_PATH = re.compile(rf"{SCHEMA_FOLDER}/[a-z0-9][a-z0-9-]*\.schema\.json")
 # What a recorded path must look like before a publish dares remove it: one name in the root or
 # in a managed folder. Wider than the v2 layout so files of the v1 layout are cleaned up too.
 RECORDED_PATH = re.compile(
-    r"(?:(?:tags|folders|videos|pages|schema)/)?[A-Za-z0-9][A-Za-z0-9.-]*\.json|index\.html"
+    r"(?:(?:tags|folders|videos|pages|files|schema)/)?[A-Za-z0-9][A-Za-z0-9.-]*\.json|index\.html"
 )
 
 PlaylistKind = Literal["all", "tag", "folder"]
 
 
 def cache_class(path: str) -> CacheClass:
-    """``immutable`` for content-addressed pages (never change, never purged), else ``entry``."""
-    return "immutable" if PAGE_PATH.fullmatch(path) else "entry"
+    """``immutable`` for content-addressed pages and shards (never change, never purged)."""
+    return "immutable" if PAGE_PATH.fullmatch(path) or SHARD_PATH.fullmatch(path) else "entry"
 
 
 def tag_playlist_path(slug: str) -> str:
@@ -63,6 +73,10 @@ def video_file_path(hashed_id: str) -> str:
 
 def page_path(sha256_hex: str) -> str:
     return f"{PAGES_FOLDER}/{sha256_hex[:PAGE_HASH_LENGTH]}.json"
+
+
+def shard_path(sha256_hex: str) -> str:
+    return f"{SHARD_FOLDER}/{sha256_hex[:PAGE_HASH_LENGTH]}.json"
 
 
 def playlist_identity(path: str) -> tuple[PlaylistKind, str | None]:

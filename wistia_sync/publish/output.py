@@ -11,6 +11,7 @@ ever removed, and a managed folder that is a symlink is refused.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -19,6 +20,7 @@ import stat
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 from wistia_sync.errors import ConfigError
 from wistia_sync.publish.layout import MANAGED_FOLDERS, TEMP_FOLDER
@@ -52,11 +54,18 @@ def _load_syncfs() -> object | None:
         return None
 
 
+class StagedFile(NamedTuple):
+    """A temp file written but not yet in place, with its ``stat`` (a rename keeps it)."""
+
+    temp: str
+    info: os.stat_result
+
+
 class OutputFolder:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.temp = root / TEMP_FOLDER
-        self._unsynced: set[Path] = set()  # folders whose entries changed since the last sync
+        self._unsynced: set[str] = set()  # folders whose entries changed since the last sync
         self._ready: set[str] = set()  # folders known to exist and not to be symlinks
 
     def check_layout(self) -> None:
@@ -84,48 +93,50 @@ class OutputFolder:
                     log.info("removing %s, left by an interrupted publish", entry.path)
                     Path(entry.path).unlink(missing_ok=True)
 
-    def stage(self, relative: str, content: bytes) -> Path:
+    def stage(self, relative: str, content: bytes) -> StagedFile:
         """Write ``content`` to a temp file (not yet durable, not yet in place)."""
-        # Plain strings, not Path arithmetic: a rebuild stages a file per video.
+        # Plain strings, not Path arithmetic, and one fstat: a rebuild stages a file per video.
         name = relative.rsplit("/", 1)[-1]
-        temp_name = f"{self.temp}/{secrets.token_hex(8)}.{name}"
-        temp = Path(temp_name)
-        fd = os.open(temp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        temp = f"{self.temp}/{secrets.token_hex(8)}.{name}"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         try:
             os.fchmod(fd, FILE_MODE)  # the umask may have narrowed it
             view = memoryview(content)
             while view:
                 view = view[os.write(fd, view) :]
+            info = os.fstat(fd)
         except BaseException:
             os.close(fd)
-            temp.unlink(missing_ok=True)
+            os.unlink(temp)  # noqa: PTH108 (hot path: plain strings)
             raise
         os.close(fd)
-        return temp
+        return StagedFile(temp, info)
 
-    def place(self, relative: str, temp: Path) -> os.stat_result:
-        """Rename the temp file over the target: readers see the old bytes or the new."""
+    def place(self, relative: str, staged: StagedFile) -> os.stat_result:
+        """Rename the temp file over the target: readers see the old bytes or the new.
+
+        Returns the file's ``stat`` as staged: a rename changes neither its size nor its mtime.
+        """
         folder, _, _ = relative.rpartition("/")
-        parent = self.root / folder if folder else self.root
         if folder not in self._ready:
-            self._ensure_directory(parent)
+            self._ensure_directory(self.root / folder if folder else self.root)
             self._ready.add(folder)
-        target = f"{self.root}/{relative}"
-        temp.replace(target)
-        self._unsynced.add(parent)
-        return os.lstat(target)
+        os.replace(staged.temp, f"{self.root}/{relative}")  # noqa: PTH105 (hot path)
+        self._unsynced.add(f"{self.root}/{folder}" if folder else str(self.root))
+        return staged.info
 
-    def discard(self, temp: Path) -> None:
-        temp.unlink(missing_ok=True)
+    def discard(self, staged: StagedFile) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staged.temp)  # noqa: PTH108 (hot path)
 
     def remove(self, relative: str) -> None:
         path = self.root / relative
         path.unlink(missing_ok=True)
-        self._unsynced.add(path.parent)
+        self._unsynced.add(str(path.parent))
 
-    def make_durable(self, temps: Iterable[Path]) -> None:
+    def make_durable(self, staged: Iterable[StagedFile]) -> None:
         """The staged files' bytes reach the disk, in one step for the whole batch."""
-        paths = list(temps)
+        paths = [file.temp for file in staged]
         if not paths:
             return
         syncfs = _load_syncfs() if len(paths) >= SYNCFS_BATCH else None
@@ -152,19 +163,20 @@ class OutputFolder:
     def matches_record(self, relative: str, size: int, mtime_ns: int) -> bool:
         """Whether the file is still the one the last publish wrote (a ``stat``, no read)."""
         try:
-            info = (self.root / relative).lstat()
+            info = os.lstat(f"{self.root}/{relative}")
         except OSError:
             return False
         return stat.S_ISREG(info.st_mode) and info.st_size == size and info.st_mtime_ns == mtime_ns
 
     def holds_bytes(self, relative: str, content: bytes) -> bool:
         """Whether the file on disk already has exactly these bytes."""
-        path = self.root / relative
+        path = f"{self.root}/{relative}"
         try:
-            info = path.lstat()
+            info = os.lstat(path)
             if not stat.S_ISREG(info.st_mode) or info.st_size != len(content):
                 return False
-            return path.read_bytes() == content
+            with open(path, "rb") as handle:  # noqa: PTH123 (hot path: a --force reads all)
+                return handle.read() == content
         except OSError:
             return False
 
@@ -178,10 +190,10 @@ class OutputFolder:
             return
         directory.mkdir(parents=True, exist_ok=True)
         directory.chmod(DIRECTORY_MODE)  # the umask may have narrowed it
-        self._unsynced.add(directory.parent)
+        self._unsynced.add(str(directory.parent))
 
 
-def _fdatasync(path: Path) -> None:
+def _fdatasync(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fdatasync(fd)

@@ -39,6 +39,7 @@ from wistia_sync.publish.layout import (
     MANIFEST_PATH,
     PAGE_PATH,
     RECORDED_PATH,
+    SHARD_PATH,
     TAGS_INDEX_PATH,
     playlist_identity,
     video_file_path,
@@ -114,7 +115,7 @@ def plan_publish(
     verify: bool,
     package_files: dict[str, bytes] | None,
 ) -> Plan:
-    changes = snapshot.pending_changes(db)
+    changes = snapshot.pending_changes(db, full=full)
     plan = Plan(full=full, last_change_id=changes.last_id)
     recorded_playlists = snapshot.playlists(db)
     if full:
@@ -244,6 +245,8 @@ def plan_publish(
         for path, record in sorted(records.items()):
             if path in wanted or path in pages_listed or path in (MANIFEST_PATH, FILES_PATH):
                 continue
+            if SHARD_PATH.fullmatch(path):
+                continue  # the file list's own shards: see ``shards``
             if PAGE_PATH.fullmatch(path):
                 if record.expires_at is None and path not in plan.retire:
                     plan.retire[path] = later(settings.now, settings.grace_seconds)
@@ -352,8 +355,9 @@ class _Loader:
                 if bucket.end is None
                 else bisect.bisect_left(self.added_keys, bucket.end)
             )
-            arriving = [(key, self.delta.added[key]) for key in self.added_keys[low:high]]
-            bucket.members = sorted(kept + arriving)
+            added = self.delta.added
+            arriving = [(key, added[key]) for key in self.added_keys[low:high]]
+            bucket.members = sorted(kept + arriving) if kept else arriving  # both in key order
         return bucket.members
 
 

@@ -9,6 +9,8 @@ places ``manifest.json`` and ``files.json`` and removes what no longer belongs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,7 @@ from wistia_sync.db import (
     get_state,
     grace_seconds,
     page_size,
+    parse_timestamp,
     record_published_version,
     set_state,
     takedown_grace_seconds,
@@ -27,13 +30,14 @@ from wistia_sync.db import (
 )
 from wistia_sync.errors import WistiaSyncError
 from wistia_sync.lock import hold_lock
-from wistia_sync.publish import snapshot, state
+from wistia_sync.publish import shards, snapshot, state
 from wistia_sync.publish.build import sha256
 from wistia_sync.publish.layout import (
     FILES_PATH,
     MANIFEST_PATH,
     PAGE_PATH,
     SCHEMA_FOLDER,
+    SHARD_PATH,
     cache_class,
 )
 from wistia_sync.publish.output import OutputFolder
@@ -47,6 +51,7 @@ from wistia_sync.publish.plan import (
     plan_publish,
 )
 from wistia_sync.publish.preview_page import preview_page_files
+from wistia_sync.publish.sweep import sweep_orphans
 
 if TYPE_CHECKING:
     import os
@@ -56,6 +61,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # Set while pages are recorded that files.json may not list yet (a publish died in between).
 FILES_LIST_DIRTY_KEY = "publish_files_list_dirty"
+REBUILD_CACHE_KIB = 64 * 1024  # SQLite's page cache during a rebuild (allocated as used)
 
 
 @dataclass(frozen=True)
@@ -75,11 +81,12 @@ class PublishResult:
     dry_run: bool = False
     full: bool = False
     retired: list[str] = field(default_factory=list)  # pages now counting down their grace
+    new_shards: list[str] = field(default_factory=list)  # immutable shards of files.json
 
     @property
     def written(self) -> list[str]:
-        """Every file written, in write order (pages first)."""
-        return [*self.new_pages, *self.changed_entries]
+        """Every file written: pages first, entry files, then the file list's new shards."""
+        return [*self.new_pages, *self.changed_entries, *self.new_shards]
 
     @property
     def changed(self) -> bool:
@@ -100,6 +107,7 @@ class PublishResult:
             "generation": self.generation,
             "changed_entries": self.changed_entries,
             "new_pages": self.new_pages,
+            "new_shards": self.new_shards,
             "removed": self.removed,
             "retired": self.retired,
             "unchanged": self.unchanged,
@@ -137,25 +145,43 @@ def publish_site(
             or get_state(db, state.OUTPUT_KEY) != target  # a new output folder: build it all
             or not snapshot.playlists(db)
         )
-        try:
-            plan = _plan(db, folder, settings, full=full, verify=force)
-        except StateMismatch as mismatch:
-            log.warning("publisher state out of step (%s): rebuilding every file", mismatch)
-            plan = _plan(db, folder, settings, full=True, verify=force)
-        if dry_run:
-            return _result(plan, [], plan.to_remove, generation="", dry_run=True)
-        if _nothing_to_do(plan):
-            return _result(plan, [], [], generation=get_state(db, state.GENERATION_KEY) or "")
-        try:
-            written, generation = _carry_out(db, folder, plan, settings, target)
-        except OSError as error:  # a full disk, a read-only or vanished folder
-            where = f" ({error.filename})" if error.filename else ""
-            raise WistiaSyncError(
-                f"cannot publish to {output_dir}: {error.strerror or error}{where}; every file "
-                "there is still complete (old or new), and the next publish catches up"
-            ) from error
+        with _page_cache(db, large=full):
+            try:
+                plan = _plan(db, folder, settings, full=full, verify=force)
+            except StateMismatch as mismatch:
+                log.warning("publisher state out of step (%s): rebuilding every file", mismatch)
+                plan = _plan(db, folder, settings, full=True, verify=force)
+            if dry_run:
+                return _result(plan, [], plan.to_remove, generation="", dry_run=True)
+            if _nothing_to_do(plan):
+                return _result(plan, [], [], generation=get_state(db, state.GENERATION_KEY) or "")
+            try:
+                written, generation = _carry_out(db, folder, plan, settings, target)
+                if plan.full:  # a rebuild looks at everything: orphans of a crash included
+                    plan.to_remove += _sweep(db, folder, settings)
+            except OSError as error:  # a full disk, a read-only or vanished folder
+                where = f" ({error.filename})" if error.filename else ""
+                raise WistiaSyncError(
+                    f"cannot publish to {output_dir}: {error.strerror or error}{where}; every "
+                    "file there is still complete (old or new), and the next publish catches up"
+                ) from error
     record_published_version(db, version)
     return _result(plan, written, plan.to_remove, generation=generation)
+
+
+@contextmanager
+def _page_cache(db: Database, *, large: bool) -> Iterator[None]:
+    """A rebuild rewrites the publisher's tables whole: with SQLite's default 2 MB page cache
+    its transaction spills pages to the WAL before the commit, writing them twice or more."""
+    if not large:
+        yield
+        return
+    previous = db.execute("PRAGMA cache_size").fetchone()[0]
+    db.execute(f"PRAGMA cache_size = -{REBUILD_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 def _plan(
@@ -192,8 +218,9 @@ def _result(
 ) -> PublishResult:
     paths = written if not dry_run else [file.path for file in plan.to_write]
     return PublishResult(
-        changed_entries=[path for path in paths if not PAGE_PATH.fullmatch(path)],
+        changed_entries=[path for path in paths if cache_class(path) == "entry"],
         new_pages=[path for path in paths if PAGE_PATH.fullmatch(path)],
+        new_shards=[path for path in paths if SHARD_PATH.fullmatch(path)],
         removed=list(removed),
         unchanged=plan.unchanged,
         generation=generation,
@@ -228,28 +255,47 @@ def _carry_out(
             written.append(MANIFEST_PATH)
         touched = [path for path, _, _ in placed] + plan.to_remove + [MANIFEST_PATH]
         trusted = list_trusted and not plan.full
-        previous = _recorded_bytes(db, folder, FILES_PATH) if trusted else None
-        lines = state.file_list_lines(db, previous, touched)
-        files, _ = state.files_content(generation, lines)
-        if _place_if_changed(db, folder, FILES_PATH, files):
+        listing = shards.plan_shards(db, touched if trusted else None)
+        written += _place_shards(db, folder, listing)
+        plan.to_remove[:] = [path for path in plan.to_remove if path not in listing.listed]
+        if _place_if_changed(db, folder, FILES_PATH, shards.index_file(generation, listing)):
             written.append(FILES_PATH)
         set_state(db, FILES_LIST_DIRTY_KEY, "0")
-        for path in plan.to_remove:
+        for path in [*plan.to_remove, *sorted(listing.dropped)]:
             folder.remove(path)
         folder.sync_folders()
     return written, generation
 
 
-def _recorded_bytes(db: Database, folder: OutputFolder, path: str) -> bytes | None:
-    """The file's bytes if it is still the one the last publish recorded, else None."""
-    record = snapshot.file_records(db, [path]).get(path)
-    if record is None or not folder.matches_record(path, record.size, record.mtime_ns):
-        return None
+def _place_shards(db: Database, folder: OutputFolder, listing: shards.ShardPlan) -> list[str]:
+    """Write the rebuilt shards not already on disk; forget the ones the list dropped (they are
+    removed once the new files.json is in place)."""
+    records = snapshot.file_records(db, listing.contents)
+    placed = []
+    staged = []
     try:
-        content = (folder.root / path).read_bytes()
-    except OSError:
-        return None
-    return content if len(content) == record.size else None
+        for path, content in listing.contents.items():
+            record = records.get(path)
+            if record is not None and folder.matches_record(path, record.size, record.mtime_ns):
+                continue  # content-addressed: the recorded file holds these bytes
+            if folder.holds_bytes(path, content):
+                placed.append((path, sha256(content), folder.stat(path)))
+                continue
+            staged.append((path, content, folder.stage(path, content)))
+        folder.make_durable(temp for _, _, temp in staged)
+        written = []
+        for path, content, temp in staged:
+            placed.append((path, sha256(content), folder.place(path, temp)))
+            written.append(path)
+        folder.sync_folders()
+    except BaseException:
+        for _, _, temp in staged:
+            folder.discard(temp)
+        raise
+    dropped = sorted(listing.dropped)
+    state.record_files(db, placed, retire={}, revive=(), forget=dropped)
+    shards.record_shards(db, listing)
+    return written
 
 
 def _nothing_to_do(plan: Plan) -> bool:
@@ -280,7 +326,7 @@ def _place_batch(
         for file in files:
             staged.append((file, folder.stage(file.path, file.content)))
         folder.make_durable(temp for _, temp in staged)
-        pages = [(f.path, f.sha256, temp.lstat()) for f, temp in staged if f.stage is Stage.PAGES]
+        pages = [(f.path, f.sha256, temp.info) for f, temp in staged if f.stage is Stage.PAGES]
         if pages:
             with write_transaction(db):
                 state.record_pending_pages(db, pages, expires_at=expires_at)
@@ -318,6 +364,21 @@ def _place_if_changed(db: Database, folder: OutputFolder, path: str, content: by
         folder.discard(temp)
     state.record_files(db, [(path, digest, info)], retire={}, revive=(), forget=())
     return True
+
+
+def _sweep(db: Database, folder: OutputFolder, settings: Settings) -> list[str]:
+    now = parse_timestamp(settings.now).timestamp()
+    return sweep_orphans(db, folder, now=now, grace_seconds=settings.grace_seconds)
+
+
+def sweep_output(db: Database, output_dir: Path, *, lock_path: Path) -> list[str]:
+    """Remove what interrupted publishes left that no record names (see ``sweep``): for cron."""
+    folder = OutputFolder(Path(output_dir))
+    folder.check_layout()
+    if not folder.root.is_dir():
+        return []
+    with hold_lock(lock_path, wait=True):
+        return _sweep(db, folder, Settings(0, grace_seconds(db), 0, utc_now()))
 
 
 def publish_due(db: Database, output_dir: Path, *, check_files: bool = True) -> bool:

@@ -51,8 +51,14 @@ class PendingChanges:
     videos: set[str]
 
 
-def pending_changes(db: Database) -> PendingChanges:
-    """The videos whose published form may have changed, tag and folder changes fanned out."""
+def pending_changes(db: Database, *, full: bool = False) -> PendingChanges:
+    """The videos whose published form may have changed, tag and folder changes fanned out.
+
+    ``full``: a rebuild reads every video anyway, so only the last change id is read.
+    """
+    if full:
+        last = db.execute("SELECT max(id) FROM publish_changes").fetchone()[0]
+        return PendingChanges(last or 0, set())
     rows = db.execute("SELECT id, kind, key FROM publish_changes ORDER BY id").fetchall()
     videos: set[str] = set()
     tags: set[str] = set()
@@ -99,7 +105,8 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
     ).fetchall()
     tags: dict[str, list[tuple[str, str]]] = {}
     for hashed_id, name, slug in db.execute(
-        "SELECT DISTINCT vt.hashed_id, t.name, t.slug FROM video_tags vt "
+        # No DISTINCT (a sort of every row): a tag from two sources is deduplicated when rendered.
+        "SELECT vt.hashed_id, t.name, t.slug FROM video_tags vt "
         "JOIN tags t ON t.id = vt.tag_id JOIN videos v ON v.hashed_id = vt.hashed_id "
         f"WHERE {where}",
         parameters,

@@ -8,19 +8,13 @@ the next publish redoes the same work and converges.
 
 from __future__ import annotations
 
-import bisect
 import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from wistia_sync.db import FULL_REBUILD_KEY, get_state, set_state
-from wistia_sync.publish.build import (
-    files_list_file,
-    generation_of,
-    manifest_file,
-    sha256,
-)
-from wistia_sync.publish.layout import FILES_PATH, cache_class
+from wistia_sync.publish.build import generation_of, manifest_file
+from wistia_sync.publish.layout import cache_class
 
 if TYPE_CHECKING:
     import os
@@ -33,12 +27,6 @@ GENERATION_KEY = "publish_generation"
 UPDATED_AT_KEY = "publish_updated_at"
 OUTPUT_KEY = "publish_output"  # the folder the state describes
 _IDS = "(SELECT value FROM json_each(?))"
-# One line of files.json, built by SQLite: the path, JSON-quoted, then its fingerprint.
-_LINE = (
-    'json_quote(path) || \':{"sha256":"\' || sha256 || \'","bytes":\' || bytes '
-    "|| ',\"cache\":\"' || cache || '\"}'"
-)
-_LINES_QUERY = f"SELECT path, {_LINE} FROM published_files WHERE path != ? ORDER BY path"
 
 
 def record_state(db: Database, plan: Plan) -> None:
@@ -63,12 +51,13 @@ def record_state(db: Database, plan: Plan) -> None:
             "DELETE FROM publish_buckets WHERE playlist = ? AND start_key = ?",
             [(path, start) for path, starts in plan.gone_buckets.items() for start in starts],
         )
+    # In primary-key order: appending to a b-tree is several times cheaper than random inserts.
     db.conn.executemany(
         "INSERT INTO publish_members (playlist, sort_key, hashed_id) VALUES (?, ?, ?)",
-        plan.members,
+        sorted(plan.members),
     )
     db.conn.executemany(
-        "INSERT INTO publish_videos (hashed_id, json) VALUES (?, ?)", plan.videos.items()
+        "INSERT INTO publish_videos (hashed_id, json) VALUES (?, ?)", sorted(plan.videos.items())
     )
     db.conn.executemany(
         "INSERT OR REPLACE INTO publish_buckets (playlist, start_key, size, page) "
@@ -151,43 +140,6 @@ def generation(db: Database) -> str:
     return generation_of([f"{path} {digest}" for path, digest in rows])
 
 
-def file_list_lines(db: Database, previous: bytes | None, touched: Iterable[str]) -> list[str]:
-    """The lines of files.json: the previous file's lines with the ``touched`` paths updated.
-
-    ``previous`` is the files.json on disk when it is the recorded one (None: rebuild the list
-    from the records, one query). Only the touched paths are looked up, so the cost is reading
-    and writing the file, not querying every record.
-    """
-    if previous is None:
-        return [line for _, line in db.execute(_LINES_QUERY, [FILES_PATH])]
-    lines = _body_lines(previous)
-    keys = [line[: line.index(":")] for line in lines]  # the JSON-quoted path sorts as the path
-    wanted = dict(
-        db.execute(
-            f"SELECT path, {_LINE} FROM published_files WHERE path IN {_IDS}",
-            [json.dumps(sorted(set(touched) - {FILES_PATH}))],
-        ).fetchall()
-    )
-    for path in sorted(set(touched) - {FILES_PATH}):
-        key = json.dumps(path)
-        index = bisect.bisect_left(keys, key)
-        present = index < len(keys) and keys[index] == key
-        if path in wanted and present:
-            lines[index] = wanted[path]
-        elif path in wanted:
-            lines.insert(index, wanted[path])
-            keys.insert(index, key)
-        elif present:
-            del lines[index], keys[index]
-    return lines
-
-
-def _body_lines(content: bytes) -> list[str]:
-    """The entry lines of a files.json this module wrote (header, one entry a line, footer)."""
-    rows = content.decode("utf-8").split("\n")
-    return [row.removesuffix(",") for row in rows[1:-2] if row]
-
-
 def manifest_content(
     db: Database, generation: str, now: str, counts: tuple[int, int, int]
 ) -> bytes:
@@ -201,8 +153,3 @@ def manifest_content(
     return manifest_file(
         generation=generation, updated_at=updated_at, videos=videos, tags=tags, folders=folders
     )
-
-
-def files_content(generation: str, lines: list[str]) -> tuple[bytes, str]:
-    content = files_list_file(generation, lines)
-    return content, sha256(content)

@@ -1,13 +1,18 @@
 """Mirror the local output folder to an S3-compatible bucket, in an order readers can trust.
 
-The bucket keeps a copy of the ``files.json`` the last complete delivery uploaded: diffing it
-against the local one says what to upload and remove without listing the bucket. Order:
+The bucket keeps a copy of the ``files.json`` the last complete delivery uploaded, with its
+shards: diffing it against the local one says what to upload and remove without listing the
+bucket, and only the shards the two indexes do not share are read (a shard is named by its
+content hash), so an edit's delivery costs the same at any catalog size. Order:
 
-1. immutable pages (in parallel), so every page an entry file lists exists before it;
+1. immutable pages and the new shards of the file list (in parallel), so every page an entry
+   file lists exists before it;
 2. entry files other than the manifest (in parallel);
 3. ``manifest.json``, the file a frontend polls;
 4. removals of objects the local list no longer holds;
-5. ``files.json`` last: it is the record of a delivery that completed.
+5. ``files.json`` last: it is the record of a delivery that completed; then the shards only
+   the previous ``files.json`` named are removed (a failure there leaves a few stray shards,
+   never a list naming a missing one).
 
 A failure anywhere stops before the manifest where it can, and always before ``files.json``, so
 the bucket's list still describes what the previous delivery left; the next delivery re-diffs
@@ -30,12 +35,17 @@ from wistia_sync.cache_policy import CachePolicy, cache_tags, content_type
 from wistia_sync.errors import ConfigError
 from wistia_sync.filelist import (
     FILES_PATH,
+    LIST_READ_ATTEMPTS,
     MANIFEST_PATH,
     FileEntry,
-    FileList,
+    FileIndex,
     FileListError,
-    parse_file_list,
-    read_local_file_list,
+    FileListReplaced,
+    ShardRef,
+    entries_of,
+    local_shard_reader,
+    parse_file_index,
+    read_local_index,
 )
 from wistia_sync.targets import S3Location, TargetError
 
@@ -109,34 +119,110 @@ def mirror_to_s3(
     workers: int = UPLOAD_WORKERS,
 ) -> UploadReport:
     """Make the bucket prefix equal the local output folder; see the module docstring."""
-    local, local_raw = read_local_file_list(output_dir)
+    for attempt in range(LIST_READ_ATTEMPTS):
+        try:
+            return _mirror(output_dir, location, policy, client=client, workers=workers)
+        except FileListReplaced:  # a publish replaced the local list before anything was sent
+            if attempt == LIST_READ_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _mirror(
+    output_dir: Path, location: S3Location, policy: CachePolicy, *, client: BaseClient, workers: int
+) -> UploadReport:
+    local_index, local_raw = read_local_index(output_dir)
+    local_source = str(output_dir / FILES_PATH)
+    read_local = local_shard_reader(output_dir)
     with _describing_failures(location):
         report = UploadReport(target=str(location))
-        remote, remote_policy = _remote_file_list(client, location, report)
-        remote_files = remote.files if remote else {}
+        remote = _remote_file_index(client, location, report)
+        remote_index, remote_policy = remote if remote else (None, None)
         # Objects carry their headers: a changed policy re-sends every file with the new ones.
         same_headers = remote_policy == _policy_fingerprint(policy)
+        shared = _shared_shards(local_index, remote_index) if same_headers else set()
+        local_files = entries_of(
+            local_index,
+            [ref for ref in local_index.shards if ref.path not in shared],
+            read_local,
+            local_source,
+        )
+        remote_files: dict[str, FileEntry] = {}
+        if remote_index is not None:
+            try:
+                remote_files = entries_of(
+                    remote_index,
+                    [ref for ref in remote_index.shards if ref.path not in shared],
+                    _remote_shard_reader(client, location),
+                    f"{location}{FILES_PATH}",
+                )
+            except FileListError as error:
+                report.warnings.append(f"{error}; uploading every file again")
+                remote_index, shared = None, set()
+                local_files = entries_of(local_index, local_index.shards, read_local, local_source)
         changed = [
             entry
-            for path, entry in sorted(local.files.items())
+            for path, entry in sorted(local_files.items())
             if not same_headers
             or path not in remote_files
             or remote_files[path].sha256 != entry.sha256
         ]
-        report.unchanged = len(local.files) - len(changed)
-        removals = sorted(set(remote_files) - set(local.files))
-        if not changed and not removals and remote and remote.generation == local.generation:
+        report.unchanged = local_index.count - len(changed)
+        removals = sorted(set(remote_files) - set(local_files))
+        remote_shards = {ref.path for ref in remote_index.shards} if remote_index else set()
+        new_shards = [
+            ref.as_entry()
+            for ref in local_index.shards
+            if not same_headers or ref.path not in remote_shards
+        ]
+        old_shards = sorted(remote_shards - {ref.path for ref in local_index.shards})
+        if (
+            not changed
+            and not removals
+            and not new_shards
+            and remote_index is not None
+            and remote_index.generation == local_index.generation
+        ):
             return report
         upload = _Uploader(client, location, policy, output_dir, report)
         pages = [entry for entry in changed if entry.cache == "immutable"]
         entries = [e for e in changed if e.cache == "entry" and e.path != MANIFEST_PATH]
         manifest = [entry for entry in changed if entry.path == MANIFEST_PATH]
-        for phase in (pages, entries, manifest):
+        for phase in (pages + new_shards, entries, manifest):
             _in_parallel(upload.file, phase, workers)
         _delete(client, location, removals)
         report.removed = removals
         upload.raw(FILES_PATH, local_raw)
+    try:
+        with _describing_failures(location):
+            _delete(client, location, old_shards)
+    except TargetError as error:
+        report.warnings.append(f"{error}; the previous file list's shards stay in the bucket")
     return report
+
+
+def _shared_shards(local: FileIndex, remote: FileIndex | None) -> set[str]:
+    """Shards both lists name with the same fingerprint: their entries are the same."""
+    if remote is None:
+        return set()
+    theirs = {(ref.path, ref.sha256, ref.count) for ref in remote.shards}
+    return {ref.path for ref in local.shards if (ref.path, ref.sha256, ref.count) in theirs}
+
+
+def _remote_shard_reader(client: BaseClient, location: S3Location) -> Callable[[ShardRef], bytes]:
+    from botocore.exceptions import ClientError
+
+    def read(ref: ShardRef) -> bytes:
+        try:
+            response = client.get_object(Bucket=location.bucket, Key=location.key(ref.path))
+            body: bytes = response["Body"].read()
+        except ClientError as error:
+            if _error_code(error) in ("NoSuchKey", "404"):
+                raise FileListError(f"{location}{ref.path} is missing") from None
+            raise
+        return body
+
+    return read
 
 
 class _Uploader:
@@ -200,9 +286,9 @@ def _in_parallel(
                 raise error
 
 
-def _remote_file_list(
+def _remote_file_index(
     client: BaseClient, location: S3Location, report: UploadReport
-) -> tuple[FileList | None, str | None]:
+) -> tuple[FileIndex, str | None] | None:
     """The bucket's files.json and the cache policy its objects were sent with."""
     from botocore.exceptions import ClientError
 
@@ -211,15 +297,15 @@ def _remote_file_list(
         raw = response["Body"].read()
     except ClientError as error:
         if _error_code(error) in ("NoSuchKey", "404"):
-            return None, None
+            return None
         raise
     policy = response.get("Metadata", {}).get("cache-policy")
     try:
-        return parse_file_list(raw, f"{location}{FILES_PATH}"), policy
+        return parse_file_index(raw, f"{location}{FILES_PATH}"), policy
     except FileListError as error:
         # Unreadable: upload everything again (removals of unknown objects are then skipped).
         report.warnings.append(f"{error}; uploading every file again")
-        return None, None
+        return None
 
 
 def _policy_fingerprint(policy: CachePolicy) -> str:

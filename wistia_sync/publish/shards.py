@@ -1,0 +1,165 @@
+"""The sharded file list: ``files.json`` indexes immutable shards, so an edit rewrites a few.
+
+Every file a publish recorded (but the list itself) is listed in exactly one shard: shards are
+stable ranges of the sorted paths, cut and kept like playlist buckets (``buckets.normalise``:
+split past twice ``SHARD_SIZE``, merge below half), so a change rewrites the shards holding the
+paths it touched and the index, whatever the catalog's size. A shard is named by its content
+hash (``files/<hash>.json``), so two lists naming the same shard agree on that whole range and
+a delivery diffs only the shards they do not share. A replaced shard is removed as soon as the
+new ``files.json`` is in place (it may name a video just hidden); a delivery that finds a shard
+gone reads the new index again (``filelist.read_local_file_list``). The ranges are kept in
+``sync_state``, so a rebuild cuts the same shards (``--force`` is byte-identical).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from wistia_sync.db import get_state, set_state
+from wistia_sync.publish.buckets import Bucket, Member, normalise
+from wistia_sync.publish.build import SCHEMA_VERSION, dumps, encode, sha256
+from wistia_sync.publish.layout import FILES_PATH, shard_path
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+SHARD_SIZE = 128  # entries: a shard holds 64 to 384 of them (about 8 to 50 KB)
+# [[first path, entries, shard path, sha256, bytes], …] of the last list
+SHARDS_KEY = "publish_file_shards"
+# One line of a shard, built by SQLite: the path, JSON-quoted, then its fingerprint.
+_LINE = (
+    'json_quote(p.path) || \':{"sha256":"\' || p.sha256 || \'","bytes":\' || p.bytes '
+    "|| ',\"cache\":\"' || p.cache || '\"}'"
+)
+_LISTED = f"p.path != '{FILES_PATH}' AND p.path NOT GLOB 'files/*'"
+_RECORDED_SHARDS = "SELECT path FROM published_files WHERE path GLOB 'files/*'"
+# Sorts after every path (they are ASCII): the last shard's end, so each range is a bounded
+# search of the primary key. CROSS JOIN keeps the ranges as the outer loop.
+_END = "\uffff"
+_RANGES_QUERY = (
+    f"SELECT json_extract(r.value, '$[0]'), p.path, {_LINE} FROM json_each(?) r "
+    "CROSS JOIN published_files p ON p.path >= json_extract(r.value, '$[0]') "
+    "AND p.path < json_extract(r.value, '$[1]') "
+    f"WHERE {_LISTED} ORDER BY p.path"
+)
+
+
+@dataclass
+class ShardPlan:
+    """The list after this publish: every shard in order, which are new, which went."""
+
+    shards: list[Bucket]
+    fingerprints: dict[str, tuple[str, int]]  # shard path -> (sha256, bytes), every listed one
+    contents: dict[str, bytes] = field(default_factory=dict)  # shard path -> bytes (rebuilt)
+    dropped: set[str] = field(default_factory=set)  # shard paths the list no longer names
+
+    @property
+    def listed(self) -> list[str]:
+        return [shard.page for shard in self.shards if shard.page]
+
+
+def plan_shards(db: Database, touched: Iterable[str] | None) -> ShardPlan:
+    """Rebuild the shards holding ``touched`` paths (every shard for None), from the records.
+
+    Runs inside the publish's write transaction, after the records are updated.
+    """
+    recorded, fingerprints = _recorded(db)
+    before = {shard.page for shard in recorded if shard.page}
+    starts = [shard.start for shard in recorded]
+    if touched is None:
+        for shard in recorded:
+            shard.dirty = True
+        # A rebuild also drops recorded shards the last list did not name (its state was lost).
+        before |= {path for (path,) in db.execute(_RECORDED_SHARDS)}
+    else:
+        for path in touched:
+            recorded[bisect.bisect_right(starts, path) - 1].dirty = True
+    loader = _Loader(db, [shard for shard in recorded if shard.dirty])
+    final = normalise(recorded, SHARD_SIZE, loader)
+    plan = ShardPlan(final, {})
+    for shard in final:
+        if shard.dirty or shard.page is None:
+            content = shard_file([line for _, line in loader(shard)])
+            digest = sha256(content)
+            shard.page = shard_path(digest)
+            shard.size = len(loader(shard))
+            plan.contents[shard.page] = content
+            plan.fingerprints[shard.page] = (digest, len(content))
+        else:
+            plan.fingerprints[shard.page] = fingerprints[shard.page]
+    listed = set(plan.listed)
+    plan.dropped = before - listed
+    return plan
+
+
+def record_shards(db: Database, plan: ShardPlan) -> None:
+    rows = [[s.start, s.size, s.page, *plan.fingerprints[s.page or ""]] for s in plan.shards]
+    set_state(db, SHARDS_KEY, dumps(rows))
+
+
+def index_file(generation: str, plan: ShardPlan) -> bytes:
+    """files.json: the shards in path order, each with its first path, count and fingerprint."""
+    rows = []
+    for shard in plan.shards:
+        assert shard.page is not None
+        digest, size = plan.fingerprints[shard.page]
+        rows.append(
+            f'{{"url":"{shard.page}","first":{dumps(shard.start)},"count":{shard.size},'
+            f'"sha256":"{digest}","bytes":{size}}}'
+        )
+    count = sum(shard.size for shard in plan.shards)
+    body = ",\n".join(rows)
+    return encode(
+        f'{{"schema_version":{SCHEMA_VERSION},"generation":"{generation}","count":{count},'
+        f'"shards":[\n{body}\n]}}'
+    )
+
+
+def shard_file(lines: list[str]) -> bytes:
+    body = ",\n".join(lines)
+    return encode(f'{{"schema_version":{SCHEMA_VERSION},"files":{{\n{body}\n}}}}')
+
+
+def _recorded(db: Database) -> tuple[list[Bucket], dict[str, tuple[str, int]]]:
+    text = get_state(db, SHARDS_KEY)
+    rows = json.loads(text) if text else []
+    if not rows or rows[0][0] != "":
+        return [Bucket("", 0, dirty=True)], {}
+    shards = [Bucket(start, size, page) for start, size, page, _, _ in rows]
+    for shard, following in itertools.pairwise(shards):
+        shard.end = following.start
+    return shards, {page: (digest, size) for _, _, page, digest, size in rows}
+
+
+class _Loader:
+    """Reads the current records of shards: the dirty ones in one query, others when merged."""
+
+    def __init__(self, db: Database, dirty: list[Bucket]) -> None:
+        self.db = db
+        self.preloaded: dict[str, list[Member]] = {shard.start: [] for shard in dirty}
+        if dirty:
+            ranges = json.dumps([[shard.start, shard.end or _END] for shard in dirty])
+            for start, path, line in db.execute(_RANGES_QUERY, [ranges]):
+                self.preloaded[start].append((path, line))
+
+    def __call__(self, shard: Bucket) -> list[Member]:
+        if shard.members is None:
+            if shard.recorded and shard.start in self.preloaded:
+                shard.members = self.preloaded[shard.start]
+            else:
+                shard.members = self._query(shard)
+        return shard.members
+
+    def _query(self, shard: Bucket) -> list[Member]:
+        sql = f"SELECT p.path, {_LINE} FROM published_files p WHERE p.path >= ? AND {_LISTED}"
+        parameters = [shard.start]
+        if shard.end is not None:
+            sql += " AND p.path < ?"
+            parameters.append(shard.end)
+        rows = self.db.execute(sql + " ORDER BY p.path", parameters)
+        return [(path, line) for path, line in rows]

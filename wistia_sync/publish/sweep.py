@@ -1,0 +1,91 @@
+"""Sweeping what a crashed publisher left and no record names, and nothing else.
+
+A v2 publish records every page before renaming it into place, so a page no record names was
+left by a crash of an older publisher (or of one between a rename and its commit). Only files the
+publisher provably wrote are removed: names matching its own patterns (content-addressed pages
+and file-list shards; the v1 publisher's dot-named temp files), regular files (never a symlink),
+not named by any record, and untouched for the grace period (a reader may still hold an entry
+file listing such a page; a publish in progress has just written its files). A foreign file
+(``pages/notes.json``, ``videos/custom.json``) never matches.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import stat
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from wistia_sync.publish.layout import (
+    MANAGED_FOLDERS,
+    PAGE_PATH,
+    PAGES_FOLDER,
+    SHARD_FOLDER,
+    SHARD_PATH,
+    TEMP_FOLDER,
+)
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from wistia_sync.publish.output import OutputFolder
+
+log = logging.getLogger(__name__)
+
+# ".<target name>.<16 hex digits>.tmp": what the v1 publisher left next to a file if interrupted.
+V1_TEMP_FILE = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9.-]*\.json\.[0-9a-f]{16}\.tmp")
+
+
+def sweep_orphans(
+    db: Database, folder: OutputFolder, *, now: float, grace_seconds: int
+) -> list[str]:
+    """Remove the orphans described above; the paths removed (relative to the output)."""
+    recorded = {
+        path
+        for (path,) in db.execute(
+            "SELECT path FROM published_files WHERE path GLOB 'pages/*' OR path GLOB 'files/*'"
+        )
+    }
+    cutoff = now - grace_seconds
+
+    def orphan_page(path: str) -> bool:
+        return (
+            bool(PAGE_PATH.fullmatch(path) or SHARD_PATH.fullmatch(path)) and path not in recorded
+        )
+
+    def v1_temp_file(path: str) -> bool:
+        return bool(V1_TEMP_FILE.fullmatch(path.rpartition("/")[2]))
+
+    removed = []
+    for name in (PAGES_FOLDER, SHARD_FOLDER):
+        removed += _old_files(folder, name, cutoff, orphan_page)
+    for name in ("", *(f for f in MANAGED_FOLDERS if f != TEMP_FOLDER)):
+        removed += _old_files(folder, name, cutoff, v1_temp_file)
+    for path in removed:
+        log.info("removing %s: left by an interrupted publish, named by no record", path)
+        folder.remove(path)
+    if removed:
+        folder.sync_folders()
+    return sorted(removed)
+
+
+def _old_files(
+    folder: OutputFolder, name: str, cutoff: float, wanted: Callable[[str], bool]
+) -> list[str]:
+    """Regular files directly in ``name`` (a managed folder, or the root) whose path is
+    ``wanted``, untouched since ``cutoff`` (names are matched first: one ``stat`` per match)."""
+    directory = folder.root / name if name else folder.root
+    if directory.is_symlink() or not directory.is_dir():
+        return []
+    found = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            path = f"{name}/{entry.name}" if name else entry.name
+            if not wanted(path):
+                continue
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+                found.append(path)
+    return found
