@@ -41,6 +41,10 @@ def test_every_header_of_every_path_class(site: tuple[Path, dict], tmp_path: Pat
     port = free_port()
     config = nginx_config("--output", str(root), "--listen", f"127.0.0.1:{port}")
     page = next(path for path in listing["files"] if path.startswith("pages/"))
+    shard_path = f"files/{'0f' * 16}.json"
+    (root / "files").mkdir(exist_ok=True)
+    for path in (shard_path, "files/notes.json"):
+        (root / path).write_bytes(b'{"schema_version": 2, "files": {}}')
     with (
         running_nginx(tmp_path / "nginx", config),
         httpx.Client(base_url=f"http://127.0.0.1:{port}") as http,
@@ -73,6 +77,14 @@ def test_every_header_of_every_path_class(site: tuple[Path, dict], tmp_path: Pat
         assert immutable.status_code == 200
         assert immutable.headers["cache-control"] == IMMUTABLE_CACHE_CONTROL
         assert "cache-tag" not in immutable.headers
+
+        # A file-list shard is content-addressed too; another file in its folder is not.
+        shard = http.get(f"/{shard_path}")
+        assert shard.status_code == 200
+        assert shard.headers["cache-control"] == IMMUTABLE_CACHE_CONTROL
+        assert "cache-tag" not in shard.headers
+        notes = http.get("/files/notes.json")
+        assert notes.headers["cache-control"] == ENTRY_CACHE_CONTROL_UNPURGED
 
         revalidated = http.get("/tags/onboarding.json", headers={"If-None-Match": etag})
         assert revalidated.status_code == 304
