@@ -703,6 +703,31 @@ def test_a_rebuild_removes_recorded_shards_no_list_names(
     assert {path for (path,) in recorded} == now
 
 
+def test_a_shard_an_interrupted_publish_left_is_removed_by_the_next_list(
+    db: Database, out: Path, publish: Publish
+) -> None:
+    """A publish killed after renaming a new shard into place, before its commit, leaves a shard
+    that no record and no files.json names; it may name a video hidden since. The next publish
+    that replaces the list removes it at once (no reader can reach it: no index lists it)."""
+    add_video(db, "v1")
+    add_video(db, "hidden1")
+    publish()
+    stray = "files/" + "c" * 32 + ".json"
+    (out / stray).write_bytes(b'{"schema_version":2,"files":{"videos/hidden1.json":{}}}')
+    foreign = out / "files" / "notes.json"
+    foreign.write_bytes(b"{}")
+    db.execute("UPDATE videos SET visibility = 'hidden' WHERE hashed_id = 'hidden1'")
+
+    result = publish()
+
+    assert not (out / stray).exists()
+    assert stray in result.removed
+    assert foreign.read_bytes() == b"{}"
+    listed = {ref.path for ref in read_local_index(out)[0].shards}
+    on_disk = {f"files/{p.name}" for p in (out / "files").iterdir()}
+    assert on_disk == listed | {"files/notes.json"}
+
+
 def test_orphans_of_an_interrupted_publish_are_swept_after_the_grace_and_nothing_else(
     db: Database, out: Path, publish: Publish, tmp_path: Path
 ) -> None:

@@ -51,7 +51,7 @@ from wistia_sync.publish.plan import (
     plan_publish,
 )
 from wistia_sync.publish.preview_page import preview_page_files
-from wistia_sync.publish.sweep import sweep_orphans
+from wistia_sync.publish.sweep import sweep_orphans, unlisted_shards
 
 if TYPE_CHECKING:
     import os
@@ -261,6 +261,11 @@ def _carry_out(
         if _place_if_changed(db, folder, FILES_PATH, shards.index_file(generation, listing)):
             written.append(FILES_PATH)
         set_state(db, FILES_LIST_DIRTY_KEY, "0")
+        strays = [
+            path for path in unlisted_shards(folder, listing.listed) if path not in listing.dropped
+        ]
+        state.record_files(db, [], retire={}, revive=(), forget=strays)
+        plan.to_remove += strays
         for path in [*plan.to_remove, *sorted(listing.dropped)]:
             folder.remove(path)
         folder.sync_folders()

@@ -12,10 +12,11 @@ file listing such a page; a publish in progress has just written its files). A f
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from wistia_sync.publish.layout import (
@@ -69,6 +70,20 @@ def sweep_orphans(
     if removed:
         folder.sync_folders()
     return sorted(removed)
+
+
+def unlisted_shards(folder: OutputFolder, listed: Iterable[str]) -> list[str]:
+    """Shard files on disk that ``listed`` (the files.json just placed) does not name.
+
+    Only a publish interrupted between renaming its shards into place and its commit leaves
+    one, and no index lists it, so no reader can reach it: it goes at once, not after a grace.
+    """
+    keep = set(listed)
+
+    def stray(path: str) -> bool:
+        return bool(SHARD_PATH.fullmatch(path)) and path not in keep
+
+    return _old_files(folder, SHARD_FOLDER, math.inf, stray)
 
 
 def _old_files(
