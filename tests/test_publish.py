@@ -728,6 +728,24 @@ def test_a_shard_an_interrupted_publish_left_is_removed_by_the_next_list(
     assert on_disk == listed | {"files/notes.json"}
 
 
+def test_runs_sweep_removes_an_unlisted_unrecorded_shard_at_once_and_keeps_listed_ones(
+    db: Database, out: Path, publish: Publish, tmp_path: Path
+) -> None:
+    """Between a killed publish and the next change, `run`'s sweep removes the shard it left
+    (no files.json lists it, no record names it) without waiting for the grace period."""
+    add_video(db, "v1")
+    publish()
+    listed = {ref.path for ref in read_local_index(out)[0].shards}
+    db.execute("DELETE FROM published_files WHERE path GLOB 'files/*'")  # listed, unrecorded
+    stray = "files/" + "d" * 32 + ".json"
+    (out / stray).write_bytes(b'{"schema_version":2,"files":{}}')
+
+    removed = sweep_output(db, out, lock_path=tmp_path / "sweep.lock")
+
+    assert removed == [stray]
+    assert {f"files/{p.name}" for p in (out / "files").iterdir()} == listed
+
+
 def test_orphans_of_an_interrupted_publish_are_swept_after_the_grace_and_nothing_else(
     db: Database, out: Path, publish: Publish, tmp_path: Path
 ) -> None:

@@ -6,7 +6,8 @@ publisher provably wrote are removed: names matching its own patterns (content-a
 and file-list shards; the v1 publisher's dot-named temp files), regular files (never a symlink),
 not named by any record, and untouched for the grace period (a reader may still hold an entry
 file listing such a page; a publish in progress has just written its files). A foreign file
-(``pages/notes.json``, ``videos/custom.json``) never matches.
+(``pages/notes.json``, ``videos/custom.json``) never matches. A shard of the file list that
+neither a record nor the files.json on disk names goes at once: no reader can reach it.
 """
 
 from __future__ import annotations
@@ -64,12 +65,30 @@ def sweep_orphans(
         removed += _old_files(folder, name, cutoff, orphan_page)
     for name in ("", *(f for f in MANAGED_FOLDERS if f != TEMP_FOLDER)):
         removed += _old_files(folder, name, cutoff, v1_temp_file)
+    listed = _shards_listed_on_disk(folder)
+    if listed is not None:  # unrecorded and unlisted: no reader can reach it, no grace needed
+        removed += [
+            path
+            for path in unlisted_shards(folder, listed)
+            if path not in recorded and path not in removed
+        ]
     for path in removed:
         log.info("removing %s: left by an interrupted publish, named by no record", path)
         folder.remove(path)
     if removed:
         folder.sync_folders()
     return sorted(removed)
+
+
+def _shards_listed_on_disk(folder: OutputFolder) -> set[str] | None:
+    """The shards the files.json in the folder lists (None when there is none to trust)."""
+    from wistia_sync.filelist import FileListError, read_local_index
+
+    try:
+        index, _ = read_local_index(folder.root)
+    except FileListError:
+        return None
+    return {shard.path for shard in index.shards}
 
 
 def unlisted_shards(folder: OutputFolder, listed: Iterable[str]) -> list[str]:
