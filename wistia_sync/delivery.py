@@ -135,55 +135,42 @@ def deliver_publish(
     if not settings.configured or (result is not None and result.dry_run):
         return None
     changed = [] if result is None else [*result.changed_entries, *result.removed]
-    return deliver(
-        output_dir,
-        db=db,
-        target=settings.target,
-        purge=settings.purge,
-        changed_entry_paths=changed,
-        purge_budget=settings.purge_budget,
-        base_url=settings.base_url,
-        s3_endpoint_url=settings.s3_endpoint_url,
-        immutable_cache_control=settings.immutable_cache_control,
-        entry_cache_control=settings.entry_cache_control,
-    )
+    return deliver(output_dir, db=db, settings=settings, changed_entry_paths=changed)
 
 
 def deliver(
     output_dir: Path,
     *,
     db: Database,
-    target: str | None = None,
-    purge: str | None = None,
+    settings: DeliverySettings,
     changed_entry_paths: Iterable[str] | None = None,
-    purge_budget: int | None = None,
-    base_url: str | None = None,
-    s3_endpoint_url: str | None = None,
-    immutable_cache_control: str | None = None,
-    entry_cache_control: str | None = None,
     s3_client: BaseClient | None = None,
     cloudfront_client: BaseClient | None = None,
 ) -> DeliveryReport:
     """Deliver the published folder; every setting is checked before anything is sent."""
-    location = parse_target(target)
+    location = parse_target(settings.target)
     policy = cache_policy(
-        purge_configured=bool(purge), immutable=immutable_cache_control, entry=entry_cache_control
+        purge_configured=bool(settings.purge),
+        immutable=settings.immutable_cache_control,
+        entry=settings.entry_cache_control,
     )
-    base_url = check_base_url(base_url)
+    base_url = check_base_url(settings.base_url)
     provider: PurgeProvider | None = None
-    if purge:
-        provider = make_provider(purge, base_url=base_url, cloudfront_client=cloudfront_client)
+    if settings.purge:
+        provider = make_provider(
+            settings.purge, base_url=base_url, cloudfront_client=cloudfront_client
+        )
     to_purge = {path for path in changed_entry_paths or () if _purgeable(path)}
     report = DeliveryReport(target=str(location) if location else str(output_dir))
     if location is not None:
         from wistia_sync.targets.s3 import make_s3_client, mirror_to_s3
 
-        client = s3_client or make_s3_client(s3_endpoint_url)
+        client = s3_client or make_s3_client(settings.s3_endpoint_url)
         report.upload = mirror_to_s3(output_dir, location, policy, client=client)
         report.warnings += report.upload.warnings
         to_purge |= {p for p in report.upload.uploaded + report.upload.removed if _purgeable(p)}
     if provider is not None:
-        report.purge = purge_changed(db, provider, to_purge, budget=purge_budget)
+        report.purge = purge_changed(db, provider, to_purge, budget=settings.purge_budget)
         if report.purge.error:
             report.warnings.append(report.purge.summary())
     if location is not None or provider is not None:

@@ -14,7 +14,7 @@ from tests.serving.seaweed import SeaweedS3
 from tests.serving.sitefolder import DEFAULT_VIDEOS, changed_entry_paths, publish_sample
 from wistia_sync.cli.app import app
 from wistia_sync.db import open_database
-from wistia_sync.delivery import deliver
+from wistia_sync.delivery import DeliverySettings, deliver
 from wistia_sync.purge import pending_paths
 from wistia_sync.targets.s3 import make_s3_client
 
@@ -62,7 +62,7 @@ def test_publisher_reported_changes_are_purged_for_a_local_folder(tmp_path: Path
     report = deliver(
         tmp_path / "out",
         db=open_database(tmp_path / "wistia.db"),
-        purge=spec,
+        settings=DeliverySettings(purge=spec),
         changed_entry_paths=["videos.json", "pages/abc.json", "files.json", "../etc/passwd"],
     )
     assert purged(out) == ["/videos.json"]  # pages never, files.json never, unsafe never

@@ -20,7 +20,7 @@ from tests.serving.purging import nginx_cache_purge
 from tests.serving.sitefolder import DEFAULT_VIDEOS, changed_entry_paths, publish_sample
 from wistia_sync.cli.app import app
 from wistia_sync.db import open_database
-from wistia_sync.delivery import deliver
+from wistia_sync.delivery import DeliverySettings, deliver
 from wistia_sync.verify import LatencySummary, freshness_latency, verify_site
 
 runner = CliRunner()
@@ -104,7 +104,7 @@ def test_a_hidden_video_is_caught_in_the_cdn_and_purged(tmp_path: Path) -> None:
         assert set(report.still_served) == {"videos/jkl012.json", "folders/fold2.json"}
 
         delivery = deliver(
-            out, db=db, purge=site.purge, base_url=cdn,
+            out, db=db, settings=DeliverySettings(purge=site.purge, base_url=cdn),
             changed_entry_paths=changed_entry_paths(first, second),
         )  # fmt: skip
         assert delivery.purge is not None and delivery.purge.error is None
@@ -120,8 +120,8 @@ def test_the_cdn_purge_reaches_every_variant_of_a_url(tmp_path: Path) -> None:
         assert httpx.get(url, headers=browser_like).headers["x-cache"] == "HIT"
         assert httpx.get(url).headers["x-cache"] == "HIT"
 
-        deliver(site.out, db=site.db, purge=site.purge, base_url=site.cdn,
-                changed_entry_paths=["videos.json"])  # fmt: skip
+        settings = DeliverySettings(purge=site.purge, base_url=site.cdn)
+        deliver(site.out, db=site.db, settings=settings, changed_entry_paths=["videos.json"])
 
         # The first variant asked for again lands in the main cache file; the second is then
         # looked up under its own file, which a purge of the main file alone left behind.

@@ -5,7 +5,7 @@ cron and editors agree without repeating them. See the README's "Serving" sectio
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,9 @@ from wistia_sync.config import (
     S3_ENDPOINT_ENV,
     TARGET_ENV,
 )
+
+if TYPE_CHECKING:
+    from wistia_sync.delivery import DeliverySettings
 
 Target = Annotated[
     str | None,
@@ -78,3 +81,26 @@ EntryCacheControl = Annotated[
         help="Cache-Control of entry files (default depends on whether --purge is set).",
     ),
 ]
+
+
+def delivery_settings(
+    target: str | None,
+    s3_endpoint_url: str | None,
+    purge: str | None,
+    purge_budget: int | None,
+    base_url: str | None,
+    cache_control_immutable: str | None,
+    cache_control_entry: str | None,
+) -> DeliverySettings:
+    """The options above as one value (imports the delivery code: only when one is given)."""
+    from wistia_sync.delivery import DeliverySettings
+
+    return DeliverySettings(
+        target=target,
+        purge=purge,
+        purge_budget=purge_budget,
+        base_url=base_url,
+        s3_endpoint_url=s3_endpoint_url,
+        immutable_cache_control=cache_control_immutable,
+        entry_cache_control=cache_control_entry,
+    )

@@ -19,6 +19,7 @@ from wistia_sync.cli.delivery_options import (
     PurgeBudget,
     S3EndpointUrl,
     Target,
+    delivery_settings,
 )
 from wistia_sync.cli.options import DbPath, Json, OutputDir, Quiet
 from wistia_sync.cli.tables import print_json
@@ -107,28 +108,6 @@ def publish_command(
         )  # fmt: skip
         delivered = deliver_publish(output, database, settings, result)
     print_publish_result(result, quiet=quiet, as_json=as_json, delivery=delivered)
-
-
-def delivery_settings(
-    target: str | None,
-    s3_endpoint_url: str | None,
-    purge: str | None,
-    purge_budget: int | None,
-    base_url: str | None,
-    cache_control_immutable: str | None,
-    cache_control_entry: str | None,
-) -> DeliverySettings:
-    from wistia_sync.delivery import DeliverySettings
-
-    return DeliverySettings(
-        target=target,
-        purge=purge,
-        purge_budget=purge_budget,
-        base_url=base_url,
-        s3_endpoint_url=s3_endpoint_url,
-        immutable_cache_control=cache_control_immutable,
-        entry_cache_control=cache_control_entry,
-    )
 
 
 def print_publish_result(

@@ -17,6 +17,7 @@ from wistia_sync.cli.delivery_options import (
     PurgeBudget,
     S3EndpointUrl,
     Target,
+    delivery_settings,
 )
 from wistia_sync.cli.options import DbPath, Json, OutputDir, Quiet
 
@@ -122,18 +123,11 @@ def deliver_command(
     from wistia_sync.db import open_database
     from wistia_sync.delivery import deliver
 
-    report = deliver(
-        output,
-        db=open_database(db),
-        target=target,
-        purge=purge,
-        changed_entry_paths=changed,
-        purge_budget=purge_budget,
-        base_url=base_url,
-        s3_endpoint_url=s3_endpoint_url,
-        immutable_cache_control=cache_control_immutable,
-        entry_cache_control=cache_control_entry,
-    )
+    settings = delivery_settings(
+        target, s3_endpoint_url, purge, purge_budget, base_url,
+        cache_control_immutable, cache_control_entry,
+    )  # fmt: skip
+    report = deliver(output, db=open_database(db), settings=settings, changed_entry_paths=changed)
     for warning in report.warnings:
         notice(f"warning: {warning}")
     if as_json:
