@@ -1,3 +1,5 @@
+from collections.abc import Iterator
+
 import pytest
 
 pytest_plugins = ["tests.fakewistia.plugin"]
@@ -10,3 +12,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="Run the longer variants of the reliability scenarios (more kills, longer runs).",
     )
+
+
+@pytest.fixture(autouse=True)
+def fresh_consoles() -> Iterator[None]:
+    """Each test gets the CLI's consoles built anew: rich reads FORCE_COLOR, TTY_COMPATIBLE and
+    the terminal's width once, when a console is built, and a test may change them."""
+    from wistia_sync.cli.console import stderr_console, stdout_console
+
+    yield
+    stdout_console.cache_clear()
+    stderr_console.cache_clear()

@@ -10,34 +10,38 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any, cast
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from wistia_sync.redaction import redact
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
 
 
-class _ConsoleOnFirstUse:
-    """Stands for a ``rich.console.Console``, built (and rich imported) when first used."""
-
-    def __init__(self, *, stderr: bool) -> None:
-        self._stderr = stderr
-        self._console: Console | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
-        return getattr(self._console, name)
+@cache
+def stdout_console() -> Console:
+    """The rich console for data on stdout, built (and rich imported) on first use."""
+    return _new_console(stderr=False)
 
 
-stdout = cast("Console", _ConsoleOnFirstUse(stderr=False))
-stderr = cast("Console", _ConsoleOnFirstUse(stderr=True))
+@cache
+def stderr_console() -> Console:
+    """The rich console for messages and progress on stderr, built on first use."""
+    return _new_console(stderr=True)
 
 
-def _is_terminal(stream: Any, console: Console) -> bool:
+def _new_console(*, stderr: bool) -> Console:
+    # A real Console, never a stand-in: rich's progress display enters it as a context manager
+    # and checks what it is, which no attribute-forwarding proxy can satisfy.
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _is_terminal(stream: Any, console: Callable[[], Console]) -> bool:
     """``console.is_terminal``, without importing rich when the answer is surely no.
 
     Rich says no for a stream that is not a tty unless ``TTY_COMPATIBLE=1`` or ``FORCE_COLOR``
@@ -50,15 +54,15 @@ def _is_terminal(stream: Any, console: Console) -> bool:
         tty = False
     if not tty and os.environ.get("TTY_COMPATIBLE") != "1" and "FORCE_COLOR" not in os.environ:
         return False
-    return console.is_terminal
+    return console().is_terminal
 
 
 def stdout_is_terminal() -> bool:
-    return _is_terminal(sys.stdout, stdout)
+    return _is_terminal(sys.stdout, stdout_console)
 
 
 def stderr_is_terminal() -> bool:
-    return _is_terminal(sys.stderr, stderr)
+    return _is_terminal(sys.stderr, stderr_console)
 
 
 # What must not reach a terminal raw from untrusted text (names from Wistia, error bodies): C0
@@ -85,7 +89,7 @@ def fail_line(message: str) -> None:
         return
     from rich.markup import escape
 
-    stderr.print(f"[bold red]error:[/] {escape(text)}", markup=True)
+    stderr_console().print(f"[bold red]error:[/] {escape(text)}", markup=True)
 
 
 def notice(message: str) -> None:
@@ -93,7 +97,7 @@ def notice(message: str) -> None:
     if not stderr_is_terminal():
         _plain_line(text)
         return
-    stderr.print(text, markup=False)
+    stderr_console().print(text, markup=False)
 
 
 def _plain_line(text: str) -> None:

@@ -10,7 +10,7 @@ import typer
 
 from wistia_sync import config
 from wistia_sync.cli import syncing
-from wistia_sync.cli.console import notice, stdout
+from wistia_sync.cli.console import notice, stdout_console
 from wistia_sync.cli.delivery_options import (
     BaseUrl,
     EntryCacheControl,
@@ -197,19 +197,19 @@ def run_command(
         notice(f"warning: {warning}")
     if report.sync_error is not None:
         if result is not None and result.changed and not quiet:
-            stdout.print(f"republished from the last good database: {result.summary()}")
+            stdout_console().print(f"republished from the last good database: {result.summary()}")
         raise report.sync_error
     assert report.sync is not None
     if as_json:
         data = report.sync.as_dict()
         data["publish"] = None if result is None else result.as_dict()
         data["delivery"] = None if report.delivery is None else report.delivery.as_dict()
-        stdout.print_json(json.dumps(data))
+        stdout_console().print_json(json.dumps(data))
     elif not quiet:
-        stdout.print(report.sync.line(), markup=False)
-        stdout.print(result.summary() if result else "output up to date", markup=False)
+        stdout_console().print(report.sync.line(), markup=False)
+        stdout_console().print(result.summary() if result else "output up to date", markup=False)
         for line in report.delivery.lines() if report.delivery else ():
-            stdout.print(line, markup=False)
+            stdout_console().print(line, markup=False)
     if verify and base_url:
         verify_served(db, output, delivery, base_url, wait=verify_wait, quiet=quiet)
 
@@ -266,7 +266,7 @@ def site_command(
         )
     settings = read_site_settings(database)
     if as_json:
-        stdout.print_json(json.dumps(settings))
+        stdout_console().print_json(json.dumps(settings))
         return
     for name, value in settings.items():
-        stdout.print(f"{name.replace('_', ' ')}: {value}", markup=False)
+        stdout_console().print(f"{name.replace('_', ' ')}: {value}", markup=False)

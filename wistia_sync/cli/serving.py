@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from wistia_sync import config
-from wistia_sync.cli.console import notice, stdout
+from wistia_sync.cli.console import notice, stdout_console
 from wistia_sync.cli.delivery_options import (
     BaseUrl,
     EntryCacheControl,
@@ -100,7 +100,7 @@ def nginx_config_command(
         prefix=path_prefix,
         cors_origin=cors_origin,
     )
-    stdout.out(render_nginx_config(site), end="", highlight=False)
+    stdout_console().out(render_nginx_config(site), end="", highlight=False)
 
 
 def deliver_command(
@@ -131,10 +131,10 @@ def deliver_command(
     for warning in report.warnings:
         notice(f"warning: {warning}")
     if as_json:
-        stdout.print_json(json.dumps(report.as_dict()))
+        stdout_console().print_json(json.dumps(report.as_dict()))
     elif not quiet:
         for line in report.lines() or [f"{report.target}: nothing to deliver"]:
-            stdout.print(line, markup=False)
+            stdout_console().print(line, markup=False)
 
 
 def verify_command(
@@ -189,7 +189,7 @@ def verify_command(
         data = report.as_dict()
         data["purge"] = None if purge_report is None else purge_report.summary()
         data["latency_seconds"] = latency
-        stdout.print_json(json.dumps(data))
+        stdout_console().print_json(json.dumps(data))
     else:
         for line in report.lines():
             typer.echo(line)

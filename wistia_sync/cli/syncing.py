@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from wistia_sync import config
-from wistia_sync.cli.console import notice, stderr, stdout, terminal_safe
+from wistia_sync.cli.console import (
+    notice,
+    stderr_console,
+    stderr_is_terminal,
+    stdout_console,
+    terminal_safe,
+)
 from wistia_sync.cli.options import MAX_COUNT, DbPath, Json, Quiet
 
 if TYPE_CHECKING:
@@ -218,7 +224,7 @@ def run_sync(
     from wistia_sync.cli.console import notice
     from wistia_sync.sync import sync_account
 
-    if quiet or not stderr.is_terminal:
+    if quiet or not stderr_is_terminal():
         summary = sync_account(db, client, options)
     else:
         with _progress_display() as display:
@@ -232,9 +238,9 @@ def run_sync(
 
 def print_summary(summary: SyncSummary, *, quiet: bool, as_json: bool) -> None:
     if as_json:
-        stdout.print_json(json.dumps(summary.as_dict()))
+        stdout_console().print_json(json.dumps(summary.as_dict()))
     elif not quiet:
-        stdout.print(summary.line(), markup=False)
+        stdout_console().print(summary.line(), markup=False)
 
 
 @contextmanager
@@ -254,7 +260,7 @@ def _progress_display() -> Iterator[RichProgress]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=stderr,
+        console=stderr_console(),
         transient=True,
     ) as display:
         yield display
@@ -287,7 +293,7 @@ def status_command(
 
     report = database_status(open_database(db), config.parse_duration(full_every))
     if as_json:
-        stdout.print_json(json.dumps(report))
+        stdout_console().print_json(json.dumps(report))
         return
     from rich.table import Table
     from rich.text import Text
@@ -300,7 +306,7 @@ def status_command(
     counts.add_column(justify="right")
     for name, value in report["counts"].items():
         counts.add_row(name.replace("_", " "), f"{value:,}")
-    stdout.print(counts)
+    stdout_console().print(counts)
     runs = Table(title="last runs", box=None, title_justify="left")
     for column in ("started (UTC)", "mode", "source", "outcome"):
         runs.add_column(column, no_wrap=True)
@@ -317,29 +323,29 @@ def status_command(
                 for k in ("new", "updated", "archived", "deleted", "rejected", "requests")
             ),
         )
-    stdout.print(runs)
+    stdout_console().print(runs)
     for run in report["runs"]:
         if run["error"]:
-            stdout.print(cell(f"last error ({run['started_at']}): {run['error']}"))
+            stdout_console().print(cell(f"last error ({run['started_at']}): {run['error']}"))
             break
     latest = report["runs"][0] if report["runs"] else None
     if latest is not None and latest["warnings"]:
-        stdout.print(cell(f"last run's {latest['warnings']}"))
+        stdout_console().print(cell(f"last run's {latest['warnings']}"))
     for rejection in report["rejected_media"]:
-        stdout.print(
+        stdout_console().print(
             cell(
                 f"rejected {rejection['hashed_id']} (last {rejection['last_seen']}): "
                 f"{rejection['reason']}"
             )
         )
-    stdout.print(f"next full crawl due: {report['next_full_crawl']}", markup=False)
+    stdout_console().print(f"next full crawl due: {report['next_full_crawl']}", markup=False)
     if report["webhooks"] is not None:
-        stdout.print(webhook_line(report["webhooks"]), markup=False)
+        stdout_console().print(webhook_line(report["webhooks"]), markup=False)
     for purge in report["purges"]:
-        stdout.print(cell(purge_line(purge)))
+        stdout_console().print(cell(purge_line(purge)))
     freshness = report["freshness"]
     if freshness["publishes"]:
-        stdout.print(
+        stdout_console().print(
             f"publish → served everywhere (last {freshness['publishes']} verified): "
             f"p50 {freshness['p50_seconds']:.1f} s, p95 {freshness['p95_seconds']:.1f} s",
             markup=False,

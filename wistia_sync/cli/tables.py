@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from wistia_sync.cli.console import stdout, stdout_is_terminal, terminal_safe
+from wistia_sync.cli.console import stdout_console, stdout_is_terminal, terminal_safe
 
 Cell = str | int | float | None
 EMPTY_CELL = "—"
@@ -56,7 +56,7 @@ def print_rows(
     for row in rows:
         # Text, not str: names are user data and must not be read as rich markup ("[b]").
         table.add_row(*(Text(_pretty(value)) for value in row))
-    stdout.print(table)
+    stdout_console().print(table)
 
 
 def print_fields(fields: Sequence[tuple[str, Cell]]) -> None:
@@ -73,7 +73,7 @@ def print_fields(fields: Sequence[tuple[str, Cell]]) -> None:
     table.add_column(overflow="fold")
     for name, value in fields:
         table.add_row(Text(name), Text(_pretty(value)))
-    stdout.print(table)
+    stdout_console().print(table)
 
 
 def _is_number(value: Cell) -> bool:
