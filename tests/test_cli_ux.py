@@ -1,0 +1,27 @@
+"""Issue 16, section 6: what the CLI tells a user when a request or an argument is wrong.
+
+The commands run in subprocesses against the fake Wistia on 127.0.0.1 (see
+``tests/test_untrusted_cli.py`` for the helpers).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fakewistia import FakeWistiaServer, FaultPlan
+from tests.fakewistia.server import unauthorized
+from tests.test_untrusted_cli import run
+
+
+def test_a_401_for_a_missing_permission_names_the_permission_not_the_token(
+    tmp_path: Path, fake_server: FakeWistiaServer
+) -> None:
+    fake_server.faults = FaultPlan().starting_at(
+        1, unauthorized("unauthorized_scope", "Insufficient permissions.")
+    )
+    result = run(tmp_path, "sync", server=fake_server)
+    assert result.returncode == 1
+    line = result.one_clear_line()
+    assert "lacks the permission 'Read all folder and media data'" in line, line
+    assert "Insufficient permissions." in line
+    assert "rejected the API token" not in line and "WISTIA_API_TOKEN" not in line
