@@ -6,6 +6,7 @@ The commands run in subprocesses against the fake Wistia on 127.0.0.1 (see
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.fakewistia import FakeWistiaServer, FaultPlan
@@ -25,3 +26,22 @@ def test_a_401_for_a_missing_permission_names_the_permission_not_the_token(
     assert "lacks the permission 'Read all folder and media data'" in line, line
     assert "Insufficient permissions." in line
     assert "rejected the API token" not in line and "WISTIA_API_TOKEN" not in line
+
+
+def test_sync_media_naming_a_media_wistia_does_not_have_fails_naming_it(
+    tmp_path: Path, fake_server: FakeWistiaServer
+) -> None:
+    assert run(tmp_path, "sync", "--quiet", server=fake_server).returncode == 0
+    real = fake_server.api.media()[0]["hashed_id"]
+
+    alone = run(tmp_path, "sync", "--media", "nope", server=fake_server)
+    assert alone.returncode == 2
+    assert alone.one_clear_line() == "error: Wistia has no media nope"
+
+    mixed = run(tmp_path, "sync", "--media", f"{real},nope", "--json", server=fake_server)
+    assert mixed.returncode == 2
+    assert mixed.one_clear_line() == "error: Wistia has no media nope (1 other media refreshed)"
+    summary = json.loads(mixed.stdout)
+    assert summary["not_found"] == ["nope"] and summary["deleted"] == 0
+
+    assert run(tmp_path, "sync", "--media", real, "--quiet", server=fake_server).returncode == 0

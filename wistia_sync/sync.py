@@ -122,6 +122,8 @@ class SyncSummary:
     rejected_keys: set[str] = field(default_factory=set, repr=False)
     # One line each about something odd in Wistia's answers that the run worked around.
     crawl_notes: list[str] = field(default_factory=list)
+    # A targeted refresh: the hashed ids asked for that Wistia and the database do not have.
+    not_found: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -854,7 +856,11 @@ def refresh_media(
             returned = set(store_media_page(db, answer, options, summary).hashed_ids)
             missing.extend(h for h in batch if h not in returned)
         known = _known_ids(db, missing)
-        to_delete = _confirm_deleted(db, client, options, summary, known)
+        # Every missing id is asked for by itself: a 404 deletes a known one, and names an
+        # unknown one as not found (a typo the caller must hear about).
+        answered_404 = _confirm_deleted(db, client, options, summary, missing)
+        to_delete = answered_404.intersection(known)
+        summary.not_found = sorted(answered_404.difference(known))
         summary.requests = client.requests_made - requests_before
         summary.seconds = time.monotonic() - started
         with write_transaction(db):

@@ -123,6 +123,18 @@ def sync_command(
 
             summary = refresh_media(database, client, hashed_ids, options)
     print_summary(summary, quiet=quiet, as_json=as_json)
+    if summary.not_found:
+        raise_not_found(summary.not_found, len(set(hashed_ids or ())))
+
+
+def raise_not_found(not_found: list[str], asked: int) -> None:
+    """``sync --media`` named media Wistia does not have: a typo must not pass for success."""
+    from wistia_sync.errors import UsageError
+
+    names = ", ".join(not_found)
+    refreshed = asked - len(not_found)
+    others = f" ({refreshed} other media refreshed)" if refreshed else ""
+    raise UsageError(f"Wistia has no media {names}{others}")
 
 
 def media_ids(values: list[str]) -> list[str]:
