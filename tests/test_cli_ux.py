@@ -45,3 +45,28 @@ def test_sync_media_naming_a_media_wistia_does_not_have_fails_naming_it(
     assert summary["not_found"] == ["nope"] and summary["deleted"] == 0
 
     assert run(tmp_path, "sync", "--media", real, "--quiet", server=fake_server).returncode == 0
+
+
+def test_usage_errors_are_one_line_naming_the_help_to_read(tmp_path: Path) -> None:
+    cases = [
+        (("sync", "--bogus"), "No such option: --bogus (see 'wistia-sync sync --help')"),
+        (("--bogus",), "No such option: --bogus (see 'wistia-sync --help')"),
+        (("syncx",), "No such command 'syncx'. Did you mean 'sync'? (see 'wistia-sync --help')"),
+        (("tag", "add"), "Missing argument 'VIDEO|TAG' (see 'wistia-sync tag add --help')"),
+        (
+            ("videos", "list", "--limit", "0"),
+            "Invalid value for '--limit' / '-n': Input should be greater than or equal to 1 "
+            "(see 'wistia-sync videos list --help')",
+        ),
+    ]
+    for args, message in cases:
+        result = run(tmp_path, *args)
+        assert (result.returncode, result.stdout) == (2, ""), args
+        assert result.stderr.splitlines() == [f"error: {message}"], args
+
+
+def test_a_group_without_its_command_still_shows_its_help(tmp_path: Path) -> None:
+    result = run(tmp_path, "videos")
+    assert result.returncode == 2
+    assert "Usage: wistia-sync videos [OPTIONS] COMMAND" in result.stdout + result.stderr
+    assert "error:" not in result.stderr
