@@ -835,6 +835,8 @@ def refresh_media(
     client: WistiaClient,
     hashed_ids: Iterable[str],
     options: SyncOptions | None = None,
+    *,
+    confirm_unknown: bool = False,
 ) -> SyncSummary:
     """Bring just these media up to date with Wistia now, and record the run as ``targeted``.
 
@@ -842,6 +844,10 @@ def refresh_media(
     converge. Media are fetched 100 a request by ``hashed_ids[]``; one Wistia no longer lists is
     asked for by id, and only a 404 marks it deleted, as a full crawl's confirmations do. No
     watermark moves: cron's periodic crawl stays the safety net for lost events.
+
+    With ``confirm_unknown`` (a person named the ids), one that the listing left out and the
+    database does not know is asked for by id too: stored if Wistia has it after all, else
+    listed in ``summary.not_found``.
     """
     options = options or SyncOptions()
     started = time.monotonic()
@@ -856,9 +862,8 @@ def refresh_media(
             returned = set(store_media_page(db, answer, options, summary).hashed_ids)
             missing.extend(h for h in batch if h not in returned)
         known = _known_ids(db, missing)
-        # Every missing id is asked for by itself: a 404 deletes a known one, and names an
-        # unknown one as not found (a typo the caller must hear about).
-        answered_404 = _confirm_deleted(db, client, options, summary, missing)
+        asked = missing if confirm_unknown else known
+        answered_404 = _confirm_deleted(db, client, options, summary, asked)
         to_delete = answered_404.intersection(known)
         summary.not_found = sorted(answered_404.difference(known))
         summary.requests = client.requests_made - requests_before

@@ -121,7 +121,7 @@ def sync_command(
         else:
             from wistia_sync.sync import refresh_media
 
-            summary = refresh_media(database, client, hashed_ids, options)
+            summary = refresh_media(database, client, hashed_ids, options, confirm_unknown=True)
     print_summary(summary, quiet=quiet, as_json=as_json)
     if summary.not_found:
         raise_not_found(summary.not_found, len(set(hashed_ids or ())))
