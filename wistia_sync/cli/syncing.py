@@ -128,13 +128,17 @@ def sync_command(
 
 
 def raise_not_found(not_found: list[str], asked: int) -> None:
-    """``sync --media`` named media Wistia does not have: a typo must not pass for success."""
-    from wistia_sync.errors import UsageError
+    """``sync --media`` named media Wistia does not have: a typo must not pass for success.
+
+    Exit 2 (bad input, nothing changed) when it named nothing else; exit 1 when the others were
+    refreshed, as for any run that did only part of its work."""
+    from wistia_sync.errors import UsageError, WistiaSyncError
 
     names = ", ".join(not_found)
     refreshed = asked - len(not_found)
-    others = f" ({refreshed} other media refreshed)" if refreshed else ""
-    raise UsageError(f"Wistia has no media {names}{others}")
+    if not refreshed:
+        raise UsageError(f"Wistia has no media {names}")
+    raise WistiaSyncError(f"Wistia has no media {names} ({refreshed} other media refreshed)")
 
 
 def media_ids(values: list[str]) -> list[str]:
