@@ -178,7 +178,9 @@
   function route(manifest) {
     const [kind, key] = location.hash.replace(/^#/, "").split("/");
     const safe = /^[A-Za-z0-9-]{1,100}$/;
-    if (kind === "tag" && safe.test(key || "")) return openPlaylist("tags/" + key + ".json", "#tag/" + key);
+    if (kind === "tag" && safe.test(key || "")) {
+      return openPlaylist("tags/" + key + ".json", "#tag/" + key);
+    }
     if (kind === "folder" && safe.test(key || "")) {
       return openPlaylist("folders/" + key + ".json", "#folder/" + key);
     }
