@@ -179,6 +179,28 @@ def list_videos(db: Database, criteria: VideoFilter = VideoFilter()) -> list[Vid
     An unknown ``--tag`` or ``--folder`` is an error rather than an empty list: it is almost
     always a typo, and an empty answer would hide it.
     """
+    where, parameters = _where(db, criteria)
+    sql = (
+        f"SELECT {_SUMMARY_COLUMNS.format(published=published_condition())} FROM videos v "
+        "LEFT JOIN folders f ON f.hashed_id = v.folder_hashed_id "
+        f"WHERE {where} ORDER BY v.created DESC, v.hashed_id"
+    )
+    if criteria.limit is not None:
+        sql += " LIMIT ?"
+        parameters.append(criteria.limit)
+    rows = db.execute(sql, parameters).fetchall()
+    tags = tag_names_by_video(db, [row[0] for row in rows])
+    return [_summary(row, tags.get(row[0], ())) for row in rows]
+
+
+def count_videos(db: Database, criteria: VideoFilter = VideoFilter()) -> int:
+    """How many videos ``list_videos`` would list without a limit."""
+    where, parameters = _where(db, criteria)
+    return int(db.execute(f"SELECT count(*) FROM videos v WHERE {where}", parameters).fetchone()[0])
+
+
+def _where(db: Database, criteria: VideoFilter) -> tuple[str, list[Any]]:
+    """The SQL condition on ``videos v`` for ``criteria`` (the limit aside), and its values."""
     conditions = ["v.deleted_at IS NULL"]
     parameters: list[Any] = []
     if criteria.tag is not None:
@@ -199,17 +221,7 @@ def list_videos(db: Database, criteria: VideoFilter = VideoFilter()) -> list[Vid
             f"OR instr({folded}(v.hashed_id), ?))"
         )
         parameters.extend([needle, needle, needle])
-    sql = (
-        f"SELECT {_SUMMARY_COLUMNS.format(published=published_condition())} FROM videos v "
-        "LEFT JOIN folders f ON f.hashed_id = v.folder_hashed_id "
-        f"WHERE {' AND '.join(conditions)} ORDER BY v.created DESC, v.hashed_id"
-    )
-    if criteria.limit is not None:
-        sql += " LIMIT ?"
-        parameters.append(criteria.limit)
-    rows = db.execute(sql, parameters).fetchall()
-    tags = tag_names_by_video(db, [row[0] for row in rows])
-    return [_summary(row, tags.get(row[0], ())) for row in rows]
+    return " AND ".join(conditions), parameters
 
 
 def _summary(row: Sequence[Any], tags: tuple[str, ...]) -> VideoSummary:

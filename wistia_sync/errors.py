@@ -75,5 +75,9 @@ class UnexpectedResponse(WistiaError):
     """A status or body the API reference does not describe."""
 
 
+class SiteUnreachable(WistiaSyncError):
+    """No request to the public URL got an HTTP answer (``verify``)."""
+
+
 class SyncAborted(WistiaSyncError):
     """The sync stopped on purpose (for example the mass-delete guard)."""

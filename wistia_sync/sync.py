@@ -122,6 +122,8 @@ class SyncSummary:
     rejected_keys: set[str] = field(default_factory=set, repr=False)
     # One line each about something odd in Wistia's answers that the run worked around.
     crawl_notes: list[str] = field(default_factory=list)
+    # A targeted refresh: the hashed ids asked for that Wistia and the database do not have.
+    not_found: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -833,6 +835,8 @@ def refresh_media(
     client: WistiaClient,
     hashed_ids: Iterable[str],
     options: SyncOptions | None = None,
+    *,
+    confirm_unknown: bool = False,
 ) -> SyncSummary:
     """Bring just these media up to date with Wistia now, and record the run as ``targeted``.
 
@@ -840,6 +844,10 @@ def refresh_media(
     converge. Media are fetched 100 a request by ``hashed_ids[]``; one Wistia no longer lists is
     asked for by id, and only a 404 marks it deleted, as a full crawl's confirmations do. No
     watermark moves: cron's periodic crawl stays the safety net for lost events.
+
+    With ``confirm_unknown`` (a person named the ids), one that the listing left out and the
+    database does not know is asked for by id too: stored if Wistia has it after all, else
+    listed in ``summary.not_found``.
     """
     options = options or SyncOptions()
     started = time.monotonic()
@@ -854,7 +862,10 @@ def refresh_media(
             returned = set(store_media_page(db, answer, options, summary).hashed_ids)
             missing.extend(h for h in batch if h not in returned)
         known = _known_ids(db, missing)
-        to_delete = _confirm_deleted(db, client, options, summary, known)
+        asked = missing if confirm_unknown else known
+        answered_404 = _confirm_deleted(db, client, options, summary, asked)
+        to_delete = answered_404.intersection(known)
+        summary.not_found = sorted(answered_404.difference(known))
         summary.requests = client.requests_made - requests_before
         summary.seconds = time.monotonic() - started
         with write_transaction(db):

@@ -44,12 +44,15 @@ class VerifyReport:
     errors: dict[str, str] = field(default_factory=dict)  # path → what went wrong
     unpublished_videos: dict[str, list[str]] = field(default_factory=dict)  # id → paths
     still_served: list[str] = field(default_factory=list)  # gone files that do not 404
+    # Why no request got any HTTP answer (the host is down or unknown); then nothing was checked.
+    unreachable: str | None = None
+    unchecked: int = 0
 
     @property
     def ok(self) -> bool:
         return not (
-            self.stale or self.missing or self.errors or self.unpublished_videos
-            or self.still_served
+            self.unreachable or self.stale or self.missing or self.errors
+            or self.unpublished_videos or self.still_served
         )  # fmt: skip
 
     def needs_purge(self) -> list[str]:
@@ -67,6 +70,11 @@ class VerifyReport:
         return lines
 
     def summary(self) -> str:
+        if self.unreachable:
+            return (
+                f"could not reach {self.base_url} ({self.unreachable}): "
+                f"none of {self.unchecked} files checked"
+            )
         if self.ok:
             return f"verified {self.checked} files at {self.base_url}: all fresh"
         return (
@@ -87,6 +95,7 @@ class VerifyReport:
             "errors": self.errors,
             "unpublished_videos": self.unpublished_videos,
             "still_served": self.still_served,
+            "unreachable": self.unreachable,
         }
 
 
@@ -120,6 +129,12 @@ def verify_site(
     ):
         served = list(pool.map(lambda path: _fetch(client, base + path), entries))
         gone_status = list(pool.map(lambda path: _fetch(client, base + path), gone))
+    answers = served + gone_status
+    if answers and all(status == 0 for status, _, _ in answers):
+        # One cause, not one line per file: the first request's error stands for all of them.
+        report.unreachable = answers[0][2] or "no answer"
+        report.unchecked = len(answers)
+        return report
     for path, (status, body, error) in zip(entries, served, strict=True):
         report.checked += 1
         if error is not None:

@@ -285,6 +285,13 @@ class WistiaClient:
         if status >= 500:
             raise _Retryable(f"HTTP {status}")
         if status == 401:
+            if _error_fields(response).get("code") == "unauthorized_scope":
+                # The token is valid but lacks a permission (SPEC-0526's 401 codes): not "rejected".
+                raise PermissionDenied(
+                    f"the API token lacks the permission {MEDIA_PERMISSION!r} "
+                    f"(Wistia said: {self._error_text(response) or 'unauthorized_scope'}); "
+                    "use a token that has it (Wistia: Account Settings > API)"
+                )
             raise TokenRejected(self._token_rejected_message(response))
         if status == 403:
             raise PermissionDenied(

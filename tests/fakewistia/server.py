@@ -66,6 +66,7 @@ class Fault:
     seconds: float = 0.0
     rewrite: Rewrite | None = None  # ``rewrite``: the answer's JSON body in, the body to send out
     size: int = 0  # ``oversized``: bytes of body to send
+    body: dict[str, str] | None = None  # ``unauthorized``: the JSON error body
 
     def applies_to(self, request: httpx.Request) -> bool:
         """Whether this fault can happen to ``request`` (an empty *first* page needs page 1)."""
@@ -116,9 +117,12 @@ def empty_first_page() -> Fault:
     return Fault("empty_first_page")
 
 
-def unauthorized() -> Fault:
-    """401 as for a revoked token; use with ``FaultPlan.starting_at`` for "from the Nth on"."""
-    return Fault("unauthorized", status=401)
+def unauthorized(
+    code: str = "unauthorized_credentials", error: str = "Invalid credentials."
+) -> Fault:
+    """401 as for a revoked token (or, with ``code="unauthorized_scope"``, a token lacking a
+    permission); use with ``FaultPlan.starting_at`` for "from the Nth on"."""
+    return Fault("unauthorized", status=401, body={"code": code, "error": error})
 
 
 def rewrite(change: Rewrite) -> Fault:
@@ -415,8 +419,7 @@ class FakeWistiaServer:
         if kind == "empty_first_page":
             return httpx.Response(200, content=b"[]", headers=_JSON), False
         if kind == "unauthorized":
-            body = {"code": "unauthorized_credentials", "error": "Invalid credentials."}
-            return _json(401, body), False
+            return _json(401, fault.body), False
         if kind == "rewrite":
             assert fault.rewrite is not None
             normal = self.api.handle(request)

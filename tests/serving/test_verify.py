@@ -195,7 +195,22 @@ def test_an_unreachable_site_is_reported_not_raised(tmp_path: Path) -> None:
     publish_sample(out)
     report = verify_site(out, f"http://127.0.0.1:{free_port()}/", timeout=2)
     assert not report.ok
-    assert len(report.errors) == report.checked > 0
+    assert report.unreachable is not None and "ConnectError" in report.unreachable
+    assert report.unchecked > 0 and report.checked == 0 and report.errors == {}
+
+
+def test_verify_against_an_unreachable_host_is_one_error_line(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    listed = len(publish_sample(out)["files"])
+    url = f"http://127.0.0.1:{free_port()}/"
+    result = runner.invoke(app, ["verify", "--base-url", url, "--output", str(out)])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"error: could not reach {url} (ConnectError: "), lines[0]
+    assert lines[0].endswith(" files checked") and "none of" in lines[0]
+    assert listed > 1  # many files, still one line
 
 
 @pytest.mark.parametrize("url", ["ftp://x/", "not a url", ""])

@@ -14,10 +14,13 @@ from typing import Annotated, Any
 
 import typer
 from typer._click.core import Context as ClickContext  # Typer 0.29 vendors click
+from typer._click.exceptions import NoArgsIsHelpError
+from typer._click.exceptions import UsageError as ClickUsageError
 
 from wistia_sync import __version__, config
 from wistia_sync.cli.console import fail_line
 from wistia_sync.cli.lazy import LazyGroup
+from wistia_sync.cli.usage import report_usage_error
 from wistia_sync.commands import COMMANDS, DEBUG_HELP, ROOT_HELP, VERSION_HELP
 from wistia_sync.errors import EXIT_FAILURE, EXIT_USAGE, WistiaSyncError
 
@@ -33,6 +36,15 @@ class _FriendlyErrors(LazyGroup):
     """Turns every failure into one line on stderr and an exit code, unless ``--debug``."""
 
     lazy_commands = COMMANDS
+
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except NoArgsIsHelpError:
+            raise
+        except ClickUsageError as error:  # `wistia-sync --bogus`: before any command runs
+            report_usage_error(error)
+            raise typer.Exit(EXIT_USAGE) from None
 
     def invoke(self, ctx: ClickContext) -> Any:
         debug = bool(ctx.params.get("debug")) or os.environ.get(config.DEBUG_ENV) == "1"
@@ -50,6 +62,11 @@ class _FriendlyErrors(LazyGroup):
         except KeyboardInterrupt:
             fail_line("interrupted")
             raise typer.Exit(130) from None
+        except NoArgsIsHelpError:
+            raise  # `wistia-sync videos`: the group's help, as asked
+        except ClickUsageError as error:
+            report_usage_error(error)
+            raise typer.Exit(EXIT_USAGE) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except Exception as error:

@@ -190,6 +190,10 @@ def verify_command(
         data["purge"] = None if purge_report is None else purge_report.summary()
         data["latency_seconds"] = latency
         stdout_console().print_json(json.dumps(data))
+    elif report.unreachable:
+        from wistia_sync.errors import SiteUnreachable
+
+        raise SiteUnreachable(report.summary())
     else:
         for line in report.lines():
             typer.echo(line)

@@ -127,8 +127,24 @@ def sync_command(
         else:
             from wistia_sync.sync import refresh_media
 
-            summary = refresh_media(database, client, hashed_ids, options)
+            summary = refresh_media(database, client, hashed_ids, options, confirm_unknown=True)
     print_summary(summary, quiet=quiet, as_json=as_json)
+    if summary.not_found:
+        raise_not_found(summary.not_found, len(set(hashed_ids or ())))
+
+
+def raise_not_found(not_found: list[str], asked: int) -> None:
+    """``sync --media`` named media Wistia does not have: a typo must not pass for success.
+
+    Exit 2 (bad input, nothing changed) when it named nothing else; exit 1 when the others were
+    refreshed, as for any run that did only part of its work."""
+    from wistia_sync.errors import UsageError, WistiaSyncError
+
+    names = ", ".join(not_found)
+    refreshed = asked - len(not_found)
+    if not refreshed:
+        raise UsageError(f"Wistia has no media {names}")
+    raise WistiaSyncError(f"Wistia has no media {names} ({refreshed} other media refreshed)")
 
 
 def media_ids(values: list[str]) -> list[str]:

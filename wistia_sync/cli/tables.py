@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import typer
 
@@ -31,10 +31,13 @@ def print_rows(
     *,
     title: str | None = None,
     empty: str = "nothing to show",
+    key: str | None = None,
 ) -> None:
     """Rows as a table on a terminal, else as tab-separated lines (see the module docstring).
 
-    ``empty`` goes to stderr when there is no row, so a pipe receives nothing at all.
+    ``empty`` goes to stderr when there is no row, so a pipe receives nothing at all. ``key``
+    names the column people copy from (a hashed id): it is never wrapped or shortened, and the
+    other columns then keep to one line, ending in "…" when the terminal is too narrow.
     """
     rows = list(rows)
     if not rows:
@@ -50,13 +53,52 @@ def print_rows(
     from rich.text import Text
 
     table = Table(title=title, title_justify="left")
+    cells = [[Text(_pretty(value)) for value in row] for row in rows]
+    widths = None
+    if key is not None:
+        natural = [
+            max(len(column), *(line[index].cell_len for line in cells))
+            for index, column in enumerate(columns)
+        ]
+        # Each column costs 3 more cells ("│ " and " "), and the table one for its right edge.
+        room = stdout_console().width - 3 * len(columns) - 1
+        widths = _one_line_widths(natural, [c == key for c in columns], room)
     for index, column in enumerate(columns):
         numeric = all(_is_number(row[index]) or row[index] is None for row in rows)
-        table.add_column(column, justify="right" if numeric else "left")
-    for row in rows:
+        justify: Literal["left", "right"] = "right" if numeric else "left"
+        if widths is None:
+            table.add_column(column, justify=justify)
+        else:
+            table.add_column(
+                column, justify=justify, width=widths[index], no_wrap=True, overflow="ellipsis"
+            )
+    for line in cells:
         # Text, not str: names are user data and must not be read as rich markup ("[b]").
-        table.add_row(*(Text(_pretty(value)) for value in row))
+        table.add_row(*line)
+    needed = None if widths is None else sum(widths) + 3 * len(columns) + 1
+    if needed is not None and needed > stdout_console().width:
+        table.width = needed  # never narrower than the kept columns: the terminal wraps lines
     stdout_console().print(table)
+
+
+SHORT_COLUMN = 10  # a column this narrow (visibility, status, plays) is never shortened
+MIN_SHORTENED = 4  # a shortened column still shows three cells and "…"
+
+
+def _one_line_widths(natural: list[int], keep: list[bool], room: int) -> list[int]:
+    """Column widths that fit ``room`` cells: kept and short columns at their natural width, the
+    others shortened widest first, all to one common cap (the least they can lose)."""
+    fixed = [keep[i] or width <= SHORT_COLUMN for i, width in enumerate(natural)]
+    flexible = [width for i, width in enumerate(natural) if not fixed[i]]
+    left = room - sum(width for i, width in enumerate(natural) if fixed[i])
+    if sum(flexible) <= left:
+        return natural
+    if MIN_SHORTENED * len(flexible) >= left:
+        return [width if fixed[i] else MIN_SHORTENED for i, width in enumerate(natural)]
+    cap = MIN_SHORTENED
+    while sum(min(width, cap + 1) for width in flexible) <= left:
+        cap += 1
+    return [width if fixed[i] else min(width, cap) for i, width in enumerate(natural)]
 
 
 def print_fields(fields: Sequence[tuple[str, Cell]]) -> None:

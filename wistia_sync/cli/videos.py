@@ -8,9 +8,14 @@ from typing import Annotated
 import typer
 
 from wistia_sync import config
+from wistia_sync.cli.console import notice, stdout_is_terminal
 from wistia_sync.cli.editing import HiddenOnly, PublicOnly, visibility_filter
 from wistia_sync.cli.options import MAX_COUNT, DbPath, Json
 from wistia_sync.cli.tables import print_fields, print_json, print_rows
+
+# A table longer than this scrolls past unread: a terminal shows the newest and says how many more
+# there are. A pipe or --json gets every match, as scripts expect.
+TERMINAL_LIMIT = 50
 
 videos_app = typer.Typer(
     name="videos",
@@ -52,10 +57,14 @@ Limit = Annotated[
         "-n",
         min=1,
         max=MAX_COUNT,
-        help="At most N videos (newest first).",
+        help=f"At most N videos (newest first). At a terminal the default is {TERMINAL_LIMIT}; "
+        "piped or --json, every match.",
         metavar="N",
         show_default=False,
     ),
+]
+AllVideos = Annotated[
+    bool, typer.Option("--all", help="Every match, even at a terminal (no default limit).")
 ]
 
 
@@ -67,6 +76,7 @@ def videos_list(
     public: PublicOnly = False,
     search: Search = None,
     limit: Limit = None,
+    every: AllVideos = False,
     db: DbPath = Path(config.DEFAULT_DB),
     as_json: Json = False,
 ) -> None:
@@ -75,9 +85,14 @@ def videos_list(
     Piped, each line is `id, name, folder, tags, visibility, status, plays` separated by tabs,
     so `videos list ... | wistia-sync tag add --tag T -` tags every video listed.
     """
-    from wistia_sync.browse import VideoFilter, list_videos
-    from wistia_sync.db import open_database
+    from dataclasses import replace
 
+    from wistia_sync.browse import VideoFilter, count_videos, list_videos
+    from wistia_sync.db import open_database
+    from wistia_sync.errors import UsageError
+
+    if every and limit is not None:
+        raise UsageError("--all lists every video; it cannot be given with --limit")
     criteria = VideoFilter(
         tag=tag,
         folder=folder,
@@ -85,7 +100,11 @@ def videos_list(
         search=search,
         limit=limit,
     )
-    videos = list_videos(open_database(db), criteria)
+    database = open_database(db)
+    cut = limit is None and not every and not as_json and stdout_is_terminal()
+    if cut:
+        criteria = replace(criteria, limit=TERMINAL_LIMIT)
+    videos = list_videos(database, criteria)
     if as_json:
         print_json([video.as_json() for video in videos])
         return
@@ -104,7 +123,15 @@ def videos_list(
             for v in videos
         ),
         empty="no video matches",
+        key="id",
     )
+    if cut and len(videos) == TERMINAL_LIMIT:
+        total = count_videos(database, criteria)
+        if total > TERMINAL_LIMIT:
+            notice(
+                f"showing the newest {TERMINAL_LIMIT} of {total:,} videos: "
+                "--limit N for more, --all for every one, --search/--tag/--folder to narrow"
+            )
 
 
 @videos_app.command("show")

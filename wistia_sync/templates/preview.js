@@ -10,6 +10,9 @@
   const more = document.getElementById("more");
   const manifestUrl = new URL("manifest.json", document.baseURI);
   let pending = [];
+  // Bumped by each playlist switch: an answer for an earlier one (a slow "More videos", or a
+  // playlist opened before) arrives to find the number changed, and is dropped.
+  let generation = 0;
 
   async function getJson(url) {
     // no-cache: revalidate every time (a 304 is cheap), so a reload shows the current publish.
@@ -97,15 +100,34 @@
   }
 
   async function loadNextPage() {
+    const mine = generation;
     const next = pending.shift();
     more.hidden = true;
-    if (next) show((await getJson(next)).videos);
+    try {
+      const page = next ? await getJson(next) : null;
+      if (mine !== generation) return;
+      if (page) show(page.videos);
+    } catch (error) {
+      if (mine === generation) throw error;
+      return;
+    }
     more.hidden = pending.length === 0;
   }
 
-  async function openPlaylist(path) {
+  async function openPlaylist(path, hash) {
+    const mine = ++generation;
+    pending = [];
+    more.hidden = true;
+    markCurrent(hash);
     const url = new URL(path, manifestUrl);
-    const playlist = await getJson(url);
+    let playlist;
+    try {
+      playlist = await getJson(url);
+    } catch (error) {
+      if (mine === generation) throw error;
+      return;
+    }
+    if (mine !== generation) return;
     gallery.replaceChildren();
     heading.textContent = String(playlist.title || "Videos") + " (" + Number(playlist.count || 0) + ")";
     pending = (Array.isArray(playlist.pages) ? playlist.pages : [])
@@ -136,12 +158,33 @@
     }
   }
 
+  // The open playlist's link says so: aria-current for assistive technology, and its style.
+  function markCurrent(hash) {
+    let current = null;
+    for (const anchor of nav.querySelectorAll("a")) {
+      if (anchor.getAttribute("href") === hash && !current) {
+        anchor.setAttribute("aria-current", "page");
+        current = anchor;
+      } else {
+        anchor.removeAttribute("aria-current");
+      }
+    }
+    const row = current && current.closest("ul");
+    if (row && row.scrollWidth > row.clientWidth) {  // a phone's sideways row: bring it into view
+      row.scrollLeft += current.getBoundingClientRect().left - row.getBoundingClientRect().left - 16;
+    }
+  }
+
   function route(manifest) {
     const [kind, key] = location.hash.replace(/^#/, "").split("/");
     const safe = /^[A-Za-z0-9-]{1,100}$/;
-    if (kind === "tag" && safe.test(key || "")) return openPlaylist("tags/" + key + ".json");
-    if (kind === "folder" && safe.test(key || "")) return openPlaylist("folders/" + key + ".json");
-    return openPlaylist(manifest.videos || "videos.json");
+    if (kind === "tag" && safe.test(key || "")) {
+      return openPlaylist("tags/" + key + ".json", "#tag/" + key);
+    }
+    if (kind === "folder" && safe.test(key || "")) {
+      return openPlaylist("folders/" + key + ".json", "#folder/" + key);
+    }
+    return openPlaylist(manifest.videos || "videos.json", "#all");
   }
 
   async function start() {
