@@ -1,0 +1,243 @@
+"""Nothing private is ever published: protected media, and pages retired before a takedown.
+
+Every check walks every file in the output folder (each one the publisher owns, listed in
+files.json or retired and still on disk), never one path.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlite_utils import Database
+from typer.testing import CliRunner
+
+from tests.factories import add_video, tag_video
+from wistia_sync.cli import app
+from wistia_sync.db import open_database, write_transaction
+from wistia_sync.demo import FakeWistia, demo_catalog
+from wistia_sync.models import read_media
+from wistia_sync.publish import publish_site
+from wistia_sync.published import PUBLISHED_VIDEO_CONDITION
+from wistia_sync.site_settings import change_site_settings
+from wistia_sync.sync import SyncOptions, sync_account
+from wistia_sync.wistia import ClientSettings, WistiaClient
+
+PROTECTED_DEMO_VIDEO = "s9jk3cz5kl"  # "Single Sign-On Setup", protected in the demo catalog
+TOKEN = "fake-token"
+
+
+def files_holding(output: Path, needle: str) -> list[str]:
+    """Every file under ``output`` whose bytes contain ``needle``."""
+    return sorted(
+        path.relative_to(output).as_posix()
+        for path in output.rglob("*")
+        if path.is_file() and needle.encode() in path.read_bytes()
+    )
+
+
+def cli(*args: str) -> Any:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def published_ids(db: Database) -> set[str]:
+    return {
+        row[0]
+        for row in db.execute(f"SELECT v.hashed_id FROM videos v WHERE {PUBLISHED_VIDEO_CONDITION}")
+    }
+
+
+def unpublished_ids(db: Database) -> set[str]:
+    return {row[0] for row in db.execute("SELECT hashed_id FROM videos")} - published_ids(db)
+
+
+# -- password-protected media ----------------------------------------------------------------------
+
+
+def test_demo_protected_video_is_in_no_published_file(tmp_path: Path) -> None:
+    db, output = str(tmp_path / "wistia.db"), tmp_path / "output"
+    cli("run", "--demo", "--quiet", "--db", db, "--output", str(output))
+
+    assert files_holding(output, PROTECTED_DEMO_VIDEO) == []
+    assert files_holding(output, "Single Sign-On Setup") == []
+    assert len(list(output.rglob("*.json"))) > 20  # the rest of the catalog is published
+
+
+def test_protected_video_shows_why_in_videos_list_show_and_status(tmp_path: Path) -> None:
+    db = str(tmp_path / "wistia.db")
+    cli("sync", "--demo", "--quiet", "--db", db)
+
+    listed = cli("videos", "list", "--search", "single sign", "--db", db).stdout
+    assert listed.split("\t")[0] == PROTECTED_DEMO_VIDEO
+    assert "ready, protected" in listed
+    as_json = json.loads(cli("videos", "list", "--search", "sign-on", "--json", "--db", db).stdout)
+    assert [(v["protected"], v["published"]) for v in as_json] == [(True, False)]
+    shown = json.loads(cli("videos", "show", PROTECTED_DEMO_VIDEO, "--json", "--db", db).stdout)
+    assert shown["unpublished_because"] == ["password-protected in Wistia"]
+    status = cli("status", "--db", db).stdout
+    assert ["protected", "1"] in [line.split() for line in status.splitlines()]
+
+
+def client_for(fake: FakeWistia) -> WistiaClient:
+    return WistiaClient(
+        ClientSettings(token=TOKEN),
+        transport=httpx.MockTransport(fake.handle),
+        sleep=lambda seconds: None,
+    )
+
+
+def test_media_that_becomes_protected_leaves_every_file_and_comes_back_when_unprotected(
+    tmp_path: Path,
+) -> None:
+    fake = FakeWistia(*demo_catalog(), token=TOKEN)
+    db = open_database(tmp_path / "wistia.db")
+    output, lock = tmp_path / "output", tmp_path / "publish.lock"
+    change_site_settings(db, page_size=3)  # so the video also sits on immutable pages
+    with client_for(fake) as client:
+        sync_account(db, client, SyncOptions())
+    publish_site(db, output, lock_path=lock)
+    page = json.loads((output / "videos.json").read_bytes())["pages"][0]["url"]
+    video = json.loads((output / page).read_bytes())["videos"][0]["hashed_id"]
+    assert f"videos/{video}.json" in files_holding(output, video)
+
+    fake.update(video, protected=True)
+    with client_for(fake) as client:
+        sync_account(db, client, SyncOptions())
+    change_site_settings(db, takedown_grace=timedelta(0))
+    result = publish_site(db, output, lock_path=lock)
+    assert f"videos/{video}.json" in result.removed  # removed, so purged like a hidden one
+    publish_site(db, output, lock_path=lock)  # the takedown grace (0 s) has passed
+    assert files_holding(output, video) == []
+
+    fake.update(video, protected=None)  # the spec: null when the media is not protected
+    with client_for(fake) as client:
+        sync_account(db, client, SyncOptions())
+    publish_site(db, output, lock_path=lock)
+    assert f"videos/{video}.json" in files_holding(output, video)
+
+
+def media_record(**fields: Any) -> dict[str, Any]:
+    return {
+        "hashed_id": "abc123",
+        "created": "2026-01-01T00:00:00+00:00",
+        "status": "ready",
+        "archived": False,
+        "folder": None,
+        **fields,
+    }
+
+
+def test_protected_is_read_as_the_spec_says_and_anything_unclear_is_not_published() -> None:
+    for value, protected in ((True, True), (False, False), (None, False)):
+        notes: Counter[str] = Counter()
+        assert read_media(media_record(protected=value), notes).protected is protected
+        assert not notes
+    for record in (media_record(), media_record(protected="false"), media_record(protected=0)):
+        notes = Counter()
+        assert read_media(record, notes).protected is True
+        assert any("protected" in note for note in notes)
+
+
+# -- takedown grace for pages retired earlier ------------------------------------------------------
+
+
+def test_page_retired_by_an_earlier_edit_is_taken_down_when_a_video_on_it_is_hidden(
+    tmp_path: Path,
+) -> None:
+    """The issue's reproduction, through the CLI on the demo catalog."""
+    db, output = str(tmp_path / "wistia.db"), tmp_path / "output"
+    where = ("--db", db, "--output", str(output))
+    cli("run", "--demo", "--quiet", *where)
+    cli("site", "--page-size", "5", "--takedown-grace", "0s", "--db", db)
+    cli("publish", *where)
+    page = json.loads((output / "videos.json").read_bytes())["pages"][2]["url"]
+    x, y = (video["hashed_id"] for video in json.loads((output / page).read_bytes())["videos"][:2])
+
+    cli("tag", "add", x, "Retag", *where)  # retires the page, with the 24 h grace
+    assert (output / page).exists()
+    cli("visibility", "hide", y, *where)
+    cli("publish", *where)
+    cli("publish", *where)
+
+    assert files_holding(output, y) == []
+    assert not (output / page).exists()
+
+
+edits = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["hide", "show", "tag", "untag", "protect", "archive", "delete", "upload", "recut"]
+        ),
+        st.integers(0, 40),
+        st.integers(0, 2),
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(initial=st.integers(1, 25), steps=edits, page_size=st.integers(1, 4))
+def test_once_the_takedown_grace_passed_no_file_holds_an_unpublished_video(
+    initial: int, steps: list[tuple[str, int, int]], page_size: int
+) -> None:
+    """After any sequence of edits (each published), and one more publish once the takedown
+    grace (0 s) has passed, no file on disk names a video that is not published, while pages
+    retired with only published videos may stay for their 24 h grace."""
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        db = open_database(root / "wistia.db")
+        change_site_settings(db, page_size=page_size, takedown_grace=timedelta(0))
+        out, lock = root / "out", root / "publish.lock"
+        tags = ["Tag one qz", "Tag two qz", "Tag three qz"]
+        for index in range(initial):
+            add_video(db, f"vid{index:03d}qz", created=f"2024-01-{index % 28 + 1:02d}T00:00:00Z")
+        publish_site(db, out, lock_path=lock)
+        count = initial
+        for action, number, tag in steps:
+            target = f"vid{number % count:03d}qz"
+            if action == "recut":  # a new page size retires every page, with the 24 h grace
+                change_site_settings(db, page_size=number % 4 + 1)
+            with write_transaction(db):
+                if action == "upload":
+                    add_video(
+                        db, f"vid{count:03d}qz", created=f"2024-02-{number % 28 + 1:02d}T00:00:00Z"
+                    )
+                    count += 1
+                elif action in ("hide", "show"):
+                    visibility = "hidden" if action == "hide" else "public"
+                    db.execute(
+                        "UPDATE videos SET visibility = ? WHERE hashed_id = ?", [visibility, target]
+                    )
+                elif action == "tag":
+                    tag_video(db, target, tags[tag], source="editor")
+                elif action == "untag":
+                    db.execute("DELETE FROM video_tags WHERE hashed_id = ?", [target])
+                elif action == "protect":
+                    db.execute(
+                        "UPDATE videos SET protected = 1 - protected WHERE hashed_id = ?", [target]
+                    )
+                elif action == "archive":
+                    db.execute(
+                        "UPDATE videos SET archived = 1 - archived WHERE hashed_id = ?", [target]
+                    )
+                elif action == "delete":
+                    db.execute(
+                        "UPDATE videos SET deleted_at = '2024-05-01T00:00:00Z' WHERE hashed_id = ?",
+                        [target],
+                    )
+            publish_site(db, out, lock_path=lock)
+        publish_site(db, out, lock_path=lock)  # the takedown grace has passed
+
+        for hashed_id in sorted(unpublished_ids(db)):
+            assert files_holding(out, hashed_id) == [], hashed_id
+        db.close()
