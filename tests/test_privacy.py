@@ -241,3 +241,56 @@ def test_once_the_takedown_grace_passed_no_file_holds_an_unpublished_video(
         for hashed_id in sorted(unpublished_ids(db)):
             assert files_holding(out, hashed_id) == [], hashed_id
         db.close()
+
+
+def database_before_m008(path: Path) -> None:
+    """A database as wistia-sync left it before ``m008_protected_media`` (m001 to m007)."""
+    from sqlite_utils import Migrations
+
+    import wistia_sync.db as db_module
+
+    older = Migrations(db_module.MIGRATION_SET)
+    for name in db_module.migrations.names[
+        : db_module.migrations.names.index("m008_protected_media")
+    ]:
+        older(name=name)(getattr(db_module, name))
+    old = Database(path)
+    older.apply(old)
+    old.conn.close()
+
+
+def test_upgrading_crawls_in_full_rebuilds_and_cuts_the_grace_of_pages_already_retired(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "wistia.db"
+    database_before_m008(path)
+    old = Database(path)
+    with old.conn:
+        old.execute(
+            "INSERT INTO videos (hashed_id, name, type, status, created, updated, first_seen, "
+            "last_seen) VALUES (?, 'Single Sign-On Setup', 'Video', 'ready', ?, ?, ?, ?)",
+            [PROTECTED_DEMO_VIDEO, *["2026-01-01T00:00:00Z"] * 4],
+        )
+        old.execute(
+            "INSERT INTO sync_state (key, value) VALUES ('last_full_crawl', '2099-01-01T00:00:00Z')"
+        )
+        old.execute(
+            "INSERT INTO published_files (path, sha256, bytes, mtime_ns, cache, expires_at) VALUES "
+            "('pages/0123456789abcdef0123456789abcdef.json', 'x', 1, 1, 'immutable', "
+            "'2099-01-01T00:00:00Z')"
+        )
+    old.conn.close()
+
+    db = open_database(path)
+    assert db.execute("SELECT protected FROM videos").fetchall() == [(0,)]  # as published so far
+    assert db.execute("SELECT value FROM sync_state WHERE key = 'last_full_crawl'").fetchall() == []
+    assert db.execute(
+        "SELECT value FROM sync_state WHERE key = 'publish_full_rebuild'"
+    ).fetchall() == [("1",)]
+    (expires,) = db.execute("SELECT expires_at FROM published_files").fetchone()
+    assert expires < "2099"  # its videos are unknown: it keeps at most the takedown grace
+    db.close()
+
+    run = cli("run", "--demo", "--db", str(path), "--output", str(tmp_path / "output"))
+    assert run.stdout.startswith("full sync")
+    assert files_holding(tmp_path / "output", PROTECTED_DEMO_VIDEO) == []
