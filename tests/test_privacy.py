@@ -294,3 +294,121 @@ def test_upgrading_crawls_in_full_rebuilds_and_cuts_the_grace_of_pages_already_r
     run = cli("run", "--demo", "--db", str(path), "--output", str(tmp_path / "output"))
     assert run.stdout.startswith("full sync")
     assert files_holding(tmp_path / "output", PROTECTED_DEMO_VIDEO) == []
+
+
+# -- look-alike text -----------------------------------------------------------------------------
+
+BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+FULLWIDTH_WEBINAR = "\uff37\uff45\uff42\uff49\uff4e\uff41\uff52\uff51\uff5a"  # "Webinarqz"
+CYRILLIC_WEBINAR = "W\u0435bin\u0430rqz"  # Cyrillic e and a
+
+
+def publishable_demo_media(fake: FakeWistia, count: int) -> list[str]:
+    return [
+        media["hashed_id"]
+        for media in fake.media()
+        if media["type"] == "Video"
+        and media["status"] == "ready"
+        and not media["archived"]
+        and not media["protected"]
+    ][:count]
+
+
+def test_no_published_file_holds_a_bidi_control(tmp_path: Path) -> None:
+    fake = FakeWistia(*demo_catalog(), token=TOKEN)
+    first, second = publishable_demo_media(fake, 2)
+    fake.update(
+        first,
+        name="Quarterly \u202egpj.exe",
+        description="<p>\u2067Read\u2069 me\u200f</p>",
+        folder={"id": 1, "name": "Sales\u202e Team", "hashed_id": "bidifolder1"},
+        tags=["Launch\u202e"],
+    )
+    fake.update(second, folder={"id": 1, "name": "Sales\u202e Team", "hashed_id": "bidifolder1"})
+    db = open_database(tmp_path / "wistia.db")
+    with client_for(fake) as client:
+        sync_account(db, client, SyncOptions())
+    output = tmp_path / "output"
+    publish_site(db, output, lock_path=tmp_path / "publish.lock")
+
+    assert '"Sales Team"' in (output / "folders.json").read_text("utf-8")
+    assert "Quarterly gpj.exe" in (output / f"videos/{first}.json").read_text("utf-8")
+    for path in output.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8")
+            assert not any(char in text for char in BIDI), path
+            assert not any(ascii(char)[1:-1] in text.lower() for char in BIDI), path
+
+
+def test_fullwidth_tags_are_one_tag_and_other_scripts_stay_apart(tmp_path: Path) -> None:
+    """NFKC folds fullwidth forms into tag identity; a Cyrillic look-alike is another word
+    (the decision recorded in docs/lookalikes.md)."""
+    fake = FakeWistia(*demo_catalog(), token=TOKEN)
+    latin, fullwidth, cyrillic = publishable_demo_media(fake, 3)
+    fake.update(latin, tags=["Webinarqz"])
+    fake.update(fullwidth, tags=[FULLWIDTH_WEBINAR])
+    fake.update(cyrillic, tags=[CYRILLIC_WEBINAR])
+    db = open_database(tmp_path / "wistia.db")
+    with client_for(fake) as client:
+        sync_account(db, client, SyncOptions())
+    output = tmp_path / "output"
+    publish_site(db, output, lock_path=tmp_path / "publish.lock")
+
+    tags = json.loads((output / "tags.json").read_bytes())["tags"]
+    webinars = {tag["name"]: tag["count"] for tag in tags if tag["name"].endswith("rqz")}
+    assert webinars.pop(CYRILLIC_WEBINAR) == 1
+    assert list(webinars.values()) == [2]  # one tag, spelled as whichever came first
+
+
+def test_editor_tag_in_fullwidth_letters_is_the_existing_tag(tmp_path: Path) -> None:
+    db_path, output = str(tmp_path / "wistia.db"), tmp_path / "output"
+    db = open_database(db_path)
+    add_video(db, "vidaaa01")
+    tag_video(db, "vidaaa01", "Webinar", source="editor")
+    db.close()
+    fullwidth = "\uff37\uff45\uff42\uff49\uff4e\uff41\uff52"
+    result = cli("tag", "add", "vidaaa01", fullwidth, "--db", db_path, "--output", str(output))
+    assert "nothing to change" in result.output
+    listed = cli("tag", "list", "--db", db_path).stdout
+    assert fullwidth not in listed and "Webinar" in listed
+
+
+def test_upgrading_merges_tags_that_only_fullwidth_forms_told_apart(tmp_path: Path) -> None:
+    path = tmp_path / "wistia.db"
+    database_before_m008(path)
+    old = Database(path)
+    fullwidth = "\uff37\uff45\uff42\uff49\uff4e\uff41\uff52"
+    with old.conn:
+        for number, hashed_id in enumerate(("vidaaa01", "vidaaa02")):
+            old.execute(
+                "INSERT INTO videos (hashed_id, name, type, status, created, updated, "
+                "first_seen, last_seen) VALUES (?, 'n', 'Video', 'ready', ?, ?, ?, ?)",
+                [hashed_id, *["2026-01-01T00:00:00Z"] * 4],
+            )
+            name, key, slug = (
+                ("Webinar", "webinar", "webinar"),
+                (fullwidth, fullwidth.casefold(), "webinar-1a2b3c"),
+            )[number]
+            old.execute(
+                "INSERT INTO tags (id, name, key, slug, created_at) VALUES (?, ?, ?, ?, ?)",
+                [number + 1, name, key, slug, "2026-01-01T00:00:00Z"],
+            )
+            old.execute(
+                "INSERT INTO video_tags (hashed_id, tag_id, source, added_at) "
+                "VALUES (?, ?, 'editor', '2026-01-01T00:00:00Z')",
+                [hashed_id, number + 1],
+            )
+    old.conn.close()
+
+    db = open_database(path)
+    assert db.execute("SELECT id, name, key, slug FROM tags").fetchall() == [
+        (1, "Webinar", "webinar", "webinar")
+    ]
+    assert db.execute("SELECT hashed_id, tag_id FROM video_tags ORDER BY 1").fetchall() == [
+        ("vidaaa01", 1),
+        ("vidaaa02", 1),
+    ]
+    assert db.execute("SELECT action, hashed_id, before, after FROM change_log").fetchall() == [
+        ("tag merge", "vidaaa02", fullwidth, "Webinar")
+    ]
+    db.close()

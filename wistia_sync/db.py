@@ -411,7 +411,49 @@ def m008_protected_media(db: Database) -> None:
         "UPDATE published_files SET expires_at = ? WHERE expires_at > ? AND path LIKE 'pages/%'",
         [takedown, takedown],
     )
+    _m008_fold_tag_keys(db)
     db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, '1')", [FULL_REBUILD_KEY])
+
+
+def _m008_fold_tag_keys(db: Database) -> None:
+    """Tag keys become NFKC (a fullwidth ``TAG`` is ``TAG``); tags whose keys now meet are
+    merged into the oldest, which keeps its name and slug (as ``tag rename`` merges), every
+    video keeping the tag, each merge in the change log."""
+    rows = db.execute("SELECT id, name FROM tags ORDER BY id").fetchall()
+    survivors: dict[str, tuple[int, str]] = {}
+    now = utc_now()
+    for tag_id, name in rows:
+        folded = unicodedata.normalize(
+            "NFKC", unicodedata.normalize("NFKC", name).strip().casefold()
+        )
+        survivor = survivors.setdefault(folded, (tag_id, name))
+        if survivor[0] == tag_id:
+            continue
+        hashed_ids = [
+            row[0]
+            for row in db.execute(
+                "SELECT DISTINCT hashed_id FROM video_tags WHERE tag_id = ? ORDER BY hashed_id",
+                [tag_id],
+            )
+        ]
+        db.execute(
+            "INSERT OR IGNORE INTO video_tags (hashed_id, tag_id, source, added_at) "
+            "SELECT hashed_id, ?, source, added_at FROM video_tags WHERE tag_id = ?",
+            [survivor[0], tag_id],
+        )
+        db.execute("DELETE FROM video_tags WHERE tag_id = ?", [tag_id])
+        db.execute("DELETE FROM tags WHERE id = ?", [tag_id])
+        db.conn.executemany(
+            "INSERT INTO change_log (at, actor, action, hashed_id, tag, before, after) "
+            "VALUES (?, 'wistia-sync upgrade', 'tag merge', ?, ?, ?, ?)",
+            [(now, hashed_id, survivor[1], name, survivor[1]) for hashed_id in hashed_ids],
+        )
+    # Two steps, so no key is ever held twice on the way (the column is unique).
+    db.execute("UPDATE tags SET key = char(0) || id")
+    db.conn.executemany(
+        "UPDATE tags SET key = ? WHERE id = ?",
+        [(folded, tag_id) for folded, (tag_id, _) in survivors.items()],
+    )
 
 
 def utc_now() -> str:
