@@ -1,6 +1,7 @@
 """Property tests: whatever the mix of statuses, types, visibility, archive, deletion,
 protection and tags, nothing about an unpublished video reaches any output file, and every count
-is right; and whatever sequence of edits an incremental publish follows, a full rebuild gives the same bytes."""
+is right; and whatever sequence of edits an incremental publish follows, a full rebuild gives the
+same bytes."""
 
 from __future__ import annotations
 
