@@ -48,6 +48,7 @@ def add_video(db: Database, hashed_id: str, **overrides: Any) -> str:
         "last_seen": DEFAULT_TIME,
         "deleted_at": None,
         "visibility": "public",
+        "protected": 0,
     }
     unknown = set(overrides) - set(row)
     if unknown:

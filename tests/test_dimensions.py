@@ -29,6 +29,7 @@ RECORD = {
     "status": "ready",
     "type": "Video",
     "archived": False,
+    "protected": None,  # as Wistia sends an unprotected media
 }
 
 

@@ -758,6 +758,7 @@ def test_videos_list_json(ws: Workspace) -> None:
         "type": "Video",
         "status": "ready",
         "archived": False,
+        "protected": False,
         "published": True,
         "plays": 468,
         "created": "2024-03-01T00:00:00Z",

@@ -1,6 +1,7 @@
-"""Property tests: whatever the mix of statuses, types, visibility, archive, deletion and tags,
-nothing about an unpublished video reaches any output file, and every count is right; and
-whatever sequence of edits an incremental publish follows, a full rebuild gives the same bytes."""
+"""Property tests: whatever the mix of statuses, types, visibility, archive, deletion,
+protection and tags, nothing about an unpublished video reaches any output file, and every count
+is right; and whatever sequence of edits an incremental publish follows, a full rebuild gives the
+same bytes."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class VideoSpec:
     visibility: str
     archived: bool
     deleted: bool
+    protected: bool
     folder: int | None
     tags: frozenset[tuple[int, str]]  # (tag index, source)
     created_day: int
@@ -41,6 +43,7 @@ class VideoSpec:
             and self.status == "ready"
             and not self.archived
             and not self.deleted
+            and not self.protected
             and self.visibility == "public"
         )
 
@@ -55,6 +58,7 @@ video_specs = st.builds(
     visibility=st.sampled_from(["public", "public", "hidden"]),
     archived=mostly_false,
     deleted=mostly_false,
+    protected=mostly_false,
     folder=st.none() | st.integers(0, len(FOLDER_IDS) - 1),
     tags=st.frozensets(
         st.tuples(st.integers(0, len(TAG_NAMES) - 1), st.sampled_from(["wistia", "editor"])),
@@ -87,6 +91,7 @@ def build_database(path: Path, specs: list[VideoSpec]) -> Any:
                 visibility=spec.visibility,
                 archived=int(spec.archived),
                 deleted_at="2024-05-01T00:00:00Z" if spec.deleted else None,
+                protected=int(spec.protected),
                 folder_hashed_id=None if spec.folder is None else FOLDER_IDS[spec.folder],
                 created=f"2024-01-0{spec.created_day}T00:00:00Z",
                 plays=index,

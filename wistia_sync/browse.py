@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from wistia_sync.errors import UsageError
+from wistia_sync.published import (
+    EXCLUSION_NAMES,
+    PUBLISHED_VIDEO_CONDITION,
+    exclusion_columns,
+    exclusions_applying,
+)
 from wistia_sync.tags import tag_key
 
 if TYPE_CHECKING:
@@ -134,11 +140,18 @@ class VideoSummary:
     published: bool
     plays: int | None
     created: str
+    excluded: tuple[str, ...] = ()  # the names of the exclusions (wistia_sync.published) applying
+
+    @property
+    def protected(self) -> bool:
+        return "protected" in self.excluded
 
     @property
     def state(self) -> str:
         """Wistia's side in a word or two: ``ready``, ``archived``, ``Audio, processing``."""
         state = "archived" if self.archived else self.status
+        if self.protected:
+            state += ", protected"
         return state if self.type == "Video" else f"{self.type}, {state}"
 
     def as_json(self) -> dict[str, Any]:
@@ -154,6 +167,7 @@ class VideoSummary:
             "type": self.type,
             "status": self.status,
             "archived": self.archived,
+            "protected": self.protected,
             "published": self.published,
             "plays": self.plays,
             "created": self.created,
@@ -162,15 +176,15 @@ class VideoSummary:
 
 def published_condition() -> str:
     """The publisher's own definition of a published video, so the two can never disagree."""
-    from wistia_sync.publish import PUBLISHED_VIDEO_CONDITION
-
     return PUBLISHED_VIDEO_CONDITION
 
 
 _SUMMARY_COLUMNS = (
     "v.hashed_id, v.id, v.name, v.folder_hashed_id, f.name, v.visibility, v.type, v.status, "
-    "v.archived, ({published}) AS published, v.plays, v.created"
+    f"v.archived, ({PUBLISHED_VIDEO_CONDITION}) AS published, v.plays, v.created, "
+    f"{exclusion_columns()}"
 )
+_SUMMARY_WIDTH = 12 + len(EXCLUSION_NAMES)  # where the columns ``show_video`` adds begin
 
 
 def list_videos(db: Database, criteria: VideoFilter = VideoFilter()) -> list[VideoSummary]:
@@ -181,7 +195,7 @@ def list_videos(db: Database, criteria: VideoFilter = VideoFilter()) -> list[Vid
     """
     where, parameters = _where(db, criteria)
     sql = (
-        f"SELECT {_SUMMARY_COLUMNS.format(published=published_condition())} FROM videos v "
+        f"SELECT {_SUMMARY_COLUMNS} FROM videos v "
         "LEFT JOIN folders f ON f.hashed_id = v.folder_hashed_id "
         f"WHERE {where} ORDER BY v.created DESC, v.hashed_id"
     )
@@ -239,6 +253,7 @@ def _summary(row: Sequence[Any], tags: tuple[str, ...]) -> VideoSummary:
         published=bool(row[9]),
         plays=row[10],
         created=row[11],
+        excluded=exclusions_applying(tuple(row[12:_SUMMARY_WIDTH])),
     )
 
 
@@ -332,20 +347,16 @@ class VideoDetails:
 
     def unpublished_because(self) -> list[str]:
         """Why the video is missing from the published files (empty when it is published)."""
-        if self.summary.published:
-            return []
-        reasons = []
-        if self.deleted_at is not None:
-            reasons.append("deleted in Wistia")
-        if self.summary.type != "Video":
-            reasons.append(f"a {self.summary.type}, not a Video")
-        if self.summary.status != "ready":
-            reasons.append(f"status {self.summary.status}")
-        if self.summary.archived:
-            reasons.append("archived")
-        if self.summary.visibility == "hidden":
-            reasons.append("hidden by an editor")
-        return reasons
+        summary = self.summary
+        texts = {
+            "deleted": "deleted in Wistia",
+            "not_video": f"a {summary.type}, not a Video",
+            "not_ready": f"status {summary.status}",
+            "archived": "archived",
+            "protected": "password-protected in Wistia",
+            "hidden": "hidden by an editor",
+        }
+        return [texts[name] for name in summary.excluded]
 
     def as_json(self) -> dict[str, Any]:
         data = self.summary.as_json()
@@ -368,7 +379,7 @@ def show_video(db: Database, reference: str) -> VideoDetails:
     """One video (a deleted one too: ``show`` should explain, not refuse), with its tag sources."""
     (hashed_id,) = resolve_videos(db, [reference], include_deleted=True)
     row = db.execute(
-        f"SELECT {_SUMMARY_COLUMNS.format(published=published_condition())}, "
+        f"SELECT {_SUMMARY_COLUMNS}, "
         "v.description, v.duration, v.updated, v.thumbnail_url, v.first_seen, v.last_seen, "
         "v.deleted_at FROM videos v LEFT JOIN folders f ON f.hashed_id = v.folder_hashed_id "
         "WHERE v.hashed_id = ?",
@@ -378,13 +389,13 @@ def show_video(db: Database, reference: str) -> VideoDetails:
     summary = _summary(row, tuple(tag.name for tag in tags))
     return VideoDetails(
         summary=summary,
-        description=row[12],
-        duration=row[13],
-        updated=row[14],
-        thumbnail_url=row[15],
-        first_seen=row[16],
-        last_seen=row[17],
-        deleted_at=row[18],
+        description=row[_SUMMARY_WIDTH],
+        duration=row[_SUMMARY_WIDTH + 1],
+        updated=row[_SUMMARY_WIDTH + 2],
+        thumbnail_url=row[_SUMMARY_WIDTH + 3],
+        first_seen=row[_SUMMARY_WIDTH + 4],
+        last_seen=row[_SUMMARY_WIDTH + 5],
+        deleted_at=row[_SUMMARY_WIDTH + 6],
         tags=tags,
     )
 

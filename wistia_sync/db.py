@@ -12,7 +12,7 @@ import sqlite3
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -371,6 +371,89 @@ def m007_media_dimensions(db: Database) -> None:
         db.execute(f"CREATE TRIGGER {name} AFTER UPDATE ON videos WHEN {changed} BEGIN {body} END")
     db.execute("DELETE FROM sync_state WHERE key = ?", [LAST_FULL_CRAWL_KEY])
     db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, '1')", [FULL_REBUILD_KEY])
+
+
+@migrations()
+def m008_protected_media(db: Database) -> None:
+    """Nothing private stays published: protected media, and the videos each page holds.
+
+    ``videos.protected``: whether Wistia protects a media (a password or other authentication to
+    view), 1 or 0. A protected media is never published, so a change to the column is a change
+    to published content, and the update triggers are made again with it. Rows stored before
+    this migration read 0, as they were published until now; the next run crawls in full, so
+    every media's real value is stored (and a protected one unpublished) by the first run after
+    upgrading.
+
+    ``publish_page_videos``: which videos each immutable page holds, so a page retired earlier
+    (still on disk for its grace period) is found and taken down when a video it holds stops
+    being published. The next publish rebuilds every file and so records every listed page;
+    pages already retired, whose videos are not known, keep at most the takedown grace.
+    """
+    db.execute("ALTER TABLE videos ADD COLUMN protected INTEGER NOT NULL DEFAULT 0")
+    columns = (*_PUBLISHED_COLUMNS["videos"], *_DIMENSION_COLUMNS, "protected")
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+    bump = f"UPDATE sync_state SET value = value + 1 WHERE key = '{CONTENT_VERSION_KEY}';"
+    record = "INSERT INTO publish_changes (kind, key) VALUES ('video', {row}.hashed_id);"
+    for name, body in (
+        ("videos_content_update", bump),
+        ("videos_changes_update", f"{record.format(row='OLD')} {record.format(row='NEW')}"),
+    ):
+        db.execute(f"DROP TRIGGER {name}")
+        db.execute(f"CREATE TRIGGER {name} AFTER UPDATE ON videos WHEN {changed} BEGIN {body} END")
+    db.execute("DELETE FROM sync_state WHERE key = ?", [LAST_FULL_CRAWL_KEY])
+    db.execute(
+        "CREATE TABLE publish_page_videos (hashed_id TEXT NOT NULL, page TEXT NOT NULL, "
+        "PRIMARY KEY (hashed_id, page)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX publish_page_videos_page ON publish_page_videos(page)")
+    takedown = format_timestamp(datetime.now(UTC) + timedelta(seconds=takedown_grace_seconds(db)))
+    db.execute(
+        "UPDATE published_files SET expires_at = ? WHERE expires_at > ? AND path LIKE 'pages/%'",
+        [takedown, takedown],
+    )
+    _m008_fold_tag_keys(db)
+    db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, '1')", [FULL_REBUILD_KEY])
+
+
+def _m008_fold_tag_keys(db: Database) -> None:
+    """Tag keys become NFKC (a fullwidth ``TAG`` is ``TAG``); tags whose keys now meet are
+    merged into the oldest, which keeps its name and slug (as ``tag rename`` merges), every
+    video keeping the tag, each merge in the change log."""
+    rows = db.execute("SELECT id, name FROM tags ORDER BY id").fetchall()
+    survivors: dict[str, tuple[int, str]] = {}
+    now = utc_now()
+    for tag_id, name in rows:
+        folded = unicodedata.normalize(
+            "NFKC", unicodedata.normalize("NFKC", name).strip().casefold()
+        )
+        survivor = survivors.setdefault(folded, (tag_id, name))
+        if survivor[0] == tag_id:
+            continue
+        hashed_ids = [
+            row[0]
+            for row in db.execute(
+                "SELECT DISTINCT hashed_id FROM video_tags WHERE tag_id = ? ORDER BY hashed_id",
+                [tag_id],
+            )
+        ]
+        db.execute(
+            "INSERT OR IGNORE INTO video_tags (hashed_id, tag_id, source, added_at) "
+            "SELECT hashed_id, ?, source, added_at FROM video_tags WHERE tag_id = ?",
+            [survivor[0], tag_id],
+        )
+        db.execute("DELETE FROM video_tags WHERE tag_id = ?", [tag_id])
+        db.execute("DELETE FROM tags WHERE id = ?", [tag_id])
+        db.conn.executemany(
+            "INSERT INTO change_log (at, actor, action, hashed_id, tag, before, after) "
+            "VALUES (?, 'wistia-sync upgrade', 'tag merge', ?, ?, ?, ?)",
+            [(now, hashed_id, survivor[1], name, survivor[1]) for hashed_id in hashed_ids],
+        )
+    # Two steps, so no key is ever held twice on the way (the column is unique).
+    db.execute("UPDATE tags SET key = char(0) || id")
+    db.conn.executemany(
+        "UPDATE tags SET key = ? WHERE id = ?",
+        [(folded, tag_id) for folded, (tag_id, _) in survivors.items()],
+    )
 
 
 def utc_now() -> str:

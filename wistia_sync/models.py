@@ -13,6 +13,9 @@ per run instead of once per video. The rules, and the API facts behind them (doc
 - Text is valid UTF-8 (lone surrogates become U+FFFD) and capped in length; a thumbnail that is
   not an ``https:``/``http:`` URL is dropped; numbers out of range become null (SQLite holds
   64-bit integers; a duration must be a finite, non-negative number of seconds).
+- ``protected`` true (a password or other authentication to view) is stored and never
+  published; false or null (the spec: "null if the media is not protected") is not protected;
+  a missing or non-boolean value is treated as protected.
 - A media's width and height (so a player can size itself) are its ``OriginalFile`` asset's,
   else those of its largest ``…VideoFile`` asset; only whole numbers from 1 to
   ``MAX_DIMENSION`` count, and both or neither are kept.
@@ -55,6 +58,7 @@ _HTTP_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", flags=re.IGNORECASE)
 # and is several times faster; anything else goes through pydantic's parser.
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})")
 _datetime = TypeAdapter(datetime)
+_MISSING = object()
 
 
 class RecordRejected(Exception):
@@ -93,6 +97,7 @@ class WistiaMedia:
     tags: tuple[str, ...] = field(default=())
     width: int | None = None  # pixels, from the assets (with height, or both None)
     height: int | None = None
+    protected: bool = False  # a password or other authentication to view: never published
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,7 @@ def read_media(raw: object, notes: Notes, *, archived_hint: bool | None = None) 
         tags=_tags(raw.get("tags"), notes),
         width=width,
         height=height,
+        protected=_protected(raw, notes),
     )
 
 
@@ -288,6 +294,18 @@ def _archived(value: object, hint: bool | None, notes: Notes) -> bool:
     if hint is not None:
         return hint
     notes["archived missing (treated as archived: not published)"] += 1
+    return True
+
+
+def _protected(raw: Mapping[str, Any], notes: Notes) -> bool:
+    """The spec: ``true`` when the media needs a password or other authentication to view,
+    ``false`` or null when not. A missing or other value is not known to be public."""
+    value = raw.get("protected", _MISSING)
+    if value is None or value is False:
+        return False
+    if value is not True:
+        kind = "missing" if value is _MISSING else "not a boolean"
+        notes[f"protected {kind} (treated as protected: not published)"] += 1
     return True
 
 

@@ -15,7 +15,7 @@ from wistia_sync.db import (
     parse_timestamp,
     watermark_key,
 )
-from wistia_sync.publish import PUBLISHED_VIDEO_CONDITION
+from wistia_sync.published import PUBLISHED_VIDEO_CONDITION, exclusion_sql
 from wistia_sync.purge import purge_status
 from wistia_sync.verify import freshness_latency
 from wistia_sync.webhooks.inbox import inbox_status
@@ -23,17 +23,17 @@ from wistia_sync.webhooks.inbox import inbox_status
 RECENT_RUNS = 5
 FULL_EVERY = timedelta(hours=24)
 
+_LIVE = f"SELECT count(*) FROM videos v WHERE NOT {exclusion_sql('deleted')}"
 _COUNTS = {
     "videos": "SELECT count(*) FROM videos WHERE deleted_at IS NULL",
     "published": f"SELECT count(*) FROM videos v WHERE {PUBLISHED_VIDEO_CONDITION}",
-    "hidden": "SELECT count(*) FROM videos WHERE deleted_at IS NULL AND visibility = 'hidden'",
-    "archived": "SELECT count(*) FROM videos WHERE deleted_at IS NULL AND archived = 1",
-    "processing": (
-        "SELECT count(*) FROM videos WHERE deleted_at IS NULL AND archived = 0 "
-        "AND status != 'ready'"
-    ),
-    "not_videos": "SELECT count(*) FROM videos WHERE deleted_at IS NULL AND type != 'Video'",
-    "deleted": "SELECT count(*) FROM videos WHERE deleted_at IS NOT NULL",
+    # Each reason a video Wistia still has is not published (a video may have several).
+    "hidden": f"{_LIVE} AND {exclusion_sql('hidden')}",
+    "protected": f"{_LIVE} AND {exclusion_sql('protected')}",
+    "archived": f"{_LIVE} AND {exclusion_sql('archived')}",
+    "processing": f"{_LIVE} AND NOT {exclusion_sql('archived')} AND {exclusion_sql('not_ready')}",
+    "not_videos": f"{_LIVE} AND {exclusion_sql('not_video')}",
+    "deleted": f"SELECT count(*) FROM videos v WHERE {exclusion_sql('deleted')}",
     "folders": "SELECT count(*) FROM folders",
     "tags": "SELECT count(*) FROM tags",
     "rejected": "SELECT count(*) FROM rejected_media",

@@ -73,6 +73,7 @@ WISTIA_COLUMNS = (
     "folder_hashed_id",
     "width",
     "height",
+    "protected",
 )
 
 
@@ -578,6 +579,7 @@ def _media_row(media: WistiaMedia) -> MediaRow:
         media.folder.hashed_id if media.folder else None,
         media.width,
         media.height,
+        int(media.protected),
     )
 
 

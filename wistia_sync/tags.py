@@ -1,9 +1,11 @@
 """Tag identity and slugs.
 
-Two names are the same tag when their NFC forms, trimmed and casefolded, match (Unicode casefold,
-which SQLite's ASCII-only NOCASE is not; NFC, so ``Café`` typed precomposed or as ``e`` plus a
-combining accent is one tag). A slug is a safe file name assigned once and stored, so URLs never
-move.
+Two names are the same tag when their NFKC forms, trimmed and casefolded, match (Unicode
+casefold, which SQLite's ASCII-only NOCASE is not; NFKC, so ``Café`` typed precomposed or as ``e``
+plus a combining accent is one tag, and so is ``TAG`` typed in fullwidth letters, U+FF34...,
+with ``TAG``). Letters of different scripts that merely look alike (a Cyrillic U+0422 and a Latin
+``T``) stay different tags: see ``docs/lookalikes.md``. A slug is a safe file name assigned once
+and stored, so URLs never move.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ MAX_SLUG_LENGTH = 60
 
 
 def tag_key(name: str) -> str:
-    """The identity of a tag name: NFC, trimmed and Unicode-casefolded (NFC again after it)."""
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).strip().casefold())
+    """The identity of a tag name: NFKC, trimmed and Unicode-casefolded (NFKC again after it)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).strip().casefold())
 
 
 def display_name(name: str) -> str:

@@ -574,6 +574,7 @@ def mirror_problems(db_path: Path, api: FakeWistia, *, deletions: bool = True) -
             "created": _utc(media["created"]),
             "updated": _utc(media["updated"]),
             "folder_hashed_id": (media["folder"] or {}).get("hashed_id"),
+            "protected": int(media.get("protected") is True),
         }
         for column, value in expected.items():
             if row[column] != value:

@@ -51,7 +51,9 @@ class MidCrawlChanges:
         live = api.media()
         media = self.rng.choice(live)
         hashed_id = media["hashed_id"]
-        kind = self.rng.choice(("add", "rename", "retag", "archive", "unarchive", "delete"))
+        kind = self.rng.choice(
+            ("add", "rename", "retag", "archive", "unarchive", "protect", "unprotect", "delete")
+        )
         if kind == "add":
             new_id = f"mid{len(self.made)}{self.rng.randrange(10**6):06d}"
             api.add({"hashed_id": new_id, "name": f"Uploaded mid-crawl {new_id}"})
@@ -63,6 +65,8 @@ class MidCrawlChanges:
             api.update(hashed_id, archived=True)
         elif kind == "unarchive":
             api.update(hashed_id, archived=False)
+        elif kind in ("protect", "unprotect"):
+            api.update(hashed_id, protected=True if kind == "protect" else None)
         else:
             api.delete(hashed_id)
         return kind
@@ -87,7 +91,7 @@ def run_trial(scene: MakeScene, ledger: Ledger, seed: int, *, full: bool) -> Non
     mode = "full crawl" if full else "incremental run"
     ledger.record(
         SCENARIO,
-        f"media added/renamed/retagged/archived/deleted between pages ({mode})",
+        f"media added/renamed/retagged/archived/protected/deleted between pages ({mode})",
         times=len(changes.made),
         runs=2,
         files_checked=check.files,

@@ -20,7 +20,7 @@ from wistia_sync.publish.site import (
     publish_site,
     sweep_output,
 )
-from wistia_sync.publish.snapshot import PUBLISHED_VIDEO_CONDITION
+from wistia_sync.published import PUBLISHED_VIDEO_CONDITION
 
 publish_playlists = publish_site
 """The v1 name of ``publish_site``, kept so existing scripts keep working."""

@@ -99,6 +99,19 @@ def utc_text(value: str) -> str | None:
         return None
 
 
+# Bidirectional controls (embeddings, overrides, isolates, marks): in published text they make a
+# string display differently from what it holds (U+202E turns "gpj.exe" into "exe.jpg"), so no
+# published string keeps one. Other invisible characters (zero-width joiners in emoji, soft
+# hyphens) are legitimate in names and descriptions and stay.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_NO_BIDI_CONTROLS = dict.fromkeys(map(ord, BIDI_CONTROLS))
+
+
+def published_text(text: str) -> str:
+    """``text`` as every published file shows it: without bidirectional controls."""
+    return text.translate(_NO_BIDI_CONTROLS) if not text.isascii() else text
+
+
 def case_insensitive(name: str) -> tuple[str, str]:
     """Sort key: case-insensitive (Unicode casefold), ties broken by exact spelling."""
     return name.casefold(), name
@@ -116,7 +129,7 @@ def render_video(row: VideoRow, tags: Iterable[tuple[str, str]]) -> RenderedVide
     if created is None or updated is None:
         return None
     safe_tags = sorted(
-        {(name, slug) for name, slug in tags if SAFE_SLUG.fullmatch(slug)},
+        {(published_text(name), slug) for name, slug in tags if SAFE_SLUG.fullmatch(slug)},
         key=lambda tag: (*case_insensitive(tag[0]), tag[1]),
     )
     folder = None
@@ -126,8 +139,9 @@ def render_video(row: VideoRow, tags: Iterable[tuple[str, str]]) -> RenderedVide
         and row.folder_name is not None
         and SAFE_HASHED_ID.fullmatch(row.folder_hashed_id)
     ):
-        folder = {"hashed_id": row.folder_hashed_id, "name": row.folder_name}
-        playlists[f"folders/{row.folder_hashed_id}.json"] = row.folder_name
+        folder_name = published_text(row.folder_name)
+        folder = {"hashed_id": row.folder_hashed_id, "name": folder_name}
+        playlists[f"folders/{row.folder_hashed_id}.json"] = folder_name
     for name, slug in safe_tags:
         playlists[f"tags/{slug}.json"] = name
     duration = row.duration
@@ -135,13 +149,13 @@ def render_video(row: VideoRow, tags: Iterable[tuple[str, str]]) -> RenderedVide
         duration = None
     video = {
         "hashed_id": row.hashed_id,
-        "name": row.name,
-        "description": row.description,
+        "name": published_text(row.name),
+        "description": published_text(row.description),
         "duration": None if duration is None else float(duration),
         **_dimensions(row.width, row.height),
         "created": created,
         "updated": updated,
-        "thumbnail_url": row.thumbnail_url,
+        "thumbnail_url": None if row.thumbnail_url is None else published_text(row.thumbnail_url),
         "embed_url": EMBED_URL.format(hashed_id=row.hashed_id),
         "hls_url": HLS_URL.format(hashed_id=row.hashed_id),
         "folder": folder,

@@ -89,6 +89,7 @@ class Plan:
     adopt: list[PlannedFile] = field(default_factory=list)  # already on disk, byte-identical
     to_remove: list[str] = field(default_factory=list)  # entry files, then expired pages
     retire: dict[str, str] = field(default_factory=dict)  # page -> expires_at
+    page_videos: dict[str, list[str]] = field(default_factory=dict)  # rendered page -> hashed_ids
     revive: set[str] = field(default_factory=set)  # listed again: no longer expiring
     unchanged: int = 0
     # publisher state
@@ -171,6 +172,7 @@ def plan_publish(
                 assert bucket.members is not None
                 bucket.page, content = page_file(path, [cache[m[1]] for m in bucket.members])
                 files.append(PlannedFile(bucket.page, content, Stage.PAGES, sha256(content)))
+                plan.page_videos[bucket.page] = [hashed_id for _, hashed_id in bucket.members]
             if index > 0:
                 assert bucket.page is not None
                 refs.append(PageRef(bucket.page, bucket.size))
@@ -241,6 +243,12 @@ def plan_publish(
         expires = later(settings.now, grace)
         if record.expires_at is None or expires < record.expires_at:
             plan.retire[page] = expires
+    # Pages retired by an earlier publish are in no bucket any more: find those holding a video
+    # that stops being published now, and cut their grace to the takedown grace.
+    takedown_at = later(settings.now, settings.takedown_grace_seconds)
+    for page, expires_at in snapshot.retired_pages_holding(db, unpublished).items():
+        if page not in pages_listed and page not in wanted and takedown_at < expires_at:
+            plan.retire[page] = min(takedown_at, plan.retire.get(page, takedown_at))
     if full:
         for path, record in sorted(records.items()):
             if path in wanted or path in pages_listed or path in (MANIFEST_PATH, FILES_PATH):

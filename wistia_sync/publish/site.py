@@ -43,7 +43,6 @@ from wistia_sync.publish.layout import (
 from wistia_sync.publish.output import OutputFolder
 from wistia_sync.publish.plan import (
     Plan,
-    PlannedFile,
     Settings,
     Stage,
     StateMismatch,
@@ -236,11 +235,12 @@ def _carry_out(
     now = settings.now
     folder.prepare()
     list_trusted = get_state(db, FILES_LIST_DIRTY_KEY) != "1"
-    placed = _place_batch(db, folder, plan.to_write, later(now, settings.grace_seconds))
+    placed = _place_batch(db, folder, plan, later(now, settings.grace_seconds))
     written = [file.path for file in plan.to_write]
     placed += [(file.path, file.sha256, folder.stat(file.path)) for file in plan.adopt]
     with write_transaction(db):
         state.record_state(db, plan)
+        state.record_page_videos(db, plan.page_videos)
         set_state(db, state.OUTPUT_KEY, target)
         state.record_files(
             db, placed, retire=plan.retire, revive=plan.revive, forget=plan.to_remove
@@ -317,7 +317,7 @@ def _nothing_to_do(plan: Plan) -> bool:
 
 
 def _place_batch(
-    db: Database, folder: OutputFolder, files: list[PlannedFile], expires_at: str
+    db: Database, folder: OutputFolder, plan: Plan, expires_at: str
 ) -> list[tuple[str, str, os.stat_result]]:
     """Write every file, make the batch durable once, then rename stage by stage.
 
@@ -328,13 +328,16 @@ def _place_batch(
     staged = []
     placed: list[tuple[str, str, os.stat_result]] = []
     try:
-        for file in files:
+        for file in plan.to_write:
             staged.append((file, folder.stage(file.path, file.content)))
         folder.make_durable(temp for _, temp in staged)
         pages = [(f.path, f.sha256, temp.info) for f, temp in staged if f.stage is Stage.PAGES]
         if pages:
             with write_transaction(db):
                 state.record_pending_pages(db, pages, expires_at=expires_at)
+                state.record_page_videos(
+                    db, {path: plan.page_videos.get(path, []) for path, _, _ in pages}
+                )
                 set_state(db, FILES_LIST_DIRTY_KEY, "1")
         for stage in Stage:
             in_stage = [(file, temp) for file, temp in staged if file.stage is stage]

@@ -14,15 +14,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from wistia_sync.publish.build import RenderedVideo, VideoRow, render_video
+from wistia_sync.published import PUBLISHED_VIDEO_CONDITION
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-PUBLISHED_VIDEO_CONDITION = (
-    "v.type = 'Video' AND v.status = 'ready' AND v.archived = 0 "
-    "AND v.deleted_at IS NULL AND v.visibility = 'public'"
-)
-"""SQL ``WHERE`` fragment over ``videos`` aliased ``v``: the one definition of a published video."""
 
 _VIDEO_COLUMNS = """
     v.hashed_id, v.name, v.description, v.duration, v.created, v.updated,
@@ -224,3 +220,19 @@ def expired_pages(db: Database, now: str) -> list[str]:
             [now],
         )
     ]
+
+
+def retired_pages_holding(db: Database, hashed_ids: Iterable[str]) -> dict[str, str]:
+    """``{page: expires_at}`` of the retired pages (still on disk, counting down their grace)
+    that hold any of these videos."""
+    ids = sorted(hashed_ids)
+    if not ids:
+        return {}
+    return dict(
+        db.execute(
+            "SELECT DISTINCT f.path, f.expires_at FROM publish_page_videos p "
+            "JOIN published_files f ON f.path = p.page "
+            f"WHERE p.hashed_id IN {_IDS} AND f.expires_at IS NOT NULL",
+            [json.dumps(ids)],
+        ).fetchall()
+    )

@@ -104,7 +104,17 @@ def record_files(
         "UPDATE published_files SET expires_at = ? WHERE path = ?",
         [(expires, path) for path, expires in retire.items()],
     )
-    db.conn.executemany("DELETE FROM published_files WHERE path = ?", [(p,) for p in forget])
+    forgotten = [(path,) for path in forget]
+    db.conn.executemany("DELETE FROM published_files WHERE path = ?", forgotten)
+    db.conn.executemany("DELETE FROM publish_page_videos WHERE page = ?", forgotten)
+
+
+def record_page_videos(db: Database, page_videos: dict[str, list[str]]) -> None:
+    """Which videos each page holds (pages are immutable: the rows never change, only go)."""
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO publish_page_videos (hashed_id, page) VALUES (?, ?)",
+        sorted((hashed_id, page) for page, videos in page_videos.items() for hashed_id in videos),
+    )
 
 
 # The roots of the site's hash tree: every published video object reaches videos.json (inline or
