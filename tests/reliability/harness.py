@@ -57,6 +57,8 @@ PREVIEW_PAGE = "index.html"
 TEMP_NAME = re.compile(
     r"\.wistia-sync-tmp/[0-9a-f]{16}\.(?:[A-Za-z0-9][A-Za-z0-9.-]*\.json|index\.html)"
 )
+# The publisher's clock: an empty file whose mtime is the last publish's stamp (it stays).
+CLOCK_FILE = ".wistia-sync-tmp/mtime-clock"
 
 
 # -- running the CLI ----------------------------------------------------------------------------
@@ -253,7 +255,7 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
     check = OutputCheck()
     files = output_files(out)
     visible = {path: data for path, data in files.items() if not _is_hidden(path)}
-    for path in files.keys() - visible.keys():
+    for path in files.keys() - visible.keys() - {CLOCK_FILE}:
         if not TEMP_NAME.fullmatch(path):
             check.problems.append(f"{path}: an unexpected hidden file")
         elif converged:
