@@ -58,3 +58,32 @@ def test_no_rewritten_file_answers_an_etag_it_had_before(tmp_path: Path) -> None
     bodies = given[f"videos/{VIDEO}.json"].values()
     assert len(set(bodies)) == 2  # the test did exercise same-size rewrites
     assert len({len(body) for body in bodies}) == 1
+
+
+def test_a_file_removed_and_written_again_never_answers_its_old_etag(tmp_path: Path) -> None:
+    """Hidden, renamed while hidden, shown again, as fast as an editor goes: the video's file
+    comes back with new bytes of the same size, and the ETag a reader kept must not match."""
+    require_nginx()
+    root, db = tmp_path / "output", tmp_path / "wistia.db"
+    paths = ("--db", str(db), "--output", str(root))
+    invoke("run", "--demo", "-q", *paths)
+    invoke("tag", "add", VIDEO, "t1", "-q", *paths)
+    port = free_port()
+    config = runner.invoke(app, ["nginx-config", *paths, "--listen", f"127.0.0.1:{port}"]).stdout
+    path = f"/videos/{VIDEO}.json"
+    names = ["t1", "t2"]
+    with (
+        running_nginx(tmp_path / "nginx", config),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}") as http,
+    ):
+        for cycle in range(RENAMES):
+            before = http.get(path)
+            invoke("visibility", "hide", VIDEO, "-q", *paths)
+            rename = ("tag", "rename", names[cycle % 2], names[(cycle + 1) % 2], "--no-publish")
+            invoke(*rename, "-q", *paths)
+            invoke("visibility", "show", VIDEO, "-q", *paths)
+            current = (root / path.lstrip("/")).read_bytes()
+            assert current != before.content and len(current) == len(before.content)
+            revalidated = http.get(path, headers={"If-None-Match": before.headers["etag"]})
+            assert revalidated.status_code == 200, cycle
+            assert revalidated.content == current
