@@ -186,3 +186,44 @@ def count_from_env(name: str, default: int) -> int:
     if not raw.isdigit() or not 0 < int(raw) <= 2**40:
         raise ConfigError(f"{name} must be a positive whole number, not {raw!r}")
     return int(raw)
+
+
+def check_database_outside_output(db: Path, output: Path) -> None:
+    """Refuse a database whose folder is the output folder or inside it.
+
+    Everything in the output folder may end up served or uploaded, and the database holds
+    hidden videos and the change log; its journal (``-wal``, ``-shm``) and lock files live
+    beside it. Both the folder the path names and the folder of the file it resolves to count
+    (SQLite puts the journal beside the real file, the lock files go beside the given path).
+    Paths are compared resolved (symlinks, ``..``, relative paths), and existing folders by
+    identity too (a bind mount or a case-insensitive file system spells one folder two ways).
+    """
+    try:
+        served = output.resolve()
+        folders = {db.absolute().parent.resolve(), db.resolve().parent}
+    except (OSError, RuntimeError) as error:  # a symlink loop
+        raise ConfigError(f"cannot resolve the database or output path: {error}") from None
+    for folder in folders:
+        if _same_or_inside(folder, served):
+            raise ConfigError(
+                f"refusing to keep the database {db} inside the output folder {output}: "
+                "everything there may be served to anyone (hidden videos, the change log); "
+                "move the database or choose another --output"
+            )
+
+
+def _same_or_inside(folder: Path, output: Path) -> bool:
+    if folder == output or output in folder.parents:
+        return True
+    try:
+        target = output.stat()
+    except OSError:
+        return False  # an output folder not created yet: the resolved paths said it all
+    for candidate in (folder, *folder.parents):
+        try:
+            found = candidate.stat()
+        except OSError:
+            continue
+        if (found.st_dev, found.st_ino) == (target.st_dev, target.st_ino):
+            return True
+    return False

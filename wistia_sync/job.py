@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wistia_sync.config import check_database_outside_output
 from wistia_sync.db import open_database
 from wistia_sync.lock import hold_lock, publish_lock_path, run_lock_path
 from wistia_sync.publish import (
@@ -54,7 +55,11 @@ def publish_database(
     dry_run: bool = False,
     repair: bool = False,
 ) -> PublishResult:
-    """``publish_site`` with the lock file every process using ``db_path`` agrees on."""
+    """``publish_site`` with the lock file every process using ``db_path`` agrees on.
+
+    A database (or its lock files) inside ``output`` is refused: it would be published.
+    """
+    check_database_outside_output(db_path, output)
     return publish_site(
         db,
         output,
@@ -82,6 +87,7 @@ def run_job(
     from wistia_sync.sync import sync_account
 
     sync = sync or sync_account
+    check_database_outside_output(db_path, output)
     with hold_lock(run_lock_path(db_path), wait=False):
         db = open_database(db_path, verify=True)
         summary = None

@@ -57,6 +57,9 @@ PREVIEW_PAGE = "index.html"
 TEMP_NAME = re.compile(
     r"\.wistia-sync-tmp/[0-9a-f]{16}\.(?:[A-Za-z0-9][A-Za-z0-9.-]*\.json|index\.html)"
 )
+# The publisher's clock: an empty file whose mtime is the last publish's stamp. It stays, like
+# the temp folder holding it, and is bookkeeping, not output: left out of every comparison.
+CLOCK_FILE = ".wistia-sync-tmp/mtime-clock"
 
 
 # -- running the CLI ----------------------------------------------------------------------------
@@ -221,13 +224,16 @@ def schema_for(path: str) -> str | None:
 
 
 def output_files(out: Path) -> dict[str, bytes]:
-    """Every regular file under ``out``, by output-relative path (dot-named ones included)."""
+    """Every regular file under ``out``, by output-relative path (dot-named ones included, but
+    the publisher's clock)."""
     if not out.exists():
         return {}
     return {
-        path.relative_to(out).as_posix(): path.read_bytes()
+        relative: path.read_bytes()
         for path in sorted(out.rglob("*"))
-        if path.is_file() and not path.is_symlink()
+        if path.is_file()
+        and not path.is_symlink()
+        and (relative := path.relative_to(out).as_posix()) != CLOCK_FILE
     }
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import gzip
-import json
+import shutil
+import socket
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,8 @@ from wistia_sync.cache_policy import (
     IMMUTABLE_CACHE_CONTROL,
 )
 from wistia_sync.cli.app import app
+from wistia_sync.filelist import read_local_file_list, read_local_index
+from wistia_sync.publish.layout import FILES_PATH, PUBLISHED_PATH
 
 runner = CliRunner()
 
@@ -78,13 +81,14 @@ def test_every_header_of_every_path_class(site: tuple[Path, dict], tmp_path: Pat
         assert immutable.headers["cache-control"] == IMMUTABLE_CACHE_CONTROL
         assert "cache-tag" not in immutable.headers
 
-        # A file-list shard is content-addressed too; another file in its folder is not.
+        # A file-list shard is content-addressed too; another file in its folder is not served.
         shard = http.get(f"/{shard_path}")
         assert shard.status_code == 200
         assert shard.headers["cache-control"] == IMMUTABLE_CACHE_CONTROL
         assert "cache-tag" not in shard.headers
         notes = http.get("/files/notes.json")
-        assert notes.headers["cache-control"] == ENTRY_CACHE_CONTROL_UNPURGED
+        assert notes.status_code == 404
+        assert notes.headers["cache-control"] == "public, max-age=10"
 
         revalidated = http.get("/tags/onboarding.json", headers={"If-None-Match": etag})
         assert revalidated.status_code == 304
@@ -101,7 +105,7 @@ def test_every_header_of_every_path_class(site: tuple[Path, dict], tmp_path: Pat
         assert http.post("/videos.json", content=b"{}").status_code == 405
 
 
-def test_dot_files_are_denied(site: tuple[Path, dict], tmp_path: Path) -> None:
+def test_dot_files_are_not_served(site: tuple[Path, dict], tmp_path: Path) -> None:
     root, _ = site
     (root / ".videos.json.0123456789abcdef.tmp").write_text("{}")
     (root / "tags" / ".secret").write_text("x")
@@ -111,31 +115,36 @@ def test_dot_files_are_denied(site: tuple[Path, dict], tmp_path: Path) -> None:
         running_nginx(tmp_path / "nginx", config),
         httpx.Client(base_url=f"http://127.0.0.1:{port}") as http,
     ):
-        assert http.get("/.videos.json.0123456789abcdef.tmp").status_code == 403
-        assert http.get("/tags/.secret").status_code == 403
-        assert http.get("/tags/.secret").headers["cache-control"] == "no-store"
+        assert http.get("/.videos.json.0123456789abcdef.tmp").status_code == 404
+        assert http.get("/tags/.secret").status_code == 404
 
 
-def test_gzip_and_gzip_static(site: tuple[Path, dict], tmp_path: Path) -> None:
+def test_gzip_on_the_fly_and_never_a_stale_gz_beside_a_file(
+    site: tuple[Path, dict], tmp_path: Path
+) -> None:
+    """The publisher writes no .gz: one beside a file (a video hidden since) is never served."""
     root, _ = site
     big = encode({"videos": [{"hashed_id": f"v{i}", "name": "x" * 40} for i in range(50)]})
-    (root / "videos" / "big.json").write_bytes(big)
-    precompressed = encode({"precompressed": True})
-    (root / "folders.json.gz").write_bytes(gzip.compress(precompressed))
+    (root / "videos" / "big123.json").write_bytes(big)
+    stale = encode({"videos": [{"hashed_id": "hidden1", "name": "Hidden since"}] * 20})
+    for path in ("folders.json.gz", "videos/big123.json.gz", "tags/onboarding.json.gz"):
+        (root / path).write_bytes(gzip.compress(stale))
     port = free_port()
     config = nginx_config("--output", str(root), "--listen", f"127.0.0.1:{port}")
     with (
         running_nginx(tmp_path / "nginx", config),
         httpx.Client(base_url=f"http://127.0.0.1:{port}") as http,
     ):
-        dynamic = http.get("/videos/big.json", headers={"Accept-Encoding": "gzip"})
+        dynamic = http.get("/videos/big123.json", headers={"Accept-Encoding": "gzip"})
         assert dynamic.headers["content-encoding"] == "gzip"
         assert "Accept-Encoding" in dynamic.headers["vary"]
         assert dynamic.content == big
-        static = http.get("/folders.json", headers={"Accept-Encoding": "gzip"})
-        assert static.headers["content-encoding"] == "gzip"
-        assert json.loads(static.content) == {"precompressed": True}
-        assert static.headers["content-type"] == "application/json; charset=utf-8"
+        for path in ("folders.json", "tags/onboarding.json"):
+            served = http.get(f"/{path}", headers={"Accept-Encoding": "gzip"})
+            assert served.content == (root / path).read_bytes()
+            assert b"hidden1" not in served.content
+            assert served.headers["content-type"] == "application/json; charset=utf-8"
+            assert http.get(f"/{path}.gz").status_code == 404
 
 
 def test_purge_configured_and_path_prefix(site: tuple[Path, dict], tmp_path: Path) -> None:
@@ -183,3 +192,117 @@ def test_values_that_could_inject_config_are_refused(option: str, value: str) ->
 def test_output_folder_with_unsafe_characters_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(app, ["nginx-config", "--output", str(tmp_path / "a b;c")])
     assert result.exit_code == 2
+
+
+def raw_status(port: int, target: str) -> int:
+    """The status nginx answers to ``GET target`` sent exactly as written (no URL cleaning)."""
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.sendall(f"GET {target} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
+        return int(connection.makefile("rb").readline().split()[1])
+
+
+def published_paths(root: Path) -> set[str]:
+    """Every path the last publish wrote: its file list, the list and the list's shards."""
+    file_list, _ = read_local_file_list(root)
+    index, _ = read_local_index(root)
+    return {*file_list.files, FILES_PATH, *(shard.path for shard in index.shards)}
+
+
+@pytest.mark.parametrize("prefix", ["/", "/site/"])
+def test_only_what_the_publisher_wrote_is_served(prefix: str, tmp_path: Path) -> None:
+    """Over every file in the output folder: served (byte for byte) if and only if published.
+
+    Whatever else lands there (the database, its journal and lock files put there by hand, the
+    publisher's temp files, a stale .gz, notes, a symlink to the database) is never served.
+    """
+    require_nginx()
+    root, db = tmp_path / "output", tmp_path / "wistia.db"
+    ran = runner.invoke(app, ["run", "--demo", "--db", str(db), "--output", str(root)])
+    assert ran.exit_code == 0, ran.output
+    published = published_paths(root)
+    assert any(path.startswith("schema/") for path in published)
+    for name in ("wistia.db", "wistia.db-wal", "wistia.db-shm", "wistia.db.run.lock"):
+        shutil.copyfile(db, root / name)
+    foreign = {
+        ".wistia-sync-tmp/0123456789abcdef.videos.json": b"{}",
+        "videos.json.gz": gzip.compress(b"{}"),
+        "tags/product-tour.json.gz": gzip.compress(b"{}"),
+        "videos.json.bak": b"{}",
+        "videos.json~": b"{}",
+        "notes.txt": b"notes",
+        "README.md": b"notes",
+        "pages/notes.json": b"{}",
+        "files/notes.json": b"{}",
+        "schema/notes.txt": b"notes",
+        "private/wistia.db": db.read_bytes(),
+        "tags/.hidden.json": b"{}",
+        ".env": b"SECRET=1",
+    }
+    for path, body in foreign.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(body)
+    (root / "videos" / "zz9zz9zz9z.json").symlink_to(db)
+    (root / "tags" / "linked.json").symlink_to(root / "videos.json")
+    port = free_port()
+    config = nginx_config(
+        "--output", str(root), "--db", str(db), "--listen", f"127.0.0.1:{port}",
+        "--path-prefix", prefix,
+    )  # fmt: skip
+    on_disk = {str(path.relative_to(root)) for path in root.rglob("*") if not path.is_dir()}
+    assert published < on_disk
+    with (
+        running_nginx(tmp_path / "nginx", config),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}") as http,
+    ):
+        for path in sorted(on_disk):
+            response = http.get(f"{prefix}{path}")
+            if path in published:
+                assert response.status_code == 200, path
+                assert response.content == (root / path).read_bytes(), path
+            else:
+                assert response.status_code in (403, 404), path
+                assert response.content != (root / path).read_bytes(), path
+        assert http.get(prefix).content == (root / "index.html").read_bytes()
+        for sneaky in ("tags/../wistia.db", "tags/%2e%2e/wistia.db", "/wistia.db", "WISTIA.DB"):
+            assert raw_status(port, f"{prefix}{sneaky}") in (400, 403, 404), sneaky
+
+
+def test_every_path_a_publish_writes_is_one_nginx_serves(tmp_path: Path) -> None:
+    """The layout's pattern is what nginx-config serves: it must name every published file."""
+    root, db = tmp_path / "output", tmp_path / "wistia.db"
+    ran = runner.invoke(app, ["run", "--demo", "--db", str(db), "--output", str(root)])
+    assert ran.exit_code == 0, ran.output
+    for path in published_paths(root):
+        assert PUBLISHED_PATH.fullmatch(path), path
+
+
+def test_two_sites_in_one_nginx_keep_their_own_headers(tmp_path: Path) -> None:
+    """nginx's map variables are global: each generated config names its own."""
+    require_nginx()
+    roots = [tmp_path / "plain", tmp_path / "purged"]
+    listings = [publish_sample(root) for root in roots]
+    ports = [free_port(), free_port()]
+    plain = ("--output", str(roots[0]), "--listen", f"127.0.0.1:{ports[0]}")
+    purged = (
+        "--output",
+        str(roots[1]),
+        "--listen",
+        f"127.0.0.1:{ports[1]}",
+        "--purge",
+        "command:true",
+    )
+    configs = [
+        nginx_config(*plain),
+        nginx_config(*purged, "--cache-control-immutable", "public, max-age=600"),
+    ]
+    expected = [
+        (ENTRY_CACHE_CONTROL_UNPURGED, IMMUTABLE_CACHE_CONTROL),
+        (ENTRY_CACHE_CONTROL_PURGED, "public, max-age=600"),
+    ]
+    with running_nginx(tmp_path / "nginx", "\n".join(configs)):
+        for port, listing, (entry, immutable) in zip(ports, listings, expected, strict=True):
+            page = next(path for path in listing["files"] if path.startswith("pages/"))
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+                assert http.get("/videos.json").headers["cache-control"] == entry
+                assert http.get(f"/{page}").headers["cache-control"] == immutable
+                assert http.get("/tags/tour.json").headers["cache-tag"] == "wistia-sync,tag-tour"

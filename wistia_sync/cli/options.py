@@ -13,14 +13,34 @@ from wistia_sync import config
 # inside SQLite's 64-bit integers, so a huge number is a clear usage error (exit 2).
 MAX_COUNT = 1_000_000_000
 
+
+def _refuse_database_in_output(ctx: typer.Context, param: typer.CallbackParam, value: Path) -> Path:
+    """Called for ``--db`` and for ``--output``: whichever of a command's pair is parsed second
+    checks the pair, before the command runs, so nothing is changed when it is refused."""
+    other = {"db": "output", "output": "db"}.get(param.name or "")
+    if other is not None and other in ctx.params and not ctx.resilient_parsing:
+        pair = (value, ctx.params[other]) if param.name == "db" else (ctx.params[other], value)
+        config.check_database_outside_output(*pair)
+    return value
+
+
 DbPath = Annotated[
     Path,
-    typer.Option("--db", envvar=config.DB_ENV, help="SQLite database file.", show_default=True),
+    typer.Option(
+        "--db",
+        envvar=config.DB_ENV,
+        help="SQLite database file (never inside the output folder).",
+        show_default=True,
+        callback=_refuse_database_in_output,
+    ),
 ]
 OutputDir = Annotated[
     Path,
     typer.Option(
-        "--output", envvar=config.OUTPUT_ENV, help="Folder the JSON files are published to."
+        "--output",
+        envvar=config.OUTPUT_ENV,
+        help="Folder the JSON files are published to.",
+        callback=_refuse_database_in_output,
     ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]

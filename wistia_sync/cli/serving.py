@@ -75,6 +75,7 @@ def register(app: typer.Typer) -> None:
 
 def nginx_config_command(
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
+    db: DbPath = Path(config.DEFAULT_DB),
     listen: Listen = "127.0.0.1:8080",
     server_name: ServerName = "_",
     path_prefix: PathPrefix = "/",
@@ -83,7 +84,10 @@ def nginx_config_command(
     cache_control_immutable: ImmutableCacheControl = None,
     cache_control_entry: EntryCacheControl = None,
 ) -> None:
-    """Print an nginx server block serving the output folder with cache headers and CORS."""
+    """Print an nginx server block serving the output folder with cache headers and CORS.
+
+    Refused when --db is inside that folder (nginx would serve the database's folder).
+    """
     from wistia_sync.cache_policy import cache_policy
     from wistia_sync.serve.nginx import NginxSite, render_nginx_config
 

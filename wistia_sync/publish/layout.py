@@ -18,6 +18,7 @@ FILES_PATH = "files.json"
 ALL_VIDEOS_PATH = "videos.json"
 TAGS_INDEX_PATH = "tags.json"
 FOLDERS_INDEX_PATH = "folders.json"
+PREVIEW_PATH = "index.html"  # the preview page (wistia_sync.serve.preview)
 SCHEMA_FOLDER = "schema"
 PAGES_FOLDER = "pages"
 SHARD_FOLDER = "files"  # the shards of the file list (see ``shards``)
@@ -49,6 +50,37 @@ SCHEMA_PATH = re.compile(rf"{SCHEMA_FOLDER}/[a-z0-9][a-z0-9-]*\.schema\.json")
 # in a managed folder. Wider than the v2 layout so files of the v1 layout are cleaned up too.
 RECORDED_PATH = re.compile(
     r"(?:(?:tags|folders|videos|pages|files|schema)/)?[A-Za-z0-9][A-Za-z0-9.-]*\.json|index\.html"
+)
+
+# Every path a publish writes: all a web server in front of the output folder should serve
+# (``wistia-sync nginx-config`` serves these and answers 404 for anything else in the folder).
+PUBLISHED_PATH = re.compile(
+    "|".join(
+        [
+            *(
+                re.escape(name)
+                for name in (
+                    MANIFEST_PATH,
+                    FILES_PATH,
+                    ALL_VIDEOS_PATH,
+                    TAGS_INDEX_PATH,
+                    FOLDERS_INDEX_PATH,
+                    PREVIEW_PATH,
+                )
+            ),
+            *(
+                pattern.pattern
+                for pattern in (
+                    PAGE_PATH,
+                    SHARD_PATH,
+                    TAG_PLAYLIST_PATH,
+                    FOLDER_PLAYLIST_PATH,
+                    VIDEO_FILE_PATH,
+                    SCHEMA_PATH,
+                )
+            ),
+        ]
+    )
 )
 
 PlaylistKind = Literal["all", "tag", "folder"]

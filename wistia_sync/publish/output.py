@@ -7,6 +7,12 @@ would also wait for every other process's dirty data on a shared disk). Then the
 renamed into place stage by stage, each stage's folders fsynced before the next: a file is in
 place only after everything it links to. Only paths a publish recorded are
 ever removed, and a managed folder that is a symlink is refused.
+
+Every file a publish writes gets the publish's stamp as its mtime: a whole second later than
+the stamp of any earlier publish into the folder (a clock file in the temp folder remembers the
+last). Web servers make the ETag of the mtime's second and the size (nginx: ``hex(mtime)-
+hex(size)``), so a file rewritten, or removed and written again, never answers an ETag it was
+served with before, however fast the publishes come.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import logging
 import os
 import secrets
 import stat
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -31,6 +38,8 @@ FILE_MODE = 0o644  # world-readable: whatever serves the folder runs as another 
 DIRECTORY_MODE = 0o755
 SYNCFS_BATCH = 256  # from this many files, one syncfs beats a fdatasync per file
 SYNC_THREADS = 8
+NS_PER_SECOND = 1_000_000_000
+CLOCK_NAME = "mtime-clock"  # in the temp folder; its own mtime is the last publish's stamp
 
 
 class UnsafeOutputError(ConfigError):
@@ -67,6 +76,7 @@ class OutputFolder:
         self.temp = root / TEMP_FOLDER
         self._unsynced: set[str] = set()  # folders whose entries changed since the last sync
         self._ready: set[str] = set()  # folders known to exist and not to be symlinks
+        self._stamp_ns: int | None = None  # the mtime of every file this publish writes
 
     def check_layout(self) -> None:
         """Refuse an output whose managed folders are symlinks (or not folders)."""
@@ -89,6 +99,8 @@ class OutputFolder:
         self._ensure_directory(self.temp)
         with os.scandir(self.temp) as entries:
             for entry in entries:
+                if entry.name == CLOCK_NAME:
+                    continue
                 if entry.is_file(follow_symlinks=False) or entry.is_symlink():
                     log.info("removing %s, left by an interrupted publish", entry.path)
                     Path(entry.path).unlink(missing_ok=True)
@@ -104,6 +116,9 @@ class OutputFolder:
             view = memoryview(content)
             while view:
                 view = view[os.write(fd, view) :]
+            if self._stamp_ns is None:  # the publish's first file: a publish writing none
+                self._stamp_ns = self._advance_clock()  # leaves the clock alone
+            os.utime(fd, ns=(self._stamp_ns, self._stamp_ns))
             info = os.fstat(fd)
         except BaseException:
             os.close(fd)
@@ -124,6 +139,21 @@ class OutputFolder:
         os.replace(staged.temp, f"{self.root}/{relative}")  # noqa: PTH105 (hot path)
         self._unsynced.add(f"{self.root}/{folder}" if folder else str(self.root))
         return staged.info
+
+    def _advance_clock(self) -> int:
+        """This publish's stamp: now in whole seconds, at least a second after the last one's.
+
+        Recorded before its first file is staged, so a publish killed halfway still moves it on.
+        """
+        clock = f"{self.temp}/{CLOCK_NAME}"
+        try:
+            last = os.stat(clock).st_mtime_ns // NS_PER_SECOND  # noqa: PTH116 (plain strings)
+        except FileNotFoundError:
+            last = 0
+        stamp = max(time.time_ns() // NS_PER_SECOND, last + 1) * NS_PER_SECOND
+        os.close(os.open(clock, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+        os.utime(clock, ns=(stamp, stamp))
+        return stamp
 
     def discard(self, staged: StagedFile) -> None:
         with contextlib.suppress(FileNotFoundError):

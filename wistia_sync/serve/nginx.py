@@ -6,6 +6,7 @@ with a quote, brace, semicolon or newline could otherwise inject nginx directive
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from wistia_sync import __version__
 from wistia_sync.cache_policy import NOT_FOUND_CACHE_SECONDS, CachePolicy
 from wistia_sync.errors import ConfigError
+from wistia_sync.publish.layout import PUBLISHED_PATH
 
 TEMPLATE_NAME = "nginx.conf.j2"
 _LISTEN = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?|[0-9]{1,5}")
@@ -50,6 +52,8 @@ def render_nginx_config(site: NginxSite) -> str:
     )
     return environment.get_template(TEMPLATE_NAME).render(
         version=__version__,
+        site=site_key(site, root),
+        published=PUBLISHED_PATH.pattern,
         root=root,
         alias=site.prefix != "/",
         listen=site.listen,
@@ -61,6 +65,18 @@ def render_nginx_config(site: NginxSite) -> str:
         entry=site.policy.entry,
         not_found_seconds=NOT_FOUND_CACHE_SECONDS,
     )
+
+
+def site_key(site: NginxSite, root: str) -> str:
+    """A short name for this site's map variables, the same each time the same config is made.
+
+    nginx's map variables are global: two configs naming theirs alike in one nginx would share
+    them, and the one read last would set every site's headers.
+    """
+    policy = site.policy
+    identity = [root, site.listen, site.server_name, site.prefix, site.cors_origin]
+    identity += [policy.immutable, policy.entry]
+    return hashlib.sha256("\n".join(identity).encode()).hexdigest()[:12]
 
 
 def _require(pattern: re.Pattern[str], value: str, name: str, expected: str) -> None:
