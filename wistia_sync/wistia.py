@@ -37,6 +37,7 @@ from tenacity import (
 from wistia_sync import __version__
 from wistia_sync.errors import (
     PermissionDenied,
+    RequestFailed,
     TokenRejected,
     UnexpectedResponse,
     WistiaUnavailable,
@@ -67,12 +68,19 @@ _BODY_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 
 
 class _Retryable(Exception):
-    """A failure worth another attempt; ``retry_after`` is the server's requested pause."""
+    """A failure worth another attempt; ``retry_after`` is the server's requested pause.
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    ``reached``: Wistia answered (or started to), so the failure may be this request's alone;
+    a connection that cannot be made and a rate limit (429, 503) concern every request.
+    """
+
+    def __init__(
+        self, reason: str, retry_after: float | None = None, *, reached: bool = True
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.reached = reached
 
 
 @dataclass(frozen=True)
@@ -246,7 +254,8 @@ class WistiaClient:
         except RetryError as error:
             last = error.last_attempt.exception()
             reason = last.reason if isinstance(last, _Retryable) else str(last)
-            raise WistiaUnavailable(
+            failure = RequestFailed if isinstance(last, _Retryable) and last.reached else None
+            raise (failure or WistiaUnavailable)(
                 f"Wistia is unavailable: {MAX_ATTEMPTS} attempts at GET /{path} failed "
                 f"(last: {reason})"
             ) from error
@@ -265,6 +274,10 @@ class WistiaClient:
             self.requests_made += 1
         try:
             response = self._fetch(path, params)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            raise _Retryable(
+                f"connection failed ({type(error).__name__})", reached=False
+            ) from error
         except httpx.TimeoutException as error:
             raise _Retryable(f"timed out ({type(error).__name__})") from error
         except httpx.TransportError as error:
@@ -281,7 +294,7 @@ class WistiaClient:
                         "giving up for this run"
                     )
                 self._limiter.pause(retry_after)
-            raise _Retryable(f"HTTP {status}", retry_after)
+            raise _Retryable(f"HTTP {status}", retry_after, reached=False)  # account-wide
         if status >= 500:
             raise _Retryable(f"HTTP {status}")
         if status == 401:
