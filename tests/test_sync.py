@@ -422,3 +422,51 @@ def test_a_second_connection_in_one_process_keeps_the_first_ones_writes(tmp_path
         first.execute("INSERT INTO sync_state (key, value) VALUES ('b', '2')")
     seen = sqlite3.connect(path).execute("SELECT key FROM sync_state WHERE key IN ('a', 'b')")
     assert sorted(row[0] for row in seen.fetchall()) == ["a", "b"]
+
+
+def test_a_failing_media_backs_off_exponentially_up_to_a_cap_and_a_success_clears_it(
+    db: Database, fake: FakeWistia
+) -> None:
+    """The backoff is read from an injected clock: each failure in a row doubles the wait."""
+    from datetime import UTC, datetime, timedelta
+
+    sync(db, fake, full=True, stats_budget=0)
+    victim = db.execute(
+        "SELECT hashed_id FROM videos WHERE type = 'Video' AND status = 'ready' "
+        "AND archived = 0 ORDER BY hashed_id LIMIT 1"
+    ).fetchone()[0]
+    failing = True
+
+    def victim_stats_fail(request: httpx.Request) -> httpx.Response | None:
+        if failing and request.url.path.endswith(f"/{victim}/stats"):
+            return httpx.Response(500, json={"error": "Internal server error"})
+        return None
+
+    def at(moment: datetime) -> SyncOptions:
+        return SyncOptions(stats_budget=5, clock=lambda: moment)
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    waits = []
+    for _ in range(8):
+        options = at(now)
+        with client_for(fake, victim_stats_fail) as client:
+            summary = sync_account(db, client, options)
+        assert summary.media_failures == 1 and summary.stats_fetched > 0
+        retry_at = db.execute(
+            "SELECT retry_at FROM media_failures WHERE hashed_id = ? AND endpoint = 'stats'",
+            [victim],
+        ).fetchone()[0]
+        wait = datetime.fromisoformat(retry_at.replace("Z", "+00:00")) - now
+        waits.append(wait)
+        # Backing off: a run before the retry is due does not ask.
+        with client_for(fake, victim_stats_fail) as client:
+            early = sync_account(db, client, at(now + wait - timedelta(seconds=1)))
+            assert early.media_failures == 0 and early.stats_fetched == 5
+        now += wait
+    minutes = [int(w.total_seconds() // 60) for w in waits]
+    assert minutes == [30, 60, 120, 240, 480, 960, 1440, 1440]
+    failing = False
+    with client_for(fake, victim_stats_fail) as client:
+        summary = sync_account(db, client, at(now))
+    assert summary.media_failures == 0
+    assert db.execute("SELECT count(*) FROM media_failures").fetchone()[0] == 0
