@@ -33,6 +33,7 @@ from wistia_sync.db import (
     write_transaction,
 )
 from wistia_sync.errors import SyncAborted, WistiaError, WistiaSyncError
+from wistia_sync.jsonbody import TooDeep
 from wistia_sync.media_failures import (
     MAX_RETRIES_A_RUN,
     PER_MEDIA_ERRORS,
@@ -616,10 +617,17 @@ def store_media_page(
 
 def _rejection_key(raw: object, hashed_id: str | None) -> tuple[str, str]:
     """The rejected_media key of a record (its hashed id, else a digest) and its raw JSON."""
-    try:
-        raw_json = json.dumps(raw, ensure_ascii=True, sort_keys=True)
-    except (TypeError, ValueError, RecursionError):
-        raw_json = ascii(raw)
+    if isinstance(raw, TooDeep):
+        raw_json = raw.text  # its source, since it could not be parsed
+    else:
+        try:
+            raw_json = json.dumps(raw, ensure_ascii=True, sort_keys=True)
+        except (TypeError, ValueError, RecursionError):
+            try:
+                raw_json = ascii(raw)
+            except RecursionError:
+                raw_json = '"(not kept: nested too deeply to write out)"'
+
     key = hashed_id or "sha256:" + hashlib.sha256(raw_json.encode()).hexdigest()[:16]
     return key, raw_json[:MAX_REJECTED_RAW_CHARS]
 

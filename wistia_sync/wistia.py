@@ -15,7 +15,6 @@ are returned raw: ``models.read_media`` validates them one by one.
 from __future__ import annotations
 
 import email.utils
-import json
 import threading
 import time
 from collections.abc import Sequence
@@ -42,6 +41,7 @@ from wistia_sync.errors import (
     UnexpectedResponse,
     WistiaUnavailable,
 )
+from wistia_sync.jsonbody import NestedTooDeeply, parse_answer
 from wistia_sync.models import WistiaStats, is_hashed_id, read_stats
 from wistia_sync.ratelimit import Clock, Sleep, SlidingWindowLimiter
 from wistia_sync.redaction import register_secret
@@ -310,9 +310,14 @@ class WistiaClient:
                 f"{self._error_text(response) or response.reason_phrase}"
             )
         try:
-            # Parsed once, here: an unreadable body is worth another attempt.
-            body = json.loads(response.content)
-        except (ValueError, UnicodeDecodeError, RecursionError) as error:
+            # Parsed once, here: an unreadable body is worth another attempt, one nested too
+            # deeply is not (a page keeps its other records: see jsonbody).
+            body = parse_answer(response.content)
+        except NestedTooDeeply as error:
+            raise UnexpectedResponse(
+                f"Wistia's answer to {_describe(response.request)} {error}"
+            ) from None
+        except (ValueError, UnicodeDecodeError) as error:
             raise _Retryable("unreadable JSON in the response") from error
         return _Answer(response, body)
 
@@ -391,8 +396,8 @@ def _server_date(response: httpx.Response) -> datetime | None:
 
 def _error_fields(response: httpx.Response) -> dict[str, Any]:
     try:
-        body = response.json()
-    except ValueError:
+        body = parse_answer(response.content)
+    except (ValueError, UnicodeDecodeError):  # NestedTooDeeply included
         return {}
     return body if isinstance(body, dict) else {}
 
