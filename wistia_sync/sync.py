@@ -277,13 +277,18 @@ def _list_pass(
     summary: SyncSummary,
     pass_name: str,
     archived: bool,
+    *,
+    whole: bool = False,
 ) -> str | None:
     """List one pass (active or archived media); return the largest ``updated`` Wistia returned.
 
-    A full crawl walks every page by ``created`` ascending. An incremental one walks by ``updated``
-    descending and stops after the first page reaching past the watermark minus the overlap.
+    A full crawl (or a ``whole`` pass) walks every page by ``created`` ascending. An incremental
+    one walks by ``updated`` descending and stops after the first page reaching past the
+    watermark minus the overlap; an archived pass stopped there reads the whole archive after
+    all when Wistia lists more archived media than the database holds (``_archive_outgrew``):
+    a media archived with an ``updated`` older than the watermark would be missed otherwise.
     """
-    full = summary.mode == "full"
+    full = summary.mode == "full" or whole
     stop_before: str | None = None
     if not full:
         watermark = get_state(db, watermark_key(pass_name))
@@ -325,7 +330,33 @@ def _list_pass(
             ):
                 break
     _warn_about_crawl_end(summary, pass_name, crawl)
+    if (
+        archived
+        and not full
+        and crawl.ended == "stopped by the caller"
+        and _archive_outgrew(db, client)
+    ):
+        summary.crawl_notes.append(
+            "listing archived media: Wistia lists more archived media than the database holds "
+            "(one archived without a newer `updated`), so the pass read the whole archive"
+        )
+        rest = _list_pass(db, client, options, progress, summary, pass_name, archived, whole=True)
+        newest = max(filter(None, (newest, rest)), default=None)
     return newest
+
+
+def _archive_outgrew(db: Database, client: WistiaClient) -> bool:
+    """Whether Wistia lists more archived media than the database knows of: one request, for
+    the one media past that many (by ``created``), which exists only if so."""
+    known = db.execute(
+        "SELECT (SELECT count(*) FROM videos WHERE deleted_at IS NULL AND archived = 1) + "
+        "(SELECT count(*) FROM rejected_media WHERE hashed_id IS NULL "
+        "OR hashed_id NOT IN (SELECT hashed_id FROM videos))"
+    ).fetchone()[0]
+    probe = client.list_media_page(
+        archived=True, sort_by="created", descending=False, page=int(known) + 1, per_page=1
+    )
+    return len(probe) > 0
 
 
 def _known_pages(db: Database, archived: bool) -> int:

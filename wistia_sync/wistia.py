@@ -184,13 +184,13 @@ class WistiaClient:
     # -- endpoints -------------------------------------------------------------------------
 
     def list_media_page(
-        self, *, archived: bool, sort_by: str, descending: bool, page: int
+        self, *, archived: bool, sort_by: str, descending: bool, page: int, per_page: int = PER_PAGE
     ) -> MediaPage:
-        """One page (``PER_PAGE`` records at most) of ``GET /medias``; a short page is the last."""
+        """One page (``per_page`` records at most) of ``GET /medias``; a short page is the last."""
         params = {
             "archived": "true" if archived else "false",
             "page": page,
-            "per_page": PER_PAGE,
+            "per_page": per_page,
             "sort_by": sort_by,
             "sort_direction": 0 if descending else 1,
         }
