@@ -470,3 +470,29 @@ def test_a_failing_media_backs_off_exponentially_up_to_a_cap_and_a_success_clear
         summary = sync_account(db, client, at(now))
     assert summary.media_failures == 0
     assert db.execute("SELECT count(*) FROM media_failures").fetchone()[0] == 0
+
+
+def test_a_media_archived_or_deleted_while_backing_off_is_owed_nothing(
+    db: Database, fake: FakeWistia
+) -> None:
+    sync(db, fake, full=True, stats_budget=0)
+    first, second = (
+        row[0]
+        for row in db.execute(
+            "SELECT hashed_id FROM videos WHERE type = 'Video' AND status = 'ready' "
+            "AND archived = 0 ORDER BY hashed_id LIMIT 2"
+        ).fetchall()
+    )
+
+    def stats_fail(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith("/stats"):
+            return httpx.Response(500, json={"error": "Internal server error"})
+        return None
+
+    with client_for(fake, stats_fail) as client:
+        summary = sync_account(db, client, SyncOptions(stats_budget=2))
+    assert summary.media_failures == 2
+    fake.archive(first)
+    fake.delete(second)
+    sync(db, fake, full=True, stats_budget=0)
+    assert db.execute("SELECT count(*) FROM media_failures").fetchone()[0] == 0

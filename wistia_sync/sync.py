@@ -432,12 +432,17 @@ def _retry_deletion_checks(
 
 
 def _forget_answered_failures(db: Database, summary: SyncSummary) -> None:
-    """Media this run listed exist: no deletion check of theirs is owed; deleted media are owed
-    nothing."""
+    """Media this run listed exist: no deletion check of theirs is owed. Deleted media are owed
+    nothing, and media that are no longer ready, active videos are owed no stats."""
     clear_failures(db, "media", summary.seen)
     db.execute(
         "DELETE FROM media_failures WHERE hashed_id IN "
         "(SELECT hashed_id FROM videos WHERE deleted_at IS NOT NULL)"
+    )
+    db.execute(
+        "DELETE FROM media_failures WHERE endpoint = 'stats' AND hashed_id IN "
+        "(SELECT hashed_id FROM videos WHERE type != 'Video' OR status != 'ready' "
+        "OR archived = 1)"
     )
 
 
