@@ -496,3 +496,64 @@ def test_a_media_archived_or_deleted_while_backing_off_is_owed_nothing(
     fake.delete(second)
     sync(db, fake, full=True, stats_budget=0)
     assert db.execute("SELECT count(*) FROM media_failures").fetchone()[0] == 0
+
+
+def _ready_videos(db: Database, count: int) -> list[str]:
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT hashed_id FROM videos WHERE type = 'Video' AND status = 'ready' "
+            "AND archived = 0 ORDER BY hashed_id LIMIT ?",
+            [count],
+        ).fetchall()
+    ]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        pytest.param(lambda: httpx.Response(429, text="Rate limit exceeded"), id="429"),
+        pytest.param(lambda: httpx.Response(503, json={"error": "down"}), id="503"),
+        pytest.param(lambda: httpx.ConnectError("refused"), id="connection refused"),
+    ],
+)
+def test_a_failure_that_concerns_every_request_still_fails_the_run(
+    db: Database, fake: FakeWistia, failure: Callable[[], httpx.Response | Exception]
+) -> None:
+    """A rate limit or a refused connection is Wistia's (or the network's), never one media's."""
+    sync(db, fake, full=True, stats_budget=0)
+    victim = _ready_videos(db, 1)[0]
+
+    def victim_stats_fail(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith(f"/{victim}/stats"):
+            answer = failure()
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return None
+
+    with client_for(fake, victim_stats_fail) as client, pytest.raises(WistiaUnavailable):
+        sync_account(db, client, SyncOptions(stats_budget=10))
+    assert db.execute("SELECT count(*) FROM media_failures").fetchone()[0] == 0
+
+
+def test_five_media_failing_in_a_row_fail_the_run_but_do_not_block_the_next(
+    db: Database, fake: FakeWistia
+) -> None:
+    """Five per-media failures with no success between them: Wistia is failing, the run fails.
+    They are recorded all the same, so if they were the media's own the next run goes on."""
+    sync(db, fake, full=True, stats_budget=0)
+    failing = set(_ready_videos(db, 5))  # the five the next run asks first (never fetched)
+
+    def five_fail(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith("/stats") and request.url.path.split("/")[-2] in failing:
+            return httpx.Response(500, json={"error": "Internal server error"})
+        return None
+
+    with client_for(fake, five_fail) as client, pytest.raises(WistiaUnavailable):
+        sync_account(db, client, SyncOptions(stats_budget=20))
+    recorded = {row[0] for row in db.execute("SELECT hashed_id FROM media_failures")}
+    assert recorded == failing
+    with client_for(fake, five_fail) as client:
+        summary = sync_account(db, client, SyncOptions(stats_budget=20))
+    assert summary.media_failures == 0 and summary.stats_fetched == 20
