@@ -27,6 +27,9 @@ Endpoint = Literal["stats", "media"]  # a media's stats, or the media itself (de
 BACKOFF_FIRST = timedelta(minutes=30)
 BACKOFF_CAP = timedelta(hours=24)
 OUTAGE_STREAK = 5  # per-media requests failing in a row: Wistia is failing, not the media
+# Failures in a row after which a media's failure is persistent (about 1.5 hours of them): it is
+# reported even by a --quiet run, once per retry (daily once the backoff reaches its cap).
+PERSISTENT_FAILURES = 3
 # Due retries a run makes per endpoint, after its other requests: fewer than OUTAGE_STREAK, so
 # media that keep failing can never make a streak of their own and fail every run together.
 MAX_RETRIES_A_RUN = OUTAGE_STREAK - 1
@@ -41,8 +44,8 @@ def backoff(failures: int) -> timedelta:
 
 def record_failure(
     db: Database, hashed_id: str, endpoint: Endpoint, error: str, now: datetime
-) -> datetime:
-    """Record one more failure of ``endpoint`` for this media; return when it may be retried."""
+) -> int:
+    """Record one more failure of ``endpoint`` for this media; return its failures in a row."""
     row = db.execute(
         "SELECT failures FROM media_failures WHERE hashed_id = ? AND endpoint = ?",
         [hashed_id, endpoint],
@@ -58,7 +61,7 @@ def record_failure(
         "error = excluded.error",
         [hashed_id, endpoint, failures, stamp, stamp, format_timestamp(retry_at), error],
     )
-    return retry_at
+    return failures
 
 
 def clear_failures(db: Database, endpoint: Endpoint, hashed_ids: Iterable[str]) -> None:

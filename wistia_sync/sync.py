@@ -37,6 +37,7 @@ from wistia_sync.jsonbody import TooDeep
 from wistia_sync.media_failures import (
     MAX_RETRIES_A_RUN,
     PER_MEDIA_ERRORS,
+    PERSISTENT_FAILURES,
     Endpoint,
     FailureStreak,
     backing_off,
@@ -126,6 +127,8 @@ class SyncSummary:
     plays_changed: int = 0
     rejected: int = 0  # records quarantined in rejected_media this run
     media_failures: int = 0  # requests about one media that failed this run (retried later)
+    # Of those, the media that failed PERSISTENT_FAILURES times in a row or more.
+    persistent_failures: int = field(default=0, repr=False)
     requests: int = 0
     seconds: float = 0.0
     # What was repaired in the records stored, by kind (see models.read_media).
@@ -161,9 +164,19 @@ class SyncSummary:
         parts += self.crawl_notes
         return f"warning: {'; '.join(parts)}" if parts else None
 
+    def persistent_failures_line(self) -> str | None:
+        """What even a --quiet run reports: media whose requests keep failing (None: none)."""
+        count = self.persistent_failures
+        if not count:
+            return None
+        return (
+            f"warning: {count} media failed on every attempt {PERSISTENT_FAILURES} runs in a row "
+            "or more, each retried later with a longer backoff (see `wistia-sync status`)"
+        )
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        del data["seen"], data["rejected_keys"], data["streak"]
+        del data["seen"], data["rejected_keys"], data["streak"], data["persistent_failures"]
         data["warnings"] = dict(sorted(self.warnings.items()))
         data["changed"] = self.changed
         return data
@@ -540,15 +553,17 @@ def _media_failed(
 ) -> None:
     """Record one media's failed request; fail the run when too many failed in a row."""
     with write_transaction(db):
-        record_failure(db, hashed_id, endpoint, str(error), options.clock())
-    _count_failure(summary, endpoint)
+        failures = record_failure(db, hashed_id, endpoint, str(error), options.clock())
+    _count_failure(summary, endpoint, failures)
     if summary.streak.add(error) is not None:
         raise error
 
 
-def _count_failure(summary: SyncSummary, endpoint: Endpoint) -> None:
+def _count_failure(summary: SyncSummary, endpoint: Endpoint, failures: int) -> None:
     summary.media_failures += 1
     summary.warnings[_FAILURE_WARNINGS[endpoint]] += 1
+    if failures >= PERSISTENT_FAILURES:
+        summary.persistent_failures += 1
 
 
 def _advance(progress: Progress | None, amount: int = 1) -> None:
@@ -926,8 +941,8 @@ def _store_stats(
         clear_failures(db, "stats", answered)
         for (hashed_id, old_plays), stats in batch:
             if isinstance(stats, WistiaError):
-                record_failure(db, hashed_id, "stats", str(stats), options.clock())
-                _count_failure(summary, "stats")
+                failures = record_failure(db, hashed_id, "stats", str(stats), options.clock())
+                _count_failure(summary, "stats", failures)
                 continue
             if isinstance(stats, NoStats):
                 db.execute(

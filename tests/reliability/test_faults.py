@@ -488,3 +488,22 @@ def test_a_deletion_check_failing_on_every_attempt_keeps_the_media_and_the_full_
         invalid_files=check_output.invalid,
         held="the media was kept, the full crawl completed, the next due check deleted it",
     )
+
+
+def test_a_quiet_run_reports_a_media_only_once_its_failure_persists(scene: MakeScene) -> None:
+    """cron runs --quiet: one failed retry is not worth a mail, a third in a row is."""
+    _, server, ws = astuple_scene(scene(CATALOG_SIZE, CATALOG_SEED))
+    victim = _stalest_video(ws)
+    server.faults = FaultPlan().starting_at(1, server_error(500), path=rf"/medias/{victim}/stats$")
+    quiet_run = ("run", "--quiet", "--stats-budget", STATS_BUDGET)
+    for _ in range(2):
+        result = ws.cli(*quiet_run)
+        assert result.returncode == 0 and result.stdout == result.stderr == "", result.describe()
+        _time_passes_until_retries_are_due(ws)
+    third = ws.cli(*quiet_run)
+    assert third.returncode == 0 and third.stdout == "", third.describe()
+    assert third.stderr == (
+        "warning: 1 media failed on every attempt 3 runs in a row or more, each retried later "
+        "with a longer backoff (see `wistia-sync status`)\n"
+    )
+    assert _media_failures(ws)["next_retry"]["failures"] == 3

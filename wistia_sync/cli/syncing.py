@@ -223,9 +223,10 @@ def run_sync(
     else:
         with _progress_display() as display:
             summary = sync_account(db, client, options, _RichProgress(display))
-    # One line for everything repaired or rejected; --quiet leaves it to `status`.
-    warning = summary.warning_line()
-    if warning is not None and not quiet:
+    # One line for everything repaired or rejected; --quiet leaves it to `status`, except media
+    # whose requests keep failing: cron mail must hear of those.
+    warning = summary.warning_line() if not quiet else summary.persistent_failures_line()
+    if warning is not None:
         notice(warning)
     return summary
 
