@@ -6,6 +6,10 @@ fault, the run either completes with the exact catalog, or fails with one clear 
 deleted nothing, kept both watermarks, lost no editor change and left the output valid. Then a
 run without faults converges: the database mirrors the account and the output is exactly what a
 fresh publish of the database gives.
+
+One media's own request failing on every attempt (its stats, the check confirming its deletion)
+is the exception: the run completes, keeps that media, backs off from asking again, and the
+first run after the backoff with Wistia answering converges.
 """
 
 from __future__ import annotations
