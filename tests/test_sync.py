@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from sqlite_utils import Database
 from wistia_sync.db import content_version, get_state, migrations, open_database, write_transaction
 from wistia_sync.demo import FakeWistia, demo_catalog, generate_catalog
 from wistia_sync.errors import DatabaseError, SyncAborted, WistiaUnavailable
-from wistia_sync.sync import SyncOptions, sync_account
+from wistia_sync.sync import SyncOptions, refresh_media, sync_account
 from wistia_sync.tags import ensure_tag
 from wistia_sync.wistia import ClientSettings, WistiaClient
 
@@ -428,8 +429,6 @@ def test_a_failing_media_backs_off_exponentially_up_to_a_cap_and_a_success_clear
     db: Database, fake: FakeWistia
 ) -> None:
     """The backoff is read from an injected clock: each failure in a row doubles the wait."""
-    from datetime import UTC, datetime, timedelta
-
     sync(db, fake, full=True, stats_budget=0)
     victim = db.execute(
         "SELECT hashed_id FROM videos WHERE type = 'Video' AND status = 'ready' "
@@ -557,3 +556,30 @@ def test_five_media_failing_in_a_row_fail_the_run_but_do_not_block_the_next(
     with client_for(fake, five_fail) as client:
         summary = sync_account(db, client, SyncOptions(stats_budget=20))
     assert summary.media_failures == 0 and summary.stats_fetched == 20
+
+
+def test_a_targeted_refresh_keeps_a_media_whose_deletion_check_fails_and_cron_confirms_it_later(
+    db: Database, fake: FakeWistia
+) -> None:
+    """What the webhook worker runs: a ``media.deleted`` whose check answers 500 every time is
+    not a failed batch retried for ever; the media is kept and an incremental run confirms it
+    once the check is due and Wistia answers."""
+    sync(db, fake, full=True, stats_budget=0)
+    gone = _ready_videos(db, 1)[0]
+    fake.delete(gone)
+    failing = True
+
+    def check_fails(request: httpx.Request) -> httpx.Response | None:
+        if failing and request.url.path.endswith(f"/medias/{gone}"):
+            return httpx.Response(500, json={"error": "Internal server error"})
+        return None
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with client_for(fake, check_fails) as client:
+        summary = refresh_media(db, client, [gone], SyncOptions(clock=lambda: now))
+    assert summary.media_failures == 1 and summary.deleted == 0
+    failing = False
+    later = SyncOptions(stats_budget=0, clock=lambda: now + timedelta(hours=1))
+    with client_for(fake, check_fails) as client:
+        assert sync_account(db, client, later).deleted == 1
+    assert db.execute("SELECT count(*) FROM media_failures").fetchone()[0] == 0
