@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from sqlite_utils import Database
 from wistia_sync.db import content_version, get_state, migrations, open_database, write_transaction
 from wistia_sync.demo import FakeWistia, demo_catalog, generate_catalog
 from wistia_sync.errors import DatabaseError, SyncAborted, WistiaUnavailable
-from wistia_sync.sync import SyncOptions, sync_account
+from wistia_sync.sync import SyncOptions, refresh_media, sync_account
 from wistia_sync.tags import ensure_tag
 from wistia_sync.wistia import ClientSettings, WistiaClient
 
@@ -422,3 +423,163 @@ def test_a_second_connection_in_one_process_keeps_the_first_ones_writes(tmp_path
         first.execute("INSERT INTO sync_state (key, value) VALUES ('b', '2')")
     seen = sqlite3.connect(path).execute("SELECT key FROM sync_state WHERE key IN ('a', 'b')")
     assert sorted(row[0] for row in seen.fetchall()) == ["a", "b"]
+
+
+def test_a_failing_media_backs_off_exponentially_up_to_a_cap_and_a_success_clears_it(
+    db: Database, fake: FakeWistia
+) -> None:
+    """The backoff is read from an injected clock: each failure in a row doubles the wait."""
+    sync(db, fake, full=True, stats_budget=0)
+    victim = db.execute(
+        "SELECT hashed_id FROM videos WHERE type = 'Video' AND status = 'ready' "
+        "AND archived = 0 ORDER BY hashed_id LIMIT 1"
+    ).fetchone()[0]
+    failing = True
+
+    def victim_stats_fail(request: httpx.Request) -> httpx.Response | None:
+        if failing and request.url.path.endswith(f"/{victim}/stats"):
+            return httpx.Response(500, json={"error": "Internal server error"})
+        return None
+
+    def at(moment: datetime) -> SyncOptions:
+        return SyncOptions(stats_budget=5, clock=lambda: moment)
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    waits = []
+    for _ in range(8):
+        options = at(now)
+        with client_for(fake, victim_stats_fail) as client:
+            summary = sync_account(db, client, options)
+        assert summary.media_failures == 1 and summary.stats_fetched > 0
+        retry_at = db.execute(
+            "SELECT retry_at FROM media_failures WHERE hashed_id = ? AND endpoint = 'stats'",
+            [victim],
+        ).fetchone()[0]
+        wait = datetime.fromisoformat(retry_at.replace("Z", "+00:00")) - now
+        waits.append(wait)
+        # Backing off: a run before the retry is due does not ask.
+        with client_for(fake, victim_stats_fail) as client:
+            early = sync_account(db, client, at(now + wait - timedelta(seconds=1)))
+            assert early.media_failures == 0 and early.stats_fetched == 5
+        now += wait
+    minutes = [int(w.total_seconds() // 60) for w in waits]
+    assert minutes == [30, 60, 120, 240, 480, 960, 1440, 1440]
+    failing = False
+    with client_for(fake, victim_stats_fail) as client:
+        summary = sync_account(db, client, at(now))
+    assert summary.media_failures == 0
+    assert db.execute("SELECT count(*) FROM media_failures").fetchone()[0] == 0
+
+
+def test_a_media_archived_or_deleted_while_backing_off_is_owed_nothing(
+    db: Database, fake: FakeWistia
+) -> None:
+    sync(db, fake, full=True, stats_budget=0)
+    first, second = (
+        row[0]
+        for row in db.execute(
+            "SELECT hashed_id FROM videos WHERE type = 'Video' AND status = 'ready' "
+            "AND archived = 0 ORDER BY hashed_id LIMIT 2"
+        ).fetchall()
+    )
+
+    def stats_fail(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith("/stats"):
+            return httpx.Response(500, json={"error": "Internal server error"})
+        return None
+
+    with client_for(fake, stats_fail) as client:
+        summary = sync_account(db, client, SyncOptions(stats_budget=2))
+    assert summary.media_failures == 2
+    fake.archive(first)
+    fake.delete(second)
+    sync(db, fake, full=True, stats_budget=0)
+    assert db.execute("SELECT count(*) FROM media_failures").fetchone()[0] == 0
+
+
+def _ready_videos(db: Database, count: int) -> list[str]:
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT hashed_id FROM videos WHERE type = 'Video' AND status = 'ready' "
+            "AND archived = 0 ORDER BY hashed_id LIMIT ?",
+            [count],
+        ).fetchall()
+    ]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        pytest.param(lambda: httpx.Response(429, text="Rate limit exceeded"), id="429"),
+        pytest.param(lambda: httpx.Response(503, json={"error": "down"}), id="503"),
+        pytest.param(lambda: httpx.ConnectError("refused"), id="connection refused"),
+    ],
+)
+def test_a_failure_that_concerns_every_request_still_fails_the_run(
+    db: Database, fake: FakeWistia, failure: Callable[[], httpx.Response | Exception]
+) -> None:
+    """A rate limit or a refused connection is Wistia's (or the network's), never one media's."""
+    sync(db, fake, full=True, stats_budget=0)
+    victim = _ready_videos(db, 1)[0]
+
+    def victim_stats_fail(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith(f"/{victim}/stats"):
+            answer = failure()
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return None
+
+    with client_for(fake, victim_stats_fail) as client, pytest.raises(WistiaUnavailable):
+        sync_account(db, client, SyncOptions(stats_budget=10))
+    assert db.execute("SELECT count(*) FROM media_failures").fetchone()[0] == 0
+
+
+def test_five_media_failing_in_a_row_fail_the_run_but_do_not_block_the_next(
+    db: Database, fake: FakeWistia
+) -> None:
+    """Five per-media failures with no success between them: Wistia is failing, the run fails.
+    They are recorded all the same, so if they were the media's own the next run goes on."""
+    sync(db, fake, full=True, stats_budget=0)
+    failing = set(_ready_videos(db, 5))  # the five the next run asks first (never fetched)
+
+    def five_fail(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith("/stats") and request.url.path.split("/")[-2] in failing:
+            return httpx.Response(500, json={"error": "Internal server error"})
+        return None
+
+    with client_for(fake, five_fail) as client, pytest.raises(WistiaUnavailable):
+        sync_account(db, client, SyncOptions(stats_budget=20))
+    recorded = {row[0] for row in db.execute("SELECT hashed_id FROM media_failures")}
+    assert recorded == failing
+    with client_for(fake, five_fail) as client:
+        summary = sync_account(db, client, SyncOptions(stats_budget=20))
+    assert summary.media_failures == 0 and summary.stats_fetched == 20
+
+
+def test_a_targeted_refresh_keeps_a_media_whose_deletion_check_fails_and_cron_confirms_it_later(
+    db: Database, fake: FakeWistia
+) -> None:
+    """What the webhook worker runs: a ``media.deleted`` whose check answers 500 every time is
+    not a failed batch retried for ever; the media is kept and an incremental run confirms it
+    once the check is due and Wistia answers."""
+    sync(db, fake, full=True, stats_budget=0)
+    gone = _ready_videos(db, 1)[0]
+    fake.delete(gone)
+    failing = True
+
+    def check_fails(request: httpx.Request) -> httpx.Response | None:
+        if failing and request.url.path.endswith(f"/medias/{gone}"):
+            return httpx.Response(500, json={"error": "Internal server error"})
+        return None
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with client_for(fake, check_fails) as client:
+        summary = refresh_media(db, client, [gone], SyncOptions(clock=lambda: now))
+    assert summary.media_failures == 1 and summary.deleted == 0
+    failing = False
+    later = SyncOptions(stats_budget=0, clock=lambda: now + timedelta(hours=1))
+    with client_for(fake, check_fails) as client:
+        assert sync_account(db, client, later).deleted == 1
+    assert db.execute("SELECT count(*) FROM media_failures").fetchone()[0] == 0

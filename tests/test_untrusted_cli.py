@@ -7,17 +7,27 @@ The commands run in subprocesses as cron and editors run them, against the fake 
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.fakewistia import FakeWistiaServer, FaultPlan, rewrite_records, server_error
+from tests.fakewistia import (
+    LIST,
+    STATS,
+    FakeWistiaServer,
+    FaultPlan,
+    answer,
+    rewrite_body,
+    rewrite_records,
+    server_error,
+)
 from tests.fakewistia.plugin import FAKE_TOKEN
 from tests.reliability.harness import cli_command
 from wistia_sync.cli import app
@@ -311,8 +321,6 @@ def test_status_shows_rejected_media_and_honours_full_every(
     )
     assert run(tmp_path, "sync", "--quiet", server=fake_server).returncode == 0
     status = run(tmp_path, "status", "--json").stdout
-    import json
-
     report = json.loads(status)
     assert report["counts"]["rejected"] == 1
     assert report["rejected_media"][0]["hashed_id"] == victim
@@ -361,3 +369,86 @@ def test_editor_tag_names_are_nfc_so_both_spellings_are_one_tag(tmp_path: Path) 
         assert result.returncode == 0, result.stderr
     tags = [line.split("\t")[0] for line in invoke(tmp_path, "tag", "list").stdout.splitlines()]
     assert tags.count("N\u00e9e") == 1 and "Ne\u0301e" not in tags
+
+
+# -- nesting depth (issue 16, section 4) -----------------------------------------------------------
+
+DEEP = 5_000
+
+
+def _deep(levels: int) -> bytes:
+    return b"[" * levels + b"]" * levels
+
+
+def _with_deep_record(victim: str) -> Callable[[bytes], bytes]:
+    """A listing body in which ``victim``'s record carries a field nested ``DEEP`` levels deep
+    (bytes: ``json.dumps`` itself cannot write it)."""
+
+    def change(body: bytes) -> bytes:
+        records = json.loads(body)
+        parts = [json.dumps(record).encode() for record in records]
+        for index, record in enumerate(records):
+            if record.get("hashed_id") == victim:
+                parts[index] = parts[index][:-1] + b', "extra": ' + _deep(DEEP) + b"}"
+        return b"[" + b", ".join(parts) + b"]"
+
+    return change
+
+
+def test_one_record_nested_5000_levels_deep_is_rejected_alone_and_its_page_stored(
+    tmp_path: Path, fake_server: FakeWistiaServer
+) -> None:
+    assert run(tmp_path, "sync", "--quiet", server=fake_server).returncode == 0
+    victim = fake_server.api.media()[3]["hashed_id"]
+    fake_server.api.update(victim, name="Renamed while deep")
+    fake_server.faults = FaultPlan().starting_at(
+        1, rewrite_body(_with_deep_record(victim)), path=LIST
+    )
+    result = run(tmp_path, "sync", "--full", "--json", server=fake_server)
+    assert "Traceback" not in result.stderr and result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    live = len(fake_server.api.media())
+    assert summary["rejected"] == 1 and summary["deleted"] == 0
+    assert summary["unchanged"] == live - 1  # every other record of its page was stored
+    with sqlite3.connect(tmp_path / "wistia.db") as conn:
+        name, deleted_at = conn.execute(
+            "SELECT name, deleted_at FROM videos WHERE hashed_id = ?", [victim]
+        ).fetchone()
+        reason, raw = conn.execute(
+            "SELECT reason, raw FROM rejected_media WHERE hashed_id = ?", [victim]
+        ).fetchone()
+    assert deleted_at is None and name != "Renamed while deep"  # its last good row is kept
+    assert "nested too deeply" in reason and f'"hashed_id": "{victim}"' in raw
+    fake_server.faults = FaultPlan()
+    assert run(tmp_path, "sync", "--full", "--quiet", server=fake_server).returncode == 0
+    with sqlite3.connect(tmp_path / "wistia.db") as conn:
+        assert conn.execute("SELECT name FROM videos WHERE hashed_id = ?", [victim]).fetchone() == (
+            "Renamed while deep",
+        )
+        assert conn.execute("SELECT count(*) FROM rejected_media").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("status", [200, 400, 404])
+def test_a_stats_answer_nested_5000_levels_deep_is_recorded_on_its_media(
+    tmp_path: Path, fake_server: FakeWistiaServer, status: int
+) -> None:
+    body = b'{"error": ' + _deep(DEEP) + b"}"
+    fake_server.faults = FaultPlan().at(1, answer(status, body), path=STATS)
+    result = run(tmp_path, "sync", "--json", server=fake_server)
+    assert "Traceback" not in result.stderr and result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "wistia.db") as conn:
+        errors = [row[0] for row in conn.execute("SELECT stats_error FROM videos") if row[0]]
+    assert len(errors) == 1
+    if status == 200:
+        assert "nested too deeply" in errors[0]
+
+
+def test_a_token_rejection_nested_5000_levels_deep_is_one_clear_line(
+    tmp_path: Path, fake_server: FakeWistiaServer
+) -> None:
+    fake_server.faults = FaultPlan().at(1, answer(401, b'{"error": ' + _deep(DEEP) + b"}"))
+    result = run(tmp_path, "sync", server=fake_server)
+    assert result.returncode == 1
+    assert result.one_clear_line() == (
+        "error: Wistia rejected the API token; check WISTIA_API_TOKEN"
+    )

@@ -293,3 +293,23 @@ def test_a_far_future_updated_does_not_pin_the_watermark(db: Database, fake: Fak
     fake.update(changed, name="Changed after the future one", updated=datetime.now(UTC))
     sync(db, fake, stats_budget=0)
     assert stored(db, changed)["name"] == "Changed after the future one"  # type: ignore[index]
+
+
+def test_a_list_answer_too_deep_to_parse_loses_only_its_too_deep_elements() -> None:
+    from wistia_sync.jsonbody import NestedTooDeeply, TooDeep, parse_answer
+
+    deep = "[" * 5_000 + "]" * 5_000
+    body = (
+        '[{"hashed_id": "a1", "name": "brackets ]}[{, and \\"quotes\\" in a string"}, '
+        f'{{"name": "x", "hashedId": "b2", "assets": {deep}}}, {deep}, 7]'
+    ).encode()
+    first, second, third, fourth = parse_answer(body)
+    assert first == {"hashed_id": "a1", "name": 'brackets ]}[{, and "quotes" in a string'}
+    assert isinstance(second, TooDeep) and second.hashed_id == "b2"
+    assert isinstance(third, TooDeep) and third.hashed_id is None
+    assert fourth == 7
+    assert parse_answer(b" [ ] ") == []
+    with pytest.raises(NestedTooDeeply):
+        parse_answer(f'{{"error": {deep}}}'.encode())
+    with pytest.raises(ValueError):
+        parse_answer(f"[{deep},]".encode())  # not JSON: unreadable, as any broken answer

@@ -239,7 +239,7 @@ def test_error_messages_never_contain_the_token() -> None:
 
 def test_each_answer_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The body is parsed where it is checked, and that parse is what the caller gets."""
-    from wistia_sync import wistia
+    from wistia_sync import jsonbody, wistia
 
     parses: list[str | bytes] = []
     loads = json.loads
@@ -251,7 +251,7 @@ def test_each_answer_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_second_parse(self: httpx.Response, **kwargs: object) -> object:
         raise AssertionError("the body was parsed a second time")
 
-    monkeypatch.setattr(wistia.json, "loads", counting)
+    monkeypatch.setattr(jsonbody.json, "loads", counting)
     monkeypatch.setattr(httpx.Response, "json", no_second_parse)
     page = [{"hashed_id": "abc123", "created": "2026-01-01T00:00:00Z"}]
     stats = {"stats": {"plays": 7}}
@@ -262,7 +262,10 @@ def test_each_answer_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
         return httpx.Response(200, content=json.dumps(body).encode())
 
     with WistiaClient(
-        ClientSettings(token="t"), transport=httpx.MockTransport(handler), sleep=lambda s: None
+        # A token no message contains: every client's token is redacted process-wide.
+        ClientSettings(token="parsed-once-token"),
+        transport=httpx.MockTransport(handler),
+        sleep=lambda s: None,
     ) as client:
         listed = client.list_media_page(archived=False, sort_by="created", descending=False, page=1)
         assert listed.records == page

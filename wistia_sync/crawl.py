@@ -106,10 +106,12 @@ def crawl_pages(
                 if media and not fresh:
                     report.ended = "no new media"
                     return
-                yield fresh
                 if len(media) < per_page:
+                    # Said before the page is handed over: a caller may stop at it.
                     report.ended = "short page"
+                    yield fresh
                     return
+                yield fresh
                 if wanted >= expected_pages:
                     speculative = min(2 * speculative, max_speculative)
                 wanted += 1

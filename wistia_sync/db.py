@@ -456,6 +456,21 @@ def _m008_fold_tag_keys(db: Database) -> None:
     )
 
 
+@migrations()
+def m009_media_failures(db: Database) -> None:
+    """Requests about one media that failed on every attempt, each retried with a backoff.
+
+    ``endpoint`` is ``stats`` (its play counts) or ``media`` (the check that confirms a deletion);
+    ``retry_at`` is when the next run may ask again. A success removes the row.
+    """
+    db.execute(
+        "CREATE TABLE media_failures (hashed_id TEXT NOT NULL, "
+        "endpoint TEXT NOT NULL CHECK (endpoint IN ('stats', 'media')), "
+        "failures INTEGER NOT NULL, first_failed_at TEXT NOT NULL, last_failed_at TEXT NOT NULL, "
+        "retry_at TEXT NOT NULL, error TEXT NOT NULL, PRIMARY KEY (hashed_id, endpoint))"
+    )
+
+
 def utc_now() -> str:
     """The current time as the ISO 8601 UTC text every table stores."""
     return format_timestamp(datetime.now(UTC))

@@ -71,6 +71,12 @@ class WistiaUnavailable(WistiaError):
     """Repeated 5xx, 429, timeouts or connection errors: we gave up."""
 
 
+class RequestFailed(WistiaUnavailable):
+    """Every attempt at one request failed though Wistia was reached (5xx without
+    ``Retry-After``, timeouts while answering, unreadable bodies): it may be that request's
+    alone, as when one media's stats always answer 500."""
+
+
 class UnexpectedResponse(WistiaError):
     """A status or body the API reference does not describe."""
 

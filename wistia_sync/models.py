@@ -36,6 +36,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from wistia_sync.jsonbody import TooDeep
+
 # Wistia's hashed ids are 10 lowercase alphanumerics in every example; accept any short
 # alphanumeric, which is all a URL path segment or a file name may safely carry.
 HASHED_ID = re.compile(r"[A-Za-z0-9]{1,64}")
@@ -116,6 +118,8 @@ def is_hashed_id(value: object) -> bool:
 
 def record_hashed_id(raw: object) -> str | None:
     """The usable hashed id of a raw media record (``hashed_id`` or ``hashedId``), if any."""
+    if isinstance(raw, TooDeep):
+        return raw.hashed_id if is_hashed_id(raw.hashed_id) else None
     if not isinstance(raw, Mapping):
         return None
     value = _first(raw, "hashed_id", "hashedId")
@@ -127,6 +131,10 @@ def read_media(raw: object, notes: Notes, *, archived_hint: bool | None = None) 
 
     ``archived_hint`` is the ``archived`` filter of the listing that returned the record.
     """
+    if isinstance(raw, TooDeep):
+        raise RecordRejected(
+            "nested too deeply to read (about 1,000 levels or more)", record_hashed_id(raw)
+        )
     if type(raw) is not dict and not isinstance(raw, Mapping):
         raise RecordRejected(f"not a JSON object but {_json_kind(raw)}")
     hashed_id = _first(raw, "hashed_id", "hashedId")
@@ -413,5 +421,8 @@ def _json_kind(value: object) -> str:
 
 def _preview(value: object) -> str:
     """A short, printable rendering of an untrusted value for a reason text."""
-    text = ascii(value)
+    try:
+        text = ascii(value)
+    except RecursionError:
+        return f"{_json_kind(value)} nested too deeply to show"
     return text if len(text) <= 60 else text[:57] + "..."

@@ -15,6 +15,7 @@ from wistia_sync.db import (
     parse_timestamp,
     watermark_key,
 )
+from wistia_sync.media_failures import failures_status
 from wistia_sync.published import PUBLISHED_VIDEO_CONDITION, exclusion_sql
 from wistia_sync.purge import purge_status
 from wistia_sync.verify import freshness_latency
@@ -68,6 +69,7 @@ def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[st
         "counts": counts,
         "runs": runs,
         "rejected_media": rejected,
+        "media_failures": failures_status(db),
         "last_full_crawl": last_full,
         "next_full_crawl": next_full,
         "watermarks": {name: get_state(db, watermark_key(name)) for name in ("active", "archived")},

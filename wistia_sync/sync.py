@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -32,7 +32,18 @@ from wistia_sync.db import (
     watermark_key,
     write_transaction,
 )
-from wistia_sync.errors import SyncAborted, WistiaSyncError
+from wistia_sync.errors import SyncAborted, WistiaError, WistiaSyncError
+from wistia_sync.jsonbody import TooDeep
+from wistia_sync.media_failures import (
+    MAX_RETRIES_A_RUN,
+    PER_MEDIA_ERRORS,
+    PERSISTENT_FAILURES,
+    Endpoint,
+    FailureStreak,
+    backing_off,
+    clear_failures,
+    record_failure,
+)
 from wistia_sync.models import (
     MAX_REJECTED_RAW_CHARS,
     WistiaMedia,
@@ -46,6 +57,7 @@ from wistia_sync.wistia import MAX_IDS_PER_REQUEST, PER_PAGE, MediaPage, NoStats
 
 Visibility = Literal["public", "hidden"]
 T = TypeVar("T")
+R = TypeVar("R")
 
 WATERMARK_OVERLAP = timedelta(minutes=10)
 DEFAULT_FULL_EVERY = timedelta(hours=24)
@@ -101,6 +113,7 @@ class SyncOptions:
     allow_mass_delete: bool = False
     default_visibility: Visibility = "public"
     source: str = "wistia"
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
 
 
 @dataclass
@@ -114,6 +127,9 @@ class SyncSummary:
     stats_fetched: int = 0
     plays_changed: int = 0
     rejected: int = 0  # records quarantined in rejected_media this run
+    media_failures: int = 0  # requests about one media that failed this run (retried later)
+    # Of those, the media that failed PERSISTENT_FAILURES times in a row or more.
+    persistent_failures: int = field(default=0, repr=False)
     requests: int = 0
     seconds: float = 0.0
     # What was repaired in the records stored, by kind (see models.read_media).
@@ -121,6 +137,7 @@ class SyncSummary:
     # Media seen this run; counted once even if two passes or a re-check return them.
     seen: set[str] = field(default_factory=set, repr=False)
     rejected_keys: set[str] = field(default_factory=set, repr=False)
+    streak: FailureStreak = field(default_factory=FailureStreak, repr=False)
     # One line each about something odd in Wistia's answers that the run worked around.
     crawl_notes: list[str] = field(default_factory=list)
     # A targeted refresh: the hashed ids asked for that Wistia and the database do not have.
@@ -150,9 +167,19 @@ class SyncSummary:
         parts += self.crawl_notes
         return f"warning: {'; '.join(parts)}" if parts else None
 
+    def persistent_failures_line(self) -> str | None:
+        """What even a --quiet run reports: media whose requests keep failing (None: none)."""
+        count = self.persistent_failures
+        if not count:
+            return None
+        return (
+            f"warning: {count} media failed on every attempt {PERSISTENT_FAILURES} runs in a row "
+            "or more, each retried later with a longer backoff (see `wistia-sync status`)"
+        )
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        del data["seen"], data["rejected_keys"]
+        del data["seen"], data["rejected_keys"], data["streak"], data["persistent_failures"]
         data["warnings"] = dict(sorted(self.warnings.items()))
         data["changed"] = self.changed
         return data
@@ -201,11 +228,13 @@ def _run(
             to_delete = _confirm_missing(db, client, options, progress, summary)
         else:
             to_delete = _recheck_processing(db, client, options, progress, summary)
+            to_delete |= _retry_deletion_checks(db, client, options, summary)
         _refresh_stats(db, client, options, progress, summary, exclude=to_delete)
     summary.requests = client.requests_made
     summary.seconds = time.monotonic() - started
     with write_transaction(db):
         summary.deleted = _soft_delete(db, sorted(to_delete))
+        _forget_answered_failures(db, summary)
         delete_orphan_tags(db)
         if summary.mode == "full":
             # A complete crawl saw every record Wistia has: older rejections are gone from it.
@@ -264,13 +293,18 @@ def _list_pass(
     summary: SyncSummary,
     pass_name: str,
     archived: bool,
+    *,
+    whole: bool = False,
 ) -> str | None:
     """List one pass (active or archived media); return the largest ``updated`` Wistia returned.
 
-    A full crawl walks every page by ``created`` ascending. An incremental one walks by ``updated``
-    descending and stops after the first page reaching past the watermark minus the overlap.
+    A full crawl (or a ``whole`` pass) walks every page by ``created`` ascending. An incremental
+    one walks by ``updated`` descending and stops after the first page reaching past the
+    watermark minus the overlap; an archived pass stopped there reads the whole archive after
+    all when Wistia lists more archived media than the database holds (``_archive_outgrew``):
+    a media archived with an ``updated`` older than the watermark would be missed otherwise.
     """
-    full = summary.mode == "full"
+    full = summary.mode == "full" or whole
     stop_before: str | None = None
     if not full:
         watermark = get_state(db, watermark_key(pass_name))
@@ -312,7 +346,33 @@ def _list_pass(
             ):
                 break
     _warn_about_crawl_end(summary, pass_name, crawl)
+    if (
+        archived
+        and not full
+        and crawl.ended == "stopped by the caller"
+        and _archive_outgrew(db, client)
+    ):
+        summary.crawl_notes.append(
+            "listing archived media: Wistia lists more archived media than the database holds "
+            "(one archived without a newer `updated`), so the pass read the whole archive"
+        )
+        rest = _list_pass(db, client, options, progress, summary, pass_name, archived, whole=True)
+        newest = max(filter(None, (newest, rest)), default=None)
     return newest
+
+
+def _archive_outgrew(db: Database, client: WistiaClient) -> bool:
+    """Whether Wistia lists more archived media than the database knows of: one request, for
+    the one media past that many (by ``created``), which exists only if so."""
+    known = db.execute(
+        "SELECT (SELECT count(*) FROM videos WHERE deleted_at IS NULL AND archived = 1) + "
+        "(SELECT count(*) FROM rejected_media WHERE hashed_id IS NULL "
+        "OR hashed_id NOT IN (SELECT hashed_id FROM videos))"
+    ).fetchone()[0]
+    probe = client.list_media_page(
+        archived=True, sort_by="created", descending=False, page=int(known) + 1, per_page=1
+    )
+    return len(probe) > 0
 
 
 def _known_pages(db: Database, archived: bool) -> int:
@@ -366,6 +426,42 @@ def _recheck_processing(
     return _confirm_deleted(db, client, options, summary, missing)
 
 
+def _retry_deletion_checks(
+    db: Database, client: WistiaClient, options: SyncOptions, summary: SyncSummary
+) -> set[str]:
+    """Retry the deletion checks that failed in an earlier run and are due; return the deleted.
+
+    A full crawl retries them anyway (the media are still missing from it); an incremental run
+    would otherwise leave a media deleted in Wistia published until the next full crawl.
+    """
+    due = [
+        row[0]
+        for row in db.execute(
+            "SELECT f.hashed_id FROM media_failures f JOIN videos v USING (hashed_id) "
+            "WHERE f.endpoint = 'media' AND f.retry_at <= ? AND v.deleted_at IS NULL "
+            "ORDER BY f.retry_at, f.hashed_id",
+            [format_timestamp(options.clock())],
+        ).fetchall()
+        if row[0] not in summary.seen
+    ]
+    return _confirm_deleted(db, client, options, summary, due[:MAX_RETRIES_A_RUN])
+
+
+def _forget_answered_failures(db: Database, summary: SyncSummary) -> None:
+    """Media this run listed exist: no deletion check of theirs is owed. Deleted media are owed
+    nothing, and media that are no longer ready, active videos are owed no stats."""
+    clear_failures(db, "media", summary.seen)
+    db.execute(
+        "DELETE FROM media_failures WHERE hashed_id IN "
+        "(SELECT hashed_id FROM videos WHERE deleted_at IS NOT NULL)"
+    )
+    db.execute(
+        "DELETE FROM media_failures WHERE endpoint = 'stats' AND hashed_id IN "
+        "(SELECT hashed_id FROM videos WHERE type != 'Video' OR status != 'ready' "
+        "OR archived = 1)"
+    )
+
+
 def _confirm_missing(
     db: Database,
     client: WistiaClient,
@@ -404,24 +500,78 @@ def _confirm_deleted(
     """Ask Wistia for each candidate: a 404 confirms the deletion, a 200 upserts the media.
 
     A row whose hashed id is unusable (stored by an older version) cannot be asked about, and
-    no listing can return it: it is deleted without a request.
+    no listing can return it: it is deleted without a request. A check that fails on every
+    attempt deletes nothing: the media is kept, the failure recorded, and the check retried
+    after a backoff (until then, the media is not asked about).
     """
     deleted: set[str] = set()
     # A row whose hashed id is unusable cannot be asked about: deleted without a request.
     unusable = [h for h in candidates if not is_hashed_id(h)]
     deleted.update(unusable)
-    if progress is not None and unusable:
-        progress.advance(len(unusable))
-    answers = fetch_in_order(client.get_media, [h for h in candidates if is_hashed_id(h)])
+    waiting = backing_off(db, "media", options.clock())
+    skipped = len([h for h in candidates if h in waiting])
+    if unusable or skipped:
+        _advance(progress, len(unusable) + skipped)
+    checks = [h for h in candidates if is_hashed_id(h) and h not in waiting]
+    answers = fetch_in_order(_or_failure(client.get_media), checks)
     with closing(answers):
         for hashed_id, answer in answers:
+            _advance(progress)
+            if isinstance(answer, WistiaError):
+                _media_failed(db, hashed_id, "media", answer, options, summary)
+                continue
+            summary.streak.add(answer)
             if answer is None:
                 deleted.add(hashed_id)
             else:
                 store_media_page(db, answer, options, summary)
-            if progress is not None:
-                progress.advance()
     return deleted
+
+
+def _or_failure(fetch: Callable[[str], R]) -> Callable[[str], R | WistiaError]:
+    """``fetch``, returning rather than raising a failure that may be the media's own."""
+
+    def attempt(hashed_id: str) -> R | WistiaError:
+        try:
+            return fetch(hashed_id)
+        except PER_MEDIA_ERRORS as error:
+            return error
+
+    return attempt
+
+
+_FAILURE_WARNINGS: dict[Endpoint, str] = {
+    "stats": "stats failed on every attempt (retried later, with a backoff)",
+    "media": "deletion check failed on every attempt (media kept; retried later, with a backoff)",
+}
+
+
+def _media_failed(
+    db: Database,
+    hashed_id: str,
+    endpoint: Endpoint,
+    error: WistiaError,
+    options: SyncOptions,
+    summary: SyncSummary,
+) -> None:
+    """Record one media's failed request; fail the run when too many failed in a row."""
+    with write_transaction(db):
+        failures = record_failure(db, hashed_id, endpoint, str(error), options.clock())
+    _count_failure(summary, endpoint, failures)
+    if summary.streak.add(error) is not None:
+        raise error
+
+
+def _count_failure(summary: SyncSummary, endpoint: Endpoint, failures: int) -> None:
+    summary.media_failures += 1
+    summary.warnings[_FAILURE_WARNINGS[endpoint]] += 1
+    if failures >= PERSISTENT_FAILURES:
+        summary.persistent_failures += 1
+
+
+def _advance(progress: Progress | None, amount: int = 1) -> None:
+    if progress is not None:
+        progress.advance(amount)
 
 
 # -- storing -------------------------------------------------------------------------------------
@@ -521,10 +671,17 @@ def store_media_page(
 
 def _rejection_key(raw: object, hashed_id: str | None) -> tuple[str, str]:
     """The rejected_media key of a record (its hashed id, else a digest) and its raw JSON."""
-    try:
-        raw_json = json.dumps(raw, ensure_ascii=True, sort_keys=True)
-    except (TypeError, ValueError, RecursionError):
-        raw_json = ascii(raw)
+    if isinstance(raw, TooDeep):
+        raw_json = raw.text  # its source, since it could not be parsed
+    else:
+        try:
+            raw_json = json.dumps(raw, ensure_ascii=True, sort_keys=True)
+        except (TypeError, ValueError, RecursionError):
+            try:
+                raw_json = ascii(raw)
+            except RecursionError:
+                raw_json = '"(not kept: nested too deeply to write out)"'
+
     key = hashed_id or "sha256:" + hashlib.sha256(raw_json.encode()).hexdigest()[:16]
     return key, raw_json[:MAX_REJECTED_RAW_CHARS]
 
@@ -730,25 +887,46 @@ def _refresh_stats(
     summary: SyncSummary,
     exclude: set[str],
 ) -> None:
-    """Fetch plays for up to ``stats_budget`` videos: never-fetched first, then the stalest."""
+    """Fetch plays for up to ``stats_budget`` videos: never-fetched first, then the stalest, then
+    at most ``MAX_RETRIES_A_RUN`` whose stats failed before and whose retry is due."""
     if options.stats_budget <= 0:
         return
+    eligible = "v.type = 'Video' AND v.status = 'ready' AND v.archived = 0 AND v.deleted_at IS NULL"
     rows = db.execute(
-        "SELECT hashed_id, plays FROM videos WHERE type = 'Video' AND status = 'ready' "
-        "AND archived = 0 AND deleted_at IS NULL "
-        "ORDER BY plays_fetched_at IS NOT NULL, plays_fetched_at, hashed_id LIMIT ?",
+        f"SELECT v.hashed_id, v.plays FROM videos v WHERE {eligible} AND v.hashed_id NOT IN "
+        "(SELECT hashed_id FROM media_failures WHERE endpoint = 'stats') "
+        "ORDER BY v.plays_fetched_at IS NOT NULL, v.plays_fetched_at, v.hashed_id LIMIT ?",
         [options.stats_budget + len(exclude)],
     ).fetchall()
+    retries = db.execute(
+        f"SELECT v.hashed_id, v.plays FROM media_failures f JOIN videos v USING (hashed_id) "
+        f"WHERE f.endpoint = 'stats' AND f.retry_at <= ? AND {eligible} "
+        "ORDER BY f.retry_at, v.hashed_id LIMIT ?",
+        [format_timestamp(options.clock()), MAX_RETRIES_A_RUN + len(exclude)],
+    ).fetchall()
+    retries = [(h, p) for h, p in retries if h not in exclude and is_hashed_id(h)]
+    retries = retries[: min(MAX_RETRIES_A_RUN, options.stats_budget)]
     targets = [(h, plays) for h, plays in rows if h not in exclude and is_hashed_id(h)]
-    targets = targets[: options.stats_budget]
+    targets = targets[: options.stats_budget - len(retries)] + retries
     if not targets:
         return
     progress.phase("fetching play counts", total=len(targets))
     with ThreadPoolExecutor(max_workers=STATS_WORKERS) as pool:
-        stats = pool.map(client.get_stats, [hashed_id for hashed_id, _ in targets])
+        stats = pool.map(_or_failure(client.get_stats), [hashed_id for hashed_id, _ in targets])
         try:
-            for batch in _batched(zip(targets, stats, strict=True), STATS_BATCH):
-                _store_stats(db, batch, summary)
+            batch: list[tuple[tuple[str, int | None], WistiaStats | NoStats | WistiaError]] = []
+            for target, answer in zip(targets, stats, strict=True):
+                batch.append((target, answer))
+                # A streak of failures fails the run: what came before it is stored first.
+                outage = summary.streak.add(answer)
+                if outage is not None or len(batch) == STATS_BATCH:
+                    _store_stats(db, batch, summary, options)
+                    progress.advance(len(batch))
+                    batch = []
+                if outage is not None:
+                    raise outage
+            if batch:
+                _store_stats(db, batch, summary, options)
                 progress.advance(len(batch))
         except BaseException:
             pool.shutdown(cancel_futures=True)
@@ -757,12 +935,19 @@ def _refresh_stats(
 
 def _store_stats(
     db: Database,
-    batch: Sequence[tuple[tuple[str, int | None], WistiaStats | NoStats]],
+    batch: Sequence[tuple[tuple[str, int | None], WistiaStats | NoStats | WistiaError]],
     summary: SyncSummary,
+    options: SyncOptions,
 ) -> None:
     now = utc_now()
     with write_transaction(db):
+        answered = [h for (h, _), stats in batch if not isinstance(stats, WistiaError)]
+        clear_failures(db, "stats", answered)
         for (hashed_id, old_plays), stats in batch:
+            if isinstance(stats, WistiaError):
+                failures = record_failure(db, hashed_id, "stats", str(stats), options.clock())
+                _count_failure(summary, "stats", failures)
+                continue
             if isinstance(stats, NoStats):
                 db.execute(
                     "UPDATE videos SET plays_fetched_at = ?, stats_error = ? WHERE hashed_id = ?",
@@ -872,6 +1057,7 @@ def refresh_media(
         summary.seconds = time.monotonic() - started
         with write_transaction(db):
             summary.deleted = _soft_delete(db, sorted(to_delete))
+            _forget_answered_failures(db, summary)
             delete_orphan_tags(db)
             _finish_run(db, run_id, summary, outcome="ok")
     except BaseException as error:

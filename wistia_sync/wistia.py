@@ -15,7 +15,6 @@ are returned raw: ``models.read_media`` validates them one by one.
 from __future__ import annotations
 
 import email.utils
-import json
 import threading
 import time
 from collections.abc import Sequence
@@ -37,10 +36,12 @@ from tenacity import (
 from wistia_sync import __version__
 from wistia_sync.errors import (
     PermissionDenied,
+    RequestFailed,
     TokenRejected,
     UnexpectedResponse,
     WistiaUnavailable,
 )
+from wistia_sync.jsonbody import NestedTooDeeply, parse_answer
 from wistia_sync.models import WistiaStats, is_hashed_id, read_stats
 from wistia_sync.ratelimit import Clock, Sleep, SlidingWindowLimiter
 from wistia_sync.redaction import register_secret
@@ -67,12 +68,19 @@ _BODY_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 
 
 class _Retryable(Exception):
-    """A failure worth another attempt; ``retry_after`` is the server's requested pause."""
+    """A failure worth another attempt; ``retry_after`` is the server's requested pause.
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    ``reached``: Wistia answered (or started to), so the failure may be this request's alone;
+    a connection that cannot be made and a rate limit (429, 503) concern every request.
+    """
+
+    def __init__(
+        self, reason: str, retry_after: float | None = None, *, reached: bool = True
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.reached = reached
 
 
 @dataclass(frozen=True)
@@ -176,13 +184,13 @@ class WistiaClient:
     # -- endpoints -------------------------------------------------------------------------
 
     def list_media_page(
-        self, *, archived: bool, sort_by: str, descending: bool, page: int
+        self, *, archived: bool, sort_by: str, descending: bool, page: int, per_page: int = PER_PAGE
     ) -> MediaPage:
-        """One page (``PER_PAGE`` records at most) of ``GET /medias``; a short page is the last."""
+        """One page (``per_page`` records at most) of ``GET /medias``; a short page is the last."""
         params = {
             "archived": "true" if archived else "false",
             "page": page,
-            "per_page": PER_PAGE,
+            "per_page": per_page,
             "sort_by": sort_by,
             "sort_direction": 0 if descending else 1,
         }
@@ -246,7 +254,8 @@ class WistiaClient:
         except RetryError as error:
             last = error.last_attempt.exception()
             reason = last.reason if isinstance(last, _Retryable) else str(last)
-            raise WistiaUnavailable(
+            failure = RequestFailed if isinstance(last, _Retryable) and last.reached else None
+            raise (failure or WistiaUnavailable)(
                 f"Wistia is unavailable: {MAX_ATTEMPTS} attempts at GET /{path} failed "
                 f"(last: {reason})"
             ) from error
@@ -265,6 +274,10 @@ class WistiaClient:
             self.requests_made += 1
         try:
             response = self._fetch(path, params)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            raise _Retryable(
+                f"connection failed ({type(error).__name__})", reached=False
+            ) from error
         except httpx.TimeoutException as error:
             raise _Retryable(f"timed out ({type(error).__name__})") from error
         except httpx.TransportError as error:
@@ -281,7 +294,7 @@ class WistiaClient:
                         "giving up for this run"
                     )
                 self._limiter.pause(retry_after)
-            raise _Retryable(f"HTTP {status}", retry_after)
+            raise _Retryable(f"HTTP {status}", retry_after, reached=False)  # account-wide
         if status >= 500:
             raise _Retryable(f"HTTP {status}")
         if status == 401:
@@ -304,9 +317,14 @@ class WistiaClient:
                 f"{self._error_text(response) or response.reason_phrase}"
             )
         try:
-            # Parsed once, here: an unreadable body is worth another attempt.
-            body = json.loads(response.content)
-        except (ValueError, UnicodeDecodeError, RecursionError) as error:
+            # Parsed once, here: an unreadable body is worth another attempt, one nested too
+            # deeply is not (a page keeps its other records: see jsonbody).
+            body = parse_answer(response.content)
+        except NestedTooDeeply as error:
+            raise UnexpectedResponse(
+                f"Wistia's answer to {_describe(response.request)} {error}"
+            ) from None
+        except (ValueError, UnicodeDecodeError) as error:
             raise _Retryable("unreadable JSON in the response") from error
         return _Answer(response, body)
 
@@ -385,8 +403,8 @@ def _server_date(response: httpx.Response) -> datetime | None:
 
 def _error_fields(response: httpx.Response) -> dict[str, Any]:
     try:
-        body = response.json()
-    except ValueError:
+        body = parse_answer(response.content)
+    except (ValueError, UnicodeDecodeError):  # NestedTooDeeply included
         return {}
     return body if isinstance(body, dict) else {}
 

@@ -66,7 +66,9 @@ class Fault:
     seconds: float = 0.0
     rewrite: Rewrite | None = None  # ``rewrite``: the answer's JSON body in, the body to send out
     size: int = 0  # ``oversized``: bytes of body to send
-    body: dict[str, str] | None = None  # ``unauthorized``: the JSON error body
+    error_body: dict[str, str] | None = None  # ``unauthorized``: the JSON error body
+    body_rewrite: Callable[[bytes], bytes] | None = None  # ``rewrite_body``: bytes in, bytes out
+    body: bytes = b""  # ``answer``: the body to send
 
     def applies_to(self, request: httpx.Request) -> bool:
         """Whether this fault can happen to ``request`` (an empty *first* page needs page 1)."""
@@ -122,7 +124,7 @@ def unauthorized(
 ) -> Fault:
     """401 as for a revoked token (or, with ``code="unauthorized_scope"``, a token lacking a
     permission); use with ``FaultPlan.starting_at`` for "from the Nth on"."""
-    return Fault("unauthorized", status=401, body={"code": code, "error": error})
+    return Fault("unauthorized", status=401, error_body={"code": code, "error": error})
 
 
 def rewrite(change: Rewrite) -> Fault:
@@ -139,6 +141,17 @@ def rewrite_records(change: Callable[[dict[str, Any]], Any]) -> Fault:
         return change(body) if isinstance(body, dict) and "hashed_id" in body else body
 
     return Fault("rewrite", rewrite=apply)
+
+
+def rewrite_body(change: Callable[[bytes], bytes]) -> Fault:
+    """The normal answer (status kept) with its body replaced by ``change(body)``, bytes to
+    bytes: for what ``json.dumps`` cannot write, such as a record nested 5,000 levels deep."""
+    return Fault("rewrite_body", body_rewrite=change)
+
+
+def answer(status: int, body: bytes) -> Fault:
+    """``status`` with ``body`` sent as JSON, whatever was asked."""
+    return Fault("answer", status=status, body=body)
 
 
 def echo_authorization(status: int) -> Fault:
@@ -419,13 +432,20 @@ class FakeWistiaServer:
         if kind == "empty_first_page":
             return httpx.Response(200, content=b"[]", headers=_JSON), False
         if kind == "unauthorized":
-            return _json(401, fault.body), False
+            return _json(401, fault.error_body), False
         if kind == "rewrite":
             assert fault.rewrite is not None
             normal = self.api.handle(request)
             changed = fault.rewrite(normal.json())
             content = json.dumps(changed).encode()  # \ud800 escapes: valid JSON, as Wistia sends
             return httpx.Response(normal.status_code, content=content, headers=_JSON), False
+        if kind == "rewrite_body":
+            assert fault.body_rewrite is not None
+            normal = self.api.handle(request)
+            content = fault.body_rewrite(normal.content)
+            return httpx.Response(normal.status_code, content=content, headers=_JSON), False
+        if kind == "answer":
+            return httpx.Response(fault.status, content=fault.body, headers=_JSON), False
         if kind == "echo_authorization":
             header = request.headers.get("Authorization", "")
             body = {"error": f"Malformed request: header Authorization={header!r} rejected"}

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from tests.fakewistia.server import LIST, FaultPlan
-from tests.reliability.conftest import MakeScene
+from tests.reliability.conftest import MakeScene, MakeWorkspace, Serve, make_account
 from tests.reliability.harness import (
     Ledger,
     connect,
@@ -23,6 +23,9 @@ from tests.reliability.harness import (
     mirror_problems,
     output_differences,
     output_problems,
+    prime,
+    published_ids,
+    state,
     wrongly_deleted,
 )
 from wistia_sync.demo.api import FakeWistia
@@ -210,3 +213,40 @@ def test_a_video_deleted_between_full_crawls_does_not_fail_the_stats_of_an_incre
     assert "HTTP 404" in error and deleted_at is None
     assert full.returncode == 0, full.describe()
     assert not mirror_problems(ws.db, api)
+
+
+def test_an_archive_whose_updated_went_backwards_leaves_the_site_at_the_next_incremental_run(
+    serve: Serve, workspace: MakeWorkspace
+) -> None:
+    """Wistia archives a video but its ``updated`` goes back in time (older than the archived
+    watermark), in an archive larger than one page: the incremental archived pass, which stops
+    at its watermark, would not reach it, and the video would stay on the site until the next
+    full crawl. The pass notices that Wistia lists more archived media than it holds."""
+    api = make_account(240, 17)
+    for media in sorted(api.media(), key=lambda m: m["hashed_id"])[:130]:
+        if not media["archived"]:
+            api.archive(media["hashed_id"])
+    server = serve(api)
+    ws = workspace(server)
+    prime(ws, stats_budget=0)
+    victim = published_ids(ws.db)[0]
+    was = state(ws.db)
+    api.update(victim, archived=True, updated="2020-01-01T00:00:00+00:00")
+    listed_before = len(server.requests(LIST))
+
+    result = ws.cli("run", "--stats-budget", "0")
+    assert result.returncode == 0, result.describe()
+    assert state(ws.db)["last_full_crawl"] == was["last_full_crawl"]  # an incremental run
+    assert victim not in published_ids(ws.db)
+    assert not (ws.output / "videos" / f"{victim}.json").exists()
+    assert not mirror_problems(ws.db, api)
+    # The active pass (1), the archived pass (1), the count check (1), then the archive (2).
+    assert len(server.requests(LIST)) - listed_before == 5
+    assert "read the whole archive" in result.stderr
+
+    # Nothing changed since: the check finds the counts equal and reads nothing more.
+    listed_before = len(server.requests(LIST))
+    again = ws.cli("run", "--stats-budget", "0")
+    assert again.returncode == 0, again.describe()
+    assert len(server.requests(LIST)) - listed_before == 3
+    assert "warning" not in again.stderr

@@ -6,13 +6,19 @@ fault, the run either completes with the exact catalog, or fails with one clear 
 deleted nothing, kept both watermarks, lost no editor change and left the output valid. Then a
 run without faults converges: the database mirrors the account and the output is exactly what a
 fresh publish of the database gives.
+
+One media's own request failing on every attempt (its stats, the check confirming its deletion)
+is the exception: the run completes, keeps that media, backs off from asking again, and the
+first run after the backoff with Wistia answering converges.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -40,6 +46,7 @@ from tests.reliability.harness import (
     EditorBook,
     Ledger,
     Workspace,
+    connect,
     deleted_ids,
     edit_some,
     failure_problems,
@@ -49,6 +56,7 @@ from tests.reliability.harness import (
     mutate_account,
     output_differences,
     output_problems,
+    state,
     watermarks,
     wrongly_deleted,
 )
@@ -133,12 +141,6 @@ def single_fault_cases() -> list[Case]:
             _plan((2, rate_limited(503, retry_after=600), LIST, 1)),
             completes=False,
             message=r"Wistia asked us to wait 600 s \(HTTP 503\); giving up for this run",
-        ),
-        Case(
-            "HTTP 500 on all 5 attempts (deletion check)",
-            _plan((1, server_error(500), SHOW, 5)),
-            completes=False,
-            message=r"Wistia is unavailable: 5 attempts at GET /medias/\w+ failed",
         ),
         Case(
             "timeouts on every attempt (stats)",
@@ -355,3 +357,157 @@ def test_http_tuning_variables_refuse_what_is_not_a_positive_number(
     assert not failure_problems(result), result.describe()
     assert f"{variable} must be a positive number of seconds" in result.stderr
     assert not server.log
+
+
+# -- one media failing on every attempt (issue 16, section 4) ------------------------------------
+
+
+def _warnings(result: Any) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+
+
+def _media_failures(ws: Workspace) -> dict[str, Any]:
+    result = ws.cli("status", "--json")
+    assert result.returncode == 0, result.describe()
+    failures: dict[str, Any] = json.loads(result.stdout)["media_failures"]
+    return failures
+
+
+def _time_passes_until_retries_are_due(ws: Workspace) -> None:
+    """What the backoff waits for (hours), without waiting: every retry falls due now."""
+    with connect(ws.db) as conn:
+        conn.execute("UPDATE media_failures SET retry_at = '2000-01-01T00:00:00Z'")
+        conn.commit()
+
+
+def _stalest_video(ws: Workspace) -> str:
+    """The video whose stats the next run asks for first."""
+    with connect(ws.db) as conn:
+        row = conn.execute(
+            "SELECT hashed_id FROM videos WHERE type = 'Video' AND status = 'ready' "
+            "AND archived = 0 AND deleted_at IS NULL "
+            "ORDER BY plays_fetched_at IS NOT NULL, plays_fetched_at, hashed_id LIMIT 1"
+        ).fetchone()
+    return str(row[0])
+
+
+def test_a_media_whose_stats_always_fail_is_backed_off_while_every_run_succeeds(
+    scene: MakeScene, ledger: Ledger
+) -> None:
+    api, server, ws = astuple_scene(scene(CATALOG_SIZE, CATALOG_SEED))
+    victim = _stalest_video(ws)
+    victim_stats = rf"/medias/{victim}/stats$"
+    api.set_plays(victim, 4321)
+    server.faults = plan = FaultPlan().starting_at(1, server_error(500), path=victim_stats)
+
+    first = ws.cli("run", "--stats-budget", STATS_BUDGET)
+    assert first.returncode == 0, first.describe()
+    assert len(server.requests(victim_stats)) == 5  # every attempt, then on with the run
+    others = [e for e in server.requests(STATS) if not re.search(victim_stats, e.path)]
+    assert len(others) == int(STATS_BUDGET) - 1 and all(e.status == 200 for e in others)
+    (warning,) = _warnings(first)
+    assert "stats failed on every attempt (retried later, with a backoff): 1" in warning
+    failing = _media_failures(ws)
+    assert failing["stats"] == 1 and failing["deletion_checks"] == 0
+    assert failing["next_retry"]["hashed_id"] == victim
+    assert failing["next_retry"]["retry_at"] > state(ws.db)["last_full_crawl"]
+    assert "HTTP 500" in failing["next_retry"]["error"]
+    text = ws.cli("status").stdout
+    assert "backing off: 1 media whose requests failed on every attempt (1 stats); " in text
+    assert f"next retry {victim} (stats, 1 failure) at " in text
+
+    # Backing off: the next run does not ask again, and is not stopped by it.
+    asked = len(server.requests(victim_stats))
+    second = ws.cli("run", "--stats-budget", STATS_BUDGET)
+    assert second.returncode == 0, second.describe()
+    assert len(server.requests(victim_stats)) == asked
+    assert not _warnings(second)
+
+    # Once the retry is due and Wistia answers, the failure is cleared and the plays stored.
+    _time_passes_until_retries_are_due(ws)
+    server.faults = FaultPlan()
+    third = ws.cli("run", "--stats-budget", STATS_BUDGET)
+    assert third.returncode == 0, third.describe()
+    assert len(server.requests(victim_stats)) == asked + 1
+    assert _media_failures(ws)["media"] == 0
+    with connect(ws.db) as conn:
+        plays = conn.execute("SELECT plays FROM videos WHERE hashed_id = ?", [victim]).fetchone()
+    assert plays[0] == 4321
+    ledger.record(
+        SCENARIO,
+        "one media's stats HTTP 500 on every attempt, every run",
+        times=sum(plan.injected.values()),
+        runs=3,
+        files_checked=0,
+        lost_changes=0,
+        invalid_files=0,
+        held="each run completed; the media backed off, then was fetched when due",
+    )
+
+
+def test_a_deletion_check_failing_on_every_attempt_keeps_the_media_and_the_full_crawl_completes(
+    scene: MakeScene, ledger: Ledger
+) -> None:
+    api, server, ws = astuple_scene(scene(CATALOG_SIZE, CATALOG_SEED))
+    gone = sorted(m["hashed_id"] for m in api.media())[7]
+    api.delete(gone)
+    check = rf"/medias/{gone}$"
+    last_full = state(ws.db)["last_full_crawl"]
+    server.faults = plan = FaultPlan().starting_at(1, server_error(500), path=check)
+
+    first = ws.cli("run", "--full", "--stats-budget", "0")
+    assert first.returncode == 0, first.describe()
+    assert len(server.requests(check)) == 5
+    assert gone not in deleted_ids(ws.db)  # never deleted on a check that did not confirm it
+    assert state(ws.db)["last_full_crawl"] > last_full  # the full crawl completed
+    assert not mirror_problems(ws.db, api, deletions=False)
+    (warning,) = _warnings(first)
+    assert "deletion check failed on every attempt (media kept" in warning
+    assert _media_failures(ws)["deletion_checks"] == 1
+
+    asked = len(server.requests(check))
+    second = ws.cli("run", "--stats-budget", "0")  # incremental: the check is backing off
+    assert second.returncode == 0, second.describe()
+    assert len(server.requests(check)) == asked
+
+    # Due, and Wistia answers 404: an incremental run confirms the deletion.
+    _time_passes_until_retries_are_due(ws)
+    server.faults = FaultPlan()
+    third = ws.cli("run", "--stats-budget", "0")
+    assert third.returncode == 0, third.describe()
+    assert [e.status for e in server.requests(check)][asked:] == [404]
+    assert gone in deleted_ids(ws.db)
+    assert not mirror_problems(ws.db, api)
+    assert _media_failures(ws)["media"] == 0
+    check_output = output_problems(ws.output, converged=True)
+    assert not check_output.problems, check_output.problems
+    assert not output_differences(ws.output, fresh_publish(ws.db, ws.root / "fresh"))
+    ledger.record(
+        SCENARIO,
+        "one deletion check HTTP 500 on every attempt (full crawl)",
+        times=sum(plan.injected.values()),
+        runs=3,
+        files_checked=check_output.files,
+        lost_changes=0,
+        invalid_files=check_output.invalid,
+        held="the media was kept, the full crawl completed, the next due check deleted it",
+    )
+
+
+def test_a_quiet_run_reports_a_media_only_once_its_failure_persists(scene: MakeScene) -> None:
+    """cron runs --quiet: one failed retry is not worth a mail, a third in a row is."""
+    _, server, ws = astuple_scene(scene(CATALOG_SIZE, CATALOG_SEED))
+    victim = _stalest_video(ws)
+    server.faults = FaultPlan().starting_at(1, server_error(500), path=rf"/medias/{victim}/stats$")
+    quiet_run = ("run", "--quiet", "--stats-budget", STATS_BUDGET)
+    for _ in range(2):
+        result = ws.cli(*quiet_run)
+        assert result.returncode == 0 and result.stdout == result.stderr == "", result.describe()
+        _time_passes_until_retries_are_due(ws)
+    third = ws.cli(*quiet_run)
+    assert third.returncode == 0 and third.stdout == "", third.describe()
+    assert third.stderr == (
+        "warning: 1 media failed on every attempt 3 runs in a row or more, each retried later "
+        "with a longer backoff (see `wistia-sync status`)\n"
+    )
+    assert _media_failures(ws)["next_retry"]["failures"] == 3

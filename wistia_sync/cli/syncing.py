@@ -245,9 +245,10 @@ def run_sync(
     else:
         with _progress_display() as display:
             summary = sync_account(db, client, options, _RichProgress(display))
-    # One line for everything repaired or rejected; --quiet leaves it to `status`.
-    warning = summary.warning_line()
-    if warning is not None and not quiet:
+    # One line for everything repaired or rejected; --quiet leaves it to `status`, except media
+    # whose requests keep failing: cron mail must hear of those.
+    warning = summary.warning_line() if not quiet else summary.persistent_failures_line()
+    if warning is not None:
         notice(warning)
     return summary
 
@@ -354,6 +355,9 @@ def status_command(
                 f"{rejection['reason']}"
             )
         )
+    failing = report["media_failures"]
+    if failing["media"]:
+        stdout_console().print(cell(media_failures_line(failing)))
     stdout_console().print(f"next full crawl due: {report['next_full_crawl']}", markup=False)
     if report["webhooks"] is not None:
         stdout_console().print(webhook_line(report["webhooks"]), markup=False)
@@ -366,6 +370,25 @@ def status_command(
             f"p50 {freshness['p50_seconds']:.1f} s, p95 {freshness['p95_seconds']:.1f} s",
             markup=False,
         )
+
+
+def media_failures_line(failing: dict[str, Any]) -> str:
+    """``backing off: 2 media (1 stats, 1 deletion check); next retry 5kd0… (stats) at …``."""
+    retry = failing["next_retry"]
+    parts = [
+        f"{failing['stats']:,} stats" if failing["stats"] else "",
+        f"{failing['deletion_checks']:,} deletion check"
+        f"{'' if failing['deletion_checks'] == 1 else 's'}"
+        if failing["deletion_checks"]
+        else "",
+    ]
+    what = "stats" if retry["endpoint"] == "stats" else "deletion check"
+    return (
+        f"backing off: {failing['media']:,} media whose requests failed on every attempt "
+        f"({', '.join(p for p in parts if p)}); next retry {retry['hashed_id']} ({what}, "
+        f"{retry['failures']} failure{'' if retry['failures'] == 1 else 's'}) at "
+        f"{retry['retry_at']}: {retry['error']}"
+    )
 
 
 def purge_line(purge: dict[str, Any]) -> str:
