@@ -27,7 +27,8 @@ def local_files(root: Path) -> dict[str, bytes]:
     return {
         path.relative_to(root).as_posix(): path.read_bytes()
         for path in root.rglob("*")
-        if path.is_file()
+        # The publisher's own dot-folder (staging, the mtime clock) is never delivered.
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts)
     }
 
 
