@@ -28,6 +28,11 @@ MAX_HEADER_BYTES = 16 * 1024  # h11's limit on a request's head; Wistia's is wel
 # threads that use it, the Wistia client's connections, publishing's files.
 RESERVED_DESCRIPTORS = 256
 MIN_CONNECTIONS = 16
+# Connections accepted in one go (the listen backlog, which asyncio also takes as the number to
+# accept per wake-up): the cap is enforced only after a batch is accepted, so a batch of a
+# uvicorn-default 2,048 could run out of descriptors before one connection was closed.
+ACCEPT_BACKLOG = 64
+ACCEPTS_IN_FLIGHT = 4 * ACCEPT_BACKLOG  # accepted, or being closed, before the cap catches up
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,8 @@ def raise_descriptor_limit() -> int:
 
 def connections_within(descriptors: int, wanted: int) -> int:
     """How many connections may be open at once with ``descriptors`` files allowed in all."""
-    return max(MIN_CONNECTIONS, min(wanted, descriptors - RESERVED_DESCRIPTORS))
+    room = descriptors - RESERVED_DESCRIPTORS - ACCEPTS_IN_FLIGHT
+    return max(MIN_CONNECTIONS, min(wanted, room))
 
 
 def guarded_protocol(limits: ConnectionLimits) -> type[H11Protocol]:

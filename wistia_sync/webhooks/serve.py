@@ -14,7 +14,12 @@ from starlette.concurrency import run_in_threadpool
 from wistia_sync.errors import WistiaSyncError
 from wistia_sync.sync import SyncOptions, fetch_missing_plays, refresh_media
 from wistia_sync.webhooks.app import ReceiverSettings, create_app
-from wistia_sync.webhooks.guard import MAX_HEADER_BYTES, ConnectionLimits, guarded_protocol
+from wistia_sync.webhooks.guard import (
+    ACCEPT_BACKLOG,
+    MAX_HEADER_BYTES,
+    ConnectionLimits,
+    guarded_protocol,
+)
 from wistia_sync.webhooks.worker import Apply, Debounce, InboxWorker
 from wistia_sync.wistia import WistiaClient
 
@@ -86,6 +91,7 @@ def serve(settings: ServeSettings, open_db: Callable[[], Database], apply: Apply
         host=settings.host,
         port=settings.port,
         http=guarded_protocol(settings.limits),
+        backlog=ACCEPT_BACKLOG,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         timeout_keep_alive=int(settings.limits.keep_alive_seconds),
         log_config=None,  # uvicorn's lines go through ours (logs.configure_server_logging)
