@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_QUIET_SECONDS = 0.5
 DEFAULT_MAX_DELAY_SECONDS = 3.0
-# A failed batch is retried after 2 s, doubling up to 15 min, 30 times in all (about 5½ hours:
+# A failed batch is retried after 2 s, doubling up to 15 min, 30 attempts in all (about 5¼ hours:
 # a Wistia outage of a few hours loses nothing); then its events are marked failed, and the
 # deletions among them are left to the next `run` to confirm (webhooks.deletions).
 MAX_ATTEMPTS = 30
