@@ -532,6 +532,8 @@ def test_a_deletion_run_cannot_confirm_stays_reported(
     run_job(db_path, tmp_path / "out", open_client=open_client, options=SyncOptions())
     assert synced["videos"].get(deleted)["deleted_at"] is None
     assert inbox_status(synced)["unconfirmed_deletions"] == 1  # type: ignore[index]
+    status = CliRunner().invoke(app, ["status", "--db", str(db_path)])
+    assert "1 reported deletion not yet confirmed with Wistia (the next run asks)" in status.stdout
     run_job(db_path, tmp_path / "out", open_client=lambda: client_for(fake), options=SyncOptions())
     assert synced["videos"].get(deleted)["deleted_at"] is not None
     assert inbox_status(synced)["unconfirmed_deletions"] == 0  # type: ignore[index]
