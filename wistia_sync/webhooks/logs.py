@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,8 +41,13 @@ class RepeatLimiter(logging.Filter):
         self._window_seconds = window_seconds
         self._clock = clock
         self._windows: dict[tuple[str, str], _Window] = {}
+        self._lock = threading.Lock()  # a handler filters before taking its own lock
 
     def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            return self._let_through(record)
+
+    def _let_through(self, record: logging.LogRecord) -> bool:
         now = self._clock()
         key = (record.name, str(record.msg))
         window = self._windows.get(key)
