@@ -7,6 +7,7 @@ oversized bodies, malformed JSON and replayed deliveries change nothing.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import socket
@@ -315,9 +316,31 @@ def published(ws: Workspace, hashed_id: str) -> bool:
     return (ws.output / "videos" / f"{hashed_id}.json").exists()
 
 
-def test_idle_connections_cannot_starve_the_server(scene: MakeScene, ledger: Ledger) -> None:
+def reopen_closed(idle: list[socket.socket], base: str) -> int:
+    """Replace idle connections the server closed by new ones (100 at most); return how many."""
+    import selectors
+
+    port = int(base.rsplit(":", 1)[1])
+    with selectors.DefaultSelector() as selector:  # epoll: descriptors past 1024 too
+        for connection in idle:
+            selector.register(connection, selectors.EVENT_READ)
+        closed = [key.fileobj for key, _ in selector.select(timeout=0.5)][:100]
+    for connection in closed:
+        assert isinstance(connection, socket.socket)
+        idle.remove(connection)
+        connection.close()
+        idle.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+    return len(closed)
+
+
+def test_idle_connections_cannot_starve_the_server(
+    scene: MakeScene, ledger: Ledger, soak: bool
+) -> None:
     s = scene(60, 34)
     deleted = next(m["hashed_id"] for m in s.api.media() if published(s.ws, m["hashed_id"]))
+    soak_seconds = 30.0 if soak else 0.0  # the soak: an attacker re-opening what is closed
+    reopened = 0
+    answers = []
     with logged_server(s.ws, descriptors=SERVER_DESCRIPTORS) as (process, base, log_path):
         idle = open_idle_connections(base, IDLE_CONNECTIONS)
         try:
@@ -325,13 +348,22 @@ def test_idle_connections_cannot_starve_the_server(scene: MakeScene, ledger: Led
             s.api.delete(deleted)
             with WebhookSender(base + WEBHOOK_PATH, SECRET.encode()) as wistia:
                 answer = wistia.send([media_event("media.deleted", deleted)])
-            wait_for(lambda: not published(s.ws, deleted), APPLY_TIMEOUT_SECONDS, process)
+                wait_for(lambda: not published(s.ws, deleted), APPLY_TIMEOUT_SECONDS, process)
+                soak_until = time.monotonic() + soak_seconds
+                for n in itertools.count():
+                    if time.monotonic() > soak_until:
+                        break
+                    reopened += reopen_closed(idle, base)
+                    target = s.api.media()[n % 10]["hashed_id"]
+                    answers.append(wistia.send([media_event("media.updated", target)]))
+                    answers.append(httpx.get(base + HEALTH_PATH, timeout=10))
         finally:
             for connection in idle:
                 connection.close()
         assert health.status_code == 200
         assert answer.status_code == 200
-        assert inbox(s.ws) and set(inbox(s.ws).values()) == {"applied"}
+        assert all(response.status_code == 200 for response in answers)
+        wait_for(lambda: set(inbox(s.ws).values()) == {"applied"}, APPLY_TIMEOUT_SECONDS, process)
         log = log_path.read_text()
     assert len(log.encode()) < LOG_BYTES_BOUND
     assert "Traceback" not in log, log[:3000]
@@ -344,6 +376,7 @@ def test_idle_connections_cannot_starve_the_server(scene: MakeScene, ledger: Led
         lost_changes=0,
         invalid_files=0,
         held="/healthz and a signed media.deleted answered 200, the deletion published; "
+        f"{len(answers)} more answered 200 while {reopened} closed ones were re-opened; "
         f"log {len(log.encode())} bytes",
     )
 

@@ -5,7 +5,9 @@ that never sends a request, nor one that sends it a byte at a time: 1,100 of tho
 ``ulimit -n`` of 1024, and then neither Wistia nor ``/healthz`` gets in. So, per connection, the
 request (headers and body) must arrive within ``request_seconds`` of the connection opening or
 of the previous response; and past ``max_connections`` open at once, the connection that has
-waited longest without a request in hand is closed to make room (never one being answered).
+waited longest without a request in hand is closed to make room (never one being answered):
+one that has not yet sent a request before one kept alive after an answer, which a client
+proved real by sending a whole request.
 """
 
 from __future__ import annotations
@@ -64,12 +66,15 @@ def guarded_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
     """An ``H11Protocol`` class enforcing ``limits``; each call makes a class with its own state."""
 
     class GuardedH11Protocol(H11Protocol):
-        # Connections without a request in hand, the longest waiting first (dicts keep order).
-        waiting: dict[GuardedH11Protocol, None] = {}  # noqa: RUF012  # one per server, by design
+        # Connections without a request in hand, the longest waiting first (dicts keep order):
+        # those that never sent one, and those kept alive after an answer. One per server.
+        fresh: dict[GuardedH11Protocol, None] = {}  # noqa: RUF012
+        kept: dict[GuardedH11Protocol, None] = {}  # noqa: RUF012
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._deadline: asyncio.TimerHandle | None = None
+            self._answered = False
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -86,6 +91,7 @@ def guarded_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
             self._watch()
 
         def on_response_complete(self) -> None:
+            self._answered = True
             super().on_response_complete()
             self._watch()
 
@@ -99,22 +105,24 @@ def guarded_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
                 self._stop_waiting()
             elif self._deadline is None:
                 self._deadline = self.loop.call_later(limits.request_seconds, self._too_slow)
-                self.waiting[self] = None
+                (self.kept if self._answered else self.fresh)[self] = None
 
         def _stop_waiting(self) -> None:
             if self._deadline is not None:
                 self._deadline.cancel()
                 self._deadline = None
-            self.waiting.pop(self, None)
+            self.fresh.pop(self, None)
+            self.kept.pop(self, None)
 
         def _too_slow(self) -> None:
-            self._deadline = None
-            self.waiting.pop(self, None)
+            self._stop_waiting()
             # A body still arriving reaches the application as a disconnect: nothing is stored.
             self.transport.close()
 
         def _make_room(self) -> None:
-            oldest = next(iter(self.waiting), self)
+            """Close the longest-waiting connection without a request, this one if none other."""
+            others = (c for waiting in (self.fresh, self.kept) for c in waiting if c is not self)
+            oldest = next(others, self)
             oldest._stop_waiting()
             oldest.transport.close()
 
