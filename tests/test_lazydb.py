@@ -38,7 +38,7 @@ def test_a_database_missing_a_migration_gets_it_on_open(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     open_database(path).close()
     # The webhook inbox's migration: undone by dropping its one table, whatever comes after it.
-    (inbox_migration,) = [name for name in migrations.names if "webhook" in name]
+    (inbox_migration,) = [name for name in migrations.names if "webhook_inbox" in name]
     connection = sqlite3.connect(path)
     with connection:
         connection.execute("DROP TABLE webhook_events")

@@ -17,13 +17,15 @@ from tests.test_sync import TOKEN, client_for
 from wistia_sync.cli import app
 from wistia_sync.db import open_database
 from wistia_sync.demo import FakeWistia, generate_catalog
+from wistia_sync.errors import WistiaError
 from wistia_sync.status import database_status
 from wistia_sync.sync import SyncOptions, refresh_media, sync_account
 from wistia_sync.webhooks.app import HEALTH_PATH, WEBHOOK_PATH, ReceiverSettings, create_app
 from wistia_sync.webhooks.inbox import inbox_status, parse_delivery, store_events
-from wistia_sync.webhooks.serve import refresh_then_publish
+from wistia_sync.webhooks.serve import DEFAULT_STATS_BUDGET, refresh_then_publish
 from wistia_sync.webhooks.signature import SIGNATURE_HEADER, sign
-from wistia_sync.webhooks.worker import MAX_ATTEMPTS, Debounce, InboxWorker
+from wistia_sync.webhooks.worker import MAX_ATTEMPTS, RETRY_MAX_SECONDS, Debounce, InboxWorker
+from wistia_sync.wistia import WistiaClient
 
 SECRET = b"s3cret-key"
 
@@ -236,8 +238,9 @@ def test_burst_is_applied_in_one_batch_with_few_requests(
     assert worker.apply_pending() == 1000
     assert apply.batches == [sorted(targets)]
     assert apply.published == 1
-    # 2 listings of 100 ids, then a 404 for each of the 10 deleted media.
-    assert apply.client.requests_made == 2 + 10
+    # 2 listings of 100 ids, a 404 for each of the 10 deleted media, and the play counts of
+    # the worker's budget of videos that have none (this account was synced without stats).
+    assert apply.client.requests_made == 2 + 10 + DEFAULT_STATS_BUDGET
     assert synced.execute("SELECT count(*) FROM videos WHERE name LIKE 'New name%'").fetchone() == (
         150,
     )
@@ -328,3 +331,239 @@ def test_serve_without_the_webhooks_extra_says_how_to_install_it(
     result = CliRunner().invoke(app, ["webhook", "serve", "--db", str(tmp_path / "w.db")])
     assert result.exit_code == 2
     assert "pip install 'wistia-sync[webhooks]'" in result.stderr
+
+
+# -- issue 16: an internet-facing receiver ------------------------------------------------------
+
+
+def test_distinct_unprintable_uuids_are_not_taken_for_repeats(
+    receiver: TestClient, db_path: Path
+) -> None:
+    first, second = (media_event("media.updated", "abc123") for _ in range(2))
+    first["uuid"], second["uuid"] = "evt\x00", "evt\x01"  # printable-made, both were "evt?"
+    long_a, long_b = (media_event("media.updated", "abc123") for _ in range(2))
+    long_a["uuid"], long_b["uuid"] = "u" * 300 + "a", "u" * 300 + "b"
+    response = post(receiver, delivery_body([first, second, long_a, long_b]))
+    assert response.json() == {"stored": 4, "pending": 4, "repeated": 0}
+    assert post(receiver, delivery_body([second, long_b])).json()["repeated"] == 2
+    assert all(str(row["uuid"]).isprintable() for row in event_rows(db_path))
+
+
+def test_secret_file_with_a_bom_is_refused_at_start(tmp_path: Path) -> None:
+    secret_file = tmp_path / "webhook.secret"
+    secret_file.write_bytes("\ufeffs3cret-key\n".encode())
+    secret_file.chmod(0o600)
+    result = CliRunner().invoke(
+        app,
+        ["webhook", "serve", "--db", str(tmp_path / "w.db"), "--secret-file", str(secret_file)],
+    )
+    assert result.exit_code == 2
+    assert "byte order mark" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "w.db").exists()
+
+
+def test_a_secret_file_others_can_read_gets_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WISTIA_API_TOKEN", raising=False)  # stops the command after the check
+    secret_file = tmp_path / "webhook.secret"
+    secret_file.write_text("s3cret-key\n")
+    secret_file.chmod(0o644)
+    result = CliRunner().invoke(
+        app,
+        ["webhook", "serve", "--db", str(tmp_path / "w.db"), "--secret-file", str(secret_file)],
+    )
+    assert f"the secret file {secret_file} is accessible by others (mode 0644)" in result.stderr
+    assert f"chmod 600 {secret_file}" in result.stderr
+    secret_file.chmod(0o600)
+    quiet = CliRunner().invoke(
+        app,
+        ["webhook", "serve", "--db", str(tmp_path / "w.db"), "--secret-file", str(secret_file)],
+    )
+    assert "accessible by others" not in quiet.stderr
+
+
+@pytest.mark.parametrize(
+    ("account_id", "message"),
+    [
+        ("22570", "is the numeric account id of the Data API"),
+        ("0sxav1wj8o extra", "invalid --account-id"),
+        ("0SXAV1WJ8O", "invalid --account-id"),
+    ],
+)
+def test_an_account_id_no_event_can_carry_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, account_id: str, message: str
+) -> None:
+    monkeypatch.setenv("WISTIA_SYNC_WEBHOOK_SECRET", "x")
+    result = CliRunner().invoke(
+        app, ["webhook", "serve", "--db", str(tmp_path / "w.db"), "--account-id", account_id]
+    )
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "w.db").exists()
+
+
+def test_the_hashed_account_id_events_carry_is_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WISTIA_SYNC_WEBHOOK_SECRET", "x")
+    monkeypatch.delenv("WISTIA_API_TOKEN", raising=False)  # stops the command after the check
+    result = CliRunner().invoke(
+        app, ["webhook", "serve", "--db", str(tmp_path / "w.db"), "--account-id", "0sxav1wj8o"]
+    )
+    assert "no Wistia API token" in result.stderr  # got past --account-id
+
+
+class FailingFor:
+    """Wistia answering 503 to the worker for ``failures`` batches, then recovering."""
+
+    def __init__(self, apply: RecordingApply, failures: int) -> None:
+        self.apply = apply
+        self.failures = failures
+
+    def __call__(self, db: Database, hashed_ids: Sequence[str]) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise WistiaError("Wistia answered 503 Service Unavailable (after 5 retries)")
+        self.apply(db, hashed_ids)
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_deletion_during_an_outage_is_retried_until_wistia_answers(
+    synced: Database, fake: FakeWistia, db_path: Path
+) -> None:
+    deleted = fake.media()[0]["hashed_id"]
+    fake.delete(deleted)
+    store(synced, [media_event("media.deleted", deleted)])
+    outage = FailingFor(RecordingApply(fake), failures=8)  # more than the 5 attempts of old
+    worker = InboxWorker(lambda: open_database(db_path), outage)
+    for _ in range(8):
+        with pytest.raises(WistiaError):
+            worker.apply_pending()
+        (row,) = event_rows(db_path)
+        assert row["state"] == "pending"
+    assert worker.apply_pending() == 1
+    assert synced["videos"].get(deleted)["deleted_at"] is not None
+    assert inbox_status(synced)["unconfirmed_deletions"] == 0  # type: ignore[index]
+
+
+def test_retries_back_off_on_a_monotonic_clock_and_are_bounded(
+    synced: Database, fake: FakeWistia, db_path: Path
+) -> None:
+    store(synced, [media_event("media.updated", fake.media()[0]["hashed_id"])])
+    clock = FakeMonotonic()
+    outage = FailingFor(RecordingApply(fake), failures=MAX_ATTEMPTS)
+    worker = InboxWorker(lambda: open_database(db_path), outage, Debounce(0.5, 3.0), clock=clock)
+    worker.notify()
+    assert worker.seconds_until_due() == 0.5
+    clock.now += 0.5
+    waits = []
+    for _ in range(MAX_ATTEMPTS):
+        assert worker.seconds_until_due() == 0
+        with pytest.raises(WistiaError):
+            worker.apply_pending()
+        waits.append(worker.seconds_until_due())
+        clock.now += waits[-1] or 0
+    assert waits[:4] == [2, 4, 8, 16]
+    assert max(w for w in waits if w is not None) == RETRY_MAX_SECONDS
+    assert 3 * 3600 < sum(w for w in waits[:-1] if w is not None) < 8 * 3600  # hours, bounded
+    assert waits[-1] is None  # given up: nothing pending
+    (row,) = event_rows(db_path)
+    assert (row["state"], row["attempts"]) == ("failed", MAX_ATTEMPTS)
+
+
+def test_a_deletion_the_worker_gave_up_on_is_confirmed_by_the_next_run(
+    synced: Database, fake: FakeWistia, db_path: Path, tmp_path: Path
+) -> None:
+    from wistia_sync.job import run_job
+
+    deleted, restored, unknown = fake.media()[0]["hashed_id"], fake.media()[1]["hashed_id"], "zz9"
+    fake.delete(deleted)
+    fake.update(restored, name="Still in Wistia")
+    store(synced, [media_event("media.deleted", h) for h in (deleted, restored, unknown)])
+    outage = FailingFor(RecordingApply(fake), failures=MAX_ATTEMPTS)
+    worker = InboxWorker(lambda: open_database(db_path), outage)
+    for _ in range(MAX_ATTEMPTS):
+        with pytest.raises(WistiaError):
+            worker.apply_pending()
+    assert inbox_status(synced)["unconfirmed_deletions"] == 3  # type: ignore[index]
+
+    def open_client() -> WistiaClient:
+        return client_for(fake)
+
+    report = run_job(db_path, tmp_path / "out", open_client=open_client, options=SyncOptions())
+    assert report.sync_error is None
+    assert report.sync is not None and report.sync.mode == "incremental"  # no full crawl
+    assert synced["videos"].get(deleted)["deleted_at"] is not None
+    assert synced["videos"].get(restored)["deleted_at"] is None
+    assert synced["videos"].get(restored)["name"] == "Still in Wistia"
+    assert inbox_status(synced)["unconfirmed_deletions"] == 0  # type: ignore[index]
+    assert not (tmp_path / "out" / "videos" / f"{deleted}.json").exists()
+
+
+def test_a_deletion_run_cannot_confirm_stays_reported(
+    synced: Database, fake: FakeWistia, db_path: Path, tmp_path: Path
+) -> None:
+    from wistia_sync.job import run_job
+
+    deleted = fake.media()[0]["hashed_id"]
+    fake.delete(deleted)
+    store(synced, [media_event("media.deleted", deleted)])
+
+    def unavailable(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith(f"/medias/{deleted}.json") or request.url.path.endswith(
+            f"/medias/{deleted}"
+        ):
+            return httpx.Response(500, json={"error": "down"})
+        return None
+
+    def open_client() -> WistiaClient:
+        return client_for(fake, unavailable)
+
+    run_job(db_path, tmp_path / "out", open_client=open_client, options=SyncOptions())
+    assert synced["videos"].get(deleted)["deleted_at"] is None
+    assert inbox_status(synced)["unconfirmed_deletions"] == 1  # type: ignore[index]
+    status = CliRunner().invoke(app, ["status", "--db", str(db_path)])
+    assert "1 reported deletion not yet confirmed with Wistia (the next run asks)" in status.stdout
+    run_job(db_path, tmp_path / "out", open_client=lambda: client_for(fake), options=SyncOptions())
+    assert synced["videos"].get(deleted)["deleted_at"] is not None
+    assert inbox_status(synced)["unconfirmed_deletions"] == 0  # type: ignore[index]
+
+
+def test_a_video_created_through_a_webhook_is_published_with_its_plays(
+    synced: Database, fake: FakeWistia, db_path: Path
+) -> None:
+    fake.add({"hashed_id": "newupload1", "name": "Uploaded a moment ago"}, stats={"plays": 42})
+    store(synced, [media_event("media.created", "newupload1")])
+    InboxWorker(lambda: open_database(db_path), RecordingApply(fake)).apply_pending()
+    row = synced["videos"].get("newupload1")
+    assert row["plays"] == 42
+
+
+def test_repeated_log_lines_are_bounded_and_counted() -> None:
+    import logging
+
+    from wistia_sync.webhooks.logs import REPEAT_BURST, REPEAT_WINDOW_SECONDS, RepeatLimiter
+
+    clock = FakeMonotonic()
+    limiter = RepeatLimiter(clock=clock)
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("uvicorn.error", logging.WARNING, __file__, 1, message, (), None)
+
+    passed = [limiter.filter(record("Invalid HTTP request received.")) for _ in range(1000)]
+    assert sum(passed) == REPEAT_BURST
+    assert limiter.filter(record("another kind of line"))
+    clock.now += REPEAT_WINDOW_SECONDS
+    summary = record("Invalid HTTP request received.")
+    assert limiter.filter(summary)
+    assert summary.getMessage().endswith(f"[{1000 - REPEAT_BURST} more like this suppressed]")

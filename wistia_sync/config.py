@@ -89,34 +89,86 @@ def read_token(token_file: Path | None) -> str:
 
 
 def read_webhook_secret(secret_file: Path | None) -> bytes:
-    """The webhook's secret key, from ``--secret-file`` or the environment (never argv)."""
+    """The webhook's secret key, from ``--secret-file`` or the environment (never argv).
+
+    Wistia signs with the key as typed in its settings, so a key that starts with a byte order
+    mark (an editor's) or holds control characters would make every genuine delivery fail its
+    signature check: refused at start, as the API token is.
+    """
     if secret_file is not None:
         try:
-            secret = secret_file.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as error:
-            reason = getattr(error, "strerror", None) or "not UTF-8 text"
-            raise ConfigError(f"cannot read the secret file {secret_file}: {reason}") from None
+            raw = secret_file.read_bytes()
+        except OSError as error:
+            raise ConfigError(
+                f"cannot read the secret file {secret_file}: {error.strerror}"
+            ) from None
+        where = f"the secret file {secret_file}"
+        if raw.startswith(UTF8_BOM.encode()):
+            raise ConfigError(f"{where} starts with a byte order mark (BOM); save it as plain text")
+        try:
+            secret = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"cannot read the secret file {secret_file}: not UTF-8 text"
+            ) from None
     else:
         secret = os.environ.get(WEBHOOK_SECRET_ENV, "").strip()
+        where = WEBHOOK_SECRET_ENV
     if not secret:
         raise ConfigError(
             f"no webhook secret: set {WEBHOOK_SECRET_ENV} or pass --secret-file PATH "
             "(the secret key of the webhook in Wistia's Account Settings → Webhooks)"
         )
+    if secret.startswith(UTF8_BOM):
+        raise ConfigError(f"the webhook secret in {where} starts with a byte order mark (BOM)")
+    if not secret.isprintable():
+        raise ConfigError(
+            f"the webhook secret in {where} contains control characters; check how it was copied"
+        )
     register_secret(secret)
     return secret.encode("utf-8")
 
 
+_HASHED_ACCOUNT_ID = re.compile(r"[a-z0-9]{1,64}")
+
+
+def check_webhook_account_id(account_id: str) -> str:
+    """``--account-id`` in the form Wistia's events carry it: the hashed id, not the number.
+
+    The Data API's ``GET /account`` gives a numeric ``id`` (22570); events carry the account's
+    hashed id (``0sxav1wj8o``). A number can never equal an event's id, so it would have every
+    delivery answered 200 and ignored: refused instead.
+    """
+    value = account_id.strip()
+    if value.isdigit():
+        raise ConfigError(
+            f"--account-id {value} is the numeric account id of the Data API; Wistia's events "
+            "carry the hashed account id (10 letters and digits, like 0sxav1wj8o: see the "
+            "metadata.account_id of a delivery, or your account's hashed id)"
+        )
+    if not _HASHED_ACCOUNT_ID.fullmatch(value):
+        raise ConfigError(
+            f"invalid --account-id {account_id!r}: use the hashed account id Wistia's events "
+            "carry (lowercase letters and digits, like 0sxav1wj8o)"
+        )
+    return value
+
+
 def token_file_warning(token_file: Path) -> str | None:
     """A warning when the token file is readable by its group or others (as ssh gives)."""
+    return secret_file_warning(token_file, "token")
+
+
+def secret_file_warning(path: Path, what: str) -> str | None:
+    """A warning when a file holding a secret is accessible by its group or others."""
     try:
-        mode = token_file.stat().st_mode
+        mode = path.stat().st_mode
     except OSError:
         return None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         return (
-            f"warning: the token file {token_file} is accessible by others "
-            f"(mode {stat.S_IMODE(mode):04o}); run chmod 600 {token_file}"
+            f"warning: the {what} file {path} is accessible by others "
+            f"(mode {stat.S_IMODE(mode):04o}); run chmod 600 {path}"
         )
     return None
 

@@ -471,6 +471,27 @@ def m009_media_failures(db: Database) -> None:
     )
 
 
+@migrations()
+def m010_webhook_retry(db: Database) -> None:
+    """Deletions a webhook reported, until Wistia confirms or denies them.
+
+    A ``media.deleted`` is recorded here when it is stored, and forgotten once the worker (or
+    ``run``, by ``GET /medias/{id}``) has asked Wistia: a deletion the worker could not confirm
+    (Wistia down for longer than its retries) is confirmed by the next ``run``, not left to the
+    daily full crawl while the video stays public.
+    """
+    db.executescript(
+        """
+        CREATE TABLE webhook_deletions (
+            hashed_id TEXT PRIMARY KEY,
+            reported_at REAL NOT NULL,
+            checks INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        );
+        """
+    )
+
+
 def utc_now() -> str:
     """The current time as the ISO 8601 UTC text every table stores."""
     return format_timestamp(datetime.now(UTC))

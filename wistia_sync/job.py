@@ -95,6 +95,11 @@ def run_job(
         try:
             with open_client() as client:
                 summary = sync(db, client, options)
+                # Deletions a webhook reported that its worker could not confirm: a request
+                # each, so the video leaves the site at this run (`status` counts what is left).
+                from wistia_sync.webhooks.deletions import confirm_reported_deletions
+
+                confirm_reported_deletions(db, client, options)
         except Exception as error:
             sync_error = error
         result = None

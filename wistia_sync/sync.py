@@ -1082,3 +1082,59 @@ def _known_ids(db: Database, hashed_ids: Sequence[str]) -> list[str]:
             ).fetchall()
         )
     return [h for h in hashed_ids if h in known]
+
+
+# -- for the webhook worker and run: small, self-contained steps ---------------------------------
+
+
+def fetch_missing_plays(
+    db: Database,
+    client: WistiaClient,
+    hashed_ids: Sequence[str],
+    budget: int,
+    options: SyncOptions,
+) -> int:
+    """Fetch plays for up to ``budget`` of these videos that never had them; return how many.
+
+    The webhook worker's own stats budget: a video uploaded a moment ago would otherwise be
+    published with ``"plays": null`` until cron's run reached it.
+    """
+    if budget <= 0:
+        return 0
+    targets: list[tuple[str, int | None]] = []
+    for batch in _batched(sorted(set(hashed_ids)), 500):
+        marks = ", ".join("?" for _ in batch)
+        targets.extend(
+            db.execute(
+                "SELECT hashed_id, plays FROM videos WHERE type = 'Video' AND status = 'ready' "
+                "AND archived = 0 AND deleted_at IS NULL AND plays_fetched_at IS NULL "
+                f"AND hashed_id IN ({marks}) ORDER BY hashed_id",
+                batch,
+            ).fetchall()
+        )
+    targets = [(h, plays) for h, plays in targets if is_hashed_id(h)][:budget]
+    summary = SyncSummary(mode="targeted")
+    # A media's own failure is recorded with its backoff, as cron's run records it.
+    waiting = backing_off(db, "stats", options.clock())
+    targets = [(h, plays) for h, plays in targets if h not in waiting]
+    stats = [_or_failure(client.get_stats)(hashed_id) for hashed_id, _ in targets]
+    if targets:
+        _store_stats(db, list(zip(targets, stats, strict=True)), summary, options)
+    return summary.stats_fetched
+
+
+def confirm_deletion(
+    db: Database, client: WistiaClient, hashed_id: str, options: SyncOptions
+) -> bool:
+    """Ask Wistia for one media: a 404 marks it deleted (True); an answer stores it (False).
+
+    Any other outcome (Wistia down, a token rejected) raises, and nothing is changed.
+    """
+    answer = client.get_media(hashed_id) if is_hashed_id(hashed_id) else None
+    if answer is None:
+        with write_transaction(db):
+            _soft_delete(db, [hashed_id])
+            delete_orphan_tags(db)
+        return True
+    store_media_page(db, answer, options, SyncSummary(mode="targeted"))
+    return False

@@ -415,6 +415,12 @@ def webhook_line(inbox: dict[str, Any]) -> str:
     latency = inbox["latency_seconds"]
     if latency is not None:
         line += f"; event → published p50 {latency['p50']:.1f} s, p95 {latency['p95']:.1f} s"
+    if unconfirmed := inbox["unconfirmed_deletions"]:
+        deletions = "deletion" if unconfirmed == 1 else "deletions"
+        line += (
+            f"\n{unconfirmed:,} reported {deletions} not yet confirmed with Wistia "
+            "(the next run asks)"
+        )
     if inbox["last_error"] and (inbox["pending"] or inbox["failed"]):
         line += f"\nlast webhook error: {inbox['last_error']}"
     return line

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -43,7 +42,8 @@ def serve_command(
         typer.Option(
             "--account-id",
             envvar=config.WEBHOOK_ACCOUNT_ENV,
-            help="Ignore events of any other Wistia account.",
+            help="Ignore events of any other Wistia account: its hashed id, as events carry it "
+            "(e.g. 0sxav1wj8o), not the Data API's number.",
         ),
     ] = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
@@ -62,6 +62,33 @@ def serve_command(
         int,
         typer.Option("--max-body", min=1024, max=64 * 1024 * 1024, help="Largest body, bytes."),
     ] = 1024 * 1024,
+    request_timeout: Annotated[
+        float,
+        typer.Option(
+            "--request-timeout",
+            min=1.0,
+            max=300.0,
+            help="Seconds a connection has to send a whole request before it is closed.",
+        ),
+    ] = 10.0,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            "--max-connections",
+            min=16,
+            max=100_000,
+            help="Connections open at once; past it the longest idle one is closed.",
+        ),
+    ] = 500,
+    stats_budget: Annotated[
+        int,
+        typer.Option(
+            "--stats-budget",
+            min=0,
+            max=1000,
+            help="Play counts fetched per batch, for videos that have none yet.",
+        ),
+    ] = 10,
     token_file: syncing.TokenFile = None,
     api_url: syncing.ApiUrl = "https://api.wistia.com/modern",
     api_version: syncing.ApiVersion = "2026-05",
@@ -83,23 +110,42 @@ def serve_command(
     from wistia_sync.job import publish_database
     from wistia_sync.publish import publish_due
     from wistia_sync.webhooks.app import WEBHOOK_PATH, ReceiverSettings
+    from wistia_sync.webhooks.guard import (
+        ConnectionLimits,
+        connections_within,
+        raise_descriptor_limit,
+    )
+    from wistia_sync.webhooks.logs import configure_server_logging
     from wistia_sync.webhooks.serve import ServeSettings, refresh_then_publish, serve
     from wistia_sync.webhooks.worker import Debounce
 
     if max_delay < debounce:
         raise UsageError(f"--max-delay ({max_delay}) must be at least --debounce ({debounce})")
     options = syncing.sync_options(False, "24h", 0, False, default_visibility)
+    secret = config.read_webhook_secret(secret_file)
+    if account_id is not None and account_id.strip() == "":
+        account_id = None  # an empty WISTIA_SYNC_WEBHOOK_ACCOUNT_ID: every account
+    descriptors = raise_descriptor_limit()
+    connections = connections_within(descriptors, max_connections)
     settings = ServeSettings(
         receiver=ReceiverSettings(
-            secret=config.read_webhook_secret(secret_file),
-            account_id=account_id,
+            secret=secret,
+            account_id=None if account_id is None else config.check_webhook_account_id(account_id),
             max_body_bytes=max_body,
         ),
         host=host,
         port=port,
         debounce=Debounce(quiet_seconds=debounce, max_delay_seconds=max_delay),
+        limits=ConnectionLimits(request_seconds=request_timeout, max_connections=connections),
     )
     open_database(db)  # fail now, with one clear line, if it cannot be opened
+    if secret_file is not None and (warning := config.secret_file_warning(secret_file, "secret")):
+        notice(warning)
+    if connections < max_connections:
+        notice(
+            f"at most {connections} connections at once: open files are limited to "
+            f"{descriptors} (ulimit -n)"
+        )
 
     delivery = DeliverySettings.from_environment()
 
@@ -108,11 +154,11 @@ def serve_command(
             result = publish_database(database, db, output)
             deliver_publish(output, database, delivery, result)
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    configure_server_logging(debug=logging.getLogger().isEnabledFor(logging.DEBUG))
     with syncing.open_client(False, token_file, api_url, api_version, rate_limit) as client:
         notice(f"listening on http://{host}:{port}{WEBHOOK_PATH} (GET /healthz); Ctrl-C stops")
         serve(
             settings,
             lambda: open_database(db),
-            refresh_then_publish(client, options, publish_if_behind),
+            refresh_then_publish(client, options, publish_if_behind, stats_budget=stats_budget),
         )

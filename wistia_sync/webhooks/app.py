@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -76,6 +76,8 @@ def create_app(
             body = await _read_capped(request, settings.max_body_bytes)
         except _BodyTooLarge:
             return _error(413, f"body over {settings.max_body_bytes} bytes")
+        except ClientDisconnect:  # gone, or cut off for sending too slowly: nobody to answer
+            return _error(408, "the request was not received whole")
         if not signature_matches(settings.secret, body, request.headers.get(SIGNATURE_HEADER)):
             log.warning("refused a delivery with a missing or wrong %s", SIGNATURE_HEADER)
             return _error(401, "missing or wrong signature")

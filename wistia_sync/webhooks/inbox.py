@@ -24,6 +24,7 @@ from wistia_sync.db import write_transaction
 log = logging.getLogger(__name__)
 
 MEDIA_EVENT_PREFIX = "media."
+DELETED_EVENT = "media.deleted"
 MAX_UUID_LENGTH = 200
 MAX_TYPE_LENGTH = 100
 MAX_ERROR_LENGTH = 500
@@ -73,10 +74,14 @@ def _event(raw: dict[str, Any]) -> WebhookEvent:
     from wistia_sync.models import is_hashed_id  # pydantic: not for `status`, which reads us
 
     uuid = raw.get("uuid")
-    if not isinstance(uuid, str) or not uuid or len(uuid) > MAX_UUID_LENGTH:
-        # Without a usable uuid, the event's own bytes identify its repeats.
+    if not isinstance(uuid, str) or not uuid:
+        # Without a uuid, the event's own bytes identify its repeats.
         canonical = json.dumps(raw, sort_keys=True, ensure_ascii=True).encode()
         uuid = "sha256:" + hashlib.sha256(canonical).hexdigest()
+    elif len(uuid) > MAX_UUID_LENGTH or not uuid.isprintable():
+        # Kept whole as a digest: made printable or cut short, two distinct uuids could collide
+        # and the second event would be taken for a repeat of the first.
+        uuid = "uuid-sha256:" + hashlib.sha256(uuid.encode("utf-8", "surrogatepass")).hexdigest()
     payload = raw.get("payload")
     media = payload.get("media") if isinstance(payload, dict) else None
     media_id = media.get("id") if isinstance(media, dict) else None
@@ -86,7 +91,7 @@ def _event(raw: dict[str, Any]) -> WebhookEvent:
     account = metadata.get("account_id") if isinstance(metadata, dict) else None
     generated = raw.get("generated_at")
     return WebhookEvent(
-        uuid=_printable(uuid, MAX_UUID_LENGTH),
+        uuid=uuid,
         type=_printable(raw["type"], MAX_TYPE_LENGTH),
         hashed_id=hashed_id,
         account_id=None if account is None or isinstance(account, bool) else _printable(account),
@@ -137,6 +142,13 @@ def store_events(
             if cursor.rowcount:
                 new += 1
                 pending += reason is None
+                if reason is None and event.type == DELETED_EVENT:
+                    # Until Wistia is asked: by the worker, or by the next `run` if it cannot.
+                    db.execute(
+                        "INSERT INTO webhook_deletions (hashed_id, reported_at) VALUES (?, ?) "
+                        "ON CONFLICT(hashed_id) DO NOTHING",
+                        [event.hashed_id, received],
+                    )
                 if reason is not None:
                     log.info("ignored webhook event %s (%s): %s", event.uuid, event.type, reason)
     return StoredDelivery(new=new, pending=pending, repeated=len(events) - new)
@@ -174,13 +186,47 @@ def pending_window(db: Database) -> tuple[float, float] | None:
     return None if first is None else (first, last)
 
 
-def mark_applied(db: Database, uuids: Sequence[str], *, applied_at: float | None = None) -> None:
+def mark_applied(
+    db: Database,
+    uuids: Sequence[str],
+    *,
+    hashed_ids: Sequence[str] = (),
+    applied_at: float | None = None,
+) -> None:
+    """Mark these events applied; Wistia was asked about ``hashed_ids``, so their reported
+    deletions are settled (confirmed, or the media stored as Wistia still has it)."""
     applied = time.time() if applied_at is None else applied_at
     with write_transaction(db):
         db.conn.executemany(
             "UPDATE webhook_events SET state = 'applied', applied_at = ?, error = NULL "
             "WHERE uuid = ? AND state = 'pending'",
             [(applied, uuid) for uuid in uuids],
+        )
+        forget_reported_deletions(db, hashed_ids)
+
+
+def reported_deletions(db: Database) -> list[str]:
+    """Media a ``media.deleted`` named that Wistia has not yet been asked about, oldest first."""
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT hashed_id FROM webhook_deletions ORDER BY reported_at, hashed_id"
+        ).fetchall()
+    ]
+
+
+def forget_reported_deletions(db: Database, hashed_ids: Sequence[str]) -> None:
+    """Settled: call within a write transaction."""
+    db.conn.executemany(
+        "DELETE FROM webhook_deletions WHERE hashed_id = ?", [(h,) for h in hashed_ids]
+    )
+
+
+def note_deletion_check_failed(db: Database, hashed_id: str, error: str) -> None:
+    with write_transaction(db):
+        db.execute(
+            "UPDATE webhook_deletions SET checks = checks + 1, error = ? WHERE hashed_id = ?",
+            [error[:MAX_ERROR_LENGTH], hashed_id],
         )
 
 
@@ -219,12 +265,14 @@ def inbox_status(db: Database) -> dict[str, Any] | None:
         "SELECT error FROM webhook_events WHERE state IN ('pending', 'failed') "
         "AND error IS NOT NULL ORDER BY received_at DESC LIMIT 1"
     ).fetchone()
+    unconfirmed = db.execute("SELECT count(*) FROM webhook_deletions").fetchone()[0]
     return {
         "received": sum(counts.values()),
         "pending": counts.get("pending", 0),
         "applied": counts.get("applied", 0),
         "ignored": counts.get("ignored", 0),
         "failed": counts.get("failed", 0),
+        "unconfirmed_deletions": unconfirmed,
         "last_event": {
             "type": last[0],
             "hashed_id": last[1],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -10,14 +11,24 @@ from sqlite_utils import Database
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
-from wistia_sync.sync import SyncOptions, refresh_media
+from wistia_sync.errors import WistiaSyncError
+from wistia_sync.sync import SyncOptions, fetch_missing_plays, refresh_media
 from wistia_sync.webhooks.app import ReceiverSettings, create_app
+from wistia_sync.webhooks.guard import (
+    ACCEPT_BACKLOG,
+    MAX_HEADER_BYTES,
+    ConnectionLimits,
+    guarded_protocol,
+)
 from wistia_sync.webhooks.worker import Apply, Debounce, InboxWorker
 from wistia_sync.wistia import WistiaClient
+
+log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"  # behind a reverse proxy; never listen on every address by default
 DEFAULT_PORT = 8787
 SHUTDOWN_SECONDS = 30.0  # how long a shutdown waits for the batch in hand
+DEFAULT_STATS_BUDGET = 10  # play counts a batch fetches; cron's run fetches the rest
 
 
 @dataclass(frozen=True)
@@ -26,15 +37,25 @@ class ServeSettings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     debounce: Debounce = field(default_factory=Debounce)
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
 
 
 def refresh_then_publish(
-    client: WistiaClient, options: SyncOptions, publish: Callable[[Database], object]
+    client: WistiaClient,
+    options: SyncOptions,
+    publish: Callable[[Database], object],
+    *,
+    stats_budget: int = DEFAULT_STATS_BUDGET,
 ) -> Apply:
-    """What the worker does with a batch: refetch those media from Wistia, then republish."""
+    """What the worker does with a batch: refetch those media from Wistia, fetch the play count
+    of up to ``stats_budget`` of them that have none (a new upload), then republish."""
 
     def apply(db: Database, hashed_ids: Sequence[str]) -> None:
         refresh_media(db, client, hashed_ids, options)
+        try:
+            fetch_missing_plays(db, client, hashed_ids, stats_budget, options)
+        except WistiaSyncError as error:  # plays can wait for cron; the change itself cannot
+            log.warning("fetching play counts failed (cron's run fetches them): %s", error)
         publish(db)
 
     return apply
@@ -69,6 +90,11 @@ def serve(settings: ServeSettings, open_db: Callable[[], Database], apply: Apply
         app,
         host=settings.host,
         port=settings.port,
+        http=guarded_protocol(settings.limits),
+        backlog=ACCEPT_BACKLOG,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        timeout_keep_alive=int(settings.limits.keep_alive_seconds),
+        log_config=None,  # uvicorn's lines go through ours (logs.configure_server_logging)
         log_level="warning",
         access_log=False,
         lifespan="on",

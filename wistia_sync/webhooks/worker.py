@@ -28,13 +28,21 @@ log = logging.getLogger(__name__)
 
 DEFAULT_QUIET_SECONDS = 0.5
 DEFAULT_MAX_DELAY_SECONDS = 3.0
-MAX_ATTEMPTS = 5  # then an event is marked failed; cron's next full crawl reconciles it
-RETRY_SECONDS = 2.0  # first pause after a failed batch, doubling up to RETRY_MAX_SECONDS
-RETRY_MAX_SECONDS = 60.0
+# A failed batch is retried after 2 s, doubling up to 15 min, 30 attempts in all (about 5¼ hours:
+# a Wistia outage of a few hours loses nothing); then its events are marked failed, and the
+# deletions among them are left to the next `run` to confirm (webhooks.deletions).
+MAX_ATTEMPTS = 30
+RETRY_SECONDS = 2.0
+RETRY_MAX_SECONDS = 900.0
 IDLE_POLL_SECONDS = 5.0  # also look at the inbox unprompted (events another process stored)
 
 Apply = Callable[[Database, Sequence[str]], None]
 """Bring these hashed ids up to date in the database and republish; raise if that failed."""
+
+
+def retry_delay(failures: int) -> float:
+    """The pause after ``failures`` failed batches in a row."""
+    return float(min(RETRY_SECONDS * 2 ** min(failures - 1, 30), RETRY_MAX_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,10 @@ class InboxWorker:
     """Applies pending events; ``notify`` after storing some, ``run`` in a thread of its own.
 
     ``open_db`` is called once, in the worker's thread (a SQLite connection stays in the thread
-    that made it).
+    that made it). Debounce and backoff are timed on ``clock``, a monotonic clock: the wall
+    clock stepping back an hour must not hold events back an hour. So the burst window is the
+    times ``notify`` was called, not the stored ``received_at``; events found pending without a
+    notice (stored by another process, or before a restart) open a window when first seen.
     """
 
     def __init__(
@@ -60,7 +71,7 @@ class InboxWorker:
         apply: Apply,
         debounce: Debounce = Debounce(),
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._open_db = open_db
         self._apply = apply
@@ -68,10 +79,17 @@ class InboxWorker:
         self._clock = clock
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._window: tuple[float, float] | None = None  # first and last notice since a batch
+        self._failures = 0  # batches failed in a row
+        self._retry_at: float | None = None
         self._db: Database | None = None
         self.batches_applied = 0
 
     def notify(self) -> None:
+        now = self._clock()
+        with self._lock:
+            self._window = (now if self._window is None else self._window[0], now)
         self._wake.set()
 
     def stop(self) -> None:
@@ -80,46 +98,59 @@ class InboxWorker:
         self._wake.set()
 
     def run(self) -> None:
-        retry = RETRY_SECONDS
         while not self._stop.is_set():
-            self._wait_until_due()
+            delay = self.seconds_until_due()
+            if delay is None or delay > 0:
+                self._wake.wait(IDLE_POLL_SECONDS if delay is None else delay)
+                self._wake.clear()
+                continue
             if self._stop.is_set():
                 return
             try:
                 self.apply_pending()
-                retry = RETRY_SECONDS
             except Exception as error:  # keep serving: the events stay pending and are retried
-                log.warning("applying webhook events failed (retrying in %.0f s): %s", retry, error)
-                self._stop.wait(retry)
-                retry = min(retry * 2, RETRY_MAX_SECONDS)
+                log.warning(
+                    "applying webhook events failed %d times in a row (retrying in %.0f s): %s",
+                    self._failures,
+                    retry_delay(self._failures),
+                    redact(str(error)),
+                )
+
+    def seconds_until_due(self) -> float | None:
+        """How long until the pending events are due (0: now), or None when none are pending."""
+        if pending_window(self._database()) is None:
+            with self._lock:
+                self._window = None
+            return None
+        now = self._clock()
+        with self._lock:
+            if self._window is None:
+                self._window = (now, now)
+            due = self._debounce.due(*self._window)
+        if self._retry_at is not None:
+            due = max(due, self._retry_at)
+        return max(0.0, due - now)
 
     def apply_pending(self) -> int:
         """Apply every pending event now, in one batch; return how many were applied."""
         db = self._database()
+        with self._lock:
+            self._window = None  # events noticed from here on wait for the next batch
         batch = pending_batch(db)
         if batch is None:
             return 0
         try:
             self._apply(db, batch.hashed_ids)
         except Exception as error:
+            self._failures += 1
+            self._retry_at = self._clock() + retry_delay(self._failures)
             mark_failed_attempt(db, batch.uuids, redact(str(error)), max_attempts=MAX_ATTEMPTS)
             raise
-        mark_applied(db, batch.uuids, applied_at=self._clock())
+        self._failures = 0
+        self._retry_at = None
+        mark_applied(db, batch.uuids, hashed_ids=batch.hashed_ids)
         self.batches_applied += 1
         return len(batch.uuids)
-
-    def _wait_until_due(self) -> None:
-        while not self._stop.is_set():
-            window = pending_window(self._database())
-            if window is None:
-                self._wake.wait(IDLE_POLL_SECONDS)
-                self._wake.clear()
-                continue
-            delay = self._debounce.due(*window) - self._clock()
-            if delay <= 0:
-                return
-            self._wake.wait(delay)
-            self._wake.clear()
 
     def _database(self) -> Database:
         if self._db is None:

@@ -1,0 +1,65 @@
+"""Deletions a webhook reported that the worker could not confirm: ``run`` asks Wistia.
+
+An incremental run never notices a deletion (Wistia's listing has no tombstones), so without this
+a video whose ``media.deleted`` arrived while Wistia was failing would stay public until the next
+full crawl, up to a day later. Each reported id costs one ``GET /medias/{id}``: a 404 deletes it,
+an answer keeps it (stored as Wistia has it), anything else keeps it reported for the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from wistia_sync.db import write_transaction
+from wistia_sync.errors import WistiaSyncError
+from wistia_sync.webhooks.inbox import (
+    forget_reported_deletions,
+    note_deletion_check_failed,
+    reported_deletions,
+)
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from wistia_sync.sync import SyncOptions
+    from wistia_sync.wistia import WistiaClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeletionCheck:
+    deleted: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # Wistia still has them
+    unconfirmed: list[str] = field(default_factory=list)  # asked, no answer: the next run asks
+    error: str | None = None
+
+
+def confirm_reported_deletions(
+    db: Database, client: WistiaClient, options: SyncOptions
+) -> DeletionCheck:
+    """Settle every reported deletion Wistia will answer about; stop at the first failure."""
+    from wistia_sync.sync import confirm_deletion
+
+    check = DeletionCheck()
+    pending = reported_deletions(db)
+    for position, hashed_id in enumerate(pending):
+        try:
+            gone = confirm_deletion(db, client, hashed_id, options)
+        except WistiaSyncError as error:
+            # Wistia is failing: the rest would fail the same way, each after its retries.
+            note_deletion_check_failed(db, hashed_id, str(error))
+            check.unconfirmed = pending[position:]
+            check.error = str(error)
+            log.warning(
+                "%d reported deletions not confirmed (the next run asks again): %s",
+                len(check.unconfirmed),
+                error,
+            )
+            break
+        (check.deleted if gone else check.kept).append(hashed_id)
+        with write_transaction(db):
+            forget_reported_deletions(db, [hashed_id])
+    return check
