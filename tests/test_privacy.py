@@ -172,6 +172,27 @@ def test_page_retired_by_an_earlier_edit_is_taken_down_when_a_video_on_it_is_hid
     assert not (output / page).exists()
 
 
+def test_a_video_hidden_before_a_page_size_recut_leaves_the_pages_the_recut_retires(
+    tmp_path: Path,
+) -> None:
+    """A hide left unpublished (``--no-publish``) and a re-cut carried out by one publish: the
+    re-cut's retired pages held the video and kept it for the 24 h grace."""
+    db, output = str(tmp_path / "wistia.db"), tmp_path / "output"
+    where = ("--db", db, "--output", str(output))
+    cli("run", "--demo", "--quiet", *where)
+    cli("site", "--page-size", "5", "--takedown-grace", "0s", "--db", db)
+    cli("publish", *where)
+    page = json.loads((output / "videos.json").read_bytes())["pages"][1]["url"]
+    hidden = json.loads((output / page).read_bytes())["videos"][0]["hashed_id"]
+
+    cli("visibility", "hide", hidden, "--no-publish", *where)
+    cli("site", "--page-size", "7", "--db", db)
+    cli("publish", *where)
+    cli("publish", *where)
+
+    assert files_holding(output, hidden) == []
+
+
 edits = st.lists(
     st.tuples(
         st.sampled_from(

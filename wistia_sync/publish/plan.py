@@ -243,12 +243,6 @@ def plan_publish(
         expires = later(settings.now, grace)
         if record.expires_at is None or expires < record.expires_at:
             plan.retire[page] = expires
-    # Pages retired by an earlier publish are in no bucket any more: find those holding a video
-    # that stops being published now, and cut their grace to the takedown grace.
-    takedown_at = later(settings.now, settings.takedown_grace_seconds)
-    for page, expires_at in snapshot.retired_pages_holding(db, unpublished).items():
-        if page not in pages_listed and page not in wanted and takedown_at < expires_at:
-            plan.retire[page] = min(takedown_at, plan.retire.get(page, takedown_at))
     if full:
         for path, record in sorted(records.items()):
             if path in wanted or path in pages_listed or path in (MANIFEST_PATH, FILES_PATH):
@@ -260,6 +254,18 @@ def plan_publish(
                     plan.retire[path] = later(settings.now, settings.grace_seconds)
             elif path not in plan.to_remove:
                 plan.to_remove.append(path)
+    # Every page no longer listed that holds a video which stops being published now goes after
+    # the takedown grace: pages retired by an earlier publish (in no bucket any more) and pages
+    # retired by this one however they were (an edit, a page-size re-cut, a full rebuild).
+    takedown_at = later(settings.now, settings.takedown_grace_seconds)
+    for page, expires_at in snapshot.pages_holding(db, unpublished).items():
+        if page in pages_listed or page in wanted:
+            continue
+        if expires_at is None and page not in plan.retire:
+            continue  # still listed by a playlist this publish does not touch
+        current = plan.retire.get(page, expires_at)
+        if current is None or takedown_at < current:
+            plan.retire[page] = takedown_at
     plan.to_remove = [path for path in plan.to_remove if RECORDED_PATH.fullmatch(path)]
     expired = [
         page

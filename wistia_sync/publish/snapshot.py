@@ -222,9 +222,9 @@ def expired_pages(db: Database, now: str) -> list[str]:
     ]
 
 
-def retired_pages_holding(db: Database, hashed_ids: Iterable[str]) -> dict[str, str]:
-    """``{page: expires_at}`` of the retired pages (still on disk, counting down their grace)
-    that hold any of these videos."""
+def pages_holding(db: Database, hashed_ids: Iterable[str]) -> dict[str, str | None]:
+    """``{page: expires_at}`` of the recorded pages that hold any of these videos (``None``
+    for a page still listed)."""
     ids = sorted(hashed_ids)
     if not ids:
         return {}
@@ -232,7 +232,7 @@ def retired_pages_holding(db: Database, hashed_ids: Iterable[str]) -> dict[str, 
         db.execute(
             "SELECT DISTINCT f.path, f.expires_at FROM publish_page_videos p "
             "JOIN published_files f ON f.path = p.page "
-            f"WHERE p.hashed_id IN {_IDS} AND f.expires_at IS NOT NULL",
+            f"WHERE p.hashed_id IN {_IDS}",
             [json.dumps(ids)],
         ).fetchall()
     )
