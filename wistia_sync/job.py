@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wistia_sync.db import open_database
+from wistia_sync.db import check_database_path, open_database
 from wistia_sync.lock import hold_lock, publish_lock_path, run_lock_path
 from wistia_sync.publish import (
     PublishResult,
@@ -77,13 +77,15 @@ def run_job(
 ) -> JobReport:
     """Sync, then publish what is behind. Raises ``LockHeld`` at once if another run holds the lock.
 
-    The whole-file integrity check runs here (once per run), not on every editor command.
+    The whole-file integrity check runs here (once per run), not on every editor command. Like
+    ``sync``, a run creates the database when no file is at ``db_path``.
     """
     from wistia_sync.sync import sync_account
 
     sync = sync or sync_account
+    check_database_path(db_path, create=True)  # before the lock file is made beside it
     with hold_lock(run_lock_path(db_path), wait=False):
-        db = open_database(db_path, verify=True)
+        db = open_database(db_path, verify=True, create=True)
         summary = None
         sync_error = None
         try:

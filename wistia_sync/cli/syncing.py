@@ -114,8 +114,10 @@ def sync_command(
     with open_client(demo, token_file, api_url, api_version, rate_limit, quiet=quiet) as client:
         from wistia_sync.db import open_database
 
-        # A whole-file check for a crawl; a targeted refresh stays as quick as an editor's.
-        database = open_database(db, verify=hashed_ids is None)
+        # A crawl checks the whole file and may start a new database; a targeted refresh stays
+        # as quick as an editor's and, like one, needs the database to exist.
+        crawl = hashed_ids is None
+        database = open_database(db, verify=crawl, create=crawl)
         if hashed_ids is None:
             summary = run_sync(database, client, options, quiet=quiet)
         else:
