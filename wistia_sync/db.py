@@ -492,9 +492,12 @@ def _create_database(path: Path) -> None:
             db.execute("PRAGMA journal_mode=WAL")
             with write_transaction(db):
                 migrations.apply(db)
-        except sqlite3.DatabaseError as error:
-            raise explain_sqlite_error(error, path) or DatabaseError(
-                f"cannot create the database {path}: {error}"
+        except (sqlite3.DatabaseError, DatabaseError) as error:
+            cause = error.__cause__ if isinstance(error, DatabaseError) else error
+            if not isinstance(cause, sqlite3.Error):
+                raise
+            raise explain_sqlite_error(cause, path) or DatabaseError(
+                f"cannot create the database {path}: {cause}"
             ) from error
         finally:
             conn.close()  # the last connection: SQLite checkpoints and removes temp's -wal
@@ -557,10 +560,9 @@ def explain_sqlite_error(error: sqlite3.Error, path: Path | str) -> DatabaseErro
         # -wal or -shm file on a full disk is a plain "disk I/O error".
         free = _free_bytes(Path(path).parent)
         if code == sqlite3.SQLITE_FULL or (free is not None and free < _FULL_DISK_BYTES):
-            shown = "" if free is None else f" ({free:,} bytes free)"
             return DatabaseError(
-                f"no space left on the disk holding the database {path}{shown}: free some "
-                "space and try again (nothing already committed is lost)"
+                f"no space left on the disk holding the database {path}: free some space and "
+                "try again (nothing already committed is lost)"
             )
         return DatabaseError(
             f"the disk holding the database {path} failed to read or write it (SQLite: "
