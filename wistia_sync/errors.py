@@ -77,3 +77,7 @@ class UnexpectedResponse(WistiaError):
 
 class SyncAborted(WistiaSyncError):
     """The sync stopped on purpose (for example the mass-delete guard)."""
+
+
+class PublishAborted(WistiaSyncError):
+    """The publish stopped on purpose (the mass-unpublish guard): nothing was published."""

@@ -53,6 +53,7 @@ def publish_database(
     force: bool = False,
     dry_run: bool = False,
     repair: bool = False,
+    allow_mass_unpublish: bool = False,
 ) -> PublishResult:
     """``publish_site`` with the lock file every process using ``db_path`` agrees on."""
     return publish_site(
@@ -62,6 +63,7 @@ def publish_database(
         force=force,
         dry_run=dry_run,
         repair=repair,
+        allow_mass_unpublish=allow_mass_unpublish,
     )
 
 
@@ -74,6 +76,7 @@ def run_job(
     sync: Syncer | None = None,
     force: bool = False,
     delivery: DeliverySettings | None = None,
+    allow_mass_unpublish: bool = False,
 ) -> JobReport:
     """Sync, then publish what is behind. Raises ``LockHeld`` at once if another run holds the lock.
 
@@ -96,7 +99,14 @@ def run_job(
         result = None
         stale = output_is_stale(db, output)
         if force or stale or publish_due(db, output, check_files=False):
-            result = publish_database(db, db_path, output, force=force, repair=stale)
+            result = publish_database(
+                db,
+                db_path,
+                output,
+                force=force,
+                repair=stale,
+                allow_mass_unpublish=allow_mass_unpublish,
+            )
         if result is None or not result.full:  # a full publish swept already
             sweep_output(db, output, lock_path=publish_lock_path(db_path))
         delivered = None

@@ -37,6 +37,13 @@ Force = Annotated[
     ),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would change; write nothing.")]
+AllowMassUnpublish = Annotated[
+    bool,
+    typer.Option(
+        "--allow-mass-unpublish",
+        help="Accept a publish that takes more than half of the published videos off the site.",
+    ),
+]
 SetPageSize = Annotated[
     int | None,
     typer.Option(
@@ -82,6 +89,7 @@ def publish_command(
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
     force: Force = False,
     dry_run: DryRun = False,
+    allow_mass_unpublish: AllowMassUnpublish = False,
     target: Target = None,
     s3_endpoint_url: S3EndpointUrl = None,
     purge: Purge = None,
@@ -97,7 +105,14 @@ def publish_command(
     from wistia_sync.job import publish_database
 
     database = open_database(db)
-    result = publish_database(database, db, output, force=force, dry_run=dry_run)
+    result = publish_database(
+        database,
+        db,
+        output,
+        force=force,
+        dry_run=dry_run,
+        allow_mass_unpublish=allow_mass_unpublish,
+    )
     delivered = None
     if target or purge:  # else there is nothing to deliver: no delivery code to import
         from wistia_sync.delivery import deliver_publish
@@ -141,6 +156,7 @@ def run_command(
     default_visibility: syncing.DefaultVisibility = "public",
     demo: syncing.Demo = False,
     force: Force = False,
+    allow_mass_unpublish: AllowMassUnpublish = False,
     target: Target = None,
     s3_endpoint_url: S3EndpointUrl = None,
     purge: Purge = None,
@@ -191,6 +207,7 @@ def run_command(
         sync=lambda database, client, opts: syncing.run_sync(database, client, opts, quiet=quiet),
         force=force,
         delivery=delivery,
+        allow_mass_unpublish=allow_mass_unpublish,
     )
     result = report.publish
     for warning in report.delivery.warnings if report.delivery else ():
