@@ -12,7 +12,7 @@ import typer
 
 from wistia_sync import config
 from wistia_sync.cli.console import notice, stderr, stdout, terminal_safe
-from wistia_sync.cli.options import MAX_COUNT, DbPath, Json, Quiet
+from wistia_sync.cli.options import DURATION, MAX_COUNT, DbPath, Json, Quiet
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
@@ -50,7 +50,11 @@ RateLimit = Annotated[
 Full = Annotated[bool, typer.Option("--full", help="Crawl everything, not just recent changes.")]
 FullEvery = Annotated[
     str,
-    typer.Option("--full-every", help="Crawl everything when the last full crawl is this old."),
+    typer.Option(
+        "--full-every",
+        metavar=DURATION,
+        help="Crawl everything when the last full crawl is this old (600s, 10m, 24h, 7d).",
+    ),
 ]
 StatsBudget = Annotated[
     int,
@@ -157,7 +161,7 @@ def sync_options(
         )
     return SyncOptions(
         full=full,
-        full_every=config.parse_duration(full_every),
+        full_every=config.parse_duration(full_every, name="--full-every"),
         stats_budget=stats_budget,
         allow_mass_delete=allow_mass_delete,
         default_visibility="public" if default_visibility == "public" else "hidden",
@@ -287,7 +291,8 @@ def status_command(
     from wistia_sync.db import open_database
     from wistia_sync.status import database_status
 
-    report = database_status(open_database(db), config.parse_duration(full_every))
+    every = config.parse_duration(full_every, name="--full-every")
+    report = database_status(open_database(db), every)
     if as_json:
         stdout.print_json(json.dumps(report))
         return
