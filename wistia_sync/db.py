@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
-import tempfile
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -476,6 +475,8 @@ def _create_database(path: Path) -> None:
     Nobody ever sees a half-made database (an empty file is refused by every command), and a
     file another process created meanwhile is opened, never replaced.
     """
+    import tempfile  # only sync and run create a database: editor commands never import it
+
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
     except OSError as error:
