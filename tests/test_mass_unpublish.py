@@ -86,6 +86,7 @@ def test_publishing_an_empty_database_over_the_live_site_is_refused(
         assert f"would unpublish {held} of the {held} videos {site.out}" in line
         assert "is --db the database of this --output?" in line
         assert site.files() == before
+    assert "the sync failed too: Wistia is unavailable" in line  # the run's own failure
     allowed = site.cli("publish", "--db", str(empty), "--allow-mass-unpublish")
     assert allowed.exit_code == 0, allowed.output
     assert site.published() == set()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wistia_sync.db import check_database_path, open_database
+from wistia_sync.errors import PublishAborted
 from wistia_sync.lock import hold_lock, publish_lock_path, run_lock_path
 from wistia_sync.publish import (
     PublishResult,
@@ -99,14 +100,20 @@ def run_job(
         result = None
         stale = output_is_stale(db, output)
         if force or stale or publish_due(db, output, check_files=False):
-            result = publish_database(
-                db,
-                db_path,
-                output,
-                force=force,
-                repair=stale,
-                allow_mass_unpublish=allow_mass_unpublish,
-            )
+            try:
+                result = publish_database(
+                    db,
+                    db_path,
+                    output,
+                    force=force,
+                    repair=stale,
+                    allow_mass_unpublish=allow_mass_unpublish,
+                )
+            except PublishAborted as aborted:
+                if sync_error is None:
+                    raise
+                # Both matter: a sync that failed may be why the database holds so little.
+                raise PublishAborted(f"{aborted}; the sync failed too: {sync_error}") from aborted
         if result is None or not result.full:  # a full publish swept already
             sweep_output(db, output, lock_path=publish_lock_path(db_path))
         delivered = None
