@@ -198,7 +198,10 @@ def seconds_from_env(name: str, default: float) -> float:
     except ConfigError:
         value = 0.0
     if not value > 0:
-        raise ConfigError(f"{name} must be a positive duration ({DURATION_HELP}), not {raw!r}")
+        raise ConfigError(
+            f"{name} must be a positive number of seconds, or a duration such as 30s or 2m, "
+            f"not {raw!r}"
+        )
     return value
 
 
