@@ -6,6 +6,7 @@ on a missing or empty database is one line and exit 2, and creates nothing, anyw
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import sqlite3
@@ -200,15 +201,22 @@ def test_a_db_in_a_missing_folder_is_exit_2_and_creates_no_folder(
     assert not (tmp_path / "out").exists()
 
 
-def test_run_in_a_read_only_folder_is_exit_2(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root writes into read-only folders")
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        result = invoke(["run", "--demo", "--db", str(folder / "w.db")], {})
-    finally:
-        folder.chmod(0o700)
-    assert result.exit_code == 2
-    assert str(folder) in one_line(result)
+def test_a_lock_file_that_cannot_be_made_is_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder where the lock file cannot be made (read-only, no permission) is a setup
+    mistake, named in one line; the permission error is injected (root may write anywhere)."""
+    db = tmp_path / "w.db"
+    assert invoke(["sync", "--demo", "--quiet", "--db", str(db)], {}).exit_code == 0
+    real_open = os.open
+
+    def refuse_lock(path: Any, *args: Any, **kwargs: Any) -> int:
+        if str(path).endswith(".run.lock"):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse_lock)
+    result = invoke(["run", "--demo", "--db", str(db)], {"WISTIA_SYNC_OUTPUT": str(tmp_path / "o")})
+    assert result.exit_code == 2, result.output
+    line = one_line(result)
+    assert f"{db}.run.lock" in line and "writable" in line
