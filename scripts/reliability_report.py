@@ -153,6 +153,41 @@ DEFECTS = (
         "nothing`",
     ),
     (
+        "A misspelt `--db` made `status`, `videos`, `tag`, `publish` (and every other command) "
+        "create an empty database and exit 0; `publish --db typo.db` with `WISTIA_SYNC_OUTPUT` at"
+        " the live folder wrote an empty catalog over the site; a 0-byte database file was taken "
+        "for a new one, so `run` republished hidden videos and dropped editors' tags; `run --db "
+        "<missing folder>/w.db` was `unexpected FileNotFoundError`, exit 1.",
+        "Only `sync` and `run` create a database (`open_database(create=True)`), built beside its"
+        " path and linked into place whole, only where no file exists; other commands open with "
+        "SQLite's `mode=rw`; a missing, 0-byte or table-less file is one line, exit 2, for every "
+        "command; `run` checks the path before making its lock file.",
+        "`test_database_paths.py` (every command with `--db`, found by walking the CLI)",
+    ),
+    (
+        "A publish could take the whole site down: another site's or an empty database, a wrong "
+        "`--output`, Wistia wrongly archiving most media.",
+        "The mass-unpublish guard (`publish/guard.py`): more than half of what the output holds "
+        "and more than 10 videos stops every publishing path, exit 1, unless "
+        "`--allow-mass-unpublish`; editors' hides never count.",
+        "`test_mass_unpublish.py`",
+    ),
+    (
+        "A full disk under the database read `unexpected OSError` (the lock file), `disk I/O "
+        "error` (SQLite's -wal/-shm), and a database that could not be created whole was left "
+        "half-made.",
+        "The lock file and SQLite's I/O errors with under 1 MiB free say `no space left on the "
+        "disk holding PATH`; creation leaves nothing behind.",
+        "`test_database_full_disk.py` (a real tmpfs, `PRAGMA max_page_count`, an injected ENOSPC)",
+    ),
+    (
+        "`site --grace 600` stored 25 days: a bare number meant hours in `--grace`, "
+        "`--takedown-grace`, `--full-every`, seconds elsewhere.",
+        "One parser, `config.parse_duration`: `600s`, `10m`, `24h`, `7d`, a bare number in "
+        "seconds, `DURATION` in `--help`, errors naming the option and its range.",
+        "`test_durations.py`",
+    ),
+    (
         "Names from Wistia reached editors' terminals with raw ESC/OSC and bidi-override "
         "characters; `Café` and `Cafe\\u0301` were two tags; `--quiet` did not silence "
         "per-record warnings; `status` assumed a 24 h `--full-every`.",

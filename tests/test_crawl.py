@@ -201,7 +201,7 @@ def normal(fake: FakeWistia) -> Callable[[int], list[dict[str, Any]]]:
 
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
-    return open_database(tmp_path / "wistia.db")
+    return open_database(tmp_path / "wistia.db", create=True)
 
 
 def full_sync(db: Database, client: WistiaClient) -> SyncSummary:

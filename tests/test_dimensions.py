@@ -121,7 +121,7 @@ def published_video(out: Path, hashed_id: str) -> dict[str, Any]:
 def test_a_sync_stores_and_a_publish_shows_each_videos_size_and_a_change_republishes_it(
     tmp_path: Path,
 ) -> None:
-    db = open_database(tmp_path / "wistia.db")
+    db = open_database(tmp_path / "wistia.db", create=True)
     out = tmp_path / "output"
     fake = FakeWistia(*generate_catalog(60, seed=3), token=TOKEN)
     video = next(m for m in fake.media() if m["type"] == "Video" and m["status"] == "ready")

@@ -172,7 +172,7 @@ def build_catalog(db: Database) -> None:
 @pytest.fixture
 def ws(tmp_path: Path) -> Iterator[Workspace]:
     db_path = tmp_path / "wistia.db"
-    db = open_database(db_path)
+    db = open_database(db_path, create=True)
     build_catalog(db)
     workspace = Workspace(db_path, tmp_path / "output", db, CliRunner())
     assert "published" in workspace.ok("publish")
@@ -818,7 +818,7 @@ def test_listing_costs_the_same_number_of_queries_for_any_number_of_videos(
     tmp_path: Path,
 ) -> None:
     def statements_to_list(video_count: int) -> int:
-        db = open_database(tmp_path / f"{video_count}.db")
+        db = open_database(tmp_path / f"{video_count}.db", create=True)
         add_folder(db, "f1", "Folder")
         for number in range(video_count):
             hashed_id = f"v{number:04d}"

@@ -75,7 +75,7 @@ def file_bytes(out: Path) -> dict[str, bytes]:
 @pytest.fixture
 def small_catalog(tmp_path: Path) -> tuple[Path, Path]:
     db_path, out = tmp_path / "wistia.db", tmp_path / "output"
-    db = open_database(db_path)
+    db = open_database(db_path, create=True)
     add_folder(db, "fold0onbrd", "Onboarding")
     add_video(db, "welcome001", name="Welcome to Acme", folder_hashed_id="fold0onbrd")
     add_video(db, "setup00002", name="Setting Up", created="2024-02-01T00:00:00Z")
@@ -271,7 +271,7 @@ from wistia_sync.publish import publish_playlists
 from wistia_sync.tags import delete_orphan_tags, ensure_tag
 
 db_path, out, rounds = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-db = open_database(db_path)
+db = open_database(db_path, create=True)
 print(time.time(), flush=True)
 videos = [row[0] for row in db.execute("SELECT hashed_id FROM videos ORDER BY hashed_id")]
 for number in range(rounds):
@@ -394,7 +394,7 @@ def test_editors_and_a_sync_at_the_same_time_lose_nothing_and_output_matches_the
         assert result.returncode == 0, (result.args, result.stderr)
         assert "locked" not in result.stderr.lower()
 
-    db = open_database(db_path)
+    db = open_database(db_path, create=True)
     for editor, plan in plans.items():
         tagged = {
             row[0]
@@ -423,7 +423,7 @@ def test_editors_and_a_sync_at_the_same_time_lose_nothing_and_output_matches_the
     # The output is exactly what a fresh publish of the final database gives.
     fresh_db_path, fresh_out = tmp_path / "fresh.db", tmp_path / "fresh-output"
     _copy_database(db_path, fresh_db_path)
-    fresh_db = open_database(fresh_db_path)
+    fresh_db = open_database(fresh_db_path, create=True)
     publish_playlists(fresh_db, fresh_out, lock_path=publish_lock_path(fresh_db_path))
     fresh_db.close()
     published, fresh = file_bytes(out), file_bytes(fresh_out)

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from wistia_sync.cli import app
+from wistia_sync.db import open_database
 from wistia_sync.filelist import FileEntry, read_local_file_list
 from wistia_sync.serve.preview import render_preview_page
 from wistia_sync.site_settings import DEFAULT_PREVIEW_TITLE
@@ -39,6 +40,7 @@ FILES = [
 @pytest.fixture(scope="module")
 def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("golden")
+    open_database(folder / "wistia.db", create=True).close()  # only sync/run create one
     site = CliRunner().invoke(app, ["site", "--page-size", "10", "--db", str(folder / "wistia.db")])
     assert site.exit_code == 0, site.output
     result = CliRunner().invoke(

@@ -26,7 +26,7 @@ def test_migration_set_records_what_sqlite_utils_migrations_would() -> None:
 
 def test_applied_names_is_what_sqlite_utils_lists(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh.db"
-    empty = open_database(fresh)
+    empty = open_database(fresh, create=True)
     assert migrations.applied_names(empty) == [m.name for m in migrations.applied(empty)]
     assert migrations.applied_names(empty) == migrations.names
     empty.close()
@@ -36,7 +36,7 @@ def test_applied_names_is_what_sqlite_utils_lists(tmp_path: Path) -> None:
 
 def test_a_database_missing_a_migration_gets_it_on_open(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    open_database(path).close()
+    open_database(path, create=True).close()
     # The webhook inbox's migration: undone by dropping its one table, whatever comes after it.
     (inbox_migration,) = [name for name in migrations.names if "webhook_inbox" in name]
     connection = sqlite3.connect(path)
@@ -45,7 +45,7 @@ def test_a_database_missing_a_migration_gets_it_on_open(tmp_path: Path) -> None:
         connection.execute(f"DELETE FROM {MIGRATIONS_TABLE} WHERE name = ?", [inbox_migration])
     connection.close()
 
-    db = open_database(path)
+    db = open_database(path, create=True)
     assert inbox_migration in migrations.applied_names(db)
     assert db.execute("SELECT count(*) FROM webhook_events").fetchone() == (0,)
     db.close()
@@ -78,8 +78,10 @@ def test_migrations_registered_after_the_real_set_was_built_reach_it() -> None:
 
 
 def test_handle_runs_sql_itself_and_everything_else_through_sqlite_utils(tmp_path: Path) -> None:
-    open_database(tmp_path / "w.db").close()  # created and migrated (through sqlite-utils)
-    db = open_database(tmp_path / "w.db")
+    open_database(
+        tmp_path / "w.db", create=True
+    ).close()  # created and migrated (through sqlite-utils)
+    db = open_database(tmp_path / "w.db", create=True)
     handle = db
     assert isinstance(handle, LazyDatabase)
     assert handle._full is None  # a current schema: checked with plain SQL
@@ -106,7 +108,7 @@ def test_handle_needs_an_autocommit_connection() -> None:
 
 
 def test_a_failed_statement_leaves_no_transaction_open(tmp_path: Path) -> None:
-    db = open_database(tmp_path / "w.db")
+    db = open_database(tmp_path / "w.db", create=True)
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("INSERT INTO folders (hashed_id, name) VALUES ('f', NULL)")
     assert not db.conn.in_transaction

@@ -46,7 +46,7 @@ Publish = Callable[..., PublishResult]
 
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
-    return open_database(tmp_path / "wistia.db")
+    return open_database(tmp_path / "wistia.db", create=True)
 
 
 @pytest.fixture
@@ -1064,7 +1064,7 @@ def test_an_edit_costs_the_same_statements_and_files_whatever_the_catalog_size(
     """O(change): one tag added to one video, in a catalog of 300 or of 3,000."""
 
     def cost(videos: int) -> tuple[int, int, int]:
-        db = open_database(tmp_path / f"{videos}.db")
+        db = open_database(tmp_path / f"{videos}.db", create=True)
         change_site_settings(db, page_size=20)
         add_folder(db, "f1")
         for number in range(videos):

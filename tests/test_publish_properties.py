@@ -77,7 +77,7 @@ def title(index: int) -> str:
 
 
 def build_database(path: Path, specs: list[VideoSpec]) -> Any:
-    db = open_database(path)
+    db = open_database(path, create=True)
     with write_transaction(db):
         for number, folder_id in enumerate(FOLDER_IDS):
             add_folder(db, folder_id, f"Folder {number} name qz")
@@ -210,7 +210,7 @@ def test_incremental_publishes_equal_a_full_rebuild_byte_for_byte(
     """Buckets split and merge as edits arrive; ``--force`` (and a fresh folder) agree exactly."""
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        db = open_database(root / "wistia.db")
+        db = open_database(root / "wistia.db", create=True)
         change_site_settings(db, page_size=page_size)
         lock = root / "publish.lock"
         for index in range(initial):

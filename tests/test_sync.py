@@ -50,7 +50,7 @@ def sync(db: Database, fake: FakeWistia, **options: object) -> object:
 
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
-    return open_database(tmp_path / "wistia.db")
+    return open_database(tmp_path / "wistia.db", create=True)
 
 
 @pytest.fixture
@@ -323,10 +323,9 @@ def test_plays_are_fetched_only_for_published_kinds(db: Database) -> None:
 # -- the database ---------------------------------------------------------------------------------
 
 
-def test_migrations_apply_to_an_empty_file_and_reapplying_is_a_no_op(tmp_path: Path) -> None:
-    path = tmp_path / "empty.db"
-    path.touch()
-    db = open_database(path)
+def test_migrations_apply_to_a_new_database_and_reapplying_is_a_no_op(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    db = open_database(path, create=True)
     applied = [m.name for m in migrations.applied(db)]
     assert applied == [m.name for m in migrations._migrations]
     db.close()
@@ -337,7 +336,7 @@ def test_migrations_apply_to_an_empty_file_and_reapplying_is_a_no_op(tmp_path: P
 
 def test_database_from_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "newer.db"
-    db = open_database(path)
+    db = open_database(path, create=True)
     db.execute(
         "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
         "VALUES ('wistia_sync', 'm999_from_the_future', '2030-01-01')"
@@ -354,13 +353,13 @@ def test_corrupt_database_file_is_refused_untouched(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database at all" * 100)
     before = path.read_bytes()
     with pytest.raises(DatabaseError, match="not an SQLite file"):
-        open_database(path)
+        open_database(path, create=True)  # a file is there: even sync/run do not replace it
     assert path.read_bytes() == before
 
 
 def test_database_file_is_owner_only(tmp_path: Path) -> None:
     path = tmp_path / "private.db"
-    open_database(path)
+    open_database(path, create=True)
     assert path.stat().st_mode & 0o777 == 0o600
 
 
@@ -368,7 +367,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from wistia_sync.db import open_database, write_transaction
-    db = open_database(sys.argv[1])
+    db = open_database(sys.argv[1], create=True)
     for i in range(60):
         with write_transaction(db):
             current = db.execute("SELECT value FROM sync_state WHERE key = 'n'").fetchone()
@@ -384,7 +383,7 @@ WRITER = textwrap.dedent(
 
 def test_concurrent_writers_never_see_database_locked(tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
-    open_database(path).close()
+    open_database(path, create=True).close()
     writers = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER, str(path)], stderr=subprocess.PIPE, text=True
@@ -408,10 +407,10 @@ def test_a_second_connection_in_one_process_keeps_the_first_ones_writes(tmp_path
     descriptor drops every POSIX lock the process holds on it, so another process would take
     the first connection's WAL for abandoned and delete it, losing what it wrote next."""
     path = tmp_path / "wistia.db"
-    first = open_database(path)
+    first = open_database(path, create=True)
     with write_transaction(first):
         first.execute("INSERT INTO sync_state (key, value) VALUES ('a', '1')")
-    open_database(path)  # a second connection, as the webhook server's threads open
+    open_database(path, create=True)  # a second connection, as the webhook server's threads open
     other_process = textwrap.dedent(
         f"""
         import sqlite3

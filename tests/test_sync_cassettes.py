@@ -51,7 +51,7 @@ def client(fake_time: FakeTime) -> WistiaClient:
 
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
-    return open_database(tmp_path / "wistia.db")
+    return open_database(tmp_path / "wistia.db", create=True)
 
 
 def test_full_crawl_stores_every_page_of_both_passes(db: Database, client: WistiaClient) -> None:

@@ -27,7 +27,7 @@ Change = Callable[[dict[str, Any]], dict[str, Any]]
 
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
-    return open_database(tmp_path / "wistia.db")
+    return open_database(tmp_path / "wistia.db", create=True)
 
 
 @pytest.fixture

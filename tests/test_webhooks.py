@@ -42,7 +42,7 @@ def fake() -> FakeWistia:
 
 @pytest.fixture
 def synced(db_path: Path, fake: FakeWistia) -> Database:
-    db = open_database(db_path)
+    db = open_database(db_path, create=True)
     with client_for(fake) as client:
         sync_account(db, client, SyncOptions(stats_budget=0))
     return db
@@ -51,7 +51,7 @@ def synced(db_path: Path, fake: FakeWistia) -> Database:
 @pytest.fixture
 def receiver(db_path: Path) -> Iterator[TestClient]:
     settings = ReceiverSettings(secret=SECRET, account_id=ACCOUNT_ID, max_body_bytes=64 * 1024)
-    with TestClient(create_app(settings, lambda: open_database(db_path))) as client:
+    with TestClient(create_app(settings, lambda: open_database(db_path, create=True))) as client:
         yield client
 
 
@@ -66,7 +66,7 @@ def store(db: Database, events: list[dict[str, object]]) -> None:
 
 
 def event_rows(db_path: Path) -> list[dict[str, object]]:
-    return list(open_database(db_path)["webhook_events"].rows)
+    return list(open_database(db_path, create=True)["webhook_events"].rows)
 
 
 # -- receiver ---------------------------------------------------------------------------------
@@ -193,7 +193,9 @@ def test_sync_media_cli(tmp_path: Path) -> None:
     runner = CliRunner()
     db = str(tmp_path / "wistia.db")
     assert runner.invoke(app, ["sync", "--demo", "--db", db, "-q"]).exit_code == 0
-    hashed_id = open_database(db).execute("SELECT hashed_id FROM videos LIMIT 1").fetchone()[0]
+    hashed_id = (
+        open_database(db, create=True).execute("SELECT hashed_id FROM videos LIMIT 1").fetchone()[0]
+    )
     result = runner.invoke(app, ["sync", "--demo", "--db", db, "--json", "--media", hashed_id])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["mode"] == "targeted"
@@ -234,7 +236,7 @@ def test_burst_is_applied_in_one_batch_with_few_requests(
     events = [media_event(types[n % 5], targets[n % 200]) for n in range(1000)]
     store(synced, events)
     apply = RecordingApply(fake)
-    worker = InboxWorker(lambda: open_database(db_path), apply)
+    worker = InboxWorker(lambda: open_database(db_path, create=True), apply)
     assert worker.apply_pending() == 1000
     assert apply.batches == [sorted(targets)]
     assert apply.published == 1
@@ -259,7 +261,7 @@ def test_failed_batch_stays_pending_then_is_given_up(synced: Database, db_path: 
     def broken(db: Database, hashed_ids: Sequence[str]) -> None:
         raise RuntimeError("Wistia is unavailable")
 
-    worker = InboxWorker(lambda: open_database(db_path), broken)
+    worker = InboxWorker(lambda: open_database(db_path, create=True), broken)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         with pytest.raises(RuntimeError):
             worker.apply_pending()
@@ -282,7 +284,7 @@ def test_debounce_waits_for_quiet_but_not_past_the_maximum() -> None:
 def test_status_shows_the_inbox(synced: Database, fake: FakeWistia, db_path: Path) -> None:
     assert database_status(synced).get("webhooks") is None
     store(synced, [media_event("media.updated", "abc123")])
-    InboxWorker(lambda: open_database(db_path), RecordingApply(fake)).apply_pending()
+    InboxWorker(lambda: open_database(db_path, create=True), RecordingApply(fake)).apply_pending()
     report = database_status(synced)["webhooks"]
     assert report["received"] == 1
     assert report["applied"] == 1

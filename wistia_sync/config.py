@@ -200,33 +200,60 @@ def check_api_version(version: str) -> str:
     return version
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 MAX_DURATION = timedelta(days=3650)
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "": 3600}
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "": 1}
+DURATION_HELP = "a number with s, m, h or d (600s, 10m, 24h, 7d); a bare number is seconds"
 
 
-def parse_duration(text: str) -> timedelta:
-    """``90m``, ``24h``, ``2d``, ``3600s``; a bare number means hours."""
-    match = _DURATION.match(text.lower())
+def parse_duration(
+    text: str,
+    *,
+    name: str = "duration",
+    minimum: timedelta = timedelta(0),
+    maximum: timedelta = MAX_DURATION,
+) -> timedelta:
+    """The one duration syntax of every option and setting: ``600s``, ``10m``, ``24h``, ``7d``.
+
+    A bare number is seconds, the unit of every other time the tool reads or prints (the
+    environment's timeouts, ``--json`` fields, ``site``'s settings). Until this, ``--grace``,
+    ``--takedown-grace`` and ``--full-every`` read one as hours, so ``--grace 600`` meant 25 days.
+    """
+    match = _DURATION.fullmatch(text.strip().lower())
     if not match:
-        raise ConfigError(f"invalid duration {text!r}: use a number with s, m, h or d (e.g. 24h)")
+        raise ConfigError(f"invalid {name} {text!r}: use {DURATION_HELP}")
     seconds = float(match[1]) * _UNIT_SECONDS[match[2]]
-    if not seconds <= MAX_DURATION.total_seconds():
-        raise ConfigError(f"duration {text!r} is out of range: at most {MAX_DURATION.days} days")
+    if not minimum.total_seconds() <= seconds <= maximum.total_seconds():
+        raise ConfigError(
+            f"{name} {text!r} is out of range: from {format_duration(minimum.total_seconds())} "
+            f"to {format_duration(maximum.total_seconds())}"
+        )
     return timedelta(seconds=seconds)
 
 
+def format_duration(seconds: float) -> str:
+    """``seconds`` in the largest unit keeping it whole: ``600`` → ``10m``, ``0.5`` → ``0.5s``."""
+    for unit in ("d", "h", "m"):
+        if seconds and seconds % _UNIT_SECONDS[unit] == 0:
+            return f"{int(seconds // _UNIT_SECONDS[unit])}{unit}"
+    return f"{seconds:g}s"
+
+
 def seconds_from_env(name: str, default: float) -> float:
-    """A positive number of seconds from the environment variable ``name``, or ``default``."""
+    """A positive duration from the environment variable ``name`` (``30``, ``30s``, ``2m``: a
+    bare number is seconds), in seconds, or ``default``."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 < value < float("inf"):
-        raise ConfigError(f"{name} must be a positive number of seconds, not {raw!r}")
+        value = parse_duration(raw, name=name).total_seconds()
+    except ConfigError:
+        value = 0.0
+    if not value > 0:
+        raise ConfigError(
+            f"{name} must be a positive number of seconds, or a duration such as 30s or 2m, "
+            f"not {raw!r}"
+        )
     return value
 
 

@@ -7,6 +7,7 @@ fails with "database is locked" at once instead of waiting for the busy timeout.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import unicodedata
@@ -505,36 +506,24 @@ def parse_timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def open_database(path: str | Path, *, verify: bool = False) -> Database:
-    """Open (creating if needed) and migrate the database at ``path``.
+def open_database(path: str | Path, *, verify: bool = False, create: bool = False) -> Database:
+    """Open and migrate the wistia-sync database at ``path``; ``create`` makes one if no file
+    is there (``sync`` and ``run`` only: a misspelt ``--db`` must never become an empty site).
 
-    Refuses, without changing it, a file that is not SQLite, whose header or schema is damaged,
-    that belongs to another application, or that holds migrations newer than this version of
-    wistia-sync knows. ``verify`` also reads every page (``check_integrity``): the cron ``run``
-    does, editor commands do not, since that costs about 5 ms per thousand videos on every
-    command. A missing folder, a read-only file or folder and a database kept busy by another
-    process each give one line naming the file and what to do.
+    Refuses, without changing it, a missing file (unless ``create``), an empty one (0 bytes, or
+    SQLite with no tables: not a database this tool made), a file that is not SQLite, whose
+    header or schema is damaged, that belongs to another application, or that holds migrations
+    newer than this version of wistia-sync knows. ``verify`` also reads every page
+    (``check_integrity``): the cron ``run`` does, editor commands do not, since that costs about
+    5 ms per thousand videos on every command. A missing folder, a read-only file or folder, a
+    full disk and a database kept busy by another process each give one line naming the file
+    and what to do.
     """
     path = Path(path)
-    if path.exists() and path.is_dir():
-        raise DatabaseError(f"database path {path} is a folder, not a file")
-    if not path.parent.is_dir():
-        raise DatabaseUnusable(
-            f"cannot create the database {path}: the folder {path.parent} does not exist; "
-            "create it or pass another --db"
-        )
-    new_file = not path.exists()
-    if new_file:
-        # Owner-only: the database holds nothing secret, but editors' work is not world-writable.
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-        except OSError as error:
-            raise DatabaseUnusable(
-                f"cannot create the database {path}: {error.strerror}; check that the folder "
-                f"{path.parent} is writable, or pass another --db"
-            ) from None
-        os.close(fd)
-    conn = _connect(path)
+    check_database_path(path, create=create)
+    if create and not path.exists():
+        _create_database(path)
+    conn = _connect(path, must_exist=True)
     try:
         db = as_database(conn)
         # These checks come before anything that writes: a refused file stays as it was.
@@ -565,6 +554,108 @@ def open_database(path: str | Path, *, verify: bool = False) -> Database:
     return db
 
 
+def check_database_path(path: Path, *, create: bool = False) -> None:
+    """Refuse, before anything touches the disk, a ``--db`` that cannot be the database.
+
+    ``run`` calls it before taking its lock (the lock file lives next to the database).
+    """
+    if path.is_dir():
+        raise DatabaseUnusable(f"database path {path} is a folder, not a file")
+    folder_missing = not path.parent.is_dir()
+    if create and folder_missing:
+        raise DatabaseUnusable(
+            f"cannot create the database {path}: the folder {path.parent} does not exist; "
+            "create it or pass another --db"
+        )
+    if not create and not path.exists():
+        from wistia_sync.config import DB_ENV
+
+        why = f" (the folder {path.parent} does not exist)" if folder_missing else ""
+        raise DatabaseUnusable(
+            f"no database at {path}{why}: pass the right --db (or ${DB_ENV}); only "
+            "`wistia-sync sync` and `wistia-sync run` create one"
+        )
+    try:
+        empty = path.stat().st_size == 0
+    except FileNotFoundError:
+        return  # not there yet: created below (``create``)
+    except OSError as error:
+        raise DatabaseUnusable(f"cannot use the database {path}: {error.strerror}") from None
+    if empty:
+        raise DatabaseUnusable(
+            f"{path} is an empty file (0 bytes), not a wistia-sync database; left untouched: "
+            "pass the right --db, or remove the file to let `wistia-sync sync` create a new one"
+        )
+
+
+def _create_database(path: Path) -> None:
+    """Build a new database beside ``path``, then link it into place only if no file is there.
+
+    Nobody ever sees a half-made database (an empty file is refused by every command), and a
+    file another process created meanwhile is opened, never replaced.
+    """
+    import tempfile  # only sync and run create a database: editor commands never import it
+
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    except OSError as error:
+        raise DatabaseUnusable(
+            f"cannot create the database {path}: {error.strerror}; check that the folder "
+            f"{path.parent} is writable and not full, or pass another --db"
+        ) from None
+    os.close(fd)  # mkstemp makes it owner-only: editors' work is not world-writable
+    temp = Path(temp_name)
+    try:
+        conn = _connect(temp)
+        try:
+            db = as_database(conn)
+            db.execute("PRAGMA journal_mode=WAL")
+            with write_transaction(db):
+                migrations.apply(db)
+        except (sqlite3.DatabaseError, DatabaseError) as error:
+            cause = error.__cause__ if isinstance(error, DatabaseError) else error
+            if not isinstance(cause, sqlite3.Error):
+                raise
+            raise explain_sqlite_error(cause, path) or DatabaseError(
+                f"cannot create the database {path}: {cause}"
+            ) from error
+        finally:
+            conn.close()  # the last connection: SQLite checkpoints and removes temp's -wal
+        _fsync(temp)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another process created it first: open that one
+        except OSError as error:
+            if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV):
+                raise _os_error(error, path) from None
+            if not path.exists():  # no hard links on this file system
+                temp.rename(path)
+        _fsync(path.parent)
+    finally:
+        for leftover in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):
+            leftover.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _os_error(error: OSError, path: Path | str) -> DatabaseError:
+    """The one line for an operating-system failure on a database file (or one beside it)."""
+    if error.errno == errno.ENOSPC or error.errno == errno.EDQUOT:
+        return DatabaseError(f"no space left on the disk holding {path}; free some space")
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return DatabaseUnusable(
+            f"cannot write {path}: {error.strerror}; make it and its folder writable"
+        )
+    return DatabaseError(f"cannot use {path}: {error.strerror or error}")
+
+
 def explain_sqlite_error(error: sqlite3.Error, path: Path | str) -> DatabaseError | None:
     """The clear error for a failure of the environment (busy, read-only, cannot open, full),
     or None for anything else (a bug must not be disguised as a setup problem)."""
@@ -584,11 +675,33 @@ def explain_sqlite_error(error: sqlite3.Error, path: Path | str) -> DatabaseErro
             f"cannot open the database {path}: check that it and its folder are readable and "
             "writable (SQLite writes its -wal and -shm files there)"
         )
-    if code == sqlite3.SQLITE_FULL:
-        return DatabaseError(f"the disk holding the database {path} is full; free some space")
+    if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+        # SQLite reports ENOSPC as SQLITE_FULL only for the database file itself; growing its
+        # -wal or -shm file on a full disk is a plain "disk I/O error".
+        free = _free_bytes(Path(path).parent)
+        if code == sqlite3.SQLITE_FULL or (free is not None and free < _FULL_DISK_BYTES):
+            return DatabaseError(
+                f"no space left on the disk holding the database {path}: free some space and "
+                "try again (nothing already committed is lost)"
+            )
+        return DatabaseError(
+            f"the disk holding the database {path} failed to read or write it (SQLite: "
+            f"{error}); check the disk and its free space"
+        )
     if code == sqlite3.SQLITE_PERM or code == sqlite3.SQLITE_AUTH:
         return DatabaseUnusable(f"no permission to use the database {path}")
     return None
+
+
+_FULL_DISK_BYTES = 1024 * 1024  # less free space than this, and an I/O error means "full"
+
+
+def _free_bytes(folder: Path) -> int | None:
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return None
+    return info.f_bavail * info.f_frsize
 
 
 def busy_timeout() -> float:
@@ -597,10 +710,15 @@ def busy_timeout() -> float:
     return seconds_from_env(BUSY_TIMEOUT_ENV, BUSY_TIMEOUT_SECONDS)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, *, must_exist: bool = False) -> sqlite3.Connection:
+    """A connection in autocommit mode; ``must_exist``: SQLite itself refuses to create the file
+    (``mode=rw``), so a database deleted after ``check_database_path`` is not made anew."""
+    target, uri = (
+        (f"{path.absolute().as_uri()}?mode=rw", True) if must_exist else (str(path), False)
+    )
     try:
         return sqlite3.connect(
-            str(path), timeout=busy_timeout(), isolation_level=None, check_same_thread=False
+            target, timeout=busy_timeout(), isolation_level=None, check_same_thread=False, uri=uri
         )
     except sqlite3.DatabaseError as error:
         raise explain_sqlite_error(error, path) or DatabaseError(
@@ -648,8 +766,11 @@ def _refuse_foreign(db: Database, path: Path) -> None:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         ).fetchall()
     }
-    if not tables:
-        return  # a new, empty database
+    if not tables:  # databases are made whole by ``_create_database``: this one was not
+        raise DatabaseUnusable(
+            f"{path} is an empty SQLite file, not a wistia-sync database; left untouched: pass "
+            "the right --db, or remove the file to let `wistia-sync sync` create a new one"
+        )
     ours = (
         MIGRATIONS_TABLE in tables
         and db.execute(

@@ -87,3 +87,7 @@ class SiteUnreachable(WistiaSyncError):
 
 class SyncAborted(WistiaSyncError):
     """The sync stopped on purpose (for example the mass-delete guard)."""
+
+
+class PublishAborted(WistiaSyncError):
+    """The publish stopped on purpose (the mass-unpublish guard): nothing was published."""

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wistia_sync.config import check_database_outside_output
-from wistia_sync.db import open_database
+from wistia_sync.db import check_database_path, open_database
+from wistia_sync.errors import PublishAborted
 from wistia_sync.lock import hold_lock, publish_lock_path, run_lock_path
 from wistia_sync.publish import (
     PublishResult,
@@ -54,6 +55,7 @@ def publish_database(
     force: bool = False,
     dry_run: bool = False,
     repair: bool = False,
+    allow_mass_unpublish: bool = False,
 ) -> PublishResult:
     """``publish_site`` with the lock file every process using ``db_path`` agrees on.
 
@@ -67,6 +69,7 @@ def publish_database(
         force=force,
         dry_run=dry_run,
         repair=repair,
+        allow_mass_unpublish=allow_mass_unpublish,
     )
 
 
@@ -79,17 +82,20 @@ def run_job(
     sync: Syncer | None = None,
     force: bool = False,
     delivery: DeliverySettings | None = None,
+    allow_mass_unpublish: bool = False,
 ) -> JobReport:
     """Sync, then publish what is behind. Raises ``LockHeld`` at once if another run holds the lock.
 
-    The whole-file integrity check runs here (once per run), not on every editor command.
+    The whole-file integrity check runs here (once per run), not on every editor command. Like
+    ``sync``, a run creates the database when no file is at ``db_path``.
     """
     from wistia_sync.sync import sync_account
 
     sync = sync or sync_account
     check_database_outside_output(db_path, output)
+    check_database_path(db_path, create=True)  # before the lock file is made beside it
     with hold_lock(run_lock_path(db_path), wait=False):
-        db = open_database(db_path, verify=True)
+        db = open_database(db_path, verify=True, create=True)
         summary = None
         sync_error = None
         try:
@@ -105,7 +111,20 @@ def run_job(
         result = None
         stale = output_is_stale(db, output)
         if force or stale or publish_due(db, output, check_files=False):
-            result = publish_database(db, db_path, output, force=force, repair=stale)
+            try:
+                result = publish_database(
+                    db,
+                    db_path,
+                    output,
+                    force=force,
+                    repair=stale,
+                    allow_mass_unpublish=allow_mass_unpublish,
+                )
+            except PublishAborted as aborted:
+                if sync_error is None:
+                    raise
+                # Both matter: a sync that failed may be why the database holds so little.
+                raise PublishAborted(f"{aborted}; the sync failed too: {sync_error}") from aborted
         if result is None or not result.full:  # a full publish swept already
             sweep_output(db, output, lock_path=publish_lock_path(db_path))
         delivered = None

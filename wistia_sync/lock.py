@@ -6,6 +6,7 @@ The file is never truncated by a waiter, only rewritten by the holder.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from wistia_sync.errors import LockHeld
+from wistia_sync.errors import ConfigError, LockHeld, WistiaSyncError
 
 
 def run_lock_path(db_path: Path) -> Path:
@@ -27,14 +28,21 @@ def publish_lock_path(db_path: Path) -> Path:
 @contextmanager
 def hold_lock(path: Path, *, wait: bool) -> Iterator[None]:
     """Hold the lock at ``path``; with ``wait=False`` raise ``LockHeld`` at once if taken."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise _lock_file_error(error, path) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             raise LockHeld(_held_message(path, fd)) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()} {datetime.now(UTC).isoformat()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()} {datetime.now(UTC).isoformat()}\n".encode(), 0)
+        except OSError as error:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            raise _lock_file_error(error, path) from None
         try:
             yield
         finally:
@@ -71,3 +79,22 @@ def _duration(seconds: float) -> str:
     if minutes:
         return f"{minutes} min {secs} s"
     return f"{secs} s"
+
+
+def _lock_file_error(error: OSError, path: Path) -> WistiaSyncError:
+    """One line saying what is wrong with the lock file (it lives beside the database)."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return WistiaSyncError(
+            f"no space left on the disk holding {path.parent} (writing the lock file {path}); "
+            "free some space: nothing was changed"
+        )
+    if error.errno == errno.ENOENT:
+        return ConfigError(
+            f"cannot create the lock file {path}: the folder {path.parent} does not exist"
+        )
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return ConfigError(
+            f"cannot create the lock file {path}: {error.strerror}; make the folder "
+            f"{path.parent} writable"
+        )
+    return WistiaSyncError(f"cannot use the lock file {path}: {error.strerror or error}")

@@ -415,7 +415,7 @@ def fresh_publish(db_path: Path, scratch: Path) -> dict[str, bytes]:
         finally:
             source.close()
             target.close()
-        database = open_database(copy)
+        database = open_database(copy, create=True)
         try:
             database.execute("DELETE FROM published_files")
             database.execute("DELETE FROM sync_state WHERE key = 'publish_updated_at'")
@@ -616,7 +616,7 @@ class EditorBook:
     def _open(self) -> Any:
         from wistia_sync.db import open_database
 
-        return open_database(self.db_path)
+        return open_database(self.db_path, create=True)
 
     def tag(self, hashed_id: str, tag: str) -> None:
         from wistia_sync.editing import add_tags
@@ -745,7 +745,7 @@ def prime(ws: Workspace, *, stats_budget: int = 1000) -> None:
     from wistia_sync.sync import SyncOptions, sync_account
     from wistia_sync.wistia import ClientSettings, WistiaClient
 
-    db = open_database(ws.db)
+    db = open_database(ws.db, create=True)
     try:
         with WistiaClient(ClientSettings(token=ws.token, api_url=ws.api_url)) as client:
             sync_account(db, client, SyncOptions(full=True, stats_budget=stats_budget))
@@ -760,7 +760,7 @@ def publish_now(ws: Workspace) -> None:
     from wistia_sync.lock import publish_lock_path
     from wistia_sync.publish import publish_playlists
 
-    db = open_database(ws.db)
+    db = open_database(ws.db, create=True)
     try:
         publish_playlists(db, ws.output, lock_path=publish_lock_path(ws.db))
     finally:

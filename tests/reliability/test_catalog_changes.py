@@ -190,7 +190,7 @@ def test_a_video_deleted_between_full_crawls_does_not_fail_the_stats_of_an_incre
     api.delete(victim)
     from wistia_sync.db import open_database
 
-    db = open_database(ws.db)
+    db = open_database(ws.db, create=True)
     db.execute("UPDATE videos SET plays_fetched_at = NULL WHERE hashed_id = ?", [victim])
     db.conn.close()  # now the stalest: the first the stats budget picks
     result = ws.cli("run", "--stats-budget", "3")

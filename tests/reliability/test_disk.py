@@ -193,7 +193,7 @@ def test_enospc_at_any_fsync_of_a_publish_keeps_every_file_whole_in_process(
     monkeypatch.setattr(output, "SYNCFS_BATCH", 10**9)
 
     ws = scene(120, 93).ws
-    db = open_database(ws.db)
+    db = open_database(ws.db, create=True)
     real_fsync, real_fdatasync = os.fsync, os.fdatasync
     failures = files_checked = invalid = 0
     problems: list[str] = []

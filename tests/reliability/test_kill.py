@@ -129,7 +129,7 @@ def after_kill(ws: Workspace, api: Any) -> AfterKill:
     verdict = integrity(ws.db)
     if verdict != "ok":
         problems.append(f"integrity_check: {verdict}")
-    open_database(ws.db).conn.close()  # opens (and migrates) cleanly
+    open_database(ws.db, create=True).conn.close()  # opens (and migrates) cleanly
     problems += [f"wrongly deleted {h}" for h in wrongly_deleted(ws.db, api)]
     check = output_problems(ws.output, converged=False)
     half_published = bool(output_problems(ws.output, converged=True).problems)

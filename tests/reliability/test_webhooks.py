@@ -89,7 +89,7 @@ def video_name(ws: Workspace, hashed_id: str) -> str | None:
 def inbox(ws: Workspace) -> dict[str, str]:
     from wistia_sync.db import open_database
 
-    db = open_database(ws.db)
+    db = open_database(ws.db, create=True)
     try:
         return {row[0]: row[1] for row in db.execute("SELECT uuid, state FROM webhook_events")}
     finally:

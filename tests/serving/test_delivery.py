@@ -23,6 +23,7 @@ runner = CliRunner()
 
 
 def run_deliver(tmp_path: Path, *args: str) -> Any:
+    open_database(tmp_path / "wistia.db", create=True).close()  # deliver needs one to exist
     return runner.invoke(
         app,
         ["deliver", "--db", str(tmp_path / "wistia.db"), "--output", str(tmp_path / "out"), *args],
@@ -61,7 +62,7 @@ def test_publisher_reported_changes_are_purged_for_a_local_folder(tmp_path: Path
     spec, out = purge_recorder(tmp_path)
     report = deliver(
         tmp_path / "out",
-        db=open_database(tmp_path / "wistia.db"),
+        db=open_database(tmp_path / "wistia.db", create=True),
         settings=DeliverySettings(purge=spec),
         changed_entry_paths=["videos.json", "pages/abc.json", "files.json", "../etc/passwd"],
     )
@@ -75,7 +76,7 @@ def test_a_failed_purge_warns_never_fails_and_is_retried(tmp_path: Path) -> None
     result = run_deliver(tmp_path, "--purge", spec, "--changed", "videos.json")
     assert result.exit_code == 0
     assert "warning: purge via" in result.stderr and "retried" in result.stderr
-    db = open_database(tmp_path / "wistia.db")
+    db = open_database(tmp_path / "wistia.db", create=True)
     assert pending_paths(db, spec) == ["videos.json"]
 
     set_recorder_exit(tmp_path, 0)

@@ -66,7 +66,7 @@ def wistia_sync(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[
 
 def catalog(db_path: Path) -> None:
     """Published videos across two pages, in folders and tags, one with a hostile name."""
-    db = open_database(db_path)
+    db = open_database(db_path, create=True)
     add_folder(db, "fold1", "Onboarding folder")
     add_folder(db, "fold2", "Careers folder")
     for video in VIDEOS:

@@ -30,7 +30,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
-    database = open_database(tmp_path / "wistia.db")
+    database = open_database(tmp_path / "wistia.db", create=True)
     add_video(database, "v1")
     tag_video(database, "v1", "One")
     return database
@@ -166,6 +166,7 @@ def test_the_site_setting_turns_the_page_off_and_on_and_sets_its_title(
 @pytest.mark.parametrize("title", ["", "   ", "a\nb", "x" * 201, "bidi\u202eflip"])
 def test_an_unusable_title_is_refused_and_changes_nothing(tmp_path: Path, title: str) -> None:
     database = str(tmp_path / "wistia.db")
+    open_database(database, create=True).close()
     result = runner.invoke(app, ["site", "--preview-title", title, "--db", database])
     assert result.exit_code != 0
     assert "preview title" in result.output

@@ -55,7 +55,7 @@ replay.register_matcher("purge_headers", _same_purge_headers)
 
 @pytest.fixture
 def db(tmp_path: Path) -> Any:
-    return open_database(tmp_path / "wistia.db")
+    return open_database(tmp_path / "wistia.db", create=True)
 
 
 @pytest.fixture

@@ -258,7 +258,7 @@ def test_a_sharded_file_list_delivers_an_edit_by_reading_and_sending_a_few_shard
     from wistia_sync.filelist import read_local_index
     from wistia_sync.publish import publish_site
 
-    db = open_database(tmp_path / "wistia.db")
+    db = open_database(tmp_path / "wistia.db", create=True)
     for number in range(600):
         add_video(db, f"v{number:04d}", created=f"2024-01-{number % 28 + 1:02d}T00:00:00Z")
     root, lock = tmp_path / "output", tmp_path / "lock"

@@ -73,7 +73,7 @@ def warm_cdn_in_front_of_nginx(tmp_path: Path) -> Iterator[CdnSite]:
     """A published sample site behind nginx and the proxy_cache CDN, every file already cached."""
     require_nginx()
     out, cache = tmp_path / "out", tmp_path / "cache"
-    db = open_database(tmp_path / "wistia.db")
+    db = open_database(tmp_path / "wistia.db", create=True)
     known_to_the_database(db)
     first = publish_sample(out)
     origin_port, cdn_port = free_port(), free_port()
@@ -148,14 +148,14 @@ def test_verify_wait_repurges_the_cdn_and_records_the_latency(tmp_path: Path) ->
 
 
 def test_latency_percentiles(tmp_path: Path) -> None:
-    db = open_database(tmp_path / "wistia.db")
+    db = open_database(tmp_path / "wistia.db", create=True)
     for index, seconds in enumerate([1.0, 2.0, 3.0, 4.0, 50.0]):
         db.execute(
             "INSERT INTO freshness VALUES (?, 'u', '2026-01-01T00:00:00Z', ?, ?, 0)",
             [f"g{index}", f"2026-01-01T00:00:0{index}Z", seconds],
         )
     assert freshness_latency(db) == LatencySummary(5, 3.0, 50.0)
-    assert freshness_latency(open_database(tmp_path / "empty.db")).publishes == 0
+    assert freshness_latency(open_database(tmp_path / "empty.db", create=True)).publishes == 0
 
 
 def test_verify_cli_lists_a_planted_stale_file_and_a_404(tmp_path: Path) -> None:

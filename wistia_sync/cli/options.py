@@ -43,6 +43,19 @@ OutputDir = Annotated[
         callback=_refuse_database_in_output,
     ),
 ]
+DURATION = "DURATION"  # the metavar of every duration option: 600s, 10m, 24h, 7d (config)
+
+
+def seconds(text: str, option: str, *, minimum: float = 0.0, maximum: float | None = None) -> float:
+    """A duration option's value in seconds; a clear error (exit 2) naming the option."""
+    from datetime import timedelta
+
+    bounds = {"minimum": timedelta(seconds=minimum)}
+    if maximum is not None:
+        bounds["maximum"] = timedelta(seconds=maximum)
+    return config.parse_duration(text, name=option, **bounds).total_seconds()
+
+
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 NoPublish = Annotated[

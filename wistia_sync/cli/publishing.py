@@ -21,7 +21,7 @@ from wistia_sync.cli.delivery_options import (
     Target,
     delivery_settings,
 )
-from wistia_sync.cli.options import DbPath, Json, OutputDir, Quiet
+from wistia_sync.cli.options import DURATION, DbPath, Json, OutputDir, Quiet, seconds
 from wistia_sync.cli.tables import print_json
 
 if TYPE_CHECKING:
@@ -37,6 +37,13 @@ Force = Annotated[
     ),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would change; write nothing.")]
+AllowMassUnpublish = Annotated[
+    bool,
+    typer.Option(
+        "--allow-mass-unpublish",
+        help="Accept a publish that takes more than half of the published videos off the site.",
+    ),
+]
 SetPageSize = Annotated[
     int | None,
     typer.Option(
@@ -51,7 +58,9 @@ SetGrace = Annotated[
     str | None,
     typer.Option(
         "--grace",
-        help="How long a replaced immutable page stays for readers of older entry files (24h).",
+        metavar=DURATION,
+        help="How long a replaced immutable page stays for readers of older entry files "
+        "(default 24h; 600s, 10m, 24h, 7d).",
         show_default=False,
     ),
 ]
@@ -59,7 +68,8 @@ SetTakedownGrace = Annotated[
     str | None,
     typer.Option(
         "--takedown-grace",
-        help="The same for a page holding a video no longer published (10m).",
+        metavar=DURATION,
+        help="The same for a page holding a video no longer published (default 10m).",
         show_default=False,
     ),
 ]
@@ -82,6 +92,7 @@ def publish_command(
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
     force: Force = False,
     dry_run: DryRun = False,
+    allow_mass_unpublish: AllowMassUnpublish = False,
     target: Target = None,
     s3_endpoint_url: S3EndpointUrl = None,
     purge: Purge = None,
@@ -97,7 +108,14 @@ def publish_command(
     from wistia_sync.job import publish_database
 
     database = open_database(db)
-    result = publish_database(database, db, output, force=force, dry_run=dry_run)
+    result = publish_database(
+        database,
+        db,
+        output,
+        force=force,
+        dry_run=dry_run,
+        allow_mass_unpublish=allow_mass_unpublish,
+    )
     delivered = None
     if target or purge:  # else there is nothing to deliver: no delivery code to import
         from wistia_sync.delivery import deliver_publish
@@ -141,6 +159,7 @@ def run_command(
     default_visibility: syncing.DefaultVisibility = "public",
     demo: syncing.Demo = False,
     force: Force = False,
+    allow_mass_unpublish: AllowMassUnpublish = False,
     target: Target = None,
     s3_endpoint_url: S3EndpointUrl = None,
     purge: Purge = None,
@@ -157,9 +176,11 @@ def run_command(
         ),
     ] = False,
     verify_wait: Annotated[
-        float,
-        typer.Option("--verify-wait", min=0.0, max=3600.0, help="Seconds --verify may wait."),
-    ] = 60.0,
+        str,
+        typer.Option(
+            "--verify-wait", metavar=DURATION, help="How long --verify may wait (at most 1h)."
+        ),
+    ] = "60s",
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -167,6 +188,7 @@ def run_command(
     from wistia_sync.errors import ConfigError
     from wistia_sync.job import run_job
 
+    wait = seconds(verify_wait, "--verify-wait", maximum=3600)
     if verify and not base_url:
         raise ConfigError(
             "--verify needs --base-url: the public URL the output folder is served at"
@@ -191,6 +213,7 @@ def run_command(
         sync=lambda database, client, opts: syncing.run_sync(database, client, opts, quiet=quiet),
         force=force,
         delivery=delivery,
+        allow_mass_unpublish=allow_mass_unpublish,
     )
     result = report.publish
     for warning in report.delivery.warnings if report.delivery else ():
@@ -211,7 +234,7 @@ def run_command(
         for line in report.delivery.lines() if report.delivery else ():
             stdout_console().print(line, markup=False)
     if verify and base_url:
-        verify_served(db, output, delivery, base_url, wait=verify_wait, quiet=quiet)
+        verify_served(db, output, delivery, base_url, wait=wait, quiet=quiet)
 
 
 def verify_served(
@@ -257,10 +280,10 @@ def site_command(
         change_site_settings(
             database,
             page_size=page_size,
-            grace=None if grace is None else config.parse_duration(grace),
+            grace=None if grace is None else config.parse_duration(grace, name="--grace"),
             takedown_grace=None
             if takedown_grace is None
-            else config.parse_duration(takedown_grace),
+            else config.parse_duration(takedown_grace, name="--takedown-grace"),
             preview_page=preview_page,
             preview_title=preview_title,
         )

@@ -19,7 +19,7 @@ from wistia_sync.cli.delivery_options import (
     Target,
     delivery_settings,
 )
-from wistia_sync.cli.options import DbPath, Json, OutputDir, Quiet
+from wistia_sync.cli.options import DURATION, DbPath, Json, OutputDir, Quiet, seconds
 
 Listen = Annotated[str, typer.Option("--listen", help="nginx listen address (host:port).")]
 ServerName = Annotated[str, typer.Option("--server-name", help="nginx server_name.")]
@@ -45,15 +45,17 @@ Concurrency = Annotated[
     int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight at once.")
 ]
 Timeout = Annotated[
-    float, typer.Option("--timeout", min=0.1, max=600, help="Seconds each request may take.")
+    str,
+    typer.Option(
+        "--timeout", metavar=DURATION, help="How long each request may take (0.1s to 10m)."
+    ),
 ]
 Wait = Annotated[
-    float,
+    str,
     typer.Option(
         "--wait",
-        min=0,
-        max=86400,
-        help="Verify again until everything is fresh, up to this many seconds, and record the "
+        metavar=DURATION,
+        help="Verify again until everything is fresh, up to this long (at most 1d), and record the "
         "publish → served latency (with --purge, what is stale is purged once).",
     ),
 ]
@@ -148,8 +150,8 @@ def verify_command(
     purge: Purge = None,
     purge_budget: PurgeBudget = None,
     concurrency: Concurrency = 8,
-    timeout: Timeout = 10.0,
-    wait: Wait = 0.0,
+    timeout: Timeout = "10s",
+    wait: Wait = "0s",
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -166,22 +168,24 @@ def verify_command(
     from wistia_sync.purge.providers import check_base_url, make_provider
     from wistia_sync.verify import verify_site, verify_until_fresh
 
+    request_timeout = seconds(timeout, "--timeout", minimum=0.1, maximum=600)
+    wait_seconds = seconds(wait, "--wait", maximum=86400)
     checked_url = check_base_url(base_url)
     if checked_url is None:
         raise ConfigError("--base-url is required: the public URL the output folder is served at")
     provider = make_provider(purge, base_url=checked_url) if purge else None
-    database = open_database(db) if db.exists() or provider or wait else None
+    database = open_database(db) if db.exists() or provider or wait_seconds else None
     purge_report = None
     latency = None
-    if wait and database is not None:
+    if wait_seconds and database is not None:
         fresh = verify_until_fresh(
-            output, checked_url, db=database, wait_seconds=wait, purge=provider,
-            purge_budget=purge_budget, concurrency=concurrency, timeout=timeout,
+            output, checked_url, db=database, wait_seconds=wait_seconds, purge=provider,
+            purge_budget=purge_budget, concurrency=concurrency, timeout=request_timeout,
         )  # fmt: skip
         report, latency = fresh.report, fresh.latency_seconds
     else:
         report = verify_site(
-            output, checked_url, db=database, concurrency=concurrency, timeout=timeout
+            output, checked_url, db=database, concurrency=concurrency, timeout=request_timeout
         )
         if provider is not None and database is not None and report.needs_purge():
             purge_report = purge_changed(

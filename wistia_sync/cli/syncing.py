@@ -18,7 +18,7 @@ from wistia_sync.cli.console import (
     stdout_console,
     terminal_safe,
 )
-from wistia_sync.cli.options import MAX_COUNT, DbPath, Json, Quiet
+from wistia_sync.cli.options import DURATION, MAX_COUNT, DbPath, Json, Quiet
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
@@ -56,7 +56,11 @@ RateLimit = Annotated[
 Full = Annotated[bool, typer.Option("--full", help="Crawl everything, not just recent changes.")]
 FullEvery = Annotated[
     str,
-    typer.Option("--full-every", help="Crawl everything when the last full crawl is this old."),
+    typer.Option(
+        "--full-every",
+        metavar=DURATION,
+        help="Crawl everything when the last full crawl is this old (600s, 10m, 24h, 7d).",
+    ),
 ]
 StatsBudget = Annotated[
     int,
@@ -120,8 +124,10 @@ def sync_command(
     with open_client(demo, token_file, api_url, api_version, rate_limit, quiet=quiet) as client:
         from wistia_sync.db import open_database
 
-        # A whole-file check for a crawl; a targeted refresh stays as quick as an editor's.
-        database = open_database(db, verify=hashed_ids is None)
+        # A crawl checks the whole file and may start a new database; a targeted refresh stays
+        # as quick as an editor's and, like one, needs the database to exist.
+        crawl = hashed_ids is None
+        database = open_database(db, verify=crawl, create=crawl)
         if hashed_ids is None:
             summary = run_sync(database, client, options, quiet=quiet)
         else:
@@ -177,7 +183,7 @@ def sync_options(
         )
     return SyncOptions(
         full=full,
-        full_every=config.parse_duration(full_every),
+        full_every=config.parse_duration(full_every, name="--full-every"),
         stats_budget=stats_budget,
         allow_mass_delete=allow_mass_delete,
         default_visibility="public" if default_visibility == "public" else "hidden",
@@ -308,7 +314,8 @@ def status_command(
     from wistia_sync.db import open_database
     from wistia_sync.status import database_status
 
-    report = database_status(open_database(db), config.parse_duration(full_every))
+    every = config.parse_duration(full_every, name="--full-every")
+    report = database_status(open_database(db), every)
     if as_json:
         stdout_console().print_json(json.dumps(report))
         return

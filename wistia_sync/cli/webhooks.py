@@ -11,7 +11,7 @@ import typer
 from wistia_sync import config
 from wistia_sync.cli import syncing
 from wistia_sync.cli.console import notice
-from wistia_sync.cli.options import DbPath, OutputDir
+from wistia_sync.cli.options import DURATION, DbPath, OutputDir, seconds
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -49,28 +49,30 @@ def serve_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8787,
     debounce: Annotated[
-        float,
-        typer.Option("--debounce", min=0.0, max=60.0, help="Seconds of quiet before applying."),
-    ] = 0.5,
+        str,
+        typer.Option("--debounce", metavar=DURATION, help="Quiet before applying (at most 60s)."),
+    ] = "0.5s",
     max_delay: Annotated[
-        float,
+        str,
         typer.Option(
-            "--max-delay", min=0.0, max=600.0, help="Longest an event waits during a burst."
+            "--max-delay",
+            metavar=DURATION,
+            help="Longest an event waits during a burst (at most 10m).",
         ),
-    ] = 3.0,
+    ] = "3s",
     max_body: Annotated[
         int,
         typer.Option("--max-body", min=1024, max=64 * 1024 * 1024, help="Largest body, bytes."),
     ] = 1024 * 1024,
     request_timeout: Annotated[
-        float,
+        str,
         typer.Option(
             "--request-timeout",
-            min=1.0,
-            max=300.0,
-            help="Seconds a connection has to send a whole request before it is closed.",
+            metavar=DURATION,
+            help="How long a connection has to send a whole request before it is closed "
+            "(1s to 5m).",
         ),
-    ] = 10.0,
+    ] = "10s",
     max_connections: Annotated[
         int,
         typer.Option(
@@ -119,7 +121,10 @@ def serve_command(
     from wistia_sync.webhooks.serve import ServeSettings, refresh_then_publish, serve
     from wistia_sync.webhooks.worker import Debounce
 
-    if max_delay < debounce:
+    quiet_seconds = seconds(debounce, "--debounce", maximum=60)
+    delay_seconds = seconds(max_delay, "--max-delay", maximum=600)
+    request_seconds = seconds(request_timeout, "--request-timeout", minimum=1, maximum=300)
+    if delay_seconds < quiet_seconds:
         raise UsageError(f"--max-delay ({max_delay}) must be at least --debounce ({debounce})")
     options = syncing.sync_options(False, "24h", 0, False, default_visibility)
     secret = config.read_webhook_secret(secret_file)
@@ -135,8 +140,8 @@ def serve_command(
         ),
         host=host,
         port=port,
-        debounce=Debounce(quiet_seconds=debounce, max_delay_seconds=max_delay),
-        limits=ConnectionLimits(request_seconds=request_timeout, max_connections=connections),
+        debounce=Debounce(quiet_seconds=quiet_seconds, max_delay_seconds=delay_seconds),
+        limits=ConnectionLimits(request_seconds=request_seconds, max_connections=connections),
     )
     open_database(db)  # fail now, with one clear line, if it cannot be opened
     if secret_file is not None and (warning := config.secret_file_warning(secret_file, "secret")):

@@ -101,6 +101,10 @@ class Plan:
     playlists: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (title, count)
     dropped_playlists: set[str] = field(default_factory=set)
     counts: tuple[int, int, int] = (0, 0, 0)  # videos, tags, folders
+    # for the mass-unpublish guard (``guard``)
+    published: set[str] = field(default_factory=set)  # videos rendered (all of them when full)
+    unpublished: set[str] = field(default_factory=set)  # in videos.json before, not after
+    held: int = 0  # videos videos.json held before, as recorded
 
 
 class StateMismatch(Exception):
@@ -139,6 +143,10 @@ def plan_publish(
             deltas.setdefault(path, _Delta())
     recorded_buckets = snapshot.buckets(db, None if full else deltas)
     unpublished = {hashed_id for hashed_id in changed if hashed_id not in rendered}
+    plan.published = set(rendered)
+    plan.unpublished = {h for h in unpublished if ALL_VIDEOS_PATH in old.get(h, {})}
+    recorded_all = recorded_playlists.get(ALL_VIDEOS_PATH)
+    plan.held = recorded_all.count if recorded_all is not None else 0
     files: list[PlannedFile] = []
     pages_listed: set[str] = set()
     pages_retired: dict[str, bool] = {}  # page -> holds a video no longer published

@@ -32,6 +32,7 @@ from wistia_sync.errors import WistiaSyncError
 from wistia_sync.lock import hold_lock
 from wistia_sync.publish import shards, snapshot, state
 from wistia_sync.publish.build import sha256
+from wistia_sync.publish.guard import check_mass_unpublish
 from wistia_sync.publish.layout import (
     FILES_PATH,
     MANIFEST_PATH,
@@ -124,12 +125,15 @@ def publish_site(
     force: bool = False,
     dry_run: bool = False,
     repair: bool = False,
+    allow_mass_unpublish: bool = False,
 ) -> PublishResult:
     """Apply the pending changes to ``output_dir`` (or rebuild everything).
 
     ``force`` rebuilds every file from the database and compares it with the bytes on disk: only
     files whose bytes differ are rewritten (mtimes and ETags of the others stay). ``repair``
     rebuilds everything but trusts the records (a ``stat`` per file). ``dry_run`` writes nothing.
+    A publish that would unpublish most of what the folder holds raises ``PublishAborted``
+    unless ``allow_mass_unpublish`` (see ``guard``).
     """
     folder = OutputFolder(Path(output_dir))
     folder.check_layout()
@@ -137,19 +141,17 @@ def publish_site(
         version = content_version(db)  # read first: the publish sees this state or a newer one
         settings = Settings(page_size(db), grace_seconds(db), takedown_grace_seconds(db), utc_now())
         target = str(Path(output_dir).resolve())
-        full = (
-            force
-            or repair
-            or full_rebuild_pending(db)
-            or get_state(db, state.OUTPUT_KEY) != target  # a new output folder: build it all
-            or not snapshot.playlists(db)
-        )
+        # Whether the records describe this folder; else (a new output folder) build it all.
+        recorded = get_state(db, state.OUTPUT_KEY) == target and bool(snapshot.playlists(db))
+        full = force or repair or full_rebuild_pending(db) or not recorded
         with _page_cache(db, large=full):
             try:
                 plan = _plan(db, folder, settings, full=full, verify=force)
             except StateMismatch as mismatch:
                 log.warning("publisher state out of step (%s): rebuilding every file", mismatch)
                 plan = _plan(db, folder, settings, full=True, verify=force)
+            if not allow_mass_unpublish:
+                check_mass_unpublish(db, Path(output_dir), plan, recorded_folder=recorded)
             if dry_run:
                 return _result(plan, [], plan.to_remove, generation="", dry_run=True)
             if _nothing_to_do(plan):
