@@ -119,7 +119,7 @@ def long_catalog(db_path: Path, count: int) -> list[str]:
     from tests.factories import add_folder, add_video, tag_video
     from wistia_sync.db import open_database
 
-    db = open_database(db_path)
+    db = open_database(db_path, create=True)
     add_folder(db, "fold1", "Customer onboarding and training material, second edition")
     ids = []
     for number in range(count):

@@ -99,7 +99,7 @@ def test_media_that_becomes_protected_leaves_every_file_and_comes_back_when_unpr
     tmp_path: Path,
 ) -> None:
     fake = FakeWistia(*demo_catalog(), token=TOKEN)
-    db = open_database(tmp_path / "wistia.db")
+    db = open_database(tmp_path / "wistia.db", create=True)
     output, lock = tmp_path / "output", tmp_path / "publish.lock"
     change_site_settings(db, page_size=3)  # so the video also sits on immutable pages
     with client_for(fake) as client:
@@ -216,7 +216,7 @@ def test_once_the_takedown_grace_passed_no_file_holds_an_unpublished_video(
     retired with only published videos may stay for their 24 h grace."""
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        db = open_database(root / "wistia.db")
+        db = open_database(root / "wistia.db", create=True)
         change_site_settings(db, page_size=page_size, takedown_grace=timedelta(0))
         out, lock = root / "out", root / "publish.lock"
         tags = ["Tag one qz", "Tag two qz", "Tag three qz"]
@@ -346,7 +346,7 @@ def test_no_published_file_holds_a_bidi_control(tmp_path: Path) -> None:
         tags=["Launch\u202e"],
     )
     fake.update(second, folder={"id": 1, "name": "Sales\u202e Team", "hashed_id": "bidifolder1"})
-    db = open_database(tmp_path / "wistia.db")
+    db = open_database(tmp_path / "wistia.db", create=True)
     with client_for(fake) as client:
         sync_account(db, client, SyncOptions())
     output = tmp_path / "output"
@@ -369,7 +369,7 @@ def test_fullwidth_tags_are_one_tag_and_other_scripts_stay_apart(tmp_path: Path)
     fake.update(latin, tags=["Webinarqz"])
     fake.update(fullwidth, tags=[FULLWIDTH_WEBINAR])
     fake.update(cyrillic, tags=[CYRILLIC_WEBINAR])
-    db = open_database(tmp_path / "wistia.db")
+    db = open_database(tmp_path / "wistia.db", create=True)
     with client_for(fake) as client:
         sync_account(db, client, SyncOptions())
     output = tmp_path / "output"
@@ -383,7 +383,7 @@ def test_fullwidth_tags_are_one_tag_and_other_scripts_stay_apart(tmp_path: Path)
 
 def test_editor_tag_in_fullwidth_letters_is_the_existing_tag(tmp_path: Path) -> None:
     db_path, output = str(tmp_path / "wistia.db"), tmp_path / "output"
-    db = open_database(db_path)
+    db = open_database(db_path, create=True)
     add_video(db, "vidaaa01")
     tag_video(db, "vidaaa01", "Webinar", source="editor")
     db.close()

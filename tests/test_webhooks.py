@@ -372,6 +372,7 @@ def test_a_secret_file_others_can_read_gets_a_warning(
     secret_file = tmp_path / "webhook.secret"
     secret_file.write_text("s3cret-key\n")
     secret_file.chmod(0o644)
+    open_database(tmp_path / "w.db", create=True).conn.close()  # serve needs one
     result = CliRunner().invoke(
         app,
         ["webhook", "serve", "--db", str(tmp_path / "w.db"), "--secret-file", str(secret_file)],
@@ -412,6 +413,7 @@ def test_the_hashed_account_id_events_carry_is_accepted(
 ) -> None:
     monkeypatch.setenv("WISTIA_SYNC_WEBHOOK_SECRET", "x")
     monkeypatch.delenv("WISTIA_API_TOKEN", raising=False)  # stops the command after the check
+    open_database(tmp_path / "w.db", create=True).conn.close()  # serve needs one
     result = CliRunner().invoke(
         app, ["webhook", "serve", "--db", str(tmp_path / "w.db"), "--account-id", "0sxav1wj8o"]
     )
