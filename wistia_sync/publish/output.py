@@ -151,7 +151,11 @@ class OutputFolder:
         except FileNotFoundError:
             last = 0
         stamp = max(time.time_ns() // NS_PER_SECOND, last + 1) * NS_PER_SECOND
-        os.close(os.open(clock, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+        fd = os.open(clock, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+        try:
+            os.fchmod(fd, FILE_MODE)  # like every file in the folder, whatever the umask
+        finally:
+            os.close(fd)
         os.utime(clock, ns=(stamp, stamp))
         return stamp
 
