@@ -349,6 +349,21 @@ def m006_webhook_inbox(db: Database) -> None:
 _DIMENSION_COLUMNS = ("width", "height")
 
 
+def _remake_video_update_triggers(db: Database, columns: tuple[str, ...]) -> None:
+    """Make again the triggers that notice a change to a published column of ``videos``, for
+    these ``columns`` (each migration that publishes a new column names them all, as they were
+    at that migration: a later edit to a shared list must not change what an old one did)."""
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+    bump = f"UPDATE sync_state SET value = value + 1 WHERE key = '{CONTENT_VERSION_KEY}';"
+    record = "INSERT INTO publish_changes (kind, key) VALUES ('video', {row}.hashed_id);"
+    for name, body in (
+        ("videos_content_update", bump),
+        ("videos_changes_update", f"{record.format(row='OLD')} {record.format(row='NEW')}"),
+    ):
+        db.execute(f"DROP TRIGGER {name}")
+        db.execute(f"CREATE TRIGGER {name} AFTER UPDATE ON videos WHEN {changed} BEGIN {body} END")
+
+
 @migrations()
 def m007_media_dimensions(db: Database) -> None:
     """A video's width and height in pixels (from Wistia's assets; null when it gives none).
@@ -360,16 +375,7 @@ def m007_media_dimensions(db: Database) -> None:
     """
     for column in _DIMENSION_COLUMNS:
         db.execute(f"ALTER TABLE videos ADD COLUMN {column} INTEGER")
-    columns = (*_PUBLISHED_COLUMNS["videos"], *_DIMENSION_COLUMNS)
-    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
-    bump = f"UPDATE sync_state SET value = value + 1 WHERE key = '{CONTENT_VERSION_KEY}';"
-    record = "INSERT INTO publish_changes (kind, key) VALUES ('video', {row}.hashed_id);"
-    for name, body in (
-        ("videos_content_update", bump),
-        ("videos_changes_update", f"{record.format(row='OLD')} {record.format(row='NEW')}"),
-    ):
-        db.execute(f"DROP TRIGGER {name}")
-        db.execute(f"CREATE TRIGGER {name} AFTER UPDATE ON videos WHEN {changed} BEGIN {body} END")
+    _remake_video_update_triggers(db, (*_PUBLISHED_COLUMNS["videos"], *_DIMENSION_COLUMNS))
     db.execute("DELETE FROM sync_state WHERE key = ?", [LAST_FULL_CRAWL_KEY])
     db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, '1')", [FULL_REBUILD_KEY])
 
@@ -391,16 +397,9 @@ def m008_protected_media(db: Database) -> None:
     pages already retired, whose videos are not known, keep at most the takedown grace.
     """
     db.execute("ALTER TABLE videos ADD COLUMN protected INTEGER NOT NULL DEFAULT 0")
-    columns = (*_PUBLISHED_COLUMNS["videos"], *_DIMENSION_COLUMNS, "protected")
-    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
-    bump = f"UPDATE sync_state SET value = value + 1 WHERE key = '{CONTENT_VERSION_KEY}';"
-    record = "INSERT INTO publish_changes (kind, key) VALUES ('video', {row}.hashed_id);"
-    for name, body in (
-        ("videos_content_update", bump),
-        ("videos_changes_update", f"{record.format(row='OLD')} {record.format(row='NEW')}"),
-    ):
-        db.execute(f"DROP TRIGGER {name}")
-        db.execute(f"CREATE TRIGGER {name} AFTER UPDATE ON videos WHEN {changed} BEGIN {body} END")
+    _remake_video_update_triggers(
+        db, (*_PUBLISHED_COLUMNS["videos"], *_DIMENSION_COLUMNS, "protected")
+    )
     db.execute("DELETE FROM sync_state WHERE key = ?", [LAST_FULL_CRAWL_KEY])
     db.execute(
         "CREATE TABLE publish_page_videos (hashed_id TEXT NOT NULL, page TEXT NOT NULL, "
