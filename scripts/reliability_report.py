@@ -195,6 +195,112 @@ DEFECTS = (
         "`--quiet`; `status --full-every`.",
         "`test_untrusted_cli.py`",
     ),
+    (
+        "`run --demo` at a real terminal (the README's first command) failed with `TypeError: "
+        "'_ConsoleOnFirstUse' object does not support the context manager protocol`: the database "
+        "and site were left empty and the cursor hidden. Only a terminal reached that code.",
+        "Rich's progress display is given a real `Console`, built on first use by a cached "
+        "function (no stand-in); the README's walkthrough runs in an 80-column pseudo-terminal in "
+        "the suite.",
+        "`test_terminal.py` (pty + VT100 emulator: exit codes, screen, cursor)",
+    ),
+    (
+        "A password-protected media (Wistia's `protected`) was published with its name, "
+        "description, thumbnail, embed and HLS URLs.",
+        "Migration `m008_protected_media` stores it; `published.py` is the one definition of "
+        "published, read by the publisher, `videos list/show` and `status`.",
+        "`test_privacy.py`, the random-mix scenario above",
+    ),
+    (
+        "A page retired earlier (by an edit to another video, or a page-size re-cut) kept its 24 h"
+        " grace when a video on it was later hidden, archived or deleted; and a re-cut carried out"
+        " by the same publish as a hide kept the re-cut's pages for 24 h.",
+        "Each page's videos are recorded (`publish_page_videos`); every page no longer listed that"
+        " holds a video leaving the site goes after the takedown grace.",
+        "`test_privacy.py`, "
+        "`test_security.py::test_unpublished_videos_never_appear_in_any_output_file_over_random_mixes`"
+        " (now with re-cuts and no takedown grace)",
+    ),
+    (
+        "`--db output/wistia.db` was accepted and the generated nginx config served the database "
+        "(hidden videos, the change log); `gzip_static` served stale `.json.gz` files the "
+        "publisher never updated; two configs in one nginx shared map names; same-size rewrites "
+        "within a second kept nginx's ETag (a 304 with the old body).",
+        "A database, lock or journal inside the output folder is refused (exit 2) for every "
+        "command; nginx serves only the paths a publish writes; no `gzip_static`; map names per "
+        "site; each publish stamps its files at least a second after the last.",
+        "`test_output_placement.py`, `serving/test_nginx_config.py`, "
+        "`serving/test_etag_revalidation.py`",
+    ),
+    (
+        "An RTL override (U+202E) in a folder name was published; fullwidth and Latin spellings of"
+        " one tag were two playlists.",
+        "Bidi controls are stripped from every published string; tag identity is NFKC (m008 merges"
+        " the tags it told apart, each merge logged); cross-script confusables stay apart.",
+        "`test_privacy.py`, `docs/lookalikes.md`",
+    ),
+    (
+        "One media whose stats or deletion check failed on every attempt aborted every run (it "
+        "stayed first in line), and a failing deletion check kept the full crawl from completing.",
+        "Migration `m009_media_failures`: per-media failures back off (30 min doubling to 24 h), "
+        "the run goes on; a check that failed never deletes; five in a row still fail the run.",
+        "`test_faults.py::test_a_media_whose_stats_always_fail_is_backed_off_while_every_run_succeeds`,"
+        " "
+        "`::test_a_deletion_check_failing_on_every_attempt_keeps_the_media_and_the_full_crawl_completes`",
+    ),
+    (
+        "One record nested 5,000 levels deep blocked its whole page; a deep error body crashed the"
+        " run with `RecursionError`; an archive whose `updated` went backwards stayed published "
+        "until the next full crawl.",
+        "Too-deep elements are rejected alone (`jsonbody.py`); other deep answers are a clear "
+        "error; the archived pass counts what it holds and reads the whole archive when Wistia has"
+        " more.",
+        "`test_untrusted_cli.py`, "
+        "`test_catalog_changes.py::test_an_archive_whose_updated_went_backwards_leaves_the_site_at_the_next_incremental_run`",
+    ),
+    (
+        "A `media.deleted` arriving while Wistia failed was marked failed and never retried; "
+        "`--account-id 22570` (the Data API's number) silently ignored every event; a secret file "
+        "with a BOM was accepted and then every delivery got 401; two unprintable uuids could "
+        "collide; the worker published new videos with `plays: null`.",
+        "Failed events are retried for about 5 h with backoff; reported deletions are confirmed by"
+        " the next `run` (m010); the hashed account id is required; the secret file is checked "
+        "like the token file; odd uuids are stored hashed; the worker has a small stats budget.",
+        "`test_webhooks.py`",
+    ),
+    (
+        "`webhook serve` had no request deadline and no connection cap: 1,100 connections that "
+        "never sent a byte exhausted a `ulimit -n` of 1024, after which `/healthz` and signed "
+        "deliveries timed out and asyncio logged a traceback per failed `accept()` (15 MB in 16 s "
+        "here).",
+        "uvicorn's h11 protocol, subclassed (`webhooks/guard.py`): a request must arrive whole "
+        "within `--request-timeout` (10 s); past `--max-connections` (500, lowered to fit the "
+        "open-files limit, raised to its hard limit at start) the longest-waiting connection "
+        "without a request is closed; at most 64 connections are accepted at a time; repeated log "
+        "lines bounded (`webhooks/logs.py`).",
+        "`test_webhooks.py::test_idle_connections_cannot_starve_the_server`, "
+        "`::test_a_request_sent_too_slowly_is_cut_off`, `::test_strangers_cannot_grow_the_log`",
+    ),
+    (
+        "Under a soak of idle connections re-opened as fast as they were closed, the cap closed "
+        "Wistia's own kept-alive connection (its next delivery was reset).",
+        "The cap closes connections that never sent a request before ones kept alive after an "
+        "answer.",
+        "`test_webhooks.py::test_idle_connections_cannot_starve_the_server` with `--soak`",
+    ),
+    (
+        "An event stored with a `received_at` ahead of the clock (the clock stepped back since) "
+        "was held back by the debounce until the clock caught up.",
+        "Debounce and backoff run on a monotonic clock; the burst window is when the worker was "
+        "notified.",
+        "`test_webhooks.py::test_a_clock_stepped_back_does_not_hold_events_back`",
+    ),
+    (
+        "`webhook serve` logged every request it made to Wistia (`HTTP Request: …`) without "
+        "`--debug`.",
+        "Only our own INFO lines and everyone's warnings are logged.",
+        "`test_webhooks.py::test_the_log_has_no_http_client_lines_without_debug`",
+    ),
 )
 
 
