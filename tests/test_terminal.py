@@ -85,6 +85,7 @@ def test_help_fits_the_terminal(tmp_path: Path, command: list[str]) -> None:
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 HASHED_ID = re.compile(r"\b[0-9a-z]{10}\b")
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def as_argv(command: str) -> list[str]:
 
 def normalised(line: str) -> str:
     line = re.sub(r"in \d+(\.\d+)? s\b", "in N s", line)
-    return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "TIME", line)
+    return TIMESTAMP.sub("TIME", line)
 
 
 def test_the_readme_walkthrough_prints_what_the_readme_shows(tmp_path: Path) -> None:
@@ -153,3 +154,5 @@ def test_the_readme_walkthrough_at_an_80_column_terminal(tmp_path: Path) -> None
                     assert re.search(rf"\b{hashed_id}\b", shown.text), (step.command, shown.text)
             else:
                 assert normalised(expected) in screen, (step.command, expected, shown.text)
+        stamps = sum(1 for line in step.output if TIMESTAMP.search(line))
+        assert len(TIMESTAMP.findall(shown.text)) >= stamps, (step.command, shown.text)

@@ -486,6 +486,7 @@ def visibility_list(
         ("id", "visibility", "published", "name"),
         ((v.hashed_id, v.visibility, "yes" if v.published else "no", v.name) for v in videos),
         empty=f"no {wanted} videos" if wanted else "no videos",
+        keep=("id",),
     )
 
 
@@ -509,4 +510,6 @@ def log_command(
         ("when", "who", "action", "video", "tag", "before → after"),
         ((e.at, e.actor, e.action, e.hashed_id, e.tag, e.change()) for e in entries),
         empty="no editorial changes yet",
+        keep=("when", "video"),
+        one_line=False,
     )

@@ -9,7 +9,7 @@ work on them directly; a tab or line break inside a value becomes a space so a r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Literal
 
 import typer
@@ -31,13 +31,15 @@ def print_rows(
     *,
     title: str | None = None,
     empty: str = "nothing to show",
-    key: str | None = None,
+    keep: Collection[str] = (),
+    one_line: bool = True,
 ) -> None:
     """Rows as a table on a terminal, else as tab-separated lines (see the module docstring).
 
-    ``empty`` goes to stderr when there is no row, so a pipe receives nothing at all. ``key``
-    names the column people copy from (a hashed id): it is never wrapped or shortened, and the
-    other columns then keep to one line, ending in "…" when the terminal is too narrow.
+    ``empty`` goes to stderr when there is no row, so a pipe receives nothing at all. ``keep``
+    names the columns people copy from (a hashed id, a timestamp): they are never wrapped or
+    shortened; the other columns then keep to one line, ending in "…" when the terminal is too
+    narrow, or with ``one_line=False`` (few rows, every word wanted) wrap instead.
     """
     rows = list(rows)
     if not rows:
@@ -55,18 +57,21 @@ def print_rows(
     table = Table(title=title, title_justify="left")
     cells = [[Text(_pretty(value)) for value in row] for row in rows]
     widths = None
-    if key is not None:
+    if keep:
         natural = [
             max(len(column), *(line[index].cell_len for line in cells))
             for index, column in enumerate(columns)
         ]
         # Each column costs 3 more cells ("│ " and " "), and the table one for its right edge.
         room = stdout_console().width - 3 * len(columns) - 1
-        widths = _one_line_widths(natural, [c == key for c in columns], room)
+        if one_line:
+            widths = _one_line_widths(natural, [c in keep for c in columns], room)
     for index, column in enumerate(columns):
         numeric = all(_is_number(row[index]) or row[index] is None for row in rows)
         justify: Literal["left", "right"] = "right" if numeric else "left"
-        if widths is None:
+        if column in keep and widths is None:
+            table.add_column(column, justify=justify, no_wrap=True, min_width=natural[index])
+        elif widths is None:
             table.add_column(column, justify=justify)
         else:
             table.add_column(

@@ -123,7 +123,7 @@ def videos_list(
             for v in videos
         ),
         empty="no video matches",
-        key="id",
+        keep=("id",),
     )
     if cut and len(videos) == TERMINAL_LIMIT:
         total = count_videos(database, criteria)
