@@ -276,12 +276,12 @@ def test_unpublished_videos_never_appear_in_any_output_file_over_random_mixes(
     api = secret_account(seed=71)
     server = serve(api)
     ws = workspace(server)
+    first = ws.cli("run")
+    assert first.returncode == 0, first.describe()
     # Small pages, so edits and re-cuts retire many of them; no takedown grace, so every file
     # the publisher owns (listed or retired) must be free of unpublished videos after each run.
     settings = ws.cli("site", "--page-size", "10", "--takedown-grace", "0s")
     assert settings.returncode == 0, settings.describe()
-    first = ws.cli("run")
-    assert first.returncode == 0, first.describe()
     book = EditorBook(ws.db)
     deleted: set[str] = set()
     hidden: set[str] = set()

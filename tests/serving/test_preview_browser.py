@@ -295,7 +295,7 @@ def test_the_open_playlist_is_marked_current_in_the_navigation(
 
 def many_playlists(db_path: Path) -> None:
     """A catalog whose navigation is long: 30 tags and 12 folders."""
-    db = open_database(db_path)
+    db = open_database(db_path, create=True)
     for folder in range(12):
         add_folder(db, f"folder{folder:02d}", f"Department folder number {folder}")
     for number in range(40):
