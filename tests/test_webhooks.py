@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -538,6 +538,63 @@ def test_a_deletion_run_cannot_confirm_stays_reported(
     assert inbox_status(synced)["unconfirmed_deletions"] == 1  # type: ignore[index]
     status = CliRunner().invoke(app, ["status", "--db", str(db_path)])
     assert "1 reported deletion not yet confirmed with Wistia (the next run asks)" in status.stdout
+    run_job(db_path, tmp_path / "out", open_client=lambda: client_for(fake), options=SyncOptions())
+    assert synced["videos"].get(deleted)["deleted_at"] is not None
+    assert inbox_status(synced)["unconfirmed_deletions"] == 0  # type: ignore[index]
+
+
+def failing_for(*hashed_ids: str) -> Callable[[httpx.Request], httpx.Response | None]:
+    """A Wistia whose ``GET /medias/{id}`` answers 500 on every attempt for these media."""
+
+    def answer(request: httpx.Request) -> httpx.Response | None:
+        if any(f"/medias/{h}" in request.url.path for h in hashed_ids):
+            return httpx.Response(500, json={"error": "down"})
+        return None
+
+    return answer
+
+
+def test_one_reported_deletion_that_cannot_be_checked_does_not_hold_back_the_others(
+    synced: Database, fake: FakeWistia, db_path: Path, tmp_path: Path
+) -> None:
+    """The run asked reported deletions oldest first and stopped at the first failure: one
+    media whose check always failed kept every later deletion on the site for a day."""
+    from wistia_sync.job import run_job
+
+    # Reported together, they are asked in id order: the stuck one first.
+    stuck, gone = sorted(media["hashed_id"] for media in fake.media()[:2])
+    fake.delete(stuck)
+    fake.delete(gone)
+    store(synced, [media_event("media.deleted", h) for h in (stuck, gone)])
+
+    run_job(
+        db_path,
+        tmp_path / "out",
+        open_client=lambda: client_for(fake, failing_for(stuck)),
+        options=SyncOptions(),
+    )
+
+    assert synced["videos"].get(gone)["deleted_at"] is not None
+    assert synced["videos"].get(stuck)["deleted_at"] is None  # unconfirmed: kept
+    assert inbox_status(synced)["unconfirmed_deletions"] == 1  # type: ignore[index]
+
+
+def test_a_deletion_the_worker_could_not_check_stays_reported_for_the_run(
+    synced: Database, fake: FakeWistia, db_path: Path, tmp_path: Path
+) -> None:
+    """The worker's batch succeeds when one media's deletion check fails (that failure is the
+    media's own, recorded with a backoff): its reported deletion must not be forgotten."""
+    from wistia_sync.job import run_job
+
+    deleted = fake.media()[0]["hashed_id"]
+    fake.delete(deleted)
+    store(synced, [media_event("media.deleted", deleted)])
+    worker_client = client_for(fake, failing_for(deleted))
+    apply = refresh_then_publish(worker_client, SyncOptions(), lambda db: None)
+    InboxWorker(lambda: open_database(db_path), apply).apply_pending()
+    assert synced["videos"].get(deleted)["deleted_at"] is None
+    assert inbox_status(synced)["unconfirmed_deletions"] == 1  # type: ignore[index]
+
     run_job(db_path, tmp_path / "out", open_client=lambda: client_for(fake), options=SyncOptions())
     assert synced["videos"].get(deleted)["deleted_at"] is not None
     assert inbox_status(synced)["unconfirmed_deletions"] == 0  # type: ignore[index]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from wistia_sync.db import write_transaction
 from wistia_sync.errors import WistiaSyncError
+from wistia_sync.media_failures import PER_MEDIA_ERRORS
 from wistia_sync.webhooks.inbox import (
     forget_reported_deletions,
     note_deletion_check_failed,
@@ -40,7 +41,8 @@ class DeletionCheck:
 def confirm_reported_deletions(
     db: Database, client: WistiaClient, options: SyncOptions
 ) -> DeletionCheck:
-    """Settle every reported deletion Wistia will answer about; stop at the first failure."""
+    """Settle every reported deletion Wistia will answer about. A media whose own answer fails
+    stays reported and the others are still asked; a failure of Wistia as a whole stops."""
     from wistia_sync.sync import confirm_deletion
 
     check = DeletionCheck()
@@ -48,10 +50,16 @@ def confirm_reported_deletions(
     for position, hashed_id in enumerate(pending):
         try:
             gone = confirm_deletion(db, client, hashed_id, options)
+        except PER_MEDIA_ERRORS as error:
+            # This media's own answer failed: it stays reported; the others are still asked.
+            note_deletion_check_failed(db, hashed_id, str(error))
+            check.unconfirmed.append(hashed_id)
+            check.error = str(error)
+            continue
         except WistiaSyncError as error:
             # Wistia is failing: the rest would fail the same way, each after its retries.
             note_deletion_check_failed(db, hashed_id, str(error))
-            check.unconfirmed = pending[position:]
+            check.unconfirmed += pending[position:]
             check.error = str(error)
             log.warning(
                 "%d reported deletions not confirmed (the next run asks again): %s",

@@ -193,8 +193,10 @@ def mark_applied(
     hashed_ids: Sequence[str] = (),
     applied_at: float | None = None,
 ) -> None:
-    """Mark these events applied; Wistia was asked about ``hashed_ids``, so their reported
-    deletions are settled (confirmed, or the media stored as Wistia still has it)."""
+    """Mark these events applied. Wistia was asked about ``hashed_ids``: their reported
+    deletions are settled (confirmed, or the media stored as Wistia still has it), except for a
+    media whose deletion check failed or was not asked while it backs off, which stays reported
+    for the next ``run`` to ask."""
     applied = time.time() if applied_at is None else applied_at
     with write_transaction(db):
         db.conn.executemany(
@@ -202,7 +204,13 @@ def mark_applied(
             "WHERE uuid = ? AND state = 'pending'",
             [(applied, uuid) for uuid in uuids],
         )
-        forget_reported_deletions(db, hashed_ids)
+        owed = {
+            row[0]
+            for row in db.execute(
+                "SELECT hashed_id FROM media_failures WHERE endpoint = 'media'"
+            ).fetchall()
+        }
+        forget_reported_deletions(db, [h for h in hashed_ids if h not in owed])
 
 
 def reported_deletions(db: Database) -> list[str]:
