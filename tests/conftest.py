@@ -23,3 +23,15 @@ def fresh_consoles() -> Iterator[None]:
     yield
     stdout_console.cache_clear()
     stderr_console.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def secrets_of_this_test_only() -> Iterator[None]:
+    """The secrets a test registers (a token, a webhook secret such as "x") are forgotten after
+    it: the registry is process-wide, and a short one would redact later tests' messages."""
+    from wistia_sync import redaction
+
+    before = set(redaction._secrets)
+    yield
+    with redaction._lock:
+        redaction._secrets.intersection_update(before)

@@ -13,7 +13,7 @@ failing in a row, with no success between them: that is Wistia failing, not the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -86,18 +86,35 @@ def backing_off(db: Database, endpoint: Endpoint, now: datetime) -> set[str]:
 
 class FailureStreak:
     """Per-media requests failing in a row, across a run: ``OUTAGE_STREAK`` of them mean Wistia
-    itself is failing, and the run must fail as it would for any request."""
+    itself is failing, and the run must fail as it would for any request.
 
-    def __init__(self) -> None:
+    A media that had already failed before (``known_failing``, read when the run starts) failing
+    again is expected, not news of an outage: it neither counts nor breaks a streak, so a few
+    broken media retried together can never fail a run on their own.
+    """
+
+    def __init__(self, known_failing: Collection[tuple[str, str]] = ()) -> None:
         self.count = 0
+        self.known_failing = set(known_failing)  # (hashed_id, endpoint)
 
-    def add(self, answer: Any) -> WistiaError | None:
-        """Count one answer; return the error to fail the run with, if the streak is reached."""
+    def add(self, answer: Any, request: tuple[str, str] | None = None) -> WistiaError | None:
+        """Count one ``answer`` to ``request`` (hashed id, endpoint); return the error to fail
+        the run with, if the streak is reached."""
         if not isinstance(answer, PER_MEDIA_ERRORS):
             self.count = 0
             return None
+        if request in self.known_failing:
+            return None
         self.count += 1
         return answer if self.count >= OUTAGE_STREAK else None
+
+
+def known_failing(db: Database) -> set[tuple[str, str]]:
+    """Every (hashed id, endpoint) whose last request failed."""
+    return {
+        (row[0], row[1])
+        for row in db.execute("SELECT hashed_id, endpoint FROM media_failures").fetchall()
+    }
 
 
 def failures_status(db: Database) -> dict[str, Any]:

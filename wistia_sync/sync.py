@@ -42,6 +42,7 @@ from wistia_sync.media_failures import (
     FailureStreak,
     backing_off,
     clear_failures,
+    known_failing,
     record_failure,
 )
 from wistia_sync.models import (
@@ -196,6 +197,7 @@ def sync_account(
     progress = progress or NoProgress()
     started = time.monotonic()
     summary = SyncSummary(mode="full" if _full_crawl_due(db, options) else "incremental")
+    summary.streak = FailureStreak(known_failing(db))
     run_id = _start_run(db, summary.mode, options.source)
     try:
         _run(db, client, options, progress, summary, run_id)
@@ -484,9 +486,19 @@ def _confirm_missing(
             f"{len(missing)} of {len(known)} known media are missing from Wistia's listing; "
             "nothing was deleted. If they really were deleted, run again with --allow-mass-delete"
         )
-    if missing:
-        progress.phase("confirming missing media", total=len(missing))
-    return _confirm_deleted(db, client, options, summary, missing, progress)
+    # Media whose check failed before and is due again go last, at most MAX_RETRIES_A_RUN of
+    # them: a handful of media that always fail must never make the crawl fail as an outage.
+    failed_before = {
+        row[0]
+        for row in db.execute(
+            "SELECT hashed_id FROM media_failures WHERE endpoint = 'media'"
+        ).fetchall()
+    }
+    retries = [h for h in missing if h in failed_before][:MAX_RETRIES_A_RUN]
+    candidates = [h for h in missing if h not in failed_before] + retries
+    if candidates:
+        progress.phase("confirming missing media", total=len(candidates))
+    return _confirm_deleted(db, client, options, summary, candidates, progress)
 
 
 def _confirm_deleted(
@@ -558,7 +570,7 @@ def _media_failed(
     with write_transaction(db):
         failures = record_failure(db, hashed_id, endpoint, str(error), options.clock())
     _count_failure(summary, endpoint, failures)
-    if summary.streak.add(error) is not None:
+    if summary.streak.add(error, (hashed_id, endpoint)) is not None:
         raise error
 
 
@@ -918,7 +930,7 @@ def _refresh_stats(
             for target, answer in zip(targets, stats, strict=True):
                 batch.append((target, answer))
                 # A streak of failures fails the run: what came before it is stored first.
-                outage = summary.streak.add(answer)
+                outage = summary.streak.add(answer, (target[0], "stats"))
                 if outage is not None or len(batch) == STATS_BATCH:
                     _store_stats(db, batch, summary, options)
                     progress.advance(len(batch))
@@ -1040,6 +1052,7 @@ def refresh_media(
     started = time.monotonic()
     requests_before = client.requests_made
     summary = SyncSummary(mode="targeted")
+    summary.streak = FailureStreak(known_failing(db))
     wanted = sorted(set(hashed_ids))
     run_id = _start_run(db, summary.mode, options.source)
     try:

@@ -494,6 +494,25 @@ def test_a_deletion_check_failing_on_every_attempt_keeps_the_media_and_the_full_
     )
 
 
+def test_many_deletion_checks_failing_never_make_every_full_crawl_fail(scene: MakeScene) -> None:
+    """Six missing media whose checks always fail: once they are due again, the full crawl
+    retries at most MAX_RETRIES_A_RUN of them, last, so they never look like an outage (all six
+    in a row made every due full crawl fail, and the full-crawl time stopped advancing)."""
+    api, server, ws = astuple_scene(scene(CATALOG_SIZE, CATALOG_SEED))
+    gone = sorted(m["hashed_id"] for m in api.media())[:6]
+    for hashed_id in gone:
+        api.delete(hashed_id)
+    check = rf"/medias/({'|'.join(gone)})$"
+    server.faults = FaultPlan().starting_at(1, server_error(500), path=check)
+
+    ws.cli("run", "--full", "--stats-budget", "0")  # five in a row: taken for an outage
+    _time_passes_until_retries_are_due(ws)
+    due = ws.cli("run", "--full", "--stats-budget", "0")
+
+    assert due.returncode == 0, due.describe()
+    assert not set(gone) & deleted_ids(ws.db)  # never deleted on an unconfirmed check
+
+
 def test_a_quiet_run_reports_a_media_only_once_its_failure_persists(scene: MakeScene) -> None:
     """cron runs --quiet: one failed retry is not worth a mail, a third in a row is."""
     _, server, ws = astuple_scene(scene(CATALOG_SIZE, CATALOG_SEED))
