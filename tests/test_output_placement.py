@@ -191,3 +191,27 @@ def test_the_library_refuses_to_publish_a_database_inside_its_output(
     with pytest.raises(ConfigError, match=REFUSAL):
         publish_database(database, Path(db), Path(output), force=True)
     assert tree(where) == before
+
+
+@pytest.mark.parametrize("plant", ["symlink", "hard link"])
+def test_a_link_planted_as_the_publishers_clock_never_touches_its_target(
+    tmp_path: Path, plant: str
+) -> None:
+    """The publisher stamps its clock file's mode and mtime on every publish: a link planted in
+    its place (by anyone who can write to the output folder) must not carry those to the
+    database beside it."""
+    db, out = tmp_path / "wistia.db", tmp_path / "output"
+    where = ["--db", str(db), "--output", str(out)]
+    assert runner.invoke(app, ["run", "--demo", "--quiet", *where]).exit_code == 0
+    db.chmod(0o600)
+    clock = out / ".wistia-sync-tmp" / "mtime-clock"
+    clock.unlink()
+    if plant == "symlink":
+        clock.symlink_to(Path("..") / ".." / db.name)
+    else:
+        clock.hardlink_to(db)
+    hidden = runner.invoke(app, ["visibility", "hide", "2uj5nqq36y", *where])
+
+    assert hidden.exit_code == 0, hidden.output
+    assert db.stat().st_mode & 0o777 == 0o600
+    assert not clock.is_symlink() and clock.stat().st_nlink == 1

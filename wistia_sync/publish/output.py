@@ -99,8 +99,8 @@ class OutputFolder:
         self._ensure_directory(self.temp)
         with os.scandir(self.temp) as entries:
             for entry in entries:
-                if entry.name == CLOCK_NAME:
-                    continue
+                if entry.name == CLOCK_NAME and entry.is_file(follow_symlinks=False):
+                    continue  # kept: a symlink in its place is removed like any other
                 if entry.is_file(follow_symlinks=False) or entry.is_symlink():
                     log.info("removing %s, left by an interrupted publish", entry.path)
                     Path(entry.path).unlink(missing_ok=True)
@@ -146,17 +146,22 @@ class OutputFolder:
         Recorded before its first file is staged, so a publish killed halfway still moves it on.
         """
         clock = f"{self.temp}/{CLOCK_NAME}"
+        # Never through a symlink: one planted here would point the chmod and utime at any
+        # file (the database beside the output, say).
+        fd = os.open(clock, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:  # a hard link to another file
+            os.close(fd)
+            os.unlink(clock)  # noqa: PTH108 (plain strings)
+            fd = os.open(clock, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+            info = os.fstat(fd)
         try:
-            last = os.stat(clock).st_mtime_ns // NS_PER_SECOND  # noqa: PTH116 (plain strings)
-        except FileNotFoundError:
-            last = 0
-        stamp = max(time.time_ns() // NS_PER_SECOND, last + 1) * NS_PER_SECOND
-        fd = os.open(clock, os.O_WRONLY | os.O_CREAT, FILE_MODE)
-        try:
+            last = info.st_mtime_ns // NS_PER_SECOND
+            stamp = max(time.time_ns() // NS_PER_SECOND, last + 1) * NS_PER_SECOND
             os.fchmod(fd, FILE_MODE)  # like every file in the folder, whatever the umask
+            os.utime(fd, ns=(stamp, stamp))
         finally:
             os.close(fd)
-        os.utime(clock, ns=(stamp, stamp))
         return stamp
 
     def discard(self, staged: StagedFile) -> None:
