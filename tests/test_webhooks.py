@@ -600,6 +600,27 @@ def test_a_deletion_the_worker_could_not_check_stays_reported_for_the_run(
     assert inbox_status(synced)["unconfirmed_deletions"] == 0  # type: ignore[index]
 
 
+def test_a_batch_the_mass_unpublish_guard_refuses_is_not_retried_for_hours(
+    synced: Database, fake: FakeWistia, db_path: Path
+) -> None:
+    """The guard's verdict cannot change on a retry: the change is stored, the event applied,
+    and cron's run reports the refusal (the worker re-fetched the batch 30 times over 5 h)."""
+    from wistia_sync.errors import PublishAborted
+
+    renamed = fake.media()[0]["hashed_id"]
+    fake.update(renamed, name="Renamed in Wistia")
+    store(synced, [media_event("media.updated", renamed)])
+
+    def refused(db: Database) -> None:
+        raise PublishAborted("this publish would unpublish 40 of the 50 videos")
+
+    apply = refresh_then_publish(client_for(fake), SyncOptions(), refused)
+    InboxWorker(lambda: open_database(db_path), apply).apply_pending()
+
+    assert [row["state"] for row in event_rows(db_path)] == ["applied"]
+    assert synced["videos"].get(renamed)["name"] == "Renamed in Wistia"
+
+
 def test_a_video_created_through_a_webhook_is_published_with_its_plays(
     synced: Database, fake: FakeWistia, db_path: Path
 ) -> None:

@@ -351,8 +351,7 @@ _DIMENSION_COLUMNS = ("width", "height")
 
 def _remake_video_update_triggers(db: Database, columns: tuple[str, ...]) -> None:
     """Make again the triggers that notice a change to a published column of ``videos``, for
-    these ``columns`` (each migration that publishes a new column names them all, as they were
-    at that migration: a later edit to a shared list must not change what an old one did)."""
+    these ``columns`` (each migration that publishes a new column passes them all)."""
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
     bump = f"UPDATE sync_state SET value = value + 1 WHERE key = '{CONTENT_VERSION_KEY}';"
     record = "INSERT INTO publish_changes (kind, key) VALUES ('video', {row}.hashed_id);"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from wistia_sync.errors import PublishAborted
 from wistia_sync.publish.layout import VIDEO_FILE_PATH
+from wistia_sync.published import exclusion_sql
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -70,7 +71,8 @@ def hidden_by_editors(db: Database, hashed_ids: set[str]) -> set[str]:
         chunk = ids[start : start + 500]
         marks = ", ".join("?" for _ in chunk)
         rows = db.execute(
-            f"SELECT hashed_id FROM videos WHERE visibility = 'hidden' AND hashed_id IN ({marks})",
+            f"SELECT hashed_id FROM videos v WHERE {exclusion_sql('hidden')} "
+            f"AND hashed_id IN ({marks})",
             chunk,
         ).fetchall()
         hidden.update(str(row[0]) for row in rows)

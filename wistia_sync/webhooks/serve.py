@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
-from wistia_sync.errors import WistiaSyncError
+from wistia_sync.errors import PublishAborted, WistiaSyncError
 from wistia_sync.sync import SyncOptions, fetch_missing_plays, refresh_media
 from wistia_sync.webhooks.app import ReceiverSettings, create_app
 from wistia_sync.webhooks.guard import (
@@ -56,7 +56,12 @@ def refresh_then_publish(
             fetch_missing_plays(db, client, hashed_ids, stats_budget, options)
         except WistiaSyncError as error:  # plays can wait for cron; the change itself cannot
             log.warning("fetching play counts failed (cron's run fetches them): %s", error)
-        publish(db)
+        try:
+            publish(db)
+        except PublishAborted as error:
+            # Retrying cannot change the guard's verdict: the change is stored, and cron's run
+            # says the same until someone publishes with --allow-mass-unpublish.
+            log.warning("%s", error)
 
     return apply
 
