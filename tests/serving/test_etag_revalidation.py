@@ -87,3 +87,20 @@ def test_a_file_removed_and_written_again_never_answers_its_old_etag(tmp_path: P
             revalidated = http.get(path, headers={"If-None-Match": before.headers["etag"]})
             assert revalidated.status_code == 200, cycle
             assert revalidated.content == current
+
+
+def test_a_clock_stepped_back_is_followed_not_kept_ahead_of(tmp_path: Path) -> None:
+    """A clock file dated two days ahead (the system clock went back since) does not date every
+    later file two days in the future: stamps follow the clock down."""
+    import os
+    import time
+
+    db, out = str(tmp_path / "wistia.db"), tmp_path / "output"
+    invoke("run", "--demo", "--quiet", "--db", db, "--output", str(out))
+    clock = out / ".wistia-sync-tmp" / "mtime-clock"
+    ahead = time.time() + 2 * 86400
+    os.utime(clock, (ahead, ahead))
+
+    invoke("visibility", "hide", VIDEO, "--db", db, "--output", str(out))
+
+    assert (out / "videos.json").stat().st_mtime < time.time() + 3600

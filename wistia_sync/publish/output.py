@@ -39,6 +39,9 @@ DIRECTORY_MODE = 0o755
 SYNCFS_BATCH = 256  # from this many files, one syncfs beats a fdatasync per file
 SYNC_THREADS = 8
 NS_PER_SECOND = 1_000_000_000
+# Bursts of publishes date files ahead of the clock, a second each; a lead beyond this means the
+# system clock went back, and the stamps follow it down (an ETag could then repeat, once).
+CLOCK_LEAD_LIMIT_SECONDS = 3600
 CLOCK_NAME = "mtime-clock"  # in the temp folder; its own mtime is the last publish's stamp
 
 
@@ -156,8 +159,11 @@ class OutputFolder:
             fd = os.open(clock, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
             info = os.fstat(fd)
         try:
+            now = time.time_ns() // NS_PER_SECOND
             last = info.st_mtime_ns // NS_PER_SECOND
-            stamp = max(time.time_ns() // NS_PER_SECOND, last + 1) * NS_PER_SECOND
+            if last > now + CLOCK_LEAD_LIMIT_SECONDS:  # the system clock was stepped back
+                last = 0  # follow it, rather than date files in the future for that long
+            stamp = max(now, last + 1) * NS_PER_SECOND
             os.fchmod(fd, FILE_MODE)  # like every file in the folder, whatever the umask
             os.utime(fd, ns=(stamp, stamp))
         finally:
