@@ -366,10 +366,13 @@ def _list_pass(
 def _archive_outgrew(db: Database, client: WistiaClient) -> bool:
     """Whether Wistia lists more archived media than the database knows of: one request, for
     the one media past that many (by ``created``), which exists only if so."""
+    # Rejected records count when they are archived ones the videos table does not hold as
+    # archived: one rejected from the active listing is not in the archive.
     known = db.execute(
         "SELECT (SELECT count(*) FROM videos WHERE deleted_at IS NULL AND archived = 1) + "
-        "(SELECT count(*) FROM rejected_media WHERE hashed_id IS NULL "
-        "OR hashed_id NOT IN (SELECT hashed_id FROM videos))"
+        "(SELECT count(*) FROM rejected_media WHERE json_valid(raw) "
+        "AND json_extract(raw, '$.archived') IS 1 AND (hashed_id IS NULL OR hashed_id NOT IN "
+        "(SELECT hashed_id FROM videos WHERE deleted_at IS NULL AND archived = 1)))"
     ).fetchone()[0]
     probe = client.list_media_page(
         archived=True, sort_by="created", descending=False, page=int(known) + 1, per_page=1

@@ -250,3 +250,34 @@ def test_an_archive_whose_updated_went_backwards_leaves_the_site_at_the_next_inc
     assert again.returncode == 0, again.describe()
     assert len(server.requests(LIST)) - listed_before == 3
     assert "warning" not in again.stderr
+
+
+def test_a_record_rejected_from_the_active_listing_does_not_hide_an_archive(
+    serve: Serve, workspace: MakeWorkspace
+) -> None:
+    """The count check counted every rejected record as archived: one rejected from the active
+    listing made Wistia's archive, one larger since, look no larger than what the database held,
+    and a video archived with an old ``updated`` stayed on the site until the full crawl."""
+    api = make_account(240, 17)
+    for media in sorted(api.media(), key=lambda m: m["hashed_id"])[:130]:
+        if not media["archived"]:
+            api.archive(media["hashed_id"])
+    server = serve(api)
+    ws = workspace(server)
+    prime(ws, stats_budget=0)
+    with connect(ws.db) as conn:  # what the active pass quarantined: not an archived media
+        conn.execute(
+            "INSERT INTO rejected_media (key, hashed_id, reason, raw, first_seen, last_seen) "
+            "VALUES ('digest-of-a-bad-record', NULL, 'invalid hashed_id', "
+            '\'{"hashed_id": "not an id", "archived": false}\', '
+            "'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+        )
+        conn.commit()
+    victim = published_ids(ws.db)[0]
+    api.update(victim, archived=True, updated="2020-01-01T00:00:00+00:00")
+
+    result = ws.cli("run", "--stats-budget", "0")
+
+    assert result.returncode == 0, result.describe()
+    assert victim not in published_ids(ws.db)
+    assert not (ws.output / "videos" / f"{victim}.json").exists()
