@@ -222,3 +222,32 @@ def test_a_lock_file_that_cannot_be_made_is_exit_2(
     assert result.exit_code == 2, result.output
     line = one_line(result)
     assert f"{db}.run.lock" in line and "writable" in line
+
+
+def test_without_hard_links_a_database_another_process_made_first_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without hard links the new database is placed over an exclusive claim of its name, so a
+    database another process made meanwhile is kept and opened, never replaced (a guard: the
+    exists()-then-rename this replaced lost only a narrower race, which no test can time)."""
+    import errno
+    import os
+    import sqlite3
+
+    from wistia_sync.db import open_database
+
+    path = tmp_path / "wistia.db"
+    open_database(tmp_path / "other.db", create=True).conn.close()
+
+    def no_hard_links(source: object, target: object) -> None:
+        # The other process wins the race: its database (with an editor's change) appears now.
+        os.rename(tmp_path / "other.db", path)  # noqa: PTH104
+        with sqlite3.connect(path) as other:
+            other.execute("INSERT INTO sync_state (key, value) VALUES ('marker', 'theirs')")
+        raise OSError(errno.EPERM, "hard links not supported")
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    db = open_database(path, create=True)
+
+    marker = db.execute("SELECT value FROM sync_state WHERE key = 'marker'").fetchone()
+    assert marker == ("theirs",)

@@ -627,8 +627,14 @@ def _create_database(path: Path) -> None:
         except OSError as error:
             if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV):
                 raise _os_error(error, path) from None
-            if not path.exists():  # no hard links on this file system
-                temp.rename(path)
+            # No hard links on this file system: claim the name exclusively (a file another
+            # process made first is kept and opened), then put the database over the claim.
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                pass
+            else:
+                temp.replace(path)
         _fsync(path.parent)
     finally:
         for leftover in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):
