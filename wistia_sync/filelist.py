@@ -174,12 +174,6 @@ def _entries(data: dict[str, Any], source: str) -> dict[str, FileEntry]:
     return {path: _entry(path, value, source) for path, value in files.items()}
 
 
-def parse_file_list(raw: bytes, source: str, read_shard: Callable[[ShardRef], bytes]) -> FileList:
-    """The whole list: the index and every shard it names (``read_shard`` fetches one)."""
-    index = parse_file_index(raw, source)
-    return FileList(index.generation, entries_of(index, index.shards, read_shard, source))
-
-
 def entries_of(
     index: FileIndex,
     shards: Iterable[ShardRef],

@@ -69,12 +69,6 @@ RequiredBaseUrl = Annotated[
 ]
 
 
-def register(app: typer.Typer) -> None:
-    app.command("nginx-config")(nginx_config_command)
-    app.command("deliver")(deliver_command)
-    app.command("verify")(verify_command)
-
-
 def nginx_config_command(
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
     db: DbPath = Path(config.DEFAULT_DB),

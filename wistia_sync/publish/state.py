@@ -117,11 +117,6 @@ def record_page_videos(db: Database, page_videos: dict[str, list[str]]) -> None:
     )
 
 
-# The roots of the site's hash tree: every published video object reaches videos.json (inline or
-# through the content hash of the page holding it), every tag and folder its index.
-_ROOT_FILES = ("videos.json", "tags.json", "folders.json")
-
-
 def record_pending_pages(
     db: Database, pages: Iterable[tuple[str, str, os.stat_result]], *, expires_at: str
 ) -> None:
