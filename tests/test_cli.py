@@ -209,3 +209,39 @@ def test_a_demo_run_does_not_redact_the_word_demo_from_later_messages(
     )
     result = runner.invoke(app, ["sync", "--db", str(tmp_path / "w.db")])
     assert "with --demo" in result.output
+
+
+def test_every_command_shows_the_librarys_own_defaults() -> None:
+    """The API URL, API version and full-crawl interval were typed again in each command: one
+    copy now lives in ``config``, and every option showing one of them must show that copy."""
+    import typer.main
+    from typer._click.core import Context
+    from typer.core import TyperGroup
+
+    from wistia_sync import config, sync, wistia
+
+    expected = {
+        "api_url": config.DEFAULT_API_URL,
+        "api_version": config.DEFAULT_API_VERSION,
+        "full_every": config.DEFAULT_FULL_EVERY,
+    }
+    seen: dict[str, int] = dict.fromkeys(expected, 0)
+    root = typer.main.get_command(app)
+
+    def walk(group: TyperGroup, context: Context) -> None:
+        for name in group.list_commands(context):
+            command = group.get_command(context, name)
+            assert command is not None
+            if isinstance(command, TyperGroup):
+                walk(command, Context(command, parent=context, info_name=name))
+                continue
+            for param in command.params:
+                if param.name in expected:
+                    assert param.default == expected[param.name], (name, param.name)
+                    seen[param.name] += 1
+
+    assert isinstance(root, TyperGroup)
+    walk(root, Context(root, info_name="wistia-sync"))
+    assert all(seen.values()), seen
+    assert wistia.DEFAULT_API_URL == config.DEFAULT_API_URL
+    assert config.parse_duration(config.DEFAULT_FULL_EVERY) == sync.DEFAULT_FULL_EVERY

@@ -40,6 +40,10 @@ MAX_RESPONSE_BYTES_ENV = "WISTIA_SYNC_MAX_RESPONSE_BYTES"
 
 DEFAULT_DB = "wistia.db"
 DEFAULT_OUTPUT = "output"
+# The library's defaults that the CLI's options show: one copy, pinned by a test.
+DEFAULT_API_URL = "https://api.wistia.com/modern"
+DEFAULT_API_VERSION = "2026-05"
+DEFAULT_FULL_EVERY = "24h"
 
 UTF8_BOM = "\ufeff"
 

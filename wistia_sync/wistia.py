@@ -34,6 +34,7 @@ from tenacity import (
 )
 
 from wistia_sync import __version__
+from wistia_sync.config import DEFAULT_API_URL, DEFAULT_API_VERSION
 from wistia_sync.errors import (
     PermissionDenied,
     RequestFailed,
@@ -46,8 +47,6 @@ from wistia_sync.models import WistiaStats, is_hashed_id, read_stats
 from wistia_sync.ratelimit import Clock, Sleep, SlidingWindowLimiter
 from wistia_sync.redaction import register_secret
 
-DEFAULT_API_URL = "https://api.wistia.com/modern"
-DEFAULT_API_VERSION = "2026-05"
 DEFAULT_RATE_LIMIT = 600  # requests a minute: Wistia's per-account limit
 PER_PAGE = 100  # the API's maximum page size
 MAX_IDS_PER_REQUEST = 100

@@ -100,11 +100,11 @@ Media = Annotated[
 def sync_command(
     db: DbPath = Path(config.DEFAULT_DB),
     token_file: TokenFile = None,
-    api_url: ApiUrl = "https://api.wistia.com/modern",
-    api_version: ApiVersion = "2026-05",
+    api_url: ApiUrl = config.DEFAULT_API_URL,
+    api_version: ApiVersion = config.DEFAULT_API_VERSION,
     rate_limit: RateLimit = 600,
     full: Full = False,
-    full_every: FullEvery = "24h",
+    full_every: FullEvery = config.DEFAULT_FULL_EVERY,
     stats_budget: StatsBudget = 100,
     allow_mass_delete: AllowMassDelete = False,
     default_visibility: DefaultVisibility = "public",
@@ -306,7 +306,7 @@ class _RichProgress:
 
 def status_command(
     db: DbPath = Path(config.DEFAULT_DB),
-    full_every: FullEvery = "24h",
+    full_every: FullEvery = config.DEFAULT_FULL_EVERY,
     as_json: Json = False,
 ) -> None:
     """Show what the database holds, the last runs, and when the next full crawl is due

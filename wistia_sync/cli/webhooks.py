@@ -92,8 +92,8 @@ def serve_command(
         ),
     ] = 10,
     token_file: syncing.TokenFile = None,
-    api_url: syncing.ApiUrl = "https://api.wistia.com/modern",
-    api_version: syncing.ApiVersion = "2026-05",
+    api_url: syncing.ApiUrl = config.DEFAULT_API_URL,
+    api_version: syncing.ApiVersion = config.DEFAULT_API_VERSION,
     rate_limit: syncing.RateLimit = DEFAULT_WEBHOOK_RATE_LIMIT,
     default_visibility: syncing.DefaultVisibility = "public",
 ) -> None:
@@ -126,7 +126,7 @@ def serve_command(
     request_seconds = seconds(request_timeout, "--request-timeout", minimum=1, maximum=300)
     if delay_seconds < quiet_seconds:
         raise UsageError(f"--max-delay ({max_delay}) must be at least --debounce ({debounce})")
-    options = syncing.sync_options(False, "24h", 0, False, default_visibility)
+    options = syncing.sync_options(False, config.DEFAULT_FULL_EVERY, 0, False, default_visibility)
     secret = config.read_webhook_secret(secret_file)
     if account_id is not None and account_id.strip() == "":
         account_id = None  # an empty WISTIA_SYNC_WEBHOOK_ACCOUNT_ID: every account
