@@ -1,3 +1,102 @@
-"""wistia-sync: mirror a Wistia account into SQLite and publish static JSON playlists."""
+"""wistia-sync: mirror a Wistia account into SQLite and publish static JSON playlists.
+
+The names in ``__all__`` are the library's documented API (docs/python-api.md): a script can sync,
+edit, publish and deliver without the CLI. They are imported on first use, so ``import
+wistia_sync`` costs nothing the CLI's start-up does not already pay.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# name -> the module that defines it
+_API = {
+    # the database
+    "open_database": "wistia_sync.db",
+    # what Wistia says
+    "ClientSettings": "wistia_sync.wistia",
+    "WistiaClient": "wistia_sync.wistia",
+    # syncing
+    "SyncOptions": "wistia_sync.sync",
+    "SyncSummary": "wistia_sync.sync",
+    "sync_account": "wistia_sync.sync",
+    "refresh_media": "wistia_sync.sync",
+    # reading and editing the catalog
+    "VideoFilter": "wistia_sync.browse",
+    "list_videos": "wistia_sync.browse",
+    "show_video": "wistia_sync.browse",
+    "add_tags": "wistia_sync.editing",
+    "remove_tags": "wistia_sync.editing",
+    "rename_tag": "wistia_sync.editing",
+    "delete_tag": "wistia_sync.editing",
+    "set_visibility": "wistia_sync.editing",
+    "read_change_log": "wistia_sync.editing",
+    # publishing, delivering, checking
+    "publish_database": "wistia_sync.job",
+    "run_job": "wistia_sync.job",
+    "DeliverySettings": "wistia_sync.delivery",
+    "deliver": "wistia_sync.delivery",
+    "verify_site": "wistia_sync.verify",
+    # errors
+    "WistiaSyncError": "wistia_sync.errors",
+}
+
+__all__ = [
+    "ClientSettings",
+    "DeliverySettings",
+    "SyncOptions",
+    "SyncSummary",
+    "VideoFilter",
+    "WistiaClient",
+    "WistiaSyncError",
+    "__version__",
+    "add_tags",
+    "delete_tag",
+    "deliver",
+    "list_videos",
+    "open_database",
+    "publish_database",
+    "read_change_log",
+    "refresh_media",
+    "remove_tags",
+    "rename_tag",
+    "run_job",
+    "set_visibility",
+    "show_video",
+    "sync_account",
+    "verify_site",
+]
+
+if TYPE_CHECKING:
+    from wistia_sync.browse import VideoFilter, list_videos, show_video
+    from wistia_sync.db import open_database
+    from wistia_sync.delivery import DeliverySettings, deliver
+    from wistia_sync.editing import (
+        add_tags,
+        delete_tag,
+        read_change_log,
+        remove_tags,
+        rename_tag,
+        set_visibility,
+    )
+    from wistia_sync.errors import WistiaSyncError
+    from wistia_sync.job import publish_database, run_job
+    from wistia_sync.sync import SyncOptions, SyncSummary, refresh_media, sync_account
+    from wistia_sync.verify import verify_site
+    from wistia_sync.wistia import ClientSettings, WistiaClient
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wistia_sync' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next access is a plain lookup
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
