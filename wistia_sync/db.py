@@ -123,7 +123,10 @@ def m001_initial(db: Database) -> None:
 
 
 # What the published files show; a change to any of these columns makes the output out of date.
-_PUBLISHED_COLUMNS = {
+# Migrations are frozen: each spells out the columns and state keys it uses, as they were when it
+# was written, so a fresh database and an upgraded one always end up alike
+# (tests/golden/schema.sql pins what a fresh one holds).
+_V1_PUBLISHED_COLUMNS = {
     "videos": (
         "name", "description", "type", "status", "archived", "duration", "created", "updated",
         "thumbnail_url", "folder_hashed_id", "plays", "deleted_at", "visibility",
@@ -146,11 +149,9 @@ def m002_content_version(db: Database) -> None:
     ``run`` cannot tell from its own sync. Triggers bump ``content_version`` in the same
     transaction as the change; a publish records the version it published.
     """
-    bump = f"UPDATE sync_state SET value = value + 1 WHERE key = '{CONTENT_VERSION_KEY}';"
-    statements = [
-        f"INSERT OR IGNORE INTO sync_state (key, value) VALUES ('{CONTENT_VERSION_KEY}', '0')"
-    ]
-    for table, columns in _PUBLISHED_COLUMNS.items():
+    bump = "UPDATE sync_state SET value = value + 1 WHERE key = 'content_version';"
+    statements = ["INSERT OR IGNORE INTO sync_state (key, value) VALUES ('content_version', '0')"]
+    for table, columns in _V1_PUBLISHED_COLUMNS.items():
         changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
         statements += [
             f"CREATE TRIGGER {table}_content_insert AFTER INSERT ON {table} BEGIN {bump} END",
@@ -243,7 +244,7 @@ def m004_publish_v2(db: Database) -> None:
             WHERE expires_at IS NOT NULL;
         """
     )
-    for table, columns in _PUBLISHED_COLUMNS.items():
+    for table, columns in _V1_PUBLISHED_COLUMNS.items():
         kind, key = _CHANGE_SUBJECTS[table]
         changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
         record = "INSERT INTO publish_changes (kind, key) VALUES ('{kind}', {row}.{key});"
@@ -258,7 +259,9 @@ def m004_publish_v2(db: Database) -> None:
             f"WHEN {changed} BEGIN {old} {new} END"
         )
     # The first v2 publish rebuilds everything (v1 left no bucket state).
-    db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, '1')", [FULL_REBUILD_KEY])
+    db.execute(
+        "INSERT OR REPLACE INTO sync_state (key, value) VALUES ('publish_full_rebuild', '1')"
+    )
 
 
 @migrations()
@@ -346,14 +349,11 @@ def m006_webhook_inbox(db: Database) -> None:
     )
 
 
-_DIMENSION_COLUMNS = ("width", "height")
-
-
 def _remake_video_update_triggers(db: Database, columns: tuple[str, ...]) -> None:
     """Make again the triggers that notice a change to a published column of ``videos``, for
     these ``columns`` (each migration that publishes a new column passes them all)."""
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
-    bump = f"UPDATE sync_state SET value = value + 1 WHERE key = '{CONTENT_VERSION_KEY}';"
+    bump = "UPDATE sync_state SET value = value + 1 WHERE key = 'content_version';"
     record = "INSERT INTO publish_changes (kind, key) VALUES ('video', {row}.hashed_id);"
     for name, body in (
         ("videos_content_update", bump),
@@ -372,11 +372,13 @@ def m007_media_dimensions(db: Database) -> None:
     dimensions, not only those an incremental run lists) and the next publish rebuilds every
     file (each video object gains the two fields).
     """
-    for column in _DIMENSION_COLUMNS:
+    for column in ("width", "height"):
         db.execute(f"ALTER TABLE videos ADD COLUMN {column} INTEGER")
-    _remake_video_update_triggers(db, (*_PUBLISHED_COLUMNS["videos"], *_DIMENSION_COLUMNS))
-    db.execute("DELETE FROM sync_state WHERE key = ?", [LAST_FULL_CRAWL_KEY])
-    db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, '1')", [FULL_REBUILD_KEY])
+    _remake_video_update_triggers(db, (*_V1_PUBLISHED_COLUMNS["videos"], "width", "height"))
+    db.execute("DELETE FROM sync_state WHERE key = 'last_full_crawl'")
+    db.execute(
+        "INSERT OR REPLACE INTO sync_state (key, value) VALUES ('publish_full_rebuild', '1')"
+    )
 
 
 @migrations()
@@ -397,9 +399,9 @@ def m008_protected_media(db: Database) -> None:
     """
     db.execute("ALTER TABLE videos ADD COLUMN protected INTEGER NOT NULL DEFAULT 0")
     _remake_video_update_triggers(
-        db, (*_PUBLISHED_COLUMNS["videos"], *_DIMENSION_COLUMNS, "protected")
+        db, (*_V1_PUBLISHED_COLUMNS["videos"], "width", "height", "protected")
     )
-    db.execute("DELETE FROM sync_state WHERE key = ?", [LAST_FULL_CRAWL_KEY])
+    db.execute("DELETE FROM sync_state WHERE key = 'last_full_crawl'")
     db.execute(
         "CREATE TABLE publish_page_videos (hashed_id TEXT NOT NULL, page TEXT NOT NULL, "
         "PRIMARY KEY (hashed_id, page)) WITHOUT ROWID"
@@ -411,7 +413,9 @@ def m008_protected_media(db: Database) -> None:
         [takedown, takedown],
     )
     _m008_fold_tag_keys(db)
-    db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, '1')", [FULL_REBUILD_KEY])
+    db.execute(
+        "INSERT OR REPLACE INTO sync_state (key, value) VALUES ('publish_full_rebuild', '1')"
+    )
 
 
 def _m008_fold_tag_keys(db: Database) -> None:
