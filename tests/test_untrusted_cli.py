@@ -371,7 +371,7 @@ def test_editor_tag_names_are_nfc_so_both_spellings_are_one_tag(tmp_path: Path) 
     assert tags.count("N\u00e9e") == 1 and "Ne\u0301e" not in tags
 
 
-# -- nesting depth (issue 16, section 4) -----------------------------------------------------------
+# -- nesting depth --------------------------------------------------------------------------------
 
 DEEP = 5_000
 

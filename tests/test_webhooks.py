@@ -335,7 +335,7 @@ def test_serve_without_the_webhooks_extra_says_how_to_install_it(
     assert "pip install 'wistia-sync[webhooks]'" in result.stderr
 
 
-# -- issue 16: an internet-facing receiver ------------------------------------------------------
+# -- an internet-facing receiver ------------------------------------------------------------------
 
 
 def test_distinct_unprintable_uuids_are_not_taken_for_repeats(

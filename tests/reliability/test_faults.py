@@ -359,7 +359,7 @@ def test_http_tuning_variables_refuse_what_is_not_a_positive_number(
     assert not server.log
 
 
-# -- one media failing on every attempt (issue 16, section 4) ------------------------------------
+# -- one media failing on every attempt -----------------------------------------------------------
 
 
 def _warnings(result: Any) -> list[str]:

@@ -204,9 +204,9 @@ def test_hostile_names_give_safe_files_and_valid_json_that_keeps_them_exactly(
         for path, doc in documents.items()
         if path.startswith("videos/")
     }
-    # Kept exactly, but for what issue 8 makes safe at ingest: names are cut at 1,000
+    # Kept exactly, but for what ingest makes safe: names are cut at 1,000
     # characters; Wistia's tags lose control and bidi characters (as editors' are refused them)
-    # and are cut at 100; and (issue 16) no published string keeps a bidi control.
+    # and are cut at 100; and no published string keeps a bidi control.
     for media in api.media():
         kept = published_text(media["name"][:MAX_NAME_LENGTH])
         if media["hashed_id"] in names and names[media["hashed_id"]] != kept:

@@ -1,4 +1,4 @@
-"""Scenario 10: everything from outside is untrusted (issue 8), driven through the real CLI.
+"""Scenario 10: everything from outside is untrusted, driven through the real CLI.
 
 - Wistia echoing the ``Authorization`` header in an error body (400/401/403/404/422, on the
   listing and on stats): the token is in no database page, WAL, output file or command output.

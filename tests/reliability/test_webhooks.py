@@ -260,7 +260,7 @@ def test_every_acknowledged_event_survives_kill_9(
     assert not lost
 
 
-# -- an internet-facing server (issue 16) -------------------------------------------------------
+# -- an internet-facing server ------------------------------------------------------------------
 
 IDLE_CONNECTIONS = 1100  # more than a common `ulimit -n` of 1024
 SERVER_DESCRIPTORS = 1024

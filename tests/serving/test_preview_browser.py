@@ -166,7 +166,7 @@ def test_the_page_holds_no_data_and_allows_only_its_own_script() -> None:
     assert render_preview_page() == render_preview_page()
 
 
-# -- issue 16: the race, the phone, contrast, the current playlist --------------------------------
+# -- the race, the phone, contrast, the current playlist ------------------------------------------
 
 
 class GatedFolder:
