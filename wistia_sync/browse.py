@@ -17,6 +17,7 @@ from wistia_sync.errors import UsageError
 from wistia_sync.published import (
     EXCLUSION_NAMES,
     PUBLISHED_VIDEO_CONDITION,
+    Visibility,
     exclusion_columns,
     exclusions_applying,
 )
@@ -25,7 +26,6 @@ from wistia_sync.tags import tag_key
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-Visibility = Literal["public", "hidden"]
 TagSource = Literal["wistia", "editor", "both"]
 
 # How many unknown ids an error message names before it says "and N more".
@@ -172,11 +172,6 @@ class VideoSummary:
             "plays": self.plays,
             "created": self.created,
         }
-
-
-def published_condition() -> str:
-    """The publisher's own definition of a published video, so the two can never disagree."""
-    return PUBLISHED_VIDEO_CONDITION
 
 
 _SUMMARY_COLUMNS = (

@@ -28,16 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from wistia_sync.browse import (
-    Visibility,
-    combine_sources,
-    plural,
-    published_condition,
-    quoted_list,
-    resolve_videos,
-)
+from wistia_sync.browse import combine_sources, plural, quoted_list, resolve_videos
 from wistia_sync.db import utc_now, write_transaction
 from wistia_sync.errors import UsageError
+from wistia_sync.published import PUBLISHED_VIDEO_CONDITION, Visibility
 from wistia_sync.tags import clean_tag_name, delete_orphan_tags, ensure_tag, tag_key
 
 log = logging.getLogger(__name__)
@@ -590,7 +584,7 @@ def list_tags(db: Database) -> list[TagCount]:
     appear in the published files (``published``), in one statement."""
     rows = db.execute(
         "SELECT t.name, t.slug, "
-        f"count(DISTINCT CASE WHEN {published_condition()} THEN v.hashed_id END), "
+        f"count(DISTINCT CASE WHEN {PUBLISHED_VIDEO_CONDITION} THEN v.hashed_id END), "
         "count(DISTINCT CASE WHEN v.deleted_at IS NULL THEN v.hashed_id END), "
         "group_concat(DISTINCT vt.source) "
         "FROM tags t JOIN video_tags vt ON vt.tag_id = t.id "

@@ -12,6 +12,10 @@ a column holding an unexpected NULL keeps the video out rather than slipping thr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+Visibility = Literal["public", "hidden"]
+"""An editor's choice for a video: only a ``public`` one can be published."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlite_utils import Database
 
@@ -52,11 +52,11 @@ from wistia_sync.models import (
     is_hashed_id,
     read_records,
 )
+from wistia_sync.published import Visibility
 from wistia_sync.redaction import redact
 from wistia_sync.tags import delete_orphan_tags, ensure_tag, tag_key
 from wistia_sync.wistia import MAX_IDS_PER_REQUEST, PER_PAGE, MediaPage, NoStats, WistiaClient
 
-Visibility = Literal["public", "hidden"]
 T = TypeVar("T")
 R = TypeVar("R")
 

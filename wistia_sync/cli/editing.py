@@ -21,8 +21,8 @@ from wistia_sync.cli.tables import print_json, print_rows
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from wistia_sync.browse import Visibility
     from wistia_sync.editing import EditOutcome
+    from wistia_sync.published import Visibility
 
 STDIN_ARGUMENT = "-"
 
