@@ -90,7 +90,7 @@ TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 @dataclass(frozen=True)
 class Step:
-    command: str  # as typed after the prompt, without the leading "wistia-sync "
+    command: str  # as typed after the prompt: "wistia-sync …"
     output: list[str]
 
 
