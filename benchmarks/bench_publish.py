@@ -51,7 +51,7 @@ TAGS, FOLDERS, TAGS_PER_VIDEO = 500, 50, 3
 
 def build_catalog(db_path: Path, videos: int, seed: int = 7) -> list[str]:
     """A catalog written straight into a migrated database; returns the published hashed_ids."""
-    open_database(db_path).conn.close()  # migrations, triggers
+    open_database(db_path, create=True).conn.close()  # migrations, triggers
     rng = random.Random(seed)
     conn = sqlite3.connect(db_path)
     now = "2026-01-01T00:00:00Z"

@@ -42,26 +42,15 @@ if not os.environ.get("PYTHONPATH"):  # else the checkout PYTHONPATH names is me
     sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from bench_webhooks import SECRET, TOKEN, free_port, prime_site, serve_environment  # noqa: E402
 
 from tests.fakewistia.server import FakeWistiaServer  # noqa: E402
 from tests.fakewistia.webhooks import ACCOUNT_ID, WebhookSender, media_event  # noqa: E402
 from wistia_sync.db import open_database  # noqa: E402
 from wistia_sync.demo import FakeWistia, generate_catalog  # noqa: E402
-from wistia_sync.lock import publish_lock_path  # noqa: E402
-from wistia_sync.publish import publish_site  # noqa: E402
-from wistia_sync.sync import SyncOptions, sync_account  # noqa: E402
-from wistia_sync.wistia import ClientSettings, WistiaClient  # noqa: E402
 
-TOKEN = "bench-token"
-SECRET = "bench-webhook-secret"
 PROBE_EVERY = 0.5
 PROBE_TIMEOUT = 5.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Attacker(threading.Thread):
@@ -141,24 +130,13 @@ def main() -> None:
 
     api = FakeWistia(*generate_catalog(500, seed=3), token=TOKEN)
     with tempfile.TemporaryDirectory() as folder, FakeWistiaServer(api) as server:
-        db_path, output, log_path = Path(folder, "w.db"), Path(folder, "out"), Path(folder, "log")
-        db = open_database(db_path)
-        with WistiaClient(ClientSettings(token=TOKEN, api_url=server.url)) as client:
-            sync_account(db, client, SyncOptions(full=True, stats_budget=0))
-        publish_site(db, output, lock_path=publish_lock_path(db_path))
-        db.conn.close()
+        db_path, output = prime_site(api, server, folder)
+        log_path = Path(folder, "log")
         published = sorted(p.stem for p in (output / "videos").glob("*.json"))
         deleted, updated = published[0], published[1:]
 
         port = free_port()
-        env = {
-            **os.environ,
-            "WISTIA_API_TOKEN": TOKEN,
-            "WISTIA_API_URL": server.url,
-            "WISTIA_SYNC_DB": str(db_path),
-            "WISTIA_SYNC_OUTPUT": str(output),
-            "WISTIA_SYNC_WEBHOOK_SECRET": SECRET,
-        }
+        env = serve_environment(server, db_path, output)
 
         def limit() -> None:
             limits = (arguments.descriptors, arguments.descriptors)

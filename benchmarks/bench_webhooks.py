@@ -32,7 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if not os.environ.get("PYTHONPATH"):  # else the checkout PYTHONPATH names is measured
+    sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
@@ -58,6 +59,29 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def prime_site(api: FakeWistia, server: FakeWistiaServer, folder: str) -> tuple[Path, Path]:
+    """A database that synced ``api`` in full and the site it published: (database, output)."""
+    db_path, output = Path(folder, "wistia.db"), Path(folder, "output")
+    db = open_database(db_path, create=True)
+    with WistiaClient(ClientSettings(token=TOKEN, api_url=server.url)) as client:
+        sync_account(db, client, SyncOptions(full=True, stats_budget=0))
+    publish_site(db, output, lock_path=publish_lock_path(db_path))
+    db.conn.close()
+    return db_path, output
+
+
+def serve_environment(server: FakeWistiaServer, db_path: Path, output: Path) -> dict[str, str]:
+    """What ``webhook serve`` runs with: the fake Wistia, the database, the site, the secret."""
+    return {
+        **os.environ,
+        "WISTIA_API_TOKEN": TOKEN,
+        "WISTIA_API_URL": server.url,
+        "WISTIA_SYNC_DB": str(db_path),
+        "WISTIA_SYNC_OUTPUT": str(output),
+        "WISTIA_SYNC_WEBHOOK_SECRET": SECRET,
+    }
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 120.0, poll: float = 0.01) -> float:
@@ -96,24 +120,12 @@ def main() -> None:
     api = FakeWistia(media, stats, token=TOKEN)
     rng = random.Random(1)
     with tempfile.TemporaryDirectory() as folder, FakeWistiaServer(api) as server:
-        db_path, output = Path(folder, "wistia.db"), Path(folder, "output")
-        db = open_database(db_path)
-        with WistiaClient(ClientSettings(token=TOKEN, api_url=server.url)) as client:
-            sync_account(db, client, SyncOptions(full=True, stats_budget=0))
-        publish_site(db, output, lock_path=publish_lock_path(db_path))
-        db.conn.close()
+        db_path, output = prime_site(api, server, folder)
         published = [m["hashed_id"] for m in api.media() if video_name(output, m["hashed_id"])]
         server.faults = FaultPlan(on_request=lambda n, request, fake: time.sleep(latency))
 
         port = free_port()
-        env = {
-            **os.environ,
-            "WISTIA_API_TOKEN": TOKEN,
-            "WISTIA_API_URL": server.url,
-            "WISTIA_SYNC_DB": str(db_path),
-            "WISTIA_SYNC_OUTPUT": str(output),
-            "WISTIA_SYNC_WEBHOOK_SECRET": SECRET,
-        }
+        env = serve_environment(server, db_path, output)
         process = subprocess.Popen(
             [sys.executable, "-m", "wistia_sync", "webhook", "serve", "--port", str(port),
              "--account-id", ACCOUNT_ID],
