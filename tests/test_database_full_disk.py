@@ -13,8 +13,6 @@ import contextlib
 import errno
 import os
 import sqlite3
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 import wistia_sync.db as db_module
+from tests.reliability.harness import tmpfs
 from wistia_sync.cli import app
 from wistia_sync.db import open_database
 
@@ -49,23 +48,6 @@ def catalog(path: Path) -> list[tuple[Any, ...]]:
         ).fetchall()
     finally:
         connection.close()
-
-
-@contextlib.contextmanager
-def tmpfs(where: Path, size_kib: int) -> Iterator[Path]:
-    where.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size_kib}k,mode=0755", "tmpfs", str(where)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 def fill(folder: Path) -> Path:

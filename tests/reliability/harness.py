@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jsonschema
+import pytest
 
 from tests.previewpage import preview_page_problem
 from wistia_sync.demo.api import FakeWistia
@@ -685,6 +686,27 @@ class EditorBook:
             for hashed_id, visibility in self.visibility.items()
             if visibility == "hidden" and hashed_id.encode() in blob
         ]
+
+
+# -- a disk that fills up -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def tmpfs(where: Path, size_kib: int) -> Iterator[Path]:
+    """A tmpfs of ``size_kib`` mounted on ``where`` (skip the test if mounting is not allowed)."""
+    where.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_kib}k,mode=0755", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 # -- the ledger ---------------------------------------------------------------------------------

@@ -11,12 +11,10 @@ the property is checked on any machine.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,27 +30,10 @@ from tests.reliability.harness import (
     output_files,
     output_problems,
     published_ids,
+    tmpfs,
 )
 
 SCENARIO = "4. disk full / read-only output"
-
-
-@contextlib.contextmanager
-def tmpfs(where: Path, size_kib: int) -> Iterator[Path]:
-    """A tmpfs of ``size_kib`` mounted on ``where`` (skip the test if mounting is not allowed)."""
-    where.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size_kib}k,mode=0755", "tmpfs", str(where)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 def remount(where: Path, options: str) -> None:
