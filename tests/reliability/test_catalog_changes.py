@@ -14,10 +14,11 @@ import re
 import time
 from typing import Any
 
-from tests.fakewistia.server import LIST, FaultPlan
+from tests.fakewistia.server import LIST, FakeWistiaServer, FaultPlan
 from tests.reliability.conftest import MakeScene, MakeWorkspace, Serve, make_account
 from tests.reliability.harness import (
     Ledger,
+    Workspace,
     connect,
     fresh_publish,
     mirror_problems,
@@ -215,13 +216,9 @@ def test_a_video_deleted_between_full_crawls_does_not_fail_the_stats_of_an_incre
     assert not mirror_problems(ws.db, api)
 
 
-def test_an_archive_whose_updated_went_backwards_leaves_the_site_at_the_next_incremental_run(
+def _synced_with_an_archive_larger_than_a_page(
     serve: Serve, workspace: MakeWorkspace
-) -> None:
-    """Wistia archives a video but its ``updated`` goes back in time (older than the archived
-    watermark), in an archive larger than one page: the incremental archived pass, which stops
-    at its watermark, would not reach it, and the video would stay on the site until the next
-    full crawl. The pass notices that Wistia lists more archived media than it holds."""
+) -> tuple[FakeWistia, FakeWistiaServer, Workspace]:
     api = make_account(240, 17)
     for media in sorted(api.media(), key=lambda m: m["hashed_id"])[:130]:
         if not media["archived"]:
@@ -229,6 +226,17 @@ def test_an_archive_whose_updated_went_backwards_leaves_the_site_at_the_next_inc
     server = serve(api)
     ws = workspace(server)
     prime(ws, stats_budget=0)
+    return api, server, ws
+
+
+def test_an_archive_whose_updated_went_backwards_leaves_the_site_at_the_next_incremental_run(
+    serve: Serve, workspace: MakeWorkspace
+) -> None:
+    """Wistia archives a video but its ``updated`` goes back in time (older than the archived
+    watermark), in an archive larger than one page: the incremental archived pass, which stops
+    at its watermark, would not reach it, and the video would stay on the site until the next
+    full crawl. The pass notices that Wistia lists more archived media than it holds."""
+    api, server, ws = _synced_with_an_archive_larger_than_a_page(serve, workspace)
     victim = published_ids(ws.db)[0]
     was = state(ws.db)
     api.update(victim, archived=True, updated="2020-01-01T00:00:00+00:00")
@@ -258,13 +266,7 @@ def test_a_record_rejected_from_the_active_listing_does_not_hide_an_archive(
     """The count check counted every rejected record as archived: one rejected from the active
     listing made Wistia's archive, one larger since, look no larger than what the database held,
     and a video archived with an old ``updated`` stayed on the site until the full crawl."""
-    api = make_account(240, 17)
-    for media in sorted(api.media(), key=lambda m: m["hashed_id"])[:130]:
-        if not media["archived"]:
-            api.archive(media["hashed_id"])
-    server = serve(api)
-    ws = workspace(server)
-    prime(ws, stats_budget=0)
+    api, _, ws = _synced_with_an_archive_larger_than_a_page(serve, workspace)
     with connect(ws.db) as conn:  # what the active pass quarantined: not an archived media
         conn.execute(
             "INSERT INTO rejected_media (key, hashed_id, reason, raw, first_seen, last_seen) "
