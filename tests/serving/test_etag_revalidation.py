@@ -23,10 +23,9 @@ def invoke(*args: str) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_no_rewritten_file_answers_an_etag_it_had_before(tmp_path: Path) -> None:
-    """Same-size rewrites as fast as an editor's commands go (renaming a tag back and forth
-    changes its name in every file showing it, not their sizes): after each, every ETag a
-    reader was given for a file whose bytes have changed since gets a 200 and the new bytes."""
+def demo_site_tagged_t1(tmp_path: Path) -> tuple[tuple[str, ...], int, str]:
+    """The demo published with one video tagged ``t1``: its --db/--output arguments, and a
+    port and the nginx config serving it there."""
     require_nginx()
     root, db = tmp_path / "output", tmp_path / "wistia.db"
     paths = ("--db", str(db), "--output", str(root))
@@ -34,6 +33,15 @@ def test_no_rewritten_file_answers_an_etag_it_had_before(tmp_path: Path) -> None
     invoke("tag", "add", VIDEO, "t1", "-q", *paths)
     port = free_port()
     config = runner.invoke(app, ["nginx-config", *paths, "--listen", f"127.0.0.1:{port}"]).stdout
+    return paths, port, config
+
+
+def test_no_rewritten_file_answers_an_etag_it_had_before(tmp_path: Path) -> None:
+    """Same-size rewrites as fast as an editor's commands go (renaming a tag back and forth
+    changes its name in every file showing it, not their sizes): after each, every ETag a
+    reader was given for a file whose bytes have changed since gets a 200 and the new bytes."""
+    paths, port, config = demo_site_tagged_t1(tmp_path)
+    root = tmp_path / "output"
     given: dict[str, dict[str, bytes]] = {}  # path → every ETag served for it → its body
     names = ["t1", "t2"]
     with (
@@ -63,13 +71,8 @@ def test_no_rewritten_file_answers_an_etag_it_had_before(tmp_path: Path) -> None
 def test_a_file_removed_and_written_again_never_answers_its_old_etag(tmp_path: Path) -> None:
     """Hidden, renamed while hidden, shown again, as fast as an editor goes: the video's file
     comes back with new bytes of the same size, and the ETag a reader kept must not match."""
-    require_nginx()
-    root, db = tmp_path / "output", tmp_path / "wistia.db"
-    paths = ("--db", str(db), "--output", str(root))
-    invoke("run", "--demo", "-q", *paths)
-    invoke("tag", "add", VIDEO, "t1", "-q", *paths)
-    port = free_port()
-    config = runner.invoke(app, ["nginx-config", *paths, "--listen", f"127.0.0.1:{port}"]).stdout
+    paths, port, config = demo_site_tagged_t1(tmp_path)
+    root = tmp_path / "output"
     path = f"/videos/{VIDEO}.json"
     names = ["t1", "t2"]
     with (
