@@ -150,17 +150,27 @@ def test_protected_is_read_as_the_spec_says_and_anything_unclear_is_not_publishe
 # -- takedown grace for pages retired earlier ------------------------------------------------------
 
 
-def test_page_retired_by_an_earlier_edit_is_taken_down_when_a_video_on_it_is_hidden(
-    tmp_path: Path,
-) -> None:
-    """The issue's reproduction, through the CLI on the demo catalog."""
+def demo_in_pages_of_five(
+    tmp_path: Path, *, page_number: int
+) -> tuple[Path, tuple[str, ...], str, list[str]]:
+    """The demo published in pages of 5 with no takedown grace: the output folder, the
+    --db/--output arguments, ``videos.json``'s page ``page_number`` and the videos on it."""
     db, output = str(tmp_path / "wistia.db"), tmp_path / "output"
     where = ("--db", db, "--output", str(output))
     cli("run", "--demo", "--quiet", *where)
     cli("site", "--page-size", "5", "--takedown-grace", "0s", "--db", db)
     cli("publish", *where)
-    page = json.loads((output / "videos.json").read_bytes())["pages"][2]["url"]
-    x, y = (video["hashed_id"] for video in json.loads((output / page).read_bytes())["videos"][:2])
+    page = json.loads((output / "videos.json").read_bytes())["pages"][page_number]["url"]
+    videos = [video["hashed_id"] for video in json.loads((output / page).read_bytes())["videos"]]
+    return output, where, page, videos
+
+
+def test_page_retired_by_an_earlier_edit_is_taken_down_when_a_video_on_it_is_hidden(
+    tmp_path: Path,
+) -> None:
+    """The issue's reproduction, through the CLI on the demo catalog."""
+    output, where, page, videos = demo_in_pages_of_five(tmp_path, page_number=2)
+    x, y = videos[:2]
 
     cli("tag", "add", x, "Retag", *where)  # retires the page, with the 24 h grace
     assert (output / page).exists()
@@ -177,16 +187,11 @@ def test_a_video_hidden_before_a_page_size_recut_leaves_the_pages_the_recut_reti
 ) -> None:
     """A hide left unpublished (``--no-publish``) and a re-cut carried out by one publish: the
     re-cut's retired pages held the video and kept it for the 24 h grace."""
-    db, output = str(tmp_path / "wistia.db"), tmp_path / "output"
-    where = ("--db", db, "--output", str(output))
-    cli("run", "--demo", "--quiet", *where)
-    cli("site", "--page-size", "5", "--takedown-grace", "0s", "--db", db)
-    cli("publish", *where)
-    page = json.loads((output / "videos.json").read_bytes())["pages"][1]["url"]
-    hidden = json.loads((output / page).read_bytes())["videos"][0]["hashed_id"]
+    output, where, _, videos = demo_in_pages_of_five(tmp_path, page_number=1)
+    hidden = videos[0]
 
     cli("visibility", "hide", hidden, "--no-publish", *where)
-    cli("site", "--page-size", "7", "--db", db)
+    cli("site", "--page-size", "7", *where[:2])
     cli("publish", *where)
     cli("publish", *where)
 
