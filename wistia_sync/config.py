@@ -48,6 +48,23 @@ DEFAULT_FULL_EVERY = "24h"
 UTF8_BOM = "\ufeff"
 
 
+def read_secret_file(path: Path, what: str) -> str:
+    """The text of a file holding a secret (the token, the webhook's key), stripped; a file that
+    cannot be read, starts with a byte order mark (an editor's) or is not UTF-8 is refused."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"cannot read the {what} file {path}: {error.strerror}") from None
+    if raw.startswith(UTF8_BOM.encode()):
+        raise ConfigError(
+            f"the {what} file {path} starts with a byte order mark (BOM); save it as plain text"
+        )
+    try:
+        return raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot read the {what} file {path}: not UTF-8 text") from None
+
+
 def read_token(token_file: Path | None) -> str:
     """The API token, from ``--token-file`` or ``WISTIA_API_TOKEN``; a clear error if neither.
 
@@ -55,18 +72,7 @@ def read_token(token_file: Path | None) -> str:
     (a BOM from an editor, a smart quote) and a configuration error, not a failed request.
     """
     if token_file is not None:
-        try:
-            raw = token_file.read_bytes()
-        except OSError as error:
-            raise ConfigError(
-                f"cannot read the token file {token_file}: {error.strerror}"
-            ) from None
-        if raw.startswith(UTF8_BOM.encode()):
-            raise ConfigError(
-                f"the token file {token_file} starts with a byte order mark (BOM); "
-                "save it as plain ASCII"
-            )
-        token = raw.decode("utf-8", errors="replace").strip()
+        token = read_secret_file(token_file, "token")
         where = f"the token file {token_file}"
         if not token:
             raise ConfigError(f"the token file {token_file} is empty")
@@ -99,21 +105,8 @@ def read_webhook_secret(secret_file: Path | None) -> bytes:
     signature check: refused at start, as the API token is.
     """
     if secret_file is not None:
-        try:
-            raw = secret_file.read_bytes()
-        except OSError as error:
-            raise ConfigError(
-                f"cannot read the secret file {secret_file}: {error.strerror}"
-            ) from None
+        secret = read_secret_file(secret_file, "secret")
         where = f"the secret file {secret_file}"
-        if raw.startswith(UTF8_BOM.encode()):
-            raise ConfigError(f"{where} starts with a byte order mark (BOM); save it as plain text")
-        try:
-            secret = raw.decode("utf-8").strip()
-        except UnicodeDecodeError:
-            raise ConfigError(
-                f"cannot read the secret file {secret_file}: not UTF-8 text"
-            ) from None
     else:
         secret = os.environ.get(WEBHOOK_SECRET_ENV, "").strip()
         where = WEBHOOK_SECRET_ENV
