@@ -15,12 +15,11 @@ from typing import Annotated, Any
 import typer
 from typer._click.core import Context as ClickContext  # Typer 0.29 vendors click
 from typer._click.exceptions import NoArgsIsHelpError
-from typer._click.exceptions import UsageError as ClickUsageError
 
 from wistia_sync import __version__, config
 from wistia_sync.cli.console import fail_line
 from wistia_sync.cli.lazy import LazyGroup
-from wistia_sync.cli.usage import report_usage_error
+from wistia_sync.cli.usage import usage_errors_in_one_line
 from wistia_sync.commands import COMMANDS, DEBUG_HELP, ROOT_HELP, VERSION_HELP
 from wistia_sync.errors import EXIT_FAILURE, EXIT_USAGE, WistiaSyncError
 
@@ -38,18 +37,14 @@ class _FriendlyErrors(LazyGroup):
     lazy_commands = COMMANDS
 
     def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
-        try:
+        with usage_errors_in_one_line():  # `wistia-sync --bogus`: before any command runs
             return super().parse_args(ctx, args)
-        except NoArgsIsHelpError:
-            raise
-        except ClickUsageError as error:  # `wistia-sync --bogus`: before any command runs
-            report_usage_error(error)
-            raise typer.Exit(EXIT_USAGE) from None
 
     def invoke(self, ctx: ClickContext) -> Any:
         debug = bool(ctx.params.get("debug")) or os.environ.get(config.DEBUG_ENV) == "1"
         try:
-            return super().invoke(ctx)
+            with usage_errors_in_one_line():
+                return super().invoke(ctx)
         except WistiaSyncError as error:
             if debug:
                 raise
@@ -62,12 +57,7 @@ class _FriendlyErrors(LazyGroup):
         except KeyboardInterrupt:
             fail_line("interrupted")
             raise typer.Exit(130) from None
-        except NoArgsIsHelpError:
-            raise  # `wistia-sync videos`: the group's help, as asked
-        except ClickUsageError as error:
-            report_usage_error(error)
-            raise typer.Exit(EXIT_USAGE) from None
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        except (typer.Exit, typer.Abort, typer.TyperException, NoArgsIsHelpError):
             raise
         except Exception as error:
             if debug:

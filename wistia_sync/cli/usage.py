@@ -7,9 +7,15 @@ named in it: ``error: No such option: --bogus (see 'wistia-sync sync --help')``.
 
 from __future__ import annotations
 
-from typer._click.exceptions import UsageError as ClickUsageError  # Typer 0.29 vendors click
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from typer._click.exceptions import NoArgsIsHelpError  # Typer 0.29 vendors click
+from typer._click.exceptions import UsageError as ClickUsageError
 
 from wistia_sync.cli.console import fail_line
+from wistia_sync.errors import EXIT_USAGE
 
 
 def usage_line(error: ClickUsageError) -> str:
@@ -20,5 +26,13 @@ def usage_line(error: ClickUsageError) -> str:
     return f"{message} (see '{command} --help')"
 
 
-def report_usage_error(error: ClickUsageError) -> None:
-    fail_line(usage_line(error))
+@contextmanager
+def usage_errors_in_one_line() -> Iterator[None]:
+    """Around parsing or running a command: a usage error becomes one line and exit 2."""
+    try:
+        yield
+    except NoArgsIsHelpError:
+        raise  # `wistia-sync videos`: the group's help, as asked
+    except ClickUsageError as error:
+        fail_line(usage_line(error))
+        raise typer.Exit(EXIT_USAGE) from None
