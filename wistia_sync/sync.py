@@ -62,6 +62,11 @@ R = TypeVar("R")
 
 WATERMARK_OVERLAP = timedelta(minutes=10)
 DEFAULT_FULL_EVERY = timedelta(hours=24)
+# The media whose play counts are fetched and owed (``videos`` aliased ``v``): ready, active
+# videos Wistia still has, hidden ones included (an editor may show them again).
+STATS_ELIGIBLE = (
+    "v.type = 'Video' AND v.status = 'ready' AND v.archived = 0 AND v.deleted_at IS NULL"
+)
 DEFAULT_STATS_BUDGET = 100
 STATS_WORKERS = 4  # stats requests in flight at once
 STATS_BATCH = 25  # play counts stored per transaction
@@ -462,8 +467,7 @@ def _forget_answered_failures(db: Database, summary: SyncSummary) -> None:
     )
     db.execute(
         "DELETE FROM media_failures WHERE endpoint = 'stats' AND hashed_id IN "
-        "(SELECT hashed_id FROM videos WHERE type != 'Video' OR status != 'ready' "
-        "OR archived = 1)"
+        f"(SELECT v.hashed_id FROM videos v WHERE NOT ({STATS_ELIGIBLE}))"
     )
 
 
@@ -906,16 +910,15 @@ def _refresh_stats(
     at most ``MAX_RETRIES_A_RUN`` whose stats failed before and whose retry is due."""
     if options.stats_budget <= 0:
         return
-    eligible = "v.type = 'Video' AND v.status = 'ready' AND v.archived = 0 AND v.deleted_at IS NULL"
     rows = db.execute(
-        f"SELECT v.hashed_id, v.plays FROM videos v WHERE {eligible} AND v.hashed_id NOT IN "
+        f"SELECT v.hashed_id, v.plays FROM videos v WHERE {STATS_ELIGIBLE} AND v.hashed_id NOT IN "
         "(SELECT hashed_id FROM media_failures WHERE endpoint = 'stats') "
         "ORDER BY v.plays_fetched_at IS NOT NULL, v.plays_fetched_at, v.hashed_id LIMIT ?",
         [options.stats_budget + len(exclude)],
     ).fetchall()
     retries = db.execute(
         f"SELECT v.hashed_id, v.plays FROM media_failures f JOIN videos v USING (hashed_id) "
-        f"WHERE f.endpoint = 'stats' AND f.retry_at <= ? AND {eligible} "
+        f"WHERE f.endpoint = 'stats' AND f.retry_at <= ? AND {STATS_ELIGIBLE} "
         "ORDER BY f.retry_at, v.hashed_id LIMIT ?",
         [format_timestamp(options.clock()), MAX_RETRIES_A_RUN + len(exclude)],
     ).fetchall()
@@ -1122,9 +1125,9 @@ def fetch_missing_plays(
         marks = ", ".join("?" for _ in batch)
         targets.extend(
             db.execute(
-                "SELECT hashed_id, plays FROM videos WHERE type = 'Video' AND status = 'ready' "
-                "AND archived = 0 AND deleted_at IS NULL AND plays_fetched_at IS NULL "
-                f"AND hashed_id IN ({marks}) ORDER BY hashed_id",
+                f"SELECT v.hashed_id, v.plays FROM videos v WHERE {STATS_ELIGIBLE} "
+                f"AND v.plays_fetched_at IS NULL AND v.hashed_id IN ({marks}) "
+                "ORDER BY v.hashed_id",
                 batch,
             ).fetchall()
         )
