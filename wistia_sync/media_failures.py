@@ -109,6 +109,16 @@ class FailureStreak:
         return answer if self.count >= OUTAGE_STREAK else None
 
 
+def failing(db: Database, endpoint: Endpoint) -> set[str]:
+    """The media whose last ``endpoint`` request failed, due for a retry or not."""
+    return {
+        row[0]
+        for row in db.execute(
+            "SELECT hashed_id FROM media_failures WHERE endpoint = ?", [endpoint]
+        ).fetchall()
+    }
+
+
 def known_failing(db: Database) -> set[tuple[str, str]]:
     """Every (hashed id, endpoint) whose last request failed."""
     return {

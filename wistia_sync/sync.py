@@ -42,6 +42,7 @@ from wistia_sync.media_failures import (
     FailureStreak,
     backing_off,
     clear_failures,
+    failing,
     known_failing,
     record_failure,
 )
@@ -495,12 +496,7 @@ def _confirm_missing(
         )
     # Media whose check failed before and is due again go last, at most MAX_RETRIES_A_RUN of
     # them: a handful of media that always fail must never make the crawl fail as an outage.
-    failed_before = {
-        row[0]
-        for row in db.execute(
-            "SELECT hashed_id FROM media_failures WHERE endpoint = 'media'"
-        ).fetchall()
-    }
+    failed_before = failing(db, "media")
     retries = [h for h in missing if h in failed_before][:MAX_RETRIES_A_RUN]
     candidates = [h for h in missing if h not in failed_before] + retries
     if candidates:

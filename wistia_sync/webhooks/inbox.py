@@ -20,6 +20,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from wistia_sync.db import write_transaction
+from wistia_sync.media_failures import failing
 
 log = logging.getLogger(__name__)
 
@@ -204,12 +205,7 @@ def mark_applied(
             "WHERE uuid = ? AND state = 'pending'",
             [(applied, uuid) for uuid in uuids],
         )
-        owed = {
-            row[0]
-            for row in db.execute(
-                "SELECT hashed_id FROM media_failures WHERE endpoint = 'media'"
-            ).fetchall()
-        }
+        owed = failing(db, "media")
         forget_reported_deletions(db, [h for h in hashed_ids if h not in owed])
 
 
