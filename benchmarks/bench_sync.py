@@ -2,7 +2,8 @@
 
     python benchmarks/bench_sync.py [--media 10000] [--latency-ms 50] [--crawl-only]
 
-The fake server (``tests/fakewistia/``) answers after ``--latency-ms``, as a distant API would.
+The fake server (``tests/support/fakewistia/``) answers after ``--latency-ms``, as a distant API
+would.
 In one run, and so on one machine load, it measures:
 
 - a naive sequential page loop over one keep-alive connection (what the peers wystia and
@@ -40,8 +41,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fakewistia.server import FakeWistiaServer  # noqa: E402
-from wistia_sync.demo import FakeWistia, generate_catalog  # noqa: E402
+from tests.support.fakewistia.server import FakeWistiaServer
+from wistia_sync.demo import FakeWistia, generate_catalog
 
 TOKEN = "bench-token"
 PER_PAGE = 100

@@ -41,13 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if not os.environ.get("PYTHONPATH"):  # else the checkout PYTHONPATH names is measured
     sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-from bench_webhooks import SECRET, TOKEN, free_port, prime_site, serve_environment  # noqa: E402
+import httpx
+from bench_webhooks import SECRET, TOKEN, free_port, prime_site, serve_environment
 
-from tests.fakewistia.server import FakeWistiaServer  # noqa: E402
-from tests.fakewistia.webhooks import ACCOUNT_ID, WebhookSender, media_event  # noqa: E402
-from wistia_sync.db import open_database  # noqa: E402
-from wistia_sync.demo import FakeWistia, generate_catalog  # noqa: E402
+from tests.support.fakewistia.server import FakeWistiaServer
+from tests.support.fakewistia.webhooks import ACCOUNT_ID, WebhookSender, media_event
+from wistia_sync.demo import FakeWistia, generate_catalog
+from wistia_sync.store.db import open_database
 
 PROBE_EVERY = 0.5
 PROBE_TIMEOUT = 5.0

@@ -35,16 +35,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if not os.environ.get("PYTHONPATH"):  # else the checkout PYTHONPATH names is measured
     sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
+import httpx
 
-from tests.fakewistia.server import LIST, SHOW, FakeWistiaServer, FaultPlan  # noqa: E402
-from tests.fakewistia.webhooks import ACCOUNT_ID, WebhookSender, media_event  # noqa: E402
-from wistia_sync.db import open_database  # noqa: E402
-from wistia_sync.demo import FakeWistia, generate_catalog  # noqa: E402
-from wistia_sync.lock import publish_lock_path  # noqa: E402
-from wistia_sync.publish import publish_site  # noqa: E402
-from wistia_sync.sync import SyncOptions, sync_account  # noqa: E402
-from wistia_sync.wistia import ClientSettings, WistiaClient  # noqa: E402
+from tests.support.fakewistia.server import LIST, SHOW, FakeWistiaServer, FaultPlan
+from tests.support.fakewistia.webhooks import ACCOUNT_ID, WebhookSender, media_event
+from wistia_sync.demo import FakeWistia, generate_catalog
+from wistia_sync.publish import publish_site
+from wistia_sync.store.db import open_database
+from wistia_sync.store.lock import publish_lock_path
+from wistia_sync.sync.account import SyncOptions, sync_account
+from wistia_sync.wistia.client import ClientSettings, WistiaClient
 
 TOKEN = "bench-token"
 SECRET = "bench-webhook-secret"

@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_publish import build_catalog  # noqa: E402
-from bench_startup import run  # noqa: E402
+from bench_publish import build_catalog
+from bench_startup import run
 
 COMMANDS = ("tag add", "visibility hide", "publish, nothing changed", "--version")
 

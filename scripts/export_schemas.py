@@ -1,10 +1,10 @@
-"""Regenerate the JSON Schemas from the pydantic models in wistia_sync/publish/contract.py.
+"""Regenerate the JSON Schemas from the pydantic models in wistia_sync/contract/schemas.py.
 
 They are written twice, byte for byte the same: docs/schema/ (for people reading the repo) and
-wistia_sync/publish/schema/ (shipped in the package and copied into every output's schema/ by a
+wistia_sync/contract/schema/ (shipped in the package and copied into every output's schema/ by a
 publish, which so never imports pydantic). Run it after changing a model:
 ``python scripts/export_schemas.py``. With ``--check`` it changes nothing and exits 1 if a
-committed file differs from the models (tests/test_publish.py does the same check, so a
+committed file differs from the models (tests/publish/test_publish.py does the same check, so a
 forgotten regeneration fails the suite).
 """
 
@@ -13,10 +13,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from wistia_sync.publish.contract import render_schema_files
+from wistia_sync.contract.schemas import render_schema_files
 
 REPO = Path(__file__).resolve().parent.parent
-SCHEMA_DIRS = (REPO / "docs" / "schema", REPO / "wistia_sync" / "publish" / "schema")
+SCHEMA_DIRS = (REPO / "docs" / "schema", REPO / "wistia_sync" / "contract" / "schema")
 
 
 def main(argv: list[str]) -> int:

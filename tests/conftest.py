@@ -2,7 +2,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.fakewistia.plugin"]
+pytest_plugins = ["tests.support.fakewistia.plugin"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

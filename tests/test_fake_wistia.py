@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.fakewistia.plugin import FAKE_TOKEN, MakeServer
-from tests.fakewistia.server import (
+from tests.support.fakewistia.plugin import FAKE_TOKEN, MakeServer
+from tests.support.fakewistia.server import (
     LIST,
     SHOW,
     STATS,
@@ -34,7 +34,7 @@ from tests.fakewistia.server import (
 from wistia_sync.demo import demo_transport
 from wistia_sync.demo.api import MEDIA_KEYS, FakeWistia
 from wistia_sync.demo.catalog import demo_catalog, generate_catalog
-from wistia_sync.models import read_media, read_stats
+from wistia_sync.wistia.records import read_media, read_stats
 
 HEADERS = {"Authorization": f"Bearer {FAKE_TOKEN}", "X-Wistia-Api-Version": "2026-05"}
 
@@ -532,7 +532,7 @@ def test_steady_rate_over_http_only_hits_the_chosen_path(
 
 def test_log_shows_a_client_waiting_for_retry_after(make_fake_server: MakeServer) -> None:
     """The real client against the real server: the retry comes no sooner than asked."""
-    from wistia_sync.wistia import ClientSettings, WistiaClient
+    from wistia_sync.wistia.client import ClientSettings, WistiaClient
 
     server = make_fake_server(faults=FaultPlan().at(1, rate_limited(retry_after=0.3)))
     settings = ClientSettings(token=FAKE_TOKEN, api_url=server.url)

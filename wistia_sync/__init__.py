@@ -15,31 +15,31 @@ __version__ = "0.1.0"
 # name -> the module that defines it
 _API = {
     # the database
-    "open_database": "wistia_sync.db",
+    "open_database": "wistia_sync.store.db",
     # what Wistia says
-    "ClientSettings": "wistia_sync.wistia",
-    "WistiaClient": "wistia_sync.wistia",
+    "ClientSettings": "wistia_sync.wistia.client",
+    "WistiaClient": "wistia_sync.wistia.client",
     # syncing
-    "SyncOptions": "wistia_sync.sync",
-    "SyncSummary": "wistia_sync.sync",
-    "sync_account": "wistia_sync.sync",
-    "refresh_media": "wistia_sync.sync",
+    "SyncOptions": "wistia_sync.sync.account",
+    "SyncSummary": "wistia_sync.sync.account",
+    "sync_account": "wistia_sync.sync.account",
+    "refresh_media": "wistia_sync.sync.account",
     # reading and editing the catalog
-    "VideoFilter": "wistia_sync.browse",
-    "list_videos": "wistia_sync.browse",
-    "show_video": "wistia_sync.browse",
-    "add_tags": "wistia_sync.editing",
-    "remove_tags": "wistia_sync.editing",
-    "rename_tag": "wistia_sync.editing",
-    "delete_tag": "wistia_sync.editing",
-    "set_visibility": "wistia_sync.editing",
-    "read_change_log": "wistia_sync.editing",
+    "VideoFilter": "wistia_sync.catalog.videos",
+    "list_videos": "wistia_sync.catalog.videos",
+    "show_video": "wistia_sync.catalog.videos",
+    "add_tags": "wistia_sync.catalog.editing",
+    "remove_tags": "wistia_sync.catalog.editing",
+    "rename_tag": "wistia_sync.catalog.editing",
+    "delete_tag": "wistia_sync.catalog.editing",
+    "set_visibility": "wistia_sync.catalog.editing",
+    "read_change_log": "wistia_sync.catalog.editing",
     # publishing, delivering, checking
     "publish_database": "wistia_sync.job",
     "run_job": "wistia_sync.job",
-    "DeliverySettings": "wistia_sync.delivery",
-    "deliver": "wistia_sync.delivery",
-    "verify_site": "wistia_sync.verify",
+    "DeliverySettings": "wistia_sync.deliver.delivery",
+    "deliver": "wistia_sync.deliver.delivery",
+    "verify_site": "wistia_sync.deliver.verify",
     # errors
     "WistiaSyncError": "wistia_sync.errors",
 }
@@ -71,10 +71,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from wistia_sync.browse import VideoFilter, list_videos, show_video
-    from wistia_sync.db import open_database
-    from wistia_sync.delivery import DeliverySettings, deliver
-    from wistia_sync.editing import (
+    from wistia_sync.catalog.editing import (
         add_tags,
         delete_tag,
         read_change_log,
@@ -82,11 +79,19 @@ if TYPE_CHECKING:
         rename_tag,
         set_visibility,
     )
+    from wistia_sync.catalog.videos import VideoFilter, list_videos, show_video
+    from wistia_sync.deliver.delivery import DeliverySettings, deliver
+    from wistia_sync.deliver.verify import verify_site
     from wistia_sync.errors import WistiaSyncError
     from wistia_sync.job import publish_database, run_job
-    from wistia_sync.sync import SyncOptions, SyncSummary, refresh_media, sync_account
-    from wistia_sync.verify import verify_site
-    from wistia_sync.wistia import ClientSettings, WistiaClient
+    from wistia_sync.store.db import open_database
+    from wistia_sync.sync.account import (
+        SyncOptions,
+        SyncSummary,
+        refresh_media,
+        sync_account,
+    )
+    from wistia_sync.wistia.client import ClientSettings, WistiaClient
 
 
 def __getattr__(name: str) -> Any:

@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wistia_sync.config import check_database_outside_output
-from wistia_sync.db import check_database_path, open_database
 from wistia_sync.errors import PublishAborted
-from wistia_sync.lock import hold_lock, publish_lock_path, run_lock_path
 from wistia_sync.publish import (
     PublishResult,
     output_is_stale,
@@ -25,13 +23,15 @@ from wistia_sync.publish import (
     publish_site,
     sweep_output,
 )
+from wistia_sync.store.db import check_database_path, open_database
+from wistia_sync.store.lock import hold_lock, publish_lock_path, run_lock_path
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from wistia_sync.delivery import DeliveryReport, DeliverySettings
-    from wistia_sync.sync import SyncOptions, SyncSummary
-    from wistia_sync.wistia import WistiaClient
+    from wistia_sync.deliver.delivery import DeliveryReport, DeliverySettings
+    from wistia_sync.sync.account import SyncOptions, SyncSummary
+    from wistia_sync.wistia.client import WistiaClient
 
 ClientFactory = Callable[[], AbstractContextManager["WistiaClient"]]
 Syncer = Callable[["Database", "WistiaClient", "SyncOptions"], "SyncSummary"]
@@ -89,7 +89,7 @@ def run_job(
     The whole-file integrity check runs here (once per run), not on every editor command. Like
     ``sync``, a run creates the database when no file is at ``db_path``.
     """
-    from wistia_sync.sync import sync_account
+    from wistia_sync.sync.account import sync_account
 
     sync = sync or sync_account
     check_database_outside_output(db_path, output)
@@ -129,7 +129,7 @@ def run_job(
             sweep_output(db, output, lock_path=publish_lock_path(db_path))
         delivered = None
         if delivery is not None and delivery.configured:
-            from wistia_sync.delivery import deliver_publish
+            from wistia_sync.deliver.delivery import deliver_publish
 
             delivered = deliver_publish(output, db, delivery, result)
     return JobReport(summary, sync_error, result, delivered)

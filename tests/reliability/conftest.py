@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakewistia.server import FakeWistiaServer, FaultPlan
 from tests.reliability.harness import LEDGER_ENV, Ledger, Workspace, prime
+from tests.support.fakewistia.server import FakeWistiaServer, FaultPlan
 from wistia_sync.demo.api import FakeWistia
 from wistia_sync.demo.catalog import generate_catalog
 

@@ -38,7 +38,7 @@ from typing import Any, Literal
 import jsonschema
 import pytest
 
-from tests.previewpage import preview_page_problem
+from tests.support.previewpage import preview_page_problem
 from wistia_sync.demo.api import FakeWistia
 
 LEDGER_ENV = "WISTIA_SYNC_RELIABILITY_LOG"
@@ -194,7 +194,7 @@ def kill_hard(process: subprocess.Popen[str]) -> None:
 
 def _schemas() -> dict[str, Any]:
     """The strict schemas (unknown fields refused): the project validates its own files strictly."""
-    from wistia_sync.publish.contract import export_schemas
+    from wistia_sync.contract.schemas import export_schemas
 
     return export_schemas(strict=True)
 
@@ -394,8 +394,8 @@ def current_files(out: Path) -> dict[str, bytes]:
 
 def fresh_publish(db_path: Path, scratch: Path) -> dict[str, bytes]:
     """The files a fresh publish of a copy of the database gives (the original is untouched)."""
-    from wistia_sync.db import open_database
     from wistia_sync.publish import publish_playlists
+    from wistia_sync.store.db import open_database
 
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch) as folder:
@@ -615,12 +615,12 @@ class EditorBook:
     changes: int = 0
 
     def _open(self) -> Any:
-        from wistia_sync.db import open_database
+        from wistia_sync.store.db import open_database
 
         return open_database(self.db_path, create=True)
 
     def tag(self, hashed_id: str, tag: str) -> None:
-        from wistia_sync.editing import add_tags
+        from wistia_sync.catalog.editing import add_tags
 
         db = self._open()
         try:
@@ -630,7 +630,7 @@ class EditorBook:
         self.expect_tag(hashed_id, tag, present=True)
 
     def untag(self, hashed_id: str, tag: str) -> None:
-        from wistia_sync.editing import remove_tags
+        from wistia_sync.catalog.editing import remove_tags
 
         db = self._open()
         try:
@@ -640,7 +640,7 @@ class EditorBook:
         self.expect_tag(hashed_id, tag, present=False)
 
     def set_visibility(self, hashed_id: str, visibility: Literal["public", "hidden"]) -> None:
-        from wistia_sync.editing import set_visibility
+        from wistia_sync.catalog.editing import set_visibility
 
         db = self._open()
         try:
@@ -761,11 +761,11 @@ def faults_sent(entries: Sequence[Any]) -> int:
 
 def prime(ws: Workspace, *, stats_budget: int = 1000) -> None:
     """A first complete sync and publish, in-process (fast), as an earlier cron run left it."""
-    from wistia_sync.db import open_database
-    from wistia_sync.lock import publish_lock_path
     from wistia_sync.publish import publish_playlists
-    from wistia_sync.sync import SyncOptions, sync_account
-    from wistia_sync.wistia import ClientSettings, WistiaClient
+    from wistia_sync.store.db import open_database
+    from wistia_sync.store.lock import publish_lock_path
+    from wistia_sync.sync.account import SyncOptions, sync_account
+    from wistia_sync.wistia.client import ClientSettings, WistiaClient
 
     db = open_database(ws.db, create=True)
     try:
@@ -778,9 +778,9 @@ def prime(ws: Workspace, *, stats_budget: int = 1000) -> None:
 
 def publish_now(ws: Workspace) -> None:
     """Republish as an editor command does after its change (same lock, same folder)."""
-    from wistia_sync.db import open_database
-    from wistia_sync.lock import publish_lock_path
     from wistia_sync.publish import publish_playlists
+    from wistia_sync.store.db import open_database
+    from wistia_sync.store.lock import publish_lock_path
 
     db = open_database(ws.db, create=True)
     try:

@@ -14,7 +14,6 @@ import re
 import time
 from typing import Any
 
-from tests.fakewistia.server import LIST, FakeWistiaServer, FaultPlan
 from tests.reliability.conftest import MakeScene, MakeWorkspace, Serve, make_account
 from tests.reliability.harness import (
     Ledger,
@@ -29,6 +28,7 @@ from tests.reliability.harness import (
     state,
     wrongly_deleted,
 )
+from tests.support.fakewistia.server import LIST, FakeWistiaServer, FaultPlan
 from wistia_sync.demo.api import FakeWistia
 
 SCENARIO = "2. catalog changes mid-crawl"
@@ -189,7 +189,7 @@ def test_a_video_deleted_between_full_crawls_does_not_fail_the_stats_of_an_incre
             "AND archived = 0 ORDER BY hashed_id LIMIT 1"
         ).fetchone()[0]
     api.delete(victim)
-    from wistia_sync.db import open_database
+    from wistia_sync.store.db import open_database
 
     db = open_database(ws.db, create=True)
     db.execute("UPDATE videos SET plays_fetched_at = NULL WHERE hashed_id = ?", [victim])

@@ -166,10 +166,10 @@ def test_enospc_at_any_fsync_of_a_publish_keeps_every_file_whole_in_process(
     call, for N across the whole publish, and each time the folder holds only complete files, no
     temp file, and the next publish converges. (Every batch takes the per-file ``fdatasync``
     path here, so that each flush is a call that can fail.)"""
-    from wistia_sync.db import open_database
     from wistia_sync.errors import WistiaSyncError
     from wistia_sync.job import publish_database as publish
     from wistia_sync.publish import output
+    from wistia_sync.store.db import open_database
 
     monkeypatch.setattr(output, "SYNCFS_BATCH", 10**9)
 

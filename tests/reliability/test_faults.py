@@ -22,25 +22,6 @@ from typing import Any
 
 import pytest
 
-from tests.fakewistia.server import (
-    ANY,
-    LIST,
-    SHOW,
-    STATS,
-    FakeWistiaServer,
-    Fault,
-    FaultPlan,
-    drop_connection,
-    empty_first_page,
-    invalid_json,
-    rate_limited,
-    server_error,
-    slow,
-    steady_rate,
-    timeout,
-    truncated_json,
-    unauthorized,
-)
 from tests.reliability.conftest import MakeScene, Scene
 from tests.reliability.harness import (
     EditorBook,
@@ -59,6 +40,25 @@ from tests.reliability.harness import (
     state,
     watermarks,
     wrongly_deleted,
+)
+from tests.support.fakewistia.server import (
+    ANY,
+    LIST,
+    SHOW,
+    STATS,
+    FakeWistiaServer,
+    Fault,
+    FaultPlan,
+    drop_connection,
+    empty_first_page,
+    invalid_json,
+    rate_limited,
+    server_error,
+    slow,
+    steady_rate,
+    timeout,
+    truncated_json,
+    unauthorized,
 )
 from wistia_sync.demo.api import FakeWistia
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fakewistia.server import LIST, STATS, FaultPlan
 from tests.reliability.conftest import MakeScene
 from tests.reliability.harness import (
     EditorBook,
@@ -40,8 +39,9 @@ from tests.reliability.harness import (
     published_ids,
     wrongly_deleted,
 )
-from wistia_sync.db import open_database
-from wistia_sync.lock import publish_lock_path
+from tests.support.fakewistia.server import LIST, STATS, FaultPlan
+from wistia_sync.store.db import open_database
+from wistia_sync.store.lock import publish_lock_path
 
 SCENARIO = "3. kill -9"
 CATALOG_SIZE = 320  # four listing pages: room to be killed between any two

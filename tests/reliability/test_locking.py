@@ -13,7 +13,6 @@ import re
 import threading
 from typing import Any
 
-from tests.fakewistia.server import FaultPlan, slow
 from tests.reliability.conftest import MakeScene
 from tests.reliability.harness import (
     Ledger,
@@ -23,7 +22,8 @@ from tests.reliability.harness import (
     output_problems,
     published_ids,
 )
-from wistia_sync.lock import run_lock_path
+from tests.support.fakewistia.server import FaultPlan, slow
+from wistia_sync.store.lock import run_lock_path
 
 SCENARIO = "6. overlapping runs"
 

@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from tests.fakewistia.server import ANY, STATS, FaultPlan, server_error, unauthorized
 from tests.reliability.conftest import TOKEN, MakeWorkspace, Serve, make_account
 from tests.reliability.harness import (
     EditorBook,
@@ -31,10 +30,11 @@ from tests.reliability.harness import (
     output_problems,
     published_ids,
 )
+from tests.support.fakewistia.server import ANY, STATS, FaultPlan, server_error, unauthorized
 from wistia_sync.demo.api import FakeWistia
 from wistia_sync.demo.catalog import generate_catalog
-from wistia_sync.models import MAX_NAME_LENGTH, MAX_TAG_NAME_LENGTH, wistia_tag_name
 from wistia_sync.publish.build import published_text
+from wistia_sync.wistia.records import MAX_NAME_LENGTH, MAX_TAG_NAME_LENGTH, wistia_tag_name
 
 SCENARIO = "7. security"
 REPO = Path(__file__).resolve().parents[2]

@@ -21,17 +21,6 @@ from typing import Any
 
 import pytest
 
-from tests.fakewistia.server import (
-    LIST,
-    SHOW,
-    STATS,
-    FaultPlan,
-    echo_authorization,
-    oversized,
-    rewrite,
-    rewrite_records,
-    trickle,
-)
 from tests.reliability.conftest import TOKEN, MakeScene, MakeWorkspace, Serve, make_account
 from tests.reliability.harness import (
     CliResult,
@@ -44,6 +33,17 @@ from tests.reliability.harness import (
     watermarks,
 )
 from tests.reliability.test_disk import remount, tmpfs
+from tests.support.fakewistia.server import (
+    LIST,
+    SHOW,
+    STATS,
+    FaultPlan,
+    echo_authorization,
+    oversized,
+    rewrite,
+    rewrite_records,
+    trickle,
+)
 
 SCENARIO = "10. untrusted input"
 

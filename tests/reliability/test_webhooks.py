@@ -21,9 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fakewistia.webhooks import ACCOUNT_ID, WebhookSender, delivery_body, media_event
 from tests.reliability.conftest import MakeScene
 from tests.reliability.harness import Ledger, Workspace, kill_hard
+from tests.support.fakewistia.webhooks import ACCOUNT_ID, WebhookSender, delivery_body, media_event
 from wistia_sync.webhooks.app import HEALTH_PATH, WEBHOOK_PATH
 
 SCENARIO = "11. webhooks"
@@ -87,7 +87,7 @@ def video_name(ws: Workspace, hashed_id: str) -> str | None:
 
 
 def inbox(ws: Workspace) -> dict[str, str]:
-    from wistia_sync.db import open_database
+    from wistia_sync.store.db import open_database
 
     db = open_database(ws.db, create=True)
     try:
@@ -459,8 +459,8 @@ def test_the_log_has_no_http_client_lines_without_debug(scene: MakeScene) -> Non
 
 
 def test_a_clock_stepped_back_does_not_hold_events_back(scene: MakeScene, ledger: Ledger) -> None:
-    from tests.fakewistia.webhooks import delivery_body as body_of
-    from wistia_sync.db import open_database
+    from tests.support.fakewistia.webhooks import delivery_body as body_of
+    from wistia_sync.store.db import open_database
     from wistia_sync.webhooks.inbox import parse_delivery, store_events
 
     s = scene(30, 38)

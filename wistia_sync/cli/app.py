@@ -1,6 +1,6 @@
 """The root ``wistia-sync`` command: global flags, and the one place errors become messages.
 
-Commands are registered in ``wistia_sync.commands.COMMANDS`` by name, where they live and
+Commands are registered in ``wistia_sync.cli.registry.COMMANDS`` by name, where they live and
 their one-line help (adding one is one line there); their modules are imported only when one of
 their commands runs (see ``wistia_sync.cli.lazy``), so ``--help``, ``--version`` and an editor
 command import nothing they do not use.
@@ -19,8 +19,8 @@ from typer._click.exceptions import NoArgsIsHelpError
 from wistia_sync import __version__, config
 from wistia_sync.cli.console import fail_line
 from wistia_sync.cli.lazy import LazyGroup
+from wistia_sync.cli.registry import COMMANDS, DEBUG_HELP, ROOT_HELP, VERSION_HELP
 from wistia_sync.cli.usage import usage_errors_in_one_line
-from wistia_sync.commands import COMMANDS, DEBUG_HELP, ROOT_HELP, VERSION_HELP
 from wistia_sync.errors import EXIT_FAILURE, EXIT_USAGE, WistiaSyncError
 
 try:  # plain parameters are coerced without importing pydantic (see the module)

@@ -10,7 +10,7 @@ So each such parameter gets a runtime coercion (Typer's own ``RuntimeParam`` con
 handles exactly those unambiguous values, with the result Typer's adapter would give, and hands
 every other value to Typer's own coercion, built then. A rejected value therefore always gets
 Typer's own error message, and an unusual but valid one (`` 1_000 ``, ``+5``, ``12.0``) Typer's
-own result: the fast path only ever answers where it and Typer agree (``tests/test_coercion.py``
+own result: the fast path only ever answers where it and Typer agree (``tests/cli/test_coercion.py``
 compares both on the same values, good and bad).
 
 This is the one place we use Typer internals. ``install`` (called once, by
@@ -19,7 +19,7 @@ each parameter's lazy ``_runtime_param`` slot on first use, and builds on ``type
 ``RuntimeParam`` and ``build_runtime_param`` and ``typer._param_types.coerce_cli_path``. typer
 is pinned ``<0.30``; if a release moves them, this module does not import or ``install`` does
 nothing, every parameter stays on Typer's own (slower, still correct) path, and
-``tests/test_coercion.py`` fails.
+``tests/cli/test_coercion.py`` fails.
 """
 
 from __future__ import annotations

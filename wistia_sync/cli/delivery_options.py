@@ -20,7 +20,7 @@ from wistia_sync.config import (
 )
 
 if TYPE_CHECKING:
-    from wistia_sync.delivery import DeliverySettings
+    from wistia_sync.deliver.delivery import DeliverySettings
 
 Target = Annotated[
     str | None,
@@ -93,7 +93,7 @@ def delivery_settings(
     cache_control_entry: str | None,
 ) -> DeliverySettings:
     """The options above as one value (imports the delivery code: only when one is given)."""
-    from wistia_sync.delivery import DeliverySettings
+    from wistia_sync.deliver.delivery import DeliverySettings
 
     return DeliverySettings(
         target=target,

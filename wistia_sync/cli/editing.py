@@ -1,9 +1,10 @@
 """Editor commands: ``tag …``, ``visibility …`` and ``log``.
 
-Each changing command parses its arguments, calls one function of ``wistia_sync.editing`` (one
-transaction, change log included), republishes unless ``--no-publish`` or nothing changed, and
-prints one line. Library imports happen inside the commands, and none of them reaches httpx:
-``wistia-sync --help`` and every editor command stay fast.
+Each changing command parses its arguments, calls one function of
+``wistia_sync.catalog.editing`` (one transaction, change log included), republishes unless
+``--no-publish`` or nothing changed, and prints one line. Library imports happen inside the
+commands, and none of them reaches httpx: ``wistia-sync --help`` and every editor command stay
+fast.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from wistia_sync.cli.tables import print_json, print_rows
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from wistia_sync.editing import EditOutcome
-    from wistia_sync.published import Visibility
+    from wistia_sync.catalog.editing import EditOutcome
+    from wistia_sync.catalog.rules import Visibility
 
 STDIN_ARGUMENT = "-"
 
@@ -97,7 +98,7 @@ def finish_change(
     The database change is already committed here; if the publish fails, the error says so and
     how to catch up, instead of leaving the editor unsure whether the change was kept.
     """
-    from wistia_sync.editing import publish_change
+    from wistia_sync.catalog.editing import publish_change
 
     result = (
         None if no_publish else publish_change(database, outcome, db_path=db_path, output=output)
@@ -156,13 +157,13 @@ def _videos_and_tags(arguments: list[str], tags: list[str] | None) -> tuple[list
 
 
 def _open(db: Path) -> Database:
-    from wistia_sync.db import open_database
+    from wistia_sync.store.db import open_database
 
     return open_database(db)
 
 
 def _actor(actor: str | None) -> str:
-    from wistia_sync.editing import clean_actor
+    from wistia_sync.catalog.editing import clean_actor
 
     return clean_actor(actor)
 
@@ -186,7 +187,7 @@ def tag_add(
     Tags match case-insensitively; a new tag keeps the spelling given here. Tagging a video
     with a tag Wistia already set records it as an editor tag too, so it stays if Wistia drops it.
     """
-    from wistia_sync.editing import add_tags
+    from wistia_sync.catalog.editing import add_tags
 
     videos, tags = _videos_and_tags(arguments, tag)
     database = _open(db)
@@ -217,7 +218,7 @@ def tag_remove(
 
     A tag a video has only from Wistia is refused (and nothing changes): remove it in Wistia.
     """
-    from wistia_sync.editing import remove_tags
+    from wistia_sync.catalog.editing import remove_tags
 
     videos, tags = _videos_and_tags(arguments, tag)
     database = _open(db)
@@ -246,7 +247,7 @@ def tag_list(
     or one VIDEO's tags."""
     database = _open(db)
     if video is not None:
-        from wistia_sync.browse import resolve_videos, tags_of_video
+        from wistia_sync.catalog.videos import resolve_videos, tags_of_video
 
         (hashed_id,) = resolve_videos(database, [video], include_deleted=True)
         tags = tags_of_video(database, hashed_id)
@@ -260,7 +261,7 @@ def tag_list(
             empty=f"{hashed_id} has no tags",
         )
         return
-    from wistia_sync.editing import list_tags
+    from wistia_sync.catalog.editing import list_tags
 
     counts = list_tags(database)
     if as_json:
@@ -291,7 +292,7 @@ def tag_rename(
     The tag keeps its slug (its published URL does not move); in a merge NEW keeps its name and
     slug and OLD's file disappears.
     """
-    from wistia_sync.editing import rename_tag
+    from wistia_sync.catalog.editing import rename_tag
 
     database = _open(db)
     outcome = rename_tag(database, old, new, actor=_actor(actor))
@@ -321,8 +322,8 @@ def tag_delete(
 
     Asks for confirmation unless --yes; without a terminal, --yes is required.
     """
-    from wistia_sync.browse import plural
-    from wistia_sync.editing import delete_tag, tag_usage
+    from wistia_sync.catalog.editing import delete_tag, tag_usage
+    from wistia_sync.catalog.videos import plural
     from wistia_sync.errors import UsageError
 
     database = _open(db)
@@ -362,7 +363,7 @@ def _change_visibility(
     quiet: bool,
     as_json: bool,
 ) -> None:
-    from wistia_sync.editing import set_visibility
+    from wistia_sync.catalog.editing import set_visibility
 
     wanted = read_video_arguments(videos)
     database = _open(db)
@@ -465,7 +466,7 @@ def visibility_list(
 ) -> None:
     """Videos with their visibility and whether they are published (public is not enough:
     a processing or archived video stays unpublished)."""
-    from wistia_sync.browse import VideoFilter, list_videos
+    from wistia_sync.catalog.videos import VideoFilter, list_videos
 
     wanted = visibility_filter(hidden, public)
     videos = list_videos(_open(db), VideoFilter(visibility=wanted))
@@ -500,7 +501,7 @@ def log_command(
     as_json: Json = False,
 ) -> None:
     """The history of editorial changes, newest first: when, who, what, before → after."""
-    from wistia_sync.editing import read_change_log
+    from wistia_sync.catalog.editing import read_change_log
 
     entries = read_change_log(_open(db), limit=limit, video=video)
     if as_json:

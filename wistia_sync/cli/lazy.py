@@ -25,7 +25,7 @@ from typer._click.formatting import HelpFormatter
 from typer._click.utils import make_default_short_help
 from typer.core import TyperGroup
 
-from wistia_sync.commands import LazyCommand
+from wistia_sync.cli.registry import LazyCommand
 
 
 def load_command(name: str, target: str) -> Command:

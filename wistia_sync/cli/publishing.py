@@ -25,7 +25,7 @@ from wistia_sync.cli.options import DURATION, DbPath, Json, OutputDir, Quiet, se
 from wistia_sync.cli.tables import print_json
 
 if TYPE_CHECKING:
-    from wistia_sync.delivery import DeliveryReport, DeliverySettings
+    from wistia_sync.deliver.delivery import DeliveryReport, DeliverySettings
     from wistia_sync.publish import PublishResult
 
 Force = Annotated[
@@ -104,8 +104,8 @@ def publish_command(
     as_json: Json = False,
 ) -> None:
     """Bring the JSON files in the output folder up to date with the database."""
-    from wistia_sync.db import open_database
     from wistia_sync.job import publish_database
+    from wistia_sync.store.db import open_database
 
     database = open_database(db)
     result = publish_database(
@@ -118,7 +118,7 @@ def publish_command(
     )
     delivered = None
     if target or purge:  # else there is nothing to deliver: no delivery code to import
-        from wistia_sync.delivery import deliver_publish
+        from wistia_sync.deliver.delivery import deliver_publish
 
         settings = delivery_settings(
             target, s3_endpoint_url, purge, purge_budget, base_url,
@@ -241,9 +241,9 @@ def verify_served(
     db: Path, output: Path, delivery: DeliverySettings, base_url: str, *, wait: float, quiet: bool
 ) -> None:
     """``run --verify``: wait until the public URL serves this publish; exit 1 if it never does."""
-    from wistia_sync.db import open_database
-    from wistia_sync.purge.providers import check_base_url, make_provider
-    from wistia_sync.verify import verify_until_fresh
+    from wistia_sync.deliver.purge.providers import check_base_url, make_provider
+    from wistia_sync.deliver.verify import verify_until_fresh
+    from wistia_sync.store.db import open_database
 
     checked = check_base_url(base_url)
     assert checked is not None
@@ -271,8 +271,8 @@ def site_command(
     as_json: Json = False,
 ) -> None:
     """Show the site's publishing settings, or change them (cron and every editor share them)."""
-    from wistia_sync.db import open_database
-    from wistia_sync.site_settings import change_site_settings, read_site_settings
+    from wistia_sync.publish.settings import change_site_settings, read_site_settings
+    from wistia_sync.store.db import open_database
 
     database = open_database(db)
     changes = (page_size, grace, takedown_grace, preview_page, preview_title)

@@ -84,8 +84,8 @@ def nginx_config_command(
 
     Refused when --db is inside that folder (nginx would serve the database's folder).
     """
-    from wistia_sync.cache_policy import cache_policy
-    from wistia_sync.serve.nginx import NginxSite, render_nginx_config
+    from wistia_sync.contract.cache_policy import cache_policy
+    from wistia_sync.deliver.nginx import NginxSite, render_nginx_config
 
     policy = cache_policy(
         purge_configured=bool(purge),
@@ -120,8 +120,8 @@ def deliver_command(
     """Mirror the published folder to --target and purge changed entry files from --purge."""
     import json
 
-    from wistia_sync.db import open_database
-    from wistia_sync.delivery import deliver
+    from wistia_sync.deliver.delivery import deliver
+    from wistia_sync.store.db import open_database
 
     settings = delivery_settings(
         target, s3_endpoint_url, purge, purge_budget, base_url,
@@ -156,11 +156,11 @@ def verify_command(
     """
     import json
 
-    from wistia_sync.db import open_database
+    from wistia_sync.deliver.purge.providers import check_base_url, make_provider
+    from wistia_sync.deliver.purge.purger import purge_changed
+    from wistia_sync.deliver.verify import verify_site, verify_until_fresh
     from wistia_sync.errors import ConfigError
-    from wistia_sync.purge import purge_changed
-    from wistia_sync.purge.providers import check_base_url, make_provider
-    from wistia_sync.verify import verify_site, verify_until_fresh
+    from wistia_sync.store.db import open_database
 
     request_timeout = seconds(timeout, "--timeout", minimum=0.1, maximum=600)
     wait_seconds = seconds(wait, "--wait", maximum=86400)

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
     from sqlite_utils import Database
 
-    from wistia_sync.sync import SyncOptions, SyncSummary
-    from wistia_sync.wistia import WistiaClient
+    from wistia_sync.sync.account import SyncOptions, SyncSummary
+    from wistia_sync.wistia.client import WistiaClient
 
 TokenFile = Annotated[
     Path | None,
@@ -122,7 +122,7 @@ def sync_command(
 
         raise UsageError("--media refreshes only the media named; it cannot be --full")
     with open_client(demo, token_file, api_url, api_version, rate_limit, quiet=quiet) as client:
-        from wistia_sync.db import open_database
+        from wistia_sync.store.db import open_database
 
         # A crawl checks the whole file and may start a new database; a targeted refresh stays
         # as quick as an editor's and, like one, needs the database to exist.
@@ -131,7 +131,7 @@ def sync_command(
         if hashed_ids is None:
             summary = run_sync(database, client, options, quiet=quiet)
         else:
-            from wistia_sync.sync import refresh_media
+            from wistia_sync.sync.account import refresh_media
 
             summary = refresh_media(database, client, hashed_ids, options, confirm_unknown=True)
     print_summary(summary, quiet=quiet, as_json=as_json)
@@ -156,7 +156,7 @@ def raise_not_found(not_found: list[str], asked: int) -> None:
 def media_ids(values: list[str]) -> list[str]:
     """The hashed ids of ``--media`` values; an error naming the first that cannot be one."""
     from wistia_sync.errors import UsageError
-    from wistia_sync.models import is_hashed_id
+    from wistia_sync.wistia.records import is_hashed_id
 
     ids = [part.strip() for value in values for part in value.split(",") if part.strip()]
     if not ids:
@@ -175,7 +175,7 @@ def sync_options(
     default_visibility: str,
 ) -> SyncOptions:
     from wistia_sync.errors import UsageError
-    from wistia_sync.sync import SyncOptions
+    from wistia_sync.sync.account import SyncOptions
 
     if default_visibility not in ("public", "hidden"):
         raise UsageError(
@@ -205,7 +205,7 @@ def open_client(
     Every setting is checked first: a mistake in one is a configuration error (exit 2), never
     five failed requests reported as "Wistia is unavailable".
     """
-    from wistia_sync.wistia import (
+    from wistia_sync.wistia.client import (
         BACKOFF_INITIAL_SECONDS,
         MAX_RESPONSE_BYTES,
         TIMEOUT_SECONDS,
@@ -244,7 +244,7 @@ def run_sync(
     db: Database, client: WistiaClient, options: SyncOptions, *, quiet: bool
 ) -> SyncSummary:
     from wistia_sync.cli.console import notice
-    from wistia_sync.sync import sync_account
+    from wistia_sync.sync.account import sync_account
 
     if quiet or not stderr_is_terminal():
         summary = sync_account(db, client, options)
@@ -311,8 +311,8 @@ def status_command(
 ) -> None:
     """Show what the database holds, the last runs, and when the next full crawl is due
     (give the `--full-every` your cron's `run` uses)."""
-    from wistia_sync.db import open_database
     from wistia_sync.status import database_status
+    from wistia_sync.store.db import open_database
 
     every = config.parse_duration(full_every, name="--full-every")
     report = database_status(open_database(db), every)

@@ -87,9 +87,9 @@ def videos_list(
     """
     from dataclasses import replace
 
-    from wistia_sync.browse import VideoFilter, count_videos, list_videos
-    from wistia_sync.db import open_database
+    from wistia_sync.catalog.videos import VideoFilter, count_videos, list_videos
     from wistia_sync.errors import UsageError
+    from wistia_sync.store.db import open_database
 
     if every and limit is not None:
         raise UsageError("--all lists every video; it cannot be given with --limit")
@@ -142,8 +142,8 @@ def videos_show(
 ) -> None:
     """Everything about one video: its tags and where they come from, and why it is or is not
     published."""
-    from wistia_sync.browse import show_video
-    from wistia_sync.db import open_database
+    from wistia_sync.catalog.videos import show_video
+    from wistia_sync.store.db import open_database
 
     details = show_video(open_database(db), video)
     if as_json:

@@ -107,10 +107,10 @@ def serve_command(
         raise UsageError(
             "webhook serve needs the webhooks extra: pip install 'wistia-sync[webhooks]'"
         ) from None
-    from wistia_sync.db import open_database
-    from wistia_sync.delivery import DeliverySettings, deliver_publish
+    from wistia_sync.deliver.delivery import DeliverySettings, deliver_publish
     from wistia_sync.job import publish_database
     from wistia_sync.publish import publish_due
+    from wistia_sync.store.db import open_database
     from wistia_sync.webhooks.app import WEBHOOK_PATH, ReceiverSettings
     from wistia_sync.webhooks.guard import (
         ConnectionLimits,
@@ -118,7 +118,7 @@ def serve_command(
         raise_descriptor_limit,
     )
     from wistia_sync.webhooks.logs import configure_server_logging
-    from wistia_sync.webhooks.serve import ServeSettings, refresh_then_publish, serve
+    from wistia_sync.webhooks.server import ServeSettings, refresh_then_publish, serve
     from wistia_sync.webhooks.worker import Debounce
 
     quiet_seconds = seconds(debounce, "--debounce", maximum=60)

@@ -11,8 +11,9 @@ Modules, in the order a publish uses them:
   JSON Schemas (imported by schema export and tests only, never by a publish).
 """
 
+from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
+from wistia_sync.contract.layout import cache_class
 from wistia_sync.publish.build import EMBED_URL, HLS_URL, SCHEMA_VERSION
-from wistia_sync.publish.layout import cache_class
 from wistia_sync.publish.site import (
     PublishResult,
     output_is_stale,
@@ -20,7 +21,6 @@ from wistia_sync.publish.site import (
     publish_site,
     sweep_output,
 )
-from wistia_sync.published import PUBLISHED_VIDEO_CONDITION
 
 publish_playlists = publish_site
 """The v1 name of ``publish_site``, kept so existing scripts keep working."""

@@ -16,8 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wistia_sync.db import format_timestamp, parse_timestamp
-from wistia_sync.publish.layout import (
+from wistia_sync.contract.layout import (
     ALL_VIDEOS_PATH,
     FILES_PATH,
     FOLDERS_INDEX_PATH,
@@ -28,6 +27,7 @@ from wistia_sync.publish.layout import (
     page_path,
     playlist_identity,
 )
+from wistia_sync.store.db import format_timestamp, parse_timestamp
 
 SCHEMA_VERSION = 2
 ALL_VIDEOS_TITLE = "All videos"

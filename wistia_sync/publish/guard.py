@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from wistia_sync.catalog.rules import exclusion_sql
+from wistia_sync.contract.layout import VIDEO_FILE_PATH
 from wistia_sync.errors import PublishAborted
-from wistia_sync.publish.layout import VIDEO_FILE_PATH
-from wistia_sync.published import exclusion_sql
 
 if TYPE_CHECKING:
     from pathlib import Path

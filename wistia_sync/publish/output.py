@@ -29,8 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
+from wistia_sync.contract.layout import MANAGED_FOLDERS, TEMP_FOLDER
 from wistia_sync.errors import ConfigError
-from wistia_sync.publish.layout import MANAGED_FOLDERS, TEMP_FOLDER
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from wistia_sync.db import format_timestamp, parse_timestamp
+from wistia_sync.contract.layout import (
+    ALL_VIDEOS_PATH,
+    FILES_PATH,
+    FOLDERS_INDEX_PATH,
+    MANIFEST_PATH,
+    PAGE_PATH,
+    RECORDED_PATH,
+    SHARD_PATH,
+    TAGS_INDEX_PATH,
+    playlist_identity,
+    video_file_path,
+)
 from wistia_sync.publish import snapshot
 from wistia_sync.publish.buckets import Bucket, Member, normalise
 from wistia_sync.publish.build import (
@@ -32,18 +43,7 @@ from wistia_sync.publish.build import (
     tags_index_file,
     video_file,
 )
-from wistia_sync.publish.layout import (
-    ALL_VIDEOS_PATH,
-    FILES_PATH,
-    FOLDERS_INDEX_PATH,
-    MANIFEST_PATH,
-    PAGE_PATH,
-    RECORDED_PATH,
-    SHARD_PATH,
-    TAGS_INDEX_PATH,
-    playlist_identity,
-    video_file_path,
-)
+from wistia_sync.store.db import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

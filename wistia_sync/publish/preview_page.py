@@ -1,6 +1,6 @@
 """``index.html`` as a managed file of the output: planned, written and removed with the JSON.
 
-The page (see :mod:`wistia_sync.serve.preview`) holds no data: it reads the JSON at run time, so
+The page (see :mod:`wistia_sync.publish.preview`) holds no data: it reads the JSON at run time, so
 its bytes change only with the package version, its template or the title setting. A publish
 therefore renders it only in a full rebuild, or when the page on disk is not the recorded one
 or not this version's (its generator tag carries a key of everything it depends on): editor
@@ -21,13 +21,13 @@ import stat
 from typing import TYPE_CHECKING
 
 from wistia_sync.publish import snapshot
-from wistia_sync.serve.preview import (
+from wistia_sync.publish.preview import (
     PREVIEW_PATH,
     is_current_preview_page,
     is_preview_page,
     render_preview_page,
 )
-from wistia_sync.site_settings import preview_page_enabled, preview_title
+from wistia_sync.publish.settings import preview_page_enabled, preview_title
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

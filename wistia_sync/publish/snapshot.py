@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
 from wistia_sync.publish.build import RenderedVideo, VideoRow, render_video
-from wistia_sync.published import PUBLISHED_VIDEO_CONDITION
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

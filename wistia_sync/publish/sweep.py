@@ -20,7 +20,7 @@ import stat
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from wistia_sync.publish.layout import (
+from wistia_sync.contract.layout import (
     MANAGED_FOLDERS,
     PAGE_PATH,
     PAGES_FOLDER,
@@ -82,7 +82,7 @@ def sweep_orphans(
 
 def _shards_listed_on_disk(folder: OutputFolder) -> set[str] | None:
     """The shards the files.json in the folder lists (None when there is none to trust)."""
-    from wistia_sync.filelist import FileListError, read_local_index
+    from wistia_sync.contract.filelist import FileListError, read_local_index
 
     try:
         index, _ = read_local_index(folder.root)

@@ -12,9 +12,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from wistia_sync.db import write_transaction
 from wistia_sync.errors import WistiaSyncError
-from wistia_sync.media_failures import PER_MEDIA_ERRORS
+from wistia_sync.store.db import write_transaction
+from wistia_sync.sync.failures import PER_MEDIA_ERRORS
 from wistia_sync.webhooks.inbox import (
     forget_reported_deletions,
     note_deletion_check_failed,
@@ -24,8 +24,8 @@ from wistia_sync.webhooks.inbox import (
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from wistia_sync.sync import SyncOptions
-    from wistia_sync.wistia import WistiaClient
+    from wistia_sync.sync.account import SyncOptions
+    from wistia_sync.wistia.client import WistiaClient
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def confirm_reported_deletions(
 ) -> DeletionCheck:
     """Settle every reported deletion Wistia will answer about. A media whose own answer fails
     stays reported and the others are still asked; a failure of Wistia as a whole stops."""
-    from wistia_sync.sync import confirm_deletion
+    from wistia_sync.sync.account import confirm_deletion
 
     check = DeletionCheck()
     pending = reported_deletions(db)

@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from wistia_sync.db import write_transaction
-from wistia_sync.media_failures import failing
+from wistia_sync.store.db import write_transaction
+from wistia_sync.sync.failures import failing
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def parse_delivery(body: bytes) -> list[WebhookEvent]:
 
 
 def _event(raw: dict[str, Any]) -> WebhookEvent:
-    from wistia_sync.models import is_hashed_id  # pydantic: not for `status`, which reads us
+    from wistia_sync.wistia.records import is_hashed_id
 
     uuid = raw.get("uuid")
     if not isinstance(uuid, str) or not uuid:

@@ -1,0 +1,1 @@
+"""The catalog in the database: what "published" means, tags, reading videos, editors' changes."""

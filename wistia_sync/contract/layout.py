@@ -1,0 +1,137 @@
+"""Every path the publisher writes, the pattern recognising it, and its cache class, side by side.
+
+Entry files have stable, human-friendly URLs and are small and mutable; every further page of a
+playlist is an immutable, content-addressed file under ``pages/``. Links inside a file are
+relative to that file's own URL, so the site works under any path prefix.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Literal
+
+CacheClass = Literal["immutable", "entry"]
+
+MANIFEST_PATH = "manifest.json"
+FILES_PATH = "files.json"
+ALL_VIDEOS_PATH = "videos.json"
+TAGS_INDEX_PATH = "tags.json"
+FOLDERS_INDEX_PATH = "folders.json"
+PREVIEW_PATH = "index.html"  # the preview page (wistia_sync.publish.preview)
+SCHEMA_FOLDER = "schema"
+PAGES_FOLDER = "pages"
+SHARD_FOLDER = "files"  # the shards of the file list (see ``shards``)
+# Temp files live in a dot-folder: web servers are told to deny dot-files (see the README).
+TEMP_FOLDER = ".wistia-sync-tmp"
+MANAGED_FOLDERS = (
+    "tags",
+    "folders",
+    "videos",
+    PAGES_FOLDER,
+    SHARD_FOLDER,
+    SCHEMA_FOLDER,
+    TEMP_FOLDER,
+)
+
+# File names come from a remote API (hashed ids) or from editors (slugs): anything else is skipped.
+# The length caps keep every name far below the 255-byte limit of file systems.
+SAFE_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
+SAFE_HASHED_ID = re.compile(r"[A-Za-z0-9]{1,100}")
+PAGE_HASH_LENGTH = 32  # hex digits of the page's sha256 in its name: 128 bits
+
+PAGE_PATH = re.compile(rf"{PAGES_FOLDER}/[0-9a-f]{{{PAGE_HASH_LENGTH}}}\.json")
+SHARD_PATH = re.compile(rf"{SHARD_FOLDER}/[0-9a-f]{{{PAGE_HASH_LENGTH}}}\.json")
+TAG_PLAYLIST_PATH = re.compile(r"tags/([a-z0-9][a-z0-9-]{0,99})\.json")
+FOLDER_PLAYLIST_PATH = re.compile(r"folders/([A-Za-z0-9]{1,100})\.json")
+VIDEO_FILE_PATH = re.compile(r"videos/([A-Za-z0-9]{1,100})\.json")
+SCHEMA_PATH = re.compile(rf"{SCHEMA_FOLDER}/[a-z0-9][a-z0-9-]*\.schema\.json")
+# What a recorded path must look like before a publish dares remove it: one name in the root or
+# in a managed folder. Wider than the v2 layout so files of the v1 layout are cleaned up too.
+RECORDED_PATH = re.compile(
+    r"(?:(?:tags|folders|videos|pages|files|schema)/)?[A-Za-z0-9][A-Za-z0-9.-]*\.json|index\.html"
+)
+
+# Every path a publish writes: all a web server in front of the output folder should serve
+# (``wistia-sync nginx-config`` serves these and answers 404 for anything else in the folder).
+PUBLISHED_PATH = re.compile(
+    "|".join(
+        [
+            *(
+                re.escape(name)
+                for name in (
+                    MANIFEST_PATH,
+                    FILES_PATH,
+                    ALL_VIDEOS_PATH,
+                    TAGS_INDEX_PATH,
+                    FOLDERS_INDEX_PATH,
+                    PREVIEW_PATH,
+                )
+            ),
+            *(
+                pattern.pattern
+                for pattern in (
+                    PAGE_PATH,
+                    SHARD_PATH,
+                    TAG_PLAYLIST_PATH,
+                    FOLDER_PLAYLIST_PATH,
+                    VIDEO_FILE_PATH,
+                    SCHEMA_PATH,
+                )
+            ),
+        ]
+    )
+)
+
+PlaylistKind = Literal["all", "tag", "folder"]
+
+
+def cache_class(path: str) -> CacheClass:
+    """``immutable`` for content-addressed pages and shards (never change, never purged)."""
+    return "immutable" if PAGE_PATH.fullmatch(path) or SHARD_PATH.fullmatch(path) else "entry"
+
+
+def tag_playlist_path(slug: str) -> str:
+    return f"tags/{slug}.json"
+
+
+def folder_playlist_path(hashed_id: str) -> str:
+    return f"folders/{hashed_id}.json"
+
+
+def video_file_path(hashed_id: str) -> str:
+    return f"videos/{hashed_id}.json"
+
+
+def page_path(sha256_hex: str) -> str:
+    return f"{PAGES_FOLDER}/{sha256_hex[:PAGE_HASH_LENGTH]}.json"
+
+
+def shard_path(sha256_hex: str) -> str:
+    return f"{SHARD_FOLDER}/{sha256_hex[:PAGE_HASH_LENGTH]}.json"
+
+
+def playlist_identity(path: str) -> tuple[PlaylistKind, str | None]:
+    """The kind and key of the playlist whose entry file is at ``path``."""
+    if path == ALL_VIDEOS_PATH:
+        return "all", None
+    tag = TAG_PLAYLIST_PATH.fullmatch(path)
+    if tag:
+        return "tag", tag.group(1)
+    folder = FOLDER_PLAYLIST_PATH.fullmatch(path)
+    if folder:
+        return "folder", folder.group(1)
+    raise ValueError(f"not a playlist path: {path!r}")
+
+
+def link(from_path: str, to_path: str) -> str:
+    """``to_path`` relative to the folder of ``from_path`` (standard URL resolution gives it back).
+
+    ``link("tags/a.json", "pages/x.json") == "../pages/x.json"``.
+    """
+    source, target = posixpath.dirname(from_path), posixpath.dirname(to_path)
+    if source == target:
+        return posixpath.basename(to_path)
+    if not source:
+        return to_path
+    return posixpath.relpath(to_path, source) if "/" in source else f"../{to_path}"

@@ -1,0 +1,208 @@
+"""After each local publish: mirror the output to the target, then purge the CDN.
+
+The local output folder is always written first and is the source of truth. ``deliver`` is what
+every publishing path calls next (``run``, ``publish``, the editor commands, a script):
+
+1. with an ``s3://`` target, make the bucket equal the folder (see ``targets.s3``); a failure
+   raises :class:`~wistia_sync.deliver.targets.TargetError` and the bucket keeps its previous state;
+2. with a purge provider, purge the entry files that changed (those the publisher reports, plus
+   those the mirror uploaded or removed, plus any an earlier purge still owes). A purge failure
+   is reported in the result, remembered, and retried next time; it never raises.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wistia_sync.config import (
+    BASE_URL_ENV,
+    ENTRY_CACHE_CONTROL_ENV,
+    IMMUTABLE_CACHE_CONTROL_ENV,
+    PURGE_BUDGET_ENV,
+    PURGE_ENV,
+    S3_ENDPOINT_ENV,
+    TARGET_ENV,
+)
+from wistia_sync.contract.cache_policy import cache_policy
+from wistia_sync.contract.filelist import (
+    FILES_PATH,
+    SAFE_PATH,
+    FileListError,
+    cache_class_of,
+    read_local_index,
+)
+from wistia_sync.deliver.purge.providers import PurgeProvider, check_base_url, make_provider
+from wistia_sync.deliver.purge.purger import PurgeReport, purge_changed
+from wistia_sync.deliver.targets import parse_target
+from wistia_sync.store.db import utc_now, write_transaction
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+    from sqlite_utils import Database
+
+    from wistia_sync.deliver.s3 import UploadReport
+    from wistia_sync.publish import PublishResult
+
+
+@dataclass
+class DeliveryReport:
+    target: str
+    upload: UploadReport | None = None
+    purge: PurgeReport | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        lines = []
+        if self.upload is not None:
+            lines.append(self.upload.summary())
+        if self.purge is not None and self.purge.error is None:
+            lines.append(self.purge.summary())
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        upload = self.upload
+        purge = self.purge
+        return {
+            "target": self.target,
+            "uploaded": None if upload is None else upload.uploaded,
+            "removed": None if upload is None else upload.removed,
+            "purge": None
+            if purge is None
+            else {
+                "provider": purge.provider,
+                "paths": purge.paths,
+                "items_sent": purge.sent,
+                "calls": purge.calls,
+                "collapsed": purge.collapsed,
+                "error": purge.error,
+                "pending": purge.pending,
+            },
+            "warnings": self.warnings,
+        }
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """Where every publish is delivered next, and which CDN it purges (all optional).
+
+    ``run`` and ``publish`` take them as options; editor commands and ``webhook serve`` read
+    the same environment variables (``from_environment``), so cron and editors agree.
+    """
+
+    target: str | None = None
+    purge: str | None = None
+    purge_budget: int | None = None
+    base_url: str | None = None
+    s3_endpoint_url: str | None = None
+    immutable_cache_control: str | None = None
+    entry_cache_control: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.target or self.purge)
+
+    @classmethod
+    def from_environment(cls) -> DeliverySettings:
+        from wistia_sync.errors import ConfigError
+
+        budget = os.environ.get(PURGE_BUDGET_ENV, "").strip()
+        if budget and not (budget.isascii() and budget.isdigit()):
+            raise ConfigError(f"{PURGE_BUDGET_ENV} must be a whole number, not {budget!r}")
+        return cls(
+            target=os.environ.get(TARGET_ENV) or None,
+            purge=os.environ.get(PURGE_ENV) or None,
+            purge_budget=int(budget) if budget else None,
+            base_url=os.environ.get(BASE_URL_ENV) or None,
+            s3_endpoint_url=os.environ.get(S3_ENDPOINT_ENV) or None,
+            immutable_cache_control=os.environ.get(IMMUTABLE_CACHE_CONTROL_ENV) or None,
+            entry_cache_control=os.environ.get(ENTRY_CACHE_CONTROL_ENV) or None,
+        )
+
+
+def deliver_publish(
+    output_dir: Path, db: Database, settings: DeliverySettings, result: PublishResult | None
+) -> DeliveryReport | None:
+    """After a local publish (``result``; None when none was due): deliver it, if configured.
+
+    The mirror runs even when nothing was published, so a delivery that failed last time
+    converges on the next run; the purge covers the entry files this publish changed or removed
+    (and any an earlier purge still owes).
+    """
+    if not settings.configured or (result is not None and result.dry_run):
+        return None
+    changed = [] if result is None else [*result.changed_entries, *result.removed]
+    return deliver(output_dir, db=db, settings=settings, changed_entry_paths=changed)
+
+
+def deliver(
+    output_dir: Path,
+    *,
+    db: Database,
+    settings: DeliverySettings,
+    changed_entry_paths: Iterable[str] | None = None,
+    s3_client: BaseClient | None = None,
+    cloudfront_client: BaseClient | None = None,
+) -> DeliveryReport:
+    """Deliver the published folder; every setting is checked before anything is sent."""
+    location = parse_target(settings.target)
+    policy = cache_policy(
+        purge_configured=bool(settings.purge),
+        immutable=settings.immutable_cache_control,
+        entry=settings.entry_cache_control,
+    )
+    base_url = check_base_url(settings.base_url)
+    provider: PurgeProvider | None = None
+    if settings.purge:
+        provider = make_provider(
+            settings.purge, base_url=base_url, cloudfront_client=cloudfront_client
+        )
+    to_purge = {path for path in changed_entry_paths or () if _purgeable(path)}
+    report = DeliveryReport(target=str(location) if location else str(output_dir))
+    if location is not None:
+        from wistia_sync.deliver.s3 import make_s3_client, mirror_to_s3
+
+        client = s3_client or make_s3_client(settings.s3_endpoint_url)
+        report.upload = mirror_to_s3(output_dir, location, policy, client=client)
+        report.warnings += report.upload.warnings
+        to_purge |= {p for p in report.upload.uploaded + report.upload.removed if _purgeable(p)}
+    if provider is not None:
+        report.purge = purge_changed(db, provider, to_purge, budget=settings.purge_budget)
+        if report.purge.error:
+            report.warnings.append(report.purge.summary())
+    if location is not None or provider is not None:
+        _record(db, report, output_dir)
+    return report
+
+
+def _purgeable(path: str) -> bool:
+    # Immutable pages never change under their URL; files.json is delivery's own record.
+    return (
+        bool(SAFE_PATH.fullmatch(path)) and path != FILES_PATH and cache_class_of(path) == "entry"
+    )
+
+
+def _record(db: Database, report: DeliveryReport, output_dir: Path) -> None:
+    try:
+        generation: str | None = read_local_index(output_dir)[0].generation
+    except FileListError:
+        generation = None
+    purge = report.purge
+    with write_transaction(db):
+        db.execute(
+            "INSERT INTO deliveries (at, target, generation, uploaded, removed, purge, purged, "
+            "purge_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                utc_now(),
+                report.target,
+                generation,
+                len(report.upload.uploaded) if report.upload else 0,
+                len(report.upload.removed) if report.upload else 0,
+                purge.provider if purge else None,
+                len(purge.paths) if purge and not purge.error else 0,
+                purge.error if purge else None,
+            ],
+        )

@@ -1,0 +1,270 @@
+"""CDN purge providers: each turns planned items into its API's request and sends one call.
+
+``--purge`` takes ``cloudfront:DISTRIBUTION_ID``, ``cloudflare:ZONE_ID`` (or
+``cloudflare:ZONE_ID:tags`` to purge by cache tag), ``fastly:SERVICE_ID`` or ``command:COMMAND``.
+Secrets come from the environment only (``CLOUDFLARE_API_TOKEN``, ``FASTLY_API_TOKEN``; AWS's
+standard chain for CloudFront), never from arguments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
+
+from wistia_sync.contract.cache_policy import SITE_TAG, path_tag
+from wistia_sync.deliver.purge.planner import ProviderLimits, PurgeItem
+from wistia_sync.errors import ConfigError, WistiaSyncError
+from wistia_sync.redaction import register_secret
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+CLOUDFLARE_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
+FASTLY_TOKEN_ENV = "FASTLY_API_TOKEN"
+CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
+FASTLY_API = "https://api.fastly.com"
+HTTP_TIMEOUT_SECONDS = 30.0
+COMMAND_TIMEOUT_SECONDS = 120.0
+_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+class PurgeFailed(WistiaSyncError):
+    """A purge call failed; the paths it covered stay owed and are retried."""
+
+
+class PurgeProvider(Protocol):
+    spec: str
+    limits: ProviderLimits
+
+    def purge(self, items: list[PurgeItem]) -> None: ...
+
+
+@dataclass(frozen=True)
+class SiteUrls:
+    """Turns output paths into public URLs (or URL paths) under the base URL."""
+
+    base_url: str | None
+
+    def url(self, value: str) -> str:
+        if self.base_url is None:
+            return "/" + value
+        return self.base_url.rstrip("/") + "/" + value
+
+    def path(self, value: str) -> str:
+        base = urlsplit(self.base_url).path if self.base_url else "/"
+        return base.rstrip("/") + "/" + value
+
+
+def check_base_url(base_url: str | None) -> str | None:
+    if base_url is None or not base_url.strip():
+        return None
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"invalid --base-url {base_url[:200]!r}: use https://host/path/")
+    if any(char.isspace() or ord(char) < 0x21 for char in base_url.strip()):
+        raise ConfigError("invalid --base-url: it contains spaces or control characters")
+    return base_url.strip()
+
+
+class CloudFront:
+    """CreateInvalidation with paths (``/tags/x.json``) and wildcards (``/tags/*``)."""
+
+    limits = ProviderLimits(max_items_per_call=3000, collapse_at=20)
+
+    def __init__(self, spec: str, distribution_id: str, urls: SiteUrls, client: BaseClient) -> None:
+        self.spec, self.distribution_id, self.urls, self.client = (
+            spec,
+            distribution_id,
+            urls,
+            client,
+        )
+
+    def purge(self, items: list[PurgeItem]) -> None:
+        paths = [self.urls.path(str(item)) for item in items]
+        reference = hashlib.sha256(f"{time.time_ns()}\n{paths}".encode()).hexdigest()[:32]
+        self.client.create_invalidation(
+            DistributionId=self.distribution_id,
+            InvalidationBatch={
+                "Paths": {"Quantity": len(paths), "Items": paths},
+                "CallerReference": f"wistia-sync-{reference}",
+            },
+        )
+
+
+class Cloudflare:
+    """POST /zones/{zone}/purge_cache: ``files`` (≤ 100 URLs a call) and ``prefixes``, or
+    ``tags`` (the Cache-Tag header nginx-config and the S3 metadata carry)."""
+
+    # Free per URL (within rate limits): exact URLs unless the budget says otherwise.
+    limits = ProviderLimits(max_items_per_call=100, collapse_at=10**9)
+
+    def __init__(self, spec: str, zone: str, token: str, urls: SiteUrls, by_tag: bool) -> None:
+        self.spec, self.zone, self.token, self.urls, self.by_tag = spec, zone, token, urls, by_tag
+
+    def purge(self, items: list[PurgeItem]) -> None:
+        import httpx
+
+        if self.by_tag:
+            body: dict[str, list[str]] = {"tags": _tags(items)}
+        else:
+            files = [self.urls.url(item.value) for item in items if not item.is_prefix]
+            prefixes = [_bare(self.urls.url(item.value)) for item in items if item.is_prefix]
+            body = {
+                key: value for key, value in (("files", files), ("prefixes", prefixes)) if value
+            }
+        response = httpx.post(
+            f"{CLOUDFLARE_API}/zones/{self.zone}/purge_cache",
+            json=body,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=HTTP_TIMEOUT_SECONDS,
+        )
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        if response.status_code != 200 or not answer.get("success"):
+            errors = answer.get("errors") or [{"message": response.reason_phrase}]
+            first = errors[0] if isinstance(errors, list) and errors else {}
+            raise PurgeFailed(
+                f"Cloudflare refused the purge (HTTP {response.status_code}: "
+                f"{str(first.get('message', ''))[:200]})"
+            )
+
+
+class Fastly:
+    """POST /service/{id}/purge with up to 256 surrogate keys, as a soft purge."""
+
+    limits = ProviderLimits(max_items_per_call=256, collapse_at=10**9, supports_prefixes=False)
+
+    def __init__(self, spec: str, service: str, token: str) -> None:
+        self.spec, self.service, self.token = spec, service, token
+
+    def purge(self, items: list[PurgeItem]) -> None:
+        import httpx
+
+        response = httpx.post(
+            f"{FASTLY_API}/service/{self.service}/purge",
+            headers={
+                "Fastly-Key": self.token,
+                "Surrogate-Key": " ".join(_tags(items)),
+                "Fastly-Soft-Purge": "1",
+                "Accept": "application/json",
+            },
+            timeout=HTTP_TIMEOUT_SECONDS,
+        )
+        if response.status_code != 200:
+            raise PurgeFailed(
+                f"Fastly refused the purge (HTTP {response.status_code}: {response.text[:200]})"
+            )
+
+
+class Command:
+    """Runs a command (no shell) with the purged URLs on standard input, one a line."""
+
+    limits = ProviderLimits(max_items_per_call=100_000, collapse_at=10**9)
+
+    def __init__(self, spec: str, argv: list[str], urls: SiteUrls) -> None:
+        self.spec, self.argv, self.urls = spec, argv, urls
+
+    def purge(self, items: list[PurgeItem]) -> None:
+        lines = "".join(self.urls.url(str(item)) + "\n" for item in items)
+        try:
+            result = subprocess.run(
+                self.argv,
+                input=lines.encode(),
+                capture_output=True,
+                timeout=COMMAND_TIMEOUT_SECONDS,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise PurgeFailed(f"purge command {self.argv[0]} failed: {error}") from None
+        if result.returncode != 0:
+            detail = result.stderr.decode(errors="replace").strip().splitlines()
+            raise PurgeFailed(
+                f"purge command {self.argv[0]} exited with {result.returncode}"
+                + (f": {detail[-1][:200]}" if detail else "")
+            )
+
+
+def _tags(items: list[PurgeItem]) -> list[str]:
+    tags: list[str] = []
+    for item in items:
+        tag = SITE_TAG if item.is_prefix else (path_tag(item.value) or SITE_TAG)
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def _bare(url: str) -> str:
+    # Cloudflare's prefixes are host + path, without the scheme.
+    return url.split("://", 1)[1]
+
+
+def make_provider(
+    spec: str,
+    *,
+    base_url: str | None = None,
+    cloudfront_client: BaseClient | None = None,
+) -> PurgeProvider:
+    """The provider ``spec`` names; a :class:`ConfigError` for anything unusable."""
+    kind, _, argument = spec.partition(":")
+    urls = SiteUrls(check_base_url(base_url))
+    if kind == "command":
+        try:
+            argv = shlex.split(argument)
+        except ValueError as error:
+            raise ConfigError(f"invalid purge command {argument[:200]!r}: {error}") from None
+        if not argv:
+            raise ConfigError("--purge command: needs a command, e.g. command:/usr/local/bin/purge")
+        return Command(spec, argv, urls)
+    identifier, _, mode = argument.partition(":")
+    if not _ID.fullmatch(identifier):
+        raise ConfigError(f"invalid --purge {spec[:200]!r}: expected {kind}:ID")
+    if kind == "cloudfront" and not mode:
+        client = cloudfront_client or _cloudfront_client()
+        return CloudFront(spec, identifier, urls, client)
+    if kind == "cloudflare" and mode in ("", "tags"):
+        if urls.base_url is None and mode != "tags":
+            raise ConfigError("--purge cloudflare: needs --base-url (it purges full URLs)")
+        return Cloudflare(
+            spec, identifier, _secret(CLOUDFLARE_TOKEN_ENV, kind), urls, mode == "tags"
+        )
+    if kind == "fastly" and not mode:
+        return Fastly(spec, identifier, _secret(FASTLY_TOKEN_ENV, kind))
+    raise ConfigError(
+        f"unknown --purge {spec[:200]!r}: use cloudfront:DIST_ID, cloudflare:ZONE_ID, "
+        "fastly:SERVICE_ID or command:COMMAND"
+    )
+
+
+def _secret(name: str, kind: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"--purge {kind}: set {name} in the environment")
+    if any(char.isspace() or ord(char) < 0x21 or ord(char) > 0x7E for char in value):
+        raise ConfigError(
+            f"{name} contains spaces or non-ASCII characters; check how it was copied"
+        )
+    register_secret(value)  # redacted from every message and record
+    return value
+
+
+def _cloudfront_client() -> BaseClient:
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError:
+        raise ConfigError(
+            "--purge cloudfront: needs boto3: pip install 'wistia-sync[s3]'"
+        ) from None
+    config = Config(
+        connect_timeout=10, read_timeout=30, retries={"max_attempts": 4, "mode": "standard"}
+    )
+    return boto3.session.Session().client("cloudfront", config=config)
