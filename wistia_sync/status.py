@@ -11,13 +11,8 @@ from sqlite_utils import Database
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION, exclusion_sql
 from wistia_sync.deliver.purge.purger import purge_status
 from wistia_sync.deliver.verify import freshness_latency
-from wistia_sync.store.db import (
-    LAST_FULL_CRAWL_KEY,
-    format_timestamp,
-    get_state,
-    parse_timestamp,
-    watermark_key,
-)
+from wistia_sync.store.state import LAST_FULL_CRAWL_KEY, get_state, watermark_key
+from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
 from wistia_sync.sync.failures import failures_status
 from wistia_sync.webhooks.inbox import inbox_status
 

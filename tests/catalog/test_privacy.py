@@ -273,7 +273,7 @@ def database_before_m008(path: Path) -> None:
     """A database as wistia-sync left it before ``m008_protected_media`` (m001 to m007)."""
     from sqlite_utils import Migrations
 
-    import wistia_sync.store.db as db_module
+    import wistia_sync.store.migrations as db_module
 
     older = Migrations(db_module.MIGRATION_SET)
     for name in db_module.migrations.names[

@@ -18,13 +18,9 @@ from typer.testing import CliRunner
 from tests.cli.test_cli import all_commands
 from wistia_sync.cli.app import app
 from wistia_sync.publish.settings import read_site_settings
-from wistia_sync.store.db import (
-    GRACE_KEY,
-    open_database,
-    parse_timestamp,
-    set_state,
-    write_transaction,
-)
+from wistia_sync.store.db import open_database, write_transaction
+from wistia_sync.store.state import GRACE_KEY, set_state
+from wistia_sync.store.timestamps import parse_timestamp
 
 # Every option that is a length of time, on one command that takes it.
 DURATION_OPTIONS = {

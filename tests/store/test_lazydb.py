@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database, Migrations
 
-from wistia_sync.store import db as db_module
-from wistia_sync.store.db import migrations, open_database, write_transaction
+from wistia_sync.store import migrations as migrations_module
+from wistia_sync.store.db import open_database, write_transaction
 from wistia_sync.store.lazydb import MIGRATIONS_TABLE, LazyDatabase, MigrationSet, full_database
+from wistia_sync.store.migrations import migrations
 
 
 def test_migration_set_records_what_sqlite_utils_migrations_would() -> None:
@@ -21,7 +22,7 @@ def test_migration_set_records_what_sqlite_utils_migrations_would() -> None:
     assert [m.name for m in real._migrations] == migrations.names
     assert migrations.names[0] == "m001_initial"
     assert migrations.names == sorted(migrations.names)
-    assert all(callable(getattr(db_module, name)) for name in migrations.names)
+    assert all(callable(getattr(migrations_module, name)) for name in migrations.names)
 
 
 def test_applied_names_is_what_sqlite_utils_lists(tmp_path: Path) -> None:

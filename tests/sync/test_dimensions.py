@@ -15,7 +15,8 @@ from sqlite_utils import Database
 
 from wistia_sync.demo import FakeWistia, generate_catalog
 from wistia_sync.publish import publish_site
-from wistia_sync.store.db import content_version, open_database
+from wistia_sync.store.db import open_database
+from wistia_sync.store.state import content_version
 from wistia_sync.sync.account import SyncOptions, sync_account
 from wistia_sync.wistia.client import ClientSettings, WistiaClient
 from wistia_sync.wistia.records import MAX_DIMENSION, read_media

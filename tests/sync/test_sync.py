@@ -18,13 +18,9 @@ from sqlite_utils import Database
 from wistia_sync.catalog.tags import ensure_tag
 from wistia_sync.demo import FakeWistia, demo_catalog, generate_catalog
 from wistia_sync.errors import DatabaseError, SyncAborted, WistiaUnavailable
-from wistia_sync.store.db import (
-    content_version,
-    get_state,
-    migrations,
-    open_database,
-    write_transaction,
-)
+from wistia_sync.store.db import open_database, write_transaction
+from wistia_sync.store.migrations import migrations
+from wistia_sync.store.state import content_version, get_state
 from wistia_sync.sync.account import SyncOptions, refresh_media, sync_account
 from wistia_sync.wistia.client import ClientSettings, WistiaClient
 

@@ -16,7 +16,8 @@ from sqlite_utils import Database
 
 from wistia_sync.demo import FakeWistia, generate_catalog
 from wistia_sync.publish import PUBLISHED_VIDEO_CONDITION
-from wistia_sync.store.db import get_state, open_database, watermark_key
+from wistia_sync.store.db import open_database
+from wistia_sync.store.state import get_state, watermark_key
 from wistia_sync.sync.account import SyncOptions, SyncSummary, sync_account
 from wistia_sync.wistia.client import ClientSettings, WistiaClient
 

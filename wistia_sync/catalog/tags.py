@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from wistia_sync.errors import UsageError
-from wistia_sync.store.db import utc_now
+from wistia_sync.store.timestamps import utc_now
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

@@ -38,7 +38,8 @@ from wistia_sync.contract.filelist import (
 from wistia_sync.deliver.purge.providers import PurgeProvider, check_base_url, make_provider
 from wistia_sync.deliver.purge.purger import PurgeReport, purge_changed
 from wistia_sync.deliver.targets import parse_target
-from wistia_sync.store.db import utc_now, write_transaction
+from wistia_sync.store.db import write_transaction
+from wistia_sync.store.timestamps import utc_now
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient

@@ -281,7 +281,8 @@ def _record_freshness(
 ) -> None:
     from datetime import UTC, datetime
 
-    from wistia_sync.store.db import format_timestamp, write_transaction
+    from wistia_sync.store.db import write_transaction
+    from wistia_sync.store.timestamps import format_timestamp
 
     def stamp(seconds: float) -> str:
         return format_timestamp(datetime.fromtimestamp(seconds, UTC))

@@ -27,7 +27,7 @@ from wistia_sync.contract.layout import (
     page_path,
     playlist_identity,
 )
-from wistia_sync.store.db import format_timestamp, parse_timestamp
+from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
 
 SCHEMA_VERSION = 2
 ALL_VIDEOS_TITLE = "All videos"

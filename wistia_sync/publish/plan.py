@@ -43,7 +43,7 @@ from wistia_sync.publish.build import (
     tags_index_file,
     video_file,
 )
-from wistia_sync.store.db import format_timestamp, parse_timestamp
+from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

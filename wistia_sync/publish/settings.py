@@ -15,7 +15,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from wistia_sync.errors import UsageError
-from wistia_sync.store.db import (
+from wistia_sync.store.db import write_transaction
+from wistia_sync.store.state import (
     FULL_REBUILD_KEY,
     GRACE_KEY,
     MAX_PAGE_SIZE,
@@ -26,7 +27,6 @@ from wistia_sync.store.db import (
     page_size,
     set_state,
     takedown_grace_seconds,
-    write_transaction,
 )
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from wistia_sync.contract.layout import FILES_PATH, shard_path
 from wistia_sync.publish.buckets import Bucket, Member, normalise
 from wistia_sync.publish.build import SCHEMA_VERSION, dumps, encode, sha256
-from wistia_sync.store.db import get_state, set_state
+from wistia_sync.store.state import get_state, set_state
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

@@ -38,20 +38,19 @@ from wistia_sync.publish.plan import (
 )
 from wistia_sync.publish.preview_page import preview_page_files
 from wistia_sync.publish.sweep import sweep_orphans, unlisted_shards
-from wistia_sync.store.db import (
+from wistia_sync.store.db import write_transaction
+from wistia_sync.store.lock import hold_lock
+from wistia_sync.store.state import (
     content_version,
     full_rebuild_pending,
     get_state,
     grace_seconds,
     page_size,
-    parse_timestamp,
     record_published_version,
     set_state,
     takedown_grace_seconds,
-    utc_now,
-    write_transaction,
 )
-from wistia_sync.store.lock import hold_lock
+from wistia_sync.store.timestamps import parse_timestamp, utc_now
 
 if TYPE_CHECKING:
     import os
@@ -395,7 +394,7 @@ def publish_due(db: Database, output_dir: Path, *, check_files: bool = True) -> 
     """Whether ``run`` should publish: pending changes, a rebuild asked for, pages whose grace
     ended, or (``check_files``) a recorded file missing or touched by hand (a ``stat`` per
     file: for cron, never for an editor command)."""
-    from wistia_sync.store.db import output_behind
+    from wistia_sync.store.state import output_behind
 
     if output_behind(db) or snapshot.has_pending_changes(db) or full_rebuild_pending(db):
         return True

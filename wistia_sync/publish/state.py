@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from wistia_sync.contract.layout import cache_class
 from wistia_sync.publish.build import generation_of, manifest_file
-from wistia_sync.store.db import FULL_REBUILD_KEY, get_state, set_state
+from wistia_sync.store.state import FULL_REBUILD_KEY, get_state, set_state
 
 if TYPE_CHECKING:
     import os

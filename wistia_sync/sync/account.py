@@ -25,16 +25,9 @@ from wistia_sync.catalog.rules import Visibility
 from wistia_sync.catalog.tags import delete_orphan_tags, ensure_tag, tag_key
 from wistia_sync.errors import SyncAborted, WistiaError, WistiaSyncError
 from wistia_sync.redaction import redact
-from wistia_sync.store.db import (
-    LAST_FULL_CRAWL_KEY,
-    format_timestamp,
-    get_state,
-    parse_timestamp,
-    set_state,
-    utc_now,
-    watermark_key,
-    write_transaction,
-)
+from wistia_sync.store.db import write_transaction
+from wistia_sync.store.state import LAST_FULL_CRAWL_KEY, get_state, set_state, watermark_key
+from wistia_sync.store.timestamps import format_timestamp, parse_timestamp, utc_now
 from wistia_sync.sync.failures import (
     MAX_RETRIES_A_RUN,
     PER_MEDIA_ERRORS,

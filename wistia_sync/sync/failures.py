@@ -20,7 +20,7 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from wistia_sync.errors import RequestFailed, UnexpectedResponse, WistiaError
-from wistia_sync.store.db import format_timestamp
+from wistia_sync.store.timestamps import format_timestamp
 
 Endpoint = Literal["stats", "media"]  # a media's stats, or the media itself (deletion checks)
 

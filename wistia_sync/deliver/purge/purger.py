@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from wistia_sync.deliver.purge.planner import plan_purge
 from wistia_sync.deliver.purge.providers import PurgeProvider
 from wistia_sync.redaction import redact
-from wistia_sync.store.db import utc_now, write_transaction
+from wistia_sync.store.db import write_transaction
+from wistia_sync.store.timestamps import utc_now
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

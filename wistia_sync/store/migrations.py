@@ -1,0 +1,495 @@
+"""The schema, as ordered migrations: each runs once per database, in order.
+
+Migrations are frozen: each spells out the columns and state keys it uses, as they were when it
+was written, so a fresh database and an upgraded one always end up alike
+(``tests/store/test_schema.py`` checks both against ``tests/golden/schema/fresh.sql``). A new
+table or column is a new migration at the end, never an edit of one above.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from wistia_sync.store.lazydb import MigrationSet
+from wistia_sync.store.timestamps import format_timestamp, utc_now
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+MIGRATION_SET = "wistia_sync"
+
+# sqlite-utils' Migrations, recorded without importing sqlite-utils: opening a database whose
+# schema is current needs one query, not the package (see wistia_sync.store.lazydb).
+migrations = MigrationSet(MIGRATION_SET)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE folders (
+            hashed_id TEXT PRIMARY KEY,
+            id INTEGER,
+            name TEXT NOT NULL
+        );
+        CREATE TABLE videos (
+            hashed_id TEXT PRIMARY KEY,
+            id INTEGER,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            type TEXT NOT NULL,
+            status TEXT NOT NULL,
+            archived INTEGER NOT NULL DEFAULT 0,
+            duration REAL,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            thumbnail_url TEXT,
+            folder_hashed_id TEXT REFERENCES folders(hashed_id),
+            plays INTEGER,
+            plays_fetched_at TEXT,
+            stats_error TEXT,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            deleted_at TEXT,
+            visibility TEXT NOT NULL DEFAULT 'public'
+                CHECK (visibility IN ('public', 'hidden'))
+        );
+        CREATE INDEX videos_folder ON videos(folder_hashed_id);
+        CREATE INDEX videos_created ON videos(created DESC, hashed_id);
+        CREATE TABLE tags (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            key TEXT NOT NULL UNIQUE,
+            slug TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE video_tags (
+            hashed_id TEXT NOT NULL REFERENCES videos(hashed_id),
+            tag_id INTEGER NOT NULL REFERENCES tags(id),
+            source TEXT NOT NULL CHECK (source IN ('wistia', 'editor')),
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (hashed_id, tag_id, source)
+        );
+        CREATE INDEX video_tags_tag ON video_tags(tag_id);
+        CREATE TABLE sync_state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE sync_runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            mode TEXT NOT NULL,
+            source TEXT NOT NULL,
+            outcome TEXT NOT NULL DEFAULT 'running',
+            requests INTEGER NOT NULL DEFAULT 0,
+            new INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            archived INTEGER NOT NULL DEFAULT 0,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            unchanged INTEGER NOT NULL DEFAULT 0,
+            stats_fetched INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        );
+        CREATE TABLE change_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            hashed_id TEXT,
+            tag TEXT,
+            before TEXT,
+            after TEXT
+        );
+        CREATE INDEX change_log_video ON change_log(hashed_id);
+        CREATE TABLE published_files (
+            path TEXT PRIMARY KEY,
+            sha256 TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL
+        );
+        """
+    )
+
+
+# What the published files show; a change to any of these columns makes the output out of date.
+# Migrations are frozen: each spells out the columns and state keys it uses, as they were when it
+# was written, so a fresh database and an upgraded one always end up alike
+# (tests/golden/schema.sql pins what a fresh one holds).
+_V1_PUBLISHED_COLUMNS = {
+    "videos": (
+        "name", "description", "type", "status", "archived", "duration", "created", "updated",
+        "thumbnail_url", "folder_hashed_id", "plays", "deleted_at", "visibility",
+    ),
+    "tags": ("name", "slug"),
+    "folders": ("name",),
+    "video_tags": ("hashed_id", "tag_id", "source"),
+}  # fmt: skip
+
+
+@migrations()
+def m002_content_version(db: Database) -> None:
+    """Count every change to what the output shows, whoever makes it and however it ends.
+
+    A run killed after committing part of a sync, a publish that failed on a full disk, an editor
+    command run with ``--no-publish``: each leaves the output behind the database, and the next
+    ``run`` cannot tell from its own sync. Triggers bump ``content_version`` in the same
+    transaction as the change; a publish records the version it published.
+    """
+    bump = "UPDATE sync_state SET value = value + 1 WHERE key = 'content_version';"
+    statements = ["INSERT OR IGNORE INTO sync_state (key, value) VALUES ('content_version', '0')"]
+    for table, columns in _V1_PUBLISHED_COLUMNS.items():
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+        statements += [
+            f"CREATE TRIGGER {table}_content_insert AFTER INSERT ON {table} BEGIN {bump} END",
+            f"CREATE TRIGGER {table}_content_delete AFTER DELETE ON {table} BEGIN {bump} END",
+            f"CREATE TRIGGER {table}_content_update AFTER UPDATE ON {table} "
+            f"WHEN {changed} BEGIN {bump} END",
+        ]
+    for statement in statements:
+        db.execute(statement)
+
+
+@migrations()
+def m003_rejected_media(db: Database) -> None:
+    """Quarantine for media records that cannot be stored safely, and a run's warnings.
+
+    A record is kept with the reason and its raw JSON (for a person to read, never published)
+    under its hashed id, or a digest of the record when it has no usable one. Tag keys become
+    NFC (``Café`` and ``Cafe\u0301`` are one tag from now on); a key that would then collide
+    with another tag's keeps its old spelling rather than merging two editors' tags silently.
+    """
+    db.execute(
+        "CREATE TABLE rejected_media (key TEXT PRIMARY KEY, hashed_id TEXT, reason TEXT NOT NULL, "
+        "raw TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL)"
+    )
+    db.execute("ALTER TABLE sync_runs ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE sync_runs ADD COLUMN warnings TEXT")
+    keys = {str(row[1]): int(row[0]) for row in db.execute("SELECT id, key FROM tags")}
+    for key, tag_id in keys.items():
+        normal = unicodedata.normalize("NFC", key)
+        if normal != key and normal not in keys:
+            db.execute("UPDATE tags SET key = ? WHERE id = ?", [normal, tag_id])
+
+
+# What each change to a published column means for the publisher: which video, tag or folder to
+# look at again. Tag and folder changes fan out to their videos when the publisher reads them.
+_CHANGE_SUBJECTS = {
+    "videos": ("video", "hashed_id"),
+    "video_tags": ("video", "hashed_id"),
+    "tags": ("tag", "id"),
+    "folders": ("folder", "hashed_id"),
+}
+
+
+@migrations()
+def m004_publish_v2(db: Database) -> None:
+    """Publish v2: record *which* videos, tags and folders changed, and the publisher's state.
+
+    - ``publish_changes``: one row per change to a published column, written by triggers in the
+      same transaction as the change (whoever makes it), consumed by the publish that applied it.
+    - ``publish_members``, ``publish_buckets``, ``publish_playlists``: what the last publish put
+      in each playlist and which bucket (page) holds which range of it, so the next publish
+      rebuilds only the buckets a change touches; ``publish_videos``: each published video's
+      JSON text, so refilling a bucket does not render its unchanged neighbours again.
+    - ``published_files.cache`` (``entry`` or ``immutable``) and ``expires_at`` (when a retired
+      immutable page may be removed: after the grace period, never while an entry file lists it).
+    """
+    db.executescript(
+        """
+        CREATE TABLE publish_changes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL CHECK (kind IN ('video', 'tag', 'folder')),
+            key TEXT NOT NULL
+        );
+        CREATE TABLE publish_members (
+            playlist TEXT NOT NULL,
+            sort_key TEXT NOT NULL,
+            hashed_id TEXT NOT NULL,
+            PRIMARY KEY (playlist, sort_key)
+        ) WITHOUT ROWID;
+        CREATE INDEX publish_members_video ON publish_members(hashed_id);
+        CREATE TABLE publish_videos (
+            hashed_id TEXT PRIMARY KEY,
+            json TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE publish_buckets (
+            playlist TEXT NOT NULL,
+            start_key TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            page TEXT,
+            PRIMARY KEY (playlist, start_key)
+        ) WITHOUT ROWID;
+        CREATE TABLE publish_playlists (
+            playlist TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            count INTEGER NOT NULL
+        );
+        ALTER TABLE published_files ADD COLUMN cache TEXT NOT NULL DEFAULT 'entry';
+        ALTER TABLE published_files ADD COLUMN expires_at TEXT;
+        CREATE INDEX published_files_expiry ON published_files(expires_at)
+            WHERE expires_at IS NOT NULL;
+        """
+    )
+    for table, columns in _V1_PUBLISHED_COLUMNS.items():
+        kind, key = _CHANGE_SUBJECTS[table]
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+        record = "INSERT INTO publish_changes (kind, key) VALUES ('{kind}', {row}.{key});"
+        new, old = (
+            record.format(kind=kind, row="NEW", key=key),
+            record.format(kind=kind, row="OLD", key=key),
+        )
+        db.execute(f"CREATE TRIGGER {table}_changes_insert AFTER INSERT ON {table} BEGIN {new} END")
+        db.execute(f"CREATE TRIGGER {table}_changes_delete AFTER DELETE ON {table} BEGIN {old} END")
+        db.execute(
+            f"CREATE TRIGGER {table}_changes_update AFTER UPDATE ON {table} "
+            f"WHEN {changed} BEGIN {old} {new} END"
+        )
+    # The first v2 publish rebuilds everything (v1 left no bucket state).
+    db.execute(
+        "INSERT OR REPLACE INTO sync_state (key, value) VALUES ('publish_full_rebuild', '1')"
+    )
+
+
+@migrations()
+def m005_delivery(db: Database) -> None:
+    """CDN purges: what each provider was sent this month, and purges still owed after a failure.
+
+    ``purge_pending`` holds every output path a failed purge did not reach, per provider
+    (``cloudfront:E123…``), so the next delivery retries it; ``deliveries`` records each one;
+    ``freshness`` how long each publish took to be served everywhere (``verify --wait``).
+    """
+    # One statement at a time: executescript would commit the migration's transaction early.
+    statements = (
+        """
+        CREATE TABLE purge_spend (
+            month TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            paths INTEGER NOT NULL DEFAULT 0,
+            calls INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (month, provider)
+        )
+        """,
+        """
+        CREATE TABLE purge_pending (
+            provider TEXT NOT NULL,
+            path TEXT NOT NULL,
+            first_failed_at TEXT NOT NULL,
+            last_error TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (provider, path)
+        )
+        """,
+        """
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            target TEXT NOT NULL,
+            generation TEXT,
+            uploaded INTEGER NOT NULL DEFAULT 0,
+            removed INTEGER NOT NULL DEFAULT 0,
+            purge TEXT,
+            purged INTEGER NOT NULL DEFAULT 0,
+            purge_error TEXT
+        )
+        """,
+        """
+        CREATE TABLE freshness (
+            generation TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            published_at TEXT NOT NULL,
+            fresh_at TEXT NOT NULL,
+            latency_seconds REAL NOT NULL,
+            repurged INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (generation, base_url)
+        )
+        """,
+    )
+    for statement in statements:
+        db.execute(statement)
+
+
+@migrations()
+def m006_webhook_inbox(db: Database) -> None:
+    """Wistia's webhook deliveries, stored before they are acknowledged, drained by a worker.
+
+    ``uuid`` deduplicates repeated deliveries. Times are Unix seconds (``REAL``) because the
+    debounce window and the event → published latency are measured in fractions of a second.
+    """
+    db.executescript(
+        """
+        CREATE TABLE webhook_events (
+            uuid TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            hashed_id TEXT,
+            account_id TEXT,
+            generated_at TEXT,
+            received_at REAL NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'applied', 'ignored', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            applied_at REAL
+        );
+        CREATE INDEX webhook_events_state ON webhook_events(state, received_at);
+        """
+    )
+
+
+def _remake_video_update_triggers(db: Database, columns: tuple[str, ...]) -> None:
+    """Make again the triggers that notice a change to a published column of ``videos``, for
+    these ``columns`` (each migration that publishes a new column passes them all)."""
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+    bump = "UPDATE sync_state SET value = value + 1 WHERE key = 'content_version';"
+    record = "INSERT INTO publish_changes (kind, key) VALUES ('video', {row}.hashed_id);"
+    for name, body in (
+        ("videos_content_update", bump),
+        ("videos_changes_update", f"{record.format(row='OLD')} {record.format(row='NEW')}"),
+    ):
+        db.execute(f"DROP TRIGGER {name}")
+        db.execute(f"CREATE TRIGGER {name} AFTER UPDATE ON videos WHEN {changed} BEGIN {body} END")
+
+
+@migrations()
+def m007_media_dimensions(db: Database) -> None:
+    """A video's width and height in pixels (from Wistia's assets; null when it gives none).
+
+    They are published, so the triggers that notice a change to a published column of
+    ``videos`` are made again with them. The next run crawls in full (every media gets its
+    dimensions, not only those an incremental run lists) and the next publish rebuilds every
+    file (each video object gains the two fields).
+    """
+    for column in ("width", "height"):
+        db.execute(f"ALTER TABLE videos ADD COLUMN {column} INTEGER")
+    _remake_video_update_triggers(db, (*_V1_PUBLISHED_COLUMNS["videos"], "width", "height"))
+    db.execute("DELETE FROM sync_state WHERE key = 'last_full_crawl'")
+    db.execute(
+        "INSERT OR REPLACE INTO sync_state (key, value) VALUES ('publish_full_rebuild', '1')"
+    )
+
+
+@migrations()
+def m008_protected_media(db: Database) -> None:
+    """Nothing private stays published: protected media, and the videos each page holds.
+
+    ``videos.protected``: whether Wistia protects a media (a password or other authentication to
+    view), 1 or 0. A protected media is never published, so a change to the column is a change
+    to published content, and the update triggers are made again with it. Rows stored before
+    this migration read 0, as they were published until now; the next run crawls in full, so
+    every media's real value is stored (and a protected one unpublished) by the first run after
+    upgrading.
+
+    ``publish_page_videos``: which videos each immutable page holds, so a page retired earlier
+    (still on disk for its grace period) is found and taken down when a video it holds stops
+    being published. The next publish rebuilds every file and so records every listed page;
+    pages already retired, whose videos are not known, keep at most the takedown grace.
+    """
+    db.execute("ALTER TABLE videos ADD COLUMN protected INTEGER NOT NULL DEFAULT 0")
+    _remake_video_update_triggers(
+        db, (*_V1_PUBLISHED_COLUMNS["videos"], "width", "height", "protected")
+    )
+    db.execute("DELETE FROM sync_state WHERE key = 'last_full_crawl'")
+    db.execute(
+        "CREATE TABLE publish_page_videos (hashed_id TEXT NOT NULL, page TEXT NOT NULL, "
+        "PRIMARY KEY (hashed_id, page)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX publish_page_videos_page ON publish_page_videos(page)")
+    takedown = format_timestamp(datetime.now(UTC) + timedelta(seconds=_m008_takedown_grace(db)))
+    db.execute(
+        "UPDATE published_files SET expires_at = ? WHERE expires_at > ? AND path LIKE 'pages/%'",
+        [takedown, takedown],
+    )
+    _m008_fold_tag_keys(db)
+    db.execute(
+        "INSERT OR REPLACE INTO sync_state (key, value) VALUES ('publish_full_rebuild', '1')"
+    )
+
+
+def _m008_takedown_grace(db: Database) -> int:
+    """The site's takedown grace as m008 found it (its key and default, frozen here)."""
+    row = db.execute(
+        "SELECT value FROM sync_state WHERE key = 'site_takedown_grace_seconds'"
+    ).fetchone()
+    try:
+        return max(int(row[0]), 0) if row else 600
+    except ValueError:
+        return 600
+
+
+def _m008_fold_tag_keys(db: Database) -> None:
+    """Tag keys become NFKC (a fullwidth ``TAG`` is ``TAG``); tags whose keys now meet are
+    merged into the oldest, which keeps its name and slug (as ``tag rename`` merges), every
+    video keeping the tag, each merge in the change log."""
+    rows = db.execute("SELECT id, name FROM tags ORDER BY id").fetchall()
+    survivors: dict[str, tuple[int, str]] = {}
+    now = utc_now()
+    for tag_id, name in rows:
+        folded = unicodedata.normalize(
+            "NFKC", unicodedata.normalize("NFKC", name).strip().casefold()
+        )
+        survivor = survivors.setdefault(folded, (tag_id, name))
+        if survivor[0] == tag_id:
+            continue
+        hashed_ids = [
+            row[0]
+            for row in db.execute(
+                "SELECT DISTINCT hashed_id FROM video_tags WHERE tag_id = ? ORDER BY hashed_id",
+                [tag_id],
+            )
+        ]
+        db.execute(
+            "INSERT OR IGNORE INTO video_tags (hashed_id, tag_id, source, added_at) "
+            "SELECT hashed_id, ?, source, added_at FROM video_tags WHERE tag_id = ?",
+            [survivor[0], tag_id],
+        )
+        db.execute("DELETE FROM video_tags WHERE tag_id = ?", [tag_id])
+        db.execute("DELETE FROM tags WHERE id = ?", [tag_id])
+        db.conn.executemany(
+            "INSERT INTO change_log (at, actor, action, hashed_id, tag, before, after) "
+            "VALUES (?, 'wistia-sync upgrade', 'tag merge', ?, ?, ?, ?)",
+            [(now, hashed_id, survivor[1], name, survivor[1]) for hashed_id in hashed_ids],
+        )
+    # Two steps, so no key is ever held twice on the way (the column is unique).
+    db.execute("UPDATE tags SET key = char(0) || id")
+    db.conn.executemany(
+        "UPDATE tags SET key = ? WHERE id = ?",
+        [(folded, tag_id) for folded, (tag_id, _) in survivors.items()],
+    )
+
+
+@migrations()
+def m009_media_failures(db: Database) -> None:
+    """Requests about one media that failed on every attempt, each retried with a backoff.
+
+    ``endpoint`` is ``stats`` (its play counts) or ``media`` (the check that confirms a deletion);
+    ``retry_at`` is when the next run may ask again. A success removes the row.
+    """
+    db.execute(
+        "CREATE TABLE media_failures (hashed_id TEXT NOT NULL, "
+        "endpoint TEXT NOT NULL CHECK (endpoint IN ('stats', 'media')), "
+        "failures INTEGER NOT NULL, first_failed_at TEXT NOT NULL, last_failed_at TEXT NOT NULL, "
+        "retry_at TEXT NOT NULL, error TEXT NOT NULL, PRIMARY KEY (hashed_id, endpoint))"
+    )
+
+
+@migrations()
+def m010_webhook_retry(db: Database) -> None:
+    """Deletions a webhook reported, until Wistia confirms or denies them.
+
+    A ``media.deleted`` is recorded here when it is stored, and forgotten once the worker (or
+    ``run``, by ``GET /medias/{id}``) has asked Wistia: a deletion the worker could not confirm
+    (Wistia down for longer than its retries) is confirmed by the next ``run``, not left to the
+    daily full crawl while the video stays public.
+    """
+    db.executescript(
+        """
+        CREATE TABLE webhook_deletions (
+            hashed_id TEXT PRIMARY KEY,
+            reported_at REAL NOT NULL,
+            checks INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        );
+        """
+    )
