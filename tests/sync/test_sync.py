@@ -21,7 +21,9 @@ from wistia_sync.errors import DatabaseError, SyncAborted, WistiaUnavailable
 from wistia_sync.store.db import open_database, write_transaction
 from wistia_sync.store.migrations import migrations
 from wistia_sync.store.state import content_version, get_state
-from wistia_sync.sync.account import SyncOptions, refresh_media, sync_account
+from wistia_sync.sync.account import sync_account
+from wistia_sync.sync.media import refresh_media
+from wistia_sync.sync.summary import SyncOptions
 from wistia_sync.wistia.client import ClientSettings, WistiaClient
 
 TOKEN = "fake-token"
