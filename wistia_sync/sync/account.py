@@ -159,13 +159,49 @@ def _list_pass(
     a media archived with an ``updated`` older than the watermark would be missed otherwise.
     """
     full = summary.mode == "full" or whole
-    stop_before: str | None = None
-    if not full:
-        watermark = get_state(db, watermark_key(pass_name))
-        if watermark is not None:
-            stop_before = format_timestamp(parse_timestamp(watermark) - WATERMARK_OVERLAP)
+    stop_before = None if full else _incremental_stop(db, pass_name)
     progress.phase(f"listing {pass_name} media")
-    newest: str | None = None
+    newest, crawl = _store_pass_pages(
+        db, client, options, progress, summary, archived, full=full, stop_before=stop_before
+    )
+    _warn_about_crawl_end(summary, pass_name, crawl)
+    if (
+        archived
+        and not full
+        and crawl.ended == "stopped by the caller"
+        and _archive_outgrew(db, client)
+    ):
+        summary.crawl_notes.append(
+            "listing archived media: Wistia lists more archived media than the database holds "
+            "(one archived without a newer `updated`), so the pass read the whole archive"
+        )
+        rest = _list_pass(db, client, options, progress, summary, pass_name, archived, whole=True)
+        newest = max(filter(None, (newest, rest)), default=None)
+    return newest
+
+
+def _incremental_stop(db: Database, pass_name: str) -> str | None:
+    """The ``updated`` past which an incremental pass stops: its watermark minus the overlap
+    (None: the pass has no watermark yet, and reads every page)."""
+    watermark = get_state(db, watermark_key(pass_name))
+    if watermark is None:
+        return None
+    return format_timestamp(parse_timestamp(watermark) - WATERMARK_OVERLAP)
+
+
+def _store_pass_pages(
+    db: Database,
+    client: WistiaClient,
+    options: SyncOptions,
+    progress: Progress,
+    summary: SyncSummary,
+    archived: bool,
+    *,
+    full: bool,
+    stop_before: str | None,
+) -> tuple[str | None, CrawlReport]:
+    """Fetch and store a pass's pages, stopping after the first reaching past ``stop_before``;
+    return the largest ``updated`` stored and how the crawl ended."""
 
     def fetch(page: int) -> MediaPage:
         return client.list_media_page(
@@ -185,6 +221,7 @@ def _list_pass(
         max_pages=page_cap(known_pages),
         report=crawl,
     )
+    newest: str | None = None
     with closing(pages):
         for answer in pages:
             stored = store_media_page(db, answer, options, summary, archived_hint=archived)
@@ -199,20 +236,7 @@ def _list_pass(
                 and stored.oldest_updated < stop_before
             ):
                 break
-    _warn_about_crawl_end(summary, pass_name, crawl)
-    if (
-        archived
-        and not full
-        and crawl.ended == "stopped by the caller"
-        and _archive_outgrew(db, client)
-    ):
-        summary.crawl_notes.append(
-            "listing archived media: Wistia lists more archived media than the database holds "
-            "(one archived without a newer `updated`), so the pass read the whole archive"
-        )
-        rest = _list_pass(db, client, options, progress, summary, pass_name, archived, whole=True)
-        newest = max(filter(None, (newest, rest)), default=None)
-    return newest
+    return newest, crawl
 
 
 def _archive_outgrew(db: Database, client: WistiaClient) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +45,9 @@ WISTIA_COLUMNS = (
 WATERMARK_FUTURE_MARGIN = timedelta(minutes=5)
 
 
+Rejection = tuple[str | None, str, str]  # a rejected record's (hashed_id, reason, raw JSON)
+
+
 @dataclass(frozen=True)
 class StoredPage:
     """What ``store_media_page`` did with one page of raw records."""
@@ -77,10 +80,22 @@ def store_media_page(
     reading is pure Python, and on a worker it held the GIL while this thread waited to get it
     back after each row SQLite wrote (measured: slower, with more CPU).
     """
-    records = page.records
+    good, rejected = _read_page(page.records, summary, archived_hint)
+    rows = {hashed_id: _media_row(media) for hashed_id, media in good.items()}
+    stored = _what_was_stored(page, good, rejected, rows)
+    if page.records:
+        _write_page(db, good, rows, rejected, options, summary)
+    return stored
+
+
+def _read_page(
+    records: Sequence[object], summary: SyncSummary, archived_hint: bool | None
+) -> tuple[dict[str, WistiaMedia], dict[str, Rejection]]:
+    """The page's good media by hashed id and its rejected records by key. A media listed twice
+    is the later record; one rejected anywhere on the page is not stored."""
     results = read_records(records, archived_hint=archived_hint)
     good: dict[str, WistiaMedia] = {}
-    rejected: dict[str, tuple[str | None, str, str]] = {}  # key -> (hashed_id, reason, raw)
+    rejected: dict[str, Rejection] = {}
     for raw, result in zip(records, results, strict=True):
         if result.notes:
             summary.warnings.update(result.notes)
@@ -90,47 +105,73 @@ def store_media_page(
             key, raw_json = _rejection_key(raw, hashed_id)
             rejected[key] = (hashed_id, result.rejected.reason, raw_json)
             continue
-        good[result.media.hashed_id] = result.media  # a duplicate on one page: the later wins
+        good[result.media.hashed_id] = result.media
         rejected.pop(result.media.hashed_id, None)
     for key in rejected:
         good.pop(key, None)
-    rows = {hashed_id: _media_row(media) for hashed_id, media in good.items()}
+    return good, rejected
+
+
+def _what_was_stored(
+    page: MediaPage,
+    good: dict[str, WistiaMedia],
+    rejected: dict[str, Rejection],
+    rows: dict[str, MediaRow],
+) -> StoredPage:
     limit = format_timestamp((page.server_date or datetime.now(UTC)) + WATERMARK_FUTURE_MARGIN)
     updated = sorted(row[_UPDATED] for h, row in rows.items() if good[h].updated is not None)
-    stored = StoredPage(
-        received=len(records),
+    return StoredPage(
+        received=len(page.records),
         stored=len(good),
         rejected=len(rejected),
         hashed_ids=(*good, *(h for h, _, _ in rejected.values() if h is not None)),
         newest_updated=min(updated[-1], limit) if updated else None,
         oldest_updated=updated[0] if updated else None,
     )
-    if not records:
-        return stored
+
+
+def _write_page(
+    db: Database,
+    good: dict[str, WistiaMedia],
+    rows: dict[str, MediaRow],
+    rejected: dict[str, Rejection],
+    options: SyncOptions,
+    summary: SyncSummary,
+) -> None:
+    """Store the page in one transaction, writing only what changed, and count it."""
     now = utc_now()
     with write_transaction(db):
         existing = _existing_rows(db, list(good)) if good else {}
         _store_folders(db, good.values())
-        same = [h for h, row in rows.items() if existing.get(h) == (*row, None)]
-        db.conn.executemany(
-            _UPSERT_SQL,
-            [
-                (*row, now, now, options.default_visibility)
-                for h, row in rows.items()
-                if existing.get(h) != (*row, None)
-            ],
-        )
-        if same:
-            db.execute(
-                "UPDATE videos SET last_seen = ? WHERE hashed_id IN "
-                "(SELECT value FROM json_each(?))",
-                [now, json.dumps(same)],
-            )
+        _upsert_changed_rows(db, rows, existing, now, options)
         tags_changed = _replace_wistia_tags(db, list(good.values()), now)
         _quarantine(db, rejected, good, now, summary)
         for hashed_id, row in rows.items():
             _count(summary, hashed_id, existing.get(hashed_id), row, hashed_id in tags_changed)
-    return stored
+
+
+def _upsert_changed_rows(
+    db: Database,
+    rows: dict[str, MediaRow],
+    existing: dict[str, MediaRow],
+    now: str,
+    options: SyncOptions,
+) -> None:
+    """Upsert the rows that differ from what is stored; only move ``last_seen`` of the others."""
+    same = [h for h, row in rows.items() if existing.get(h) == (*row, None)]
+    db.conn.executemany(
+        _UPSERT_SQL,
+        [
+            (*row, now, now, options.default_visibility)
+            for h, row in rows.items()
+            if existing.get(h) != (*row, None)
+        ],
+    )
+    if same:
+        db.execute(
+            "UPDATE videos SET last_seen = ? WHERE hashed_id IN (SELECT value FROM json_each(?))",
+            [now, json.dumps(same)],
+        )
 
 
 def _rejection_key(raw: object, hashed_id: str | None) -> tuple[str, str]:
@@ -152,7 +193,7 @@ def _rejection_key(raw: object, hashed_id: str | None) -> tuple[str, str]:
 
 def _quarantine(
     db: Database,
-    rejected: dict[str, tuple[str | None, str, str]],
+    rejected: dict[str, Rejection],
     good: dict[str, WistiaMedia],
     now: str,
     summary: SyncSummary,

@@ -31,6 +31,8 @@ from wistia_sync.wistia.records import WistiaStats, is_hashed_id
 STATS_ELIGIBLE = (
     "v.type = 'Video' AND v.status = 'ready' AND v.archived = 0 AND v.deleted_at IS NULL"
 )
+Target = tuple[str, int | None]  # a video's hashed id and the plays stored now
+Answer = WistiaStats | NoStats | WistiaError  # what asking for its stats gave
 STATS_WORKERS = 4  # stats requests in flight at once
 STATS_BATCH = 25  # play counts stored per transaction
 
@@ -47,6 +49,15 @@ def refresh_stats(
     at most ``MAX_RETRIES_A_RUN`` whose stats failed before and whose retry is due."""
     if options.stats_budget <= 0:
         return
+    targets = _stats_targets(db, options, exclude)
+    if not targets:
+        return
+    progress.phase("fetching play counts", total=len(targets))
+    _fetch_and_store_stats(db, client, options, progress, summary, targets)
+
+
+def _stats_targets(db: Database, options: SyncOptions, exclude: set[str]) -> list[Target]:
+    """The videos whose plays this run fetches, with the plays stored now, in order."""
     rows = db.execute(
         f"SELECT v.hashed_id, v.plays FROM videos v WHERE {STATS_ELIGIBLE} AND v.hashed_id NOT IN "
         "(SELECT hashed_id FROM media_failures WHERE endpoint = 'stats') "
@@ -62,14 +73,22 @@ def refresh_stats(
     retries = [(h, p) for h, p in retries if h not in exclude and is_hashed_id(h)]
     retries = retries[: min(MAX_RETRIES_A_RUN, options.stats_budget)]
     targets = [(h, plays) for h, plays in rows if h not in exclude and is_hashed_id(h)]
-    targets = targets[: options.stats_budget - len(retries)] + retries
-    if not targets:
-        return
-    progress.phase("fetching play counts", total=len(targets))
+    return targets[: options.stats_budget - len(retries)] + retries
+
+
+def _fetch_and_store_stats(
+    db: Database,
+    client: WistiaClient,
+    options: SyncOptions,
+    progress: Progress,
+    summary: SyncSummary,
+    targets: list[Target],
+) -> None:
+    """Fetch the targets' stats ``STATS_WORKERS`` at a time, storing ``STATS_BATCH`` at a time."""
     with ThreadPoolExecutor(max_workers=STATS_WORKERS) as pool:
         stats = pool.map(or_failure(client.get_stats), [hashed_id for hashed_id, _ in targets])
         try:
-            batch: list[tuple[tuple[str, int | None], WistiaStats | NoStats | WistiaError]] = []
+            batch: list[tuple[Target, Answer]] = []
             for target, answer in zip(targets, stats, strict=True):
                 batch.append((target, answer))
                 # A streak of failures fails the run: what came before it is stored first.
@@ -90,7 +109,7 @@ def refresh_stats(
 
 def _store_stats(
     db: Database,
-    batch: Sequence[tuple[tuple[str, int | None], WistiaStats | NoStats | WistiaError]],
+    batch: Sequence[tuple[Target, Answer]],
     summary: SyncSummary,
     options: SyncOptions,
 ) -> None:
@@ -134,7 +153,7 @@ def fetch_missing_plays(
     """
     if budget <= 0:
         return 0
-    targets: list[tuple[str, int | None]] = []
+    targets: list[Target] = []
     for batch in batched(sorted(set(hashed_ids)), 500):
         marks = ", ".join("?" for _ in batch)
         targets.extend(
