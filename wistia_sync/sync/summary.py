@@ -64,7 +64,7 @@ class SyncSummary:
     persistent_failures: int = field(default=0, repr=False)
     requests: int = 0
     seconds: float = 0.0
-    # What was repaired in the records stored, by kind (see models.read_media).
+    # What was repaired in the records stored, by kind (see wistia.records.read_media).
     warnings: Counter[str] = field(default_factory=Counter)
     # Media seen this run; counted once even if two passes or a re-check return them.
     seen: set[str] = field(default_factory=set, repr=False)
