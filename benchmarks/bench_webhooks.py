@@ -43,7 +43,8 @@ from wistia_sync.demo import FakeWistia, generate_catalog
 from wistia_sync.publish import publish_site
 from wistia_sync.store.db import open_database
 from wistia_sync.store.lock import publish_lock_path
-from wistia_sync.sync.account import SyncOptions, sync_account
+from wistia_sync.sync.account import sync_account
+from wistia_sync.sync.summary import SyncOptions
 from wistia_sync.wistia.client import ClientSettings, WistiaClient
 
 TOKEN = "bench-token"

@@ -20,10 +20,10 @@ _API = {
     "ClientSettings": "wistia_sync.wistia.client",
     "WistiaClient": "wistia_sync.wistia.client",
     # syncing
-    "SyncOptions": "wistia_sync.sync.account",
-    "SyncSummary": "wistia_sync.sync.account",
+    "SyncOptions": "wistia_sync.sync.summary",
+    "SyncSummary": "wistia_sync.sync.summary",
     "sync_account": "wistia_sync.sync.account",
-    "refresh_media": "wistia_sync.sync.account",
+    "refresh_media": "wistia_sync.sync.media",
     # reading and editing the catalog
     "VideoFilter": "wistia_sync.catalog.videos",
     "list_videos": "wistia_sync.catalog.videos",
@@ -85,12 +85,9 @@ if TYPE_CHECKING:
     from wistia_sync.errors import WistiaSyncError
     from wistia_sync.job import publish_database, run_job
     from wistia_sync.store.db import open_database
-    from wistia_sync.sync.account import (
-        SyncOptions,
-        SyncSummary,
-        refresh_media,
-        sync_account,
-    )
+    from wistia_sync.sync.account import sync_account
+    from wistia_sync.sync.media import refresh_media
+    from wistia_sync.sync.summary import SyncOptions, SyncSummary
     from wistia_sync.wistia.client import ClientSettings, WistiaClient
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from wistia_sync.deliver.delivery import DeliveryReport, DeliverySettings
-    from wistia_sync.sync.account import SyncOptions, SyncSummary
+    from wistia_sync.sync.summary import SyncOptions, SyncSummary
     from wistia_sync.wistia.client import WistiaClient
 
 ClientFactory = Callable[[], AbstractContextManager["WistiaClient"]]

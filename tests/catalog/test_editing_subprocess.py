@@ -143,7 +143,7 @@ NEVER_IMPORTED = [
     "httpx",
     "httpcore",
     "wistia_sync.wistia.client",
-    "wistia_sync.sync.account",
+    "wistia_sync.sync",
     "wistia_sync.demo",
     "pydantic",
     "typer._adapters",

@@ -26,7 +26,8 @@ from wistia_sync.demo import FakeWistia, demo_catalog
 from wistia_sync.publish import publish_site
 from wistia_sync.publish.settings import change_site_settings
 from wistia_sync.store.db import open_database, write_transaction
-from wistia_sync.sync.account import SyncOptions, sync_account
+from wistia_sync.sync.account import sync_account
+from wistia_sync.sync.summary import SyncOptions
 from wistia_sync.wistia.client import ClientSettings, WistiaClient
 from wistia_sync.wistia.records import read_media
 

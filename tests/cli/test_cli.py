@@ -219,7 +219,7 @@ def test_every_command_shows_the_librarys_own_defaults() -> None:
     from typer.core import TyperGroup
 
     from wistia_sync import config
-    from wistia_sync.sync import account as sync
+    from wistia_sync.sync import summary
     from wistia_sync.wistia import client as wistia
 
     expected = {
@@ -246,4 +246,4 @@ def test_every_command_shows_the_librarys_own_defaults() -> None:
     walk(root, Context(root, info_name="wistia-sync"))
     assert all(seen.values()), seen
     assert wistia.DEFAULT_API_URL == config.DEFAULT_API_URL
-    assert config.parse_duration(config.DEFAULT_FULL_EVERY) == sync.DEFAULT_FULL_EVERY
+    assert config.parse_duration(config.DEFAULT_FULL_EVERY) == summary.DEFAULT_FULL_EVERY

@@ -764,7 +764,8 @@ def prime(ws: Workspace, *, stats_budget: int = 1000) -> None:
     from wistia_sync.publish import publish_playlists
     from wistia_sync.store.db import open_database
     from wistia_sync.store.lock import publish_lock_path
-    from wistia_sync.sync.account import SyncOptions, sync_account
+    from wistia_sync.sync.account import sync_account
+    from wistia_sync.sync.summary import SyncOptions
     from wistia_sync.wistia.client import ClientSettings, WistiaClient
 
     db = open_database(ws.db, create=True)

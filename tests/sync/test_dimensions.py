@@ -17,7 +17,8 @@ from wistia_sync.demo import FakeWistia, generate_catalog
 from wistia_sync.publish import publish_site
 from wistia_sync.store.db import open_database
 from wistia_sync.store.state import content_version
-from wistia_sync.sync.account import SyncOptions, sync_account
+from wistia_sync.sync.account import sync_account
+from wistia_sync.sync.summary import SyncOptions
 from wistia_sync.wistia.client import ClientSettings, WistiaClient
 from wistia_sync.wistia.records import MAX_DIMENSION, read_media
 

@@ -21,7 +21,9 @@ from wistia_sync.errors import DatabaseError, SyncAborted, WistiaUnavailable
 from wistia_sync.store.db import open_database, write_transaction
 from wistia_sync.store.migrations import migrations
 from wistia_sync.store.state import content_version, get_state
-from wistia_sync.sync.account import SyncOptions, refresh_media, sync_account
+from wistia_sync.sync.account import sync_account
+from wistia_sync.sync.media import refresh_media
+from wistia_sync.sync.summary import SyncOptions
 from wistia_sync.wistia.client import ClientSettings, WistiaClient
 
 TOKEN = "fake-token"
@@ -169,21 +171,23 @@ def test_a_full_crawl_writes_only_what_changed_and_still_marks_every_media_seen(
 
 
 def test_page_stores_skip_the_disk_flush_but_the_final_commit_and_later_writes_keep_it(
-    db: Database, fake: FakeWistia, monkeypatch: pytest.MonkeyPatch
+    db: Database, fake: FakeWistia
 ) -> None:
-    import wistia_sync.sync.account as sync_module
-
-    levels: list[int] = []
-    store = sync_module.store_media_page
-
-    def recording(*args: object, **kwargs: object) -> object:
-        levels.append(db.execute("PRAGMA synchronous").fetchone()[0])
-        return store(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(sync_module, "store_media_page", recording)
     full = db.execute("PRAGMA synchronous").fetchone()[0]
-    sync(db, fake, stats_budget=0)
-    assert levels and set(levels) == {1}  # NORMAL while pages are stored
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        sync(db, fake, stats_budget=0)
+    finally:
+        db.conn.set_trace_callback(None)
+    lowered = statements.index("PRAGMA synchronous = NORMAL")
+    restored = statements.index(f"PRAGMA synchronous = {full}")
+    page_stores = [i for i, sql in enumerate(statements) if sql.startswith("INSERT INTO videos")]
+    (run_closed,) = [
+        i for i, sql in enumerate(statements) if sql.startswith("UPDATE sync_runs SET finished_at")
+    ]
+    assert page_stores and lowered < min(page_stores) and max(page_stores) < restored
+    assert restored < run_closed  # the final transaction commits with the full flush
     assert db.execute("PRAGMA synchronous").fetchone()[0] == full == 2  # FULL again after
 
 

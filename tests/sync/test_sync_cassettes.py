@@ -10,7 +10,8 @@ from sqlite_utils import Database
 
 from wistia_sync.errors import TokenRejected
 from wistia_sync.store.db import open_database
-from wistia_sync.sync.account import SyncOptions, sync_account
+from wistia_sync.sync.account import sync_account
+from wistia_sync.sync.summary import SyncOptions
 from wistia_sync.wistia.client import ClientSettings, WistiaClient
 
 CASSETTES = Path(__file__).parent.parent / "cassettes"

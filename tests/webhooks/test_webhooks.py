@@ -19,7 +19,9 @@ from wistia_sync.demo import FakeWistia, generate_catalog
 from wistia_sync.errors import WistiaError
 from wistia_sync.status import database_status
 from wistia_sync.store.db import open_database
-from wistia_sync.sync.account import SyncOptions, refresh_media, sync_account
+from wistia_sync.sync.account import sync_account
+from wistia_sync.sync.media import refresh_media
+from wistia_sync.sync.summary import SyncOptions
 from wistia_sync.webhooks.app import HEALTH_PATH, WEBHOOK_PATH, ReceiverSettings, create_app
 from wistia_sync.webhooks.inbox import inbox_status, parse_delivery, store_events
 from wistia_sync.webhooks.server import DEFAULT_STATS_BUDGET, refresh_then_publish

@@ -17,7 +17,8 @@ from sqlite_utils import Database
 
 from wistia_sync.demo import FakeWistia, generate_catalog
 from wistia_sync.store.db import open_database
-from wistia_sync.sync.account import SyncOptions, SyncSummary, sync_account
+from wistia_sync.sync.account import sync_account
+from wistia_sync.sync.summary import SyncOptions, SyncSummary
 from wistia_sync.wistia.client import ClientSettings, MediaPage, WistiaClient
 from wistia_sync.wistia.crawl import (
     MAX_SPECULATIVE,

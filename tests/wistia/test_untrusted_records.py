@@ -18,7 +18,8 @@ from wistia_sync.demo import FakeWistia, generate_catalog
 from wistia_sync.publish import PUBLISHED_VIDEO_CONDITION
 from wistia_sync.store.db import open_database
 from wistia_sync.store.state import get_state, watermark_key
-from wistia_sync.sync.account import SyncOptions, SyncSummary, sync_account
+from wistia_sync.sync.account import sync_account
+from wistia_sync.sync.summary import SyncOptions, SyncSummary
 from wistia_sync.wistia.client import ClientSettings, WistiaClient
 
 TOKEN = "fake-token"

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
     from sqlite_utils import Database
 
-    from wistia_sync.sync.account import SyncOptions, SyncSummary
+    from wistia_sync.sync.summary import SyncOptions, SyncSummary
     from wistia_sync.wistia.client import WistiaClient
 
 TokenFile = Annotated[
@@ -131,7 +131,7 @@ def sync_command(
         if hashed_ids is None:
             summary = run_sync(database, client, options, quiet=quiet)
         else:
-            from wistia_sync.sync.account import refresh_media
+            from wistia_sync.sync.media import refresh_media
 
             summary = refresh_media(database, client, hashed_ids, options, confirm_unknown=True)
     print_summary(summary, quiet=quiet, as_json=as_json)
@@ -175,7 +175,7 @@ def sync_options(
     default_visibility: str,
 ) -> SyncOptions:
     from wistia_sync.errors import UsageError
-    from wistia_sync.sync.account import SyncOptions
+    from wistia_sync.sync.summary import SyncOptions
 
     if default_visibility not in ("public", "hidden"):
         raise UsageError(

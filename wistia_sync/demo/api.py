@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 
-from wistia_sync.demo.catalog import THUMBNAIL_SIZE, iso
+from wistia_sync.demo.catalog import THUMBNAIL_SIZE, demo_catalog, iso
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
@@ -416,6 +416,11 @@ class FakeWistia:
         self._ids.add(media["id"])
         self._max_id = max(self._max_id, media["id"])
         return entry
+
+
+def demo_transport() -> httpx.MockTransport:
+    """An httpx transport answering from the demo catalog, in-process: no token, no network."""
+    return FakeWistia(*demo_catalog()).transport()
 
 
 def _not_found(hashed_id: str) -> tuple[int, Json]:

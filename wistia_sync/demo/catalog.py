@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-if TYPE_CHECKING:
-    import httpx
+from typing import Any, NamedTuple
 
 Media = dict[str, Any]
 Stats = dict[str, int]
@@ -307,13 +304,6 @@ def generate_catalog(
         if kind == "Video":
             stats[hashed_id] = _stats(rng, popular=False)
     return media, stats
-
-
-def demo_transport() -> httpx.MockTransport:
-    """An httpx transport answering from the demo catalog, in-process: no token, no network."""
-    from wistia_sync.demo.api import FakeWistia
-
-    return FakeWistia(*demo_catalog()).transport()
 
 
 # -- building blocks -------------------------------------------------------------------------------

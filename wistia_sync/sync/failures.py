@@ -13,14 +13,16 @@ failing in a row, with no success between them: that is Wistia failing, not the 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlite_utils import Database
 
 from wistia_sync.errors import RequestFailed, UnexpectedResponse, WistiaError
 from wistia_sync.store.timestamps import format_timestamp
+
+R = TypeVar("R")
 
 Endpoint = Literal["stats", "media"]  # a media's stats, or the media itself (deletion checks)
 
@@ -34,6 +36,18 @@ PERSISTENT_FAILURES = 3
 # media that keep failing can never make a streak of their own and fail every run together.
 MAX_RETRIES_A_RUN = OUTAGE_STREAK - 1
 PER_MEDIA_ERRORS: tuple[type[WistiaError], ...] = (RequestFailed, UnexpectedResponse)
+
+
+def or_failure(fetch: Callable[[str], R]) -> Callable[[str], R | WistiaError]:
+    """``fetch``, returning rather than raising a failure that may be the media's own."""
+
+    def attempt(hashed_id: str) -> R | WistiaError:
+        try:
+            return fetch(hashed_id)
+        except PER_MEDIA_ERRORS as error:
+            return error
+
+    return attempt
 
 
 def backoff(failures: int) -> timedelta:

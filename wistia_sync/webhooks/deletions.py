@@ -24,7 +24,7 @@ from wistia_sync.webhooks.inbox import (
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from wistia_sync.sync.account import SyncOptions
+    from wistia_sync.sync.summary import SyncOptions
     from wistia_sync.wistia.client import WistiaClient
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def confirm_reported_deletions(
 ) -> DeletionCheck:
     """Settle every reported deletion Wistia will answer about. A media whose own answer fails
     stays reported and the others are still asked; a failure of Wistia as a whole stops."""
-    from wistia_sync.sync.account import confirm_deletion
+    from wistia_sync.sync.media import confirm_deletion
 
     check = DeletionCheck()
     pending = reported_deletions(db)

@@ -12,7 +12,9 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 from wistia_sync.errors import PublishAborted, WistiaSyncError
-from wistia_sync.sync.account import SyncOptions, fetch_missing_plays, refresh_media
+from wistia_sync.sync.media import refresh_media
+from wistia_sync.sync.stats import fetch_missing_plays
+from wistia_sync.sync.summary import SyncOptions
 from wistia_sync.webhooks.app import ReceiverSettings, create_app
 from wistia_sync.webhooks.guard import (
     ACCEPT_BACKLOG,

@@ -9,7 +9,7 @@ Whatever the server sends is untrusted: the timeout is a total deadline for the 
 (a server trickling bytes cannot hold a request past it), a body larger than
 ``max_response_bytes`` is refused unread, error bodies are quoted with the token redacted, and
 a hashed id is checked and percent-encoded before it becomes part of a URL path. Media records
-are returned raw: ``models.read_media`` validates them one by one.
+are returned raw: ``records.read_media`` validates them one by one.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The bound is the parser's own: Python's ``json`` refuses a document nested deepe
 interpreter's recursion limit (about 1,000 levels) with ``RecursionError``, at no cost to the
 answers that are not. What this module adds is its scope. A list answer (a page of media) that
 is too deep is split into its elements, and only the elements too deep to parse are replaced by
-a ``TooDeep`` placeholder, which ``models.read_media`` rejects: one hostile record no longer costs
+a ``TooDeep`` placeholder, which ``records.read_media`` rejects: one hostile record no longer costs
 its whole page. Any other answer too deep to parse raises ``NestedTooDeeply``.
 
 Splitting scans the text for brackets outside strings, with a counter, never recursion; it runs
