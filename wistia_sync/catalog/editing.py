@@ -8,6 +8,7 @@ asked to or nothing.
 
 Each function returns a small result whose ``changed`` count is zero when there was nothing to
 do, so the CLI can say so and skip the republish, and whose ``summary()`` is the line it prints.
+Nothing here publishes: the CLI follows a change with ``wistia_sync.job.publish_and_deliver``.
 
 Nothing here talks to Wistia or imports an HTTP client: editors must be able to work with no
 token and no network, and feel every 100 ms of start-up.
@@ -21,11 +22,8 @@ from __future__ import annotations
 
 import getpass
 import json
-import logging
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION, Visibility
@@ -35,12 +33,8 @@ from wistia_sync.errors import UsageError
 from wistia_sync.store.db import write_transaction
 from wistia_sync.store.timestamps import utc_now
 
-log = logging.getLogger(__name__)
-
 if TYPE_CHECKING:
     from sqlite_utils import Database
-
-    from wistia_sync.publish import PublishResult
 
 UNKNOWN_ACTOR = "unknown"
 DEFAULT_LOG_LIMIT = 20
@@ -64,45 +58,6 @@ class EditOutcome(Protocol):
     def changed(self) -> int: ...
 
     def summary(self) -> str: ...
-
-
-def publish_change(
-    db: Database, outcome: EditOutcome, *, db_path: Path, output: Path
-) -> PublishResult | None:
-    """Every editor change republishes: what the change touched, nothing else (None: no change).
-
-    The change is already committed; if the publish fails, the error says the change was kept
-    and how to catch up, instead of leaving the editor unsure.
-    """
-    from wistia_sync.errors import WistiaSyncError
-    from wistia_sync.job import publish_database
-
-    if not outcome.changed:
-        return None
-    try:
-        result = publish_database(db, db_path, output)
-        _deliver(db, output, result)
-    except WistiaSyncError as error:
-        raise type(error)(
-            f"{outcome.summary()}, but publishing failed: {error}; "
-            "run `wistia-sync publish` to catch up"
-        ) from error
-    return result
-
-
-def _deliver(db: Database, output: Path, result: PublishResult) -> None:
-    """Deliver the publish to the target and CDN the environment configures, if any."""
-    from wistia_sync.config import PURGE_ENV, TARGET_ENV
-
-    if not (os.environ.get(TARGET_ENV) or os.environ.get(PURGE_ENV)):
-        return  # the common case: no delivery module to import on an editor's command
-    from wistia_sync.deliver.delivery import DeliverySettings, deliver_publish
-
-    settings = DeliverySettings.from_environment()
-    if settings.configured:
-        report = deliver_publish(output, db, settings, result)
-        for warning in report.warnings if report else ():
-            log.warning("warning: %s", warning)
 
 
 def default_actor() -> str:

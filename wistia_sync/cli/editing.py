@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from wistia_sync.catalog.editing import EditOutcome
     from wistia_sync.catalog.rules import Visibility
+    from wistia_sync.publish import PublishResult
 
 STDIN_ARGUMENT = "-"
 
@@ -98,10 +99,8 @@ def finish_change(
     The database change is already committed here; if the publish fails, the error says so and
     how to catch up, instead of leaving the editor unsure whether the change was kept.
     """
-    from wistia_sync.catalog.editing import publish_change
-
     result = (
-        None if no_publish else publish_change(database, outcome, db_path=db_path, output=output)
+        None if no_publish or not outcome.changed else publish_change(database, outcome, output)
     )
     if as_json:
         print_json(
@@ -120,6 +119,26 @@ def finish_change(
     elif outcome.changed:
         line += "; not published (--no-publish): run `wistia-sync publish` to catch up"
     typer.echo(line)
+
+
+def publish_change(database: Database, outcome: EditOutcome, output: Path) -> PublishResult | None:
+    """Publish, then deliver where the environment says; a failure says the change was kept."""
+    from wistia_sync.errors import WistiaSyncError
+    from wistia_sync.job import delivery_from_environment, publish_and_deliver
+
+    try:
+        published = publish_and_deliver(database, output, delivery=delivery_from_environment())
+    except WistiaSyncError as error:
+        raise type(error)(
+            f"{outcome.summary()}, but publishing failed: {error}; "
+            "run `wistia-sync publish` to catch up"
+        ) from error
+    if published.delivery is not None and published.delivery.warnings:
+        from wistia_sync.cli.console import notice
+
+        for warning in published.delivery.warnings:
+            notice(f"warning: {warning}")
+    return published.publish
 
 
 def read_video_arguments(arguments: list[str]) -> list[str]:

@@ -104,28 +104,27 @@ def publish_command(
     as_json: Json = False,
 ) -> None:
     """Bring the JSON files in the output folder up to date with the database."""
-    from wistia_sync.job import publish_database
+    from wistia_sync.job import publish_and_deliver
     from wistia_sync.store.db import open_database
 
-    database = open_database(db)
-    result = publish_database(
-        database,
-        db,
+    delivery = None
+    if target or purge:  # else there is nothing to deliver: no delivery code to import
+        delivery = delivery_settings(
+            target, s3_endpoint_url, purge, purge_budget, base_url,
+            cache_control_immutable, cache_control_entry,
+        )  # fmt: skip
+    published = publish_and_deliver(
+        open_database(db),
         output,
+        delivery=delivery,
         force=force,
         dry_run=dry_run,
         allow_mass_unpublish=allow_mass_unpublish,
     )
-    delivered = None
-    if target or purge:  # else there is nothing to deliver: no delivery code to import
-        from wistia_sync.deliver.delivery import deliver_publish
-
-        settings = delivery_settings(
-            target, s3_endpoint_url, purge, purge_budget, base_url,
-            cache_control_immutable, cache_control_entry,
-        )  # fmt: skip
-        delivered = deliver_publish(output, database, settings, result)
-    print_publish_result(result, quiet=quiet, as_json=as_json, delivery=delivered)
+    assert published.publish is not None  # due: always published
+    print_publish_result(
+        published.publish, quiet=quiet, as_json=as_json, delivery=published.delivery
+    )
 
 
 def print_publish_result(

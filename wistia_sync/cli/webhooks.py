@@ -107,8 +107,8 @@ def serve_command(
         raise UsageError(
             "webhook serve needs the webhooks extra: pip install 'wistia-sync[webhooks]'"
         ) from None
-    from wistia_sync.deliver.delivery import DeliverySettings, deliver_publish
-    from wistia_sync.job import publish_database
+    from wistia_sync.deliver.delivery import DeliverySettings
+    from wistia_sync.job import publish_and_deliver
     from wistia_sync.publish import publish_due
     from wistia_sync.store.db import open_database
     from wistia_sync.webhooks.app import WEBHOOK_PATH, ReceiverSettings
@@ -156,8 +156,7 @@ def serve_command(
 
     def publish_if_behind(database: Database) -> None:
         if publish_due(database, output, check_files=False):
-            result = publish_database(database, db, output)
-            deliver_publish(output, database, delivery, result)
+            publish_and_deliver(database, output, delivery=delivery)
 
     configure_server_logging(debug=logging.getLogger().isEnabledFor(logging.DEBUG))
     with syncing.open_client(False, token_file, api_url, api_version, rate_limit) as client:
