@@ -33,7 +33,7 @@ _API = {
     "rename_tag": "wistia_sync.catalog.editing",
     "delete_tag": "wistia_sync.catalog.editing",
     "set_visibility": "wistia_sync.catalog.editing",
-    "read_change_log": "wistia_sync.catalog.editing",
+    "read_change_log": "wistia_sync.catalog.changelog",
     # publishing, delivering, checking
     "publish_and_deliver": "wistia_sync.job",
     "run_job": "wistia_sync.job",
@@ -71,10 +71,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from wistia_sync.catalog.changelog import read_change_log
     from wistia_sync.catalog.editing import (
         add_tags,
         delete_tag,
-        read_change_log,
         remove_tags,
         rename_tag,
         set_visibility,

@@ -1,4 +1,4 @@
-"""Editorial changes: tags editors add and remove, visibility, and the change log that records them.
+"""Editorial changes: tags editors add and remove, and visibility (``changelog`` records them).
 
 Editors own two things Wistia does not: ``editor`` tag links and each video's ``visibility``.
 Every function here makes its whole change in one ``write_transaction`` together with the
@@ -20,12 +20,21 @@ valid). A merge keeps the surviving tag's name and slug; the merged tag's file d
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from wistia_sync.catalog.changelog import (
+    ACTION_HIDE,
+    ACTION_SHOW,
+    ACTION_TAG_ADD,
+    ACTION_TAG_DELETE,
+    ACTION_TAG_MERGE,
+    ACTION_TAG_REMOVE,
+    ACTION_TAG_RENAME,
+    record_change,
+)
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION, Visibility
 from wistia_sync.catalog.tags import clean_tag_name, delete_orphan_tags, ensure_tag, tag_key
 from wistia_sync.catalog.videos import combine_sources, plural, quoted_list, resolve_videos
@@ -35,18 +44,6 @@ from wistia_sync.store.timestamps import utc_now
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
-
-UNKNOWN_ACTOR = "unknown"
-DEFAULT_LOG_LIMIT = 20
-
-# The `action` values of change_log rows.
-ACTION_TAG_ADD = "tag add"
-ACTION_TAG_REMOVE = "tag remove"
-ACTION_TAG_RENAME = "tag rename"
-ACTION_TAG_MERGE = "tag merge"
-ACTION_TAG_DELETE = "tag delete"
-ACTION_HIDE = "hide"
-ACTION_SHOW = "show"
 
 _REMOVE_IN_WISTIA = "remove it in Wistia (the next sync then drops it)"
 
@@ -58,38 +55,6 @@ class EditOutcome(Protocol):
     def changed(self) -> int: ...
 
     def summary(self) -> str: ...
-
-
-def default_actor() -> str:
-    """The login name, the change log's "who" when ``--actor`` is not given."""
-    try:
-        return getpass.getuser() or UNKNOWN_ACTOR
-    except (OSError, KeyError, ImportError):
-        # No USER/LOGNAME and no passwd entry (some containers): record that honestly.
-        return UNKNOWN_ACTOR
-
-
-def clean_actor(actor: str | None) -> str:
-    actor = (actor or "").strip()
-    return actor or default_actor()
-
-
-def _log(
-    db: Database,
-    *,
-    at: str,
-    actor: str,
-    action: str,
-    hashed_id: str | None,
-    tag: str | None,
-    before: str | None,
-    after: str | None,
-) -> None:
-    db.execute(
-        "INSERT INTO change_log (at, actor, action, hashed_id, tag, before, after) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [at, actor, action, hashed_id, tag, before, after],
-    )
 
 
 def _unique_tag_names(names: Iterable[str]) -> list[str]:
@@ -221,7 +186,7 @@ def add_tags(
                 videos_changed.add(hashed_id)
                 if "wistia" in found:
                     also_from_wistia.add(hashed_id)
-                _log(
+                record_change(
                     db,
                     at=now,
                     actor=actor,
@@ -277,7 +242,7 @@ def remove_tags(
                 videos_changed.add(hashed_id)
                 if "wistia" in found:
                     also_from_wistia.add(hashed_id)
-                _log(
+                record_change(
                     db,
                     at=now,
                     actor=actor,
@@ -377,7 +342,7 @@ def rename_tag(db: Database, old: str, new: str, *, actor: str) -> RenameResult:
             "UPDATE tags SET name = ?, key = ? WHERE id = ?",
             [new_display, tag_key(new_display), source.id],
         )
-        _log(
+        record_change(
             db,
             at=now,
             actor=actor,
@@ -407,7 +372,7 @@ def _merge(db: Database, source: _Tag, target: _Tag, *, now: str, actor: str) ->
     db.execute("DELETE FROM video_tags WHERE tag_id = ?", [source.id])
     db.execute("DELETE FROM tags WHERE id = ?", [source.id])
     for hashed_id in hashed_ids:
-        _log(
+        record_change(
             db,
             at=now,
             actor=actor,
@@ -498,7 +463,7 @@ def delete_tag(db: Database, name: str, *, actor: str) -> TagDeleteResult:
             )
         db.execute("DELETE FROM video_tags WHERE tag_id = ? AND source = 'editor'", [tag.id])
         for hashed_id in hashed_ids:
-            _log(
+            record_change(
                 db,
                 at=now,
                 actor=actor,
@@ -607,7 +572,7 @@ def set_visibility(
                 unchanged += 1
                 continue
             db.execute("UPDATE videos SET visibility = ? WHERE hashed_id = ?", [after, hashed_id])
-            _log(
+            record_change(
                 db,
                 at=now,
                 actor=actor,
@@ -622,51 +587,3 @@ def set_visibility(
             else:
                 shown += 1
     return VisibilityResult(hidden, shown, unchanged, target)
-
-
-# -- the change log --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChangeLogEntry:
-    """One editorial change: when, who, what, and the value before and after."""
-
-    id: int
-    at: str
-    actor: str
-    action: str
-    hashed_id: str | None
-    tag: str | None
-    before: str | None
-    after: str | None
-
-    def change(self) -> str:
-        """``public → hidden``, ``— → Onboarding``: the before → after column."""
-        return f"{self.before or '—'} → {self.after or '—'}"
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "at": self.at,
-            "actor": self.actor,
-            "action": self.action,
-            "hashed_id": self.hashed_id,
-            "tag": self.tag,
-            "before": self.before,
-            "after": self.after,
-        }
-
-
-def read_change_log(
-    db: Database, *, limit: int = DEFAULT_LOG_LIMIT, video: str | None = None
-) -> list[ChangeLogEntry]:
-    """The latest changes first, optionally of one video (a deleted one too: history stays)."""
-    sql = "SELECT id, at, actor, action, hashed_id, tag, before, after FROM change_log"
-    parameters: list[Any] = []
-    if video is not None:
-        (hashed_id,) = resolve_videos(db, [video], include_deleted=True)
-        sql += " WHERE hashed_id = ?"
-        parameters.append(hashed_id)
-    sql += " ORDER BY id DESC LIMIT ?"
-    parameters.append(limit)
-    return [ChangeLogEntry(*row) for row in db.execute(sql, parameters).fetchall()]
