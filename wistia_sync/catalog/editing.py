@@ -156,49 +156,7 @@ def add_tags(
     can undo exactly this). A tag new to the database must pass the naming rules and gets its
     slug here; an existing one is used by identity, with its own spelling.
     """
-    names = _unique_tag_names(tags)
-    now = utc_now()
-    videos_changed: set[str] = set()
-    also_from_wistia: set[str] = set()
-    links = 0
-    with write_transaction(db):
-        existing = {name: _lookup_tag(db, name) for name in names}  # validates new names
-        hashed_ids = resolve_videos(db, videos)
-        display: list[str] = []
-        for name in names:
-            tag = existing[name]
-            if tag is None:
-                tag_id, stored = ensure_tag(db, name), clean_tag_name(name)
-            else:
-                tag_id, stored = tag.id, tag.name
-            display.append(stored)
-            sources = _link_sources(db, tag_id, hashed_ids)
-            for hashed_id in hashed_ids:
-                found = sources.get(hashed_id, set())
-                if "editor" in found:
-                    continue
-                db.execute(
-                    "INSERT INTO video_tags (hashed_id, tag_id, source, added_at) "
-                    "VALUES (?, ?, 'editor', ?)",
-                    [hashed_id, tag_id, now],
-                )
-                links += 1
-                videos_changed.add(hashed_id)
-                if "wistia" in found:
-                    also_from_wistia.add(hashed_id)
-                record_change(
-                    db,
-                    at=now,
-                    actor=actor,
-                    action=ACTION_TAG_ADD,
-                    hashed_id=hashed_id,
-                    tag=stored,
-                    before=None,
-                    after=stored,
-                )
-    return TaggingResult(
-        "add", tuple(display), len(hashed_ids), len(videos_changed), links, len(also_from_wistia)
-    )
+    return _change_links(db, videos, tags, actor=actor, verb="add")
 
 
 def remove_tags(
@@ -211,6 +169,27 @@ def remove_tags(
     goes (undoing ``tag add``) and the summary says Wistia still shows it. A tag no video carries
     any more is forgotten, which frees its slug and makes the publisher drop its file.
     """
+    return _change_links(db, videos, tags, actor=actor, verb="remove")
+
+
+_LINK_STATEMENTS = {
+    "add": "INSERT INTO video_tags (hashed_id, tag_id, source, added_at) "
+    "VALUES (:hashed_id, :tag_id, 'editor', :now)",
+    "remove": "DELETE FROM video_tags "
+    "WHERE hashed_id = :hashed_id AND tag_id = :tag_id AND source = 'editor'",
+}
+
+
+def _change_links(
+    db: Database,
+    videos: Sequence[str],
+    tags: Sequence[str],
+    *,
+    actor: str,
+    verb: Literal["add", "remove"],
+) -> TaggingResult:
+    """Add or remove the editor link of every tag on every video, in one transaction."""
+    adding = verb == "add"
     names = _unique_tag_names(tags)
     now = utc_now()
     videos_changed: set[str] = set()
@@ -218,25 +197,29 @@ def remove_tags(
     links = 0
     refused: dict[str, list[str]] = {}
     with write_transaction(db):
+        # An add checks every name it may create before looking at the videos.
+        known = {name: _lookup_tag(db, name) for name in names} if adding else {}
         hashed_ids = resolve_videos(db, videos)
         display: list[str] = []
         for name in names:
-            tag = _lookup_tag(db, name)
-            if tag is None:
-                display.append(name)
+            tag = known[name] if adding else _lookup_tag(db, name)
+            if tag is not None:
+                tag_id, stored = tag.id, tag.name
+            elif adding:
+                tag_id, stored = ensure_tag(db, name), clean_tag_name(name)
+            else:
+                display.append(name)  # no such tag: nothing to remove
                 continue
-            display.append(tag.name)
-            sources = _link_sources(db, tag.id, hashed_ids)
+            display.append(stored)
+            sources = _link_sources(db, tag_id, hashed_ids)
             for hashed_id in hashed_ids:
                 found = sources.get(hashed_id, set())
-                if "editor" not in found:
-                    if "wistia" in found:
-                        refused.setdefault(tag.name, []).append(hashed_id)
+                if ("editor" in found) == adding:  # already linked (add), or not (remove)
+                    if not adding and "wistia" in found:
+                        refused.setdefault(stored, []).append(hashed_id)
                     continue
                 db.execute(
-                    "DELETE FROM video_tags "
-                    "WHERE hashed_id = ? AND tag_id = ? AND source = 'editor'",
-                    [hashed_id, tag.id],
+                    _LINK_STATEMENTS[verb], {"hashed_id": hashed_id, "tag_id": tag_id, "now": now}
                 )
                 links += 1
                 videos_changed.add(hashed_id)
@@ -246,11 +229,11 @@ def remove_tags(
                     db,
                     at=now,
                     actor=actor,
-                    action=ACTION_TAG_REMOVE,
+                    action=ACTION_TAG_ADD if adding else ACTION_TAG_REMOVE,
                     hashed_id=hashed_id,
-                    tag=tag.name,
-                    before=tag.name,
-                    after=None,
+                    tag=stored,
+                    before=None if adding else stored,
+                    after=stored if adding else None,
                 )
         if refused:
             name, on = next(iter(refused.items()))
@@ -258,14 +241,10 @@ def remove_tags(
                 f'"{name}" on {quoted_list(on)} comes from Wistia and cannot be removed here: '
                 f"{_REMOVE_IN_WISTIA}; nothing was changed"
             )
-        delete_orphan_tags(db)
+        if not adding:
+            delete_orphan_tags(db)
     return TaggingResult(
-        "remove",
-        tuple(display),
-        len(hashed_ids),
-        len(videos_changed),
-        links,
-        len(also_from_wistia),
+        verb, tuple(display), len(hashed_ids), len(videos_changed), links, len(also_from_wistia)
     )
 
 
