@@ -1,4 +1,6 @@
-"""``run_job``: what cron runs, as a library function: lock → sync → publish when behind.
+"""What processes that publish run: ``publish_and_deliver``, the one path from a change in the
+database to the edge (local files, then the target and CDN), and ``run_job``, what cron runs:
+lock → sync → publish when behind → deliver.
 
 A failed sync (Wistia down, a token rejected, a record or a bug nobody foresaw) must not leave
 the site stale: an archived or deleted video already recorded must leave it. The job still
