@@ -14,7 +14,7 @@ folders, 5% hidden, 3% archived), then runs the CLI in subprocesses as an editor
 - one batch of files made durable by one ``syncfs`` against one ``fsync`` per file;
 - the library's own cost, in this process (no CLI start-up): ``publish_site`` with ``force``
   into an empty folder, with nothing changed, after 50 changed videos, and ``add_tags`` +
-  ``publish_change`` (what ``tag add`` runs), each as wall and CPU seconds (user + system).
+  ``publish_and_deliver`` (what ``tag add`` runs), each as wall and CPU seconds (user + system).
 
 CLI figures are wall seconds with the process's CPU seconds beside them (from ``wait4``): CPU
 seconds barely move with the load of a shared machine, wall seconds do. It prints a Markdown
@@ -141,8 +141,9 @@ def in_process(action: Callable[[], object]) -> tuple[float, float]:
 
 def measure_library(db_path: Path, folder: Path, published: list[str], size: int) -> dict:
     """The library's own cost: the same operations as the CLI figures, without start-up."""
-    from wistia_sync.catalog.editing import add_tags, publish_change
-    from wistia_sync.job import publish_lock_path
+    from wistia_sync.catalog.editing import add_tags
+    from wistia_sync.job import publish_and_deliver
+    from wistia_sync.store.lock import publish_lock_path
 
     copy = folder / "library.db"
     source = sqlite3.connect(db_path)
@@ -164,8 +165,8 @@ def measure_library(db_path: Path, folder: Path, published: list[str], size: int
     figures["sync50"] = in_process(lambda: publish_site(db, out, lock_path=lock))
 
     def tag_add() -> None:
-        outcome = add_tags(db, [picks[50]], ["Library tag"], actor="bench")
-        publish_change(db, outcome, db_path=copy, output=out)
+        add_tags(db, [picks[50]], ["Library tag"], actor="bench")
+        publish_and_deliver(db, out)
 
     figures["tag_add"] = in_process(tag_add)
     db.conn.close()

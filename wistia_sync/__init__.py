@@ -33,9 +33,9 @@ _API = {
     "rename_tag": "wistia_sync.catalog.editing",
     "delete_tag": "wistia_sync.catalog.editing",
     "set_visibility": "wistia_sync.catalog.editing",
-    "read_change_log": "wistia_sync.catalog.editing",
+    "read_change_log": "wistia_sync.catalog.changelog",
     # publishing, delivering, checking
-    "publish_database": "wistia_sync.job",
+    "publish_and_deliver": "wistia_sync.job",
     "run_job": "wistia_sync.job",
     "DeliverySettings": "wistia_sync.deliver.delivery",
     "deliver": "wistia_sync.deliver.delivery",
@@ -58,7 +58,7 @@ __all__ = [
     "deliver",
     "list_videos",
     "open_database",
-    "publish_database",
+    "publish_and_deliver",
     "read_change_log",
     "refresh_media",
     "remove_tags",
@@ -71,10 +71,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from wistia_sync.catalog.changelog import read_change_log
     from wistia_sync.catalog.editing import (
         add_tags,
         delete_tag,
-        read_change_log,
         remove_tags,
         rename_tag,
         set_visibility,
@@ -83,7 +83,7 @@ if TYPE_CHECKING:
     from wistia_sync.deliver.delivery import DeliverySettings, deliver
     from wistia_sync.deliver.verify import verify_site
     from wistia_sync.errors import WistiaSyncError
-    from wistia_sync.job import publish_database, run_job
+    from wistia_sync.job import publish_and_deliver, run_job
     from wistia_sync.store.db import open_database
     from wistia_sync.sync.account import sync_account
     from wistia_sync.sync.media import refresh_media

@@ -1,4 +1,6 @@
-"""``run_job``: what cron runs, as a library function: lock → sync → publish when behind.
+"""What processes that publish run: ``publish_and_deliver``, the one path from a change in the
+database to the edge (local files, then the target and CDN), and ``run_job``, what cron runs:
+lock → sync → publish when behind → deliver.
 
 A failed sync (Wistia down, a token rejected, a record or a bug nobody foresaw) must not leave
 the site stale: an archived or deleted video already recorded must leave it. The job still
@@ -8,14 +10,15 @@ with the report so the caller can say both.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wistia_sync.config import check_database_outside_output
-from wistia_sync.errors import PublishAborted
+from wistia_sync.config import PURGE_ENV, TARGET_ENV, check_database_outside_output
+from wistia_sync.errors import ConfigError, PublishAborted
 from wistia_sync.publish import (
     PublishResult,
     output_is_stale,
@@ -23,7 +26,7 @@ from wistia_sync.publish import (
     publish_site,
     sweep_output,
 )
-from wistia_sync.store.db import check_database_path, open_database
+from wistia_sync.store.db import check_database_path, database_file, open_database
 from wistia_sync.store.lock import hold_lock, publish_lock_path, run_lock_path
 
 if TYPE_CHECKING:
@@ -47,30 +50,74 @@ class JobReport:
     delivery: DeliveryReport | None = None  # None: no target or purge configured
 
 
-def publish_database(
+@dataclass(frozen=True)
+class Published:
+    """What ``publish_and_deliver`` did: the publish (None: none was due) and the delivery
+    (None: no target or purge configured, or a dry run)."""
+
+    publish: PublishResult | None
+    delivery: DeliveryReport | None
+
+
+def publish_and_deliver(
     db: Database,
-    db_path: Path,
     output: Path,
     *,
+    delivery: DeliverySettings | None = None,
+    due: bool = True,
+    sweep: bool = False,
     force: bool = False,
     dry_run: bool = False,
     repair: bool = False,
     allow_mass_unpublish: bool = False,
-) -> PublishResult:
-    """``publish_site`` with the lock file every process using ``db_path`` agrees on.
+) -> Published:
+    """Publish ``db`` to ``output``, then deliver it to the target and CDN ``delivery`` names.
 
-    A database (or its lock files) inside ``output`` is refused: it would be published.
+    Every process that publishes comes through here: ``run``, ``publish``, each editor command
+    and the webhook worker. The publish holds the lock file beside the database's file, which
+    every process using that file agrees on; a database (or its lock files) inside ``output`` is
+    refused, since it would be published.
+
+    ``due=False`` skips the publish (nothing is behind) but still delivers, so a delivery that
+    failed last time converges. ``sweep`` also removes what interrupted publishes left, as
+    cron's run does (a full publish sweeps by itself).
     """
-    check_database_outside_output(db_path, output)
-    return publish_site(
-        db,
-        output,
-        lock_path=publish_lock_path(db_path),
-        force=force,
-        dry_run=dry_run,
-        repair=repair,
-        allow_mass_unpublish=allow_mass_unpublish,
-    )
+    database = Path(database_file(db))
+    if not database.is_absolute():  # ":memory:" or a temporary database: no file to lock beside
+        raise ConfigError(f"cannot publish {database}: the database must be a file")
+    check_database_outside_output(database, output)
+    lock_path = publish_lock_path(database)
+    result = None
+    if due:
+        result = publish_site(
+            db,
+            output,
+            lock_path=lock_path,
+            force=force,
+            dry_run=dry_run,
+            repair=repair,
+            allow_mass_unpublish=allow_mass_unpublish,
+        )
+    if sweep and (result is None or not result.full):
+        sweep_output(db, output, lock_path=lock_path)
+    delivered = None
+    if delivery is not None and delivery.configured:
+        from wistia_sync.deliver.delivery import deliver_publish
+
+        delivered = deliver_publish(output, db, delivery, result)
+    return Published(result, delivered)
+
+
+def delivery_from_environment() -> DeliverySettings | None:
+    """The delivery the environment configures (None: none), as editors and the webhook use.
+
+    Without a target or purge variable, no delivery code is imported: editors feel start-up.
+    """
+    if not (os.environ.get(TARGET_ENV) or os.environ.get(PURGE_ENV)):
+        return None
+    from wistia_sync.deliver.delivery import DeliverySettings
+
+    return DeliverySettings.from_environment()
 
 
 def run_job(
@@ -108,28 +155,21 @@ def run_job(
                 confirm_reported_deletions(db, client, options)
         except Exception as error:
             sync_error = error
-        result = None
         stale = output_is_stale(db, output)
-        if force or stale or publish_due(db, output, check_files=False):
-            try:
-                result = publish_database(
-                    db,
-                    db_path,
-                    output,
-                    force=force,
-                    repair=stale,
-                    allow_mass_unpublish=allow_mass_unpublish,
-                )
-            except PublishAborted as aborted:
-                if sync_error is None:
-                    raise
-                # Both matter: a sync that failed may be why the database holds so little.
-                raise PublishAborted(f"{aborted}; the sync failed too: {sync_error}") from aborted
-        if result is None or not result.full:  # a full publish swept already
-            sweep_output(db, output, lock_path=publish_lock_path(db_path))
-        delivered = None
-        if delivery is not None and delivery.configured:
-            from wistia_sync.deliver.delivery import deliver_publish
-
-            delivered = deliver_publish(output, db, delivery, result)
-    return JobReport(summary, sync_error, result, delivered)
+        try:
+            published = publish_and_deliver(
+                db,
+                output,
+                delivery=delivery,
+                due=force or stale or publish_due(db, output, check_files=False),
+                sweep=True,
+                force=force,
+                repair=stale,
+                allow_mass_unpublish=allow_mass_unpublish,
+            )
+        except PublishAborted as aborted:
+            if sync_error is None:
+                raise
+            # Both matter: a sync that failed may be why the database holds so little.
+            raise PublishAborted(f"{aborted}; the sync failed too: {sync_error}") from aborted
+    return JobReport(summary, sync_error, published.publish, published.delivery)

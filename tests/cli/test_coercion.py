@@ -27,6 +27,7 @@ from tests.support.factories import add_video
 from wistia_sync import config
 from wistia_sync.cli import coercion
 from wistia_sync.cli.app import app
+from wistia_sync.cli.lazy import load_command
 from wistia_sync.cli.registry import COMMANDS
 from wistia_sync.store.db import open_database
 
@@ -47,7 +48,7 @@ def every_parameter() -> list[tuple[str, Command, _TyperParameter]]:
             found.append((path, command, param))
 
     for name, lazy in COMMANDS.items():
-        walk(lazy.load(name), name)
+        walk(load_command(name, lazy.target), name)
     return found
 
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from wistia_sync.cli.app import app
 from wistia_sync.errors import ConfigError
-from wistia_sync.job import publish_database
+from wistia_sync.job import publish_and_deliver
 from wistia_sync.store.db import open_database
 
 runner = CliRunner()
@@ -189,7 +189,7 @@ def test_the_library_refuses_to_publish_a_database_inside_its_output(
     database = open_database(Path(db))
     before = tree(where)
     with pytest.raises(ConfigError, match=REFUSAL):
-        publish_database(database, Path(db), Path(output), force=True)
+        publish_and_deliver(database, Path(output), force=True)
     assert tree(where) == before
 
 

@@ -167,7 +167,7 @@ def test_enospc_at_any_fsync_of_a_publish_keeps_every_file_whole_in_process(
     temp file, and the next publish converges. (Every batch takes the per-file ``fdatasync``
     path here, so that each flush is a call that can fail.)"""
     from wistia_sync.errors import WistiaSyncError
-    from wistia_sync.job import publish_database as publish
+    from wistia_sync.job import publish_and_deliver as publish
     from wistia_sync.publish import output
     from wistia_sync.store.db import open_database
 
@@ -200,7 +200,7 @@ def test_enospc_at_any_fsync_of_a_publish_keeps_every_file_whole_in_process(
         monkeypatch.setattr(os, "fsync", failing(real_fsync))
         monkeypatch.setattr(os, "fdatasync", failing(real_fdatasync))
         try:
-            publish(db, ws.db, ws.output)
+            publish(db, ws.output)
         except WistiaSyncError as error:
             failures += 1
             if "No space left on device" not in str(error):
@@ -217,7 +217,7 @@ def test_enospc_at_any_fsync_of_a_publish_keeps_every_file_whole_in_process(
         problems += [f"fsync #{fail_at}: {p}" for p in during.problems]
         if any(name.startswith(".") for name in output_files(ws.output)):  # temp dir included
             problems.append(f"fsync #{fail_at}: a temp file was left behind")
-        publish(db, ws.db, ws.output)
+        publish(db, ws.output)
         converged = output_problems(ws.output, converged=True)
         problems += [f"fsync #{fail_at} then publish: {p}" for p in converged.problems]
         problems += output_differences(ws.output, fresh_publish(ws.db, ws.root / "fresh"))

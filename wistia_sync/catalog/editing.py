@@ -1,4 +1,4 @@
-"""Editorial changes: tags editors add and remove, visibility, and the change log that records them.
+"""Editorial changes: tags editors add and remove, and visibility (``changelog`` records them).
 
 Editors own two things Wistia does not: ``editor`` tag links and each video's ``visibility``.
 Every function here makes its whole change in one ``write_transaction`` together with the
@@ -8,6 +8,7 @@ asked to or nothing.
 
 Each function returns a small result whose ``changed`` count is zero when there was nothing to
 do, so the CLI can say so and skip the republish, and whose ``summary()`` is the line it prints.
+Nothing here publishes: the CLI follows a change with ``wistia_sync.job.publish_and_deliver``.
 
 Nothing here talks to Wistia or imports an HTTP client: editors must be able to work with no
 token and no network, and feel every 100 ms of start-up.
@@ -19,15 +20,21 @@ valid). A merge keeps the surviving tag's name and slug; the merged tag's file d
 
 from __future__ import annotations
 
-import getpass
 import json
-import logging
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from wistia_sync.catalog.changelog import (
+    ACTION_HIDE,
+    ACTION_SHOW,
+    ACTION_TAG_ADD,
+    ACTION_TAG_DELETE,
+    ACTION_TAG_MERGE,
+    ACTION_TAG_REMOVE,
+    ACTION_TAG_RENAME,
+    record_change,
+)
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION, Visibility
 from wistia_sync.catalog.tags import clean_tag_name, delete_orphan_tags, ensure_tag, tag_key
 from wistia_sync.catalog.videos import combine_sources, plural, quoted_list, resolve_videos
@@ -35,24 +42,8 @@ from wistia_sync.errors import UsageError
 from wistia_sync.store.db import write_transaction
 from wistia_sync.store.timestamps import utc_now
 
-log = logging.getLogger(__name__)
-
 if TYPE_CHECKING:
     from sqlite_utils import Database
-
-    from wistia_sync.publish import PublishResult
-
-UNKNOWN_ACTOR = "unknown"
-DEFAULT_LOG_LIMIT = 20
-
-# The `action` values of change_log rows.
-ACTION_TAG_ADD = "tag add"
-ACTION_TAG_REMOVE = "tag remove"
-ACTION_TAG_RENAME = "tag rename"
-ACTION_TAG_MERGE = "tag merge"
-ACTION_TAG_DELETE = "tag delete"
-ACTION_HIDE = "hide"
-ACTION_SHOW = "show"
 
 _REMOVE_IN_WISTIA = "remove it in Wistia (the next sync then drops it)"
 
@@ -64,77 +55,6 @@ class EditOutcome(Protocol):
     def changed(self) -> int: ...
 
     def summary(self) -> str: ...
-
-
-def publish_change(
-    db: Database, outcome: EditOutcome, *, db_path: Path, output: Path
-) -> PublishResult | None:
-    """Every editor change republishes: what the change touched, nothing else (None: no change).
-
-    The change is already committed; if the publish fails, the error says the change was kept
-    and how to catch up, instead of leaving the editor unsure.
-    """
-    from wistia_sync.errors import WistiaSyncError
-    from wistia_sync.job import publish_database
-
-    if not outcome.changed:
-        return None
-    try:
-        result = publish_database(db, db_path, output)
-        _deliver(db, output, result)
-    except WistiaSyncError as error:
-        raise type(error)(
-            f"{outcome.summary()}, but publishing failed: {error}; "
-            "run `wistia-sync publish` to catch up"
-        ) from error
-    return result
-
-
-def _deliver(db: Database, output: Path, result: PublishResult) -> None:
-    """Deliver the publish to the target and CDN the environment configures, if any."""
-    from wistia_sync.config import PURGE_ENV, TARGET_ENV
-
-    if not (os.environ.get(TARGET_ENV) or os.environ.get(PURGE_ENV)):
-        return  # the common case: no delivery module to import on an editor's command
-    from wistia_sync.deliver.delivery import DeliverySettings, deliver_publish
-
-    settings = DeliverySettings.from_environment()
-    if settings.configured:
-        report = deliver_publish(output, db, settings, result)
-        for warning in report.warnings if report else ():
-            log.warning("warning: %s", warning)
-
-
-def default_actor() -> str:
-    """The login name, the change log's "who" when ``--actor`` is not given."""
-    try:
-        return getpass.getuser() or UNKNOWN_ACTOR
-    except (OSError, KeyError, ImportError):
-        # No USER/LOGNAME and no passwd entry (some containers): record that honestly.
-        return UNKNOWN_ACTOR
-
-
-def clean_actor(actor: str | None) -> str:
-    actor = (actor or "").strip()
-    return actor or default_actor()
-
-
-def _log(
-    db: Database,
-    *,
-    at: str,
-    actor: str,
-    action: str,
-    hashed_id: str | None,
-    tag: str | None,
-    before: str | None,
-    after: str | None,
-) -> None:
-    db.execute(
-        "INSERT INTO change_log (at, actor, action, hashed_id, tag, before, after) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [at, actor, action, hashed_id, tag, before, after],
-    )
 
 
 def _unique_tag_names(names: Iterable[str]) -> list[str]:
@@ -236,49 +156,7 @@ def add_tags(
     can undo exactly this). A tag new to the database must pass the naming rules and gets its
     slug here; an existing one is used by identity, with its own spelling.
     """
-    names = _unique_tag_names(tags)
-    now = utc_now()
-    videos_changed: set[str] = set()
-    also_from_wistia: set[str] = set()
-    links = 0
-    with write_transaction(db):
-        existing = {name: _lookup_tag(db, name) for name in names}  # validates new names
-        hashed_ids = resolve_videos(db, videos)
-        display: list[str] = []
-        for name in names:
-            tag = existing[name]
-            if tag is None:
-                tag_id, stored = ensure_tag(db, name), clean_tag_name(name)
-            else:
-                tag_id, stored = tag.id, tag.name
-            display.append(stored)
-            sources = _link_sources(db, tag_id, hashed_ids)
-            for hashed_id in hashed_ids:
-                found = sources.get(hashed_id, set())
-                if "editor" in found:
-                    continue
-                db.execute(
-                    "INSERT INTO video_tags (hashed_id, tag_id, source, added_at) "
-                    "VALUES (?, ?, 'editor', ?)",
-                    [hashed_id, tag_id, now],
-                )
-                links += 1
-                videos_changed.add(hashed_id)
-                if "wistia" in found:
-                    also_from_wistia.add(hashed_id)
-                _log(
-                    db,
-                    at=now,
-                    actor=actor,
-                    action=ACTION_TAG_ADD,
-                    hashed_id=hashed_id,
-                    tag=stored,
-                    before=None,
-                    after=stored,
-                )
-    return TaggingResult(
-        "add", tuple(display), len(hashed_ids), len(videos_changed), links, len(also_from_wistia)
-    )
+    return _change_links(db, videos, tags, actor=actor, verb="add")
 
 
 def remove_tags(
@@ -291,6 +169,27 @@ def remove_tags(
     goes (undoing ``tag add``) and the summary says Wistia still shows it. A tag no video carries
     any more is forgotten, which frees its slug and makes the publisher drop its file.
     """
+    return _change_links(db, videos, tags, actor=actor, verb="remove")
+
+
+_LINK_STATEMENTS = {
+    "add": "INSERT INTO video_tags (hashed_id, tag_id, source, added_at) "
+    "VALUES (:hashed_id, :tag_id, 'editor', :now)",
+    "remove": "DELETE FROM video_tags "
+    "WHERE hashed_id = :hashed_id AND tag_id = :tag_id AND source = 'editor'",
+}
+
+
+def _change_links(
+    db: Database,
+    videos: Sequence[str],
+    tags: Sequence[str],
+    *,
+    actor: str,
+    verb: Literal["add", "remove"],
+) -> TaggingResult:
+    """Add or remove the editor link of every tag on every video, in one transaction."""
+    adding = verb == "add"
     names = _unique_tag_names(tags)
     now = utc_now()
     videos_changed: set[str] = set()
@@ -298,39 +197,43 @@ def remove_tags(
     links = 0
     refused: dict[str, list[str]] = {}
     with write_transaction(db):
+        # An add checks every name it may create before looking at the videos.
+        known = {name: _lookup_tag(db, name) for name in names} if adding else {}
         hashed_ids = resolve_videos(db, videos)
         display: list[str] = []
         for name in names:
-            tag = _lookup_tag(db, name)
-            if tag is None:
-                display.append(name)
+            tag = known[name] if adding else _lookup_tag(db, name)
+            if tag is not None:
+                tag_id, stored = tag.id, tag.name
+            elif adding:
+                tag_id, stored = ensure_tag(db, name), clean_tag_name(name)
+            else:
+                display.append(name)  # no such tag: nothing to remove
                 continue
-            display.append(tag.name)
-            sources = _link_sources(db, tag.id, hashed_ids)
+            display.append(stored)
+            sources = _link_sources(db, tag_id, hashed_ids)
             for hashed_id in hashed_ids:
                 found = sources.get(hashed_id, set())
-                if "editor" not in found:
-                    if "wistia" in found:
-                        refused.setdefault(tag.name, []).append(hashed_id)
+                if ("editor" in found) == adding:  # already linked (add), or not (remove)
+                    if not adding and "wistia" in found:
+                        refused.setdefault(stored, []).append(hashed_id)
                     continue
                 db.execute(
-                    "DELETE FROM video_tags "
-                    "WHERE hashed_id = ? AND tag_id = ? AND source = 'editor'",
-                    [hashed_id, tag.id],
+                    _LINK_STATEMENTS[verb], {"hashed_id": hashed_id, "tag_id": tag_id, "now": now}
                 )
                 links += 1
                 videos_changed.add(hashed_id)
                 if "wistia" in found:
                     also_from_wistia.add(hashed_id)
-                _log(
+                record_change(
                     db,
                     at=now,
                     actor=actor,
-                    action=ACTION_TAG_REMOVE,
+                    action=ACTION_TAG_ADD if adding else ACTION_TAG_REMOVE,
                     hashed_id=hashed_id,
-                    tag=tag.name,
-                    before=tag.name,
-                    after=None,
+                    tag=stored,
+                    before=None if adding else stored,
+                    after=stored if adding else None,
                 )
         if refused:
             name, on = next(iter(refused.items()))
@@ -338,14 +241,10 @@ def remove_tags(
                 f'"{name}" on {quoted_list(on)} comes from Wistia and cannot be removed here: '
                 f"{_REMOVE_IN_WISTIA}; nothing was changed"
             )
-        delete_orphan_tags(db)
+        if not adding:
+            delete_orphan_tags(db)
     return TaggingResult(
-        "remove",
-        tuple(display),
-        len(hashed_ids),
-        len(videos_changed),
-        links,
-        len(also_from_wistia),
+        verb, tuple(display), len(hashed_ids), len(videos_changed), links, len(also_from_wistia)
     )
 
 
@@ -422,7 +321,7 @@ def rename_tag(db: Database, old: str, new: str, *, actor: str) -> RenameResult:
             "UPDATE tags SET name = ?, key = ? WHERE id = ?",
             [new_display, tag_key(new_display), source.id],
         )
-        _log(
+        record_change(
             db,
             at=now,
             actor=actor,
@@ -452,7 +351,7 @@ def _merge(db: Database, source: _Tag, target: _Tag, *, now: str, actor: str) ->
     db.execute("DELETE FROM video_tags WHERE tag_id = ?", [source.id])
     db.execute("DELETE FROM tags WHERE id = ?", [source.id])
     for hashed_id in hashed_ids:
-        _log(
+        record_change(
             db,
             at=now,
             actor=actor,
@@ -543,7 +442,7 @@ def delete_tag(db: Database, name: str, *, actor: str) -> TagDeleteResult:
             )
         db.execute("DELETE FROM video_tags WHERE tag_id = ? AND source = 'editor'", [tag.id])
         for hashed_id in hashed_ids:
-            _log(
+            record_change(
                 db,
                 at=now,
                 actor=actor,
@@ -652,7 +551,7 @@ def set_visibility(
                 unchanged += 1
                 continue
             db.execute("UPDATE videos SET visibility = ? WHERE hashed_id = ?", [after, hashed_id])
-            _log(
+            record_change(
                 db,
                 at=now,
                 actor=actor,
@@ -667,51 +566,3 @@ def set_visibility(
             else:
                 shown += 1
     return VisibilityResult(hidden, shown, unchanged, target)
-
-
-# -- the change log --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChangeLogEntry:
-    """One editorial change: when, who, what, and the value before and after."""
-
-    id: int
-    at: str
-    actor: str
-    action: str
-    hashed_id: str | None
-    tag: str | None
-    before: str | None
-    after: str | None
-
-    def change(self) -> str:
-        """``public → hidden``, ``— → Onboarding``: the before → after column."""
-        return f"{self.before or '—'} → {self.after or '—'}"
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "at": self.at,
-            "actor": self.actor,
-            "action": self.action,
-            "hashed_id": self.hashed_id,
-            "tag": self.tag,
-            "before": self.before,
-            "after": self.after,
-        }
-
-
-def read_change_log(
-    db: Database, *, limit: int = DEFAULT_LOG_LIMIT, video: str | None = None
-) -> list[ChangeLogEntry]:
-    """The latest changes first, optionally of one video (a deleted one too: history stays)."""
-    sql = "SELECT id, at, actor, action, hashed_id, tag, before, after FROM change_log"
-    parameters: list[Any] = []
-    if video is not None:
-        (hashed_id,) = resolve_videos(db, [video], include_deleted=True)
-        sql += " WHERE hashed_id = ?"
-        parameters.append(hashed_id)
-    sql += " ORDER BY id DESC LIMIT ?"
-    parameters.append(limit)
-    return [ChangeLogEntry(*row) for row in db.execute(sql, parameters).fetchall()]

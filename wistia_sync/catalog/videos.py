@@ -22,6 +22,7 @@ from wistia_sync.catalog.rules import (
 )
 from wistia_sync.catalog.tags import tag_key
 from wistia_sync.errors import UsageError
+from wistia_sync.wistia.urls import EMBED_URL
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -338,8 +339,6 @@ class VideoDetails:
 
     @property
     def embed_url(self) -> str:
-        from wistia_sync.publish import EMBED_URL
-
         return EMBED_URL.format(hashed_id=self.summary.hashed_id)
 
     def unpublished_because(self) -> list[str]:

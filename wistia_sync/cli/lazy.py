@@ -62,7 +62,7 @@ class LazyGroup(TyperGroup):
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         command = super().get_command(ctx, cmd_name)
         if command is None and cmd_name in self.lazy_commands:
-            command = self.lazy_commands[cmd_name].load(cmd_name)
+            command = load_command(cmd_name, self.lazy_commands[cmd_name].target)
             self.add_command(command, cmd_name)
         return command
 

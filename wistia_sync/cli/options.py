@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from wistia_sync import config
+
+if TYPE_CHECKING:
+    from wistia_sync.catalog.rules import Visibility
 
 # The largest count a command accepts (--limit, --stats-budget): far above any catalog, and well
 # inside SQLite's 64-bit integers, so a huge number is a clear usage error (exit 2).
@@ -68,3 +71,29 @@ Actor = Annotated[
         "--actor", envvar=config.ACTOR_ENV, help="Who to record in the change log (default: login)."
     ),
 ]
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Rebuild every file from the database and compare it with the bytes on disk "
+        "(files whose bytes are unchanged are left alone).",
+    ),
+]
+AllowMassUnpublish = Annotated[
+    bool,
+    typer.Option(
+        "--allow-mass-unpublish",
+        help="Accept a publish that takes more than half of the published videos off the site.",
+    ),
+]
+HiddenOnly = Annotated[bool, typer.Option("--hidden", help="Only hidden videos.")]
+PublicOnly = Annotated[bool, typer.Option("--public", help="Only public videos.")]
+
+
+def visibility_filter(hidden: bool, public: bool) -> Visibility | None:
+    """``hidden``, ``public`` or None (both) from a pair of mutually exclusive flags."""
+    from wistia_sync.errors import UsageError
+
+    if hidden and public:
+        raise UsageError("--hidden and --public cannot be combined; give at most one")
+    return "hidden" if hidden else "public" if public else None

@@ -13,7 +13,7 @@ Modules, in the order a publish uses them:
 
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
 from wistia_sync.contract.layout import cache_class
-from wistia_sync.publish.build import EMBED_URL, HLS_URL, SCHEMA_VERSION
+from wistia_sync.publish.build import SCHEMA_VERSION
 from wistia_sync.publish.site import (
     PublishResult,
     output_is_stale,
@@ -21,6 +21,7 @@ from wistia_sync.publish.site import (
     publish_site,
     sweep_output,
 )
+from wistia_sync.wistia.urls import EMBED_URL, HLS_URL
 
 publish_playlists = publish_site
 """The v1 name of ``publish_site``, kept so existing scripts keep working."""

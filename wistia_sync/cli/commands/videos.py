@@ -9,8 +9,14 @@ import typer
 
 from wistia_sync import config
 from wistia_sync.cli.console import notice, stdout_is_terminal
-from wistia_sync.cli.editing import HiddenOnly, PublicOnly, visibility_filter
-from wistia_sync.cli.options import MAX_COUNT, DbPath, Json
+from wistia_sync.cli.options import (
+    MAX_COUNT,
+    DbPath,
+    HiddenOnly,
+    Json,
+    PublicOnly,
+    visibility_filter,
+)
 from wistia_sync.cli.tables import print_fields, print_json, print_rows
 
 # A table longer than this scrolls past unread: a terminal shows the newest and says how many more

@@ -9,12 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from wistia_sync import config
-from wistia_sync.cli import syncing
+from wistia_sync.cli.client import ApiUrl, ApiVersion, RateLimit, TokenFile, open_client
 from wistia_sync.cli.console import notice
 from wistia_sync.cli.options import DURATION, DbPath, OutputDir, seconds
+from wistia_sync.cli.sync_options import DefaultVisibility, sync_options
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlite_utils import Database
+
+    from wistia_sync.webhooks.server import ServeSettings
 
 webhook_app = typer.Typer(
     name="webhook",
@@ -91,13 +96,52 @@ def serve_command(
             help="Play counts fetched per batch, for videos that have none yet.",
         ),
     ] = 10,
-    token_file: syncing.TokenFile = None,
-    api_url: syncing.ApiUrl = config.DEFAULT_API_URL,
-    api_version: syncing.ApiVersion = config.DEFAULT_API_VERSION,
-    rate_limit: syncing.RateLimit = DEFAULT_WEBHOOK_RATE_LIMIT,
-    default_visibility: syncing.DefaultVisibility = "public",
+    token_file: TokenFile = None,
+    api_url: ApiUrl = config.DEFAULT_API_URL,
+    api_version: ApiVersion = config.DEFAULT_API_VERSION,
+    rate_limit: RateLimit = DEFAULT_WEBHOOK_RATE_LIMIT,
+    default_visibility: DefaultVisibility = "public",
 ) -> None:
     """Serve POST /webhooks/wistia and GET /healthz until interrupted (SIGINT or SIGTERM)."""
+    require_webhooks_extra()
+    from wistia_sync.store.db import open_database
+    from wistia_sync.webhooks.app import WEBHOOK_PATH
+    from wistia_sync.webhooks.logs import configure_server_logging
+    from wistia_sync.webhooks.server import refresh_then_publish, serve
+
+    options = sync_options(False, config.DEFAULT_FULL_EVERY, 0, False, default_visibility)
+    settings, descriptors = serve_settings(
+        secret_file=secret_file,
+        account_id=account_id,
+        host=host,
+        port=port,
+        debounce=debounce,
+        max_delay=max_delay,
+        max_body=max_body,
+        request_timeout=request_timeout,
+        max_connections=max_connections,
+    )
+    open_database(db)  # fail now, with one clear line, if it cannot be opened
+    if secret_file is not None and (warning := config.secret_file_warning(secret_file, "secret")):
+        notice(warning)
+    if (connections := settings.limits.max_connections) < max_connections:
+        notice(
+            f"at most {connections} connections at once: open files are limited to "
+            f"{descriptors} (ulimit -n)"
+        )
+    publish = publish_when_due(output)
+    configure_server_logging(debug=logging.getLogger().isEnabledFor(logging.DEBUG))
+    with open_client(False, token_file, api_url, api_version, rate_limit) as client:
+        notice(f"listening on http://{host}:{port}{WEBHOOK_PATH} (GET /healthz); Ctrl-C stops")
+        serve(
+            settings,
+            lambda: open_database(db),
+            refresh_then_publish(client, options, publish, stats_budget=stats_budget),
+        )
+
+
+def require_webhooks_extra() -> None:
+    """Refuse, with the command to fix it, when the webhooks extra is not installed."""
     from wistia_sync.errors import UsageError
 
     try:  # before anything imports them: the extra may not be installed
@@ -107,18 +151,30 @@ def serve_command(
         raise UsageError(
             "webhook serve needs the webhooks extra: pip install 'wistia-sync[webhooks]'"
         ) from None
-    from wistia_sync.deliver.delivery import DeliverySettings, deliver_publish
-    from wistia_sync.job import publish_database
-    from wistia_sync.publish import publish_due
-    from wistia_sync.store.db import open_database
-    from wistia_sync.webhooks.app import WEBHOOK_PATH, ReceiverSettings
+
+
+def serve_settings(
+    *,
+    secret_file: Path | None,
+    account_id: str | None,
+    host: str,
+    port: int,
+    debounce: str,
+    max_delay: str,
+    max_body: int,
+    request_timeout: str,
+    max_connections: int,
+) -> tuple[ServeSettings, int]:
+    """The server's settings from the options, checked, and the open-files limit raised as far
+    as it goes (which may cap the connections below ``max_connections``)."""
+    from wistia_sync.errors import UsageError
+    from wistia_sync.webhooks.app import ReceiverSettings
     from wistia_sync.webhooks.guard import (
         ConnectionLimits,
         connections_within,
         raise_descriptor_limit,
     )
-    from wistia_sync.webhooks.logs import configure_server_logging
-    from wistia_sync.webhooks.server import ServeSettings, refresh_then_publish, serve
+    from wistia_sync.webhooks.server import ServeSettings
     from wistia_sync.webhooks.worker import Debounce
 
     quiet_seconds = seconds(debounce, "--debounce", maximum=60)
@@ -126,7 +182,6 @@ def serve_command(
     request_seconds = seconds(request_timeout, "--request-timeout", minimum=1, maximum=300)
     if delay_seconds < quiet_seconds:
         raise UsageError(f"--max-delay ({max_delay}) must be at least --debounce ({debounce})")
-    options = syncing.sync_options(False, config.DEFAULT_FULL_EVERY, 0, False, default_visibility)
     secret = config.read_webhook_secret(secret_file)
     if account_id is not None and account_id.strip() == "":
         account_id = None  # an empty WISTIA_SYNC_WEBHOOK_ACCOUNT_ID: every account
@@ -143,27 +198,18 @@ def serve_command(
         debounce=Debounce(quiet_seconds=quiet_seconds, max_delay_seconds=delay_seconds),
         limits=ConnectionLimits(request_seconds=request_seconds, max_connections=connections),
     )
-    open_database(db)  # fail now, with one clear line, if it cannot be opened
-    if secret_file is not None and (warning := config.secret_file_warning(secret_file, "secret")):
-        notice(warning)
-    if connections < max_connections:
-        notice(
-            f"at most {connections} connections at once: open files are limited to "
-            f"{descriptors} (ulimit -n)"
-        )
+    return settings, descriptors
 
-    delivery = DeliverySettings.from_environment()
 
-    def publish_if_behind(database: Database) -> None:
+def publish_when_due(output: Path) -> Callable[[Database], None]:
+    """What the worker runs after each batch (and each retry): publish and deliver, if due."""
+    from wistia_sync.job import delivery_from_environment, publish_and_deliver
+    from wistia_sync.publish import publish_due
+
+    delivery = delivery_from_environment()
+
+    def publish(database: Database) -> None:
         if publish_due(database, output, check_files=False):
-            result = publish_database(database, db, output)
-            deliver_publish(output, database, delivery, result)
+            publish_and_deliver(database, output, delivery=delivery)
 
-    configure_server_logging(debug=logging.getLogger().isEnabledFor(logging.DEBUG))
-    with syncing.open_client(False, token_file, api_url, api_version, rate_limit) as client:
-        notice(f"listening on http://{host}:{port}{WEBHOOK_PATH} (GET /healthz); Ctrl-C stops")
-        serve(
-            settings,
-            lambda: open_database(db),
-            refresh_then_publish(client, options, publish_if_behind, stats_budget=stats_budget),
-        )
+    return publish

@@ -1,4 +1,4 @@
-"""``wistia-sync nginx-config`` (and ``verify``): serving the published folder."""
+"""``wistia-sync verify``: check that the public URL serves what the last publish wrote."""
 
 from __future__ import annotations
 
@@ -9,37 +9,8 @@ import typer
 
 from wistia_sync import config
 from wistia_sync.cli.console import notice, stdout_console
-from wistia_sync.cli.delivery_options import (
-    BaseUrl,
-    EntryCacheControl,
-    ImmutableCacheControl,
-    Purge,
-    PurgeBudget,
-    S3EndpointUrl,
-    Target,
-    delivery_settings,
-)
+from wistia_sync.cli.delivery_options import Purge, PurgeBudget
 from wistia_sync.cli.options import DURATION, DbPath, Json, OutputDir, Quiet, seconds
-
-Listen = Annotated[str, typer.Option("--listen", help="nginx listen address (host:port).")]
-ServerName = Annotated[str, typer.Option("--server-name", help="nginx server_name.")]
-PathPrefix = Annotated[
-    str, typer.Option("--path-prefix", help="URL path the folder is served under (/ or /x/).")
-]
-CorsOrigin = Annotated[
-    str, typer.Option("--cors-origin", help="Access-Control-Allow-Origin: * or one origin.")
-]
-
-
-Changed = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--changed",
-        help="An entry file (path in the output folder) to purge; repeat it. The mirror's own "
-        "uploads and removals are purged too.",
-    ),
-]
-
 
 Concurrency = Annotated[
     int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight at once.")
@@ -67,74 +38,6 @@ RequiredBaseUrl = Annotated[
         help="Public URL the output folder is served at, e.g. https://cdn.example.com/videos/.",
     ),
 ]
-
-
-def nginx_config_command(
-    output: OutputDir = Path(config.DEFAULT_OUTPUT),
-    db: DbPath = Path(config.DEFAULT_DB),
-    listen: Listen = "127.0.0.1:8080",
-    server_name: ServerName = "_",
-    path_prefix: PathPrefix = "/",
-    cors_origin: CorsOrigin = "*",
-    purge: Purge = None,
-    cache_control_immutable: ImmutableCacheControl = None,
-    cache_control_entry: EntryCacheControl = None,
-) -> None:
-    """Print an nginx server block serving the output folder with cache headers and CORS.
-
-    Refused when --db is inside that folder (nginx would serve the database's folder).
-    """
-    from wistia_sync.contract.cache_policy import cache_policy
-    from wistia_sync.deliver.nginx import NginxSite, render_nginx_config
-
-    policy = cache_policy(
-        purge_configured=bool(purge),
-        immutable=cache_control_immutable,
-        entry=cache_control_entry,
-    )
-    site = NginxSite(
-        root=output,
-        policy=policy,
-        listen=listen,
-        server_name=server_name,
-        prefix=path_prefix,
-        cors_origin=cors_origin,
-    )
-    stdout_console().out(render_nginx_config(site), end="", highlight=False)
-
-
-def deliver_command(
-    db: DbPath = Path(config.DEFAULT_DB),
-    output: OutputDir = Path(config.DEFAULT_OUTPUT),
-    target: Target = None,
-    s3_endpoint_url: S3EndpointUrl = None,
-    purge: Purge = None,
-    purge_budget: PurgeBudget = None,
-    base_url: BaseUrl = None,
-    changed: Changed = None,
-    cache_control_immutable: ImmutableCacheControl = None,
-    cache_control_entry: EntryCacheControl = None,
-    quiet: Quiet = False,
-    as_json: Json = False,
-) -> None:
-    """Mirror the published folder to --target and purge changed entry files from --purge."""
-    import json
-
-    from wistia_sync.deliver.delivery import deliver
-    from wistia_sync.store.db import open_database
-
-    settings = delivery_settings(
-        target, s3_endpoint_url, purge, purge_budget, base_url,
-        cache_control_immutable, cache_control_entry,
-    )  # fmt: skip
-    report = deliver(output, db=open_database(db), settings=settings, changed_entry_paths=changed)
-    for warning in report.warnings:
-        notice(f"warning: {warning}")
-    if as_json:
-        stdout_console().print_json(json.dumps(report.as_dict()))
-    elif not quiet:
-        for line in report.lines() or [f"{report.target}: nothing to deliver"]:
-            stdout_console().print(line, markup=False)
 
 
 def verify_command(

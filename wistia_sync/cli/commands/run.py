@@ -1,0 +1,172 @@
+"""``wistia-sync run``, what cron calls: sync, republish what is behind, deliver, and verify."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from wistia_sync import config
+from wistia_sync.cli.client import ApiUrl, ApiVersion, Demo, RateLimit, TokenFile, open_client
+from wistia_sync.cli.console import notice, stdout_console
+from wistia_sync.cli.delivery_options import (
+    BaseUrl,
+    EntryCacheControl,
+    ImmutableCacheControl,
+    Purge,
+    PurgeBudget,
+    S3EndpointUrl,
+    Target,
+    delivery_settings,
+)
+from wistia_sync.cli.options import (
+    DURATION,
+    AllowMassUnpublish,
+    DbPath,
+    Force,
+    Json,
+    OutputDir,
+    Quiet,
+    seconds,
+)
+from wistia_sync.cli.progress import run_sync
+from wistia_sync.cli.sync_options import (
+    AllowMassDelete,
+    DefaultVisibility,
+    Full,
+    FullEvery,
+    StatsBudget,
+    sync_options,
+)
+
+if TYPE_CHECKING:
+    from wistia_sync.deliver.delivery import DeliverySettings
+    from wistia_sync.job import JobReport
+
+
+def run_command(
+    db: DbPath = Path(config.DEFAULT_DB),
+    output: OutputDir = Path(config.DEFAULT_OUTPUT),
+    token_file: TokenFile = None,
+    api_url: ApiUrl = config.DEFAULT_API_URL,
+    api_version: ApiVersion = config.DEFAULT_API_VERSION,
+    rate_limit: RateLimit = 600,
+    full: Full = False,
+    full_every: FullEvery = config.DEFAULT_FULL_EVERY,
+    stats_budget: StatsBudget = 100,
+    allow_mass_delete: AllowMassDelete = False,
+    default_visibility: DefaultVisibility = "public",
+    demo: Demo = False,
+    force: Force = False,
+    allow_mass_unpublish: AllowMassUnpublish = False,
+    target: Target = None,
+    s3_endpoint_url: S3EndpointUrl = None,
+    purge: Purge = None,
+    purge_budget: PurgeBudget = None,
+    base_url: BaseUrl = None,
+    cache_control_immutable: ImmutableCacheControl = None,
+    cache_control_entry: EntryCacheControl = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Then check that --base-url serves this publish (re-purging what is stale, "
+            "once) and record how long that took; exit 1 if still stale after --verify-wait.",
+        ),
+    ] = False,
+    verify_wait: Annotated[
+        str,
+        typer.Option(
+            "--verify-wait", metavar=DURATION, help="How long --verify may wait (at most 1h)."
+        ),
+    ] = "60s",
+    quiet: Quiet = False,
+    as_json: Json = False,
+) -> None:
+    """Sync, then republish what changed. Exits 75 at once if another run holds the lock."""
+    from wistia_sync.job import run_job
+
+    wait = verify_wait_seconds(verify, verify_wait, base_url)
+    delivery = delivery_settings(
+        target, s3_endpoint_url, purge, purge_budget, base_url,
+        cache_control_immutable, cache_control_entry,
+    )  # fmt: skip
+
+    options = sync_options(full, full_every, stats_budget, allow_mass_delete, default_visibility)
+    options.source = "demo" if demo else "wistia"
+    report = run_job(
+        db,
+        output,
+        open_client=lambda: open_client(
+            demo, token_file, api_url, api_version, rate_limit, quiet=quiet
+        ),
+        options=options,
+        sync=lambda database, client, opts: run_sync(database, client, opts, quiet=quiet),
+        force=force,
+        delivery=delivery,
+        allow_mass_unpublish=allow_mass_unpublish,
+    )
+    print_job_report(report, quiet=quiet, as_json=as_json)
+    if verify and base_url:
+        verify_served(db, output, delivery, base_url, wait=wait, quiet=quiet)
+
+
+def verify_served(
+    db: Path, output: Path, delivery: DeliverySettings, base_url: str, *, wait: float, quiet: bool
+) -> None:
+    """``run --verify``: wait until the public URL serves this publish; exit 1 if it never does."""
+    from wistia_sync.deliver.purge.providers import check_base_url, make_provider
+    from wistia_sync.deliver.verify import verify_until_fresh
+    from wistia_sync.store.db import open_database
+
+    checked = check_base_url(base_url)
+    assert checked is not None
+    provider = make_provider(delivery.purge, base_url=checked) if delivery.purge else None
+    fresh = verify_until_fresh(
+        output, checked, db=open_database(db), wait_seconds=wait, purge=provider,
+        purge_budget=delivery.purge_budget,
+    )  # fmt: skip
+    if fresh.latency_seconds is None:
+        for line in fresh.report.lines():
+            typer.echo(line)
+        notice(f"warning: not served everywhere after {wait:g} s: {fresh.report.summary()}")
+        raise typer.Exit(1)
+    if not quiet:
+        notice(f"served everywhere {fresh.latency_seconds:.1f} s after the publish")
+
+
+def verify_wait_seconds(verify: bool, verify_wait: str, base_url: str | None) -> float:
+    """``--verify-wait`` in seconds; ``--verify`` without ``--base-url`` is refused."""
+    from wistia_sync.errors import ConfigError
+
+    wait = seconds(verify_wait, "--verify-wait", maximum=3600)
+    if verify and not base_url:
+        raise ConfigError(
+            "--verify needs --base-url: the public URL the output folder is served at"
+        )
+    return wait
+
+
+def print_job_report(report: JobReport, *, quiet: bool, as_json: bool) -> None:
+    """What the run did, on stdout (warnings on stderr); a failed sync is raised after saying
+    what was republished from the last good database."""
+    result = report.publish
+    for warning in report.delivery.warnings if report.delivery else ():
+        notice(f"warning: {warning}")
+    if report.sync_error is not None:
+        if result is not None and result.changed and not quiet:
+            stdout_console().print(f"republished from the last good database: {result.summary()}")
+        raise report.sync_error
+    assert report.sync is not None
+    if as_json:
+        data = report.sync.as_dict()
+        data["publish"] = None if result is None else result.as_dict()
+        data["delivery"] = None if report.delivery is None else report.delivery.as_dict()
+        stdout_console().print_json(json.dumps(data))
+    elif not quiet:
+        stdout_console().print(report.sync.line(), markup=False)
+        stdout_console().print(result.summary() if result else "output up to date", markup=False)
+        for line in report.delivery.lines() if report.delivery else ():
+            stdout_console().print(line, markup=False)

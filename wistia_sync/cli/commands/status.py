@@ -1,0 +1,141 @@
+"""``wistia-sync status``: what the database holds, the last runs, what is due."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from wistia_sync import config
+from wistia_sync.cli.console import stdout_console, terminal_safe
+from wistia_sync.cli.options import DbPath, Json
+from wistia_sync.cli.sync_options import FullEvery
+
+
+def status_command(
+    db: DbPath = Path(config.DEFAULT_DB),
+    full_every: FullEvery = config.DEFAULT_FULL_EVERY,
+    as_json: Json = False,
+) -> None:
+    """Show what the database holds, the last runs, and when the next full crawl is due
+    (give the `--full-every` your cron's `run` uses)."""
+    from wistia_sync.status import database_status
+    from wistia_sync.store.db import open_database
+
+    every = config.parse_duration(full_every, name="--full-every")
+    report = database_status(open_database(db), every)
+    if as_json:
+        stdout_console().print_json(json.dumps(report))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    def cell(value: object) -> Text:  # Text, not markup: Wistia's words are printed as given
+        return Text(terminal_safe(str(value)))
+
+    counts = Table(title=cell(db), show_header=False, box=None, title_justify="left")
+    counts.add_column()
+    counts.add_column(justify="right")
+    for name, value in report["counts"].items():
+        counts.add_row(name.replace("_", " "), f"{value:,}")
+    stdout_console().print(counts)
+    runs = Table(title="last runs", box=None, title_justify="left")
+    for column in ("started (UTC)", "mode", "source", "outcome"):
+        runs.add_column(column, no_wrap=True)
+    for column in ("new", "upd", "arch", "del", "rej", "requests"):
+        runs.add_column(column, no_wrap=True, justify="right")
+    for run in report["runs"]:
+        runs.add_row(
+            run["started_at"][:16].replace("T", " "),
+            cell(run["mode"]),
+            cell(run["source"]),
+            cell(run["outcome"]),
+            *(
+                str(run[k])
+                for k in ("new", "updated", "archived", "deleted", "rejected", "requests")
+            ),
+        )
+    stdout_console().print(runs)
+    for run in report["runs"]:
+        if run["error"]:
+            stdout_console().print(cell(f"last error ({run['started_at']}): {run['error']}"))
+            break
+    latest = report["runs"][0] if report["runs"] else None
+    if latest is not None and latest["warnings"]:
+        stdout_console().print(cell(f"last run's {latest['warnings']}"))
+    for rejection in report["rejected_media"]:
+        stdout_console().print(
+            cell(
+                f"rejected {rejection['hashed_id']} (last {rejection['last_seen']}): "
+                f"{rejection['reason']}"
+            )
+        )
+    failing = report["media_failures"]
+    if failing["media"]:
+        stdout_console().print(cell(media_failures_line(failing)))
+    stdout_console().print(f"next full crawl due: {report['next_full_crawl']}", markup=False)
+    if report["webhooks"] is not None:
+        stdout_console().print(webhook_line(report["webhooks"]), markup=False)
+    for purge in report["purges"]:
+        stdout_console().print(cell(purge_line(purge)))
+    freshness = report["freshness"]
+    if freshness["publishes"]:
+        stdout_console().print(
+            f"publish → served everywhere (last {freshness['publishes']} verified): "
+            f"p50 {freshness['p50_seconds']:.1f} s, p95 {freshness['p95_seconds']:.1f} s",
+            markup=False,
+        )
+
+
+def media_failures_line(failing: dict[str, Any]) -> str:
+    """``backing off: 2 media (1 stats, 1 deletion check); next retry 5kd0… (stats) at …``."""
+    retry = failing["next_retry"]
+    parts = [
+        f"{failing['stats']:,} stats" if failing["stats"] else "",
+        f"{failing['deletion_checks']:,} deletion check"
+        f"{'' if failing['deletion_checks'] == 1 else 's'}"
+        if failing["deletion_checks"]
+        else "",
+    ]
+    what = "stats" if retry["endpoint"] == "stats" else "deletion check"
+    return (
+        f"backing off: {failing['media']:,} media whose requests failed on every attempt "
+        f"({', '.join(p for p in parts if p)}); next retry {retry['hashed_id']} ({what}, "
+        f"{retry['failures']} failure{'' if retry['failures'] == 1 else 's'}) at "
+        f"{retry['retry_at']}: {retry['error']}"
+    )
+
+
+def purge_line(purge: dict[str, Any]) -> str:
+    """``purges cloudfront:E2…: 812 paths in 14 calls this month (2026-12); 3 owed since …``."""
+    line = (
+        f"purges {purge['provider']}: {purge['items_sent']:,} paths in {purge['calls']:,} "
+        f"call{'' if purge['calls'] == 1 else 's'} this month ({purge['month']})"
+    )
+    if purge["pending"]:
+        line += f"; {purge['pending']:,} owed since {purge['oldest_pending']}, retried next publish"
+        if purge["last_error"]:
+            line += f" (last error: {purge['last_error']})"
+    return line
+
+
+def webhook_line(inbox: dict[str, Any]) -> str:
+    """``webhooks: 1,204 received, 0 pending, 3 failed; last media.updated at …; p50 0.6 s``."""
+    last = inbox["last_event"]
+    line = (
+        f"webhooks: {inbox['received']:,} received, {inbox['pending']:,} pending, "
+        f"{inbox['failed']:,} failed, {inbox['ignored']:,} ignored; "
+        f"last {last['type']} at {last['received_at']}"
+    )
+    latency = inbox["latency_seconds"]
+    if latency is not None:
+        line += f"; event → published p50 {latency['p50']:.1f} s, p95 {latency['p95']:.1f} s"
+    if unconfirmed := inbox["unconfirmed_deletions"]:
+        deletions = "deletion" if unconfirmed == 1 else "deletions"
+        line += (
+            f"\n{unconfirmed:,} reported {deletions} not yet confirmed with Wistia "
+            "(the next run asks)"
+        )
+    if inbox["last_error"] and (inbox["pending"] or inbox["failed"]):
+        line += f"\nlast webhook error: {inbox['last_error']}"
+    return line
