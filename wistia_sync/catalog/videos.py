@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from wistia_sync.catalog.rules import (
+    EMBED_URL,
     EXCLUSION_NAMES,
     PUBLISHED_VIDEO_CONDITION,
     Visibility,
@@ -338,8 +339,6 @@ class VideoDetails:
 
     @property
     def embed_url(self) -> str:
-        from wistia_sync.publish import EMBED_URL
-
         return EMBED_URL.format(hashed_id=self.summary.hashed_id)
 
     def unpublished_because(self) -> list[str]:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from wistia_sync.catalog.rules import EMBED_URL, HLS_URL
 from wistia_sync.contract.layout import (
     ALL_VIDEOS_PATH,
     FILES_PATH,
@@ -31,8 +32,6 @@ from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
 
 SCHEMA_VERSION = 2
 ALL_VIDEOS_TITLE = "All videos"
-EMBED_URL = "https://fast.wistia.net/embed/iframe/{hashed_id}"
-HLS_URL = "https://fast.wistia.com/embed/medias/{hashed_id}.m3u8"
 _INVERT_DIGITS = str.maketrans("0123456789", "9876543210")
 _UTC_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
