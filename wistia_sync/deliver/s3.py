@@ -33,9 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from wistia_sync.contract.cache_policy import CachePolicy, cache_tags, content_type
 from wistia_sync.contract.filelist import (
-    FILES_PATH,
     LIST_READ_ATTEMPTS,
-    MANIFEST_PATH,
     FileEntry,
     FileIndex,
     FileListError,
@@ -46,6 +44,7 @@ from wistia_sync.contract.filelist import (
     parse_file_index,
     read_local_index,
 )
+from wistia_sync.contract.layout import FILES_PATH, MANIFEST_PATH
 from wistia_sync.deliver.targets import S3Location, TargetError
 from wistia_sync.errors import ConfigError
 

@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wistia_sync.contract.cache_policy import video_ids
-from wistia_sync.contract.filelist import (
+from wistia_sync.contract.filelist import read_local_file_list, read_local_index
+from wistia_sync.contract.layout import (
     FILES_PATH,
     SAFE_PATH,
-    read_local_file_list,
-    read_local_index,
+    folder_playlist_path,
+    tag_playlist_path,
+    video_file_path,
 )
 
 if TYPE_CHECKING:
@@ -213,8 +215,9 @@ def _gone_paths(db: Database | None, published: set[str]) -> list[str]:
         folders = [str(r[0]) for r in db.execute("SELECT hashed_id FROM folders").fetchall()]
     except sqlite3.Error:
         return []
-    paths = [f"videos/{hashed_id}.json" for hashed_id in videos if hashed_id not in published]
-    paths += [f"tags/{slug}.json" for slug in tags] + [f"folders/{f}.json" for f in folders]
+    paths = [video_file_path(hashed_id) for hashed_id in videos if hashed_id not in published]
+    paths += [tag_playlist_path(slug) for slug in tags]
+    paths += [folder_playlist_path(hashed_id) for hashed_id in folders]
     return sorted(path for path in paths if SAFE_PATH.fullmatch(path))
 
 
