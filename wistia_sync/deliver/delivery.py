@@ -3,7 +3,7 @@
 The local output folder is always written first and is the source of truth. ``deliver`` is what
 every publishing path calls next (``run``, ``publish``, the editor commands, a script):
 
-1. with an ``s3://`` target, make the bucket equal the folder (see ``targets.s3``); a failure
+1. with an ``s3://`` target, make the bucket equal the folder (see ``deliver.s3``); a failure
    raises :class:`~wistia_sync.deliver.targets.TargetError` and the bucket keeps its previous state;
 2. with a purge provider, purge the entry files that changed (those the publisher reports, plus
    those the mirror uploaded or removed, plus any an earlier purge still owes). A purge failure
