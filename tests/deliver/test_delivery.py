@@ -64,9 +64,18 @@ def test_publisher_reported_changes_are_purged_for_a_local_folder(tmp_path: Path
         tmp_path / "out",
         db=open_database(tmp_path / "wistia.db", create=True),
         settings=DeliverySettings(purge=spec),
-        changed_entry_paths=["videos.json", "pages/abc.json", "files.json", "../etc/passwd"],
+        changed_entry_paths=[
+            "videos.json",
+            f"pages/{'a' * 32}.json",
+            f"files/{'b' * 32}.json",
+            "files.json",
+            "../etc/passwd",
+            "pages/notes.json",
+        ],
     )
-    assert purged(out) == ["/videos.json"]  # pages never, files.json never, unsafe never
+    # Content-addressed pages and shards never, files.json never, unsafe never; a file in
+    # pages/ that is not named by its hash is an entry file like any other (README contract).
+    assert sorted(purged(out)) == ["/pages/notes.json", "/videos.json"]
     assert report.upload is None and report.purge is not None and report.purge.error is None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import vcr
 
 from tests.support.nginxserver import free_port
 from tests.support.purging import purge_recorder, set_recorder_exit
-from wistia_sync.deliver.purge.providers import make_provider
+from wistia_sync.deliver.purge.providers import PROVIDERS, make_provider, spec_syntax
 from wistia_sync.deliver.purge.purger import month_spend, pending_paths, purge_changed, purge_status
 from wistia_sync.errors import ConfigError
 from wistia_sync.store.db import open_database
@@ -238,3 +239,33 @@ def _distribution_config() -> dict[str, Any]:
             "TrustedSigners": {"Enabled": False, "Quantity": 0},
         },
     }
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _purge_table_specs() -> list[str]:
+    """The first column of docs/serving.md's table of purge providers."""
+    text = (ROOT / "docs" / "serving.md").read_text(encoding="utf-8")
+    section = text.split("## CDN purge (`--purge PROVIDER`)", 1)[1]
+    rows = [line for line in section.split("\n\n", 2)[1].splitlines() if line.startswith("| `")]
+    return [row.split("|")[1].strip().strip("`") for row in rows]
+
+
+def test_the_docs_list_exactly_the_registered_providers_with_their_spec_syntax() -> None:
+    registered = [form for provider in PROVIDERS.values() for form in provider.syntax]
+    assert _purge_table_specs() == registered
+    assert [spec.partition(":")[0] for spec in registered] == [
+        kind for kind, provider in PROVIDERS.items() for _ in provider.syntax
+    ]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `WISTIA_SYNC_PURGE` |"))
+    assert re.findall(r"`([a-z]+:[^`]*)`", row) == registered
+
+
+def test_help_and_errors_name_every_registered_spec_form() -> None:
+    with pytest.raises(ConfigError) as refused:
+        make_provider("akamai:x")
+    for provider in PROVIDERS.values():
+        assert all(form in str(refused.value) for form in provider.syntax)
+        assert all(form in spec_syntax() for form in provider.syntax)

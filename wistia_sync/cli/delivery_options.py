@@ -18,6 +18,7 @@ from wistia_sync.config import (
     S3_ENDPOINT_ENV,
     TARGET_ENV,
 )
+from wistia_sync.deliver.purge.providers import spec_syntax
 
 if TYPE_CHECKING:
     from wistia_sync.deliver.delivery import DeliverySettings
@@ -44,8 +45,7 @@ Purge = Annotated[
     typer.Option(
         "--purge",
         envvar=PURGE_ENV,
-        help="CDN to purge after a publish: cloudfront:DIST_ID, cloudflare:ZONE_ID, "
-        "fastly:SERVICE_ID or command:COMMAND.",
+        help=f"CDN to purge after a publish: {spec_syntax()}.",
     ),
 ]
 PurgeBudget = Annotated[

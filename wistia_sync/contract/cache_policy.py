@@ -3,7 +3,8 @@
 One definition used by every way the files reach readers (the nginx config, object metadata on
 S3, the purge planner), so a CDN sees the same headers whichever target serves it.
 
-- Immutable pages (``pages/<hash>.json``) never change under their URL: cached for a year.
+- Immutable files (pages ``pages/<hash>.json`` and file-list shards ``files/<hash>.json``, as
+  ``wistia_sync.contract.layout.cache_class`` says) never change under their URL: cached a year.
 - Entry files change under a stable URL. With a purge configured the CDN may hold them for an
   hour (every change purges them; an unnoticed failed purge is bounded to that hour); without
   one, the CDN may serve them a minute stale at most, plus a short revalidation window.
@@ -21,7 +22,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from wistia_sync.contract.filelist import FILES_PATH, MANIFEST_PATH, CacheClass
+from wistia_sync.contract.layout import (
+    ALL_VIDEOS_PATH,
+    FILES_PATH,
+    FOLDER_PLAYLIST_PATH,
+    FOLDERS_INDEX_PATH,
+    MANIFEST_PATH,
+    PREVIEW_PATH,
+    SCHEMA_FOLDER,
+    TAG_PLAYLIST_PATH,
+    TAGS_INDEX_PATH,
+    VIDEO_FILE_PATH,
+    CacheClass,
+)
 from wistia_sync.errors import ConfigError
 
 CONTENT_TYPE_JSON = "application/json; charset=utf-8"
@@ -41,17 +54,19 @@ MAX_TAG_HEADER_BYTES = 8 * 1024
 _TAG_SAFE = re.compile(r"[A-Za-z0-9_-]{1,100}")
 _CACHE_CONTROL_SAFE = re.compile(r"[A-Za-z0-9 ,=_-]{1,200}")
 
-_VIDEO_FILE = re.compile(r"videos/([A-Za-z0-9]{1,100})\.json")
-_TAG_FILE = re.compile(r"tags/([a-z0-9][a-z0-9-]{0,99})\.json")
-_FOLDER_FILE = re.compile(r"folders/([A-Za-z0-9]{1,100})\.json")
 _FIXED_TAGS = {
-    "videos.json": "all",
-    "tags.json": "tags",
-    "folders.json": "folders",
+    ALL_VIDEOS_PATH: "all",
+    TAGS_INDEX_PATH: "tags",
+    FOLDERS_INDEX_PATH: "folders",
     MANIFEST_PATH: "manifest",
     FILES_PATH: "files",
-    "index.html": "preview",
+    PREVIEW_PATH: "preview",
 }
+_PATTERN_TAGS = (
+    (VIDEO_FILE_PATH, "video"),
+    (TAG_PLAYLIST_PATH, "tag"),
+    (FOLDER_PLAYLIST_PATH, "folder"),
+)
 
 
 @dataclass(frozen=True)
@@ -97,11 +112,11 @@ def path_tag(path: str) -> str | None:
     """
     if path in _FIXED_TAGS:
         return _FIXED_TAGS[path]
-    for pattern, prefix in ((_VIDEO_FILE, "video"), (_TAG_FILE, "tag"), (_FOLDER_FILE, "folder")):
+    for pattern, prefix in _PATTERN_TAGS:
         match = pattern.fullmatch(path)
         if match:
             return f"{prefix}-{match[1]}"
-    if path.startswith("schema/"):
+    if path.startswith(f"{SCHEMA_FOLDER}/"):
         return "schema"
     return None
 

@@ -23,26 +23,21 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from wistia_sync.contract.layout import (
+    CACHE_CLASSES,
+    FILES_PATH,
+    SAFE_PATH,
+    SHARD_PATH,
+    CacheClass,
+)
 from wistia_sync.errors import WistiaSyncError
 
-FILES_PATH = "files.json"
-MANIFEST_PATH = "manifest.json"
 SCHEMA_VERSION = 2
-CacheClass = Literal["immutable", "entry"]
-CACHE_CLASSES: tuple[CacheClass, ...] = ("immutable", "entry")
-
-# Relative, slash-separated, no empty, dot-leading ("..", ".tmp") or odd-character segments.
-SAFE_PATH = re.compile(
-    r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}(?:/[A-Za-z0-9][A-Za-z0-9_.-]{0,199}){0,7}"
-)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _GENERATION = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 MAX_FILES_JSON_BYTES = 512 * 1024 * 1024
-SHARD_FOLDER = "files"
-IMMUTABLE_PREFIXES = ("pages/", f"{SHARD_FOLDER}/")
-SHARD_PATH = re.compile(rf"{SHARD_FOLDER}/[0-9a-f]{{32}}\.json")
 
 
 class FileListError(WistiaSyncError):
@@ -96,11 +91,6 @@ class FileIndex:
     count: int
     shards: tuple[ShardRef, ...]
     inline: dict[str, FileEntry] | None = None
-
-
-def cache_class_of(path: str) -> CacheClass:
-    """The cache class the contract gives a path (for paths no file list holds any more)."""
-    return "immutable" if path.startswith(IMMUTABLE_PREFIXES) else "entry"
 
 
 def _load_json(raw: bytes, source: str) -> dict[str, Any]:

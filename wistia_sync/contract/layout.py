@@ -12,6 +12,7 @@ import re
 from typing import Literal
 
 CacheClass = Literal["immutable", "entry"]
+CACHE_CLASSES: tuple[CacheClass, ...] = ("immutable", "entry")
 
 MANIFEST_PATH = "manifest.json"
 FILES_PATH = "files.json"
@@ -19,15 +20,18 @@ ALL_VIDEOS_PATH = "videos.json"
 TAGS_INDEX_PATH = "tags.json"
 FOLDERS_INDEX_PATH = "folders.json"
 PREVIEW_PATH = "index.html"  # the preview page (wistia_sync.publish.preview)
+TAGS_FOLDER = "tags"
+FOLDERS_FOLDER = "folders"
+VIDEOS_FOLDER = "videos"
 SCHEMA_FOLDER = "schema"
 PAGES_FOLDER = "pages"
-SHARD_FOLDER = "files"  # the shards of the file list (see ``shards``)
+SHARD_FOLDER = "files"  # the shards of the file list (see ``wistia_sync.publish.shards``)
 # Temp files live in a dot-folder: web servers are told to deny dot-files (see the README).
 TEMP_FOLDER = ".wistia-sync-tmp"
 MANAGED_FOLDERS = (
-    "tags",
-    "folders",
-    "videos",
+    TAGS_FOLDER,
+    FOLDERS_FOLDER,
+    VIDEOS_FOLDER,
     PAGES_FOLDER,
     SHARD_FOLDER,
     SCHEMA_FOLDER,
@@ -42,14 +46,21 @@ PAGE_HASH_LENGTH = 32  # hex digits of the page's sha256 in its name: 128 bits
 
 PAGE_PATH = re.compile(rf"{PAGES_FOLDER}/[0-9a-f]{{{PAGE_HASH_LENGTH}}}\.json")
 SHARD_PATH = re.compile(rf"{SHARD_FOLDER}/[0-9a-f]{{{PAGE_HASH_LENGTH}}}\.json")
-TAG_PLAYLIST_PATH = re.compile(r"tags/([a-z0-9][a-z0-9-]{0,99})\.json")
-FOLDER_PLAYLIST_PATH = re.compile(r"folders/([A-Za-z0-9]{1,100})\.json")
-VIDEO_FILE_PATH = re.compile(r"videos/([A-Za-z0-9]{1,100})\.json")
+TAG_PLAYLIST_PATH = re.compile(rf"{TAGS_FOLDER}/({SAFE_SLUG.pattern})\.json")
+FOLDER_PLAYLIST_PATH = re.compile(rf"{FOLDERS_FOLDER}/({SAFE_HASHED_ID.pattern})\.json")
+VIDEO_FILE_PATH = re.compile(rf"{VIDEOS_FOLDER}/({SAFE_HASHED_ID.pattern})\.json")
 SCHEMA_PATH = re.compile(rf"{SCHEMA_FOLDER}/[a-z0-9][a-z0-9-]*\.schema\.json")
 # What a recorded path must look like before a publish dares remove it: one name in the root or
 # in a managed folder. Wider than the v2 layout so files of the v1 layout are cleaned up too.
 RECORDED_PATH = re.compile(
-    r"(?:(?:tags|folders|videos|pages|files|schema)/)?[A-Za-z0-9][A-Za-z0-9.-]*\.json|index\.html"
+    rf"(?:(?:{'|'.join(MANAGED_FOLDERS[:-1])})/)?[A-Za-z0-9][A-Za-z0-9.-]*\.json"
+    rf"|{re.escape(PREVIEW_PATH)}"
+)
+# What any path in a file list must look like (the lists are read back from remote targets, so
+# as untrusted input): relative, slash-separated, no empty, dot-leading ("..", ".tmp") or
+# odd-character segments.
+SAFE_PATH = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}(?:/[A-Za-z0-9][A-Za-z0-9_.-]{0,199}){0,7}"
 )
 
 # Every path a publish writes: all a web server in front of the output folder should serve
@@ -87,20 +98,24 @@ PlaylistKind = Literal["all", "tag", "folder"]
 
 
 def cache_class(path: str) -> CacheClass:
-    """``immutable`` for content-addressed pages and shards (never change, never purged)."""
+    """``immutable`` for content-addressed pages and shards (never change, never purged).
+
+    Only a name that is a content hash makes a file immutable: anything else, wherever it is
+    (``pages/notes.json`` too), may change under its URL and is an entry file.
+    """
     return "immutable" if PAGE_PATH.fullmatch(path) or SHARD_PATH.fullmatch(path) else "entry"
 
 
 def tag_playlist_path(slug: str) -> str:
-    return f"tags/{slug}.json"
+    return f"{TAGS_FOLDER}/{slug}.json"
 
 
 def folder_playlist_path(hashed_id: str) -> str:
-    return f"folders/{hashed_id}.json"
+    return f"{FOLDERS_FOLDER}/{hashed_id}.json"
 
 
 def video_file_path(hashed_id: str) -> str:
-    return f"videos/{hashed_id}.json"
+    return f"{VIDEOS_FOLDER}/{hashed_id}.json"
 
 
 def page_path(sha256_hex: str) -> str:

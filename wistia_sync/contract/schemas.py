@@ -20,6 +20,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wistia_sync.contract.layout import PlaylistKind
+
 SCHEMA_VERSION: Literal[2] = 2
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -45,7 +47,6 @@ HashedId = Annotated[str, Field(pattern=HASHED_ID_PATTERN, examples=["abc123def4
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, examples=["onboarding"])]
 Link = Annotated[str, Field(pattern=LINK_PATTERN, examples=["../pages/3f9a0c1d.json"])]
 Version = Annotated[Literal[2], Field(description="Version of this contract; always 2.")]
-PlaylistKind = Literal["all", "tag", "folder"]
 
 
 class _Contract(BaseModel):

@@ -3,7 +3,7 @@
 The local output folder is always written first and is the source of truth. ``deliver`` is what
 every publishing path calls next (``run``, ``publish``, the editor commands, a script):
 
-1. with an ``s3://`` target, make the bucket equal the folder (see ``targets.s3``); a failure
+1. with an ``s3://`` target, make the bucket equal the folder (see ``deliver.s3``); a failure
    raises :class:`~wistia_sync.deliver.targets.TargetError` and the bucket keeps its previous state;
 2. with a purge provider, purge the entry files that changed (those the publisher reports, plus
    those the mirror uploaded or removed, plus any an earlier purge still owes). A purge failure
@@ -28,13 +28,8 @@ from wistia_sync.config import (
     TARGET_ENV,
 )
 from wistia_sync.contract.cache_policy import cache_policy
-from wistia_sync.contract.filelist import (
-    FILES_PATH,
-    SAFE_PATH,
-    FileListError,
-    cache_class_of,
-    read_local_index,
-)
+from wistia_sync.contract.filelist import FileListError, read_local_index
+from wistia_sync.contract.layout import FILES_PATH, SAFE_PATH, cache_class
 from wistia_sync.deliver.purge.providers import PurgeProvider, check_base_url, make_provider
 from wistia_sync.deliver.purge.purger import PurgeReport, purge_changed
 from wistia_sync.deliver.targets import parse_target
@@ -181,9 +176,7 @@ def deliver(
 
 def _purgeable(path: str) -> bool:
     # Immutable pages never change under their URL; files.json is delivery's own record.
-    return (
-        bool(SAFE_PATH.fullmatch(path)) and path != FILES_PATH and cache_class_of(path) == "entry"
-    )
+    return bool(SAFE_PATH.fullmatch(path)) and path != FILES_PATH and cache_class(path) == "entry"
 
 
 def _record(db: Database, report: DeliveryReport, output_dir: Path) -> None:

@@ -33,9 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from wistia_sync.contract.cache_policy import CachePolicy, cache_tags, content_type
 from wistia_sync.contract.filelist import (
-    FILES_PATH,
     LIST_READ_ATTEMPTS,
-    MANIFEST_PATH,
     FileEntry,
     FileIndex,
     FileListError,
@@ -46,6 +44,7 @@ from wistia_sync.contract.filelist import (
     parse_file_index,
     read_local_index,
 )
+from wistia_sync.contract.layout import FILES_PATH, MANIFEST_PATH
 from wistia_sync.deliver.targets import S3Location, TargetError
 from wistia_sync.errors import ConfigError
 
@@ -132,73 +131,124 @@ def _mirror(
     output_dir: Path, location: S3Location, policy: CachePolicy, *, client: BaseClient, workers: int
 ) -> UploadReport:
     local_index, local_raw = read_local_index(output_dir)
-    local_source = str(output_dir / FILES_PATH)
-    read_local = local_shard_reader(output_dir)
     with _describing_failures(location):
         report = UploadReport(target=str(location))
-        remote = _remote_file_index(client, location, report)
-        remote_index, remote_policy = remote if remote else (None, None)
-        # Objects carry their headers: a changed policy re-sends every file with the new ones.
-        same_headers = remote_policy == _policy_fingerprint(policy)
-        shared = _shared_shards(local_index, remote_index) if same_headers else set()
-        local_files = entries_of(
-            local_index,
-            [ref for ref in local_index.shards if ref.path not in shared],
-            read_local,
-            local_source,
-        )
-        remote_files: dict[str, FileEntry] = {}
-        if remote_index is not None:
-            try:
-                remote_files = entries_of(
-                    remote_index,
-                    [ref for ref in remote_index.shards if ref.path not in shared],
-                    _remote_shard_reader(client, location),
-                    f"{location}{FILES_PATH}",
-                )
-            except FileListError as error:
-                report.warnings.append(f"{error}; uploading every file again")
-                remote_index, shared = None, set()
-                local_files = entries_of(local_index, local_index.shards, read_local, local_source)
-        changed = [
-            entry
-            for path, entry in sorted(local_files.items())
-            if not same_headers
-            or path not in remote_files
-            or remote_files[path].sha256 != entry.sha256
-        ]
-        report.unchanged = local_index.count - len(changed)
-        removals = sorted(set(remote_files) - set(local_files))
-        remote_shards = {ref.path for ref in remote_index.shards} if remote_index else set()
-        new_shards = [
-            ref.as_entry()
-            for ref in local_index.shards
-            if not same_headers or ref.path not in remote_shards
-        ]
-        old_shards = sorted(remote_shards - {ref.path for ref in local_index.shards})
-        if (
-            not changed
-            and not removals
-            and not new_shards
-            and remote_index is not None
-            and remote_index.generation == local_index.generation
-        ):
+        diff = _diff(output_dir, local_index, location, policy, client, report)
+        if diff.up_to_date:
             return report
         upload = _Uploader(client, location, policy, output_dir, report)
-        pages = [entry for entry in changed if entry.cache == "immutable"]
-        entries = [e for e in changed if e.cache == "entry" and e.path != MANIFEST_PATH]
-        manifest = [entry for entry in changed if entry.path == MANIFEST_PATH]
-        for phase in (pages + new_shards, entries, manifest):
-            _in_parallel(upload.file, phase, workers)
-        _delete(client, location, removals)
-        report.removed = removals
+        _upload_in_order(upload, diff.changed, diff.new_shards, workers)
+        _delete(client, location, diff.removals)
+        report.removed = diff.removals
         upload.raw(FILES_PATH, local_raw)
     try:
         with _describing_failures(location):
-            _delete(client, location, old_shards)
+            _delete(client, location, diff.old_shards)
     except TargetError as error:
         report.warnings.append(f"{error}; the previous file list's shards stay in the bucket")
     return report
+
+
+@dataclass(frozen=True)
+class _Diff:
+    """What a delivery sends and removes: the local file list against the bucket's copy."""
+
+    changed: list[FileEntry]  # files to upload, in path order
+    removals: list[str]  # objects the local list no longer holds
+    new_shards: list[FileEntry]  # the local list's shards the bucket lacks
+    old_shards: list[str]  # the bucket's list's shards the local one no longer names
+    up_to_date: bool  # the bucket already holds this very publish
+
+
+def _diff(
+    output_dir: Path,
+    local_index: FileIndex,
+    location: S3Location,
+    policy: CachePolicy,
+    client: BaseClient,
+    report: UploadReport,
+) -> _Diff:
+    remote = _remote_file_index(client, location, report)
+    remote_index, remote_policy = remote if remote else (None, None)
+    # Objects carry their headers: a changed policy re-sends every file with the new ones.
+    same_headers = remote_policy == _policy_fingerprint(policy)
+    local_files, remote_files, remote_index = _entries_to_compare(
+        output_dir, local_index, remote_index, same_headers, client, location, report
+    )
+    changed = [
+        entry
+        for path, entry in sorted(local_files.items())
+        if not same_headers or path not in remote_files or remote_files[path].sha256 != entry.sha256
+    ]
+    report.unchanged = local_index.count - len(changed)
+    removals = sorted(set(remote_files) - set(local_files))
+    remote_shards = {ref.path for ref in remote_index.shards} if remote_index else set()
+    new_shards = [
+        ref.as_entry()
+        for ref in local_index.shards
+        if not same_headers or ref.path not in remote_shards
+    ]
+    up_to_date = (
+        not changed
+        and not removals
+        and not new_shards
+        and remote_index is not None
+        and remote_index.generation == local_index.generation
+    )
+    return _Diff(
+        changed=changed,
+        removals=removals,
+        new_shards=new_shards,
+        old_shards=sorted(remote_shards - {ref.path for ref in local_index.shards}),
+        up_to_date=up_to_date,
+    )
+
+
+def _entries_to_compare(
+    output_dir: Path,
+    local_index: FileIndex,
+    remote_index: FileIndex | None,
+    same_headers: bool,
+    client: BaseClient,
+    location: S3Location,
+    report: UploadReport,
+) -> tuple[dict[str, FileEntry], dict[str, FileEntry], FileIndex | None]:
+    """The local and remote entries of the shards the two lists do not share, and the remote
+    index still trusted (None when its shards could not be read: then everything is sent)."""
+    shared = _shared_shards(local_index, remote_index) if same_headers else set()
+    read_local = local_shard_reader(output_dir)
+    local_source = str(output_dir / FILES_PATH)
+    local_files = entries_of(
+        local_index,
+        [ref for ref in local_index.shards if ref.path not in shared],
+        read_local,
+        local_source,
+    )
+    if remote_index is None:
+        return local_files, {}, None
+    try:
+        remote_files = entries_of(
+            remote_index,
+            [ref for ref in remote_index.shards if ref.path not in shared],
+            _remote_shard_reader(client, location),
+            f"{location}{FILES_PATH}",
+        )
+    except FileListError as error:
+        report.warnings.append(f"{error}; uploading every file again")
+        every_file = entries_of(local_index, local_index.shards, read_local, local_source)
+        return every_file, {}, None
+    return local_files, remote_files, remote_index
+
+
+def _upload_in_order(
+    upload: _Uploader, changed: list[FileEntry], new_shards: list[FileEntry], workers: int
+) -> None:
+    """Immutable pages and new shards, then entry files, then the manifest (the module doc)."""
+    pages = [entry for entry in changed if entry.cache == "immutable"]
+    entries = [e for e in changed if e.cache == "entry" and e.path != MANIFEST_PATH]
+    manifest = [entry for entry in changed if entry.path == MANIFEST_PATH]
+    for phase in (pages + new_shards, entries, manifest):
+        _in_parallel(upload.file, phase, workers)
 
 
 def _shared_shards(local: FileIndex, remote: FileIndex | None) -> set[str]:

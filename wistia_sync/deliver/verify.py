@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wistia_sync.contract.cache_policy import video_ids
-from wistia_sync.contract.filelist import (
+from wistia_sync.contract.filelist import read_local_file_list, read_local_index
+from wistia_sync.contract.layout import (
     FILES_PATH,
     SAFE_PATH,
-    read_local_file_list,
-    read_local_index,
+    folder_playlist_path,
+    tag_playlist_path,
+    video_file_path,
 )
 
 if TYPE_CHECKING:
@@ -140,28 +142,45 @@ def verify_site(
         report.unreachable = answers[0][2] or "no answer"
         report.unchecked = len(answers)
         return report
-    for path, (status, body, error) in zip(entries, served, strict=True):
-        report.checked += 1
-        if error is not None:
-            report.errors[path] = error
-        elif status == 404:
-            report.missing.append(path)
-        elif status != 200:
-            report.errors[path] = f"HTTP {status}"
-        else:
-            if hashlib.sha256(body).hexdigest() == local.files[path].sha256:
-                report.fresh += 1
-            else:
-                report.stale.append(path)
-            _note_unpublished(report, path, body, published)
-    for path, (status, body, error) in zip(gone, gone_status, strict=True):
-        report.checked += 1
-        if error is not None:
-            report.errors[path] = error
-        elif status != 404:
-            report.still_served.append(path)
-            _note_unpublished(report, path, body, published)
+    for path, answer in zip(entries, served, strict=True):
+        _check_served(report, path, answer, local.files[path].sha256, published)
+    for path, answer in zip(gone, gone_status, strict=True):
+        _check_gone(report, path, answer, published)
     return report
+
+
+_Answer = tuple[int, bytes, str | None]  # status (0: no answer), body, what went wrong
+
+
+def _check_served(
+    report: VerifyReport, path: str, answer: _Answer, sha256: str, published: set[str]
+) -> None:
+    """A listed entry file must be served with the bytes the last publish wrote."""
+    status, body, error = answer
+    report.checked += 1
+    if error is not None:
+        report.errors[path] = error
+    elif status == 404:
+        report.missing.append(path)
+    elif status != 200:
+        report.errors[path] = f"HTTP {status}"
+    else:
+        if hashlib.sha256(body).hexdigest() == sha256:
+            report.fresh += 1
+        else:
+            report.stale.append(path)
+        _note_unpublished(report, path, body, published)
+
+
+def _check_gone(report: VerifyReport, path: str, answer: _Answer, published: set[str]) -> None:
+    """A file of an unpublished video, tag or folder must answer 404."""
+    status, body, error = answer
+    report.checked += 1
+    if error is not None:
+        report.errors[path] = error
+    elif status != 404:
+        report.still_served.append(path)
+        _note_unpublished(report, path, body, published)
 
 
 def _note_unpublished(report: VerifyReport, path: str, body: bytes, published: set[str]) -> None:
@@ -169,7 +188,7 @@ def _note_unpublished(report: VerifyReport, path: str, body: bytes, published: s
         report.unpublished_videos.setdefault(hashed_id, []).append(path)
 
 
-def _fetch(client: httpx.Client, url: str) -> tuple[int, bytes, str | None]:
+def _fetch(client: httpx.Client, url: str) -> _Answer:
     import httpx
 
     try:
@@ -213,8 +232,9 @@ def _gone_paths(db: Database | None, published: set[str]) -> list[str]:
         folders = [str(r[0]) for r in db.execute("SELECT hashed_id FROM folders").fetchall()]
     except sqlite3.Error:
         return []
-    paths = [f"videos/{hashed_id}.json" for hashed_id in videos if hashed_id not in published]
-    paths += [f"tags/{slug}.json" for slug in tags] + [f"folders/{f}.json" for f in folders]
+    paths = [video_file_path(hashed_id) for hashed_id in videos if hashed_id not in published]
+    paths += [tag_playlist_path(slug) for slug in tags]
+    paths += [folder_playlist_path(hashed_id) for hashed_id in folders]
     return sorted(path for path in paths if SAFE_PATH.fullmatch(path))
 
 

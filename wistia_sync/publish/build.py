@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from wistia_sync.catalog.rules import EMBED_URL, HLS_URL
 from wistia_sync.contract.layout import (
     ALL_VIDEOS_PATH,
     FILES_PATH,
@@ -23,9 +24,11 @@ from wistia_sync.contract.layout import (
     SAFE_HASHED_ID,
     SAFE_SLUG,
     TAGS_INDEX_PATH,
+    folder_playlist_path,
     link,
     page_path,
     playlist_identity,
+    tag_playlist_path,
 )
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
 from wistia_sync.wistia.urls import EMBED_URL, HLS_URL
@@ -140,9 +143,9 @@ def render_video(row: VideoRow, tags: Iterable[tuple[str, str]]) -> RenderedVide
     ):
         folder_name = published_text(row.folder_name)
         folder = {"hashed_id": row.folder_hashed_id, "name": folder_name}
-        playlists[f"folders/{row.folder_hashed_id}.json"] = folder_name
+        playlists[folder_playlist_path(row.folder_hashed_id)] = folder_name
     for name, slug in safe_tags:
-        playlists[f"tags/{slug}.json"] = name
+        playlists[tag_playlist_path(slug)] = name
     duration = row.duration
     if duration is not None and (not math.isfinite(duration) or duration < 0):
         duration = None

@@ -13,7 +13,7 @@ import os
 from typing import TYPE_CHECKING
 
 from wistia_sync.catalog.rules import exclusion_sql
-from wistia_sync.contract.layout import VIDEO_FILE_PATH
+from wistia_sync.contract.layout import VIDEO_FILE_PATH, VIDEOS_FOLDER
 from wistia_sync.errors import PublishAborted
 
 if TYPE_CHECKING:
@@ -53,12 +53,14 @@ def check_mass_unpublish(db: Database, output: Path, plan: Plan, *, recorded_fol
 def video_files(output: Path) -> set[str]:
     """The hashed ids of the ``videos/<id>.json`` files in the output folder."""
     try:
-        with os.scandir(output / "videos") as entries:
+        with os.scandir(output / VIDEOS_FOLDER) as entries:
             names = [entry.name for entry in entries]
     except (FileNotFoundError, NotADirectoryError):
         return set()
     return {
-        match.group(1) for name in names if (match := VIDEO_FILE_PATH.fullmatch(f"videos/{name}"))
+        match.group(1)
+        for name in names
+        if (match := VIDEO_FILE_PATH.fullmatch(f"{VIDEOS_FOLDER}/{name}"))
     }
 
 

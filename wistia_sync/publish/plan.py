@@ -121,167 +121,232 @@ def plan_publish(
     package_files: dict[str, bytes] | None,
 ) -> Plan:
     changes = snapshot.pending_changes(db, full=full)
-    plan = Plan(full=full, last_change_id=changes.last_id)
-    recorded_playlists = snapshot.playlists(db)
+    planner = _Planner(db, settings, Plan(full=full, last_change_id=changes.last_id))
+    planner.read_videos(changes.videos)
+    planner.plan_playlists()
+    planner.plan_video_files()
+    planner.plan_indexes()
+    # The package's own files by output path (schemas, the preview page): they link to nothing.
+    for path, content in (package_files or {}).items():
+        planner.files.append(PlannedFile(path, content, Stage.SCHEMAS, sha256(content)))
+    planner.sort_writes(folder, verify=verify)
+    planner.retire_unlisted_pages()
     if full:
-        old = snapshot.memberships(db, None)
-        rendered = snapshot.published_videos(db, None)
-        changed = set(old) | set(rendered)
-    else:
-        changed = changes.videos
-        old = snapshot.memberships(db, changed)
-        rendered = snapshot.published_videos(db, changed)
-    plan.members_replaced = None if full else changed
-    for video in rendered.values():
-        plan.members += [(path, video.sort_key, video.hashed_id) for path in video.playlists]
-        plan.videos[video.hashed_id] = video.json
+        planner.retire_or_remove_unplanned_files()
+    planner.take_down_pages()
+    planner.remove_expired()
+    return planner.plan
 
-    deltas = _deltas(changed, old, rendered, full=full)
-    if full:
-        deltas.setdefault(ALL_VIDEOS_PATH, _Delta())  # an empty catalog still has videos.json
-        for path in recorded_playlists:
-            deltas.setdefault(path, _Delta())
-    recorded_buckets = snapshot.buckets(db, None if full else deltas)
-    unpublished = {hashed_id for hashed_id in changed if hashed_id not in rendered}
-    plan.published = set(rendered)
-    plan.unpublished = {h for h in unpublished if ALL_VIDEOS_PATH in old.get(h, {})}
-    recorded_all = recorded_playlists.get(ALL_VIDEOS_PATH)
-    plan.held = recorded_all.count if recorded_all is not None else 0
-    files: list[PlannedFile] = []
-    pages_listed: set[str] = set()
-    pages_retired: dict[str, bool] = {}  # page -> holds a video no longer published
-    cache: dict[str, str] = {video.hashed_id: video.json for video in rendered.values()}
 
-    for path in sorted(deltas):
-        delta = deltas[path]
-        title = _title(path, delta, rendered, recorded_playlists)
-        original = _recorded_buckets(recorded_buckets.get(path), full=full)
+class _Planner:
+    """One publish's plan as it is built, step by step, in the order ``plan_publish`` runs."""
+
+    def __init__(self, db: Database, settings: Settings, plan: Plan) -> None:
+        self.db, self.settings, self.plan, self.full = db, settings, plan, plan.full
+        self.files: list[PlannedFile] = []
+        self.pages_listed: set[str] = set()
+        self.pages_retired: dict[str, bool] = {}  # page -> holds a video no longer published
+        self.records: dict[str, snapshot.FileRecord] = {}
+        self.wanted: set[str] = set()
+
+    def read_videos(self, pending: set[str]) -> None:
+        """The videos this publish renders again: those pending changes name, or all of them."""
+        db, plan, full = self.db, self.plan, self.full
+        self.recorded_playlists = snapshot.playlists(db)
+        if full:
+            self.old = snapshot.memberships(db, None)
+            self.rendered = snapshot.published_videos(db, None)
+            self.changed = set(self.old) | set(self.rendered)
+        else:
+            self.changed = pending
+            self.old = snapshot.memberships(db, pending)
+            self.rendered = snapshot.published_videos(db, pending)
+        plan.members_replaced = None if full else self.changed
+        for video in self.rendered.values():
+            plan.members += [(path, video.sort_key, video.hashed_id) for path in video.playlists]
+            plan.videos[video.hashed_id] = video.json
+        self.unpublished = {h for h in self.changed if h not in self.rendered}
+        plan.published = set(self.rendered)
+        plan.unpublished = {h for h in self.unpublished if ALL_VIDEOS_PATH in self.old.get(h, {})}
+        recorded_all = self.recorded_playlists.get(ALL_VIDEOS_PATH)
+        plan.held = recorded_all.count if recorded_all is not None else 0
+        self.cache = {video.hashed_id: video.json for video in self.rendered.values()}
+
+    def plan_playlists(self) -> None:
+        """Each playlist the changed videos leave or join: its dirty buckets and entry file."""
+        deltas = _deltas(self.changed, self.old, self.rendered, full=self.full)
+        if self.full:
+            deltas.setdefault(ALL_VIDEOS_PATH, _Delta())  # an empty catalog still has videos.json
+            for path in self.recorded_playlists:
+                deltas.setdefault(path, _Delta())
+        recorded_buckets = snapshot.buckets(self.db, None if self.full else deltas)
+        for path in sorted(deltas):
+            self._plan_playlist(path, deltas[path], recorded_buckets.get(path))
+
+    def _plan_playlist(
+        self, path: str, delta: _Delta, recorded: list[snapshot.RecordedBucket] | None
+    ) -> None:
+        plan = self.plan
+        title = _title(path, delta, self.rendered, self.recorded_playlists)
+        original = _recorded_buckets(recorded, full=self.full)
         _mark_dirty(original, delta)
-        loader = _Loader(db, path, delta, complete=full)
-        final = normalise(original, settings.page_size, loader)
+        loader = _Loader(self.db, path, delta, complete=self.full)
+        final = normalise(original, self.settings.page_size, loader)
         count = sum(bucket.size for bucket in final)
         plan.gone_buckets[path] = {b.start for b in original} - {b.start for b in final}
-        kept = {bucket.page for bucket in final if not bucket.dirty and bucket.page}
-        takedown_keys = sorted(
-            key for key, hashed_id in delta.removed.items() if hashed_id in unpublished
-        )
-        for bucket in original:
-            if bucket.page and bucket.page not in kept:
-                pages_retired[bucket.page] = _holds_any(takedown_keys, bucket)
+        self._retire_replaced_pages(original, final, delta)
         if count == 0 and path != ALL_VIDEOS_PATH:
             plan.dropped_playlists.add(path)
             plan.to_remove.append(path)
-            continue
+            return
         loader(final[0])  # the first bucket is inline: its members are always rendered
-        _fill_cache(db, final, cache)
+        _fill_cache(self.db, final, self.cache)
+        refs = self._plan_pages(path, final)
+        first = final[0]
+        first_videos = [self.cache[m[1]] for m in loader(first)]
+        first.page = None
+        content = playlist_entry_file(path, title, count, refs, first_videos)
+        self.files.append(PlannedFile(path, content, Stage.PLAYLISTS, sha256(content)))
+        plan.buckets[path] = final
+        plan.playlists[path] = (title, count)
+
+    def _retire_replaced_pages(
+        self, original: list[Bucket], final: list[Bucket], delta: _Delta
+    ) -> None:
+        kept = {bucket.page for bucket in final if not bucket.dirty and bucket.page}
+        takedown_keys = sorted(
+            key for key, hashed_id in delta.removed.items() if hashed_id in self.unpublished
+        )
+        for bucket in original:
+            if bucket.page and bucket.page not in kept:
+                self.pages_retired[bucket.page] = _holds_any(takedown_keys, bucket)
+
+    def _plan_pages(self, path: str, final: list[Bucket]) -> list[PageRef]:
+        """A page for every dirty bucket but the inline first; the entry file's list of pages."""
         refs: list[PageRef] = []
         for index, bucket in enumerate(final):
             if index > 0 and bucket.dirty:
                 assert bucket.members is not None
-                bucket.page, content = page_file(path, [cache[m[1]] for m in bucket.members])
-                files.append(PlannedFile(bucket.page, content, Stage.PAGES, sha256(content)))
-                plan.page_videos[bucket.page] = [hashed_id for _, hashed_id in bucket.members]
+                bucket.page, content = page_file(path, [self.cache[m[1]] for m in bucket.members])
+                self.files.append(PlannedFile(bucket.page, content, Stage.PAGES, sha256(content)))
+                self.plan.page_videos[bucket.page] = [h for _, h in bucket.members]
             if index > 0:
                 assert bucket.page is not None
                 refs.append(PageRef(bucket.page, bucket.size))
-                pages_listed.add(bucket.page)
-        first = final[0]
-        first_videos = [cache[m[1]] for m in loader(first)]
-        first.page = None
-        content = playlist_entry_file(path, title, count, refs, first_videos)
-        files.append(PlannedFile(path, content, Stage.PLAYLISTS, sha256(content)))
-        plan.buckets[path] = final
-        plan.playlists[path] = (title, count)
+                self.pages_listed.add(bucket.page)
+        return refs
 
-    for hashed_id in sorted(changed):
-        published = rendered.get(hashed_id)
-        if published is not None:
-            content = video_file(published)
-            files.append(
-                PlannedFile(video_file_path(hashed_id), content, Stage.VIDEO_FILES, sha256(content))
+    def plan_video_files(self) -> None:
+        for hashed_id in sorted(self.changed):
+            published = self.rendered.get(hashed_id)
+            if published is not None:
+                content = video_file(published)
+                path = video_file_path(hashed_id)
+                self.files.append(PlannedFile(path, content, Stage.VIDEO_FILES, sha256(content)))
+            elif hashed_id in self.old:
+                self.plan.to_remove.append(video_file_path(hashed_id))
+
+    def plan_indexes(self) -> None:
+        """``tags.json`` and ``folders.json`` when a playlist of theirs changed; the counts."""
+        plan = self.plan
+        final_playlists = {
+            path: summary
+            for path, summary in {
+                **{p: (r.title, r.count) for p, r in self.recorded_playlists.items()},
+                **plan.playlists,
+            }.items()
+            if path not in plan.dropped_playlists
+        }
+        touched_kinds = {
+            playlist_identity(path)[0] for path in [*plan.playlists, *plan.dropped_playlists]
+        }
+        summaries = [
+            PlaylistSummary(p, title, count) for p, (title, count) in final_playlists.items()
+        ]
+        if self.full or "tag" in touched_kinds:
+            content = tags_index_file(s for s in summaries if playlist_identity(s.path)[0] == "tag")
+            self.files.append(PlannedFile(TAGS_INDEX_PATH, content, Stage.INDEXES, sha256(content)))
+        if self.full or "folder" in touched_kinds:
+            content = folders_index_file(
+                s for s in summaries if playlist_identity(s.path)[0] == "folder"
             )
-        elif hashed_id in old:
-            plan.to_remove.append(video_file_path(hashed_id))
-
-    final_playlists = {
-        path: summary
-        for path, summary in {
-            **{p: (r.title, r.count) for p, r in recorded_playlists.items()},
-            **plan.playlists,
-        }.items()
-        if path not in plan.dropped_playlists
-    }
-    touched_kinds = {
-        playlist_identity(path)[0] for path in [*plan.playlists, *plan.dropped_playlists]
-    }
-    summaries = [PlaylistSummary(p, title, count) for p, (title, count) in final_playlists.items()]
-    if full or "tag" in touched_kinds:
-        content = tags_index_file(s for s in summaries if playlist_identity(s.path)[0] == "tag")
-        files.append(PlannedFile(TAGS_INDEX_PATH, content, Stage.INDEXES, sha256(content)))
-    if full or "folder" in touched_kinds:
-        content = folders_index_file(
-            s for s in summaries if playlist_identity(s.path)[0] == "folder"
+            self.files.append(
+                PlannedFile(FOLDERS_INDEX_PATH, content, Stage.INDEXES, sha256(content))
+            )
+        plan.counts = (
+            final_playlists.get(ALL_VIDEOS_PATH, ("", 0))[1],
+            sum(1 for p in final_playlists if playlist_identity(p)[0] == "tag"),
+            sum(1 for p in final_playlists if playlist_identity(p)[0] == "folder"),
         )
-        files.append(PlannedFile(FOLDERS_INDEX_PATH, content, Stage.INDEXES, sha256(content)))
-    # The package's own files by output path (schemas, the preview page): they link to nothing.
-    for path, content in (package_files or {}).items():
-        files.append(PlannedFile(path, content, Stage.SCHEMAS, sha256(content)))
-    plan.counts = (
-        final_playlists.get(ALL_VIDEOS_PATH, ("", 0))[1],
-        sum(1 for p in final_playlists if playlist_identity(p)[0] == "tag"),
-        sum(1 for p in final_playlists if playlist_identity(p)[0] == "folder"),
-    )
 
-    wanted = {file.path for file in files}
-    records = snapshot.file_records(
-        db, None if full else wanted | set(pages_retired) | pages_listed
-    )
-    _sort_writes(plan, files, records, folder, verify=verify)
-    for page in sorted(pages_listed):
-        record = records.get(page)
-        if record is not None and record.expires_at is not None:
-            plan.revive.add(page)
-    for page, takedown in sorted(pages_retired.items()):
-        if page in pages_listed or page in wanted:
-            continue
-        record = records.get(page)
-        if record is None:
-            continue
-        grace = settings.takedown_grace_seconds if takedown else settings.grace_seconds
-        expires = later(settings.now, grace)
-        if record.expires_at is None or expires < record.expires_at:
-            plan.retire[page] = expires
-    if full:
-        for path, record in sorted(records.items()):
-            if path in wanted or path in pages_listed or path in (MANIFEST_PATH, FILES_PATH):
+    def sort_writes(self, folder: OutputFolder, *, verify: bool) -> None:
+        self.wanted = {file.path for file in self.files}
+        self.records = snapshot.file_records(
+            self.db,
+            None if self.full else self.wanted | set(self.pages_retired) | self.pages_listed,
+        )
+        _sort_writes(self.plan, self.files, self.records, folder, verify=verify)
+
+    def _listed_or_written(self, page: str) -> bool:
+        return page in self.pages_listed or page in self.wanted
+
+    def retire_unlisted_pages(self) -> None:
+        """Pages listed again stop expiring; pages no playlist lists any more start to."""
+        plan, settings = self.plan, self.settings
+        for page in sorted(self.pages_listed):
+            record = self.records.get(page)
+            if record is not None and record.expires_at is not None:
+                plan.revive.add(page)
+        for page, takedown in sorted(self.pages_retired.items()):
+            if self._listed_or_written(page):
+                continue
+            record = self.records.get(page)
+            if record is None:
+                continue
+            grace = settings.takedown_grace_seconds if takedown else settings.grace_seconds
+            expires = later(settings.now, grace)
+            if record.expires_at is None or expires < record.expires_at:
+                plan.retire[page] = expires
+
+    def retire_or_remove_unplanned_files(self) -> None:
+        """A full rebuild: every recorded file it did not plan goes (a page after its grace)."""
+        plan = self.plan
+        for path, record in sorted(self.records.items()):
+            if self._listed_or_written(path) or path in (MANIFEST_PATH, FILES_PATH):
                 continue
             if SHARD_PATH.fullmatch(path):
                 continue  # the file list's own shards: see ``shards``
             if PAGE_PATH.fullmatch(path):
                 if record.expires_at is None and path not in plan.retire:
-                    plan.retire[path] = later(settings.now, settings.grace_seconds)
+                    plan.retire[path] = later(self.settings.now, self.settings.grace_seconds)
             elif path not in plan.to_remove:
                 plan.to_remove.append(path)
-    # Every page no longer listed that holds a video which stops being published now goes after
-    # the takedown grace: pages retired by an earlier publish (in no bucket any more) and pages
-    # retired by this one however they were (an edit, a page-size re-cut, a full rebuild).
-    takedown_at = later(settings.now, settings.takedown_grace_seconds)
-    for page, expires_at in snapshot.pages_holding(db, unpublished).items():
-        if page in pages_listed or page in wanted:
-            continue
-        if expires_at is None and page not in plan.retire:
-            continue  # still listed by a playlist this publish does not touch
-        current = plan.retire.get(page, expires_at)
-        if current is None or takedown_at < current:
-            plan.retire[page] = takedown_at
-    plan.to_remove = [path for path in plan.to_remove if RECORDED_PATH.fullmatch(path)]
-    expired = [
-        page
-        for page in snapshot.expired_pages(db, settings.now)
-        if page not in pages_listed and page not in wanted
-    ]
-    plan.to_remove += expired
-    return plan
+
+    def take_down_pages(self) -> None:
+        """Every page no longer listed that holds a video which stops being published now goes
+        after the takedown grace: pages retired by an earlier publish (in no bucket any more)
+        and pages retired by this one however they were (an edit, a page-size re-cut, a full
+        rebuild)."""
+        plan = self.plan
+        takedown_at = later(self.settings.now, self.settings.takedown_grace_seconds)
+        for page, expires_at in snapshot.pages_holding(self.db, self.unpublished).items():
+            if self._listed_or_written(page):
+                continue
+            if expires_at is None and page not in plan.retire:
+                continue  # still listed by a playlist this publish does not touch
+            current = plan.retire.get(page, expires_at)
+            if current is None or takedown_at < current:
+                plan.retire[page] = takedown_at
+
+    def remove_expired(self) -> None:
+        """Only what the publisher's patterns recognise is removed, then pages past their grace."""
+        plan = self.plan
+        plan.to_remove = [path for path in plan.to_remove if RECORDED_PATH.fullmatch(path)]
+        plan.to_remove += [
+            page
+            for page in snapshot.expired_pages(self.db, self.settings.now)
+            if not self._listed_or_written(page)
+        ]
 
 
 def later(now: str, seconds: int) -> str:

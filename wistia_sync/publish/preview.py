@@ -15,7 +15,6 @@ from importlib.resources import files
 
 from wistia_sync import __version__
 
-PREVIEW_PATH = "index.html"
 DEFAULT_TITLE = "Video library"
 TEMPLATE_NAME = "preview.html.j2"
 _SOURCES = (TEMPLATE_NAME, "preview.js", "preview.css")

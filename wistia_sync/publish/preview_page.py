@@ -20,9 +20,9 @@ import os
 import stat
 from typing import TYPE_CHECKING
 
+from wistia_sync.contract.layout import PREVIEW_PATH
 from wistia_sync.publish import snapshot
 from wistia_sync.publish.preview import (
-    PREVIEW_PATH,
     is_current_preview_page,
     is_preview_page,
     render_preview_page,

@@ -7,7 +7,7 @@ paths it touched and the index, whatever the catalog's size. A shard is named by
 hash (``files/<hash>.json``), so two lists naming the same shard agree on that whole range and
 a delivery diffs only the shards they do not share. A replaced shard is removed as soon as the
 new ``files.json`` is in place (it may name a video just hidden); a delivery that finds a shard
-gone reads the new index again (``filelist.read_local_file_list``). The ranges are kept in
+gone reads the new index again (``contract.filelist.read_local_file_list``). The ranges are kept in
 ``sync_state``, so a rebuild cuts the same shards (``--force`` is byte-identical).
 """
 

@@ -1,9 +1,12 @@
 """CDN purge providers: each turns planned items into its API's request and sends one call.
 
-``--purge`` takes ``cloudfront:DISTRIBUTION_ID``, ``cloudflare:ZONE_ID`` (or
-``cloudflare:ZONE_ID:tags`` to purge by cache tag), ``fastly:SERVICE_ID`` or ``command:COMMAND``.
-Secrets come from the environment only (``CLOUDFLARE_API_TOKEN``, ``FASTLY_API_TOKEN``; AWS's
-standard chain for CloudFront), never from arguments.
+``PROVIDERS`` maps each kind to its class, in the order help lists them; ``--purge KIND:…``
+builds one with the class's ``from_spec``. The option's help, the error for an unknown kind and
+the providers table in docs/serving.md (a test compares it) all come from the classes'
+``syntax``. Secrets come from the environment only (``CLOUDFLARE_API_TOKEN``,
+``FASTLY_API_TOKEN``; AWS's standard chain for CloudFront), never from arguments. The HTTP and
+AWS clients are imported only when a provider is built or sends: the CLI reads the registry for
+its help text alone.
 """
 
 from __future__ import annotations
@@ -11,14 +14,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shlex
 import subprocess
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol, Self, TypeVar
 from urllib.parse import urlsplit
 
-from wistia_sync.contract.cache_policy import SITE_TAG, path_tag
 from wistia_sync.deliver.purge.planner import ProviderLimits, PurgeItem
 from wistia_sync.errors import ConfigError, WistiaSyncError
 from wistia_sync.redaction import register_secret
@@ -73,9 +74,59 @@ def check_base_url(base_url: str | None) -> str | None:
     return base_url.strip()
 
 
-class CloudFront:
+class Provider:
+    """A kind of purge provider: what ``--purge`` calls it and how a spec of it is read."""
+
+    kind: ClassVar[str]
+    syntax: ClassVar[tuple[str, ...]]  # each spec form it takes, e.g. "fastly:SERVICE_ID"
+    limits: ProviderLimits
+    spec: str
+
+    @classmethod
+    def from_spec(
+        cls, spec: str, *, urls: SiteUrls, cloudfront_client: BaseClient | None = None
+    ) -> Self:
+        """The provider ``spec`` (``kind:…``) describes; a :class:`ConfigError` if unusable."""
+        raise NotImplementedError
+
+    def purge(self, items: list[PurgeItem]) -> None:
+        raise NotImplementedError
+
+
+PROVIDERS: dict[str, type[Provider]] = {}
+_P = TypeVar("_P", bound=type[Provider])
+
+
+def _registered(provider: _P) -> _P:
+    PROVIDERS[provider.kind] = provider
+    return provider
+
+
+def spec_syntax() -> str:
+    """Every spec form ``--purge`` takes, for help and errors: ``a, b or c``."""
+    forms = [form for provider in PROVIDERS.values() for form in provider.syntax]
+    return ", ".join(forms[:-1]) + " or " + forms[-1]
+
+
+def _identifier(spec: str, modes: tuple[str, ...] = ("",)) -> tuple[str, str]:
+    """The ID and mode of a ``kind:ID[:mode]`` spec; ``modes`` are those the kind takes."""
+    kind, _, argument = spec.partition(":")
+    identifier, _, mode = argument.partition(":")
+    if not _ID.fullmatch(identifier):
+        raise ConfigError(f"invalid --purge {spec[:200]!r}: expected {kind}:ID")
+    if mode not in modes:
+        raise ConfigError(
+            f"invalid --purge {spec[:200]!r}: use {' or '.join(PROVIDERS[kind].syntax)}"
+        )
+    return identifier, mode
+
+
+@_registered
+class CloudFront(Provider):
     """CreateInvalidation with paths (``/tags/x.json``) and wildcards (``/tags/*``)."""
 
+    kind = "cloudfront"
+    syntax = ("cloudfront:DISTRIBUTION_ID",)
     limits = ProviderLimits(max_items_per_call=3000, collapse_at=20)
 
     def __init__(self, spec: str, distribution_id: str, urls: SiteUrls, client: BaseClient) -> None:
@@ -85,6 +136,13 @@ class CloudFront:
             urls,
             client,
         )
+
+    @classmethod
+    def from_spec(
+        cls, spec: str, *, urls: SiteUrls, cloudfront_client: BaseClient | None = None
+    ) -> Self:
+        distribution_id, _ = _identifier(spec)
+        return cls(spec, distribution_id, urls, cloudfront_client or _cloudfront_client())
 
     def purge(self, items: list[PurgeItem]) -> None:
         paths = [self.urls.path(str(item)) for item in items]
@@ -98,15 +156,27 @@ class CloudFront:
         )
 
 
-class Cloudflare:
+@_registered
+class Cloudflare(Provider):
     """POST /zones/{zone}/purge_cache: ``files`` (≤ 100 URLs a call) and ``prefixes``, or
     ``tags`` (the Cache-Tag header nginx-config and the S3 metadata carry)."""
 
+    kind = "cloudflare"
+    syntax = ("cloudflare:ZONE_ID", "cloudflare:ZONE_ID:tags")
     # Free per URL (within rate limits): exact URLs unless the budget says otherwise.
     limits = ProviderLimits(max_items_per_call=100, collapse_at=10**9)
 
     def __init__(self, spec: str, zone: str, token: str, urls: SiteUrls, by_tag: bool) -> None:
         self.spec, self.zone, self.token, self.urls, self.by_tag = spec, zone, token, urls, by_tag
+
+    @classmethod
+    def from_spec(
+        cls, spec: str, *, urls: SiteUrls, cloudfront_client: BaseClient | None = None
+    ) -> Self:
+        zone, mode = _identifier(spec, modes=("", "tags"))
+        if urls.base_url is None and mode != "tags":
+            raise ConfigError("--purge cloudflare: needs --base-url (it purges full URLs)")
+        return cls(spec, zone, _secret(CLOUDFLARE_TOKEN_ENV, cls.kind), urls, mode == "tags")
 
     def purge(self, items: list[PurgeItem]) -> None:
         import httpx
@@ -138,13 +208,23 @@ class Cloudflare:
             )
 
 
-class Fastly:
+@_registered
+class Fastly(Provider):
     """POST /service/{id}/purge with up to 256 surrogate keys, as a soft purge."""
 
+    kind = "fastly"
+    syntax = ("fastly:SERVICE_ID",)
     limits = ProviderLimits(max_items_per_call=256, collapse_at=10**9, supports_prefixes=False)
 
     def __init__(self, spec: str, service: str, token: str) -> None:
         self.spec, self.service, self.token = spec, service, token
+
+    @classmethod
+    def from_spec(
+        cls, spec: str, *, urls: SiteUrls, cloudfront_client: BaseClient | None = None
+    ) -> Self:
+        service, _ = _identifier(spec)
+        return cls(spec, service, _secret(FASTLY_TOKEN_ENV, cls.kind))
 
     def purge(self, items: list[PurgeItem]) -> None:
         import httpx
@@ -165,13 +245,31 @@ class Fastly:
             )
 
 
-class Command:
+@_registered
+class Command(Provider):
     """Runs a command (no shell) with the purged URLs on standard input, one a line."""
 
+    kind = "command"
+    syntax = ("command:COMMAND ARGS",)
     limits = ProviderLimits(max_items_per_call=100_000, collapse_at=10**9)
 
     def __init__(self, spec: str, argv: list[str], urls: SiteUrls) -> None:
         self.spec, self.argv, self.urls = spec, argv, urls
+
+    @classmethod
+    def from_spec(
+        cls, spec: str, *, urls: SiteUrls, cloudfront_client: BaseClient | None = None
+    ) -> Self:
+        import shlex
+
+        argument = spec.partition(":")[2]
+        try:
+            argv = shlex.split(argument)
+        except ValueError as error:
+            raise ConfigError(f"invalid purge command {argument[:200]!r}: {error}") from None
+        if not argv:
+            raise ConfigError("--purge command: needs a command, e.g. command:/usr/local/bin/purge")
+        return cls(spec, argv, urls)
 
     def purge(self, items: list[PurgeItem]) -> None:
         lines = "".join(self.urls.url(str(item)) + "\n" for item in items)
@@ -194,6 +292,8 @@ class Command:
 
 
 def _tags(items: list[PurgeItem]) -> list[str]:
+    from wistia_sync.contract.cache_policy import SITE_TAG, path_tag
+
     tags: list[str] = []
     for item in items:
         tag = SITE_TAG if item.is_prefix else (path_tag(item.value) or SITE_TAG)
@@ -214,34 +314,11 @@ def make_provider(
     cloudfront_client: BaseClient | None = None,
 ) -> PurgeProvider:
     """The provider ``spec`` names; a :class:`ConfigError` for anything unusable."""
-    kind, _, argument = spec.partition(":")
     urls = SiteUrls(check_base_url(base_url))
-    if kind == "command":
-        try:
-            argv = shlex.split(argument)
-        except ValueError as error:
-            raise ConfigError(f"invalid purge command {argument[:200]!r}: {error}") from None
-        if not argv:
-            raise ConfigError("--purge command: needs a command, e.g. command:/usr/local/bin/purge")
-        return Command(spec, argv, urls)
-    identifier, _, mode = argument.partition(":")
-    if not _ID.fullmatch(identifier):
-        raise ConfigError(f"invalid --purge {spec[:200]!r}: expected {kind}:ID")
-    if kind == "cloudfront" and not mode:
-        client = cloudfront_client or _cloudfront_client()
-        return CloudFront(spec, identifier, urls, client)
-    if kind == "cloudflare" and mode in ("", "tags"):
-        if urls.base_url is None and mode != "tags":
-            raise ConfigError("--purge cloudflare: needs --base-url (it purges full URLs)")
-        return Cloudflare(
-            spec, identifier, _secret(CLOUDFLARE_TOKEN_ENV, kind), urls, mode == "tags"
-        )
-    if kind == "fastly" and not mode:
-        return Fastly(spec, identifier, _secret(FASTLY_TOKEN_ENV, kind))
-    raise ConfigError(
-        f"unknown --purge {spec[:200]!r}: use cloudfront:DIST_ID, cloudflare:ZONE_ID, "
-        "fastly:SERVICE_ID or command:COMMAND"
-    )
+    provider = PROVIDERS.get(spec.partition(":")[0])
+    if provider is None:
+        raise ConfigError(f"unknown --purge {spec[:200]!r}: use {spec_syntax()}")
+    return provider.from_spec(spec, urls=urls, cloudfront_client=cloudfront_client)
 
 
 def _secret(name: str, kind: str) -> str:

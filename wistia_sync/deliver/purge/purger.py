@@ -1,8 +1,11 @@
 """Purge what a publish changed from the CDN, within limits and budget; never lose a path.
 
-Paths a failed (or over-budget) purge did not reach are kept in ``purge_pending`` and join the
-next purge for the same provider. A purge failure is reported, never raised: the publish it
-follows has already succeeded, and entry files' ``s-maxage`` bounds how long a CDN can hold them.
+``purge_changed`` plans the purge (``planner``), sends it (``providers``) and records it: paths a
+failed (or over-budget) purge did not reach are kept in ``purge_pending`` and join the next purge
+for the same provider; what was sent counts against the month's budget (``purge_spend``), and
+``purge_status`` reports both per provider. A purge failure is reported, never raised: the
+publish it follows has already succeeded, and entry files' ``s-maxage`` bounds how long a CDN can
+hold them.
 """
 
 from __future__ import annotations

@@ -1,0 +1,58 @@
+"""The output layout's one answer to "what cache class is this path?" (README, JSON contract).
+
+Only content-addressed names are immutable: ``pages/<32 hex>.json`` and the file list's shards
+``files/<32 hex>.json``. Everything else, odd names in those folders included, may change under
+its URL: an entry file, purged when it changes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from wistia_sync.contract.layout import PUBLISHED_PATH, cache_class
+
+HASH = "0123456789abcdef0123456789abcdef"
+
+CACHE_CLASSES = {
+    # entry files at fixed URLs
+    "manifest.json": "entry",
+    "files.json": "entry",
+    "videos.json": "entry",
+    "tags.json": "entry",
+    "folders.json": "entry",
+    "index.html": "entry",
+    "tags/onboarding.json": "entry",
+    "folders/r3v9c1n6tz.json": "entry",
+    "videos/2uj5nqq36y.json": "entry",
+    "schema/playlist.schema.json": "entry",
+    # content-addressed: never change under their URL
+    f"pages/{HASH}.json": "immutable",
+    f"files/{HASH}.json": "immutable",
+    # odd ones: in an immutable folder, but not named by a content hash
+    "pages/notes.json": "entry",
+    "pages/abc.json": "entry",
+    f"pages/{HASH.upper()}.json": "entry",
+    f"pages/{HASH}0.json": "entry",
+    f"pages/{HASH}.json.gz": "entry",
+    f"pages/sub/{HASH}.json": "entry",
+    "files/notes.json": "entry",
+    f"files/{HASH[:31]}.json": "entry",
+    # v1 layout and foreign names
+    "videos.2.json": "entry",
+    "tags/onboarding.2.json": "entry",
+    "notes.json": "entry",
+    f"{HASH}.json": "entry",
+    f"tags/{HASH}.json": "entry",
+}
+
+
+@pytest.mark.parametrize(("path", "expected"), sorted(CACHE_CLASSES.items()))
+def test_every_kind_of_path_has_the_cache_class_the_contract_gives_it(
+    path: str, expected: str
+) -> None:
+    assert cache_class(path) == expected
+
+
+def test_every_immutable_path_is_a_published_one() -> None:
+    immutable = [path for path, cache in CACHE_CLASSES.items() if cache == "immutable"]
+    assert all(PUBLISHED_PATH.fullmatch(path) for path in immutable)
