@@ -7,18 +7,12 @@ A video is published when no exclusion below applies to it. The publisher select
 
 Each fragment is over ``videos`` aliased ``v`` and never NULL (``IS NOT`` instead of ``!=``), so
 a column holding an unexpected NULL keeps the video out rather than slipping through.
-
-A published video's player and stream URLs (``EMBED_URL``, ``HLS_URL``) are Wistia's patterns,
-filled with its ``hashed_id``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
-
-EMBED_URL = "https://fast.wistia.net/embed/iframe/{hashed_id}"
-HLS_URL = "https://fast.wistia.com/embed/medias/{hashed_id}.m3u8"
 
 Visibility = Literal["public", "hidden"]
 """An editor's choice for a video: only a ``public`` one can be published."""

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from wistia_sync.catalog.rules import (
-    EMBED_URL,
     EXCLUSION_NAMES,
     PUBLISHED_VIDEO_CONDITION,
     Visibility,

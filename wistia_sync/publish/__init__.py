@@ -15,7 +15,7 @@ The pydantic models behind the JSON Schemas are ``wistia_sync.contract.schemas``
 schema export and tests only, never by a publish).
 """
 
-from wistia_sync.catalog.rules import EMBED_URL, HLS_URL, PUBLISHED_VIDEO_CONDITION
+from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
 from wistia_sync.contract.layout import cache_class
 from wistia_sync.publish.build import SCHEMA_VERSION
 from wistia_sync.publish.site import (

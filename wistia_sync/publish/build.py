@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wistia_sync.catalog.rules import EMBED_URL, HLS_URL
 from wistia_sync.contract.layout import (
     ALL_VIDEOS_PATH,
     FILES_PATH,
