@@ -207,7 +207,7 @@ DEFECTS = (
     (
         "A password-protected media (Wistia's `protected`) was published with its name, "
         "description, thumbnail, embed and HLS URLs.",
-        "Migration `m008_protected_media` stores it; `published.py` is the one definition of "
+        "Migration `m008_protected_media` stores it; `catalog/rules.py` is the one definition of "
         "published, read by the publisher, `videos list/show` and `status`.",
         "`test_privacy.py`, the random-mix scenario above",
     ),
