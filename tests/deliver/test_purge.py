@@ -13,7 +13,8 @@ import vcr
 
 from tests.support.nginxserver import free_port
 from tests.support.purging import purge_recorder, set_recorder_exit
-from wistia_sync.deliver.purge.providers import PROVIDERS, make_provider, spec_syntax
+from wistia_sync.deliver.purge.kinds import SPEC_FORMS, spec_syntax
+from wistia_sync.deliver.purge.providers import PROVIDERS, make_provider
 from wistia_sync.deliver.purge.purger import month_spend, pending_paths, purge_changed, purge_status
 from wistia_sync.errors import ConfigError
 from wistia_sync.store.db import open_database
@@ -261,6 +262,11 @@ def test_the_docs_list_exactly_the_registered_providers_with_their_spec_syntax()
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     row = next(line for line in readme.splitlines() if line.startswith("| `WISTIA_SYNC_PURGE` |"))
     assert re.findall(r"`([a-z]+:[^`]*)`", row) == registered
+
+
+def test_every_kind_has_one_provider_class_in_the_order_help_lists_them() -> None:
+    assert list(PROVIDERS) == list(SPEC_FORMS)
+    assert all(provider.syntax == SPEC_FORMS[kind] for kind, provider in PROVIDERS.items())
 
 
 def test_help_and_errors_name_every_registered_spec_form() -> None:

@@ -18,7 +18,7 @@ from wistia_sync.config import (
     S3_ENDPOINT_ENV,
     TARGET_ENV,
 )
-from wistia_sync.deliver.purge.providers import spec_syntax
+from wistia_sync.deliver.purge.kinds import spec_syntax
 
 if TYPE_CHECKING:
     from wistia_sync.deliver.delivery import DeliverySettings

@@ -1,12 +1,13 @@
 """CDN purge providers: each turns planned items into its API's request and sends one call.
 
-``PROVIDERS`` maps each kind to its class, in the order help lists them; ``--purge KIND:…``
-builds one with the class's ``from_spec``. The option's help, the error for an unknown kind and
-the providers table in docs/serving.md (a test compares it) all come from the classes'
-``syntax``. Secrets come from the environment only (``CLOUDFLARE_API_TOKEN``,
-``FASTLY_API_TOKEN``; AWS's standard chain for CloudFront), never from arguments. The HTTP and
-AWS clients are imported only when a provider is built or sends: the CLI reads the registry for
-its help text alone.
+``PROVIDERS`` maps each kind to its class; ``--purge KIND:…`` builds one with the class's
+``from_spec``. The kinds and their spec forms are ``kinds.SPEC_FORMS``: the option's help, the
+error for an unknown kind and the providers table in docs/serving.md (a test compares it) all
+come from there, and registering a class for a kind it does not name fails at import.
+
+Secrets come from the environment only (``CLOUDFLARE_API_TOKEN``, ``FASTLY_API_TOKEN``; AWS's
+standard chain for CloudFront), never from arguments. The HTTP and AWS clients are imported only
+when a provider is built or sends.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol, Self, TypeVar
 from urllib.parse import urlsplit
 
+from wistia_sync.deliver.purge.kinds import SPEC_FORMS, spec_syntax
 from wistia_sync.deliver.purge.planner import ProviderLimits, PurgeItem
 from wistia_sync.errors import ConfigError, WistiaSyncError
 from wistia_sync.redaction import register_secret
@@ -98,14 +100,9 @@ _P = TypeVar("_P", bound=type[Provider])
 
 
 def _registered(provider: _P) -> _P:
+    provider.syntax = SPEC_FORMS[provider.kind]
     PROVIDERS[provider.kind] = provider
     return provider
-
-
-def spec_syntax() -> str:
-    """Every spec form ``--purge`` takes, for help and errors: ``a, b or c``."""
-    forms = [form for provider in PROVIDERS.values() for form in provider.syntax]
-    return ", ".join(forms[:-1]) + " or " + forms[-1]
 
 
 def _identifier(spec: str, modes: tuple[str, ...] = ("",)) -> tuple[str, str]:
@@ -126,7 +123,6 @@ class CloudFront(Provider):
     """CreateInvalidation with paths (``/tags/x.json``) and wildcards (``/tags/*``)."""
 
     kind = "cloudfront"
-    syntax = ("cloudfront:DISTRIBUTION_ID",)
     limits = ProviderLimits(max_items_per_call=3000, collapse_at=20)
 
     def __init__(self, spec: str, distribution_id: str, urls: SiteUrls, client: BaseClient) -> None:
@@ -162,7 +158,6 @@ class Cloudflare(Provider):
     ``tags`` (the Cache-Tag header nginx-config and the S3 metadata carry)."""
 
     kind = "cloudflare"
-    syntax = ("cloudflare:ZONE_ID", "cloudflare:ZONE_ID:tags")
     # Free per URL (within rate limits): exact URLs unless the budget says otherwise.
     limits = ProviderLimits(max_items_per_call=100, collapse_at=10**9)
 
@@ -213,7 +208,6 @@ class Fastly(Provider):
     """POST /service/{id}/purge with up to 256 surrogate keys, as a soft purge."""
 
     kind = "fastly"
-    syntax = ("fastly:SERVICE_ID",)
     limits = ProviderLimits(max_items_per_call=256, collapse_at=10**9, supports_prefixes=False)
 
     def __init__(self, spec: str, service: str, token: str) -> None:
@@ -250,7 +244,6 @@ class Command(Provider):
     """Runs a command (no shell) with the purged URLs on standard input, one a line."""
 
     kind = "command"
-    syntax = ("command:COMMAND ARGS",)
     limits = ProviderLimits(max_items_per_call=100_000, collapse_at=10**9)
 
     def __init__(self, spec: str, argv: list[str], urls: SiteUrls) -> None:

@@ -1,0 +1,19 @@
+"""The kinds of purge provider ``--purge`` takes, and the spec forms each is written in.
+
+Plain data, apart from the providers (which bring their HTTP, AWS and subprocess machinery), so
+that a command's ``--help`` lists them for the cost of this module. ``providers.PROVIDERS`` has a
+class for every kind here, in this order, and each class's ``syntax`` is its entry here.
+"""
+
+SPEC_FORMS: dict[str, tuple[str, ...]] = {
+    "cloudfront": ("cloudfront:DISTRIBUTION_ID",),
+    "cloudflare": ("cloudflare:ZONE_ID", "cloudflare:ZONE_ID:tags"),
+    "fastly": ("fastly:SERVICE_ID",),
+    "command": ("command:COMMAND ARGS",),
+}
+
+
+def spec_syntax() -> str:
+    """Every spec form ``--purge`` takes, for help and errors: ``a, b or c``."""
+    forms = [form for forms in SPEC_FORMS.values() for form in forms]
+    return ", ".join(forms[:-1]) + " or " + forms[-1]
