@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wistia_sync import config
 from wistia_sync.cli.console import stdout_console, terminal_safe
 from wistia_sync.cli.options import DbPath, Json
 from wistia_sync.cli.sync_options import FullEvery
+
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
 
 
 def status_command(
@@ -27,18 +31,31 @@ def status_command(
     if as_json:
         stdout_console().print_json(json.dumps(report))
         return
-    from rich.table import Table
+    for printable in (_counts_table(db, report), _runs_table(report), *_notes(report)):
+        stdout_console().print(printable)
+
+
+def _cell(value: object) -> Text:
+    """Text, not markup: Wistia's words are printed as given."""
     from rich.text import Text
 
-    def cell(value: object) -> Text:  # Text, not markup: Wistia's words are printed as given
-        return Text(terminal_safe(str(value)))
+    return Text(terminal_safe(str(value)))
 
-    counts = Table(title=cell(db), show_header=False, box=None, title_justify="left")
+
+def _counts_table(db: Path, report: dict[str, Any]) -> Table:
+    from rich.table import Table
+
+    counts = Table(title=_cell(db), show_header=False, box=None, title_justify="left")
     counts.add_column()
     counts.add_column(justify="right")
     for name, value in report["counts"].items():
         counts.add_row(name.replace("_", " "), f"{value:,}")
-    stdout_console().print(counts)
+    return counts
+
+
+def _runs_table(report: dict[str, Any]) -> Table:
+    from rich.table import Table
+
     runs = Table(title="last runs", box=None, title_justify="left")
     for column in ("started (UTC)", "mode", "source", "outcome"):
         runs.add_column(column, no_wrap=True)
@@ -47,44 +64,43 @@ def status_command(
     for run in report["runs"]:
         runs.add_row(
             run["started_at"][:16].replace("T", " "),
-            cell(run["mode"]),
-            cell(run["source"]),
-            cell(run["outcome"]),
+            _cell(run["mode"]),
+            _cell(run["source"]),
+            _cell(run["outcome"]),
             *(
                 str(run[k])
                 for k in ("new", "updated", "archived", "deleted", "rejected", "requests")
             ),
         )
-    stdout_console().print(runs)
-    for run in report["runs"]:
-        if run["error"]:
-            stdout_console().print(cell(f"last error ({run['started_at']}): {run['error']}"))
-            break
+    return runs
+
+
+def _notes(report: dict[str, Any]) -> list[Text]:
+    """The lines under the tables: errors, rejections, failures, what is due and owed."""
+    lines = []
+    errors = [run for run in report["runs"] if run["error"]]
+    if errors:
+        lines.append(f"last error ({errors[0]['started_at']}): {errors[0]['error']}")
     latest = report["runs"][0] if report["runs"] else None
     if latest is not None and latest["warnings"]:
-        stdout_console().print(cell(f"last run's {latest['warnings']}"))
-    for rejection in report["rejected_media"]:
-        stdout_console().print(
-            cell(
-                f"rejected {rejection['hashed_id']} (last {rejection['last_seen']}): "
-                f"{rejection['reason']}"
-            )
-        )
-    failing = report["media_failures"]
-    if failing["media"]:
-        stdout_console().print(cell(media_failures_line(failing)))
-    stdout_console().print(f"next full crawl due: {report['next_full_crawl']}", markup=False)
+        lines.append(f"last run's {latest['warnings']}")
+    lines += [
+        f"rejected {rejection['hashed_id']} (last {rejection['last_seen']}): {rejection['reason']}"
+        for rejection in report["rejected_media"]
+    ]
+    if report["media_failures"]["media"]:
+        lines.append(media_failures_line(report["media_failures"]))
+    lines.append(f"next full crawl due: {report['next_full_crawl']}")
     if report["webhooks"] is not None:
-        stdout_console().print(webhook_line(report["webhooks"]), markup=False)
-    for purge in report["purges"]:
-        stdout_console().print(cell(purge_line(purge)))
+        lines.append(webhook_line(report["webhooks"]))
+    lines += [purge_line(purge) for purge in report["purges"]]
     freshness = report["freshness"]
     if freshness["publishes"]:
-        stdout_console().print(
+        lines.append(
             f"publish → served everywhere (last {freshness['publishes']} verified): "
-            f"p50 {freshness['p50_seconds']:.1f} s, p95 {freshness['p95_seconds']:.1f} s",
-            markup=False,
+            f"p50 {freshness['p50_seconds']:.1f} s, p95 {freshness['p95_seconds']:.1f} s"
         )
+    return [_cell(line) for line in lines]
 
 
 def media_failures_line(failing: dict[str, Any]) -> str:
