@@ -9,8 +9,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION, exclusion_sql
+from wistia_sync.deliver.purge.kinds import provider_label
 from wistia_sync.deliver.purge.purger import purge_status
 from wistia_sync.deliver.verify import freshness_latency
+from wistia_sync.redaction import redact_output, register_environment_secrets
 from wistia_sync.store.state import LAST_FULL_CRAWL_KEY, get_state, watermark_key
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
 from wistia_sync.sync.failures import failures_status
@@ -38,6 +40,7 @@ RECENT_REJECTIONS = 5
 
 
 def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[str, Any]:
+    register_environment_secrets()  # a purge error may quote one of them
     counts = {name: db.execute(sql).fetchone()[0] for name, sql in _COUNTS.items()}
     cursor = db.execute(
         "SELECT started_at, finished_at, mode, source, outcome, requests, new, updated, "
@@ -69,6 +72,15 @@ def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[st
         "next_full_crawl": next_full,
         "watermarks": {name: get_state(db, watermark_key(name)) for name in ("active", "archived")},
         "webhooks": inbox_status(db),
-        "purges": [asdict(provider) for provider in purge_status(db)],
+        # Each provider by kind and zone: a ``command:`` spec's arguments are not shown; an error
+        # stored before its output was redacted is redacted here.
+        "purges": [
+            asdict(provider)
+            | {
+                "provider": provider_label(provider.provider),
+                "last_error": provider.last_error and redact_output(provider.last_error, 500),
+            }
+            for provider in purge_status(db)
+        ],
         "freshness": asdict(freshness_latency(db)),
     }

@@ -30,6 +30,7 @@ from wistia_sync.config import (
 from wistia_sync.contract.cache_policy import cache_policy
 from wistia_sync.contract.filelist import FileListError, read_local_index
 from wistia_sync.contract.layout import FILES_PATH, SAFE_PATH, cache_class
+from wistia_sync.deliver.purge.kinds import provider_label
 from wistia_sync.deliver.purge.providers import PurgeProvider, check_base_url, make_provider
 from wistia_sync.deliver.purge.purger import PurgeReport, purge_changed
 from wistia_sync.deliver.targets import parse_target
@@ -69,7 +70,7 @@ class DeliveryReport:
             "purge": None
             if purge is None
             else {
-                "provider": purge.provider,
+                "provider": provider_label(purge.provider),  # never a command line
                 "paths": purge.paths,
                 "items_sent": purge.sent,
                 "calls": purge.calls,
@@ -195,7 +196,7 @@ def _record(db: Database, report: DeliveryReport, output_dir: Path) -> None:
                 generation,
                 len(report.upload.uploaded) if report.upload else 0,
                 len(report.upload.removed) if report.upload else 0,
-                purge.provider if purge else None,
+                provider_label(purge.provider) if purge else None,  # not a command line
                 len(purge.paths) if purge and not purge.error else 0,
                 purge.error if purge else None,
             ],

@@ -123,7 +123,7 @@ def media_failures_line(failing: dict[str, Any]) -> str:
 
 
 def purge_line(purge: dict[str, Any]) -> str:
-    """``purges cloudfront:E2…: 812 paths in 14 calls this month (2026-12); 3 owed since …``."""
+    """``purges cloudfront E2…: 812 paths in 14 calls this month (2026-12); 3 owed since …``."""
     line = (
         f"purges {purge['provider']}: {purge['items_sent']:,} paths in {purge['calls']:,} "
         f"call{'' if purge['calls'] == 1 else 's'} this month ({purge['month']})"

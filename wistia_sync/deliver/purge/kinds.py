@@ -17,3 +17,16 @@ def spec_syntax() -> str:
     """Every spec form ``--purge`` takes, for help and errors: ``a, b or c``."""
     forms = [form for forms in SPEC_FORMS.values() for form in forms]
     return ", ".join(forms[:-1]) + " or " + forms[-1]
+
+
+def provider_label(spec: str) -> str:
+    """What may be shown of a provider: its kind and zone (``cloudflare ZONE``, ``fastly
+    SERVICE``, ``cloudfront DISTRIBUTION``), never a ``command:`` line (``command``), which may
+    carry arguments an operator would not print. A spec of no known kind shows as ``unknown``."""
+    kind, _, argument = spec.partition(":")
+    if kind not in SPEC_FORMS:
+        return "unknown"
+    zone = argument.partition(":")[0]
+    if kind == "command" or not zone or not zone.replace("-", "").replace("_", "").isalnum():
+        return kind
+    return f"{kind} {zone[:128]}"

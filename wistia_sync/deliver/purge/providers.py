@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol, Self, TypeVar
 from urllib.parse import urlsplit
@@ -24,7 +25,7 @@ from urllib.parse import urlsplit
 from wistia_sync.deliver.purge.kinds import SPEC_FORMS, spec_syntax
 from wistia_sync.deliver.purge.planner import ProviderLimits, PurgeItem
 from wistia_sync.errors import ConfigError, WistiaSyncError
-from wistia_sync.redaction import register_secret
+from wistia_sync.redaction import redact_output, register_environment_secrets, register_secret
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -35,6 +36,12 @@ CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
 FASTLY_API = "https://api.fastly.com"
 HTTP_TIMEOUT_SECONDS = 30.0
 COMMAND_TIMEOUT_SECONDS = 120.0
+COMMAND_OUTPUT_LIMIT = 300  # characters of a failed command's output kept in its error
+# What a ``command:`` purge inherits from this process's environment (with every ``LC_*``), and
+# the variable naming more (README "CDN purge"); every other variable, secrets first, is dropped.
+PURGE_COMMAND_ENV = ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR")
+PURGE_ENV_ALLOW_ENV = "WISTIA_SYNC_PURGE_ENV"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
@@ -266,6 +273,9 @@ class Command(Provider):
 
     def purge(self, items: list[PurgeItem]) -> None:
         lines = "".join(self.urls.url(str(item)) + "\n" for item in items)
+        # Anything the command prints may echo a secret of ours (or its own): register this
+        # process's before it runs, and redact what it says before it is stored or shown.
+        register_environment_secrets()
         try:
             result = subprocess.run(
                 self.argv,
@@ -273,15 +283,45 @@ class Command(Provider):
                 capture_output=True,
                 timeout=COMMAND_TIMEOUT_SECONDS,
                 check=False,
+                env=purge_environment(),
             )
         except (OSError, subprocess.TimeoutExpired) as error:
-            raise PurgeFailed(f"purge command {self.argv[0]} failed: {error}") from None
-        if result.returncode != 0:
-            detail = result.stderr.decode(errors="replace").strip().splitlines()
             raise PurgeFailed(
-                f"purge command {self.argv[0]} exited with {result.returncode}"
-                + (f": {detail[-1][:200]}" if detail else "")
+                redact_output(f"purge command {self.argv[0]} failed: {error}")
+            ) from None
+        if result.returncode != 0:
+            said = _last_lines(result.stderr) or _last_lines(result.stdout)
+            raise PurgeFailed(
+                redact_output(
+                    f"purge command {self.argv[0]} exited with {result.returncode}"
+                    + (f": {said}" if said else ""),
+                    limit=COMMAND_OUTPUT_LIMIT,
+                )
             )
+
+
+def purge_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a ``command:`` purge runs with: ``PURGE_COMMAND_ENV`` and ``LC_*`` from
+    this process's, plus the variables ``WISTIA_SYNC_PURGE_ENV`` names (comma- or
+    space-separated), and nothing else: none of our secrets unless the operator passes one."""
+    environ = os.environ if environ is None else environ
+    allowed = set(PURGE_COMMAND_ENV)
+    for name in re.split(r"[\s,]+", environ.get(PURGE_ENV_ALLOW_ENV, "")):
+        if name and not _ENV_NAME.fullmatch(name):
+            raise ConfigError(f"{PURGE_ENV_ALLOW_ENV}: {name[:100]!r} is not a variable name")
+        allowed.add(name)
+    passed = {
+        name: value for name, value in environ.items() if name in allowed or name.startswith("LC_")
+    }
+    passed.setdefault("PATH", os.defpath)
+    return passed
+
+
+def _last_lines(output: bytes, count: int = 3) -> str:
+    """The last ``count`` non-blank lines, each redacted (a header's value ends with its line),
+    joined with `` | ``."""
+    lines = [line.strip() for line in output.decode(errors="replace").splitlines()]
+    return " | ".join([redact_output(line, 10_000) for line in lines if line][-count:])
 
 
 def _tags(items: list[PurgeItem]) -> list[str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from wistia_sync.deliver.purge.kinds import provider_label
 from wistia_sync.deliver.purge.planner import plan_purge
 from wistia_sync.deliver.purge.providers import PurgeProvider
 from wistia_sync.redaction import redact
@@ -39,16 +40,17 @@ class PurgeReport:
     pending: int = 0  # paths still owed after this purge
 
     def summary(self) -> str:
+        provider = provider_label(self.provider)  # never a command line
         if self.error:
             return (
-                f"purge via {self.provider} failed ({self.error}); "
+                f"purge via {provider} failed ({self.error}); "
                 f"{self.pending} paths are retried by the next delivery"
             )
         if not self.paths:
-            return f"purge via {self.provider}: nothing to purge"
+            return f"purge via {provider}: nothing to purge"
         collapsed = f" (as {', '.join(self.collapsed)})" if self.collapsed else ""
         return (
-            f"purged {len(self.paths)} paths via {self.provider} in {self.calls} calls, "
+            f"purged {len(self.paths)} paths via {provider} in {self.calls} calls, "
             f"{self.sent} items{collapsed}"
         )
 
