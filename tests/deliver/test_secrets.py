@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -11,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.catalog.test_editing_subprocess import environment, run_cli, small_catalog
+from tests.support.seaweed import SeaweedS3
+from tests.support.sitefolder import publish_sample
+from wistia_sync.cli.debuglog import RedactingFilter, _redacted_traceback
 from wistia_sync.deliver.purge.kinds import provider_label
 from wistia_sync.deliver.purge.providers import PurgeFailed, make_provider, purge_environment
 from wistia_sync.deliver.purge.purger import purge_changed
@@ -206,3 +211,86 @@ def test_environment_secrets_are_registered_by_name_not_short_values(
         {"SOME_API_KEY": "registered-secret-value", "FEATURE_KEY": "1", "AWS_REGION": "us-east-1"}
     )
     assert redact_credentials("x registered-secret-value 1 us-east-1") == "x *** 1 us-east-1"
+
+
+def test_debug_records_and_tracebacks_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    register_environment_secrets({"SOME_TOKEN": "registered-token-0123456789"})
+    record = logging.LogRecord(
+        "botocore.endpoint", logging.DEBUG, __file__, 1, "%s", (BOTOCORE_REQUEST,), None
+    )
+    try:
+        raise RuntimeError("refused: Authorization: Bearer registered-token-0123456789")
+    except RuntimeError:
+        record.exc_info = sys.exc_info()
+        kind, error, trace = sys.exc_info()
+    assert RedactingFilter().filter(record)
+    formatted = logging.Formatter("%(name)s: %(message)s").format(record)
+    assert "Sending http request: <AWSPreparedRequest" in formatted
+    assert "RuntimeError: refused: Authorization: ***" in formatted
+    assert kind is not None and error is not None
+    _redacted_traceback(kind, error, trace)
+    shown = capsys.readouterr().err
+    assert "RuntimeError: refused: Authorization: ***" in shown
+    for text in (formatted, shown):
+        assert "registered-token-0123456789" not in text and "9f86d081884c7d65" not in text
+
+
+SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLEsessionTOKEN/0123456789+abcdefghijklmnop=="
+
+
+def test_debug_deliver_never_prints_the_session_token_or_a_signature(
+    tmp_path: Path, s3_env: SeaweedS3, bucket: str
+) -> None:
+    publish_sample(tmp_path / "out")
+    db_path = tmp_path / "wistia.db"
+    open_database(db_path, create=True).close()
+    env = environment(db_path, tmp_path / "out")
+    env |= {
+        "AWS_ACCESS_KEY_ID": s3_env.access_key,
+        "AWS_SECRET_ACCESS_KEY": s3_env.secret_key,
+        "AWS_SESSION_TOKEN": SESSION_TOKEN,
+        "AWS_ENDPOINT_URL": s3_env.endpoint_url,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    # SeaweedFS refuses a session token it did not issue: the first, signed, request is shown
+    # and refused (the traceback redacted); without the token, the whole delivery is shown.
+    refused = run_cli(["--debug", "deliver", "--target", f"s3://{bucket}/site"], env)
+    assert refused.returncode != 0 and "InvalidAccessKeyId" in refused.stderr
+    del env["AWS_SESSION_TOKEN"]
+    done = run_cli(["--debug", "deliver", "--target", f"s3://{bucket}/site"], env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(r'"PUT /test-bucket-\d+/site/videos.json HTTP/1.1" 200', done.stderr)
+    assert "Sending http request: <AWSPreparedRequest stream_output=False, method=PUT" in (
+        done.stderr
+    )
+    shown = refused.stdout + refused.stderr + done.stdout + done.stderr
+    assert "Sending http request: <AWSPreparedRequest" in shown, shown[-3000:]
+    for secret in (SESSION_TOKEN, s3_env.secret_key, SESSION_TOKEN[:20]):
+        assert secret not in shown
+    assert not re.search(r"Signature=[0-9a-f]{8}", shown)
+    assert "'X-Amz-Security-Token': b'***'" in shown and "'Authorization': b'***'" in shown
+    assert not re.search(r"(?i)x-amz-security-token'?:\s*+(?!b?'?\*\*\*)", shown)
+    assert not re.search(r"AWS4-HMAC-SHA256 Credential", shown)
+
+
+def test_the_debug_variable_redacts_tracebacks_too(tmp_path: Path) -> None:
+    """``WISTIA_SYNC_DEBUG=1`` re-raises like ``--debug``: its traceback goes through the same
+    redacting hook (an exception whose message quotes a credential header)."""
+    db_path = tmp_path / "wistia.db"
+    open_database(db_path, create=True).close()
+    env = environment(db_path, tmp_path / "out") | {
+        "WISTIA_SYNC_DEBUG": "1",
+        "CLOUDFLARE_API_TOKEN": SECRETS["CLOUDFLARE_API_TOKEN"],
+    }
+    # An output folder named like the secret that is a file: the library's exception quotes
+    # the path; the traceback (both exceptions of the chain) shows it as ***.
+    output = tmp_path / SECRETS["CLOUDFLARE_API_TOKEN"]
+    output.write_text("not a folder")
+    done = run_cli(["publish", "--output", str(output)], env)
+    assert done.returncode != 0
+    assert "Traceback (most recent call last)" in done.stderr
+    assert str(tmp_path / "***") in done.stderr
+    assert SECRETS["CLOUDFLARE_API_TOKEN"] not in done.stderr

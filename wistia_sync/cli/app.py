@@ -92,12 +92,10 @@ def root(
     ] = False,
 ) -> None:
     """Sync a Wistia library into SQLite, curate it, and publish static JSON playlists."""
-    if debug:
-        import logging
+    if debug or os.environ.get(config.DEBUG_ENV) == "1":  # the variable re-raises too
+        from wistia_sync.cli.debuglog import setup_debug_logging
 
-        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
-        # httpcore's wire-level log would print request headers, the token among them.
-        logging.getLogger("httpcore").setLevel(logging.INFO)
+        setup_debug_logging()  # every record and traceback redacted of credentials
 
 
 def main() -> None:
