@@ -24,6 +24,10 @@ import os
 import re
 import threading
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import logging
 
 REDACTED = "***"
 _secrets: set[str] = set()
@@ -132,3 +136,26 @@ def redact_output(text: str, limit: int = 300) -> str:
     secret is left half-shown)."""
     text = _OPAQUE.sub(REDACTED, redact_credentials(text))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class RedactingFilter:
+    """A logging filter (on a handler) that replaces each record's message, exception and stack
+    with their ``redact_credentials`` text: ``--debug`` and the webhook server's log use it.
+    Duck-typed, so that importing this module does not import ``logging``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a library's bad format string: show it raw, still redacted
+            message = f"{record.msg!r} % {record.args!r}"
+        record.msg, record.args = redact_credentials(message), None
+        if record.exc_info:
+            import traceback
+
+            formatted = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+            record.exc_text, record.exc_info = redact_credentials(formatted), None
+        elif record.exc_text:
+            record.exc_text = redact_credentials(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_credentials(record.stack_info)
+        return True

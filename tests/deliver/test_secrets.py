@@ -15,11 +15,12 @@ import pytest
 from tests.catalog.test_editing_subprocess import environment, run_cli, small_catalog
 from tests.support.seaweed import SeaweedS3
 from tests.support.sitefolder import publish_sample
-from wistia_sync.cli.debuglog import RedactingFilter, _redacted_traceback
+from wistia_sync.cli.debuglog import _redacted_traceback
 from wistia_sync.deliver.purge.kinds import provider_label
 from wistia_sync.deliver.purge.providers import PurgeFailed, make_provider, purge_environment
 from wistia_sync.deliver.purge.purger import purge_changed
 from wistia_sync.redaction import (
+    RedactingFilter,
     redact_credentials,
     redact_output,
     register_environment_secrets,
@@ -233,6 +234,28 @@ def test_debug_records_and_tracebacks_are_redacted(capsys: pytest.CaptureFixture
     assert "RuntimeError: refused: Authorization: ***" in shown
     for text in (formatted, shown):
         assert "registered-token-0123456789" not in text and "9f86d081884c7d65" not in text
+
+
+def test_the_webhook_server_log_is_redacted_too() -> None:
+    from wistia_sync.webhooks.logs import configure_server_logging
+
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    try:
+        configure_server_logging(debug=False)
+        (added,) = [handler for handler in root.handlers if handler not in before]
+        record = logging.LogRecord(
+            "httpx", logging.WARNING, __file__, 1, "retrying %s", (BOTOCORE_REQUEST,), None
+        )
+        assert added.filter(record)
+        assert "9f86d081884c7d65" not in record.getMessage()
+        assert "'Authorization': b'***'" in record.getMessage()
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in before:
+                root.removeHandler(handler)
+        root.setLevel(level)
+        logging.getLogger("wistia_sync").setLevel(logging.NOTSET)
 
 
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLEsessionTOKEN/0123456789+abcdefghijklmnop=="

@@ -21,7 +21,7 @@ import sys
 import traceback
 from types import TracebackType
 
-from wistia_sync.redaction import redact_credentials, register_environment_secrets
+from wistia_sync.redaction import RedactingFilter, redact_credentials, register_environment_secrets
 
 WIRE_ENV = "WISTIA_SYNC_DEBUG_WIRE"
 WIRE_LOGGERS = (
@@ -33,25 +33,6 @@ WIRE_LOGGERS = (
     "botocore.regions",
     "s3transfer",
 )
-
-
-class RedactingFilter(logging.Filter):
-    """Replaces a record's message, exception and stack with their redacted text."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a library's bad format string: show it raw, still redacted
-            message = f"{record.msg!r} % {record.args!r}"
-        record.msg, record.args = redact_credentials(message), None
-        if record.exc_info:
-            formatted = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
-            record.exc_text, record.exc_info = redact_credentials(formatted), None
-        elif record.exc_text:
-            record.exc_text = redact_credentials(record.exc_text)
-        if record.stack_info:
-            record.stack_info = redact_credentials(record.stack_info)
-        return True
 
 
 def setup_debug_logging() -> None:

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from wistia_sync.redaction import RedactingFilter
+
 REPEAT_BURST = 5
 REPEAT_WINDOW_SECONDS = 60.0
 
@@ -84,6 +86,7 @@ def configure_server_logging(*, debug: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     handler.addFilter(RepeatLimiter())
+    handler.addFilter(RedactingFilter())  # a library's warning may quote a credential
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.WARNING)

@@ -7,7 +7,9 @@ come from there, and registering a class for a kind it does not name fails at im
 
 Secrets come from the environment only (``CLOUDFLARE_API_TOKEN``, ``FASTLY_API_TOKEN``; AWS's
 standard chain for CloudFront), never from arguments. The HTTP and AWS clients are imported only
-when a provider is built or sends.
+when a provider is built or sends. A ``command:`` purge runs in a minimal environment
+(``purge_environment``: none of those secrets unless ``WISTIA_SYNC_PURGE_ENV`` names them), and
+what it prints when it fails is redacted and capped before it becomes an error.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ HTTP_TIMEOUT_SECONDS = 30.0
 COMMAND_TIMEOUT_SECONDS = 120.0
 COMMAND_OUTPUT_LIMIT = 300  # characters of a failed command's output kept in its error
 # What a ``command:`` purge inherits from this process's environment (with every ``LC_*``), and
-# the variable naming more (README "CDN purge"); every other variable, secrets first, is dropped.
+# the variable naming more (README "Secrets in purges and --debug"); every other one is dropped.
 PURGE_COMMAND_ENV = ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR")
 PURGE_ENV_ALLOW_ENV = "WISTIA_SYNC_PURGE_ENV"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
