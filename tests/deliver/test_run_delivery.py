@@ -84,8 +84,9 @@ def test_publish_to_a_missing_bucket_fails_clearly_after_the_local_publish(
         app,
         ["publish", "--db", str(db), "--output", str(output), "--target", "s3://no-such-bucket/x"],
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "no-such-bucket" in result.output
+    assert "published locally, but the delivery is owed" in result.stderr
     assert "Traceback" not in result.output
     assert (output / "manifest.json").exists()  # the local folder was published first
 
