@@ -476,3 +476,13 @@ def test_the_webhook_worker_keeps_a_batch_owed_until_it_is_delivered(
     status = inbox_status(db)
     assert status is not None and (status["pending"], status["applied"]) == (0, 1)
     assert db.execute("SELECT count(*) FROM delivery_owed").fetchone() == (0,)
+
+
+def test_verify_checks_the_sites_base_url_unless_given_one(site: tuple[Path, Path]) -> None:
+    assert runner.invoke(app, ["site", "--base-url", "http://127.0.0.1:9/site/"]).exit_code == 0
+    result = runner.invoke(app, ["verify", "--timeout", "2s"])
+    assert result.exit_code == 1
+    assert "could not reach http://127.0.0.1:9/site/" in result.stderr
+    other = runner.invoke(app, ["verify", "--timeout", "2s", "--base-url", "http://127.0.0.1:9/o/"])
+    assert other.exit_code == 1  # another URL (an origin beside the CDN) may be checked
+    assert "could not reach http://127.0.0.1:9/o/" in other.stderr

@@ -71,18 +71,19 @@ def verify_command(
     wait_seconds = seconds(wait, "--wait", maximum=86400)
     database = open_database(db) if db.exists() else None
     if database is not None:
-        # The site's base URL and purge, with the options merged in (deliver.site's rules).
+        # The site's purge, with the options merged in (deliver.site's rules); the URL checked
+        # is --base-url when given (an origin may be checked beside the CDN), else the site's.
         from wistia_sync.deliver.delivery import DeliverySettings
-        from wistia_sync.deliver.site import resolve_delivery
+        from wistia_sync.deliver.site import resolve_delivery, site_delivery
 
-        given = DeliverySettings(purge=purge, base_url=base_url, purge_budget=purge_budget)
+        given = DeliverySettings(purge=purge, purge_budget=purge_budget)
         resolved = resolve_delivery(database, given)
         if resolved.notice and not quiet:
             notice(resolved.notice)
         site = resolved.settings or DeliverySettings()
         purge = site.purge or purge
-        base_url = site.base_url or base_url
         purge_budget = site.purge_budget if site.purge_budget is not None else purge_budget
+        base_url = base_url or site_delivery(database).base_url
     checked_url = check_base_url(base_url)
     if checked_url is None:
         raise ConfigError(
