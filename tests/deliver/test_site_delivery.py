@@ -123,6 +123,18 @@ def test_bad_delivery_settings_are_one_line_exit_2_and_change_nothing(
     assert site_settings() == before
 
 
+@pytest.mark.parametrize(
+    "bad", [["--grace", "soon"], ["--preview-title", ""], ["--takedown-grace", "400d"]]
+)
+def test_a_bad_publishing_setting_stores_no_delivery_setting_either(
+    site: tuple[Path, Path], bad: list[str]
+) -> None:
+    before = site_settings()
+    result = runner.invoke(app, ["site", "--target", "s3://my-bucket/site", *bad])
+    assert result.exit_code == 2, result.output
+    assert site_settings() == before
+
+
 def test_secrets_are_never_stored(site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     db_path, _ = site
     token = "cloudflare-secret-token-0123456789"

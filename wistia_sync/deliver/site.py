@@ -76,19 +76,7 @@ def change_site_delivery(db: Database, changes: Mapping[str, str | int | float |
     Every value is checked, and so is the whole (a Cloudflare purge by URL needs a base URL),
     before anything is stored: bad input changes nothing.
     """
-    unknown = set(changes) - set(DELIVERY_KEYS)
-    if unknown:
-        raise UsageError(f"unknown delivery setting {sorted(unknown)[0]!r}")
-    stored = stored_delivery(db)
-    for name, value in changes.items():
-        if value is None:
-            continue
-        text = str(value).strip()
-        if text:
-            stored[name] = _checked(name, value)
-        else:
-            stored.pop(name, None)
-    _check_whole(stored)
+    stored = check_site_delivery(db, changes)
     with write_transaction(db):
         for name, value in changes.items():
             if value is None:
@@ -100,6 +88,25 @@ def change_site_delivery(db: Database, changes: Mapping[str, str | int | float |
         if changes.get("target") is not None:
             # A delivery owed to a target the site no longer delivers to is owed no more.
             db.execute("DELETE FROM delivery_owed WHERE target IS NOT ?", [stored.get("target")])
+
+
+def check_site_delivery(
+    db: Database, changes: Mapping[str, str | int | float | None]
+) -> dict[str, str]:
+    """The delivery settings ``changes`` would leave stored, checked; nothing is written."""
+    unknown = set(changes) - set(DELIVERY_KEYS)
+    if unknown:
+        raise UsageError(f"unknown delivery setting {sorted(unknown)[0]!r}")
+    stored = stored_delivery(db)
+    for name, value in changes.items():
+        if value is None:
+            continue
+        if str(value).strip():
+            stored[name] = _checked(name, value)
+        else:
+            stored.pop(name, None)
+    _check_whole(stored)
+    return stored
 
 
 def _checked(name: str, value: str | int | float) -> str:

@@ -149,22 +149,29 @@ def site_command(
         "purge_deadline": _deadline(purge_deadline, "--purge-deadline"),
         "upload_deadline": _deadline(upload_deadline, "--upload-deadline"),
     }
-    if any(value is not None for value in delivery.values()):
-        from wistia_sync.deliver.site import change_site_delivery
+    grace_value = None if grace is None else config.parse_duration(grace, name="--grace")
+    takedown_value = (
+        None
+        if takedown_grace is None
+        else config.parse_duration(takedown_grace, name="--takedown-grace")
+    )
+    changes_delivery = any(value is not None for value in delivery.values())
+    if changes_delivery:  # checked before anything is stored: bad input changes nothing
+        from wistia_sync.deliver.site import change_site_delivery, check_site_delivery
 
-        change_site_delivery(database, delivery)
+        check_site_delivery(database, delivery)
     changes = (page_size, grace, takedown_grace, preview_page, preview_title)
     if any(change is not None for change in changes):
         change_site_settings(
             database,
             page_size=page_size,
-            grace=None if grace is None else config.parse_duration(grace, name="--grace"),
-            takedown_grace=None
-            if takedown_grace is None
-            else config.parse_duration(takedown_grace, name="--takedown-grace"),
+            grace=grace_value,
+            takedown_grace=takedown_value,
             preview_page=preview_page,
             preview_title=preview_title,
         )
+    if changes_delivery:
+        change_site_delivery(database, delivery)
     settings = read_site_settings(database)
     if as_json:
         stdout_console().print_json(json.dumps(settings))
