@@ -129,8 +129,10 @@ def test_status_the_editor_and_the_database_never_show_the_command_or_its_secret
         "WISTIA_SYNC_PURGE": _failing_command(tmp_path),
     }
     hidden = run_cli(["visibility", "hide", "setup00002"], env)
-    assert hidden.returncode == 0, hidden.stderr
-    assert "warning: purge via command failed (purge command" in hidden.stderr
+    # The change is kept, the purge owed (exit 3), the command named by its kind only.
+    assert hidden.returncode == 3, hidden.stderr
+    assert "the purge via command is owed for 16 paths (purge command" in hidden.stderr
+    assert "read credentials: *** | Authorization: *** | 403 token ***" in hidden.stderr
     as_json = run_cli(["visibility", "show", "setup00002", "--json"], env)
     status = run_cli(["status"], env)
     status_json = run_cli(["status", "--json"], env)
