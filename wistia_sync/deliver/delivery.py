@@ -3,8 +3,11 @@
 The local output folder is always written first and is the source of truth. ``deliver`` is what
 every publishing path calls next (``run``, ``publish``, the editor commands, a script):
 
-1. with an ``s3://`` target, make the bucket equal the folder (see ``deliver.s3``); a failure
-   raises :class:`~wistia_sync.deliver.targets.TargetError` and the bucket keeps its previous state;
+1. with an ``s3://`` target, make the bucket equal the folder (see ``deliver.s3``), one delivery
+   to a target at a time (a lock per target beside the database: a second waits at most
+   ``DELIVERY_LOCK_WAIT_SECONDS``, then exits 75); a failure raises
+   :class:`~wistia_sync.deliver.targets.TargetError`, and what it set out to change stays owed
+   in the database (``deliver.intents``) until a delivery completes it;
 2. with a purge provider, purge the entry files that changed (those the publisher reports, plus
    those the mirror uploaded or removed, plus any an earlier purge still owes). A purge failure
    is reported in the result, remembered, and retried next time; it never raises.
@@ -16,7 +19,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from wistia_sync.config import (
     BASE_URL_ENV,
@@ -40,8 +43,15 @@ if TYPE_CHECKING:
     from botocore.client import BaseClient
     from sqlite_utils import Database
 
+    from wistia_sync.contract.cache_policy import CachePolicy
     from wistia_sync.deliver.s3 import UploadReport
+    from wistia_sync.deliver.targets import S3Location
     from wistia_sync.publish import PublishResult
+
+# Reconcile with a listing of the bucket: always, when the last is a day old (``run``), or only
+# when the bucket's file list is missing or unreadable.
+Reconcile = bool | Literal["when-due"]
+DELIVERY_LOCK_WAIT_SECONDS = 60.0
 
 
 @dataclass
@@ -120,7 +130,12 @@ class DeliverySettings:
 
 
 def deliver_publish(
-    output_dir: Path, db: Database, settings: DeliverySettings, result: PublishResult | None
+    output_dir: Path,
+    db: Database,
+    settings: DeliverySettings,
+    result: PublishResult | None,
+    *,
+    reconcile: Reconcile = False,
 ) -> DeliveryReport | None:
     """After a local publish (``result``; None when none was due): deliver it, if configured.
 
@@ -131,7 +146,9 @@ def deliver_publish(
     if not settings.configured or (result is not None and result.dry_run):
         return None
     changed = [] if result is None else [*result.changed_entries, *result.removed]
-    return deliver(output_dir, db=db, settings=settings, changed_entry_paths=changed)
+    return deliver(
+        output_dir, db=db, settings=settings, changed_entry_paths=changed, reconcile=reconcile
+    )
 
 
 def deliver(
@@ -142,6 +159,7 @@ def deliver(
     changed_entry_paths: Iterable[str] | None = None,
     s3_client: BaseClient | None = None,
     cloudfront_client: BaseClient | None = None,
+    reconcile: Reconcile = False,
 ) -> DeliveryReport:
     """Deliver the published folder; every setting is checked before anything is sent."""
     location = parse_target(settings.target)
@@ -159,10 +177,10 @@ def deliver(
     to_purge = {path for path in changed_entry_paths or () if _purgeable(path)}
     report = DeliveryReport(target=str(location) if location else str(output_dir))
     if location is not None:
-        from wistia_sync.deliver.s3 import make_s3_client, mirror_to_s3
+        from wistia_sync.deliver.s3 import make_s3_client
 
         client = s3_client or make_s3_client(settings.s3_endpoint_url)
-        report.upload = mirror_to_s3(output_dir, location, policy, client=client)
+        report.upload = _mirror_serialised(output_dir, db, location, policy, client, reconcile)
         report.warnings += report.upload.warnings
         to_purge |= {p for p in report.upload.uploaded + report.upload.removed if _purgeable(p)}
     if provider is not None:
@@ -172,6 +190,46 @@ def deliver(
     if location is not None or provider is not None:
         _record(db, report, output_dir)
     return report
+
+
+def _mirror_serialised(
+    output_dir: Path,
+    db: Database,
+    location: S3Location,
+    policy: CachePolicy,
+    client: BaseClient,
+    reconcile: Reconcile,
+) -> UploadReport:
+    """Mirror under the target's lock, with the target's dirty set kept in ``db``."""
+    from contextlib import nullcontext
+
+    from wistia_sync.deliver.intents import DatabaseJournal
+    from wistia_sync.deliver.s3 import mirror_to_s3
+    from wistia_sync.errors import LockHeld
+    from wistia_sync.store.db import database_file
+    from wistia_sync.store.lock import deliver_lock_path, hold_lock
+
+    target = str(location)
+    journal = DatabaseJournal(db, target)
+    database = Path(database_file(db))
+    lock = (
+        hold_lock(
+            deliver_lock_path(database, target), wait=True, timeout=DELIVERY_LOCK_WAIT_SECONDS
+        )
+        if database.is_absolute()
+        else nullcontext()
+    )
+    try:
+        with lock:
+            due = reconcile is True or (reconcile == "when-due" and journal.reconcile_due())
+            return mirror_to_s3(
+                output_dir, location, policy, client=client, journal=journal, reconcile=due
+            )
+    except LockHeld as held:
+        raise LockHeld(
+            f"another delivery to {target} is under way: {held}; the output folder is "
+            "published and the next delivery sends it"
+        ) from None
 
 
 def _purgeable(path: str) -> bool:

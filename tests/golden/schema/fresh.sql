@@ -48,6 +48,19 @@ CREATE TABLE deliveries (
             purged INTEGER NOT NULL DEFAULT 0,
             purge_error TEXT
         );
+-- table delivery_intents
+CREATE TABLE delivery_intents (
+            target TEXT NOT NULL,
+            path TEXT NOT NULL,
+            intended_at TEXT NOT NULL,
+            PRIMARY KEY (target, path)
+        ) WITHOUT ROWID;
+-- table delivery_reconciles
+CREATE TABLE delivery_reconciles (
+            target TEXT PRIMARY KEY,
+            reconciled_at TEXT NOT NULL,
+            objects INTEGER NOT NULL
+        );
 -- table folders
 CREATE TABLE folders (
             hashed_id TEXT PRIMARY KEY,
@@ -268,5 +281,6 @@ CREATE TRIGGER videos_content_update AFTER UPDATE ON videos WHEN OLD.name IS NOT
 -- migration wistia_sync.m008_protected_media
 -- migration wistia_sync.m009_media_failures
 -- migration wistia_sync.m010_webhook_retry
+-- migration wistia_sync.m011_delivery_intents
 -- state content_version = 0
 -- state publish_full_rebuild = 1
