@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from wistia_sync.config import (
     BASE_URL_ENV,
+    DELIVERY_LOCK_WAIT_ENV,
     ENTRY_CACHE_CONTROL_ENV,
     IMMUTABLE_CACHE_CONTROL_ENV,
     PURGE_BUDGET_ENV,
@@ -213,9 +214,7 @@ def _mirror_serialised(
     journal = DatabaseJournal(db, target)
     database = Path(database_file(db))
     lock = (
-        hold_lock(
-            deliver_lock_path(database, target), wait=True, timeout=DELIVERY_LOCK_WAIT_SECONDS
-        )
+        hold_lock(deliver_lock_path(database, target), wait=True, timeout=_lock_wait_seconds())
         if database.is_absolute()
         else nullcontext()
     )
@@ -230,6 +229,21 @@ def _mirror_serialised(
             f"another delivery to {target} is under way: {held}; the output folder is "
             "published and the next delivery sends it"
         ) from None
+
+
+def _lock_wait_seconds() -> float:
+    from wistia_sync.errors import ConfigError
+
+    text = os.environ.get(DELIVERY_LOCK_WAIT_ENV, "").strip()
+    if not text:
+        return DELIVERY_LOCK_WAIT_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        raise ConfigError(f"{DELIVERY_LOCK_WAIT_ENV} must be seconds from 0 to 3600, not {text!r}")
+    return value
 
 
 def _purgeable(path: str) -> bool:
