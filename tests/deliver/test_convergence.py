@@ -21,6 +21,7 @@ import pytest
 
 from tests.catalog.test_editing_subprocess import entry_point, environment
 from tests.deliver.conftest import s3_objects
+from tests.reliability.harness import LEDGER_ENV, Ledger
 from tests.support.faultproxy import FaultProxy, running_fault_proxy
 from tests.support.seaweed import SeaweedS3
 from wistia_sync import config
@@ -32,6 +33,8 @@ from wistia_sync.deliver.s3 import make_s3_client
 PREFIX = "site/"
 TIMEOUT = 120
 POLICY = cache_policy(purge_configured=False)  # no purge configured in these scenarios
+SCENARIO = "12. delivery convergence"  # its rows in docs/reliability.md
+HELD = "one `deliver` left the bucket equal to the output; no object names an unpublished video"
 
 
 @pytest.fixture
@@ -49,8 +52,18 @@ class Site:
     bucket: str
     env: dict[str, str]
     proxy: FaultProxy
+    runs: int = 0  # wistia-sync processes started
+    checked: int = 0  # bucket objects and output files the invariant read
+
+    def record(self, injected: str, times: int, test: str) -> None:
+        path = os.environ.get(LEDGER_ENV)
+        Ledger(Path(path) if path else None).record(
+            SCENARIO, injected, times=times, runs=self.runs, files_checked=self.checked,
+            lost_changes=0, invalid_files=0, held=HELD, test=f"test_convergence.py::{test}",
+        )  # fmt: skip
 
     def cli(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        self.runs += 1
         return subprocess.run(
             [entry_point(), *args],
             env={**self.env, **env},
@@ -66,6 +79,7 @@ class Site:
         return done
 
     def start(self, *args: str) -> subprocess.Popen[str]:
+        self.runs += 1
         return subprocess.Popen(
             [entry_point(), *args],
             env=self.env,
@@ -149,6 +163,7 @@ def assert_converged(site: Site) -> None:
             text = body.decode("utf-8")
             named = sorted(hashed_id for hashed_id in unpublished if hashed_id in text)
             assert not named, f"{where} {path} names unpublished {named}"
+    site.checked += len(objects) + len(local)
 
 
 def hide_one_first(site: Site) -> str:
@@ -166,12 +181,14 @@ def test_a_failed_delivery_then_a_hide_is_repaired_by_the_next_delivery(site: Si
     site.proxy.add("PUT", rf"/{PREFIX}manifest\.json", "slow_down")
     shown = site.cli("visibility", "show", video)
     assert shown.returncode == 1, shown.stderr
-    assert "next delivery completes it" in shown.stderr
     assert f"videos/{video}.json" in bucket_objects(site)  # sent before the manifest failed
     site.proxy.clear()
     site.cli("visibility", "hide", video)  # its own delivery may already repair the bucket
     site.ok("deliver")
     assert_converged(site)
+    assert "next delivery completes it" in shown.stderr  # not "the previous files are in place"
+    site.record("HTTP 503 SlowDown on every PUT of manifest.json, then the video hidden", 1,
+                "test_a_failed_delivery_then_a_hide_is_repaired_by_the_next_delivery")  # fmt: skip
 
 
 def test_two_editors_at_once_converge(site: Site) -> None:
@@ -186,10 +203,12 @@ def test_two_editors_at_once_converge(site: Site) -> None:
         time.sleep(0.05)
     editor_a = site.cli("visibility", "hide", video)
     _, b_errors = editor_b.communicate(timeout=TIMEOUT)
-    assert editor_a.returncode == 0, editor_a.stderr
-    assert editor_b.returncode == 0, b_errors  # B started again from A's publish
     site.ok("deliver")
     assert_converged(site)
+    assert editor_a.returncode == 0, editor_a.stderr  # A waited for B's delivery to end
+    assert editor_b.returncode == 0, b_errors  # B started again from A's publish
+    site.record("two editors: B's show slowed 4 s on tags.json while A hides the video", 1,
+                "test_two_editors_at_once_converge")  # fmt: skip
 
 
 def test_a_refused_entry_upload_never_leaves_an_index_linking_to_it(site: Site) -> None:
@@ -210,6 +229,8 @@ def test_a_refused_entry_upload_never_leaves_an_index_linking_to_it(site: Site) 
     site.proxy.clear()
     site.ok("deliver")
     assert_converged(site)
+    site.record("HTTP 503 SlowDown on every PUT of a new tag's playlist", refused.fired,
+                "test_a_refused_entry_upload_never_leaves_an_index_linking_to_it")  # fmt: skip
 
 
 @pytest.mark.parametrize("fault", ["503", "garbage"])
@@ -226,11 +247,14 @@ def test_an_unreadable_remote_file_list_still_removes_a_hidden_video(
         client = make_s3_client(os.environ["AWS_ENDPOINT_URL"])
         client.put_object(Bucket=site.bucket, Key=f"{PREFIX}files.json", Body=b"not json")
     hidden = site.cli("visibility", "hide", video)
-    assert hidden.returncode == 0, hidden.stderr
-    assert "listing" in hidden.stderr
     site.ok("deliver")  # the fault still holds
     assert_converged(site)
     assert f"videos/{video}.json" not in bucket_objects(site)
+    assert hidden.returncode == 0, hidden.stderr
+    assert "listing" in hidden.stderr
+    injected = "HTTP 503 SlowDown on every GET" if fault == "503" else "garbage in the bucket's"
+    site.record(f"{injected} files.json while a video is hidden", 1,
+                "test_an_unreadable_remote_file_list_still_removes_a_hidden_video")  # fmt: skip
 
 
 def test_kill_9_at_random_moments_of_20_deliveries_then_one_converges(site: Site) -> None:
@@ -263,6 +287,8 @@ def test_kill_9_at_random_moments_of_20_deliveries_then_one_converges(site: Site
     site.proxy.clear()
     site.ok("deliver")
     assert_converged(site)
+    site.record("kill -9 at a random request of 20 deliveries (seeded)", killed,
+                "test_kill_9_at_random_moments_of_20_deliveries_then_one_converges")  # fmt: skip
 
 
 def test_reconcile_removes_stray_objects_of_the_publishers_and_never_foreign_ones(
