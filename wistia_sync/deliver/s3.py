@@ -218,6 +218,7 @@ def _mirror(
         if diff is None:  # asked to, or the bucket's list is missing or unreadable
             diff = _diff_by_listing(local, local_raw, remote.policy, policy, client, location)
             report.reconciled, report.listed = True, diff.listed
+            report.unchanged = local.index.count - len(diff.changed)
         diff = _with_owed(diff, owed, local)
         if diff.up_to_date:
             if report.reconciled:
