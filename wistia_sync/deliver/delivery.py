@@ -5,7 +5,7 @@ every publishing path calls next (``run``, ``publish``, the editor commands, a s
 
 1. with an ``s3://`` target, make the bucket equal the folder (see ``deliver.s3``), one delivery
    to a target at a time (a lock per target beside the database: a second waits at most
-   ``DELIVERY_LOCK_WAIT_SECONDS``, then exits 75); a failure raises
+   ``deliver.intents.DELIVERY_LOCK_WAIT_SECONDS``, then exits 75); a failure raises
    :class:`~wistia_sync.deliver.targets.TargetError`, and what it set out to change stays owed
    in the database (``deliver.intents``) until a delivery completes it;
 2. with a purge provider, purge the entry files that changed (those the publisher reports, plus
@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from wistia_sync.config import (
     BASE_URL_ENV,
-    DELIVERY_LOCK_WAIT_ENV,
     ENTRY_CACHE_CONTROL_ENV,
     IMMUTABLE_CACHE_CONTROL_ENV,
     PURGE_BUDGET_ENV,
@@ -44,15 +43,12 @@ if TYPE_CHECKING:
     from botocore.client import BaseClient
     from sqlite_utils import Database
 
-    from wistia_sync.contract.cache_policy import CachePolicy
     from wistia_sync.deliver.s3 import UploadReport
-    from wistia_sync.deliver.targets import S3Location
     from wistia_sync.publish import PublishResult
 
 # Reconcile with a listing of the bucket: always, when the last is a day old (``run``), or only
 # when the bucket's file list is missing or unreadable.
 Reconcile = bool | Literal["when-due"]
-DELIVERY_LOCK_WAIT_SECONDS = 60.0
 
 
 @dataclass
@@ -178,10 +174,11 @@ def deliver(
     to_purge = {path for path in changed_entry_paths or () if _purgeable(path)}
     report = DeliveryReport(target=str(location) if location else str(output_dir))
     if location is not None:
+        from wistia_sync.deliver.intents import mirror_serialised
         from wistia_sync.deliver.s3 import make_s3_client
 
         client = s3_client or make_s3_client(settings.s3_endpoint_url)
-        report.upload = _mirror_serialised(output_dir, db, location, policy, client, reconcile)
+        report.upload = mirror_serialised(output_dir, db, location, policy, client, reconcile)
         report.warnings += report.upload.warnings
         to_purge |= {p for p in report.upload.uploaded + report.upload.removed if _purgeable(p)}
     if provider is not None:
@@ -191,59 +188,6 @@ def deliver(
     if location is not None or provider is not None:
         _record(db, report, output_dir)
     return report
-
-
-def _mirror_serialised(
-    output_dir: Path,
-    db: Database,
-    location: S3Location,
-    policy: CachePolicy,
-    client: BaseClient,
-    reconcile: Reconcile,
-) -> UploadReport:
-    """Mirror under the target's lock, with the target's dirty set kept in ``db``."""
-    from contextlib import nullcontext
-
-    from wistia_sync.deliver.intents import DatabaseJournal
-    from wistia_sync.deliver.s3 import mirror_to_s3
-    from wistia_sync.errors import LockHeld
-    from wistia_sync.store.db import database_file
-    from wistia_sync.store.lock import deliver_lock_path, hold_lock
-
-    target = str(location)
-    journal = DatabaseJournal(db, target)
-    database = Path(database_file(db))
-    lock = (
-        hold_lock(deliver_lock_path(database, target), wait=True, timeout=_lock_wait_seconds())
-        if database.is_absolute()
-        else nullcontext()
-    )
-    try:
-        with lock:
-            due = reconcile is True or (reconcile == "when-due" and journal.reconcile_due())
-            return mirror_to_s3(
-                output_dir, location, policy, client=client, journal=journal, reconcile=due
-            )
-    except LockHeld as held:
-        raise LockHeld(
-            f"another delivery to {target} is under way: {held}; the output folder is "
-            "published and the next delivery sends it"
-        ) from None
-
-
-def _lock_wait_seconds() -> float:
-    from wistia_sync.errors import ConfigError
-
-    text = os.environ.get(DELIVERY_LOCK_WAIT_ENV, "").strip()
-    if not text:
-        return DELIVERY_LOCK_WAIT_SECONDS
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 3600:
-        raise ConfigError(f"{DELIVERY_LOCK_WAIT_ENV} must be seconds from 0 to 3600, not {text!r}")
-    return value
 
 
 def _purgeable(path: str) -> bool:
