@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from tests.support.factories import add_video
 from wistia_sync.errors import ConfigError
-from wistia_sync.job import delivery_from_environment, publish_and_deliver
+from wistia_sync.job import publish_and_deliver, site_delivery
 from wistia_sync.store.db import open_database
 from wistia_sync.store.lock import publish_lock_path
 
@@ -41,12 +41,14 @@ def test_refuses_a_database_inside_the_output_through_its_handle(tmp_path: Path)
         publish_and_deliver(db, output)
 
 
-def test_no_delivery_without_a_target_or_purge_in_the_environment(
-    monkeypatch: pytest.MonkeyPatch,
+def test_no_delivery_without_a_target_or_purge_in_the_site_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("WISTIA_SYNC_TARGET", raising=False)
-    monkeypatch.delenv("WISTIA_SYNC_PURGE", raising=False)
-    assert delivery_from_environment() is None
-    monkeypatch.setenv("WISTIA_SYNC_TARGET", "file:///tmp/nowhere")
-    settings = delivery_from_environment()
-    assert settings is not None and settings.target == "file:///tmp/nowhere"
+    for name in ("WISTIA_SYNC_TARGET", "WISTIA_SYNC_PURGE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    db = open_database(tmp_path / "wistia.db", create=True)
+    assert site_delivery(db, environment=True) == (None, None)
+    monkeypatch.setenv("WISTIA_SYNC_TARGET", "s3://bucket/site")
+    settings, notice = site_delivery(db, environment=True)
+    assert settings is not None and settings.target == "s3://bucket/site"
+    assert notice is not None and "wistia-sync site --target" in notice

@@ -8,6 +8,7 @@ from wistia_sync.redaction import redact
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_OWED = 3  # published locally; the delivery to the target or the CDN purge is owed
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
 
@@ -47,6 +48,14 @@ class DatabaseBusy(DatabaseError):
     """Another process kept the database locked past the busy timeout: try again later."""
 
     exit_code = EXIT_LOCKED
+
+
+class DeliveryOwed(WistiaSyncError):
+    """Published locally (and an editor's change kept), but the delivery to the target or the
+    CDN purge failed or ran out of time: it is recorded, ``status`` shows it, and the next
+    process that delivers retries it."""
+
+    exit_code = EXIT_OWED
 
 
 class LockHeld(WistiaSyncError):

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wistia_sync.config import PURGE_ENV, TARGET_ENV, check_database_outside_output
+from wistia_sync.config import (
+    BASE_URL_ENV,
+    ENTRY_CACHE_CONTROL_ENV,
+    IMMUTABLE_CACHE_CONTROL_ENV,
+    PURGE_BUDGET_ENV,
+    PURGE_ENV,
+    TARGET_ENV,
+    check_database_outside_output,
+)
 from wistia_sync.errors import ConfigError, PublishAborted
 from wistia_sync.publish import (
     PublishResult,
@@ -26,6 +34,7 @@ from wistia_sync.publish import (
     publish_site,
     sweep_output,
 )
+from wistia_sync.publish.settings import site_delivers
 from wistia_sync.store.db import check_database_path, database_file, open_database
 from wistia_sync.store.lock import hold_lock, publish_lock_path, run_lock_path
 
@@ -48,6 +57,8 @@ class JobReport:
     sync_error: Exception | None
     publish: PublishResult | None
     delivery: DeliveryReport | None = None  # None: no target or purge configured
+    delivery_settings: DeliverySettings | None = None  # what this run delivered with
+    delivery_notice: str | None = None  # an option the site does not store (deliver.site)
 
 
 @dataclass(frozen=True)
@@ -72,7 +83,8 @@ def publish_and_deliver(
     allow_mass_unpublish: bool = False,
     reconcile_when_due: bool = False,
 ) -> Published:
-    """Publish ``db`` to ``output``, then deliver it to the target and CDN ``delivery`` names.
+    """Publish ``db`` to ``output``, then deliver it to the target and CDN ``delivery`` names
+    (None: the site's delivery, as ``wistia-sync site`` stores it).
 
     Every process that publishes comes through here: ``run``, ``publish``, each editor command
     and the webhook worker. The publish holds the lock file beside the database's file, which
@@ -82,7 +94,9 @@ def publish_and_deliver(
     ``due=False`` skips the publish (nothing is behind) but still delivers, so a delivery that
     failed last time converges. ``sweep`` also removes what interrupted publishes left, as
     cron's run does (a full publish sweeps by itself). ``reconcile_when_due`` also compares the
-    bucket with a listing of it when the last such check is a day old, as cron's run does.
+    bucket with a listing of it when the last such check is a day old, as cron's run does. A
+    delivery or purge that failed does not raise: ``.delivery.owed()`` says what is owed (the
+    CLI exits 3 with it).
     """
     database = Path(database_file(db))
     if not database.is_absolute():  # ":memory:" or a temporary database: no file to lock beside
@@ -102,6 +116,8 @@ def publish_and_deliver(
         )
     if sweep and (result is None or not result.full):
         sweep_output(db, output, lock_path=lock_path)
+    if delivery is None:
+        delivery = site_delivery(db)[0]
     delivered = None
     if delivery is not None and delivery.configured:
         from wistia_sync.deliver.delivery import deliver_publish
@@ -112,16 +128,45 @@ def publish_and_deliver(
     return Published(result, delivered)
 
 
-def delivery_from_environment() -> DeliverySettings | None:
-    """The delivery the environment configures (None: none), as editors and the webhook use.
+# What a process's environment may name of the delivery (deliver.site.OPTIONS). Not
+# AWS_ENDPOINT_URL: like the AWS credentials, boto3 reads it itself when the site stores no
+# endpoint.
+DELIVERY_ENV = (
+    TARGET_ENV,
+    PURGE_ENV,
+    BASE_URL_ENV,
+    PURGE_BUDGET_ENV,
+    IMMUTABLE_CACHE_CONTROL_ENV,
+    ENTRY_CACHE_CONTROL_ENV,
+)
 
-    Without a target or purge variable, no delivery code is imported: editors feel start-up.
+
+def site_delivery(
+    db: Database,
+    given: DeliverySettings | None = None,
+    *,
+    environment: bool = False,
+    interactive: bool = False,
+) -> tuple[DeliverySettings | None, str | None]:
+    """The delivery this process uses and a notice to print (None: nothing to say).
+
+    It is the site's (``wistia-sync site --target … --purge …``), with what the process names
+    itself (``given``, or with ``environment`` the ``WISTIA_SYNC_TARGET``… variables) merged in
+    by ``deliver.site.resolve_delivery``: a setting the site lacks is used with a notice, one
+    that differs from the site's is a ``UsageError``. ``interactive`` (an editor, the webhook
+    worker) bounds the upload by the site's deadline too. When neither the site nor the
+    process names a target or purge, no delivery code is imported: editors feel start-up.
     """
-    if not (os.environ.get(TARGET_ENV) or os.environ.get(PURGE_ENV)):
-        return None
-    from wistia_sync.deliver.delivery import DeliverySettings
+    if given is None and environment and any(os.environ.get(name) for name in DELIVERY_ENV):
+        from wistia_sync.deliver.delivery import DeliverySettings
 
-    return DeliverySettings.from_environment()
+        given = DeliverySettings.from_environment()
+    if given is None and not site_delivers(db):
+        return None, None
+    from wistia_sync.deliver.site import resolve_delivery
+
+    resolved = resolve_delivery(db, given, interactive=interactive)
+    return resolved.settings, resolved.notice
 
 
 def run_job(
@@ -147,6 +192,7 @@ def run_job(
     check_database_path(db_path, create=True)  # before the lock file is made beside it
     with hold_lock(run_lock_path(db_path), wait=False):
         db = open_database(db_path, verify=True, create=True)
+        delivery, notice = site_delivery(db, delivery)  # before the sync: bad input changes nothing
         summary = None
         sync_error = None
         try:
@@ -177,4 +223,4 @@ def run_job(
                 raise
             # Both matter: a sync that failed may be why the database holds so little.
             raise PublishAborted(f"{aborted}; the sync failed too: {sync_error}") from aborted
-    return JobReport(summary, sync_error, published.publish, published.delivery)
+    return JobReport(summary, sync_error, published.publish, published.delivery, delivery, notice)

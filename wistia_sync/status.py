@@ -9,6 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION, exclusion_sql
+from wistia_sync.deliver.delivery import deliveries_owed
 from wistia_sync.deliver.purge.purger import purge_status
 from wistia_sync.deliver.verify import freshness_latency
 from wistia_sync.store.state import LAST_FULL_CRAWL_KEY, get_state, watermark_key
@@ -70,5 +71,6 @@ def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[st
         "watermarks": {name: get_state(db, watermark_key(name)) for name in ("active", "archived")},
         "webhooks": inbox_status(db),
         "purges": [asdict(provider) for provider in purge_status(db)],
+        "deliveries_owed": deliveries_owed(db),
         "freshness": asdict(freshness_latency(db)),
     }

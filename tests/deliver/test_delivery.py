@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -79,12 +80,13 @@ def test_publisher_reported_changes_are_purged_for_a_local_folder(tmp_path: Path
     assert report.upload is None and report.purge is not None and report.purge.error is None
 
 
-def test_a_failed_purge_warns_never_fails_and_is_retried(tmp_path: Path) -> None:
+def test_a_failed_purge_exits_3_is_owed_and_is_retried(tmp_path: Path) -> None:
     publish_sample(tmp_path / "out")
     spec, out = purge_recorder(tmp_path, exit_code=1)
     result = run_deliver(tmp_path, "--purge", spec, "--changed", "videos.json")
-    assert result.exit_code == 0
-    assert "warning: purge via" in result.stderr and "retried" in result.stderr
+    assert result.exit_code == 3, result.output
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "purge via command is owed for 1 paths" in line and "retries it" in line
     db = open_database(tmp_path / "wistia.db", create=True)
     assert pending_paths(db, spec) == ["videos.json"]
 
@@ -96,15 +98,22 @@ def test_a_failed_purge_warns_never_fails_and_is_retried(tmp_path: Path) -> None
     assert pending_paths(db, spec) == []
 
 
-def test_wrong_credentials_exit_1_with_one_line(
+def test_wrong_credentials_exit_3_with_one_line_and_the_delivery_owed(
     tmp_path: Path, s3_env: SeaweedS3, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     publish_sample(tmp_path / "out")
+    open_database(tmp_path / "wistia.db", create=True).close()
+    db = ["--db", str(tmp_path / "wistia.db")]
+    assert runner.invoke(app, ["site", *db, "--target", f"s3://{bucket}/"]).exit_code == 0
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG")
-    result = run_deliver(tmp_path, "--target", f"s3://{bucket}/")
-    assert result.exit_code == 1
+    result = run_deliver(tmp_path)  # the site's target: no option, no notice
+    assert result.exit_code == 3
     assert result.stderr.count("\n") == 1
     assert "credentials were refused (InvalidAccessKeyId)" in result.stderr
+    assert "the delivery is owed" in result.stderr
+    status = runner.invoke(app, ["status", *db, "--json"])
+    [owed] = json.loads(status.stdout)["deliveries_owed"]
+    assert owed["target"] == f"s3://{bucket}/" and owed["attempts"] == 1
 
 
 @pytest.mark.parametrize(
@@ -137,8 +146,8 @@ def test_an_unpublished_folder_is_one_clear_line(tmp_path: Path, s3_env: Seaweed
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--reconcile"], "--reconcile needs --target"),
-        (["--reconcile", "--purge", "command:/bin/true"], "--reconcile needs --target"),
+        (["--reconcile"], "--reconcile needs a target"),
+        (["--reconcile", "--purge", "command:/bin/true"], "--reconcile needs a target"),
     ],
 )
 def test_reconcile_without_a_target_is_one_clear_line(

@@ -117,7 +117,13 @@ def test_budget_collapses_then_stops_and_records_spend(tmp_path: Path, db: Any) 
     assert report.error is not None and "budget" in report.error
     assert pending_paths(db, spec) == ["videos.json"]
     [status] = purge_status(db)
-    assert (status.provider, status.items_sent, status.calls, status.pending) == (spec, 3, 2, 1)
+    # Kept under the provider's kind (and zone), never the command line.
+    assert (status.provider, status.items_sent, status.calls, status.pending) == (
+        "command",
+        3,
+        2,
+        1,
+    )
     assert status.last_error is not None and "budget" in status.last_error
 
 

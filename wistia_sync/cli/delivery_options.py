@@ -1,6 +1,10 @@
-"""Options for where a publish is delivered and which CDN is purged, shared by every publishing
-command (``run``, ``publish`` and the editor commands); each is also an environment variable so
-cron and editors agree without repeating them. See the README's "Serving" section.
+"""Options for where a publish is delivered and which CDN is purged, shared by ``run``,
+``publish``, ``deliver`` (and ``verify``'s purge); each is also an environment variable.
+
+The site stores these settings (``wistia-sync site --target … --purge …``) so every process
+delivers the same way; an option names them for one process only: used with a notice when the
+site stores none, refused when the site stores another (``wistia_sync.deliver.site``). See the
+README's "Serving" section.
 """
 
 from __future__ import annotations
@@ -36,8 +40,8 @@ S3EndpointUrl = Annotated[
     str | None,
     typer.Option(
         "--s3-endpoint-url",
-        envvar=S3_ENDPOINT_ENV,
-        help="Endpoint of an S3-compatible store (default: AWS).",
+        help=f"Endpoint of an S3-compatible store (default: the site's, else {S3_ENDPOINT_ENV} "
+        "as boto3 reads it, else AWS).",
     ),
 ]
 Purge = Annotated[
@@ -91,8 +95,12 @@ def delivery_settings(
     base_url: str | None,
     cache_control_immutable: str | None,
     cache_control_entry: str | None,
-) -> DeliverySettings:
-    """The options above as one value (imports the delivery code: only when one is given)."""
+) -> DeliverySettings | None:
+    """The options above as one value, None when none is given (the delivery code is imported
+    only when one is)."""
+    given = (target, s3_endpoint_url, purge, purge_budget, base_url)
+    if all(value is None for value in (*given, cache_control_immutable, cache_control_entry)):
+        return None
     from wistia_sync.deliver.delivery import DeliverySettings
 
     return DeliverySettings(

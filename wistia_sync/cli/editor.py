@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from wistia_sync.catalog.editing import EditOutcome
+    from wistia_sync.deliver.delivery import DeliverySettings
     from wistia_sync.publish import PublishResult
 
 STDIN_ARGUMENT = "-"
@@ -97,6 +98,9 @@ def editor_command(change: Callable[..., EditOutcome]) -> Callable[..., None]:
             values.pop("as_json"),
         )
         edit = Edit(db, values.pop("actor"))
+        # Before the change: a delivery the environment names differently from the site's is
+        # refused with nothing changed.
+        delivery = None if no_publish else editor_delivery(edit.database)
         outcome = change(**values, edit=edit)
         finish_change(
             outcome,
@@ -105,6 +109,7 @@ def editor_command(change: Callable[..., EditOutcome]) -> Callable[..., None]:
             no_publish=no_publish,
             quiet=quiet,
             as_json=as_json,
+            delivery=delivery,
         )
 
     parameters = [*own, *_SHARED]
@@ -121,41 +126,75 @@ def finish_change(
     no_publish: bool,
     quiet: bool,
     as_json: bool,
+    delivery: EditorDelivery | None = None,
 ) -> None:
     """Republish if something changed (and ``--no-publish`` is not given), then print one line.
 
     The database change is already committed here; if the publish fails, the error says so and
-    how to catch up, instead of leaving the editor unsure whether the change was kept.
+    how to catch up, instead of leaving the editor unsure whether the change was kept. A
+    delivery or purge left owed exits 3 after the line, saying the change was kept.
     """
-    result = (
-        None if no_publish or not outcome.changed else publish_change(database, outcome, output)
-    )
+    owed = None
+    result = None
+    if not no_publish and outcome.changed:
+        result, owed = publish_change(database, outcome, output, delivery)
     if as_json:
         print_json(
             {
                 "changed": outcome.changed,
                 "summary": outcome.summary(),
                 "publish": None if result is None else result.as_dict(),
+                "owed": owed,
             }
         )
-        return
-    if quiet:
-        return
-    line = outcome.summary()
-    if result is not None:
-        line += f"; {result.summary()}"
-    elif outcome.changed:
-        line += "; not published (--no-publish): run `wistia-sync publish` to catch up"
-    typer.echo(line)
+    elif not quiet:
+        line = outcome.summary()
+        if result is not None:
+            line += f"; {result.summary()}"
+        elif outcome.changed:
+            line += "; not published (--no-publish): run `wistia-sync publish` to catch up"
+        typer.echo(line)
+    if owed is not None:
+        from wistia_sync.errors import DeliveryOwed
+
+        raise DeliveryOwed(f"{outcome.summary()} (kept); {owed}")
 
 
-def publish_change(database: Database, outcome: EditOutcome, output: Path) -> PublishResult | None:
-    """Publish, then deliver where the environment says; a failure says the change was kept."""
+@dataclass(frozen=True)
+class EditorDelivery:
+    """The delivery an editor command uses (None: none), and the notice to print first."""
+
+    settings: DeliverySettings | None
+    notice: str | None
+
+
+def editor_delivery(database: Database) -> EditorDelivery:
+    """The site's delivery, with what this shell's environment names (``job.site_delivery``);
+    no delivery code is imported when neither names a target or purge."""
+    from wistia_sync.job import site_delivery
+
+    settings, site_notice = site_delivery(database, environment=True, interactive=True)
+    return EditorDelivery(settings, site_notice)
+
+
+def publish_change(
+    database: Database,
+    outcome: EditOutcome,
+    output: Path,
+    delivery: EditorDelivery | None = None,
+) -> tuple[PublishResult | None, str | None]:
+    """Publish, then deliver the site's way; a failure says the change was kept. Returns the
+    publish and the line on what delivery left owed (None: nothing)."""
     from wistia_sync.errors import WistiaSyncError
-    from wistia_sync.job import delivery_from_environment, publish_and_deliver
+    from wistia_sync.job import publish_and_deliver
 
+    delivery = delivery or editor_delivery(database)
+    if delivery.notice:
+        from wistia_sync.cli.console import notice
+
+        notice(delivery.notice)
     try:
-        published = publish_and_deliver(database, output, delivery=delivery_from_environment())
+        published = publish_and_deliver(database, output, delivery=delivery.settings)
     except WistiaSyncError as error:
         raise type(error)(
             f"{outcome.summary()}, but publishing failed: {error}; "
@@ -166,7 +205,8 @@ def publish_change(database: Database, outcome: EditOutcome, output: Path) -> Pu
 
         for warning in published.delivery.warnings:
             notice(f"warning: {warning}")
-    return published.publish
+    owed = None if published.delivery is None else published.delivery.owed()
+    return published.publish, owed
 
 
 def read_video_arguments(arguments: list[str]) -> list[str]:

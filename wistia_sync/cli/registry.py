@@ -51,7 +51,8 @@ COMMANDS = {
     ),
     "site": LazyCommand(
         "wistia_sync.cli.commands.site:site_command",
-        "Show the site's publishing settings, or change them (cron and every editor share them).",
+        "Show the site's publishing and delivery settings, or change them (cron, every editor "
+        "and the webhook worker share them).",
     ),
     "log": LazyCommand(
         "wistia_sync.cli.commands.log:log_command",

@@ -11,6 +11,12 @@ every publishing path calls next (``run``, ``publish``, the editor commands, a s
 2. with a purge provider, purge the entry files that changed (those the publisher reports, plus
    those the mirror uploaded or removed, plus any an earlier purge still owes). A purge failure
    is reported in the result, remembered, and retried next time; it never raises.
+
+A failed mirror does not raise either: it is recorded in ``delivery_owed`` (``status`` shows its
+age; the webhook worker retries it), the paths to purge are recorded as owed without purging
+(the CDN would only cache the old files again), and the report's ``owed`` line says so; callers
+exit with ``DeliveryOwed``'s code (3). Both the upload and the purge have a total deadline
+(``upload_deadline``, ``purge_deadline``), after which the work is owed, not lost.
 """
 
 from __future__ import annotations
@@ -27,7 +33,6 @@ from wistia_sync.config import (
     IMMUTABLE_CACHE_CONTROL_ENV,
     PURGE_BUDGET_ENV,
     PURGE_ENV,
-    S3_ENDPOINT_ENV,
     TARGET_ENV,
 )
 from wistia_sync.contract.cache_policy import cache_policy
@@ -35,7 +40,8 @@ from wistia_sync.contract.filelist import FileListError, read_local_index
 from wistia_sync.contract.layout import FILES_PATH, SAFE_PATH, cache_class
 from wistia_sync.deliver.purge.providers import PurgeProvider, check_base_url, make_provider
 from wistia_sync.deliver.purge.purger import PurgeReport, purge_changed
-from wistia_sync.deliver.targets import parse_target
+from wistia_sync.deliver.targets import S3Location, TargetError, parse_target
+from wistia_sync.redaction import redact
 from wistia_sync.store.db import write_transaction
 from wistia_sync.store.timestamps import utc_now
 
@@ -57,6 +63,23 @@ class DeliveryReport:
     upload: UploadReport | None = None
     purge: PurgeReport | None = None
     warnings: list[str] = field(default_factory=list)
+    error: str | None = None  # the mirror failed: the delivery to the target is owed
+    owed_purges: int = 0  # paths recorded as owed without purging, after a failed mirror
+
+    def owed(self) -> str | None:
+        """One line on what is owed (None: nothing): the local publish stands, and the next
+        process that delivers retries it."""
+        retry = "the next run (or any command that delivers) retries it"
+        if self.error is not None:
+            purges = f", and {self.owed_purges} purge paths" if self.owed_purges else ""
+            return f"published locally, but the delivery is owed{purges} ({self.error}); {retry}"
+        if self.purge is not None and self.purge.error is not None:
+            where = "" if self.upload is None else f" and delivered to {self.target}"
+            return (
+                f"published locally{where}, but the purge via {self.purge.provider} is owed "
+                f"for {self.purge.pending} paths ({self.purge.error}); {retry}"
+            )
+        return None
 
     def lines(self) -> list[str]:
         lines = []
@@ -85,6 +108,8 @@ class DeliveryReport:
                 "pending": purge.pending,
             },
             "warnings": self.warnings,
+            "error": self.error,
+            "owed": self.owed(),
         }
 
 
@@ -103,6 +128,8 @@ class DeliverySettings:
     s3_endpoint_url: str | None = None
     immutable_cache_control: str | None = None
     entry_cache_control: str | None = None
+    purge_deadline: float | None = None  # seconds all purge calls may take; None: no limit
+    upload_deadline: float | None = None  # seconds the mirror may take; None: no limit
 
     @property
     def configured(self) -> bool:
@@ -120,7 +147,7 @@ class DeliverySettings:
             purge=os.environ.get(PURGE_ENV) or None,
             purge_budget=int(budget) if budget else None,
             base_url=os.environ.get(BASE_URL_ENV) or None,
-            s3_endpoint_url=os.environ.get(S3_ENDPOINT_ENV) or None,
+            # AWS_ENDPOINT_URL is boto3's own (as the credentials are): not a setting here.
             immutable_cache_control=os.environ.get(IMMUTABLE_CACHE_CONTROL_ENV) or None,
             entry_cache_control=os.environ.get(ENTRY_CACHE_CONTROL_ENV) or None,
         )
@@ -177,17 +204,103 @@ def deliver(
         from wistia_sync.deliver.intents import mirror_serialised
         from wistia_sync.deliver.s3 import make_s3_client
 
-        client = s3_client or make_s3_client(settings.s3_endpoint_url)
-        report.upload = mirror_serialised(output_dir, db, location, policy, client, reconcile)
+        deadline = settings.upload_deadline
+        client = s3_client or _within_deadline(
+            make_s3_client(settings.s3_endpoint_url, deadline_seconds=deadline), location, deadline
+        )
+        try:
+            report.upload = mirror_serialised(output_dir, db, location, policy, client, reconcile)
+        except TargetError as error:
+            report.error = str(error)
+            owe_delivery(db, str(location), str(error))
+            if provider is not None:
+                from wistia_sync.deliver.purge.purger import add_owed
+
+                add_owed(db, provider.spec, to_purge, f"owed after a failed delivery: {error}")
+                report.owed_purges = len(to_purge)
+            return report
+        settle_delivery(db, str(location))
         report.warnings += report.upload.warnings
         to_purge |= {p for p in report.upload.uploaded + report.upload.removed if _purgeable(p)}
     if provider is not None:
-        report.purge = purge_changed(db, provider, to_purge, budget=settings.purge_budget)
-        if report.purge.error:
-            report.warnings.append(report.purge.summary())
+        report.purge = purge_changed(
+            db,
+            provider,
+            to_purge,
+            budget=settings.purge_budget,
+            deadline_seconds=settings.purge_deadline,
+        )
     if location is not None or provider is not None:
         _record(db, report, output_dir)
     return report
+
+
+class UploadDeadlinePassed(TargetError):
+    """The mirror ran past the upload deadline: what it did not send is owed."""
+
+
+def _within_deadline(
+    client: BaseClient, location: S3Location, deadline: float | None
+) -> BaseClient:
+    """``client``, refusing every request attempt (retries included) once ``deadline`` seconds
+    have passed; requests in flight end within the client's read timeout (``make_s3_client``
+    keeps it within the deadline), so the mirror stops soon after the deadline."""
+    if deadline is None:
+        return client
+    import time
+
+    ends = time.monotonic() + deadline
+
+    def refuse_when_late(**_: Any) -> None:
+        if time.monotonic() > ends:
+            raise UploadDeadlinePassed(
+                f"cannot deliver to {location}: the upload did not finish within the upload "
+                f"deadline of {deadline:g} s"
+            )
+
+    client.meta.events.register("before-send.s3", refuse_when_late)
+    return client
+
+
+def owe_delivery(db: Database, target: str, error: str) -> None:
+    """Record that the delivery to ``target`` failed: owed until one completes."""
+    now = utc_now()
+    with write_transaction(db):
+        db.execute(
+            "INSERT INTO delivery_owed (target, first_failed_at, last_failed_at, last_error) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT(target) DO UPDATE SET "
+            "last_failed_at = excluded.last_failed_at, last_error = excluded.last_error, "
+            "attempts = attempts + 1",
+            [target, now, now, redact(error)[:500]],
+        )
+
+
+def settle_delivery(db: Database, target: str) -> None:
+    """A delivery to ``target`` completed: nothing is owed to it any more."""
+    if db.execute("SELECT 1 FROM delivery_owed WHERE target = ?", [target]).fetchone():
+        with write_transaction(db):
+            db.execute("DELETE FROM delivery_owed WHERE target = ?", [target])
+
+
+def deliveries_owed(db: Database) -> list[dict[str, Any]]:
+    """Every target a delivery is owed to, oldest first (for ``status``)."""
+    from wistia_sync.deliver.purge.purger import age_seconds
+
+    rows = db.execute(
+        "SELECT target, first_failed_at, last_failed_at, attempts, last_error FROM delivery_owed "
+        "ORDER BY first_failed_at, target"
+    ).fetchall()
+    return [
+        {
+            "target": target,
+            "since": since,
+            "age_seconds": age_seconds(since),
+            "last_failed_at": last,
+            "attempts": attempts,
+            "last_error": error,
+        }
+        for target, since, last, attempts, error in rows
+    ]
 
 
 def _purgeable(path: str) -> bool:

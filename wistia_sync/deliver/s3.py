@@ -111,16 +111,23 @@ class UploadReport:
         )
 
 
-def make_s3_client(endpoint_url: str | None = None) -> BaseClient:
-    """A boto3 S3 client on the standard credential chain, with bounded retries and timeouts."""
+def make_s3_client(
+    endpoint_url: str | None = None, *, deadline_seconds: float | None = None
+) -> BaseClient:
+    """A boto3 S3 client on the standard credential chain, with bounded retries and timeouts.
+
+    With a total ``deadline_seconds`` (``deliver.delivery`` enforces it), each request's
+    timeouts are kept within half of it, so a request in flight at the deadline ends soon after.
+    """
     try:
         import boto3
         from botocore.config import Config
     except ImportError:
         raise ConfigError("an s3:// target needs boto3: pip install 'wistia-sync[s3]'") from None
+    within = float("inf") if deadline_seconds is None else max(1.0, deadline_seconds / 2)
     config = Config(
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
+        connect_timeout=min(CONNECT_TIMEOUT_SECONDS, within),
+        read_timeout=min(READ_TIMEOUT_SECONDS, within),
         retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
         max_pool_connections=UPLOAD_WORKERS * 2,
         # Only send checksums S3 requires: S3-compatible stores differ in which they accept.

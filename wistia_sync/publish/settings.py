@@ -6,6 +6,11 @@ change rebuilds each playlist's buckets once, at the next publish.
 
 The preview page (``index.html``) is on by default; turning it off, or changing its title, makes
 the next publish remove or rewrite it (a full rebuild, which rewrites only what differs).
+
+Where a publish is delivered (target, purge provider, base URL, budget, S3 endpoint, header
+overrides, deadlines) is a site setting too, stored under ``DELIVERY_KEYS`` so cron, every editor
+and the webhook worker deliver the same way; they are read here as stored text (no delivery code
+imported), checked and changed by ``wistia_sync.deliver.site``. Secrets are never stored.
 """
 
 from __future__ import annotations
@@ -38,6 +43,46 @@ PREVIEW_TITLE_KEY = "site_preview_title"
 DEFAULT_PREVIEW_TITLE = "Video library"
 MAX_PREVIEW_TITLE = 200
 
+# The delivery settings ``site`` stores, by name (each name is also its ``site`` option's).
+DELIVERY_KEYS = {
+    "target": "site_delivery_target",
+    "purge": "site_delivery_purge",
+    "base_url": "site_delivery_base_url",
+    "purge_budget": "site_delivery_purge_budget",
+    "s3_endpoint_url": "site_delivery_s3_endpoint_url",
+    "cache_control_immutable": "site_delivery_cache_control_immutable",
+    "cache_control_entry": "site_delivery_cache_control_entry",
+    "purge_deadline": "site_delivery_purge_deadline",  # seconds
+    "upload_deadline": "site_delivery_upload_deadline",  # seconds
+}
+DEFAULT_PURGE_DEADLINE_SECONDS = 20
+DEFAULT_UPLOAD_DEADLINE_SECONDS = 60
+
+
+def stored_delivery(db: Database) -> dict[str, str]:
+    """The delivery settings the site stores, as stored text, by name (absent: not stored)."""
+    names = {key: name for name, key in DELIVERY_KEYS.items()}
+    placeholders = ", ".join("?" for _ in names)
+    rows = db.execute(
+        f"SELECT key, value FROM sync_state WHERE key IN ({placeholders})", list(names)
+    ).fetchall()
+    return {names[str(key)]: str(value) for key, value in rows}
+
+
+def site_delivers(db: Database) -> bool:
+    """Whether the site stores a target or a purge provider (one query, nothing imported)."""
+    stored = stored_delivery(db)
+    return bool(stored.get("target") or stored.get("purge"))
+
+
+def delivery_deadlines(db: Database) -> tuple[int, int]:
+    """The purge and the upload deadline, in seconds."""
+    stored = stored_delivery(db)
+    return (
+        int(stored.get("purge_deadline") or DEFAULT_PURGE_DEADLINE_SECONDS),
+        int(stored.get("upload_deadline") or DEFAULT_UPLOAD_DEADLINE_SECONDS),
+    )
+
 
 def preview_page_enabled(db: Database) -> bool:
     return get_state(db, PREVIEW_PAGE_KEY) != "0"
@@ -48,12 +93,24 @@ def preview_title(db: Database) -> str:
 
 
 def read_site_settings(db: Database) -> dict[str, Any]:
+    stored = stored_delivery(db)
+    purge_deadline, upload_deadline = delivery_deadlines(db)
+    budget = stored.get("purge_budget")
     return {
         "page_size": page_size(db),
         "grace_seconds": grace_seconds(db),
         "takedown_grace_seconds": takedown_grace_seconds(db),
         "preview_page": preview_page_enabled(db),
         "preview_title": preview_title(db),
+        "target": stored.get("target"),
+        "purge": stored.get("purge"),
+        "base_url": stored.get("base_url"),
+        "purge_budget": None if budget is None else int(budget),
+        "s3_endpoint_url": stored.get("s3_endpoint_url"),
+        "cache_control_immutable": stored.get("cache_control_immutable"),
+        "cache_control_entry": stored.get("cache_control_entry"),
+        "purge_deadline_seconds": purge_deadline,
+        "upload_deadline_seconds": upload_deadline,
     }
 
 

@@ -520,3 +520,64 @@ def m011_delivery_intents(db: Database) -> None:
         );
         """
     )
+
+
+def _m012_purge_key(spec: str) -> str:
+    # Frozen copy of deliver.purge.kinds.purge_key as it was, lenient: a spec it cannot read
+    # keeps its kind (or the whole text) rather than stopping the upgrade.
+    kind, _, argument = spec.strip().partition(":")
+    if kind == "command":
+        return "command"
+    if kind in ("cloudfront", "cloudflare", "fastly"):
+        identifier = argument.partition(":")[0]
+        return f"{kind}:{identifier}" if identifier else kind
+    return spec
+
+
+@migrations()
+def m012_site_delivery(db: Database) -> None:
+    """Owed purges and spend keyed by the provider's kind and zone, and deliveries owed.
+
+    ``purge_pending`` and ``purge_spend`` were keyed by the exact ``--purge`` string, so fixing a
+    command's arguments (or switching Cloudflare to tags) stranded the paths owed: rows are
+    re-keyed (``cloudflare:ZONE``, ``cloudfront:DISTRIBUTION``, ``fastly:SERVICE``, ``command``)
+    and merged, the oldest failure and the most attempts kept, spend summed.
+    ``delivery_owed`` holds one row per target whose last delivery failed (or ran out of
+    time), until a delivery to it completes: ``status`` shows its age, and the webhook worker
+    retries it. The delivery settings themselves are ``sync_state`` keys (``site_delivery_*``).
+    """
+    pending = db.execute(
+        "SELECT provider, path, first_failed_at, last_error, attempts FROM purge_pending"
+    ).fetchall()
+    merged: dict[tuple[str, str], list[object]] = {}
+    for provider, path, first_failed_at, last_error, attempts in pending:
+        key = (_m012_purge_key(str(provider)), str(path))
+        row = merged.get(key)
+        if row is None:
+            merged[key] = [first_failed_at, last_error, attempts]
+        else:
+            row[0] = min(str(row[0]), str(first_failed_at))
+            row[2] = max(int(str(row[2])), int(attempts))
+    spend: dict[tuple[str, str], list[int]] = {}
+    for month, provider, paths, calls in db.execute(
+        "SELECT month, provider, paths, calls FROM purge_spend"
+    ).fetchall():
+        total = spend.setdefault((str(month), _m012_purge_key(str(provider))), [0, 0])
+        total[0] += int(paths)
+        total[1] += int(calls)
+    db.execute("DELETE FROM purge_pending")
+    db.execute("DELETE FROM purge_spend")
+    db.conn.executemany(
+        "INSERT INTO purge_pending (provider, path, first_failed_at, last_error, attempts) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [(provider, path, *row) for (provider, path), row in merged.items()],
+    )
+    db.conn.executemany(
+        "INSERT INTO purge_spend (month, provider, paths, calls) VALUES (?, ?, ?, ?)",
+        [(month, provider, *total) for (month, provider), total in spend.items()],
+    )
+    db.execute(
+        "CREATE TABLE delivery_owed (target TEXT PRIMARY KEY, first_failed_at TEXT NOT NULL, "
+        "last_failed_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 1, "
+        "last_error TEXT NOT NULL)"
+    )

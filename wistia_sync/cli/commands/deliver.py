@@ -58,20 +58,30 @@ def deliver_command(
     """Mirror the published folder to --target and purge changed entry files from --purge."""
     import json
 
-    from wistia_sync.deliver.delivery import deliver
+    from wistia_sync.deliver.delivery import DeliverySettings, deliver
+    from wistia_sync.errors import DeliveryOwed
+    from wistia_sync.job import site_delivery
     from wistia_sync.store.db import open_database
 
-    settings = delivery_settings(
+    database = open_database(db)
+    given = delivery_settings(
         target, s3_endpoint_url, purge, purge_budget, base_url,
         cache_control_immutable, cache_control_entry,
     )  # fmt: skip
+    settings, site_notice = site_delivery(database, given)
+    if site_notice and not quiet:
+        notice(site_notice)
+    settings = settings or given or DeliverySettings()
     if reconcile and not settings.target:
         from wistia_sync.errors import ConfigError
 
-        raise ConfigError("--reconcile needs --target: the bucket to compare with the output")
+        raise ConfigError(
+            "--reconcile needs a target (--target, or the site's: wistia-sync site --target): "
+            "the bucket to compare with the output"
+        )
     report = deliver(
         output,
-        db=open_database(db),
+        db=database,
         settings=settings,
         changed_entry_paths=changed,
         reconcile=reconcile,
@@ -83,3 +93,5 @@ def deliver_command(
     elif not quiet:
         for line in report.lines() or [f"{report.target}: nothing to deliver"]:
             stdout_console().print(line, markup=False)
+    if owed := report.owed():
+        raise DeliveryOwed(owed)

@@ -46,17 +46,20 @@ def publish_command(
     as_json: Json = False,
 ) -> None:
     """Bring the JSON files in the output folder up to date with the database."""
-    from wistia_sync.job import publish_and_deliver
+    from wistia_sync.job import publish_and_deliver, site_delivery
     from wistia_sync.store.db import open_database
 
-    delivery = None
-    if target or purge:  # else there is nothing to deliver: no delivery code to import
-        delivery = delivery_settings(
-            target, s3_endpoint_url, purge, purge_budget, base_url,
-            cache_control_immutable, cache_control_entry,
-        )  # fmt: skip
+    database = open_database(db)
+    given = delivery_settings(
+        target, s3_endpoint_url, purge, purge_budget, base_url,
+        cache_control_immutable, cache_control_entry,
+    )  # fmt: skip
+    # The site's delivery (no delivery code imported when it has none and no option names one).
+    delivery, site_notice = site_delivery(database, given)
+    if site_notice and not quiet:
+        notice(site_notice)
     published = publish_and_deliver(
-        open_database(db),
+        database,
         output,
         delivery=delivery,
         force=force,
@@ -67,6 +70,10 @@ def publish_command(
     print_publish_result(
         published.publish, quiet=quiet, as_json=as_json, delivery=published.delivery
     )
+    if published.delivery is not None and (owed := published.delivery.owed()):
+        from wistia_sync.errors import DeliveryOwed
+
+        raise DeliveryOwed(owed)
 
 
 def print_publish_result(

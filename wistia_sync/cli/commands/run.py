@@ -42,7 +42,7 @@ from wistia_sync.cli.sync_options import (
 )
 
 if TYPE_CHECKING:
-    from wistia_sync.deliver.delivery import DeliverySettings
+    from wistia_sync.deliver.delivery import DeliveryReport, DeliverySettings
     from wistia_sync.job import JobReport
 
 
@@ -88,7 +88,7 @@ def run_command(
     """Sync, then republish what changed. Exits 75 at once if another run holds the lock."""
     from wistia_sync.job import run_job
 
-    wait = verify_wait_seconds(verify, verify_wait, base_url)
+    wait = verify_wait_seconds(verify, verify_wait, base_url, db)
     delivery = delivery_settings(
         target, s3_endpoint_url, purge, purge_budget, base_url,
         cache_control_immutable, cache_control_entry,
@@ -108,13 +108,31 @@ def run_command(
         delivery=delivery,
         allow_mass_unpublish=allow_mass_unpublish,
     )
-    print_job_report(report, quiet=quiet, as_json=as_json)
-    if verify and base_url:
-        verify_served(db, output, delivery, base_url, wait=wait, quiet=quiet)
+    settings = report.delivery_settings
+    served_at = base_url or (settings.base_url if settings else None)
+    print_job_report(report, quiet=quiet, as_json=as_json, owed_later=verify and bool(served_at))
+    if verify and served_at:
+        verify_served(db, output, settings, served_at, wait=wait, quiet=quiet)
+    raise_owed(report.delivery)
+
+
+def raise_owed(delivery: DeliveryReport | None) -> None:
+    """Exit 3 with one line when the delivery or purge is owed (the local publish stands)."""
+    owed = None if delivery is None else delivery.owed()
+    if owed is not None:
+        from wistia_sync.errors import DeliveryOwed
+
+        raise DeliveryOwed(owed)
 
 
 def verify_served(
-    db: Path, output: Path, delivery: DeliverySettings, base_url: str, *, wait: float, quiet: bool
+    db: Path,
+    output: Path,
+    delivery: DeliverySettings | None,
+    base_url: str,
+    *,
+    wait: float,
+    quiet: bool,
 ) -> None:
     """``run --verify``: wait until the public URL serves this publish; exit 1 if it never does."""
     from wistia_sync.deliver.purge.providers import check_base_url, make_provider
@@ -123,10 +141,11 @@ def verify_served(
 
     checked = check_base_url(base_url)
     assert checked is not None
-    provider = make_provider(delivery.purge, base_url=checked) if delivery.purge else None
+    purge = delivery.purge if delivery else None
+    provider = make_provider(purge, base_url=checked) if purge else None
     fresh = verify_until_fresh(
         output, checked, db=open_database(db), wait_seconds=wait, purge=provider,
-        purge_budget=delivery.purge_budget,
+        purge_budget=delivery.purge_budget if delivery else None,
     )  # fmt: skip
     if fresh.latency_seconds is None:
         for line in fresh.report.lines():
@@ -137,22 +156,40 @@ def verify_served(
         notice(f"served everywhere {fresh.latency_seconds:.1f} s after the publish")
 
 
-def verify_wait_seconds(verify: bool, verify_wait: str, base_url: str | None) -> float:
-    """``--verify-wait`` in seconds; ``--verify`` without ``--base-url`` is refused."""
+def verify_wait_seconds(
+    verify: bool, verify_wait: str, base_url: str | None, db: Path | None = None
+) -> float:
+    """``--verify-wait`` in seconds; ``--verify`` without ``--base-url`` (given, or stored with
+    the site) is refused."""
     from wistia_sync.errors import ConfigError
 
     wait = seconds(verify_wait, "--verify-wait", maximum=3600)
-    if verify and not base_url:
+    if verify and not base_url and not (db is not None and _site_base_url(db)):
         raise ConfigError(
-            "--verify needs --base-url: the public URL the output folder is served at"
+            "--verify needs --base-url (or `wistia-sync site --base-url URL`): the public URL "
+            "the output folder is served at"
         )
     return wait
 
 
-def print_job_report(report: JobReport, *, quiet: bool, as_json: bool) -> None:
+def _site_base_url(db: Path) -> str | None:
+    if not db.exists():
+        return None
+    from wistia_sync.publish.settings import stored_delivery
+    from wistia_sync.store.db import open_database
+
+    return stored_delivery(open_database(db)).get("base_url")
+
+
+def print_job_report(
+    report: JobReport, *, quiet: bool, as_json: bool, owed_later: bool = False
+) -> None:
     """What the run did, on stdout (warnings on stderr); a failed sync is raised after saying
-    what was republished from the last good database."""
+    what was republished from the last good database, an owed delivery (exit 3) after that
+    unless ``owed_later`` (the caller raises it after ``--verify``)."""
     result = report.publish
+    if report.delivery_notice and not quiet:
+        notice(report.delivery_notice)
     for warning in report.delivery.warnings if report.delivery else ():
         notice(f"warning: {warning}")
     if report.sync_error is not None:
@@ -170,3 +207,5 @@ def print_job_report(report: JobReport, *, quiet: bool, as_json: bool) -> None:
         stdout_console().print(result.summary() if result else "output up to date", markup=False)
         for line in report.delivery.lines() if report.delivery else ():
             stdout_console().print(line, markup=False)
+    if not owed_later:
+        raise_owed(report.delivery)

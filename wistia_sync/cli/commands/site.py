@@ -1,4 +1,4 @@
-"""``wistia-sync site``: show or change the site's publishing settings."""
+"""``wistia-sync site``: show or change the site's publishing and delivery settings."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 from wistia_sync import config
 from wistia_sync.cli.console import stdout_console
 from wistia_sync.cli.options import DURATION, DbPath, Json
+from wistia_sync.deliver.purge.kinds import spec_syntax
 
 SetPageSize = Annotated[
     int | None,
@@ -54,6 +55,64 @@ SetPreviewTitle = Annotated[
     typer.Option("--preview-title", help="The preview page's title.", show_default=False),
 ]
 
+CLEAR = "'' clears it"
+
+
+def _stored(option: str, help_text: str, metavar: str | None = None) -> object:
+    # No envvar: a variable in the shell of whoever runs `site` must never be stored by it.
+    return typer.Option(option, metavar=metavar, help=f"{help_text} ({CLEAR}).", show_default=False)
+
+
+SetTarget = Annotated[
+    str | None,
+    _stored(
+        "--target", "Where every publish is mirrored next, by every process: s3://bucket/prefix"
+    ),
+]
+SetPurge = Annotated[
+    str | None,
+    _stored(
+        "--purge", f"CDN every publish purges: {spec_syntax()}; secrets stay in the environment"
+    ),
+]
+SetBaseUrl = Annotated[
+    str | None,
+    _stored("--base-url", "Public URL the output folder is served at (purge URLs, verify)"),
+]
+SetPurgeBudget = Annotated[
+    str | None,
+    _stored("--purge-budget", "Purge items allowed a calendar month (UTC)", metavar="N"),
+]
+SetS3EndpointUrl = Annotated[
+    str | None,
+    _stored("--s3-endpoint-url", "Endpoint of an S3-compatible store (default: AWS)"),
+]
+SetImmutableCacheControl = Annotated[
+    str | None,
+    _stored("--cache-control-immutable", "Cache-Control of immutable pages"),
+]
+SetEntryCacheControl = Annotated[
+    str | None,
+    _stored("--cache-control-entry", "Cache-Control of entry files"),
+]
+SetPurgeDeadline = Annotated[
+    str | None,
+    _stored(
+        "--purge-deadline",
+        "How long a delivery's purge calls may take in all; then the paths are owed (default 20s)",
+        metavar=DURATION,
+    ),
+]
+SetUploadDeadline = Annotated[
+    str | None,
+    _stored(
+        "--upload-deadline",
+        "How long an editor's or the webhook worker's upload may take in all; then the "
+        "delivery is owed (default 60s)",
+        metavar=DURATION,
+    ),
+]
+
 
 def site_command(
     db: DbPath = Path(config.DEFAULT_DB),
@@ -62,28 +121,68 @@ def site_command(
     takedown_grace: SetTakedownGrace = None,
     preview_page: SetPreviewPage = None,
     preview_title: SetPreviewTitle = None,
+    target: SetTarget = None,
+    purge: SetPurge = None,
+    base_url: SetBaseUrl = None,
+    purge_budget: SetPurgeBudget = None,
+    s3_endpoint_url: SetS3EndpointUrl = None,
+    cache_control_immutable: SetImmutableCacheControl = None,
+    cache_control_entry: SetEntryCacheControl = None,
+    purge_deadline: SetPurgeDeadline = None,
+    upload_deadline: SetUploadDeadline = None,
     as_json: Json = False,
 ) -> None:
-    """Show the site's publishing settings, or change them (cron and every editor share them)."""
+    """Show the site's publishing and delivery settings, or change them (cron, every editor and
+    the webhook worker share them)."""
     from wistia_sync.publish.settings import change_site_settings, read_site_settings
     from wistia_sync.store.db import open_database
 
     database = open_database(db)
+    delivery = {
+        "target": target,
+        "purge": purge,
+        "base_url": base_url,
+        "purge_budget": purge_budget,
+        "s3_endpoint_url": s3_endpoint_url,
+        "cache_control_immutable": cache_control_immutable,
+        "cache_control_entry": cache_control_entry,
+        "purge_deadline": _deadline(purge_deadline, "--purge-deadline"),
+        "upload_deadline": _deadline(upload_deadline, "--upload-deadline"),
+    }
+    grace_value = None if grace is None else config.parse_duration(grace, name="--grace")
+    takedown_value = (
+        None
+        if takedown_grace is None
+        else config.parse_duration(takedown_grace, name="--takedown-grace")
+    )
+    changes_delivery = any(value is not None for value in delivery.values())
+    if changes_delivery:  # checked before anything is stored: bad input changes nothing
+        from wistia_sync.deliver.site import change_site_delivery, check_site_delivery
+
+        check_site_delivery(database, delivery)
     changes = (page_size, grace, takedown_grace, preview_page, preview_title)
     if any(change is not None for change in changes):
         change_site_settings(
             database,
             page_size=page_size,
-            grace=None if grace is None else config.parse_duration(grace, name="--grace"),
-            takedown_grace=None
-            if takedown_grace is None
-            else config.parse_duration(takedown_grace, name="--takedown-grace"),
+            grace=grace_value,
+            takedown_grace=takedown_value,
             preview_page=preview_page,
             preview_title=preview_title,
         )
+    if changes_delivery:
+        change_site_delivery(database, delivery)
     settings = read_site_settings(database)
     if as_json:
         stdout_console().print_json(json.dumps(settings))
         return
     for name, value in settings.items():
-        stdout_console().print(f"{name.replace('_', ' ')}: {value}", markup=False)
+        shown = "none" if value is None else value
+        stdout_console().print(f"{name.replace('_', ' ')}: {shown}", markup=False)
+
+
+def _deadline(text: str | None, option: str) -> str | float | None:
+    """A deadline option in seconds; ``''`` (back to the default) and None pass through."""
+    if text is None or not text.strip():
+        return text
+    return config.parse_duration(text, name=option).total_seconds()

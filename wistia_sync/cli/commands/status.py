@@ -93,6 +93,7 @@ def _notes(report: dict[str, Any]) -> list[Text]:
     lines.append(f"next full crawl due: {report['next_full_crawl']}")
     if report["webhooks"] is not None:
         lines.append(webhook_line(report["webhooks"]))
+    lines += [delivery_owed_line(owed) for owed in report["deliveries_owed"]]
     lines += [purge_line(purge) for purge in report["purges"]]
     freshness = report["freshness"]
     if freshness["publishes"]:
@@ -129,10 +130,35 @@ def purge_line(purge: dict[str, Any]) -> str:
         f"call{'' if purge['calls'] == 1 else 's'} this month ({purge['month']})"
     )
     if purge["pending"]:
-        line += f"; {purge['pending']:,} owed since {purge['oldest_pending']}, retried next publish"
+        age = format_age(purge["oldest_pending_age_seconds"])
+        line += (
+            f"; {purge['pending']:,} paths owed since {purge['oldest_pending']} ({age}), "
+            "retried by the next process that delivers"
+        )
         if purge["last_error"]:
             line += f" (last error: {purge['last_error']})"
     return line
+
+
+def delivery_owed_line(owed: dict[str, Any]) -> str:
+    """``delivery to s3://b/site/ owed since … (2h ago, 3 attempts), retried …: last error``."""
+    attempts = owed["attempts"]
+    return (
+        f"delivery to {owed['target']} owed since {owed['since']} "
+        f"({format_age(owed['age_seconds'])}, {attempts} failed attempt"
+        f"{'' if attempts == 1 else 's'}), retried by the next process that delivers: "
+        f"{owed['last_error']}"
+    )
+
+
+def format_age(seconds: int | None) -> str:
+    """``45 s ago``, ``12 min ago``, ``3 h ago``, ``2 d ago``."""
+    if seconds is None:
+        return "age unknown"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} s ago"
 
 
 def webhook_line(inbox: dict[str, Any]) -> str:

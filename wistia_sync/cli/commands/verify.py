@@ -30,18 +30,20 @@ Wait = Annotated[
         "publish → served latency (with --purge, what is stale is purged once).",
     ),
 ]
-RequiredBaseUrl = Annotated[
-    str,
+VerifyBaseUrl = Annotated[
+    str | None,
     typer.Option(
         "--base-url",
         envvar="WISTIA_SYNC_BASE_URL",
-        help="Public URL the output folder is served at, e.g. https://cdn.example.com/videos/.",
+        help="Public URL the output folder is served at, e.g. https://cdn.example.com/videos/ "
+        "(default: the site's, `wistia-sync site --base-url`).",
+        show_default=False,
     ),
 ]
 
 
 def verify_command(
-    base_url: RequiredBaseUrl,
+    base_url: VerifyBaseUrl = None,
     db: DbPath = Path(config.DEFAULT_DB),
     output: OutputDir = Path(config.DEFAULT_OUTPUT),
     purge: Purge = None,
@@ -67,11 +69,30 @@ def verify_command(
 
     request_timeout = seconds(timeout, "--timeout", minimum=0.1, maximum=600)
     wait_seconds = seconds(wait, "--wait", maximum=86400)
+    database = open_database(db) if db.exists() else None
+    if database is not None:
+        # The site's purge, with the options merged in (deliver.site's rules); the URL checked
+        # is --base-url when given (an origin may be checked beside the CDN), else the site's.
+        from wistia_sync.deliver.delivery import DeliverySettings
+        from wistia_sync.deliver.site import resolve_delivery, site_delivery
+
+        given = DeliverySettings(purge=purge, purge_budget=purge_budget)
+        resolved = resolve_delivery(database, given)
+        if resolved.notice and not quiet:
+            notice(resolved.notice)
+        site = resolved.settings or DeliverySettings()
+        purge = site.purge or purge
+        purge_budget = site.purge_budget if site.purge_budget is not None else purge_budget
+        base_url = base_url or site_delivery(database).base_url
     checked_url = check_base_url(base_url)
     if checked_url is None:
-        raise ConfigError("--base-url is required: the public URL the output folder is served at")
+        raise ConfigError(
+            "--base-url is required (or `wistia-sync site --base-url URL`): the public URL the "
+            "output folder is served at"
+        )
     provider = make_provider(purge, base_url=checked_url) if purge else None
-    database = open_database(db) if db.exists() or provider or wait_seconds else None
+    if database is None and (provider or wait_seconds):
+        database = open_database(db)
     purge_report = None
     latency = None
     if wait_seconds and database is not None:

@@ -202,14 +202,35 @@ def serve_settings(
 
 
 def publish_when_due(output: Path) -> Callable[[Database], None]:
-    """What the worker runs after each batch (and each retry): publish and deliver, if due."""
-    from wistia_sync.job import delivery_from_environment, publish_and_deliver
+    """What the worker runs after each batch (and each retry): publish when due, and deliver
+    the site's way when it published or a delivery or purge is still owed. A delivery left
+    owed raises ``DeliveryOwed``, so the batch stays pending and is retried (with backoff)
+    until it is delivered, instead of being marked applied with the bucket behind."""
+    from wistia_sync.job import publish_and_deliver, site_delivery
     from wistia_sync.publish import publish_due
 
-    delivery = delivery_from_environment()
+    noticed: set[str] = set()
 
     def publish(database: Database) -> None:
-        if publish_due(database, output, check_files=False):
-            publish_and_deliver(database, output, delivery=delivery)
+        delivery, site_notice = site_delivery(database, environment=True, interactive=True)
+        if site_notice and site_notice not in noticed:
+            noticed.add(site_notice)
+            logging.getLogger(__name__).warning("%s", site_notice)
+        due = publish_due(database, output, check_files=False)
+        if not due and (delivery is None or not _delivery_owed(database)):
+            return
+        published = publish_and_deliver(database, output, delivery=delivery, due=due)
+        owed = None if published.delivery is None else published.delivery.owed()
+        if owed is not None:
+            from wistia_sync.errors import DeliveryOwed
+
+            raise DeliveryOwed(owed)
 
     return publish
+
+
+def _delivery_owed(database: Database) -> bool:
+    row = database.execute(
+        "SELECT EXISTS (SELECT 1 FROM delivery_owed) OR EXISTS (SELECT 1 FROM purge_pending)"
+    ).fetchone()
+    return bool(row[0])

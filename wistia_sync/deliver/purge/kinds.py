@@ -5,6 +5,8 @@ that a command's ``--help`` lists them for the cost of this module. ``providers.
 class for every kind here, in this order, and each class's ``syntax`` is its entry here.
 """
 
+import re
+
 SPEC_FORMS: dict[str, tuple[str, ...]] = {
     "cloudfront": ("cloudfront:DISTRIBUTION_ID",),
     "cloudflare": ("cloudflare:ZONE_ID", "cloudflare:ZONE_ID:tags"),
@@ -17,3 +19,37 @@ def spec_syntax() -> str:
     """Every spec form ``--purge`` takes, for help and errors: ``a, b or c``."""
     forms = [form for forms in SPEC_FORMS.values() for form in forms]
     return ", ".join(forms[:-1]) + " or " + forms[-1]
+
+
+_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# The modes a kind's spec may end with (``cloudflare:ZONE:tags``); "" is no mode.
+_MODES: dict[str, tuple[str, ...]] = {"cloudflare": ("", "tags")}
+
+
+def purge_key(spec: str) -> str:
+    """What owed purges and spend are kept under: the provider's kind and zone, never the rest
+    of the spec (``cloudflare:ZONE`` whatever the mode, ``cloudfront:DISTRIBUTION``,
+    ``fastly:SERVICE``, and ``command`` for any command), so fixing a command's arguments or
+    switching Cloudflare to tags keeps what is owed. A :class:`ConfigError` when ``spec`` is
+    not in a form ``SPEC_FORMS`` lists (its syntax only: secrets are checked when it is used).
+    """
+    from wistia_sync.errors import ConfigError
+
+    spec = spec.strip()
+    kind, _, argument = spec.partition(":")
+    if kind not in SPEC_FORMS:
+        raise ConfigError(f"unknown --purge {spec[:200]!r}: use {spec_syntax()}")
+    if kind == "command":
+        import shlex
+
+        try:
+            argv = shlex.split(argument)
+        except ValueError as error:
+            raise ConfigError(f"invalid purge command {argument[:200]!r}: {error}") from None
+        if not argv:
+            raise ConfigError("--purge command: needs a command, e.g. command:/usr/local/bin/purge")
+        return kind
+    identifier, _, mode = argument.partition(":")
+    if not _ID.fullmatch(identifier) or mode not in _MODES.get(kind, ("",)):
+        raise ConfigError(f"invalid --purge {spec[:200]!r}: use {' or '.join(SPEC_FORMS[kind])}")
+    return f"{kind}:{identifier}"

@@ -1,22 +1,30 @@
 """Purge what a publish changed from the CDN, within limits and budget; never lose a path.
 
 ``purge_changed`` plans the purge (``planner``), sends it (``providers``) and records it: paths a
-failed (or over-budget) purge did not reach are kept in ``purge_pending`` and join the next purge
-for the same provider; what was sent counts against the month's budget (``purge_spend``), and
-``purge_status`` reports both per provider. A purge failure is reported, never raised: the
-publish it follows has already succeeded, and entry files' ``s-maxage`` bounds how long a CDN can
-hold them.
+failed (or over-budget, or out-of-time) purge did not reach are kept in ``purge_pending`` and join
+the next purge for the same provider, whichever process sends it; what was sent counts against
+the month's budget (``purge_spend``), and ``purge_status`` reports both per provider. Both are
+keyed by the provider's kind and zone (``kinds.purge_key``: ``cloudflare:ZONE``, ``command``),
+never by the rest of its spec. A purge failure is reported, never raised: the publish it follows
+has already succeeded; the caller exits with ``DeliveryOwed``'s code.
+
+A purge has a total deadline (``deadline_seconds``, the site's ``--purge-deadline``): each call
+runs in a thread of its own, and one still running when the time is up is left behind (its paths
+stay owed), so a hanging CDN API or purge command cannot hold an editor's command.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from wistia_sync.deliver.purge.planner import plan_purge
+from wistia_sync.deliver.purge.kinds import purge_key
+from wistia_sync.deliver.purge.planner import PurgeItem, plan_purge
 from wistia_sync.deliver.purge.providers import PurgeProvider
 from wistia_sync.redaction import redact
 from wistia_sync.store.db import write_transaction
@@ -57,17 +65,29 @@ def current_month(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime("%Y-%m")
 
 
+def _key(provider: str) -> str:
+    """The key of a provider named by its spec or already by its key (``command``)."""
+    from wistia_sync.errors import ConfigError
+
+    try:
+        return purge_key(provider)
+    except ConfigError:
+        return provider
+
+
 def month_spend(db: Database, provider: str, month: str | None = None) -> int:
+    """Items sent this month to ``provider`` (a spec or its key)."""
     row = db.execute(
         "SELECT paths FROM purge_spend WHERE month = ? AND provider = ?",
-        [month or current_month(), provider],
+        [month or current_month(), _key(provider)],
     ).fetchone()
     return int(row[0]) if row else 0
 
 
 def pending_paths(db: Database, provider: str) -> list[str]:
+    """The paths owed to ``provider`` (a spec or its key)."""
     rows = db.execute(
-        "SELECT path FROM purge_pending WHERE provider = ? ORDER BY path", [provider]
+        "SELECT path FROM purge_pending WHERE provider = ? ORDER BY path", [_key(provider)]
     ).fetchall()
     return [str(row[0]) for row in rows]
 
@@ -78,36 +98,87 @@ def purge_changed(
     changed_paths: Iterable[str],
     *,
     budget: int | None = None,
+    deadline_seconds: float | None = None,
 ) -> PurgeReport:
     """Purge ``changed_paths`` plus whatever earlier purges still owe; record spend and debt."""
-    paths = sorted(set(changed_paths) | set(pending_paths(db, provider.spec)))
-    report = PurgeReport(provider=provider.spec, paths=paths)
+    key = purge_key(provider.spec)
+    paths = sorted(set(changed_paths) | set(pending_paths(db, key)))
+    report = PurgeReport(provider=key, paths=paths)
     if not paths:
         return report
-    budget_left = None if budget is None else max(0, budget - month_spend(db, provider.spec))
+    budget_left = None if budget is None else max(0, budget - month_spend(db, key))
     plan = plan_purge(paths, provider.limits, budget_left)
     report.collapsed = plan.collapsed
     if plan.over_budget:
         report.error = f"the monthly purge budget of {budget} is spent"
-        _owe(db, provider.spec, paths, report.error)
+        _owe(db, key, paths, report.error)
         report.pending = len(paths)
         return report
+    ends = None if deadline_seconds is None else time.monotonic() + deadline_seconds
     for call in plan.calls:
         try:
-            provider.purge(call)
+            _call_within(provider, call, ends, deadline_seconds)
         except Exception as error:  # a purge never fails the publish: remember and warn
             report.error = redact(
                 str(error) if _is_ours(error) else f"{type(error).__name__}: {error}"
             )
-            _owe(db, provider.spec, paths, report.error)
+            _owe(db, key, paths, report.error)
             report.pending = len(paths)
             log.debug("purge failed", exc_info=True)
             return report
         report.calls += 1
         report.sent += len(call)
-        _spend(db, provider.spec, len(call))
-    _settle(db, provider.spec, paths)
+        _spend(db, key, len(call))
+    _settle(db, key, paths)
     return report
+
+
+def add_owed(db: Database, spec: str, paths: Iterable[str], reason: str) -> int:
+    """Record ``paths`` as owed to the provider ``spec`` names without sending anything (the
+    delivery before the purge failed: purging now would cache the old files); how many."""
+    owed = sorted(set(paths))
+    if owed:
+        _owe(db, purge_key(spec), owed, reason)
+    return len(pending_paths(db, spec))
+
+
+def _call_within(
+    provider: PurgeProvider, call: list[PurgeItem], ends: float | None, deadline: float | None
+) -> None:
+    """``provider.purge(call)``, given up (``PurgeFailed``) when the deadline passes first."""
+    if ends is None:
+        provider.purge(call)
+        return
+    from wistia_sync.deliver.purge.providers import PurgeFailed
+
+    outcome: list[BaseException | None] = []
+
+    def send() -> None:
+        try:
+            provider.purge(call)
+        except BaseException as error:  # handed to the caller's thread
+            outcome.append(error)
+        else:
+            outcome.append(None)
+
+    # A daemon thread: one left running past the deadline never holds the process's exit.
+    worker = threading.Thread(target=send, name="purge", daemon=True)
+    worker.start()
+    worker.join(max(0.0, ends - time.monotonic()))
+    if not outcome:
+        raise PurgeFailed(f"the purge did not finish within the purge deadline of {deadline:g} s")
+    if outcome[0] is not None:
+        raise outcome[0]
+
+
+def age_seconds(since: object, now: datetime | None = None) -> int | None:
+    """Whole seconds since the stored timestamp ``since`` (None for none)."""
+    if since is None:
+        return None
+    from wistia_sync.store.timestamps import parse_timestamp
+
+    elapsed = (now or datetime.now(UTC)) - parse_timestamp(str(since))
+    return max(0, int(elapsed.total_seconds()))
 
 
 def _is_ours(error: Exception) -> bool:
@@ -155,6 +226,7 @@ class ProviderStatus:
     pending: int
     oldest_pending: str | None
     last_error: str | None
+    oldest_pending_age_seconds: int | None = None  # how long the oldest owed path has waited
 
 
 def purge_status(db: Database) -> list[ProviderStatus]:
@@ -182,6 +254,7 @@ def purge_status(db: Database) -> list[ProviderStatus]:
             pending=owed.get(provider, (0, None, None))[0],
             oldest_pending=owed.get(provider, (0, None, None))[1],
             last_error=owed.get(provider, (0, None, None))[2],
+            oldest_pending_age_seconds=age_seconds(owed.get(provider, (0, None, None))[1]),
         )
         for provider in sorted(set(spend) | set(owed))
     ]
