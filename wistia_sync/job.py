@@ -81,6 +81,7 @@ def publish_and_deliver(
     dry_run: bool = False,
     repair: bool = False,
     allow_mass_unpublish: bool = False,
+    reconcile_when_due: bool = False,
 ) -> Published:
     """Publish ``db`` to ``output``, then deliver it to the target and CDN ``delivery`` names
     (None: the site's delivery, as ``wistia-sync site`` stores it).
@@ -92,8 +93,10 @@ def publish_and_deliver(
 
     ``due=False`` skips the publish (nothing is behind) but still delivers, so a delivery that
     failed last time converges. ``sweep`` also removes what interrupted publishes left, as
-    cron's run does (a full publish sweeps by itself). A delivery or purge that failed does not
-    raise: ``.delivery.owed()`` says what is owed (the CLI exits 3 with it).
+    cron's run does (a full publish sweeps by itself). ``reconcile_when_due`` also compares the
+    bucket with a listing of it when the last such check is a day old, as cron's run does. A
+    delivery or purge that failed does not raise: ``.delivery.owed()`` says what is owed (the
+    CLI exits 3 with it).
     """
     database = Path(database_file(db))
     if not database.is_absolute():  # ":memory:" or a temporary database: no file to lock beside
@@ -119,7 +122,9 @@ def publish_and_deliver(
     if delivery is not None and delivery.configured:
         from wistia_sync.deliver.delivery import deliver_publish
 
-        delivered = deliver_publish(output, db, delivery, result)
+        delivered = deliver_publish(
+            output, db, delivery, result, reconcile="when-due" if reconcile_when_due else False
+        )
     return Published(result, delivered)
 
 
@@ -211,6 +216,7 @@ def run_job(
                 force=force,
                 repair=stale,
                 allow_mass_unpublish=allow_mass_unpublish,
+                reconcile_when_due=True,
             )
         except PublishAborted as aborted:
             if sync_error is None:

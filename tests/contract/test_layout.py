@@ -56,3 +56,32 @@ def test_every_kind_of_path_has_the_cache_class_the_contract_gives_it(
 def test_every_immutable_path_is_a_published_one() -> None:
     immutable = [path for path, cache in CACHE_CLASSES.items() if cache == "immutable"]
     assert all(PUBLISHED_PATH.fullmatch(path) for path in immutable)
+
+
+def test_the_delivery_order_puts_every_file_after_what_it_links_to() -> None:
+    from wistia_sync.contract.layout import DELIVERY_PHASES, delivery_phase, is_managed
+
+    order = {phase: rank for rank, phase in enumerate(DELIVERY_PHASES)}
+    rank = {
+        path: order[delivery_phase(path)]
+        for path in (
+            f"pages/{'a' * 32}.json",
+            f"files/{'b' * 32}.json",
+            "schema/video.schema.json",
+            "videos/abc123.json",
+            "tags/new.json",
+            "folders/fold1.json",
+            "videos.json",
+            "tags.json",
+            "folders.json",
+            "index.html",
+            "manifest.json",
+        )
+    }
+    assert rank[f"pages/{'a' * 32}.json"] == rank[f"files/{'b' * 32}.json"] == 0
+    assert rank["schema/video.schema.json"] == 0
+    assert rank["videos/abc123.json"] == rank["tags/new.json"] == rank["folders/fold1.json"] == 1
+    assert rank["tags.json"] == rank["folders.json"] == rank["videos.json"] == 2
+    assert rank["index.html"] == 2 and rank["manifest.json"] == 3
+    assert is_managed("tags/new.json") and is_managed("files.json")
+    assert not is_managed("notes/readme.txt") and not is_managed("config.json")

@@ -141,3 +141,28 @@ def test_an_unpublished_folder_is_one_clear_line(tmp_path: Path, s3_env: Seaweed
     result = run_deliver(tmp_path, "--target", "s3://some-bucket/")
     assert result.exit_code == 1
     assert "files.json does not exist: publish to" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--reconcile"], "--reconcile needs a target"),
+        (["--reconcile", "--purge", "command:/bin/true"], "--reconcile needs a target"),
+    ],
+)
+def test_reconcile_without_a_target_is_one_clear_line(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = run_deliver(tmp_path, *args)
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_a_bad_delivery_lock_wait_is_one_clear_line(
+    tmp_path: Path, s3_env: SeaweedS3, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish_sample(tmp_path / "out")
+    monkeypatch.setenv("WISTIA_SYNC_DELIVERY_LOCK_WAIT", "soon")
+    result = run_deliver(tmp_path, "--target", f"s3://{bucket}/site")
+    assert result.exit_code == 2
+    assert "WISTIA_SYNC_DELIVERY_LOCK_WAIT must be seconds from 0 to 3600" in result.output

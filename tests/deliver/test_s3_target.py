@@ -155,7 +155,7 @@ def test_a_failure_part_way_keeps_the_previous_manifest_and_the_next_run_converg
 
     failing = make_s3_client(s3_env.endpoint_url)
     failing.meta.events.register("provide-client-params.s3.PutObject", fail_on_videos_json)
-    with pytest.raises(TargetError, match=r"network error .*still in place"):
+    with pytest.raises(TargetError, match=r"network error .*next delivery completes it"):
         mirror_to_s3(root, location, POLICY, client=failing)
     now = s3_objects(client, bucket)
     assert now["manifest.json"]["body"] == old["manifest.json"]["body"]
@@ -214,7 +214,7 @@ def test_clock_skew_is_one_clear_line(
         mirror_to_s3(root, S3Location(bucket, ""), POLICY, client=client)
 
 
-def test_an_unreadable_remote_file_list_uploads_everything_again(
+def test_an_unreadable_remote_file_list_is_replaced_by_a_listing_of_the_bucket(
     tmp_path: Path, s3_env: SeaweedS3, bucket: str
 ) -> None:
     root = tmp_path / "output"
@@ -223,7 +223,8 @@ def test_an_unreadable_remote_file_list_uploads_everything_again(
     client.put_object(Bucket=bucket, Key="files.json", Body=json.dumps({"files": "../../x"}))
     report = mirror_to_s3(root, S3Location(bucket, ""), POLICY, client=client)
     assert len(report.uploaded) == len(local_files(root)) - 1
-    assert report.warnings and "uploading every file again" in report.warnings[0]
+    assert report.warnings and "comparing with a listing of the bucket" in report.warnings[0]
+    assert report.reconciled
 
 
 @pytest.mark.parametrize(
@@ -289,3 +290,54 @@ def test_a_sharded_file_list_delivers_an_edit_by_reading_and_sending_a_few_shard
     assert max(keys.index(shard) for shard in new) < keys.index("files.json")
     assert [("delete", shard) for shard in old] == calls[keys.index("files.json") + 1 :]
     assert set(s3_objects(client, bucket, "")) == set(local_files(root))
+
+
+def test_uploads_go_phase_by_phase_in_link_order(
+    tmp_path: Path, s3_env: SeaweedS3, bucket: str
+) -> None:
+    from wistia_sync.contract.layout import DELIVERY_PHASES, delivery_phase
+
+    root = tmp_path / "output"
+    publish_sample(root)
+    client = make_s3_client(s3_env.endpoint_url)
+    calls = record_calls(client)
+    mirror_to_s3(root, S3Location(bucket, ""), POLICY, client=client)
+    puts = [key for op, key in calls if op == "put"]
+    assert puts[-1] == "files.json"
+    ranks = [DELIVERY_PHASES.index(delivery_phase(key)) for key in puts[:-1]]
+    assert ranks == sorted(ranks)
+    assert {"tags.json", "tags/onboarding.json", "manifest.json"} <= set(puts)
+
+
+def test_what_a_failed_delivery_sent_is_sent_again_whatever_the_lists_say(
+    tmp_path: Path, s3_env: SeaweedS3, bucket: str
+) -> None:
+    """The issue's sequence in the library: a delivery fails on the manifest after the new
+    files went up; the output goes back to the bytes the bucket's files.json records; the
+    journal makes the next delivery remove and re-send what the failed one changed."""
+    from wistia_sync.deliver.s3 import MemoryJournal
+
+    root = tmp_path / "output"
+    publish_sample(root, DEFAULT_VIDEOS[:3])
+    client = make_s3_client(s3_env.endpoint_url)
+    location = S3Location(bucket, "")
+    journal = MemoryJournal()
+    mirror_to_s3(root, location, POLICY, client=client, journal=journal)
+    publish_sample(root, DEFAULT_VIDEOS, generation="gen-2")  # jkl012 shown
+
+    def refuse_the_manifest(params: dict[str, Any], **_: Any) -> None:
+        if params["Key"] == "manifest.json":
+            raise ConnectionError("refused")
+
+    failing = make_s3_client(s3_env.endpoint_url)
+    failing.meta.events.register("provide-client-params.s3.PutObject", refuse_the_manifest)
+    with pytest.raises(TargetError):
+        mirror_to_s3(root, location, POLICY, client=failing, journal=journal)
+    assert "videos/jkl012.json" in s3_objects(client, bucket) and journal.paths
+    publish_sample(root, DEFAULT_VIDEOS[:3], generation="gen-3")  # hidden again
+    report = mirror_to_s3(root, location, POLICY, client=client, journal=journal)
+    assert "videos/jkl012.json" in report.removed
+    assert {key: obj["body"] for key, obj in s3_objects(client, bucket).items()} == local_files(
+        root
+    )
+    assert journal.paths == set()

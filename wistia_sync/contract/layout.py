@@ -150,3 +150,32 @@ def link(from_path: str, to_path: str) -> str:
     if not source:
         return to_path
     return posixpath.relpath(to_path, source) if "/" in source else f"../{to_path}"
+
+
+# The order a remote copy is brought up to date in, so that a reader never follows a link to a
+# file not there yet: what an entry file links to goes before it. Removals come after the
+# manifest (nothing published links to them any more), ``files.json`` last (the record of a
+# delivery that completed), then the shards only the previous list named.
+DeliveryPhase = Literal["linked", "items", "indexes", "manifest"]
+DELIVERY_PHASES: tuple[DeliveryPhase, ...] = ("linked", "items", "indexes", "manifest")
+INDEX_PATHS = (ALL_VIDEOS_PATH, TAGS_INDEX_PATH, FOLDERS_INDEX_PATH, PREVIEW_PATH)
+
+
+def delivery_phase(path: str) -> DeliveryPhase:
+    """Which upload phase ``path`` belongs to (the local write order, ``publish.plan.Stage``):
+    pages, shards and schemas (linked to, linking to nothing the publisher writes), then
+    per-item entry files (``videos/<id>.json``, ``tags/<slug>.json``, ``folders/<id>.json``),
+    then the indexes linking to them, then ``manifest.json``."""
+    if cache_class(path) == "immutable" or SCHEMA_PATH.fullmatch(path):
+        return "linked"
+    if path == MANIFEST_PATH:
+        return "manifest"
+    if path in INDEX_PATHS:
+        return "indexes"
+    return "items"
+
+
+def is_managed(path: str) -> bool:
+    """Whether ``path`` (relative to the output folder or a target's prefix) is a name the
+    publisher writes: only those may be removed from a bucket; anything else is someone else's."""
+    return bool(PUBLISHED_PATH.fullmatch(path))

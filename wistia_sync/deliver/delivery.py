@@ -3,8 +3,11 @@
 The local output folder is always written first and is the source of truth. ``deliver`` is what
 every publishing path calls next (``run``, ``publish``, the editor commands, a script):
 
-1. with an ``s3://`` target, make the bucket equal the folder (see ``deliver.s3``); a failure
-   raises :class:`~wistia_sync.deliver.targets.TargetError` and the bucket keeps its previous state;
+1. with an ``s3://`` target, make the bucket equal the folder (see ``deliver.s3``), one delivery
+   to a target at a time (a lock per target beside the database: a second waits at most
+   ``deliver.intents.DELIVERY_LOCK_WAIT_SECONDS``, then exits 75); a failure raises
+   :class:`~wistia_sync.deliver.targets.TargetError`, and what it set out to change stays owed
+   in the database (``deliver.intents``) until a delivery completes it;
 2. with a purge provider, purge the entry files that changed (those the publisher reports, plus
    those the mirror uploaded or removed, plus any an earlier purge still owes). A purge failure
    is reported in the result, remembered, and retried next time; it never raises.
@@ -22,7 +25,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from wistia_sync.config import (
     BASE_URL_ENV,
@@ -49,6 +52,10 @@ if TYPE_CHECKING:
 
     from wistia_sync.deliver.s3 import UploadReport
     from wistia_sync.publish import PublishResult
+
+# Reconcile with a listing of the bucket: always, when the last is a day old (``run``), or only
+# when the bucket's file list is missing or unreadable.
+Reconcile = bool | Literal["when-due"]
 
 
 @dataclass
@@ -148,7 +155,12 @@ class DeliverySettings:
 
 
 def deliver_publish(
-    output_dir: Path, db: Database, settings: DeliverySettings, result: PublishResult | None
+    output_dir: Path,
+    db: Database,
+    settings: DeliverySettings,
+    result: PublishResult | None,
+    *,
+    reconcile: Reconcile = False,
 ) -> DeliveryReport | None:
     """After a local publish (``result``; None when none was due): deliver it, if configured.
 
@@ -159,7 +171,9 @@ def deliver_publish(
     if not settings.configured or (result is not None and result.dry_run):
         return None
     changed = [] if result is None else [*result.changed_entries, *result.removed]
-    return deliver(output_dir, db=db, settings=settings, changed_entry_paths=changed)
+    return deliver(
+        output_dir, db=db, settings=settings, changed_entry_paths=changed, reconcile=reconcile
+    )
 
 
 def deliver(
@@ -170,6 +184,7 @@ def deliver(
     changed_entry_paths: Iterable[str] | None = None,
     s3_client: BaseClient | None = None,
     cloudfront_client: BaseClient | None = None,
+    reconcile: Reconcile = False,
 ) -> DeliveryReport:
     """Deliver the published folder; every setting is checked before anything is sent."""
     location = parse_target(settings.target)
@@ -187,14 +202,15 @@ def deliver(
     to_purge = {path for path in changed_entry_paths or () if _purgeable(path)}
     report = DeliveryReport(target=str(location) if location else str(output_dir))
     if location is not None:
-        from wistia_sync.deliver.s3 import make_s3_client, mirror_to_s3
+        from wistia_sync.deliver.intents import mirror_serialised
+        from wistia_sync.deliver.s3 import make_s3_client
 
         deadline = settings.upload_deadline
         client = s3_client or _within_deadline(
             make_s3_client(settings.s3_endpoint_url, deadline_seconds=deadline), location, deadline
         )
         try:
-            report.upload = mirror_to_s3(output_dir, location, policy, client=client)
+            report.upload = mirror_serialised(output_dir, db, location, policy, client, reconcile)
         except TargetError as error:
             report.error = str(error)
             owe_delivery(db, str(location), str(error))

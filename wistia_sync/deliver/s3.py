@@ -1,35 +1,49 @@
-"""Mirror the local output folder to an S3-compatible bucket, in an order readers can trust.
+"""Mirror the local output folder to an S3-compatible bucket, in an order readers can trust,
+converging whatever an earlier delivery left.
 
 The bucket keeps a copy of the ``files.json`` the last complete delivery uploaded, with its
 shards: diffing it against the local one says what to upload and remove without listing the
 bucket, and only the shards the two indexes do not share are read (a shard is named by its
-content hash), so an edit's delivery costs the same at any catalog size. Order:
+content hash), so an edit's delivery costs the same at any catalog size.
 
-1. immutable pages and the new shards of the file list (in parallel), so every page an entry
-   file lists exists before it;
-2. entry files other than the manifest (in parallel);
-3. ``manifest.json``, the file a frontend polls;
-4. removals of objects the local list no longer holds;
-5. ``files.json`` last: it is the record of a delivery that completed; then the shards only
-   the previous ``files.json`` named are removed (a failure there leaves a few stray shards,
-   never a list naming a missing one).
+That copy describes the bucket only if no delivery stopped half-way since. So before its first
+request a delivery records its dirty set (every path it will upload or remove, shards included)
+in a journal (the database's ``delivery_intents``, see ``deliver.intents``), and settles it only
+once ``files.json`` is in place. A delivery that finds a dirty set left by one that failed, was
+killed or raced re-sends each of its paths whatever the diff says: uploads what the output holds,
+removes what it no longer holds. When the bucket's ``files.json`` is missing or unreadable, or
+when asked (``reconcile``: ``deliver --reconcile``, and ``run`` daily), the delivery compares the
+output with a real listing of the bucket instead (ListObjectsV2: one request per 1,000 objects,
+each with its ETag, the MD5 of a single-part PUT), as Hugo's deploy and s3deploy do; only the
+publisher's own names (``contract.layout.is_managed``) under the prefix are ever removed.
 
-A failure anywhere stops before the manifest where it can, and always before ``files.json``, so
-the bucket's list still describes what the previous delivery left; the next delivery re-diffs
-against it and converges (uploads and deletions are idempotent).
+Order (``contract.layout.delivery_phase``), each phase complete before the next starts:
+
+1. immutable pages, schemas and the new shards of the file list (in parallel);
+2. per-item entry files: ``videos/<id>.json``, ``tags/<slug>.json``, ``folders/<id>.json``;
+3. the indexes linking to them: ``videos.json``, ``tags.json``, ``folders.json``, ``index.html``;
+4. ``manifest.json``, the file a frontend polls;
+5. removals of objects the local list no longer holds;
+6. ``files.json`` last: the record of a delivery that completed; then the shards only the
+   previous list named are removed (a failure there leaves them owed, never a list naming a
+   missing one).
+
+So a reader of the bucket never follows a link to a file not uploaded yet, mid-delivery included.
+A failure stops before the next phase; what was already sent stays owed and is sent again.
 
 boto3 is an optional extra (``pip install 'wistia-sync[s3]'``), imported only here.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wistia_sync.contract.cache_policy import CachePolicy, cache_tags, content_type
 from wistia_sync.contract.filelist import (
@@ -44,7 +58,13 @@ from wistia_sync.contract.filelist import (
     parse_file_index,
     read_local_index,
 )
-from wistia_sync.contract.layout import FILES_PATH, MANIFEST_PATH
+from wistia_sync.contract.layout import (
+    DELIVERY_PHASES,
+    FILES_PATH,
+    SHARD_PATH,
+    delivery_phase,
+    is_managed,
+)
 from wistia_sync.deliver.targets import S3Location, TargetError
 from wistia_sync.errors import ConfigError
 
@@ -80,11 +100,14 @@ class UploadReport:
     unchanged: int = 0
     bytes_uploaded: int = 0
     warnings: list[str] = field(default_factory=list)
+    reconciled: bool = False  # compared with a listing of the bucket
+    listed: int = 0  # the publisher's objects that listing found
 
     def summary(self) -> str:
         return (
             f"{self.target}: uploaded {len(self.uploaded)} objects ({self.bytes_uploaded} bytes), "
             f"removed {len(self.removed)}, {self.unchanged} unchanged"
+            + (f"; reconciled with a listing of {self.listed} objects" if self.reconciled else "")
         )
 
 
@@ -116,6 +139,42 @@ def make_s3_client(
     return session.client("s3", endpoint_url=endpoint_url or None, config=config)
 
 
+class Journal(Protocol):
+    """Where a delivery records its dirty set (``deliver.intents.DatabaseJournal``)."""
+
+    def owed(self) -> set[str]: ...
+
+    def intend(self, paths: Iterable[str]) -> None: ...
+
+    def settle(self, paths: Iterable[str]) -> None: ...
+
+    def reconciled(self, objects: int) -> None: ...
+
+
+class MemoryJournal:
+    """A journal for one process (a script or test without a database)."""
+
+    def __init__(self) -> None:
+        self.paths: set[str] = set()
+        self.reconciles: list[int] = []
+
+    def owed(self) -> set[str]:
+        return set(self.paths)
+
+    def intend(self, paths: Iterable[str]) -> None:
+        self.paths.update(paths)
+
+    def settle(self, paths: Iterable[str]) -> None:
+        self.paths.difference_update(paths)
+
+    def reconciled(self, objects: int) -> None:
+        self.reconciles.append(objects)
+
+
+class _ChangedDuringDelivery(TargetError):
+    """A publish replaced a file after its list was read: start again from the new list."""
+
+
 def mirror_to_s3(
     output_dir: Path,
     location: S3Location,
@@ -123,116 +182,139 @@ def mirror_to_s3(
     *,
     client: BaseClient,
     workers: int = UPLOAD_WORKERS,
+    journal: Journal | None = None,
+    reconcile: bool = False,
 ) -> UploadReport:
-    """Make the bucket prefix equal the local output folder; see the module docstring."""
+    """Make the bucket prefix equal the local output folder; see the module docstring.
+
+    A publish that replaces the output while it is sent (another editor) makes the delivery
+    start again from the new file list: what it already sent is in the journal, so sent again.
+    """
+    journal = journal if journal is not None else MemoryJournal()
     for attempt in range(LIST_READ_ATTEMPTS):
         try:
-            return _mirror(output_dir, location, policy, client=client, workers=workers)
-        except FileListReplaced:  # a publish replaced the local list before anything was sent
+            return _mirror(
+                output_dir, location, policy, client=client, workers=workers,
+                journal=journal, reconcile=reconcile,
+            )  # fmt: skip
+        except (FileListReplaced, _ChangedDuringDelivery):
             if attempt == LIST_READ_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
 
 def _mirror(
-    output_dir: Path, location: S3Location, policy: CachePolicy, *, client: BaseClient, workers: int
+    output_dir: Path,
+    location: S3Location,
+    policy: CachePolicy,
+    *,
+    client: BaseClient,
+    workers: int,
+    journal: Journal,
+    reconcile: bool,
 ) -> UploadReport:
     local_index, local_raw = read_local_index(output_dir)
+    local = _LocalList(output_dir, local_index)
+    report = UploadReport(target=str(location))
     with _describing_failures(location):
-        report = UploadReport(target=str(location))
-        diff = _diff(output_dir, local_index, location, policy, client, report)
+        owed = journal.owed()
+        remote = _remote_file_index(client, location, report)  # its policy, even to reconcile
+        diff = None
+        if remote.index is not None and not reconcile:
+            diff = _diff(local, remote, policy, client, location, report)
+        if diff is None:  # asked to, or the bucket's list is missing or unreadable
+            diff = _diff_by_listing(local, local_raw, remote.policy, policy, client, location)
+            report.reconciled, report.listed = True, diff.listed
+            report.unchanged = local.index.count - len(diff.changed)
+        diff = _with_owed(diff, owed, local)
         if diff.up_to_date:
+            if report.reconciled:
+                journal.reconciled(report.listed)
             return report
+        # Before the first request: a delivery stopped anywhere from here on leaves these owed.
+        journal.intend(diff.paths())
         upload = _Uploader(client, location, policy, output_dir, report)
         _upload_in_order(upload, diff.changed, diff.new_shards, workers)
         _delete(client, location, diff.removals)
         report.removed = diff.removals
         upload.raw(FILES_PATH, local_raw)
+        settled = (owed | set(diff.paths())) - set(diff.old_shards)
+        journal.settle(settled)
+        if report.reconciled:
+            journal.reconciled(report.listed)
     try:
         with _describing_failures(location):
             _delete(client, location, diff.old_shards)
+        journal.settle(diff.old_shards)
     except TargetError as error:
-        report.warnings.append(f"{error}; the previous file list's shards stay in the bucket")
+        report.warnings.append(f"{error}; the next delivery removes them")
     return report
 
 
 @dataclass(frozen=True)
 class _Diff:
-    """What a delivery sends and removes: the local file list against the bucket's copy."""
+    """What a delivery sends and removes."""
 
     changed: list[FileEntry]  # files to upload, in path order
     removals: list[str]  # objects the local list no longer holds
     new_shards: list[FileEntry]  # the local list's shards the bucket lacks
-    old_shards: list[str]  # the bucket's list's shards the local one no longer names
+    old_shards: list[str]  # shards in the bucket the local list no longer names
     up_to_date: bool  # the bucket already holds this very publish
+    listed: int = 0  # objects of the publisher's in a listing (a reconcile)
+
+    def paths(self) -> list[str]:
+        return [
+            *(entry.path for entry in self.changed),
+            *self.removals,
+            *(entry.path for entry in self.new_shards),
+            *self.old_shards,
+        ]
+
+
+class _LocalList:
+    """The output folder's file list, read shard by shard as needed."""
+
+    def __init__(self, output_dir: Path, index: FileIndex) -> None:
+        self.output_dir, self.index = output_dir, index
+        self.read = local_shard_reader(output_dir)
+        self.source = str(output_dir / FILES_PATH)
+        self.shards = {ref.path: ref for ref in index.shards}
+        self._ordered = sorted(index.shards, key=lambda ref: ref.first)
+
+    def entries(self, shards: Iterable[ShardRef] | None = None) -> dict[str, FileEntry]:
+        chosen = self.index.shards if shards is None else shards
+        return entries_of(self.index, chosen, self.read, self.source)
+
+    def lookup(self, paths: Iterable[str]) -> dict[str, FileEntry]:
+        """The entries of ``paths`` the list holds: only the shards covering them are read."""
+        wanted = set(paths)
+        if not wanted:
+            return {}
+        if self.index.inline is not None:
+            return {p: e for p, e in self.index.inline.items() if p in wanted}
+        firsts = [ref.first for ref in self._ordered]
+        covering = {
+            self._ordered[max(bisect.bisect_right(firsts, path) - 1, 0)].path for path in wanted
+        }
+        found = self.entries(ref for ref in self._ordered if ref.path in covering)
+        return {path: entry for path, entry in found.items() if path in wanted}
 
 
 def _diff(
-    output_dir: Path,
-    local_index: FileIndex,
-    location: S3Location,
+    local: _LocalList,
+    remote: _RemoteList,
     policy: CachePolicy,
     client: BaseClient,
-    report: UploadReport,
-) -> _Diff:
-    remote = _remote_file_index(client, location, report)
-    remote_index, remote_policy = remote if remote else (None, None)
-    # Objects carry their headers: a changed policy re-sends every file with the new ones.
-    same_headers = remote_policy == _policy_fingerprint(policy)
-    local_files, remote_files, remote_index = _entries_to_compare(
-        output_dir, local_index, remote_index, same_headers, client, location, report
-    )
-    changed = [
-        entry
-        for path, entry in sorted(local_files.items())
-        if not same_headers or path not in remote_files or remote_files[path].sha256 != entry.sha256
-    ]
-    report.unchanged = local_index.count - len(changed)
-    removals = sorted(set(remote_files) - set(local_files))
-    remote_shards = {ref.path for ref in remote_index.shards} if remote_index else set()
-    new_shards = [
-        ref.as_entry()
-        for ref in local_index.shards
-        if not same_headers or ref.path not in remote_shards
-    ]
-    up_to_date = (
-        not changed
-        and not removals
-        and not new_shards
-        and remote_index is not None
-        and remote_index.generation == local_index.generation
-    )
-    return _Diff(
-        changed=changed,
-        removals=removals,
-        new_shards=new_shards,
-        old_shards=sorted(remote_shards - {ref.path for ref in local_index.shards}),
-        up_to_date=up_to_date,
-    )
-
-
-def _entries_to_compare(
-    output_dir: Path,
-    local_index: FileIndex,
-    remote_index: FileIndex | None,
-    same_headers: bool,
-    client: BaseClient,
     location: S3Location,
     report: UploadReport,
-) -> tuple[dict[str, FileEntry], dict[str, FileEntry], FileIndex | None]:
-    """The local and remote entries of the shards the two lists do not share, and the remote
-    index still trusted (None when its shards could not be read: then everything is sent)."""
-    shared = _shared_shards(local_index, remote_index) if same_headers else set()
-    read_local = local_shard_reader(output_dir)
-    local_source = str(output_dir / FILES_PATH)
-    local_files = entries_of(
-        local_index,
-        [ref for ref in local_index.shards if ref.path not in shared],
-        read_local,
-        local_source,
-    )
-    if remote_index is None:
-        return local_files, {}, None
+) -> _Diff | None:
+    """The local file list against the bucket's copy (None: the copy's shards are unreadable)."""
+    remote_index = remote.index
+    assert remote_index is not None
+    # Objects carry their headers: a changed policy re-sends every file with the new ones.
+    same_headers = remote.policy == _policy_fingerprint(policy)
+    shared = _shared_shards(local.index, remote_index) if same_headers else set()
+    local_files = local.entries(ref for ref in local.index.shards if ref.path not in shared)
     try:
         remote_files = entries_of(
             remote_index,
@@ -241,27 +323,136 @@ def _entries_to_compare(
             f"{location}{FILES_PATH}",
         )
     except FileListError as error:
-        report.warnings.append(f"{error}; uploading every file again")
-        every_file = entries_of(local_index, local_index.shards, read_local, local_source)
-        return every_file, {}, None
-    return local_files, remote_files, remote_index
+        report.warnings.append(f"{error}; comparing with a listing of the bucket instead")
+        return None
+    changed = [
+        entry
+        for path, entry in sorted(local_files.items())
+        if not same_headers or path not in remote_files or remote_files[path].sha256 != entry.sha256
+    ]
+    report.unchanged = local.index.count - len(changed)
+    removals = sorted(set(remote_files) - set(local_files))
+    remote_shards = {ref.path for ref in remote_index.shards}
+    new_shards = [
+        ref.as_entry()
+        for ref in local.index.shards
+        if not same_headers or ref.path not in remote_shards
+    ]
+    up_to_date = (
+        not changed
+        and not removals
+        and not new_shards
+        and remote_index.generation == local.index.generation
+    )
+    return _Diff(
+        changed=changed,
+        removals=removals,
+        new_shards=new_shards,
+        old_shards=sorted(remote_shards - set(local.shards)),
+        up_to_date=up_to_date,
+    )
+
+
+def _diff_by_listing(
+    local: _LocalList,
+    local_raw: bytes,
+    remote_policy: str | None,
+    policy: CachePolicy,
+    client: BaseClient,
+    location: S3Location,
+) -> _Diff:
+    """The output against a listing of the bucket: an object is current when its ETag is the
+    MD5 of the local bytes (and the bucket's list says its headers are this policy's)."""
+    listed = list_managed_objects(client, location)
+    same_headers = remote_policy == _policy_fingerprint(policy)
+    local_files = local.entries()
+
+    def current(path: str) -> bool:
+        etag = listed.get(path)
+        return same_headers and etag is not None and etag == _file_md5(local.output_dir / path)
+
+    changed = [entry for path, entry in sorted(local_files.items()) if not current(path)]
+    new_shards = [ref.as_entry() for ref in local.index.shards if not current(ref.path)]
+    theirs = [path for path in listed if path != FILES_PATH]
+    removals = sorted(p for p in theirs if p not in local_files and not SHARD_PATH.fullmatch(p))
+    old_shards = sorted(p for p in theirs if SHARD_PATH.fullmatch(p) and p not in local.shards)
+    list_current = same_headers and listed.get(FILES_PATH) == hashlib.md5(local_raw).hexdigest()
+    return _Diff(
+        changed=changed,
+        removals=removals,
+        new_shards=new_shards,
+        old_shards=old_shards,
+        up_to_date=not (changed or removals or new_shards or old_shards) and list_current,
+        listed=len(listed),
+    )
+
+
+def list_managed_objects(client: BaseClient, location: S3Location) -> dict[str, str]:
+    """Every object of the publisher's under the prefix (its path there → its ETag, unquoted).
+
+    Other keys under the prefix (someone else's) are left out, so never removed.
+    """
+    found: dict[str, str] = {}
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=location.bucket, Prefix=location.prefix):
+        for item in page.get("Contents", []):
+            path = str(item["Key"])[len(location.prefix) :]
+            if is_managed(path):
+                found[path] = str(item.get("ETag", "")).strip('"').lower()
+    return found
+
+
+def _file_md5(path: Path) -> str | None:
+    try:
+        return hashlib.md5(path.read_bytes()).hexdigest()
+    except OSError:
+        return None  # gone: the upload says why
+
+
+def _with_owed(diff: _Diff, owed: set[str], local: _LocalList) -> _Diff:
+    """Add what an earlier delivery set out to change and never confirmed: each path the output
+    holds is uploaded again, each it does not hold is removed (only names of the publisher's)."""
+    if not owed:
+        return diff
+    changed = {entry.path: entry for entry in diff.changed}
+    new_shards = {entry.path: entry for entry in diff.new_shards}
+    removals, old_shards = set(diff.removals), set(diff.old_shards)
+    held = local.lookup(p for p in owed if p not in local.shards and p != FILES_PATH)
+    for path in owed:
+        if path == FILES_PATH:
+            continue  # always sent last
+        if path in local.shards:
+            new_shards.setdefault(path, local.shards[path].as_entry())
+        elif path in held:
+            changed.setdefault(path, held[path])
+        elif SHARD_PATH.fullmatch(path):
+            old_shards.add(path)
+        elif is_managed(path):
+            removals.add(path)
+    return _Diff(
+        changed=sorted(changed.values(), key=lambda entry: entry.path),
+        removals=sorted(removals),
+        new_shards=sorted(new_shards.values(), key=lambda entry: entry.path),
+        old_shards=sorted(old_shards),
+        up_to_date=False,
+        listed=diff.listed,
+    )
 
 
 def _upload_in_order(
     upload: _Uploader, changed: list[FileEntry], new_shards: list[FileEntry], workers: int
 ) -> None:
-    """Immutable pages and new shards, then entry files, then the manifest (the module doc)."""
-    pages = [entry for entry in changed if entry.cache == "immutable"]
-    entries = [e for e in changed if e.cache == "entry" and e.path != MANIFEST_PATH]
-    manifest = [entry for entry in changed if entry.path == MANIFEST_PATH]
-    for phase in (pages + new_shards, entries, manifest):
-        _in_parallel(upload.file, phase, workers)
+    """Phase by phase (``contract.layout.delivery_phase``), each in parallel, each complete
+    before the next starts: nothing is uploaded before what it links to."""
+    phases: dict[str, list[FileEntry]] = {phase: [] for phase in DELIVERY_PHASES}
+    for entry in [*new_shards, *changed]:
+        phases[delivery_phase(entry.path)].append(entry)
+    for phase in DELIVERY_PHASES:
+        _in_parallel(upload.file, phases[phase], workers)
 
 
-def _shared_shards(local: FileIndex, remote: FileIndex | None) -> set[str]:
+def _shared_shards(local: FileIndex, remote: FileIndex) -> set[str]:
     """Shards both lists name with the same fingerprint: their entries are the same."""
-    if remote is None:
-        return set()
     theirs = {(ref.path, ref.sha256, ref.count) for ref in remote.shards}
     return {ref.path for ref in local.shards if (ref.path, ref.sha256, ref.count) in theirs}
 
@@ -274,9 +465,11 @@ def _remote_shard_reader(client: BaseClient, location: S3Location) -> Callable[[
             response = client.get_object(Bucket=location.bucket, Key=location.key(ref.path))
             body: bytes = response["Body"].read()
         except ClientError as error:
-            if _error_code(error) in ("NoSuchKey", "404"):
-                raise FileListError(f"{location}{ref.path} is missing") from None
-            raise
+            if _error_code(error) in _FATAL_CODES:
+                raise
+            raise FileListError(
+                f"cannot read {location}{ref.path} ({_error_code(error)})"
+            ) from None
         return body
 
     return read
@@ -298,9 +491,9 @@ class _Uploader:
         body = (self.output_dir / entry.path).read_bytes()
         if hashlib.sha256(body).hexdigest() != entry.sha256:
             # A publish replaced the file after files.json was read: deliver that publish next.
-            raise TargetError(
-                f"{entry.path} changed in {self.output_dir} during the delivery; nothing "
-                "published was replaced, and the next delivery sends the new files"
+            raise _ChangedDuringDelivery(
+                f"{entry.path} changed in {self.output_dir} during the delivery (another "
+                "publish); the next delivery sends the new files"
             )
         metadata = {"sha256": entry.sha256}
         if entry.cache == "entry":
@@ -343,26 +536,49 @@ def _in_parallel(
                 raise error
 
 
+@dataclass(frozen=True)
+class _RemoteList:
+    """The bucket's files.json (None: missing or unreadable) and the cache policy it records."""
+
+    index: FileIndex | None
+    policy: str | None
+
+
+# Errors a listing would meet as well: the delivery fails with them, one clear line.
+_FATAL_CODES = _CREDENTIAL_CODES | {"NoSuchBucket", "RequestTimeTooSkewed"}
+
+
 def _remote_file_index(
     client: BaseClient, location: S3Location, report: UploadReport
-) -> tuple[FileIndex, str | None] | None:
+) -> _RemoteList:
     """The bucket's files.json and the cache policy its objects were sent with."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+    source = f"{location}{FILES_PATH}"
     try:
         response = client.get_object(Bucket=location.bucket, Key=location.key(FILES_PATH))
         raw = response["Body"].read()
     except ClientError as error:
-        if _error_code(error) in ("NoSuchKey", "404"):
-            return None
+        code = _error_code(error)
+        if code in ("NoSuchKey", "404"):
+            return _RemoteList(None, None)
+        if code in _FATAL_CODES:
+            raise
+        report.warnings.append(
+            f"cannot read {source} ({code or error}); comparing with a listing of the bucket"
+        )
+        return _RemoteList(None, None)
+    except NoCredentialsError:
         raise
+    except BotoCoreError as error:
+        report.warnings.append(f"cannot read {source} ({error}); comparing with a listing")
+        return _RemoteList(None, None)
     policy = response.get("Metadata", {}).get("cache-policy")
     try:
-        return parse_file_index(raw, f"{location}{FILES_PATH}"), policy
+        return _RemoteList(parse_file_index(raw, source), policy)
     except FileListError as error:
-        # Unreadable: upload everything again (removals of unknown objects are then skipped).
-        report.warnings.append(f"{error}; uploading every file again")
-        return None
+        report.warnings.append(f"{error}; comparing with a listing of the bucket instead")
+        return _RemoteList(None, policy)
 
 
 def _policy_fingerprint(policy: CachePolicy) -> str:
@@ -412,7 +628,10 @@ def _describe(error: BaseException, location: S3Location) -> str | None:
     )
 
     where = f"cannot deliver to {location}"
-    kept = "; the previous published files are still in place"
+    kept = (
+        "; the bucket may hold part of this publish (every link in it resolves) and the next "
+        "delivery completes it"
+    )
     if isinstance(error, NoCredentialsError):
         return (
             f"{where}: no AWS credentials found (set AWS_ACCESS_KEY_ID and "

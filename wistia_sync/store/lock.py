@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,18 +27,33 @@ def publish_lock_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".publish.lock")
 
 
+def deliver_lock_path(db_path: Path, target: str) -> Path:
+    """The lock serialising deliveries to one target (one file per target, beside the database)."""
+    digest = hashlib.sha256(target.encode()).hexdigest()[:16]
+    return db_path.with_name(f"{db_path.name}.deliver-{digest}.lock")
+
+
+_POLL_SECONDS = 0.1
+
+
 @contextmanager
-def hold_lock(path: Path, *, wait: bool) -> Iterator[None]:
-    """Hold the lock at ``path``; with ``wait=False`` raise ``LockHeld`` at once if taken."""
+def hold_lock(path: Path, *, wait: bool, timeout: float | None = None) -> Iterator[None]:
+    """Hold the lock at ``path``; with ``wait=False`` raise ``LockHeld`` at once if taken, with
+    a ``timeout`` once it has been taken for that many seconds."""
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as error:
         raise _lock_file_error(error, path) from None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            raise LockHeld(_held_message(path, fd)) from None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait and deadline is None else fcntl.LOCK_NB))
+                break
+            except BlockingIOError:
+                if not wait or deadline is None or time.monotonic() >= deadline:
+                    raise LockHeld(_held_message(path, fd, waited=timeout)) from None
+                time.sleep(_POLL_SECONDS)
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()} {datetime.now(UTC).isoformat()}\n".encode(), 0)
@@ -55,16 +72,17 @@ def hold_lock(path: Path, *, wait: bool) -> Iterator[None]:
 STUCK_AFTER_SECONDS = 3600
 
 
-def _held_message(path: Path, fd: int) -> str:
+def _held_message(path: Path, fd: int, *, waited: float | None = None) -> str:
     fields = os.pread(fd, 200, 0).decode("utf-8", "replace").split()
+    ending = "not starting" if waited is None else f"gave up after waiting {waited:g} s"
     try:
         pid, since = fields[0], datetime.fromisoformat(fields[1])
     except (IndexError, ValueError):
-        return f"another wistia-sync holds {path}; not starting"
+        return f"another wistia-sync holds {path}; {ending}"
     held = (datetime.now(UTC) - since).total_seconds()
     message = (
         f"another wistia-sync (pid {pid}) holds {path} since "
-        f"{since.strftime('%Y-%m-%d %H:%M:%S')} UTC ({_duration(held)}); not starting"
+        f"{since.strftime('%Y-%m-%d %H:%M:%S')} UTC ({_duration(held)}); {ending}"
     )
     if held > STUCK_AFTER_SECONDS:
         message = f"WARNING: a run may be stuck: {message}; check pid {pid}"

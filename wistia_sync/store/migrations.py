@@ -495,6 +495,33 @@ def m010_webhook_retry(db: Database) -> None:
     )
 
 
+@migrations()
+def m011_delivery_intents(db: Database) -> None:
+    """What a delivery to a target set out to change, until the target's ``files.json`` says it
+    is done, and when each target was last compared with a listing of its objects.
+
+    ``delivery_intents`` holds the target's "dirty" paths (files to upload or objects to remove,
+    shards included), written before the first request and removed only once ``files.json`` is
+    in place: a delivery that failed or was killed leaves them, and the next one re-sends them
+    whatever the two file lists say. ``delivery_reconciles`` records each reconcile by listing.
+    """
+    db.executescript(
+        """
+        CREATE TABLE delivery_intents (
+            target TEXT NOT NULL,
+            path TEXT NOT NULL,
+            intended_at TEXT NOT NULL,
+            PRIMARY KEY (target, path)
+        ) WITHOUT ROWID;
+        CREATE TABLE delivery_reconciles (
+            target TEXT PRIMARY KEY,
+            reconciled_at TEXT NOT NULL,
+            objects INTEGER NOT NULL
+        );
+        """
+    )
+
+
 def _m012_purge_key(spec: str) -> str:
     # Frozen copy of deliver.purge.kinds.purge_key as it was, lenient: a spec it cannot read
     # keeps its kind (or the whole text) rather than stopping the upgrade.

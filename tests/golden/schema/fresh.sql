@@ -48,8 +48,21 @@ CREATE TABLE deliveries (
             purged INTEGER NOT NULL DEFAULT 0,
             purge_error TEXT
         );
+-- table delivery_intents
+CREATE TABLE delivery_intents (
+            target TEXT NOT NULL,
+            path TEXT NOT NULL,
+            intended_at TEXT NOT NULL,
+            PRIMARY KEY (target, path)
+        ) WITHOUT ROWID;
 -- table delivery_owed
 CREATE TABLE delivery_owed (target TEXT PRIMARY KEY, first_failed_at TEXT NOT NULL, last_failed_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 1, last_error TEXT NOT NULL);
+-- table delivery_reconciles
+CREATE TABLE delivery_reconciles (
+            target TEXT PRIMARY KEY,
+            reconciled_at TEXT NOT NULL,
+            objects INTEGER NOT NULL
+        );
 -- table folders
 CREATE TABLE folders (
             hashed_id TEXT PRIMARY KEY,
@@ -270,6 +283,7 @@ CREATE TRIGGER videos_content_update AFTER UPDATE ON videos WHEN OLD.name IS NOT
 -- migration wistia_sync.m008_protected_media
 -- migration wistia_sync.m009_media_failures
 -- migration wistia_sync.m010_webhook_retry
+-- migration wistia_sync.m011_delivery_intents
 -- migration wistia_sync.m012_site_delivery
 -- state content_version = 0
 -- state publish_full_rebuild = 1

@@ -29,6 +29,15 @@ Changed = Annotated[
         "uploads and removals are purged too.",
     ),
 ]
+Reconcile = Annotated[
+    bool,
+    typer.Option(
+        "--reconcile",
+        help="Compare with a listing of the bucket (one request per 1,000 objects) instead of "
+        "its files.json: uploads what differs and removes the publisher's own objects the "
+        "output lacks, whatever earlier deliveries left. `run` does it daily by itself.",
+    ),
+]
 
 
 def deliver_command(
@@ -42,6 +51,7 @@ def deliver_command(
     changed: Changed = None,
     cache_control_immutable: ImmutableCacheControl = None,
     cache_control_entry: EntryCacheControl = None,
+    reconcile: Reconcile = False,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -61,11 +71,20 @@ def deliver_command(
     settings, site_notice = site_delivery(database, given)
     if site_notice and not quiet:
         notice(site_notice)
+    settings = settings or given or DeliverySettings()
+    if reconcile and not settings.target:
+        from wistia_sync.errors import ConfigError
+
+        raise ConfigError(
+            "--reconcile needs a target (--target, or the site's: wistia-sync site --target): "
+            "the bucket to compare with the output"
+        )
     report = deliver(
         output,
         db=database,
-        settings=settings or given or DeliverySettings(),
+        settings=settings,
         changed_entry_paths=changed,
+        reconcile=reconcile,
     )
     for warning in report.warnings:
         notice(f"warning: {warning}")
