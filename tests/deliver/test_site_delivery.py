@@ -292,9 +292,25 @@ def test_owed_purges_are_rekeyed_by_provider_and_zone_on_upgrade(tmp_path: Path)
 
 
 def sleeping_purge(tmp_path: Path) -> str:
+    """A purge command that writes its pid to ``hang.pid`` beside it, then hangs."""
     script = tmp_path / "hang.py"
-    script.write_text("import sys, time\nsys.stdin.read()\ntime.sleep(60)\n")
+    script.write_text(
+        "import os, pathlib, sys, time\n"
+        "sys.stdin.read()\n"
+        f"pathlib.Path({str(tmp_path / 'hang.pid')!r}).write_text(str(os.getpid()))\n"
+        "time.sleep(60)\n"
+    )
     return f"command:{sys.executable} {script}"
+
+
+def still_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) has stopped running.
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "\nState:\tZ" in status.read_text())
 
 
 def run_process(args: list[str], env: dict[str, str]) -> tuple[Any, float]:
@@ -335,6 +351,8 @@ def test_a_hanging_purge_command_holds_a_hide_only_until_the_purge_deadline(
     assert "hid 1 video (kept)" in line and f"purge deadline of {DEADLINE} s" in line
     assert not (out / "videos/setup00002.json").exists()  # the local publish stands
     assert "videos/setup00002.json" in pending_paths(open_database(db_path), "command")
+    # The hung command was ended with the hide, not left running detached.
+    assert not still_running(int((tmp_path / "hang.pid").read_text()))
 
 
 @pytest.fixture

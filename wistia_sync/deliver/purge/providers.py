@@ -55,7 +55,7 @@ class PurgeProvider(Protocol):
     spec: str
     limits: ProviderLimits
 
-    def purge(self, items: list[PurgeItem]) -> None: ...
+    def purge(self, items: list[PurgeItem], *, timeout: float | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class Provider:
         """The provider ``spec`` (``kind:…``) describes; a :class:`ConfigError` if unusable."""
         raise NotImplementedError
 
-    def purge(self, items: list[PurgeItem]) -> None:
+    def purge(self, items: list[PurgeItem], *, timeout: float | None = None) -> None:
         raise NotImplementedError
 
 
@@ -149,7 +149,7 @@ class CloudFront(Provider):
         distribution_id, _ = _identifier(spec)
         return cls(spec, distribution_id, urls, cloudfront_client or _cloudfront_client())
 
-    def purge(self, items: list[PurgeItem]) -> None:
+    def purge(self, items: list[PurgeItem], *, timeout: float | None = None) -> None:
         paths = [self.urls.path(str(item)) for item in items]
         reference = hashlib.sha256(f"{time.time_ns()}\n{paths}".encode()).hexdigest()[:32]
         self.client.create_invalidation(
@@ -182,7 +182,7 @@ class Cloudflare(Provider):
             raise ConfigError("--purge cloudflare: needs --base-url (it purges full URLs)")
         return cls(spec, zone, _secret(CLOUDFLARE_TOKEN_ENV, cls.kind), urls, mode == "tags")
 
-    def purge(self, items: list[PurgeItem]) -> None:
+    def purge(self, items: list[PurgeItem], *, timeout: float | None = None) -> None:
         import httpx
 
         if self.by_tag:
@@ -197,7 +197,7 @@ class Cloudflare(Provider):
             f"{CLOUDFLARE_API}/zones/{self.zone}/purge_cache",
             json=body,
             headers={"Authorization": f"Bearer {self.token}"},
-            timeout=HTTP_TIMEOUT_SECONDS,
+            timeout=_within(HTTP_TIMEOUT_SECONDS, timeout),
         )
         try:
             answer = response.json()
@@ -229,7 +229,7 @@ class Fastly(Provider):
         service, _ = _identifier(spec)
         return cls(spec, service, _secret(FASTLY_TOKEN_ENV, cls.kind))
 
-    def purge(self, items: list[PurgeItem]) -> None:
+    def purge(self, items: list[PurgeItem], *, timeout: float | None = None) -> None:
         import httpx
 
         response = httpx.post(
@@ -240,7 +240,7 @@ class Fastly(Provider):
                 "Fastly-Soft-Purge": "1",
                 "Accept": "application/json",
             },
-            timeout=HTTP_TIMEOUT_SECONDS,
+            timeout=_within(HTTP_TIMEOUT_SECONDS, timeout),
         )
         if response.status_code != 200:
             raise PurgeFailed(
@@ -273,7 +273,7 @@ class Command(Provider):
             raise ConfigError("--purge command: needs a command, e.g. command:/usr/local/bin/purge")
         return cls(spec, argv, urls)
 
-    def purge(self, items: list[PurgeItem]) -> None:
+    def purge(self, items: list[PurgeItem], *, timeout: float | None = None) -> None:
         lines = "".join(self.urls.url(str(item)) + "\n" for item in items)
         # Anything the command prints may echo a secret of ours (or its own): register this
         # process's before it runs, and redact what it says before it is stored or shown.
@@ -283,7 +283,7 @@ class Command(Provider):
                 self.argv,
                 input=lines.encode(),
                 capture_output=True,
-                timeout=COMMAND_TIMEOUT_SECONDS,
+                timeout=_within(COMMAND_TIMEOUT_SECONDS, timeout),
                 check=False,
                 env=purge_environment(),
             )
@@ -300,6 +300,11 @@ class Command(Provider):
                     limit=COMMAND_OUTPUT_LIMIT,
                 )
             )
+
+
+def _within(limit: float, timeout: float | None) -> float:
+    """A call's own limit, shortened to what the purge deadline leaves (``timeout``)."""
+    return limit if timeout is None else max(0.1, min(limit, timeout))
 
 
 def purge_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -143,6 +143,9 @@ def add_owed(db: Database, spec: str, paths: Iterable[str], reason: str) -> int:
     return len(pending_paths(db, spec))
 
 
+_DEADLINE_GRACE_SECONDS = 1.0
+
+
 def _call_within(
     provider: PurgeProvider, call: list[PurgeItem], ends: float | None, deadline: float | None
 ) -> None:
@@ -156,20 +159,26 @@ def _call_within(
 
     def send() -> None:
         try:
-            provider.purge(call)
+            # Told the time left, a provider ends its own call (a command is killed, not left
+            # running); the thread is the guard for anything that does not listen.
+            provider.purge(call, timeout=max(0.1, ends - time.monotonic()))
         except BaseException as error:  # handed to the caller's thread
             outcome.append(error)
         else:
             outcome.append(None)
 
-    # A daemon thread: one left running past the deadline never holds the process's exit.
+    # A daemon thread: one left running past the deadline never holds the process's exit. It is
+    # given a moment past the deadline, so a provider ending its own call (killing a command)
+    # does so before this process can exit and leave the command running.
     worker = threading.Thread(target=send, name="purge", daemon=True)
     worker.start()
-    worker.join(max(0.0, ends - time.monotonic()))
-    if not outcome:
+    worker.join(max(0.0, ends - time.monotonic()) + _DEADLINE_GRACE_SECONDS)
+    error = outcome[0] if outcome else PurgeFailed("")
+    if error is None:
+        return
+    if not outcome or time.monotonic() >= ends:
         raise PurgeFailed(f"the purge did not finish within the purge deadline of {deadline:g} s")
-    if outcome[0] is not None:
-        raise outcome[0]
+    raise error
 
 
 def age_seconds(since: object, now: datetime | None = None) -> int | None:
