@@ -417,6 +417,23 @@ def test_a_silent_store_holds_a_hide_only_until_the_upload_deadline(
     assert "delivery to s3://silent-bucket/site/ owed since" in text
 
 
+def test_status_shows_what_an_interrupted_delivery_left_owed(site: tuple[Path, Path]) -> None:
+    """A delivery killed mid-way records no failure, only its dirty set: ``status`` said
+    nothing of it, though the next delivery has paths to re-send."""
+    from wistia_sync.deliver.intents import DatabaseJournal
+
+    db_path, _ = site
+    DatabaseJournal(open_database(db_path), "s3://b/site/").intend(["tags.json", "videos.json"])
+
+    [owed] = status_json()["deliveries_owed"]
+    assert owed["target"] == "s3://b/site/"
+    assert (owed["attempts"], owed["paths"], owed["last_error"]) == (0, 2, None)
+    assert owed["age_seconds"] is not None
+    text = runner.invoke(app, ["status"]).stdout
+    assert "delivery to s3://b/site/ owed since" in text
+    assert "a delivery was interrupted, 2 paths), retried by the next process" in text
+
+
 # -- S3: a failed delivery is owed and converges -------------------------------------------------
 
 

@@ -284,24 +284,41 @@ def settle_delivery(db: Database, target: str) -> None:
 
 
 def deliveries_owed(db: Database) -> list[dict[str, Any]]:
-    """Every target a delivery is owed to, oldest first (for ``status``)."""
+    """Every target a delivery is owed to, oldest first (for ``status``): those whose last
+    delivery failed, and those a killed or interrupted delivery left paths owed to (no failure
+    was recorded for them: ``attempts`` is 0), each with how many paths are owed."""
     from wistia_sync.deliver.purge.purger import age_seconds
 
-    rows = db.execute(
-        "SELECT target, first_failed_at, last_failed_at, attempts, last_error FROM delivery_owed "
-        "ORDER BY first_failed_at, target"
-    ).fetchall()
-    return [
-        {
-            "target": target,
-            "since": since,
-            "age_seconds": age_seconds(since),
-            "last_failed_at": last,
-            "attempts": attempts,
-            "last_error": error,
-        }
-        for target, since, last, attempts, error in rows
-    ]
+    failed = {
+        target: (since, last, attempts, error)
+        for target, since, last, attempts, error in db.execute(
+            "SELECT target, first_failed_at, last_failed_at, attempts, last_error "
+            "FROM delivery_owed"
+        ).fetchall()
+    }
+    intended = {
+        target: (since, count)
+        for target, since, count in db.execute(
+            "SELECT target, min(intended_at), count(*) FROM delivery_intents GROUP BY target"
+        ).fetchall()
+    }
+    owed = []
+    for target in failed.keys() | intended.keys():
+        since, last, attempts, error = failed.get(target, (None, None, 0, None))
+        first_intended, paths = intended.get(target, (None, 0))
+        since = since or first_intended
+        owed.append(
+            {
+                "target": target,
+                "since": since,
+                "age_seconds": age_seconds(since),
+                "last_failed_at": last,
+                "attempts": attempts,
+                "paths": paths,
+                "last_error": error,
+            }
+        )
+    return sorted(owed, key=lambda entry: (entry["since"] or "", entry["target"]))
 
 
 def _purgeable(path: str) -> bool:

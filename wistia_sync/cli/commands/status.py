@@ -141,14 +141,21 @@ def purge_line(purge: dict[str, Any]) -> str:
 
 
 def delivery_owed_line(owed: dict[str, Any]) -> str:
-    """``delivery to s3://b/site/ owed since … (2h ago, 3 attempts), retried …: last error``."""
-    attempts = owed["attempts"]
-    return (
-        f"delivery to {owed['target']} owed since {owed['since']} "
-        f"({format_age(owed['age_seconds'])}, {attempts} failed attempt"
-        f"{'' if attempts == 1 else 's'}), retried by the next process that delivers: "
-        f"{owed['last_error']}"
+    """``delivery to s3://b/site/ owed since … (2 h ago, 3 failed attempts, 12 paths), retried
+    by the next process that delivers: last error`` (no error: a delivery was interrupted)."""
+    attempts, paths = owed["attempts"], owed["paths"]
+    done = (
+        f"{attempts} failed attempt{'' if attempts == 1 else 's'}"
+        if attempts
+        else "a delivery was interrupted"
     )
+    counted = f", {paths} path{'' if paths == 1 else 's'}" if paths else ""
+    line = (
+        f"delivery to {owed['target']} owed since {owed['since']} "
+        f"({format_age(owed['age_seconds'])}, {done}{counted}), "
+        "retried by the next process that delivers"
+    )
+    return f"{line}: {owed['last_error']}" if owed["last_error"] else line
 
 
 def format_age(seconds: int | None) -> str:
