@@ -49,9 +49,13 @@ ENTRY = Path(sys.executable).parent / "wistia-sync"
 TAGS, FOLDERS, TAGS_PER_VIDEO = 500, 50, 3
 
 
-def build_catalog(db_path: Path, videos: int, seed: int = 7) -> list[str]:
-    """A catalog written straight into a migrated database; returns the published hashed_ids."""
-    open_database(db_path, create=True).conn.close()  # migrations, triggers
+def build_catalog(db_path: Path, videos: int, seed: int = 7, *, migrate: bool = True) -> list[str]:
+    """A catalog written straight into a migrated database; returns the published hashed_ids.
+
+    ``migrate=False``: the database at ``db_path`` is migrated already (by another version's
+    code, say, whose schema this one must not change)."""
+    if migrate:
+        open_database(db_path, create=True).conn.close()  # migrations, triggers
     rng = random.Random(seed)
     conn = sqlite3.connect(db_path)
     now = "2026-01-01T00:00:00Z"
