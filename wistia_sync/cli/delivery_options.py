@@ -25,6 +25,8 @@ from wistia_sync.config import (
 from wistia_sync.deliver.purge.kinds import spec_syntax
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from wistia_sync.deliver.delivery import DeliverySettings
 
 Target = Annotated[
@@ -112,3 +114,17 @@ def delivery_settings(
         immutable_cache_control=cache_control_immutable,
         entry_cache_control=cache_control_entry,
     )
+
+
+def site_delivery_with(
+    database: Database, given: DeliverySettings | None, *, quiet: bool
+) -> DeliverySettings | None:
+    """The site's delivery with what this command's options name merged in
+    (``job.site_delivery``), printing its notice unless ``quiet``; None: none at all."""
+    from wistia_sync.cli.console import notice
+    from wistia_sync.job import site_delivery
+
+    settings, site_notice = site_delivery(database, given)
+    if site_notice and not quiet:
+        notice(site_notice)
+    return settings

@@ -18,6 +18,7 @@ from wistia_sync.cli.delivery_options import (
     S3EndpointUrl,
     Target,
     delivery_settings,
+    site_delivery_with,
 )
 from wistia_sync.cli.options import DbPath, Json, OutputDir, Quiet
 
@@ -60,7 +61,6 @@ def deliver_command(
 
     from wistia_sync.deliver.delivery import DeliverySettings, deliver
     from wistia_sync.errors import DeliveryOwed
-    from wistia_sync.job import site_delivery
     from wistia_sync.store.db import open_database
 
     database = open_database(db)
@@ -68,10 +68,7 @@ def deliver_command(
         target, s3_endpoint_url, purge, purge_budget, base_url,
         cache_control_immutable, cache_control_entry,
     )  # fmt: skip
-    settings, site_notice = site_delivery(database, given)
-    if site_notice and not quiet:
-        notice(site_notice)
-    settings = settings or given or DeliverySettings()
+    settings = site_delivery_with(database, given, quiet=quiet) or DeliverySettings()
     if reconcile and not settings.target:
         from wistia_sync.errors import ConfigError
 

@@ -18,6 +18,7 @@ from wistia_sync.cli.delivery_options import (
     S3EndpointUrl,
     Target,
     delivery_settings,
+    site_delivery_with,
 )
 from wistia_sync.cli.options import AllowMassUnpublish, DbPath, Force, Json, OutputDir, Quiet
 from wistia_sync.cli.tables import print_json
@@ -46,7 +47,7 @@ def publish_command(
     as_json: Json = False,
 ) -> None:
     """Bring the JSON files in the output folder up to date with the database."""
-    from wistia_sync.job import publish_and_deliver, site_delivery
+    from wistia_sync.job import publish_and_deliver
     from wistia_sync.store.db import open_database
 
     database = open_database(db)
@@ -55,9 +56,7 @@ def publish_command(
         cache_control_immutable, cache_control_entry,
     )  # fmt: skip
     # The site's delivery (no delivery code imported when it has none and no option names one).
-    delivery, site_notice = site_delivery(database, given)
-    if site_notice and not quiet:
-        notice(site_notice)
+    delivery = site_delivery_with(database, given, quiet=quiet)
     published = publish_and_deliver(
         database,
         output,
