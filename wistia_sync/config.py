@@ -28,6 +28,17 @@ S3_ENDPOINT_ENV = "AWS_ENDPOINT_URL"
 BASE_URL_ENV = "WISTIA_SYNC_BASE_URL"
 IMMUTABLE_CACHE_CONTROL_ENV = "WISTIA_SYNC_CACHE_CONTROL_IMMUTABLE"
 ENTRY_CACHE_CONTROL_ENV = "WISTIA_SYNC_CACHE_CONTROL_ENTRY"
+# What a process's environment may name of the delivery (deliver.site.OPTIONS). Not
+# AWS_ENDPOINT_URL: like the AWS credentials, boto3 reads it itself when the site stores no
+# endpoint.
+DELIVERY_ENV = (
+    TARGET_ENV,
+    PURGE_ENV,
+    BASE_URL_ENV,
+    PURGE_BUDGET_ENV,
+    IMMUTABLE_CACHE_CONTROL_ENV,
+    ENTRY_CACHE_CONTROL_ENV,
+)
 # Seconds a delivery waits for another delivery to the same target (default 60), then exits 75.
 DELIVERY_LOCK_WAIT_ENV = "WISTIA_SYNC_DELIVERY_LOCK_WAIT"
 WEBHOOK_SECRET_ENV = "WISTIA_SYNC_WEBHOOK_SECRET"

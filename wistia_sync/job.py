@@ -17,15 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wistia_sync.config import (
-    BASE_URL_ENV,
-    ENTRY_CACHE_CONTROL_ENV,
-    IMMUTABLE_CACHE_CONTROL_ENV,
-    PURGE_BUDGET_ENV,
-    PURGE_ENV,
-    TARGET_ENV,
-    check_database_outside_output,
-)
+from wistia_sync.config import DELIVERY_ENV, check_database_outside_output
 from wistia_sync.errors import ConfigError, PublishAborted
 from wistia_sync.publish import (
     PublishResult,
@@ -126,19 +118,6 @@ def publish_and_deliver(
             output, db, delivery, result, reconcile="when-due" if reconcile_when_due else False
         )
     return Published(result, delivered)
-
-
-# What a process's environment may name of the delivery (deliver.site.OPTIONS). Not
-# AWS_ENDPOINT_URL: like the AWS credentials, boto3 reads it itself when the site stores no
-# endpoint.
-DELIVERY_ENV = (
-    TARGET_ENV,
-    PURGE_ENV,
-    BASE_URL_ENV,
-    PURGE_BUDGET_ENV,
-    IMMUTABLE_CACHE_CONTROL_ENV,
-    ENTRY_CACHE_CONTROL_ENV,
-)
 
 
 def site_delivery(

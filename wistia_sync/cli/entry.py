@@ -1,7 +1,9 @@
-"""The ``wistia-sync`` entry point: ``--version`` and ``--help`` answer before Typer is imported.
+"""The ``wistia-sync`` entry point: ``--version``, ``--help`` and a ``publish`` with nothing to
+publish answer before Typer is imported.
 
-Importing Typer is most of every command's start-up; a version check or a look at the command
-list needs none of it. Everything else goes to ``wistia_sync.cli``.
+Importing Typer is most of every command's start-up; a version check, a look at the command
+list or cron's publish that finds the output up to date (``wistia_sync.cli.quickpublish``) needs
+none of it. Everything else goes to ``wistia_sync.cli``.
 """
 
 import sys
@@ -22,6 +24,11 @@ def main() -> None:
 
         print(root_help(PROG))
         return
+    if arguments[:1] == ["publish"]:
+        from wistia_sync.cli.quickpublish import answer_noop_publish
+
+        if answer_noop_publish(arguments):
+            return
     from wistia_sync.cli.app import main as run_cli
 
     run_cli()
