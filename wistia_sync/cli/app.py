@@ -18,10 +18,11 @@ from typer._click.exceptions import NoArgsIsHelpError
 
 from wistia_sync import __version__, config
 from wistia_sync.cli.console import fail_line
+from wistia_sync.cli.failures import report_failure
 from wistia_sync.cli.lazy import LazyGroup
 from wistia_sync.cli.registry import COMMANDS, DEBUG_HELP, ROOT_HELP, VERSION_HELP
 from wistia_sync.cli.usage import usage_errors_in_one_line
-from wistia_sync.errors import EXIT_FAILURE, EXIT_USAGE, WistiaSyncError
+from wistia_sync.errors import EXIT_USAGE
 
 try:  # plain parameters are coerced without importing pydantic (see the module)
     from wistia_sync.cli import coercion
@@ -45,25 +46,13 @@ class _FriendlyErrors(LazyGroup):
         try:
             with usage_errors_in_one_line():
                 return super().invoke(ctx)
-        except WistiaSyncError as error:
-            if debug:
-                raise
-            fail_line(str(error))
-            raise typer.Exit(error.exit_code) from None
-        except BrokenPipeError:
-            # The reader went away (`wistia-sync videos list | head`): not an error of ours.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(0) from None
-        except KeyboardInterrupt:
-            fail_line("interrupted")
-            raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, typer.TyperException, NoArgsIsHelpError):
             raise
-        except Exception as error:
-            if debug:
+        except BaseException as error:
+            code = report_failure(error, debug=debug)
+            if code is None:
                 raise
-            fail_line(f"unexpected {type(error).__name__}: {error} (run with --debug for details)")
-            raise typer.Exit(EXIT_FAILURE) from None
+            raise typer.Exit(code) from None
 
 
 app = typer.Typer(

@@ -77,6 +77,14 @@ def terminal_safe(text: str) -> str:
     return _UNSAFE.sub(lambda match: ascii(match[0])[1:-1], text)
 
 
+def print_json(data: Any) -> None:
+    """``data`` as indented JSON on stdout, non-ASCII kept readable (the bytes rich's
+    ``print_json`` writes to a pipe, without rich)."""
+    import json
+
+    print(json.dumps(data, ensure_ascii=False, indent=2), flush=True)
+
+
 def fail_line(message: str) -> None:
     """Print one error line on stderr, with any secret redacted.
 

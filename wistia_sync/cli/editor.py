@@ -1,34 +1,29 @@
-"""What the editor commands (``tag …``, ``visibility …``) share: their options, the VIDEO
-arguments, and the finish step.
+"""What the editor commands (``tag …``, ``visibility …``) share once their arguments are parsed:
+the database they change, the VIDEO arguments, and the finish step (``run_edit``): republish
+unless ``--no-publish`` or nothing changed, and print one line.
 
-An editor command is written as ``@editor_command`` over a function that takes its own
-arguments and an ``Edit``, and returns what the library's editing function returned. The
-decorator gives it ``--db``, ``--output``, ``--no-publish``, ``--actor``, ``--quiet`` and
-``--json`` (after its own options, as ``--help`` lists them), then finishes: republish unless
-``--no-publish`` or nothing changed, and print one line. Library imports happen inside the
-functions, and none of them reaches httpx: every editor command stays fast.
+Typer is not imported here: ``wistia_sync.cli.quickedit`` runs the plainest editor command lines
+through ``run_edit`` before Typer is imported, and ``wistia_sync.cli.editor_command`` declares
+the options of the Typer commands. Library imports happen inside the functions, and none of them
+reaches httpx: every editor command stays fast.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import typer
-
-from wistia_sync import config
-from wistia_sync.cli.options import Actor, DbPath, Json, NoPublish, OutputDir, Quiet
-from wistia_sync.cli.tables import print_json
+from wistia_sync.cli.console import print_json
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from wistia_sync.catalog.editing import EditOutcome
+    from wistia_sync.catalog.editing import EditOutcome, TaggingResult, VisibilityResult
+    from wistia_sync.catalog.rules import Visibility
     from wistia_sync.deliver.delivery import DeliverySettings
     from wistia_sync.publish import PublishResult
 
@@ -59,63 +54,31 @@ class Edit:
         return clean_actor(self.actor_option)
 
 
-# The options every editor command takes after its own, in the order its --help lists them.
-_SHARED = tuple(
-    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option)
-    for name, option, default in (
-        ("db", DbPath, Path(config.DEFAULT_DB)),
-        ("output", OutputDir, Path(config.DEFAULT_OUTPUT)),
-        ("no_publish", NoPublish, False),
-        ("actor", Actor, None),
-        ("quiet", Quiet, False),
-        ("as_json", Json, False),
+def run_edit(
+    change: Callable[[Edit], EditOutcome],
+    *,
+    db: Path,
+    output: Path,
+    no_publish: bool,
+    actor: str | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Run ``change`` on the database at ``db`` (as ``actor``), then ``finish_change``."""
+    edit = Edit(db, actor)
+    # Before the change: a delivery the environment names differently from the site's is
+    # refused with nothing changed.
+    delivery = None if no_publish else editor_delivery(edit.database)
+    outcome = change(edit)
+    finish_change(
+        outcome,
+        edit.database,
+        output=output,
+        no_publish=no_publish,
+        quiet=quiet,
+        as_json=as_json,
+        delivery=delivery,
     )
-)
-
-
-def editor_command(change: Callable[..., EditOutcome]) -> Callable[..., None]:
-    """A command running ``change(**its own arguments, edit=Edit(...))``, then ``finish_change``.
-
-    The command's signature is ``change``'s without ``edit``, plus the shared options: Typer
-    reads options from the signature, so this is where they are declared once.
-    """
-    # Annotations are strings (postponed evaluation); Typer needs the objects. The return type
-    # is left alone: it is imported for type checking only.
-    own = [
-        parameter.replace(annotation=eval(parameter.annotation, change.__globals__))
-        if isinstance(parameter.annotation, str)
-        else parameter
-        for name, parameter in inspect.signature(change).parameters.items()
-        if name != "edit"
-    ]
-
-    @functools.wraps(change)
-    def command(**values: Any) -> None:
-        db, output = values.pop("db"), values.pop("output")
-        no_publish, quiet, as_json = (
-            values.pop("no_publish"),
-            values.pop("quiet"),
-            values.pop("as_json"),
-        )
-        edit = Edit(db, values.pop("actor"))
-        # Before the change: a delivery the environment names differently from the site's is
-        # refused with nothing changed.
-        delivery = None if no_publish else editor_delivery(edit.database)
-        outcome = change(**values, edit=edit)
-        finish_change(
-            outcome,
-            edit.database,
-            output=output,
-            no_publish=no_publish,
-            quiet=quiet,
-            as_json=as_json,
-            delivery=delivery,
-        )
-
-    parameters = [*own, *_SHARED]
-    command.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
-    command.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
-    return command
 
 
 def finish_change(
@@ -153,7 +116,7 @@ def finish_change(
             line += f"; {result.summary()}"
         elif outcome.changed:
             line += "; not published (--no-publish): run `wistia-sync publish` to catch up"
-        typer.echo(line)
+        print(line, flush=True)
     if owed is not None:
         from wistia_sync.errors import DeliveryOwed
 
@@ -231,3 +194,31 @@ def read_video_arguments(arguments: list[str]) -> list[str]:
     if not videos:
         raise UsageError("no video given (standard input held no ids)")
     return videos
+
+
+def change_tags(
+    edit: Edit, arguments: list[str], tags: list[str] | None, *, add: bool
+) -> TaggingResult:
+    """``tag add``/``tag remove``: one VIDEO then its TAGs, or with ``--tag`` any number of
+    VIDEOs."""
+    from wistia_sync.catalog.editing import add_tags, remove_tags
+    from wistia_sync.errors import UsageError
+
+    if tags:
+        videos = read_video_arguments(arguments)
+    elif len(arguments) < 2:
+        raise UsageError("give a VIDEO and at least one TAG, or --tag TAG and VIDEOs")
+    else:
+        videos, tags = read_video_arguments(arguments[:1]), arguments[1:]
+    change = add_tags if add else remove_tags
+    return change(edit.database, videos, tags, actor=edit.actor)
+
+
+def change_visibility(
+    edit: Edit, arguments: list[str], target: Visibility | None
+) -> VisibilityResult:
+    """``visibility hide|show|toggle VIDEO...`` (``target`` None: toggle)."""
+    from wistia_sync.catalog.editing import set_visibility
+
+    videos = read_video_arguments(arguments)
+    return set_visibility(edit.database, videos, target, actor=edit.actor)

@@ -1,9 +1,10 @@
-"""The ``wistia-sync`` entry point: ``--version``, ``--help`` and a ``publish`` with nothing to
-publish answer before Typer is imported.
+"""The ``wistia-sync`` entry point: ``--version``, ``--help``, a ``publish`` with nothing to
+publish and the plainest editor commands run before Typer is imported.
 
 Importing Typer is most of every command's start-up; a version check, a look at the command
-list or cron's publish that finds the output up to date (``wistia_sync.cli.quickpublish``) needs
-none of it. Everything else goes to ``wistia_sync.cli``.
+list, cron's publish that finds the output up to date (``wistia_sync.cli.quickpublish``) and an
+editor's ``tag add`` or ``visibility hide`` (``wistia_sync.cli.quickedit``) need none of it.
+Everything else goes to ``wistia_sync.cli``.
 """
 
 import sys
@@ -28,6 +29,14 @@ def main() -> None:
         from wistia_sync.cli.quickpublish import answer_noop_publish
 
         if answer_noop_publish(arguments):
+            return
+    if arguments[:1] in (["tag"], ["visibility"]):
+        from wistia_sync.cli.quickedit import run_quick_edit
+
+        code = run_quick_edit(arguments)
+        if code:
+            sys.exit(code)
+        if code == 0:
             return
     from wistia_sync.cli.app import main as run_cli
 

@@ -8,9 +8,8 @@ work on them directly; a tab or line break inside a value becomes a space so a r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import typer
 
@@ -18,11 +17,6 @@ from wistia_sync.cli.console import stdout_console, stdout_is_terminal, terminal
 
 Cell = str | int | float | None
 EMPTY_CELL = "—"
-
-
-def print_json(data: Any) -> None:
-    """``data`` as indented JSON on stdout, non-ASCII kept readable."""
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def print_rows(

@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from wistia_sync import config
+from wistia_sync.cli.console import print_json
 from wistia_sync.cli.editor import open_database
 from wistia_sync.cli.options import MAX_COUNT, DbPath, Json
-from wistia_sync.cli.tables import print_json, print_rows
+from wistia_sync.cli.tables import print_rows
 
 LogLimit = Annotated[
     int,

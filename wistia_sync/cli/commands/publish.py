@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from wistia_sync import config
-from wistia_sync.cli.console import notice
+from wistia_sync.cli.console import notice, print_json
 from wistia_sync.cli.delivery_options import (
     BaseUrl,
     EntryCacheControl,
@@ -21,7 +21,6 @@ from wistia_sync.cli.delivery_options import (
     site_delivery_with,
 )
 from wistia_sync.cli.options import AllowMassUnpublish, DbPath, Force, Json, OutputDir, Quiet
-from wistia_sync.cli.tables import print_json
 
 if TYPE_CHECKING:
     from wistia_sync.deliver.delivery import DeliveryReport

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from wistia_sync import config
-from wistia_sync.cli.editor import Edit, editor_command, open_database, read_video_arguments
+from wistia_sync.cli.console import print_json
+from wistia_sync.cli.editor import Edit, change_tags, open_database
+from wistia_sync.cli.editor_command import editor_command
 from wistia_sync.cli.options import DbPath, Json
-from wistia_sync.cli.tables import print_json, print_rows
+from wistia_sync.cli.tables import print_rows
 
 if TYPE_CHECKING:
     from wistia_sync.catalog.editing import RenameResult, TagDeleteResult, TaggingResult
@@ -45,16 +47,6 @@ tag_app = typer.Typer(
 )
 
 
-def _videos_and_tags(arguments: list[str], tags: list[str] | None) -> tuple[list[str], list[str]]:
-    from wistia_sync.errors import UsageError
-
-    if tags:
-        return read_video_arguments(arguments), tags
-    if len(arguments) < 2:
-        raise UsageError("give a VIDEO and at least one TAG, or --tag TAG and VIDEOs")
-    return read_video_arguments(arguments[:1]), arguments[1:]
-
-
 @tag_app.command("add")
 @editor_command
 def tag_add(arguments: TagArguments, tag: TagOption = None, *, edit: Edit) -> TaggingResult:
@@ -63,10 +55,7 @@ def tag_add(arguments: TagArguments, tag: TagOption = None, *, edit: Edit) -> Ta
     Tags match case-insensitively; a new tag keeps the spelling given here. Tagging a video
     with a tag Wistia already set records it as an editor tag too, so it stays if Wistia drops it.
     """
-    from wistia_sync.catalog.editing import add_tags
-
-    videos, tags = _videos_and_tags(arguments, tag)
-    return add_tags(edit.database, videos, tags, actor=edit.actor)
+    return change_tags(edit, arguments, tag, add=True)
 
 
 @tag_app.command("remove")
@@ -76,10 +65,7 @@ def tag_remove(arguments: TagArguments, tag: TagOption = None, *, edit: Edit) ->
 
     A tag a video has only from Wistia is refused (and nothing changes): remove it in Wistia.
     """
-    from wistia_sync.catalog.editing import remove_tags
-
-    videos, tags = _videos_and_tags(arguments, tag)
-    return remove_tags(edit.database, videos, tags, actor=edit.actor)
+    return change_tags(edit, arguments, tag, add=False)
 
 
 @tag_app.command("list")

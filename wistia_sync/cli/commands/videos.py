@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from wistia_sync import config
-from wistia_sync.cli.console import notice, stdout_is_terminal
+from wistia_sync.cli.console import notice, print_json, stdout_is_terminal
 from wistia_sync.cli.options import (
     MAX_COUNT,
     DbPath,
@@ -17,7 +17,7 @@ from wistia_sync.cli.options import (
     PublicOnly,
     visibility_filter,
 )
-from wistia_sync.cli.tables import print_fields, print_json, print_rows
+from wistia_sync.cli.tables import print_fields, print_rows
 
 # A table longer than this scrolls past unread: a terminal shows the newest and says how many more
 # there are. A pipe or --json gets every match, as scripts expect.

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from wistia_sync import config
-from wistia_sync.cli.editor import Edit, editor_command, open_database, read_video_arguments
+from wistia_sync.cli.console import print_json
+from wistia_sync.cli.editor import Edit, change_visibility, open_database
+from wistia_sync.cli.editor_command import editor_command
 from wistia_sync.cli.options import DbPath, HiddenOnly, Json, PublicOnly, visibility_filter
-from wistia_sync.cli.tables import print_json, print_rows
+from wistia_sync.cli.tables import print_rows
 
 if TYPE_CHECKING:
     from wistia_sync.catalog.editing import VisibilityResult
-    from wistia_sync.catalog.rules import Visibility
 
 Videos = Annotated[
     list[str],
@@ -33,34 +34,25 @@ visibility_app = typer.Typer(
 )
 
 
-def _change_visibility(
-    target: Visibility | None, videos: list[str], edit: Edit
-) -> VisibilityResult:
-    from wistia_sync.catalog.editing import set_visibility
-
-    wanted = read_video_arguments(videos)
-    return set_visibility(edit.database, wanted, target, actor=edit.actor)
-
-
 @visibility_app.command("hide")
 @editor_command
 def visibility_hide(videos: Videos, *, edit: Edit) -> VisibilityResult:
     """Hide videos: they vanish from every published file. Hiding a hidden video is a no-op."""
-    return _change_visibility("hidden", videos, edit)
+    return change_visibility(edit, videos, "hidden")
 
 
 @visibility_app.command("show")
 @editor_command
 def visibility_show(videos: Videos, *, edit: Edit) -> VisibilityResult:
     """Make videos public again (published if Wistia has them ready and not archived)."""
-    return _change_visibility("public", videos, edit)
+    return change_visibility(edit, videos, "public")
 
 
 @visibility_app.command("toggle")
 @editor_command
 def visibility_toggle(videos: Videos, *, edit: Edit) -> VisibilityResult:
     """Hide each public video and show each hidden one."""
-    return _change_visibility(None, videos, edit)
+    return change_visibility(edit, videos, None)
 
 
 @visibility_app.command("list")
