@@ -83,26 +83,26 @@ _CREDENTIAL_HEADERS = (
     "x-auth-token",
     "x-api-key",
 )
-_HEADER = re.compile(
+# The patterns are compiled on first use (and kept in ``re``'s cache): every process imports this
+# module, few ever redact a credential, and compiling them up front cost each start-up ~3 ms.
+_HEADER = (
     r"""(?P<name>['"]?\b(?:"""
     + "|".join(re.escape(name) for name in _CREDENTIAL_HEADERS)
     + r""")['"]?\s*:\s*)"""
     r"""(?!\s*b?['"]?\*\*\*)"""  # not one already redacted
     # the value: quoted (b'…', '…', "…") up to its closing quote, else up to the line's end or
     # the next ``, 'Header':`` of a dict repr
-    r"""(?P<value>b?'[^'\n]*'|b?"[^"\n]*"|[^\n,}>]*(?:,\s*(?:SignedHeaders|Signature)=[^\n,}>]*)*)""",
-    re.IGNORECASE,
+    r"""(?P<value>b?'[^'\n]*'|b?"[^"\n]*"|[^\n,}>]*(?:,\s*(?:SignedHeaders|Signature)=[^\n,}>]*)*)"""
 )
 # ``name=value`` pairs in query strings and messages: AWS presigned URLs and signatures, and
 # whatever a tool calls a token, secret, key or password.
-_PAIR = re.compile(
+_PAIR = (
     r"(?P<name>\b(?:X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential|Signature|"
     r"[A-Za-z_.-]*(?:token|secret|password|passwd|api[_-]?key|access[_-]?key)[A-Za-z_]*)"
     r"['\"]?\s*[=:]\s*)(?!\s*b?['\"]?\*\*\*)"
-    r"(?P<value>b?'[^'\n]*'|b?\"[^\"\n]*\"|[^\s&'\",;}>)]+)",
-    re.IGNORECASE,
+    r"(?P<value>b?'[^'\n]*'|b?\"[^\"\n]*\"|[^\s&'\",;}>)]+)"
 )
-_BEARER = re.compile(r"(?P<name>\b(?:Bearer|Basic|Token)\s+)(?P<value>[A-Za-z0-9._~+/=-]{8,})")
+_BEARER = r"(?P<name>\b(?:Bearer|Basic|Token)\s+)(?P<value>[A-Za-z0-9._~+/=-]{8,})"
 
 
 def _keep_name(match: re.Match[str]) -> str:
@@ -117,14 +117,14 @@ def _keep_name(match: re.Match[str]) -> str:
 def redact_credentials(text: str) -> str:
     """``redact``, and the value of every credential header or ``token=``-like pair."""
     text = redact(text)
-    text = _HEADER.sub(_keep_name, text)
-    text = _BEARER.sub(_keep_name, text)
-    return _PAIR.sub(_keep_name, text)
+    text = re.sub(_HEADER, _keep_name, text, flags=re.IGNORECASE)
+    text = re.sub(_BEARER, _keep_name, text)
+    return re.sub(_PAIR, _keep_name, text, flags=re.IGNORECASE)
 
 
 # 24+ characters of a token alphabet, with at least one letter and one digit: an API key, a
 # base64 secret, a hex digest. A URL's path is cut at its slashes and dots, so it stays.
-_OPAQUE = re.compile(
+_OPAQUE = (
     r"(?<![A-Za-z0-9_+=-])(?=[A-Za-z_+=-]*[0-9])(?=[0-9_+=-]*[A-Za-z])"
     r"[A-Za-z0-9_+=-]{24,}(?![A-Za-z0-9_+=-])"
 )
@@ -134,7 +134,7 @@ def redact_output(text: str, limit: int = 300) -> str:
     """Text a program we do not control wrote, as it may be stored or shown: every credential
     and long opaque token redacted, then cut to ``limit`` characters (after redacting, so no
     secret is left half-shown)."""
-    text = _OPAQUE.sub(REDACTED, redact_credentials(text))
+    text = re.sub(_OPAQUE, REDACTED, redact_credentials(text))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
