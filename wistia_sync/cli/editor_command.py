@@ -54,17 +54,12 @@ def editor_command(change: Callable[..., EditOutcome]) -> Callable[..., None]:
 
     @functools.wraps(change)
     def command(**values: Any) -> None:
-        shared = {name: values.pop(name) for name in ("db", "output", "no_publish", "quiet")}
+        shared = {parameter.name: values.pop(parameter.name) for parameter in _SHARED}
 
         def edit_with_own_arguments(edit: Edit) -> EditOutcome:
             return change(**values, edit=edit)
 
-        run_edit(
-            edit_with_own_arguments,
-            **shared,
-            actor=values.pop("actor"),
-            as_json=values.pop("as_json"),
-        )
+        run_edit(edit_with_own_arguments, **shared)
 
     parameters = [*own, *_SHARED]
     command.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
