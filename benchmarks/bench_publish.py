@@ -297,7 +297,13 @@ def run_tree(tree: Path | None, args: list[str], env: dict[str, str]) -> str:
 
 
 def edit_bytes(
-    db_path: Path, folder: Path, published: list[str], size: int, repeat: int, tree: Path | None
+    db_path: Path,
+    folder: Path,
+    published: list[str],
+    size: int,
+    repeat: int,
+    tree: Path | None,
+    page_size: int | None = None,
 ) -> dict[str, dict[str, float]]:
     """Bytes written by one ``tag add`` and one ``visibility hide`` (medians over ``repeat``
     edits of different videos), in all and by kind of file, for the CLI of ``tree``."""
@@ -307,6 +313,8 @@ def edit_bytes(
     source.backup(target)
     source.close(), target.close()
     env = {**os.environ, "WISTIA_SYNC_DB": str(db), "WISTIA_SYNC_OUTPUT": str(out)}
+    if page_size is not None:
+        run_tree(tree, ["site", "--page-size", str(page_size)], env)
     run_tree(tree, ["publish", "--force", "--quiet"], env)
     picks = random.Random(size + 3).sample(published, 2 * repeat)
     edits = {
@@ -329,7 +337,9 @@ def edit_bytes(
     return figures
 
 
-def main_edit_bytes(sizes: list[int], repeat: int, baseline: str | None) -> None:
+def main_edit_bytes(
+    sizes: list[int], repeat: int, baseline: str | None, page_size: int | None
+) -> None:
     """Bytes one edit writes at each size (and for ``baseline``), with the ratios."""
     import shutil
 
@@ -351,11 +361,12 @@ def main_edit_bytes(sizes: list[int], repeat: int, baseline: str | None) -> None
             published = build_catalog(work / "wistia.db", size)
             for name, tree in trees.items():
                 results[name, size] = edit_bytes(
-                    work / "wistia.db", work, published, size, repeat, tree
+                    work / "wistia.db", work, published, size, repeat, tree, page_size
                 )
             shutil.rmtree(work)
     print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}; load "
-          f"{os.getloadavg()[0]:.1f}; medians of {repeat} edits; KB = 1,000 bytes")  # fmt: skip
+          f"{os.getloadavg()[0]:.1f}; medians of {repeat} edits; KB = 1,000 bytes; page size "
+          f"{page_size or 'default (100)'}")  # fmt: skip
     for edit in ("tag add", "hide"):
         print(f"\nBytes written by one `{edit}` (KB):")
         print("| file kind | " + " | ".join(f"{n} {s:,}" for s in sizes for n in trees) + " |")
@@ -393,10 +404,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--edit-bytes", action="store_true", help="only the bytes an edit writes")
     parser.add_argument("--baseline", help="a commit whose edits' bytes are measured alongside")
+    parser.add_argument("--page-size", type=int, help="the site's page size (--edit-bytes)")
     arguments = parser.parse_args()
     sizes = [int(size) for size in arguments.sizes.split(",")]
     if arguments.edit_bytes:
-        main_edit_bytes(sizes, arguments.repeat, arguments.baseline)
+        main_edit_bytes(sizes, arguments.repeat, arguments.baseline, arguments.page_size)
         return
     results = {size: measure(size, arguments.repeat) for size in sizes}
     per_file, batch = durability_ratio()

@@ -329,8 +329,7 @@ class FilesList(_Contract):
     generation: str = Field(pattern=r"^[0-9a-f]{20}$", description="As in manifest.json.")
     count: int = Field(ge=0, description="How many files the shards list in all.")
     shards: list[ShardLink] = Field(
-        description="The shards, in path order (the first of them only, when shard_lists "
-        "follows)."
+        description="The shards, in path order (the first of them only, when shard_lists follows)."
     )
     shard_lists: list[ShardListLink] = Field(
         default_factory=list,

@@ -41,6 +41,7 @@ class PageLists:
     listed: set[str] = field(default_factory=set)  # every chunk file the entry file lists
     retired: set[str] = field(default_factory=set)  # chunk files it no longer lists
     state: str | None = None  # what to record (None: the whole list is inline)
+    state_changed: bool = True  # whether that differs from what is recorded
 
 
 def state_key(playlist: str) -> str:
@@ -49,7 +50,8 @@ def state_key(playlist: str) -> str:
 
 def recorded_chunk_files(db: Database, playlist: str) -> set[str]:
     """The chunk files the playlist's entry file lists now (for a playlist that goes)."""
-    return {chunk.page for chunk in _recorded(db, playlist, full=False) if chunk.page}
+    recorded = _recorded(get_state(db, state_key(playlist)), full=False)
+    return {chunk.page for chunk in recorded if chunk.page}
 
 
 def plan_page_lists(
@@ -62,7 +64,8 @@ def plan_page_lists(
 ) -> PageLists:
     """Cut ``pages`` ((start key, page), in order: every page but the inline first bucket) into
     chunks, rewriting those holding a ``changed`` start key (a page written or gone)."""
-    chunks = _recorded(db, playlist, full=full)
+    recorded_state = get_state(db, state_key(playlist))
+    chunks = _recorded(recorded_state, full=full)
     before = {chunk.page for chunk in chunks if chunk.page}
     starts = [chunk.start for chunk in chunks]
     for key in changed:
@@ -91,11 +94,11 @@ def plan_page_lists(
     result.retired = before - result.listed
     if len(final) > 1:
         result.state = dumps([[chunk.start, chunk.size, chunk.page] for chunk in final])
+    result.state_changed = full or result.state != recorded_state  # a rebuild records all
     return result
 
 
-def _recorded(db: Database, playlist: str, *, full: bool) -> list[Bucket]:
-    text = get_state(db, state_key(playlist))
+def _recorded(text: str | None, *, full: bool) -> list[Bucket]:
     rows = json.loads(text) if text else []
     if not rows or rows[0][0] != "":
         return [Bucket("", 0, dirty=True)]

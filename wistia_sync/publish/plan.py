@@ -256,7 +256,8 @@ class _Planner:
         self.pages_listed |= lists.listed
         for chunk in lists.retired:
             self.pages_retired.setdefault(chunk, False)  # links only: no video of its own
-        self.plan.page_lists[path] = lists.state
+        if lists.state_changed:
+            self.plan.page_lists[path] = lists.state
         return lists
 
     def plan_video_files(self) -> None:
