@@ -327,10 +327,12 @@ def edit_bytes(
         for args in commands:
             written = json.loads(run_tree(tree, args, env))["publish"]["cache"]
             kinds: dict[str, float] = {}
-            for path in written:
-                kind = edit_kind(path)
-                kinds[kind] = kinds.get(kind, 0) + (out / path).stat().st_size
+            sizes = {path: (out / path).stat().st_size for path in written}
+            for path, size in sizes.items():
+                kinds[edit_kind(path)] = kinds.get(edit_kind(path), 0) + size
             kinds["total"] = sum(kinds.values())
+            kinds["files"] = len(sizes)
+            kinds["largest file"] = max(sizes.values(), default=0)
             runs.append(kinds)
         runs.sort(key=lambda kinds: kinds["total"])
         figures[edit] = runs[len(runs) // 2]  # the median edit, with its breakdown
@@ -371,9 +373,10 @@ def main_edit_bytes(
         print(f"\nBytes written by one `{edit}` (KB):")
         print("| file kind | " + " | ".join(f"{n} {s:,}" for s in sizes for n in trees) + " |")
         print("|---|" + "---:|" * (len(sizes) * len(trees)))
-        for kind in [*(name for name, _ in EDIT_KINDS), "other", "total"]:
+        for kind in [*(name for name, _ in EDIT_KINDS), "other", "total", "largest file", "files"]:
+            scale = 1 if kind == "files" else 1000
             cells = [
-                f"{results[name, size][edit].get(kind, 0) / 1000:.1f}"
+                f"{results[name, size][edit].get(kind, 0) / scale:.{0 if scale == 1 else 1}f}"
                 for size in sizes
                 for name in trees
             ]

@@ -7,12 +7,17 @@ Small chunk sizes make a few hundred videos behave as a catalog of tens of thous
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlite_utils import Database
 
+from tests.publish.test_publish_properties import edits, hashed_id, read_all
 from tests.support.factories import add_video
 from wistia_sync.contract.filelist import (
     FileListError,
@@ -208,3 +213,56 @@ def test_a_chunk_that_is_not_what_files_json_says_refuses_the_list(
     with pytest.raises(FileListError):
         expand_index(index, reader, "files.json")
     assert expand_index(index, local_shard_reader(out), "files.json").shards
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(initial=st.integers(0, 40), steps=edits, page_size=st.integers(1, 3))
+def test_with_chunks_incremental_publishes_equal_a_full_rebuild_byte_for_byte(
+    initial: int, steps: list[tuple[str, int, int]], page_size: int
+) -> None:
+    """Chunks split and merge as pages come and go; ``--force`` and a fresh folder agree, and a
+    reader following the entry file gets exactly the playlist."""
+    with (
+        patch.object(pagelists, "CHUNK_SIZE", 1),
+        patch.object(shardlists, "LIST_SIZE", 1),
+        patch.object(shards, "SHARD_SIZE", 2),
+        tempfile.TemporaryDirectory() as scratch,
+    ):
+        root = Path(scratch)
+        db = open_database(root / "wistia.db", create=True)
+        change_site_settings(db, page_size=page_size)
+        for index in range(initial):
+            add_video(db, hashed_id(index), created=f"2024-01-{index % 28 + 1:02d}T00:00:00Z")
+        out = root / "out"
+        publish(db, out)
+        count = initial
+        for action, number, _ in steps:
+            target = hashed_id(number % max(count, 1))
+            if action == "upload" or count == 0:
+                add_video(db, hashed_id(count), created=f"2024-02-{number % 28 + 1:02d}T00:00:00Z")
+                count += 1
+            else:
+                visibility = "hidden" if action in ("hide", "untag") else "public"
+                db.execute(
+                    "UPDATE videos SET visibility = ? WHERE hashed_id = ?", [visibility, target]
+                )
+            publish(db, out)
+            shown = [h for h in in_playlist_order(db) if _public(db, h)]
+            assert follow(out, "videos.json") == shown
+        current = read_all(out)
+        forced = publish(db, out, force=True)
+        assert (forced.written, forced.removed) == ([], [])
+        assert read_all(out) == current
+        fresh = root / "fresh"
+        publish(db, fresh)
+        rebuilt = read_all(fresh)
+        assert {path: current[path] for path in rebuilt} == rebuilt
+        assert all(
+            path.startswith(("pages/", "page-lists/")) for path in set(current) - set(rebuilt)
+        )
+        db.close()
+
+
+def _public(db: Database, hashed_id: str) -> bool:
+    row = db.execute("SELECT visibility FROM videos WHERE hashed_id = ?", [hashed_id]).fetchone()
+    return bool(row and row[0] == "public")
