@@ -27,7 +27,7 @@ from wistia_sync.contract.filelist import (
     read_local_file_list,
     read_local_index,
 )
-from wistia_sync.contract.layout import PAGE_LIST_PATH, SHARD_LIST_PATH
+from wistia_sync.contract.layout import PAGE_LIST_PATH, SHARD_LIST_PATH, is_list_file
 from wistia_sync.contract.schemas import FilesList, FilesShardList, Page, PageList, Playlist
 from wistia_sync.publish import pagelists, publish_site, shardlists, shards
 from wistia_sync.publish.settings import change_site_settings
@@ -224,7 +224,7 @@ def test_with_chunks_incremental_publishes_equal_a_full_rebuild_byte_for_byte(
     reader following the entry file gets exactly the playlist."""
     with (
         patch.object(pagelists, "CHUNK_SIZE", 1),
-        patch.object(shardlists, "LIST_SIZE", 1),
+        patch.object(shardlists, "LIST_SIZE", 2),
         patch.object(shards, "SHARD_SIZE", 2),
         tempfile.TemporaryDirectory() as scratch,
     ):
@@ -249,6 +249,9 @@ def test_with_chunks_incremental_publishes_equal_a_full_rebuild_byte_for_byte(
             publish(db, out)
             shown = [h for h in in_playlist_order(db) if _public(db, h)]
             assert follow(out, "videos.json") == shown
+            recorded = {p for (p,) in db.execute("SELECT path FROM published_files")}
+            listed = read_local_file_list(out)[0].files
+            assert set(listed) == {p for p in recorded if p != "files.json" and not is_list_file(p)}
         current = read_all(out)
         forced = publish(db, out, force=True)
         assert (forced.written, forced.removed) == ([], [])
@@ -266,3 +269,21 @@ def test_with_chunks_incremental_publishes_equal_a_full_rebuild_byte_for_byte(
 def _public(db: Database, hashed_id: str) -> bool:
     row = db.execute("SELECT visibility FROM videos WHERE hashed_id = ?", [hashed_id]).fetchone()
     return bool(row and row[0] == "public")
+
+
+def test_a_chunk_whose_first_shards_went_still_reads_back(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk keeps its range when the shards at its start go: files.json gives where its
+    first remaining shard starts, which is what a reader checks."""
+    monkeypatch.setattr(shards, "SHARD_SIZE", 2)
+    monkeypatch.setattr(shardlists, "LIST_SIZE", 2)
+    out = tmp_path / "out"
+    publish(db, out)
+    for start in range(100, 300, 50):
+        db.execute(
+            "UPDATE videos SET visibility = 'hidden' WHERE hashed_id BETWEEN ? AND ?",
+            [f"v{start:04d}", f"v{start + 29:04d}"],
+        )
+        publish(db, out)
+        assert "videos/v0050.json" in read_local_file_list(out)[0].files

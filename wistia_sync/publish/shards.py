@@ -157,9 +157,11 @@ def index_file(generation: str, plan: ShardPlan) -> bytes:
     for chunk in plan.chunks[1:]:
         assert chunk.page is not None
         digest, size = plan.fingerprints[chunk.page]
-        files = sum(shard.size for shard in chunk_shards(plan, chunk))
+        listed = chunk_shards(plan, chunk)
+        files = sum(shard.size for shard in listed)
+        # Where its first shard's slice starts (the chunk's own range may start before it).
         lists.append(
-            f'{{"url":"{chunk.page}","first":{dumps(chunk.start)},"count":{files},'
+            f'{{"url":"{chunk.page}","first":{dumps(listed[0].start)},"count":{files},'
             f'"shards":{chunk.size},"sha256":"{digest}","bytes":{size}}}'
         )
     count = sum(shard.size for shard in plan.shards)
