@@ -11,6 +11,9 @@ folders, 5% hidden, 3% archived), then runs the CLI in subprocesses as an editor
 - ``tag add VIDEO TAG`` and ``visibility hide VIDEO`` (process start to exit, republish included);
 - ``publish`` after a sync-like change to 50 videos (names and play counts, through SQL);
 - files written by one ``tag add``, and the sizes of ``manifest.json`` and ``files.json``;
+- bytes written by one ``tag add`` and one ``visibility hide``, by kind of file
+  (``--edit-bytes`` measures only these; ``--baseline REF`` measures them for that commit too,
+  in the same run on the same catalog, and prints each figure's ratio to it);
 - one batch of files made durable by one ``syncfs`` against one ``fsync`` per file;
 - the library's own cost, in this process (no CLI start-up): ``publish_site`` with ``force``
   into an empty folder, with nothing changed, after 50 changed videos, and ``add_tags`` +
@@ -254,12 +257,162 @@ def measure(size: int, repeat: int) -> dict[str, Any]:
         return figures
 
 
+EDIT_KINDS = (
+    ("playlist entry files", lambda p: p == "videos.json" or p.startswith(("tags/", "folders/"))),
+    ("pages", lambda p: p.startswith("pages/")),
+    ("page-list chunks", lambda p: p.startswith("page-lists/")),
+    ("video files", lambda p: p.startswith("videos/")),
+    ("tags.json, folders.json", lambda p: p in ("tags.json", "folders.json")),
+    ("manifest.json", lambda p: p == "manifest.json"),
+    ("files.json", lambda p: p == "files.json"),
+    ("file-list shards", lambda p: p.startswith("files/")),
+    ("file-list chunks", lambda p: p.startswith("shard-lists/")),
+)
+
+
+def edit_kind(path: str) -> str:
+    return next((name for name, matches in EDIT_KINDS if matches(path)), "other")
+
+
+def tree_command(tree: Path | None) -> tuple[list[str], dict[str, str], Path | None]:
+    """How to run the CLI of ``tree`` (None: this checkout's installed entry point)."""
+    if tree is None:
+        return [str(ENTRY)], {}, None
+    import sysconfig
+
+    # -S: no site hooks, so the editable install of this checkout cannot shadow ``tree``.
+    path = f"{tree}{os.pathsep}{sysconfig.get_paths()['purelib']}"
+    code = "import sys; from wistia_sync.cli.entry import main; sys.argv[0] = 'wistia-sync'; main()"
+    return [sys.executable, "-S", "-c", code], {"PYTHONPATH": path}, tree
+
+
+def run_tree(tree: Path | None, args: list[str], env: dict[str, str]) -> str:
+    command, extra, cwd = tree_command(tree)
+    process = subprocess.run(
+        [*command, *args], env={**env, **extra}, cwd=cwd, capture_output=True, text=True
+    )
+    if process.returncode != 0:
+        raise SystemExit(f"wistia-sync {' '.join(args)} failed: {process.stderr.strip()}")
+    return process.stdout
+
+
+def edit_bytes(
+    db_path: Path,
+    folder: Path,
+    published: list[str],
+    size: int,
+    repeat: int,
+    tree: Path | None,
+    page_size: int | None = None,
+) -> dict[str, dict[str, float]]:
+    """Bytes written by one ``tag add`` and one ``visibility hide`` (medians over ``repeat``
+    edits of different videos), in all and by kind of file, for the CLI of ``tree``."""
+    name = "current" if tree is None else "baseline"
+    db, out = folder / f"{name}.db", folder / f"{name}-out"
+    source, target = sqlite3.connect(db_path), sqlite3.connect(db)
+    source.backup(target)
+    source.close(), target.close()
+    env = {**os.environ, "WISTIA_SYNC_DB": str(db), "WISTIA_SYNC_OUTPUT": str(out)}
+    if page_size is not None:
+        run_tree(tree, ["site", "--page-size", str(page_size)], env)
+    run_tree(tree, ["publish", "--force", "--quiet"], env)
+    picks = random.Random(size + 3).sample(published, 2 * repeat)
+    edits = {
+        "tag add": [["tag", "add", video, "Edit bytes", "--json"] for video in picks[:repeat]],
+        "hide": [["visibility", "hide", video, "--json"] for video in picks[repeat:]],
+    }
+    figures: dict[str, dict[str, float]] = {}
+    for edit, commands in edits.items():
+        runs = []
+        for args in commands:
+            written = json.loads(run_tree(tree, args, env))["publish"]["cache"]
+            kinds: dict[str, float] = {}
+            sizes = {path: (out / path).stat().st_size for path in written}
+            for path, size in sizes.items():
+                kinds[edit_kind(path)] = kinds.get(edit_kind(path), 0) + size
+            kinds["total"] = sum(kinds.values())
+            kinds["files"] = len(sizes)
+            kinds["largest file"] = max(sizes.values(), default=0)
+            runs.append(kinds)
+        runs.sort(key=lambda kinds: kinds["total"])
+        figures[edit] = runs[len(runs) // 2]  # the median edit, with its breakdown
+    return figures
+
+
+def main_edit_bytes(
+    sizes: list[int], repeat: int, baseline: str | None, page_size: int | None
+) -> None:
+    """Bytes one edit writes at each size (and for ``baseline``), with the ratios."""
+    import shutil
+
+    with tempfile.TemporaryDirectory() as folder:
+        trees: dict[str, Path | None] = {"current": None}
+        if baseline:
+            tree = Path(folder) / "baseline-tree"
+            tree.mkdir()
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", baseline, "wistia_sync"],
+                capture_output=True, check=True,
+            )  # fmt: skip
+            subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+            trees = {"baseline": tree, **trees}
+        results: dict[tuple[str, int], dict[str, dict[str, float]]] = {}
+        for size in sizes:
+            work = Path(folder) / str(size)
+            work.mkdir()
+            published = build_catalog(work / "wistia.db", size)
+            for name, tree in trees.items():
+                results[name, size] = edit_bytes(
+                    work / "wistia.db", work, published, size, repeat, tree, page_size
+                )
+            shutil.rmtree(work)
+    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}; load "
+          f"{os.getloadavg()[0]:.1f}; medians of {repeat} edits; KB = 1,000 bytes; page size "
+          f"{page_size or 'default (100)'}")  # fmt: skip
+    for edit in ("tag add", "hide"):
+        print(f"\nBytes written by one `{edit}` (KB):")
+        print("| file kind | " + " | ".join(f"{n} {s:,}" for s in sizes for n in trees) + " |")
+        print("|---|" + "---:|" * (len(sizes) * len(trees)))
+        for kind in [*(name for name, _ in EDIT_KINDS), "other", "total", "largest file", "files"]:
+            scale = 1 if kind == "files" else 1000
+            cells = [
+                f"{results[name, size][edit].get(kind, 0) / scale:.{0 if scale == 1 else 1}f}"
+                for size in sizes
+                for name in trees
+            ]
+            if any(cell != "0.0" for cell in cells):
+                print(f"| {kind} | " + " | ".join(cells) + " |")
+        for name in trees:
+            totals = [results[name, size][edit]["total"] for size in sizes]
+            steps = ", ".join(
+                f"{b:,}/{a:,}: {tb / ta:.2f}x"
+                for (a, ta), (b, tb) in zip(
+                    zip(sizes, totals, strict=True),
+                    list(zip(sizes, totals, strict=True))[1:],
+                    strict=False,
+                )
+            )
+            print(f"- {name}: {steps}")
+        if baseline:
+            ratios = ", ".join(
+                f"{size:,}: {results['current', size][edit]['total'] / results['baseline', size][edit]['total']:.2f}x"  # noqa: E501
+                for size in sizes
+            )
+            print(f"- current / baseline ({baseline}): {ratios}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--edit-bytes", action="store_true", help="only the bytes an edit writes")
+    parser.add_argument("--baseline", help="a commit whose edits' bytes are measured alongside")
+    parser.add_argument("--page-size", type=int, help="the site's page size (--edit-bytes)")
     arguments = parser.parse_args()
     sizes = [int(size) for size in arguments.sizes.split(",")]
+    if arguments.edit_bytes:
+        main_edit_bytes(sizes, arguments.repeat, arguments.baseline, arguments.page_size)
+        return
     results = {size: measure(size, arguments.repeat) for size in sizes}
     per_file, batch = durability_ratio()
 

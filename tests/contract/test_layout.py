@@ -28,6 +28,8 @@ CACHE_CLASSES = {
     # content-addressed: never change under their URL
     f"pages/{HASH}.json": "immutable",
     f"files/{HASH}.json": "immutable",
+    f"page-lists/{HASH}.json": "immutable",
+    f"shard-lists/{HASH}.json": "immutable",
     # odd ones: in an immutable folder, but not named by a content hash
     "pages/notes.json": "entry",
     "pages/abc.json": "entry",
@@ -37,6 +39,8 @@ CACHE_CLASSES = {
     f"pages/sub/{HASH}.json": "entry",
     "files/notes.json": "entry",
     f"files/{HASH[:31]}.json": "entry",
+    "page-lists/notes.json": "entry",
+    f"shard-lists/{HASH}.json.tmp": "entry",
     # v1 layout and foreign names
     "videos.2.json": "entry",
     "tags/onboarding.2.json": "entry",
@@ -67,6 +71,8 @@ def test_the_delivery_order_puts_every_file_after_what_it_links_to() -> None:
         for path in (
             f"pages/{'a' * 32}.json",
             f"files/{'b' * 32}.json",
+            f"page-lists/{'c' * 32}.json",
+            f"shard-lists/{'d' * 32}.json",
             "schema/video.schema.json",
             "videos/abc123.json",
             "tags/new.json",
@@ -80,8 +86,11 @@ def test_the_delivery_order_puts_every_file_after_what_it_links_to() -> None:
     }
     assert rank[f"pages/{'a' * 32}.json"] == rank[f"files/{'b' * 32}.json"] == 0
     assert rank["schema/video.schema.json"] == 0
-    assert rank["videos/abc123.json"] == rank["tags/new.json"] == rank["folders/fold1.json"] == 1
-    assert rank["tags.json"] == rank["folders.json"] == rank["videos.json"] == 2
-    assert rank["index.html"] == 2 and rank["manifest.json"] == 3
+    # Chunks of page lists link to pages (and of the shard list to shards): they come next.
+    assert rank[f"page-lists/{'c' * 32}.json"] == rank[f"shard-lists/{'d' * 32}.json"] == 1
+    assert rank["videos/abc123.json"] == rank["tags/new.json"] == rank["folders/fold1.json"] == 2
+    assert rank["tags.json"] == rank["folders.json"] == rank["videos.json"] == 3
+    assert rank["index.html"] == 3 and rank["manifest.json"] == 4
     assert is_managed("tags/new.json") and is_managed("files.json")
+    assert is_managed(f"page-lists/{'c' * 32}.json") and is_managed(f"shard-lists/{'d' * 32}.json")
     assert not is_managed("notes/readme.txt") and not is_managed("config.json")

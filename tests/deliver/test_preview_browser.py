@@ -396,3 +396,24 @@ def test_every_text_on_the_page_meets_wcag_aa_contrast(
     assert len(texts) > 20  # the header, the navigation, the cards
     poor = [(text, colour, round(ratio, 2)) for text, colour, ratio in texts if ratio < 4.5]
     assert poor == [], poor
+
+
+def test_the_preview_pages_through_a_long_playlist_s_chunks_in_order(
+    tmp_path: Path, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A playlist listing its later pages through chunks (page_lists) shows every video once,
+    in playlist order."""
+    from wistia_sync.publish import pagelists, publish_site
+
+    monkeypatch.setattr(pagelists, "CHUNK_SIZE", 1)  # a chunk per page or two
+    db = open_database(tmp_path / "wistia.db", create=True)
+    for number in range(14):
+        add_video(db, f"long{number:02d}", created=f"2024-01-{number + 1:02d}T00:00:00Z")
+    change_site_settings(db, page_size=2)
+    out = tmp_path / "out"
+    publish_site(db, out, lock_path=tmp_path / "lock")
+    assert json.loads((out / "videos.json").read_bytes())["page_lists"]
+    with GatedFolder(out, "none") as site:
+        browser.get(site.url + "index.html")
+        wait_ready(browser)
+        assert shown_ids(browser) == [f"long{number:02d}" for number in range(13, -1, -1)]

@@ -3,7 +3,8 @@
 One definition used by every way the files reach readers (the nginx config, object metadata on
 S3, the purge planner), so a CDN sees the same headers whichever target serves it.
 
-- Immutable files (pages ``pages/<hash>.json`` and file-list shards ``files/<hash>.json``, as
+- Immutable files (pages ``pages/<hash>.json``, file-list shards ``files/<hash>.json`` and the
+  chunks listing them, ``page-lists/`` and ``shard-lists/``, as
   ``wistia_sync.contract.layout.cache_class`` says) never change under their URL: cached a year.
 - Entry files change under a stable URL. With a purge configured the CDN may hold them for an
   hour (every change purges them; an unnoticed failed purge is bounded to that hour); without

@@ -8,7 +8,11 @@ content-addressed file holding the entries of one stable slice of paths (from ``
 next shard's ``first``): ``{"schema_version": 2, "files": {"<path>": {"sha256", "bytes",
 "cache"}}}``. Two lists that name the same shard hold the same entries for that slice, so a
 diff reads only the shards the two indexes do not share. The list never names itself or its
-shards. The older form (one ``files`` object inline in ``files.json``) is still read.
+shards. In a large site the index is two-level: ``shards`` holds the first chunk of the list of
+shards, and ``"shard_lists": [{"url": "shard-lists/<hash>.json", "first", "count", "shards",
+"sha256", "bytes"}, …]`` the others, each an immutable file ``{"schema_version": 2, "shards":
+[…]}`` whose links are relative to it (``../files/<hash>.json``). The older forms (no
+``shard_lists``; one ``files`` object inline in ``files.json``) are still read.
 
 A remote target keeps the copy the last delivery uploaded, so the next delivery diffs two file
 lists instead of listing a bucket. Both copies are read as untrusted input: a path that could
@@ -20,8 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +33,10 @@ from wistia_sync.contract.layout import (
     CACHE_CLASSES,
     FILES_PATH,
     SAFE_PATH,
+    SHARD_LIST_PATH,
     SHARD_PATH,
     CacheClass,
+    is_list_file,
 )
 from wistia_sync.errors import WistiaSyncError
 
@@ -84,13 +90,27 @@ class ShardRef:
 
 
 @dataclass(frozen=True)
+class ListRef(ShardRef):
+    """One chunk of the index's list of shards: ``count`` files in ``shards`` shards."""
+
+    shards: int = 0
+
+
+@dataclass(frozen=True)
 class FileIndex:
-    """A parsed ``files.json``: its shards, or (the older form) its entries inline."""
+    """A parsed ``files.json``: its shards, or (the oldest form) its entries inline.
+
+    ``lists`` are the chunks of a two-level index; until ``expand_index`` has read them,
+    ``shards`` holds only the inline first chunk (``expanded`` is False).
+    """
 
     generation: str
     count: int
     shards: tuple[ShardRef, ...]
     inline: dict[str, FileEntry] | None = None
+    lists: tuple[ListRef, ...] = ()
+    expanded: bool = True
+    chunk_shards: Mapping[str, tuple[ShardRef, ...]] = field(default_factory=dict)
 
 
 def _load_json(raw: bytes, source: str) -> dict[str, Any]:
@@ -118,21 +138,85 @@ def parse_file_index(raw: bytes, source: str) -> FileIndex:
     if not isinstance(shards, list):
         raise FileListError(f"{source} has no shards list")
     refs = tuple(_shard_ref(value, source) for value in shards)
-    if len({ref.path for ref in refs}) != len(refs):
+    lists_value = data.get("shard_lists", [])
+    if not isinstance(lists_value, list):
+        raise FileListError(f"{source} has no valid shard_lists")
+    lists = tuple(_list_ref(value, source) for value in lists_value)
+    paths = [ref.path for ref in [*refs, *lists]]
+    if len(set(paths)) != len(paths):
         raise FileListError(f"{source} lists a shard twice")
     count = data.get("count")
-    if count != sum(ref.count for ref in refs):
+    if count != sum(ref.count for ref in [*refs, *lists]):
         raise FileListError(f"{source}: count does not match its shards")
-    return FileIndex(generation, count, refs)
+    return FileIndex(generation, count, refs, lists=lists, expanded=not lists)
 
 
-def _shard_ref(value: Any, source: str) -> ShardRef:
+def expand_index(
+    index: FileIndex,
+    read_chunk: Callable[[ShardRef], bytes],
+    source: str,
+    known: Mapping[str, tuple[ShardRef, ...]] | None = None,
+) -> FileIndex:
+    """``index`` with every shard, its chunks read (``known``: chunks already read, by path;
+    a chunk is named by its content hash, so one of the same name holds the same shards)."""
+    if index.expanded:
+        return index
+    found: dict[str, tuple[ShardRef, ...]] = {}
+    for chunk in index.lists:
+        shards = (known or {}).get(chunk.path)
+        if shards is None:
+            shards = _chunk_shards(read_chunk(chunk), chunk, f"{source} → {chunk.path}")
+        found[chunk.path] = shards
+    every = (*index.shards, *(ref for chunk in index.lists for ref in found[chunk.path]))
+    if len({ref.path for ref in every}) != len(every):
+        raise FileListError(f"{source} lists a shard twice")
+    return FileIndex(index.generation, index.count, every, lists=index.lists, chunk_shards=found)
+
+
+def _chunk_shards(raw: bytes, chunk: ListRef, source: str) -> tuple[ShardRef, ...]:
+    if len(raw) != chunk.bytes or hashlib.sha256(raw).hexdigest() != chunk.sha256:
+        raise FileListError(f"{source} is not the chunk its files.json lists")
+    values = _load_json(raw, source).get("shards")
+    if not isinstance(values, list):
+        raise FileListError(f"{source} has no shards list")
+    refs = tuple(_shard_ref(value, source, in_chunk=True) for value in values)
+    if len(refs) != chunk.shards or sum(ref.count for ref in refs) != chunk.count:
+        raise FileListError(f"{source} does not hold what its files.json says")
+    if refs and refs[0].first != chunk.first:
+        raise FileListError(f"{source} does not start where its files.json says")
+    return refs
+
+
+def _list_ref(value: Any, source: str) -> ListRef:
+    if not isinstance(value, dict):
+        raise FileListError(f"{source}: a shard list is not an object")
+    url = value.get("url")
+    if not isinstance(url, str) or not SHARD_LIST_PATH.fullmatch(url):
+        raise FileListError(f"{source} lists an unsafe shard list {str(url)[:200]!r}")
+    first, count, digest, size = _ref_fields(value, url, source)
+    shards = value.get("shards")
+    if not _is_count(shards):
+        raise FileListError(f"{source}: shard list {url} has no valid shard count")
+    assert isinstance(shards, int)
+    return ListRef(url, first, count, digest, size, shards)
+
+
+def _shard_ref(value: Any, source: str, *, in_chunk: bool = False) -> ShardRef:
+    """A shard as the index lists it; in a chunk its link is relative to the chunk."""
     if not isinstance(value, dict):
         raise FileListError(f"{source}: a shard is not an object")
-    url, first, count = value.get("url"), value.get("first"), value.get("count")
-    digest, size = value.get("sha256"), value.get("bytes")
+    url = value.get("url")
+    if in_chunk and isinstance(url, str):
+        url = url[3:] if url.startswith("../") else None
     if not isinstance(url, str) or not SHARD_PATH.fullmatch(url):
         raise FileListError(f"{source} lists an unsafe shard {str(url)[:200]!r}")
+    return ShardRef(url, *_ref_fields(value, url, source))
+
+
+def _ref_fields(value: dict[str, Any], url: str, source: str) -> tuple[str, int, str, int]:
+    """The first path, count, sha256 and size of a shard or chunk the index lists."""
+    first, count = value.get("first"), value.get("count")
+    digest, size = value.get("sha256"), value.get("bytes")
     if not isinstance(first, str) or (first and not SAFE_PATH.fullmatch(first)):
         raise FileListError(f"{source}: shard {url} has no valid first path")
     if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
@@ -140,7 +224,7 @@ def _shard_ref(value: Any, source: str) -> ShardRef:
     if not (_is_count(count) and _is_count(size)):
         raise FileListError(f"{source}: shard {url} has no valid count or size")
     assert isinstance(count, int) and isinstance(size, int)
-    return ShardRef(path=url, first=first, count=count, sha256=digest, bytes=size)
+    return first, count, digest, size
 
 
 def _is_count(value: Any) -> bool:
@@ -183,7 +267,7 @@ def _entry(path: str, value: Any, source: str) -> FileEntry:
     if (
         not SAFE_PATH.fullmatch(path)
         or path == FILES_PATH
-        or SHARD_PATH.fullmatch(path)
+        or is_list_file(path)
         or ".." in path.split("/")
     ):
         raise FileListError(f"{source} lists an unsafe path {path[:200]!r}")
@@ -200,7 +284,7 @@ def _entry(path: str, value: Any, source: str) -> FileEntry:
 
 
 def read_local_index(output_dir: Path) -> tuple[FileIndex, bytes]:
-    """The output folder's files.json (the index only), with its exact bytes."""
+    """The output folder's files.json (the index, its chunks read), with its exact bytes."""
     where = output_dir / FILES_PATH
     try:
         raw = where.read_bytes()
@@ -210,7 +294,8 @@ def read_local_index(output_dir: Path) -> tuple[FileIndex, bytes]:
         ) from None
     except OSError as error:
         raise FileListError(f"cannot read {where}: {error.strerror or error}") from None
-    return parse_file_index(raw, str(where)), raw
+    index = parse_file_index(raw, str(where))
+    return expand_index(index, local_shard_reader(output_dir), str(where)), raw
 
 
 def local_shard_reader(output_dir: Path) -> Callable[[ShardRef], bytes]:
@@ -234,8 +319,8 @@ def read_local_file_list(output_dir: Path) -> tuple[FileList, bytes]:
     """The output folder's whole file list, parsed, with the index's exact bytes."""
     source = str(output_dir / FILES_PATH)
     for attempt in range(LIST_READ_ATTEMPTS):
-        index, raw = read_local_index(output_dir)
         try:
+            index, raw = read_local_index(output_dir)
             entries = entries_of(index, index.shards, local_shard_reader(output_dir), source)
         except FileListReplaced:
             if attempt == LIST_READ_ATTEMPTS - 1:

@@ -1,8 +1,10 @@
 """Every path the publisher writes, the pattern recognising it, and its cache class, side by side.
 
 Entry files have stable, human-friendly URLs and are small and mutable; every further page of a
-playlist is an immutable, content-addressed file under ``pages/``. Links inside a file are
-relative to that file's own URL, so the site works under any path prefix.
+playlist is an immutable, content-addressed file under ``pages/``, and a long playlist's list of
+pages is cut into immutable chunks under ``page-lists/`` (the file list's own chunks are under
+``shard-lists/``). Links inside a file are relative to that file's own URL, so the site works
+under any path prefix.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ VIDEOS_FOLDER = "videos"
 SCHEMA_FOLDER = "schema"
 PAGES_FOLDER = "pages"
 SHARD_FOLDER = "files"  # the shards of the file list (see ``wistia_sync.publish.shards``)
+PAGE_LIST_FOLDER = "page-lists"  # chunks of long playlists' page lists (``publish.pagelists``)
+SHARD_LIST_FOLDER = "shard-lists"  # chunks of files.json's list of shards (``publish.shards``)
 # Temp files live in a dot-folder: web servers are told to deny dot-files (see the README).
 TEMP_FOLDER = ".wistia-sync-tmp"
 MANAGED_FOLDERS = (
@@ -34,6 +38,8 @@ MANAGED_FOLDERS = (
     VIDEOS_FOLDER,
     PAGES_FOLDER,
     SHARD_FOLDER,
+    PAGE_LIST_FOLDER,
+    SHARD_LIST_FOLDER,
     SCHEMA_FOLDER,
     TEMP_FOLDER,
 )
@@ -46,6 +52,8 @@ PAGE_HASH_LENGTH = 32  # hex digits of the page's sha256 in its name: 128 bits
 
 PAGE_PATH = re.compile(rf"{PAGES_FOLDER}/[0-9a-f]{{{PAGE_HASH_LENGTH}}}\.json")
 SHARD_PATH = re.compile(rf"{SHARD_FOLDER}/[0-9a-f]{{{PAGE_HASH_LENGTH}}}\.json")
+PAGE_LIST_PATH = re.compile(rf"{PAGE_LIST_FOLDER}/[0-9a-f]{{{PAGE_HASH_LENGTH}}}\.json")
+SHARD_LIST_PATH = re.compile(rf"{SHARD_LIST_FOLDER}/[0-9a-f]{{{PAGE_HASH_LENGTH}}}\.json")
 TAG_PLAYLIST_PATH = re.compile(rf"{TAGS_FOLDER}/({SAFE_SLUG.pattern})\.json")
 FOLDER_PLAYLIST_PATH = re.compile(rf"{FOLDERS_FOLDER}/({SAFE_HASHED_ID.pattern})\.json")
 VIDEO_FILE_PATH = re.compile(rf"{VIDEOS_FOLDER}/({SAFE_HASHED_ID.pattern})\.json")
@@ -84,6 +92,8 @@ PUBLISHED_PATH = re.compile(
                 for pattern in (
                     PAGE_PATH,
                     SHARD_PATH,
+                    PAGE_LIST_PATH,
+                    SHARD_LIST_PATH,
                     TAG_PLAYLIST_PATH,
                     FOLDER_PLAYLIST_PATH,
                     VIDEO_FILE_PATH,
@@ -97,13 +107,24 @@ PUBLISHED_PATH = re.compile(
 PlaylistKind = Literal["all", "tag", "folder"]
 
 
+_IMMUTABLE_PATH = re.compile(
+    "|".join(p.pattern for p in (PAGE_PATH, SHARD_PATH, PAGE_LIST_PATH, SHARD_LIST_PATH))
+)
+
+
 def cache_class(path: str) -> CacheClass:
-    """``immutable`` for content-addressed pages and shards (never change, never purged).
+    """``immutable`` for content-addressed pages, page-list chunks, shards and shard-list chunks
+    (never change, never purged).
 
     Only a name that is a content hash makes a file immutable: anything else, wherever it is
     (``pages/notes.json`` too), may change under its URL and is an entry file.
     """
-    return "immutable" if PAGE_PATH.fullmatch(path) or SHARD_PATH.fullmatch(path) else "entry"
+    return "immutable" if _IMMUTABLE_PATH.fullmatch(path) else "entry"
+
+
+def is_list_file(path: str) -> bool:
+    """A file of the file list itself (a shard or a shard-list chunk): never listed in it."""
+    return bool(SHARD_PATH.fullmatch(path) or SHARD_LIST_PATH.fullmatch(path))
 
 
 def tag_playlist_path(slug: str) -> str:
@@ -124,6 +145,14 @@ def page_path(sha256_hex: str) -> str:
 
 def shard_path(sha256_hex: str) -> str:
     return f"{SHARD_FOLDER}/{sha256_hex[:PAGE_HASH_LENGTH]}.json"
+
+
+def page_list_path(sha256_hex: str) -> str:
+    return f"{PAGE_LIST_FOLDER}/{sha256_hex[:PAGE_HASH_LENGTH]}.json"
+
+
+def shard_list_path(sha256_hex: str) -> str:
+    return f"{SHARD_LIST_FOLDER}/{sha256_hex[:PAGE_HASH_LENGTH]}.json"
 
 
 def playlist_identity(path: str) -> tuple[PlaylistKind, str | None]:
@@ -153,19 +182,23 @@ def link(from_path: str, to_path: str) -> str:
 
 
 # The order a remote copy is brought up to date in, so that a reader never follows a link to a
-# file not there yet: what an entry file links to goes before it. Removals come after the
-# manifest (nothing published links to them any more), ``files.json`` last (the record of a
-# delivery that completed), then the shards only the previous list named.
-DeliveryPhase = Literal["linked", "items", "indexes", "manifest"]
-DELIVERY_PHASES: tuple[DeliveryPhase, ...] = ("linked", "items", "indexes", "manifest")
+# file not there yet: what an entry file links to goes before it, and a chunk listing pages (or
+# shards) after them. Removals come after the manifest (nothing published links to them any
+# more), ``files.json`` last (the record of a delivery that completed), then the shards and
+# shard-list chunks only the previous list named.
+DeliveryPhase = Literal["linked", "lists", "items", "indexes", "manifest"]
+DELIVERY_PHASES: tuple[DeliveryPhase, ...] = ("linked", "lists", "items", "indexes", "manifest")
 INDEX_PATHS = (ALL_VIDEOS_PATH, TAGS_INDEX_PATH, FOLDERS_INDEX_PATH, PREVIEW_PATH)
 
 
 def delivery_phase(path: str) -> DeliveryPhase:
     """Which upload phase ``path`` belongs to (the local write order, ``publish.plan.Stage``):
-    pages, shards and schemas (linked to, linking to nothing the publisher writes), then
-    per-item entry files (``videos/<id>.json``, ``tags/<slug>.json``, ``folders/<id>.json``),
-    then the indexes linking to them, then ``manifest.json``."""
+    pages, shards and schemas (linked to, linking to nothing the publisher writes), then the
+    chunks listing pages or shards, then per-item entry files (``videos/<id>.json``,
+    ``tags/<slug>.json``, ``folders/<id>.json``), then the indexes linking to them, then
+    ``manifest.json``."""
+    if PAGE_LIST_PATH.fullmatch(path) or SHARD_LIST_PATH.fullmatch(path):
+        return "lists"
     if cache_class(path) == "immutable" or SCHEMA_PATH.fullmatch(path):
         return "linked"
     if path == MANIFEST_PATH:

@@ -31,9 +31,9 @@ HASHED_ID_PATTERN = r"^[A-Za-z0-9]+$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 # A link, relative to the URL of the file that holds it (resolve it with `new URL(link, fileUrl)`).
-LINK_PATTERN = r"^(\.\./)?([a-z]+/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.json$"
+LINK_PATTERN = r"^(\.\./)?([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.json$"
 # A path relative to the output root, as used by files.json.
-ROOT_PATH_PATTERN = r"^([a-z]+/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.json$"
+ROOT_PATH_PATTERN = r"^([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.json$"
 
 Timestamp = Annotated[
     str,
@@ -126,14 +126,26 @@ class PageLink(_Contract):
     count: int = Field(ge=1, description="Number of videos on that page.")
 
 
+class PageListLink(_Contract):
+    """One chunk of a long playlist's list of pages, in playlist order."""
+
+    url: Link = Field(
+        description="The chunk (page-lists/<hash>.json: immutable, content-addressed), "
+        "relative to this file."
+    )
+    count: int = Field(ge=1, description="Number of videos on the pages the chunk lists.")
+    pages: int = Field(ge=1, description="Number of pages the chunk lists.")
+
+
 class Playlist(_Contract):
     """A playlist's entry file: videos.json, tags/<slug>.json or folders/<hashed_id>.json.
 
     Small and mutable, at a stable URL. It holds the playlist's first page of videos inline and
-    lists its other pages, each an immutable file under pages/. Fetching the listed pages in
-    order gives exactly the playlist this file describes: one consistent snapshot, `count`
-    videos, none skipped or repeated, whatever was published since. Videos are ordered newest
-    `created` first, then by `hashed_id`.
+    lists its other pages, each an immutable file under pages/; a long playlist lists its first
+    pages in `pages` and the rest through `page_lists`, immutable chunks listing pages. Fetching
+    the listed pages in order (`pages`, then each chunk's) gives exactly the playlist this file
+    describes: one consistent snapshot, `count` videos, none skipped or repeated, whatever was
+    published since. Videos are ordered newest `created` first, then by `hashed_id`.
     """
 
     schema_version: Version
@@ -146,8 +158,28 @@ class Playlist(_Contract):
     )
     title: str = Field(description="Display title: 'All videos', the tag name or the folder name.")
     count: int = Field(ge=0, description="Number of videos in the whole playlist (all pages).")
-    pages: list[PageLink] = Field(description="The playlist's further pages, in order.")
+    pages: list[PageLink] = Field(
+        description="The playlist's further pages, in order (the first of them only, when "
+        "page_lists follows)."
+    )
+    page_lists: list[PageListLink] = Field(
+        default_factory=list,
+        description="Only in a long playlist (absent otherwise): chunks listing the pages after "
+        "those of `pages`, in order.",
+    )
     videos: list[Video] = Field(description="The playlist's first videos (its first page).")
+
+
+class PageList(_Contract):
+    """page-lists/<hash>.json: a chunk of a long playlist's list of pages; immutable.
+
+    Kept for a grace period after the last entry file listing it changed, like a page.
+    """
+
+    schema_version: Version
+    kind: PlaylistKind = Field(description="The kind of the playlist the chunk belongs to.")
+    key: str | None = Field(description="The key of the playlist the chunk belongs to.")
+    pages: list[PageLink] = Field(description="Pages, in playlist order, relative to this file.")
 
 
 class Page(_Contract):
@@ -261,6 +293,29 @@ class ShardLink(_Contract):
     bytes: int = Field(ge=0, description="Size of the shard in bytes.")
 
 
+class ShardListLink(_Contract):
+    """One chunk of files.json's list of shards (a large site only)."""
+
+    url: str = Field(
+        pattern=r"^shard-lists/[0-9a-f]{32}\.json$",
+        description="The chunk (immutable, content-addressed), relative to files.json.",
+    )
+    first: str = Field(description="Where the chunk's first shard's slice of paths starts.")
+    count: int = Field(ge=0, description="How many files the chunk's shards list.")
+    shards: int = Field(ge=0, description="How many shards the chunk lists.")
+    sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the chunk's bytes, hex.")
+    bytes: int = Field(ge=0, description="Size of the chunk in bytes.")
+
+
+class ChunkShardLink(ShardLink):
+    """One shard as a chunk of files.json lists it: its link is relative to the chunk."""
+
+    url: str = Field(
+        pattern=r"^\.\./files/[0-9a-f]{32}\.json$",
+        description="The shard (immutable, content-addressed), relative to the chunk.",
+    )
+
+
 class FilesList(_Contract):
     """files.json: the index of the list of every published file, for a remote target to diff.
 
@@ -273,7 +328,21 @@ class FilesList(_Contract):
     schema_version: Version
     generation: str = Field(pattern=r"^[0-9a-f]{20}$", description="As in manifest.json.")
     count: int = Field(ge=0, description="How many files the shards list in all.")
-    shards: list[ShardLink] = Field(description="The shards, in path order.")
+    shards: list[ShardLink] = Field(
+        description="The shards, in path order (the first of them only, when shard_lists follows)."
+    )
+    shard_lists: list[ShardListLink] = Field(
+        default_factory=list,
+        description="Only in a large site (absent otherwise): chunks listing the shards after "
+        "those of `shards`, in path order.",
+    )
+
+
+class FilesShardList(_Contract):
+    """shard-lists/<hash>.json: a chunk of files.json's list of shards (immutable)."""
+
+    schema_version: Version
+    shards: list[ChunkShardLink] = Field(description="The shards, in path order.")
 
 
 class FilesShard(_Contract):
@@ -294,6 +363,8 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "manifest.schema.json": Manifest,
     "files.schema.json": FilesList,
     "files-shard.schema.json": FilesShard,
+    "page-list.schema.json": PageList,
+    "files-shard-list.schema.json": FilesShardList,
 }
 
 

@@ -20,12 +20,13 @@ publisher's own names (``contract.layout.is_managed``) under the prefix are ever
 Order (``contract.layout.delivery_phase``), each phase complete before the next starts:
 
 1. immutable pages, schemas and the new shards of the file list (in parallel);
+1b. the new chunks listing pages (``page-lists/``) or shards (``shard-lists/``);
 2. per-item entry files: ``videos/<id>.json``, ``tags/<slug>.json``, ``folders/<id>.json``;
 3. the indexes linking to them: ``videos.json``, ``tags.json``, ``folders.json``, ``index.html``;
 4. ``manifest.json``, the file a frontend polls;
 5. removals of objects the local list no longer holds;
-6. ``files.json`` last: the record of a delivery that completed; then the shards only the
-   previous list named are removed (a failure there leaves them owed, never a list naming a
+6. ``files.json`` last: the record of a delivery that completed; then the shards (and chunks)
+   only the previous list named are removed (a failure there leaves them owed, never a list naming a
    missing one).
 
 So a reader of the bucket never follows a link to a file not uploaded yet, mid-delivery included.
@@ -54,6 +55,7 @@ from wistia_sync.contract.filelist import (
     FileListReplaced,
     ShardRef,
     entries_of,
+    expand_index,
     local_shard_reader,
     parse_file_index,
     read_local_index,
@@ -61,8 +63,8 @@ from wistia_sync.contract.filelist import (
 from wistia_sync.contract.layout import (
     DELIVERY_PHASES,
     FILES_PATH,
-    SHARD_PATH,
     delivery_phase,
+    is_list_file,
     is_managed,
 )
 from wistia_sync.deliver.targets import S3Location, TargetError
@@ -278,7 +280,8 @@ class _LocalList:
         self.output_dir, self.index = output_dir, index
         self.read = local_shard_reader(output_dir)
         self.source = str(output_dir / FILES_PATH)
-        self.shards = {ref.path: ref for ref in index.shards}
+        # Every file of the list itself: its shards and the chunks listing them.
+        self.shards = {ref.path: ref for ref in [*index.shards, *index.lists]}
         self._ordered = sorted(index.shards, key=lambda ref: ref.first)
 
     def entries(self, shards: Iterable[ShardRef] | None = None) -> dict[str, FileEntry]:
@@ -309,8 +312,18 @@ def _diff(
     report: UploadReport,
 ) -> _Diff | None:
     """The local file list against the bucket's copy (None: the copy's shards are unreadable)."""
-    remote_index = remote.index
-    assert remote_index is not None
+    assert remote.index is not None
+    try:
+        # A chunk the local index lists too holds the same shards: only the others are read.
+        remote_index = expand_index(
+            remote.index,
+            _remote_shard_reader(client, location),
+            f"{location}{FILES_PATH}",
+            known=local.index.chunk_shards,
+        )
+    except FileListError as error:
+        report.warnings.append(f"{error}; comparing with a listing of the bucket instead")
+        return None
     # Objects carry their headers: a changed policy re-sends every file with the new ones.
     same_headers = remote.policy == _policy_fingerprint(policy)
     shared = _shared_shards(local.index, remote_index) if same_headers else set()
@@ -332,10 +345,10 @@ def _diff(
     ]
     report.unchanged = local.index.count - len(changed)
     removals = sorted(set(remote_files) - set(local_files))
-    remote_shards = {ref.path for ref in remote_index.shards}
+    remote_shards = {ref.path for ref in [*remote_index.shards, *remote_index.lists]}
     new_shards = [
         ref.as_entry()
-        for ref in local.index.shards
+        for ref in local.shards.values()
         if not same_headers or ref.path not in remote_shards
     ]
     up_to_date = (
@@ -372,10 +385,10 @@ def _diff_by_listing(
         return same_headers and etag is not None and etag == _file_md5(local.output_dir / path)
 
     changed = [entry for path, entry in sorted(local_files.items()) if not current(path)]
-    new_shards = [ref.as_entry() for ref in local.index.shards if not current(ref.path)]
+    new_shards = [ref.as_entry() for ref in local.shards.values() if not current(ref.path)]
     theirs = [path for path in listed if path != FILES_PATH]
-    removals = sorted(p for p in theirs if p not in local_files and not SHARD_PATH.fullmatch(p))
-    old_shards = sorted(p for p in theirs if SHARD_PATH.fullmatch(p) and p not in local.shards)
+    removals = sorted(p for p in theirs if p not in local_files and not is_list_file(p))
+    old_shards = sorted(p for p in theirs if is_list_file(p) and p not in local.shards)
     list_current = same_headers and listed.get(FILES_PATH) == hashlib.md5(local_raw).hexdigest()
     return _Diff(
         changed=changed,
@@ -425,7 +438,7 @@ def _with_owed(diff: _Diff, owed: set[str], local: _LocalList) -> _Diff:
             new_shards.setdefault(path, local.shards[path].as_entry())
         elif path in held:
             changed.setdefault(path, held[path])
-        elif SHARD_PATH.fullmatch(path):
+        elif is_list_file(path):
             old_shards.add(path)
         elif is_managed(path):
             removals.add(path)

@@ -25,6 +25,7 @@ from wistia_sync.contract.layout import (
     TAGS_INDEX_PATH,
     folder_playlist_path,
     link,
+    page_list_path,
     page_path,
     playlist_identity,
     tag_playlist_path,
@@ -194,14 +195,47 @@ class PageRef:
     count: int
 
 
+@dataclass(frozen=True)
+class PageListRef:
+    """A chunk of a playlist's page list: where it is, the videos and the pages it covers."""
+
+    path: str
+    count: int
+    pages: int
+
+
+def _page_links(source: str, pages: Sequence[PageRef]) -> str:
+    return dumps([{"url": link(source, page.path), "count": page.count} for page in pages])
+
+
+def page_list_file(playlist: str, pages: Sequence[PageRef]) -> tuple[str, bytes]:
+    """An immutable chunk of ``playlist``'s page list: its path (from its hash) and its bytes."""
+    # Every chunk sits in the same folder, so its links do not depend on its own name.
+    links = _page_links(page_list_path("0"), pages)
+    content = encode(f'{{{_playlist_header(playlist)},"pages":{links}}}')
+    return page_list_path(sha256(content)), content
+
+
 def playlist_entry_file(
-    playlist: str, title: str, count: int, pages: Sequence[PageRef], first: Sequence[str]
+    playlist: str,
+    title: str,
+    count: int,
+    pages: Sequence[PageRef],
+    first: Sequence[str],
+    page_lists: Sequence[PageListRef] = (),
 ) -> bytes:
-    """The playlist's entry file: its first bucket inline, then the list of its other pages."""
-    listed = [{"url": link(playlist, page.path), "count": page.count} for page in pages]
+    """The playlist's entry file: its first bucket inline, the list of its next pages, then
+    (a long playlist only) the chunks listing the rest of its pages."""
+    lists = ""
+    if page_lists:
+        chunks = [
+            {"url": link(playlist, chunk.path), "count": chunk.count, "pages": chunk.pages}
+            for chunk in page_lists
+        ]
+        lists = f',"page_lists":{dumps(chunks)}'
     return encode(
         f'{{{_playlist_header(playlist)},"title":{dumps(title)},"count":{count},'
-        f'"pages":{dumps(listed)},"videos":[{",".join(first)}]}}'
+        f'"pages":{_page_links(playlist, pages)}{lists},"videos":[{",".join(first)}]}}'
     )
 
 

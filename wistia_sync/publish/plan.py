@@ -23,14 +23,15 @@ from wistia_sync.contract.layout import (
     FILES_PATH,
     FOLDERS_INDEX_PATH,
     MANIFEST_PATH,
+    PAGE_LIST_PATH,
     PAGE_PATH,
     RECORDED_PATH,
-    SHARD_PATH,
     TAGS_INDEX_PATH,
+    is_list_file,
     playlist_identity,
     video_file_path,
 )
-from wistia_sync.publish import snapshot
+from wistia_sync.publish import pagelists, snapshot
 from wistia_sync.publish.buckets import Bucket, Member, normalise
 from wistia_sync.publish.build import (
     PageRef,
@@ -58,9 +59,10 @@ class Stage(enum.IntEnum):
 
     SCHEMAS = 0
     PAGES = 1
-    VIDEO_FILES = 2
-    PLAYLISTS = 3
-    INDEXES = 4
+    PAGE_LISTS = 2  # chunks of long playlists' page lists: they link to pages
+    VIDEO_FILES = 3
+    PLAYLISTS = 4
+    INDEXES = 5
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class Plan:
     gone_buckets: dict[str, set[str]] = field(default_factory=dict)  # playlist -> start keys
     playlists: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (title, count)
     dropped_playlists: set[str] = field(default_factory=set)
+    page_lists: dict[str, str | None] = field(default_factory=dict)  # path -> chunk state
     counts: tuple[int, int, int] = (0, 0, 0)  # videos, tags, folders
     # for the mass-unpublish guard (``guard``)
     published: set[str] = field(default_factory=set)  # videos rendered (all of them when full)
@@ -198,14 +201,18 @@ class _Planner:
         if count == 0 and path != ALL_VIDEOS_PATH:
             plan.dropped_playlists.add(path)
             plan.to_remove.append(path)
+            for chunk in pagelists.recorded_chunk_files(self.db, path):
+                self.pages_retired.setdefault(chunk, False)
+            plan.page_lists[path] = None
             return
         loader(final[0])  # the first bucket is inline: its members are always rendered
         _fill_cache(self.db, final, self.cache)
         refs = self._plan_pages(path, final)
+        lists = self._plan_page_lists(path, final, refs)
         first = final[0]
         first_videos = [self.cache[m[1]] for m in loader(first)]
         first.page = None
-        content = playlist_entry_file(path, title, count, refs, first_videos)
+        content = playlist_entry_file(path, title, count, lists.inline, first_videos, lists.lists)
         self.files.append(PlannedFile(path, content, Stage.PLAYLISTS, sha256(content)))
         plan.buckets[path] = final
         plan.playlists[path] = (title, count)
@@ -235,6 +242,23 @@ class _Planner:
                 refs.append(PageRef(bucket.page, bucket.size))
                 self.pages_listed.add(bucket.page)
         return refs
+
+    def _plan_page_lists(
+        self, path: str, final: list[Bucket], refs: list[PageRef]
+    ) -> pagelists.PageLists:
+        """The chunks of the playlist's page list: those holding a page written or gone."""
+        changed = {bucket.start for bucket in final[1:] if bucket.dirty}
+        changed |= self.plan.gone_buckets[path]
+        pages = [(bucket.start, ref) for bucket, ref in zip(final[1:], refs, strict=True)]
+        lists = pagelists.plan_page_lists(self.db, path, pages, changed, full=self.full)
+        for chunk, content in lists.files.items():
+            self.files.append(PlannedFile(chunk, content, Stage.PAGE_LISTS, sha256(content)))
+        self.pages_listed |= lists.listed
+        for chunk in lists.retired:
+            self.pages_retired.setdefault(chunk, False)  # links only: no video of its own
+        if lists.state_changed:
+            self.plan.page_lists[path] = lists.state
+        return lists
 
     def plan_video_files(self) -> None:
         for hashed_id in sorted(self.changed):
@@ -314,9 +338,9 @@ class _Planner:
         for path, record in sorted(self.records.items()):
             if self._listed_or_written(path) or path in (MANIFEST_PATH, FILES_PATH):
                 continue
-            if SHARD_PATH.fullmatch(path):
-                continue  # the file list's own shards: see ``shards``
-            if PAGE_PATH.fullmatch(path):
+            if is_list_file(path):
+                continue  # the file list's own shards and chunks: see ``shards``
+            if PAGE_PATH.fullmatch(path) or PAGE_LIST_PATH.fullmatch(path):
                 if record.expires_at is None and path not in plan.retire:
                     plan.retire[path] = later(self.settings.now, self.settings.grace_seconds)
             elif path not in plan.to_remove:

@@ -9,6 +9,12 @@ a delivery diffs only the shards they do not share. A replaced shard is removed 
 new ``files.json`` is in place (it may name a video just hidden); a delivery that finds a shard
 gone reads the new index again (``contract.filelist.read_local_file_list``). The ranges are kept in
 ``sync_state``, so a rebuild cuts the same shards (``--force`` is byte-identical).
+
+The index's list of shards is two-level in turn, so ``files.json`` does not grow with the
+catalog either: the shards are cut into chunks the same way (``LIST_SIZE``); the first chunk's
+shards are inline in ``files.json`` (``shards``, all of them in a small site), every other
+chunk is an immutable file under ``shard-lists/`` that ``files.json`` lists (``shard_lists``).
+An edit rewrites the chunks holding a shard it replaced; they come and go like shards.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from wistia_sync.contract.layout import FILES_PATH, shard_path
+from wistia_sync.contract.layout import FILES_PATH, link, shard_path
+from wistia_sync.publish import shardlists
 from wistia_sync.publish.buckets import Bucket, Member, normalise
 from wistia_sync.publish.build import SCHEMA_VERSION, dumps, encode, sha256
 from wistia_sync.store.state import get_state, set_state
@@ -36,8 +43,12 @@ _LINE = (
     'json_quote(p.path) || \':{"sha256":"\' || p.sha256 || \'","bytes":\' || p.bytes '
     "|| ',\"cache\":\"' || p.cache || '\"}'"
 )
-_LISTED = f"p.path != '{FILES_PATH}' AND p.path NOT GLOB 'files/*'"
-_RECORDED_SHARDS = "SELECT path FROM published_files WHERE path GLOB 'files/*'"
+_LISTED = (
+    f"p.path != '{FILES_PATH}' AND p.path NOT GLOB 'files/*' AND p.path NOT GLOB 'shard-lists/*'"
+)
+_RECORDED_SHARDS = (
+    "SELECT path FROM published_files WHERE path GLOB 'files/*' OR path GLOB 'shard-lists/*'"
+)
 # Sorts after every path (they are ASCII): the last shard's end, so each range is a bounded
 # search of the primary key. CROSS JOIN keeps the ranges as the outer loop.
 _END = "\uffff"
@@ -54,13 +65,14 @@ class ShardPlan:
     """The list after this publish: every shard in order, which are new, which went."""
 
     shards: list[Bucket]
-    fingerprints: dict[str, tuple[str, int]]  # shard path -> (sha256, bytes), every listed one
-    contents: dict[str, bytes] = field(default_factory=dict)  # shard path -> bytes (rebuilt)
-    dropped: set[str] = field(default_factory=set)  # shard paths the list no longer names
+    fingerprints: dict[str, tuple[str, int]]  # shard or chunk path -> (sha256, bytes), listed
+    contents: dict[str, bytes] = field(default_factory=dict)  # shards, then chunks (rebuilt)
+    dropped: set[str] = field(default_factory=set)  # shards and chunks no longer named
+    chunks: list[Bucket] = field(default_factory=list)  # the index's list, cut (first inline)
 
     @property
     def listed(self) -> list[str]:
-        return [shard.page for shard in self.shards if shard.page]
+        return [part.page for part in [*self.shards, *self.chunks] if part.page]
 
 
 def plan_shards(db: Database, touched: Iterable[str] | None) -> ShardPlan:
@@ -69,7 +81,8 @@ def plan_shards(db: Database, touched: Iterable[str] | None) -> ShardPlan:
     Runs inside the publish's write transaction, after the records are updated.
     """
     recorded, fingerprints = _recorded(db)
-    before = {shard.page for shard in recorded if shard.page}
+    recorded_chunks, chunk_fingerprints = shardlists.recorded(db)
+    before = {part.page for part in [*recorded, *recorded_chunks] if part.page}
     starts = [shard.start for shard in recorded]
     if touched is None:
         for shard in recorded:
@@ -92,31 +105,71 @@ def plan_shards(db: Database, touched: Iterable[str] | None) -> ShardPlan:
             plan.fingerprints[shard.page] = (digest, len(content))
         else:
             plan.fingerprints[shard.page] = fingerprints[shard.page]
+    gone = {shard.start for shard in recorded} - {shard.start for shard in final}
+    rewritten = {shard.start for shard in final if shard.page in plan.contents}
+    plan.chunks = shardlists.plan_chunks(
+        final, recorded_chunks, gone | rewritten, rebuild=touched is None
+    )
+    for chunk in plan.chunks[1:]:
+        if chunk.dirty or chunk.page not in chunk_fingerprints:
+            rows = [
+                _shard_row(shard, plan, shardlists.CHUNK_LINKS_FROM)
+                for shard in chunk_shards(plan, chunk)
+            ]
+            chunk.page, content = shardlists.chunk_file(rows)
+            plan.contents[chunk.page] = content
+            plan.fingerprints[chunk.page] = (sha256(content), len(content))
+        else:
+            assert chunk.page is not None
+            plan.fingerprints[chunk.page] = chunk_fingerprints[chunk.page]
     listed = set(plan.listed)
     plan.dropped = before - listed
     return plan
 
 
+def chunk_shards(plan: ShardPlan, chunk: Bucket) -> list[Bucket]:
+    """The shards a chunk of the index lists, in order."""
+    by_path = {shard.page: shard for shard in plan.shards}
+    return [by_path[path] for _, path in chunk.members or []]
+
+
 def record_shards(db: Database, plan: ShardPlan) -> None:
     rows = [[s.start, s.size, s.page, *plan.fingerprints[s.page or ""]] for s in plan.shards]
     set_state(db, SHARDS_KEY, dumps(rows))
+    shardlists.record(db, plan.chunks, plan.fingerprints)
+
+
+def _shard_row(shard: Bucket, plan: ShardPlan, relative_to: str) -> str:
+    assert shard.page is not None
+    digest, size = plan.fingerprints[shard.page]
+    return (
+        f'{{"url":"{link(relative_to, shard.page)}","first":{dumps(shard.start)},'
+        f'"count":{shard.size},"sha256":"{digest}","bytes":{size}}}'
+    )
 
 
 def index_file(generation: str, plan: ShardPlan) -> bytes:
-    """files.json: the shards in path order, each with its first path, count and fingerprint."""
-    rows = []
-    for shard in plan.shards:
-        assert shard.page is not None
-        digest, size = plan.fingerprints[shard.page]
-        rows.append(
-            f'{{"url":"{shard.page}","first":{dumps(shard.start)},"count":{shard.size},'
-            f'"sha256":"{digest}","bytes":{size}}}'
+    """files.json: the first chunk's shards in path order, each with its first path, count and
+    fingerprint; then, in a large site, the other chunks (``shard_lists``), each with its first
+    path, the files and shards it covers, and its fingerprint."""
+    rows = [_shard_row(shard, plan, FILES_PATH) for shard in chunk_shards(plan, plan.chunks[0])]
+    lists = []
+    for chunk in plan.chunks[1:]:
+        assert chunk.page is not None
+        digest, size = plan.fingerprints[chunk.page]
+        listed = chunk_shards(plan, chunk)
+        files = sum(shard.size for shard in listed)
+        # Where its first shard's slice starts (the chunk's own range may start before it).
+        lists.append(
+            f'{{"url":"{chunk.page}","first":{dumps(listed[0].start)},"count":{files},'
+            f'"shards":{chunk.size},"sha256":"{digest}","bytes":{size}}}'
         )
     count = sum(shard.size for shard in plan.shards)
     body = ",\n".join(rows)
+    tail = ',"shard_lists":[\n' + ",\n".join(lists) + "\n]" if lists else ""
     return encode(
         f'{{"schema_version":{SCHEMA_VERSION},"generation":"{generation}","count":{count},'
-        f'"shards":[\n{body}\n]}}'
+        f'"shards":[\n{body}\n]{tail}}}'
     )
 
 

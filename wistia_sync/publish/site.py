@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 from wistia_sync.contract.layout import (
     FILES_PATH,
     MANIFEST_PATH,
+    PAGE_LIST_PATH,
     PAGE_PATH,
     SCHEMA_FOLDER,
-    SHARD_PATH,
     cache_class,
+    is_list_file,
 )
 from wistia_sync.errors import WistiaSyncError
 from wistia_sync.publish import shards, snapshot, state
@@ -68,8 +69,8 @@ class PublishResult:
     """What a publish did (or, in a dry run, would do): exactly what a CDN needs to know.
 
     ``changed_entries``: entry files whose bytes changed (purge these URLs); ``new_pages``:
-    immutable pages written (upload, never purge); ``removed``: files removed, in the order
-    removed. Paths are relative to the output folder.
+    immutable pages and page-list chunks written (upload, never purge); ``removed``: files
+    removed, in the order removed. Paths are relative to the output folder.
     """
 
     changed_entries: list[str]
@@ -219,8 +220,10 @@ def _result(
     paths = written if not dry_run else [file.path for file in plan.to_write]
     return PublishResult(
         changed_entries=[path for path in paths if cache_class(path) == "entry"],
-        new_pages=[path for path in paths if PAGE_PATH.fullmatch(path)],
-        new_shards=[path for path in paths if SHARD_PATH.fullmatch(path)],
+        new_pages=[
+            path for path in paths if PAGE_PATH.fullmatch(path) or PAGE_LIST_PATH.fullmatch(path)
+        ],
+        new_shards=[path for path in paths if is_list_file(path)],
         removed=list(removed),
         unchanged=plan.unchanged,
         generation=generation,
@@ -332,7 +335,11 @@ def _place_batch(
         for file in plan.to_write:
             staged.append((file, folder.stage(file.path, file.content)))
         folder.make_durable(temp for _, temp in staged)
-        pages = [(f.path, f.sha256, temp.info) for f, temp in staged if f.stage is Stage.PAGES]
+        pages = [
+            (f.path, f.sha256, temp.info)
+            for f, temp in staged
+            if f.stage in (Stage.PAGES, Stage.PAGE_LISTS)
+        ]
         if pages:
             with write_transaction(db):
                 state.record_pending_pages(db, pages, expires_at=expires_at)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from wistia_sync.contract.layout import cache_class
 from wistia_sync.publish.build import generation_of, manifest_file
+from wistia_sync.publish.pagelists import STATE_PREFIX, state_key
 from wistia_sync.store.state import FULL_REBUILD_KEY, get_state, set_state
 
 if TYPE_CHECKING:
@@ -73,9 +74,21 @@ def record_state(db: Database, plan: Plan) -> None:
         "INSERT OR REPLACE INTO publish_playlists (playlist, title, count) VALUES (?, ?, ?)",
         [(path, title, count) for path, (title, count) in plan.playlists.items()],
     )
+    _record_page_lists(db, plan)
     db.execute("DELETE FROM publish_changes WHERE id <= ?", [plan.last_change_id])
     if plan.full:
         set_state(db, FULL_REBUILD_KEY, "0")
+
+
+def _record_page_lists(db: Database, plan: Plan) -> None:
+    """The chunks of each touched playlist's page list (no key: the whole list is inline)."""
+    if plan.members_replaced is None:  # a rebuild: keys of playlists gone meanwhile go too
+        db.execute("DELETE FROM sync_state WHERE key GLOB ?", [f"{STATE_PREFIX}*"])
+    for playlist, chunks in sorted(plan.page_lists.items()):
+        if chunks is None:
+            db.execute("DELETE FROM sync_state WHERE key = ?", [state_key(playlist)])
+        else:
+            set_state(db, state_key(playlist), chunks)
 
 
 def record_files(

@@ -22,11 +22,14 @@ from typing import TYPE_CHECKING
 
 from wistia_sync.contract.layout import (
     MANAGED_FOLDERS,
+    PAGE_LIST_FOLDER,
+    PAGE_LIST_PATH,
     PAGE_PATH,
     PAGES_FOLDER,
     SHARD_FOLDER,
-    SHARD_PATH,
+    SHARD_LIST_FOLDER,
     TEMP_FOLDER,
+    is_list_file,
 )
 
 if TYPE_CHECKING:
@@ -47,21 +50,23 @@ def sweep_orphans(
     recorded = {
         path
         for (path,) in db.execute(
-            "SELECT path FROM published_files WHERE path GLOB 'pages/*' OR path GLOB 'files/*'"
+            "SELECT path FROM published_files WHERE path GLOB 'pages/*' OR path GLOB 'files/*' "
+            "OR path GLOB 'page-lists/*' OR path GLOB 'shard-lists/*'"
         )
     }
     cutoff = now - grace_seconds
 
     def orphan_page(path: str) -> bool:
         return (
-            bool(PAGE_PATH.fullmatch(path) or SHARD_PATH.fullmatch(path)) and path not in recorded
+            bool(PAGE_PATH.fullmatch(path) or PAGE_LIST_PATH.fullmatch(path) or is_list_file(path))
+            and path not in recorded
         )
 
     def v1_temp_file(path: str) -> bool:
         return bool(V1_TEMP_FILE.fullmatch(path.rpartition("/")[2]))
 
     removed = []
-    for name in (PAGES_FOLDER, SHARD_FOLDER):
+    for name in (PAGES_FOLDER, PAGE_LIST_FOLDER, SHARD_FOLDER, SHARD_LIST_FOLDER):
         removed += _old_files(folder, name, cutoff, orphan_page)
     for name in ("", *(f for f in MANAGED_FOLDERS if f != TEMP_FOLDER)):
         removed += _old_files(folder, name, cutoff, v1_temp_file)
@@ -81,18 +86,18 @@ def sweep_orphans(
 
 
 def _shards_listed_on_disk(folder: OutputFolder) -> set[str] | None:
-    """The shards the files.json in the folder lists (None when there is none to trust)."""
+    """The shards and chunks the files.json in the folder lists (None: none to trust)."""
     from wistia_sync.contract.filelist import FileListError, read_local_index
 
     try:
         index, _ = read_local_index(folder.root)
     except FileListError:
         return None
-    return {shard.path for shard in index.shards}
+    return {ref.path for ref in [*index.shards, *index.lists]}
 
 
 def unlisted_shards(folder: OutputFolder, listed: Iterable[str]) -> list[str]:
-    """Shard files on disk that ``listed`` (the files.json just placed) does not name.
+    """Shard and chunk files on disk that ``listed`` (the files.json just placed) does not name.
 
     Only a publish interrupted between renaming its shards into place and its commit leaves
     one, and no index lists it, so no reader can reach it: it goes at once, not after a grace.
@@ -100,9 +105,12 @@ def unlisted_shards(folder: OutputFolder, listed: Iterable[str]) -> list[str]:
     keep = set(listed)
 
     def stray(path: str) -> bool:
-        return bool(SHARD_PATH.fullmatch(path)) and path not in keep
+        return is_list_file(path) and path not in keep
 
-    return _old_files(folder, SHARD_FOLDER, math.inf, stray)
+    return [
+        *_old_files(folder, SHARD_FOLDER, math.inf, stray),
+        *_old_files(folder, SHARD_LIST_FOLDER, math.inf, stray),
+    ]
 
 
 def _old_files(

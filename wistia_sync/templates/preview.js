@@ -1,7 +1,7 @@
 "use strict";
 // The preview reads the published JSON exactly as a frontend would: manifest.json, the indexes,
-// each playlist's entry file and then its immutable pages, every link resolved against the URL
-// of the file holding it. Text goes in with textContent only: nothing from the JSON is HTML.
+// each playlist's entry file and then its immutable pages (a long playlist's later pages through
+// the chunks its page_lists names), every link resolved against the URL of the file holding it. Text goes in with textContent only: nothing from the JSON is HTML.
 (function () {
   const gallery = document.getElementById("gallery");
   const nav = document.getElementById("nav");
@@ -101,10 +101,19 @@
 
   async function loadNextPage() {
     const mine = generation;
-    const next = pending.shift();
+    let next = pending.shift();
     more.hidden = true;
     try {
-      const page = next ? await getJson(next) : null;
+      while (next && next.chunk) {  // a chunk of the page list: its pages come next, in order
+        const base = next.url;
+        const chunk = await getJson(base);
+        if (mine !== generation) return;
+        pending = (Array.isArray(chunk.pages) ? chunk.pages : [])
+          .map((page) => ({ url: new URL(page.url, base), chunk: false }))
+          .concat(pending);
+        next = pending.shift();
+      }
+      const page = next ? await getJson(next.url) : null;
       if (mine !== generation) return;
       if (page) show(page.videos);
     } catch (error) {
@@ -131,7 +140,9 @@
     gallery.replaceChildren();
     heading.textContent = String(playlist.title || "Videos") + " (" + Number(playlist.count || 0) + ")";
     pending = (Array.isArray(playlist.pages) ? playlist.pages : [])
-      .map((page) => new URL(typeof page === "string" ? page : page.url, url));
+      .map((page) => ({ url: new URL(typeof page === "string" ? page : page.url, url), chunk: false }))
+      .concat((Array.isArray(playlist.page_lists) ? playlist.page_lists : [])
+        .map((list) => ({ url: new URL(list.url, url), chunk: true })));
     show(playlist.videos);
     more.hidden = pending.length === 0;
   }

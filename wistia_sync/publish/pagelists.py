@@ -1,0 +1,108 @@
+"""Two-level page lists: a long playlist's list of pages is cut into immutable chunks.
+
+A playlist's pages, in order, are cut into stable ranges of their start keys exactly as videos
+are cut into pages (``buckets.normalise``: split past twice ``CHUNK_SIZE`` pages, merge below
+half). The first chunk is inline in the entry file (its ``pages``, as a short playlist's whole
+list always was); every other chunk is an immutable, content-addressed file under
+``page-lists/`` that the entry file lists in ``page_lists``. An edit rewrites the pages it
+touches, the chunk listing them and the entry file, none of which grows with the playlist.
+
+The chunks' ranges are kept in ``sync_state`` (one key per playlist, absent while the whole list
+is inline), so a rebuild cuts the same chunks and ``publish --force`` stays byte-identical.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from wistia_sync.publish.buckets import Bucket, Member, normalise
+from wistia_sync.publish.build import PageListRef, PageRef, dumps, page_list_file
+from wistia_sync.store.state import get_state
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+CHUNK_SIZE = 64  # page links: a chunk (and the entry file's inline head) holds up to 128
+STATE_PREFIX = "publish_page_lists:"  # + playlist path: [[start key, pages, chunk path], …]
+
+
+@dataclass
+class PageLists:
+    """One playlist's page list after this publish."""
+
+    inline: list[PageRef]  # the first chunk's pages: the entry file's ``pages``
+    lists: list[PageListRef]  # the other chunks: the entry file's ``page_lists``
+    files: dict[str, bytes] = field(default_factory=dict)  # chunk files to write
+    listed: set[str] = field(default_factory=set)  # every chunk file the entry file lists
+    retired: set[str] = field(default_factory=set)  # chunk files it no longer lists
+    state: str | None = None  # what to record (None: the whole list is inline)
+    state_changed: bool = True  # whether that differs from what is recorded
+
+
+def state_key(playlist: str) -> str:
+    return f"{STATE_PREFIX}{playlist}"
+
+
+def recorded_chunk_files(db: Database, playlist: str) -> set[str]:
+    """The chunk files the playlist's entry file lists now (for a playlist that goes)."""
+    recorded = _recorded(get_state(db, state_key(playlist)), full=False)
+    return {chunk.page for chunk in recorded if chunk.page}
+
+
+def plan_page_lists(
+    db: Database,
+    playlist: str,
+    pages: list[tuple[str, PageRef]],
+    changed: Iterable[str],
+    *,
+    full: bool,
+) -> PageLists:
+    """Cut ``pages`` ((start key, page), in order: every page but the inline first bucket) into
+    chunks, rewriting those holding a ``changed`` start key (a page written or gone)."""
+    recorded_state = get_state(db, state_key(playlist))
+    chunks = _recorded(recorded_state, full=full)
+    before = {chunk.page for chunk in chunks if chunk.page}
+    starts = [chunk.start for chunk in chunks]
+    for key in changed:
+        chunks[bisect.bisect_right(starts, key) - 1].dirty = True
+    page_starts = [start for start, _ in pages]
+    by_path = {page.path: page for _, page in pages}
+
+    def load(chunk: Bucket) -> list[Member]:
+        if chunk.members is None:
+            low = bisect.bisect_left(page_starts, chunk.start)
+            high = len(pages) if chunk.end is None else bisect.bisect_left(page_starts, chunk.end)
+            chunk.members = [(start, page.path) for start, page in pages[low:high]]
+        return chunk.members
+
+    final = normalise(chunks, CHUNK_SIZE, load)
+    result = PageLists(inline=[by_path[path] for _, path in load(final[0])], lists=[])
+    final[0].page = None
+    for chunk in final[1:]:
+        refs = [by_path[path] for _, path in load(chunk)]
+        if chunk.dirty or chunk.page is None:
+            chunk.page, content = page_list_file(playlist, refs)
+            result.files[chunk.page] = content
+        chunk.size = len(refs)
+        result.lists.append(PageListRef(chunk.page, sum(ref.count for ref in refs), len(refs)))
+        result.listed.add(chunk.page)
+    result.retired = before - result.listed
+    if len(final) > 1:
+        result.state = dumps([[chunk.start, chunk.size, chunk.page] for chunk in final])
+    result.state_changed = full or result.state != recorded_state  # a rebuild records all
+    return result
+
+
+def _recorded(text: str | None, *, full: bool) -> list[Bucket]:
+    rows = json.loads(text) if text else []
+    if not rows or rows[0][0] != "":
+        return [Bucket("", 0, dirty=True)]
+    chunks = [Bucket(start, size, page, dirty=full) for start, size, page in rows]
+    for chunk, following in itertools.pairwise(chunks):
+        chunk.end = following.start
+    return chunks
