@@ -66,11 +66,18 @@ def _load_syncfs() -> object | None:
         return None
 
 
+class FileStat(NamedTuple):
+    """What a publish records of a file's ``stat`` (a rebuild keeps one a file: not all 19)."""
+
+    st_size: int
+    st_mtime_ns: int
+
+
 class StagedFile(NamedTuple):
     """A temp file written but not yet in place, with its ``stat`` (a rename keeps it)."""
 
     temp: str
-    info: os.stat_result
+    info: FileStat
 
 
 class OutputFolder:
@@ -80,6 +87,9 @@ class OutputFolder:
         self._unsynced: set[str] = set()  # folders whose entries changed since the last sync
         self._ready: set[str] = set()  # folders known to exist and not to be symlinks
         self._stamp_ns: int | None = None  # the mtime of every file this publish writes
+        self._prepared = False
+        self._prefix = secrets.token_hex(4)
+        self._staged = 0
 
     def check_layout(self) -> None:
         """Refuse an output whose managed folders are symlinks (or not folders)."""
@@ -96,7 +106,10 @@ class OutputFolder:
                 raise UnsafeOutputError(f"refusing to publish: {path} is not a folder")
 
     def prepare(self) -> None:
-        """Create the folders, and empty the temp folder an interrupted publish left."""
+        """Create the folders, and empty the temp folder an interrupted publish left (once: the
+        files this publish stages are kept)."""
+        if self._prepared:
+            return
         self.check_layout()
         self._ensure_directory(self.root)
         self._ensure_directory(self.temp)
@@ -107,22 +120,28 @@ class OutputFolder:
                 if entry.is_file(follow_symlinks=False) or entry.is_symlink():
                     log.info("removing %s, left by an interrupted publish", entry.path)
                     Path(entry.path).unlink(missing_ok=True)
+        self._prepared = True
 
     def stage(self, relative: str, content: bytes) -> StagedFile:
         """Write ``content`` to a temp file (not yet durable, not yet in place)."""
+        self.prepare()
         # Plain strings, not Path arithmetic, and one fstat: a rebuild stages a file per video.
         name = relative.rsplit("/", 1)[-1]
-        temp = f"{self.temp}/{secrets.token_hex(8)}.{name}"
+        # 16 hex digits: a random half a publish, then a count (not a getrandom call a file).
+        self._staged += 1
+        temp = f"{self.temp}/{self._prefix}{self._staged:08x}.{name}"
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         try:
-            os.fchmod(fd, FILE_MODE)  # the umask may have narrowed it
             view = memoryview(content)
             while view:
                 view = view[os.write(fd, view) :]
             if self._stamp_ns is None:  # the publish's first file: a publish writing none
                 self._stamp_ns = self._advance_clock()  # leaves the clock alone
             os.utime(fd, ns=(self._stamp_ns, self._stamp_ns))
-            info = os.fstat(fd)
+            stat_result = os.fstat(fd)
+            if stat_result.st_mode & 0o7777 != FILE_MODE:  # the umask narrowed it
+                os.fchmod(fd, FILE_MODE)
+            info = FileStat(stat_result.st_size, stat_result.st_mtime_ns)
         except BaseException:
             os.close(fd)
             os.unlink(temp)  # noqa: PTH108 (hot path: plain strings)
@@ -130,7 +149,7 @@ class OutputFolder:
         os.close(fd)
         return StagedFile(temp, info)
 
-    def place(self, relative: str, staged: StagedFile) -> os.stat_result:
+    def place(self, relative: str, staged: StagedFile) -> FileStat:
         """Rename the temp file over the target: readers see the old bytes or the new.
 
         Returns the file's ``stat`` as staged: a rename changes neither its size nor its mtime.
@@ -225,8 +244,9 @@ class OutputFolder:
         except OSError:
             return False
 
-    def stat(self, relative: str) -> os.stat_result:
-        return (self.root / relative).lstat()
+    def stat(self, relative: str) -> FileStat:
+        info = (self.root / relative).lstat()
+        return FileStat(info.st_size, info.st_mtime_ns)
 
     def _ensure_directory(self, directory: Path) -> None:
         if directory.is_symlink():

@@ -1,8 +1,9 @@
 """``publish_site``: bring the output folder up to date with the database, costing what changed.
 
 One lock serialises publishers; the plan is made inside one read transaction (one snapshot), so
-a slow publisher never overwrites newer files with an older state. The batch is written, made
-durable once, and renamed into place in link order; then one write transaction records it,
+a slow publisher never overwrites newer files with an older state. The batch is written as it is
+planned (temp files: a rebuild never holds every file's bytes), made durable once, and renamed
+into place in link order; then one write transaction records it,
 places ``manifest.json`` and ``files.json`` and removes what no longer belongs.
 """
 
@@ -27,12 +28,13 @@ from wistia_sync.errors import WistiaSyncError
 from wistia_sync.publish import shards, snapshot, state
 from wistia_sync.publish.build import sha256
 from wistia_sync.publish.guard import check_mass_unpublish
-from wistia_sync.publish.output import OutputFolder
+from wistia_sync.publish.output import FileStat, OutputFolder
 from wistia_sync.publish.plan import (
     Plan,
     Settings,
     Stage,
     StateMismatch,
+    discard_staged,
     later,
     plan_publish,
 )
@@ -53,8 +55,6 @@ from wistia_sync.store.state import (
 from wistia_sync.store.timestamps import parse_timestamp, utc_now
 
 if TYPE_CHECKING:
-    import os
-
     from sqlite_utils import Database
 
 log = logging.getLogger(__name__)
@@ -143,30 +143,51 @@ def publish_site(
         # Whether the records describe this folder; else (a new output folder) build it all.
         recorded = get_state(db, state.OUTPUT_KEY) == target and bool(snapshot.playlists(db))
         full = force or repair or full_rebuild_pending(db) or not recorded
-        with _page_cache(db, large=full):
+        with _page_cache(db, large=full), _output_errors(output_dir):
+            plan = _planned(db, folder, settings, full=full, verify=force, dry_run=dry_run)
             try:
-                plan = _plan(db, folder, settings, full=full, verify=force)
-            except StateMismatch as mismatch:
-                log.warning("publisher state out of step (%s): rebuilding every file", mismatch)
-                plan = _plan(db, folder, settings, full=True, verify=force)
-            if not allow_mass_unpublish:
-                check_mass_unpublish(db, Path(output_dir), plan, recorded_folder=recorded)
+                if not allow_mass_unpublish:
+                    check_mass_unpublish(db, Path(output_dir), plan, recorded_folder=recorded)
+            except BaseException:
+                discard_staged(folder, plan)
+                raise
             if dry_run:
                 return _result(plan, [], plan.to_remove, generation="", dry_run=True)
             if _nothing_to_do(plan):
                 return _result(plan, [], [], generation=get_state(db, state.GENERATION_KEY) or "")
-            try:
-                written, generation = _carry_out(db, folder, plan, settings, target)
-                if plan.full:  # a rebuild looks at everything: orphans of a crash included
-                    plan.to_remove += _sweep(db, folder, settings)
-            except OSError as error:  # a full disk, a read-only or vanished folder
-                where = f" ({error.filename})" if error.filename else ""
-                raise WistiaSyncError(
-                    f"cannot publish to {output_dir}: {error.strerror or error}{where}; every "
-                    "file there is still complete (old or new), and the next publish catches up"
-                ) from error
+            written, generation = _carry_out(db, folder, plan, settings, target)
+            if plan.full:  # a rebuild looks at everything: orphans of a crash included
+                plan.to_remove += _sweep(db, folder, settings)
     record_published_version(db, version)
     return _result(plan, written, plan.to_remove, generation=generation)
+
+
+@contextmanager
+def _output_errors(output_dir: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as error:  # a full disk, a read-only or vanished folder
+        where = f" ({error.filename})" if error.filename else ""
+        raise WistiaSyncError(
+            f"cannot publish to {output_dir}: {error.strerror or error}{where}; every "
+            "file there is still complete (old or new), and the next publish catches up"
+        ) from error
+
+
+def _planned(
+    db: Database,
+    folder: OutputFolder,
+    settings: Settings,
+    *,
+    full: bool,
+    verify: bool,
+    dry_run: bool,
+) -> Plan:
+    try:
+        return _plan(db, folder, settings, full=full, verify=verify, dry_run=dry_run)
+    except StateMismatch as mismatch:
+        log.warning("publisher state out of step (%s): rebuilding every file", mismatch)
+        return _plan(db, folder, settings, full=True, verify=verify, dry_run=dry_run)
 
 
 @contextmanager
@@ -185,7 +206,13 @@ def _page_cache(db: Database, *, large: bool) -> Iterator[None]:
 
 
 def _plan(
-    db: Database, folder: OutputFolder, settings: Settings, *, full: bool, verify: bool
+    db: Database,
+    folder: OutputFolder,
+    settings: Settings,
+    *,
+    full: bool,
+    verify: bool,
+    dry_run: bool,
 ) -> Plan:
     with snapshot.read_transaction(db):
         return plan_publish(
@@ -198,6 +225,7 @@ def _plan(
                 **(_schema_files() if full else {}),
                 **preview_page_files(db, folder, full=full),
             },
+            stage=None if dry_run else folder.stage,
         )
 
 
@@ -234,7 +262,7 @@ def _carry_out(
     db: Database, folder: OutputFolder, plan: Plan, settings: Settings, target: str
 ) -> tuple[list[str], str]:
     now = settings.now
-    folder.prepare()
+    folder.prepare()  # done already if a file was staged
     list_trusted = get_state(db, FILES_LIST_DIRTY_KEY) != "1"
     placed = _place_batch(db, folder, plan, later(now, settings.grace_seconds))
     written = [file.path for file in plan.to_write]
@@ -319,18 +347,16 @@ def _nothing_to_do(plan: Plan) -> bool:
 
 def _place_batch(
     db: Database, folder: OutputFolder, plan: Plan, expires_at: str
-) -> list[tuple[str, str, os.stat_result]]:
-    """Write every file, make the batch durable once, then rename stage by stage.
+) -> list[tuple[str, str, FileStat]]:
+    """Make the staged batch durable once, then rename it into place stage by stage.
 
     New pages are recorded (as expiring after the grace period) before they are renamed into
     place: if the publish dies before its final commit, they are not left unrecorded forever;
     the next publish lists them in files.json (rebuilt whole) and removes them when they expire.
     """
-    staged = []
-    placed: list[tuple[str, str, os.stat_result]] = []
+    staged = [(file, file.staged) for file in plan.to_write if file.staged is not None]
+    placed: list[tuple[str, str, FileStat]] = []
     try:
-        for file in plan.to_write:
-            staged.append((file, folder.stage(file.path, file.content)))
         folder.make_durable(temp for _, temp in staged)
         pages = [(f.path, f.sha256, temp.info) for f, temp in staged if f.stage is Stage.PAGES]
         if pages:
@@ -340,11 +366,13 @@ def _place_batch(
                     db, {path: plan.page_videos.get(path, []) for path, _, _ in pages}
                 )
                 set_state(db, FILES_LIST_DIRTY_KEY, "1")
-        for stage in Stage:
-            in_stage = [(file, temp) for file, temp in staged if file.stage is stage]
-            for file, temp in in_stage:
-                placed.append((file.path, file.sha256, folder.place(file.path, temp)))
-            folder.sync_folders()  # this stage's renames are durable before the files linking to it
+        previous = None
+        for file, temp in staged:  # in stage order
+            if file.stage is not previous:  # the renames before are durable before the files
+                folder.sync_folders()  # linking to them
+                previous = file.stage
+            placed.append((file.path, file.sha256, folder.place(file.path, temp)))
+        folder.sync_folders()
         return placed
     except BaseException:
         for _, temp in staged[len(placed) :]:  # a failure leaves no temp file behind
