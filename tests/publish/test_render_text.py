@@ -112,4 +112,4 @@ def test_the_written_out_text_is_the_encoded_video_object(
     video = render_video(row, tags)
     assert video is not None
     assert video.json == reference(row, tags)
-    assert video.playlists["videos.json"] == ALL_VIDEOS_TITLE
+    assert video.title("videos.json") == ALL_VIDEOS_TITLE

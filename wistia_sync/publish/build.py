@@ -8,11 +8,11 @@ every file that shows it, so the same database always gives the same bytes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,7 +62,12 @@ class RenderedVideo:
     hashed_id: str
     sort_key: str
     json: str  # the compact JSON text of its video object
-    playlists: dict[str, str]  # entry path -> title (tag name, folder name, "All videos")
+    # (entry path, title: tag name, folder name, "All videos"), each pair shared by every video
+    # in that playlist (a slug is unique, so no path comes twice)
+    playlists: tuple[tuple[str, str], ...]
+
+    def title(self, playlist: str) -> str:
+        return next(title for path, title in self.playlists if path == playlist)
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -131,23 +136,17 @@ def render_video(row: VideoRow, tags: Iterable[tuple[str, str]]) -> RenderedVide
     created, updated = utc_text(row.created), utc_text(row.updated)
     if created is None or updated is None:
         return None
-    safe_tags = sorted(
-        {(published_text(name), slug) for name, slug in tags if SAFE_SLUG.fullmatch(slug)},
-        key=lambda tag: (*case_insensitive(tag[0]), tag[1]),
-    )
-    folder = None
-    playlists = {ALL_VIDEOS_PATH: ALL_VIDEOS_TITLE}
+    # Deduplicated by (published name, slug), in (case-insensitive name, name, slug) order.
+    safe_tags = sorted({tag for name, slug in tags if (tag := _tag(name, slug)) is not None})
+    folder, playlists = "null", [_ALL_VIDEOS]
     if (
         row.folder_hashed_id is not None
         and row.folder_name is not None
         and SAFE_HASHED_ID.fullmatch(row.folder_hashed_id)
     ):
-        folder_name = published_text(row.folder_name)
-        folder = {"hashed_id": row.folder_hashed_id, "name": folder_name}
-        # Interned: a rebuild holds a playlist's path and title once, not once per video.
-        playlists[sys.intern(folder_playlist_path(row.folder_hashed_id))] = sys.intern(folder_name)
-    for name, slug in safe_tags:
-        playlists[sys.intern(tag_playlist_path(slug))] = sys.intern(name)
+        folder, membership = _folder(row.folder_hashed_id, row.folder_name)
+        playlists.append(membership)
+    playlists += [tag[3] for tag in safe_tags]
     duration = row.duration
     if duration is not None and (not math.isfinite(duration) or duration < 0):
         duration = None
@@ -156,7 +155,7 @@ def render_video(row: VideoRow, tags: Iterable[tuple[str, str]]) -> RenderedVide
     # The text ``dumps`` gives for the video object (keys in this order), written out: a rebuild
     # renders every video, and a dict through the encoder costs twice as much. Hashed ids and
     # slugs are safe names (nothing to escape); every other string is quoted as the encoder does.
-    tag_list = ",".join(f'{{"name":{_quote(name)},"slug":"{slug}"}}' for name, slug in safe_tags)
+    tag_list = ",".join(tag[4] for tag in safe_tags)
     text = (
         f'{{"hashed_id":"{row.hashed_id}","name":{_quote(published_text(row.name))},'
         f'"description":{_quote(published_text(row.description))},'
@@ -166,10 +165,41 @@ def render_video(row: VideoRow, tags: Iterable[tuple[str, str]]) -> RenderedVide
         f'"thumbnail_url":{"null" if thumbnail is None else _quote(thumbnail)},'
         f'"embed_url":"{EMBED_URL.format(hashed_id=row.hashed_id)}",'
         f'"hls_url":"{HLS_URL.format(hashed_id=row.hashed_id)}",'
-        f'"folder":{"null" if folder is None else dumps(folder)},"tags":[{tag_list}],'
+        f'"folder":{folder},"tags":[{tag_list}],'
         f'"plays":{_number(None if row.plays is None or row.plays < 0 else row.plays)}}}'
     )
-    return RenderedVideo(row.hashed_id, sort_key(created, row.hashed_id), text, playlists)
+    return RenderedVideo(row.hashed_id, sort_key(created, row.hashed_id), text, tuple(playlists))
+
+
+_ALL_VIDEOS = (ALL_VIDEOS_PATH, ALL_VIDEOS_TITLE)
+# sort key, name, slug, (playlist path, title), JSON
+_Tag = tuple[tuple[str, str, str], str, str, tuple[str, str], str]
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag(name: str, slug: str) -> _Tag | None:
+    """A tag as every video shows it, worked out once a tag, not once a video (None: its slug
+    is not a safe file name, so its playlist cannot exist)."""
+    if not SAFE_SLUG.fullmatch(slug):
+        return None
+    shown = published_text(name)
+    return (
+        (*case_insensitive(shown), slug),
+        shown,
+        slug,
+        (tag_playlist_path(slug), shown),
+        f'{{"name":{_quote(shown)},"slug":"{slug}"}}',
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _folder(hashed_id: str, name: str) -> tuple[str, tuple[str, str]]:
+    """A (safe) folder's JSON and its (playlist path, title), once a folder."""
+    shown = published_text(name)
+    return (
+        f'{{"hashed_id":"{hashed_id}","name":{_quote(shown)}}}',
+        (folder_playlist_path(hashed_id), shown),
+    )
 
 
 def _number(value: object) -> str:

@@ -15,8 +15,10 @@ import bisect
 import enum
 import itertools
 import logging
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -46,12 +48,13 @@ from wistia_sync.publish.build import (
     tags_index_file,
     video_file,
 )
+from wistia_sync.publish.output import FileStat, StagedFile
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from wistia_sync.publish.output import OutputFolder, StagedFile
+    from wistia_sync.publish.output import OutputFolder
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +74,20 @@ class PlannedFile:
     path: str
     stage: Stage
     sha256: str
-    staged: StagedFile | None = None  # its temp file (none in a dry run, nor for an adopted one)
+    # Its temp file, flat (a rebuild holds one of these a file): none in a dry run, nor for an
+    # adopted file.
+    temp: str | None = None
+    size: int = 0
+    mtime_ns: int = 0
+
+    @property
+    def staged(self) -> StagedFile | None:
+        if self.temp is None:
+            return None
+        return StagedFile(self.temp, FileStat(self.size, self.mtime_ns))
 
 
-Stager = Callable[[str, bytes], "StagedFile"]
+Stager = Callable[[str, bytes], StagedFile]
 
 
 @dataclass(frozen=True)
@@ -107,9 +120,16 @@ class Plan:
     dropped_playlists: set[str] = field(default_factory=set)
     counts: tuple[int, int, int] = (0, 0, 0)  # videos, tags, folders
     # for the mass-unpublish guard (``guard``)
-    published: set[str] = field(default_factory=set)  # videos rendered (all of them when full)
+    published: AbstractSet[str] = field(default_factory=set)  # videos rendered (all when full)
     unpublished: set[str] = field(default_factory=set)  # in videos.json before, not after
     held: int = 0  # videos videos.json held before, as recorded
+
+    def drop_recorded(self) -> None:
+        """Let go of what only recording the publisher state needed (every changed video's
+        text, the buckets' members), before the file list is built."""
+        self.videos = {}
+        self.buckets = {}
+        self.page_videos = {}
 
     def member_rows(self) -> Iterator[tuple[str, str, str]]:
         """(playlist, sort key, hashed_id) of the replaced videos, in primary-key order: each is
@@ -186,6 +206,8 @@ class _Files:
         self.records = snapshot.file_records(db, None) if plan.full else {}
         self.complete = plan.full
         self.wanted: set[str] = set()
+        # What is on disk, for a rebuild: a file not there needs no look (None: look at each).
+        self.present = folder.names() if plan.full else None
 
     def record(self, path: str) -> snapshot.FileRecord | None:
         if not self.complete and path not in self.records:
@@ -205,7 +227,7 @@ class _Files:
         ):
             plan.unchanged += 1
             return
-        if folder.holds_bytes(path, content):
+        if (self.present is None or path in self.present) and folder.holds_bytes(path, content):
             plan.unchanged += 1
             if (
                 record is None
@@ -214,11 +236,14 @@ class _Files:
             ):
                 plan.adopt.append(PlannedFile(path, stage, digest))  # or touched: re-record
             return
-        staged = None if self.stage is None else self.stage(path, content)
-        plan.to_write.append(PlannedFile(path, stage, digest, staged))
+        if self.stage is None:
+            plan.to_write.append(PlannedFile(path, stage, digest))
+        else:
+            temp, (size, mtime_ns) = self.stage(path, content)
+            plan.to_write.append(PlannedFile(path, stage, digest, temp, size, mtime_ns))
 
     def finish(self) -> None:
-        self.plan.to_write.sort(key=lambda file: (file.stage, file.path))
+        self.plan.to_write.sort(key=operator.attrgetter("stage", "path"))
 
 
 class _Planner:
@@ -247,7 +272,7 @@ class _Planner:
         plan.members_replaced = None if full else self.changed
         plan.videos = self.rendered
         self.unpublished = {h for h in self.changed if h not in self.rendered}
-        plan.published = set(self.rendered)
+        plan.published = self.rendered.keys()  # a view: not a second set of every video
         plan.unpublished = {h for h in self.unpublished if ALL_VIDEOS_PATH in self.old.get(h, {})}
         recorded_all = self.recorded_playlists.get(ALL_VIDEOS_PATH)
         plan.held = recorded_all.count if recorded_all is not None else 0
@@ -275,7 +300,8 @@ class _Planner:
         plan = self.plan
         title = _title(path, delta, self.rendered, self.recorded_playlists)
         original = _recorded_buckets(recorded, full=self.full)
-        _mark_dirty(original, delta)
+        if not self.full:  # a rebuild's buckets are all dirty
+            _mark_dirty(original, delta)
         loader = _Loader(self.db, path, delta, complete=self.full)
         final = normalise(original, self.settings.page_size, loader)
         count = sum(bucket.size for bucket in final)
@@ -286,7 +312,8 @@ class _Planner:
             plan.to_remove.append(path)
             return
         loader(final[0])  # the first bucket is inline: its members are always rendered
-        _fill_cache(self.db, final, self.rendered, self.recorded_texts)
+        if not self.full:  # a rebuild rendered every member
+            _fill_cache(self.db, final, self.rendered, self.recorded_texts)
         refs = self._plan_pages(path, final)
         first = final[0]
         first_videos = [self.text(m[1]) for m in loader(first)]
@@ -459,7 +486,7 @@ def _deltas(
             deltas[path].removed[key] = hashed_id
         video = rendered.get(hashed_id)
         if video is not None:
-            for path in video.playlists:
+            for path, _ in video.playlists:
                 deltas[path].added[video.sort_key] = hashed_id
     return dict(deltas)
 
@@ -471,7 +498,7 @@ def _title(
     recorded: dict[str, snapshot.RecordedPlaylist],
 ) -> str:
     for hashed_id in delta.added.values():
-        return rendered[hashed_id].playlists[path]
+        return rendered[hashed_id].title(path)
     if path in recorded:
         return recorded[path].title
     return "All videos"

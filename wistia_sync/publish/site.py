@@ -9,6 +9,7 @@ places ``manifest.json`` and ``files.json`` and removes what no longer belongs.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from wistia_sync.errors import WistiaSyncError
 from wistia_sync.publish import shards, snapshot, state
 from wistia_sync.publish.build import sha256
 from wistia_sync.publish.guard import check_mass_unpublish
-from wistia_sync.publish.output import FileStat, OutputFolder
+from wistia_sync.publish.output import FileStat, OutputFolder, StagedFile
 from wistia_sync.publish.plan import (
     Plan,
     Settings,
@@ -60,7 +61,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # Set while pages are recorded that files.json may not list yet (a publish died in between).
 FILES_LIST_DIRTY_KEY = "publish_files_list_dirty"
-REBUILD_CACHE_KIB = 64 * 1024  # SQLite's page cache during a rebuild (allocated as used)
+REBUILD_CACHE_KIB = 4 * 1024  # SQLite's page cache during a rebuild (allocated as used)
 
 
 @dataclass(frozen=True)
@@ -192,8 +193,10 @@ def _planned(
 
 @contextmanager
 def _page_cache(db: Database, *, large: bool) -> Iterator[None]:
-    """A rebuild rewrites the publisher's tables whole: with SQLite's default 2 MB page cache
-    its transaction spills pages to the WAL before the commit, writing them twice or more."""
+    """A rebuild rewrites the publisher's tables whole, in key order with their indexes built
+    after (``state``); a cache a little above SQLite's default 2 MB keeps its transaction from
+    spilling pages to the WAL before the commit, and a larger one only adds to the peak memory
+    (every page cached is held until the publish ends)."""
     if not large:
         yield
         return
@@ -264,17 +267,28 @@ def _carry_out(
     now = settings.now
     folder.prepare()  # done already if a file was staged
     list_trusted = get_state(db, FILES_LIST_DIRTY_KEY) != "1"
-    placed = _place_batch(db, folder, plan, later(now, settings.grace_seconds))
+    _place_batch(db, folder, plan, later(now, settings.grace_seconds))
     written = [file.path for file in plan.to_write]
-    placed += [(file.path, file.sha256, folder.stat(file.path)) for file in plan.adopt]
+    adopted = [(file.path, file.sha256, folder.stat(file.path)) for file in plan.adopt]
+    # A rename keeps a file's size and mtime: the records are made from the plan, one at a time.
+    placed = itertools.chain(
+        ((file.path, file.sha256, FileStat(file.size, file.mtime_ns)) for file in plan.to_write),
+        adopted,
+    )
+    new_pages = {file.path for file in plan.to_write if file.stage is Stage.PAGES}
     with write_transaction(db):
         state.record_state(db, plan)
-        state.record_page_videos(db, plan.page_videos)
+        state.record_page_videos(  # those of the pages written were recorded with them
+            db,
+            {page: ids for page, ids in plan.page_videos.items() if page not in new_pages},
+            rebuild=False,
+        )
         set_state(db, state.OUTPUT_KEY, target)
         state.record_files(
             db, placed, retire=plan.retire, revive=plan.revive, forget=plan.to_remove
         )
-        files_changed = placed or plan.to_remove or plan.retire or plan.revive
+        plan.drop_recorded()
+        files_changed = written or adopted or plan.to_remove or plan.retire or plan.revive
         generation = get_state(db, state.GENERATION_KEY)
         if generation is not None and not files_changed and not plan.full:
             return written, generation  # the change showed in no file: the list stays
@@ -282,7 +296,7 @@ def _carry_out(
         manifest = state.manifest_content(db, generation, now, plan.counts)
         if _place_if_changed(db, folder, MANIFEST_PATH, manifest):
             written.append(MANIFEST_PATH)
-        touched = [path for path, _, _ in placed] + plan.to_remove + [MANIFEST_PATH]
+        touched = [*written, *(path for path, _, _ in adopted), *plan.to_remove, MANIFEST_PATH]
         trusted = list_trusted and not plan.full
         listing = shards.plan_shards(db, touched if trusted else None)
         written += _place_shards(db, folder, listing)
@@ -316,7 +330,7 @@ def _place_shards(db: Database, folder: OutputFolder, listing: shards.ShardPlan)
                 placed.append((path, sha256(content), folder.stat(path)))
                 continue
             staged.append((path, content, folder.stage(path, content)))
-        folder.make_durable(temp for _, _, temp in staged)
+        folder.make_durable([temp.temp for _, _, temp in staged])
         written = []
         for path, content, temp in staged:
             placed.append((path, sha256(content), folder.place(path, temp)))
@@ -345,38 +359,43 @@ def _nothing_to_do(plan: Plan) -> bool:
     )
 
 
-def _place_batch(
-    db: Database, folder: OutputFolder, plan: Plan, expires_at: str
-) -> list[tuple[str, str, FileStat]]:
+def _place_batch(db: Database, folder: OutputFolder, plan: Plan, expires_at: str) -> None:
     """Make the staged batch durable once, then rename it into place stage by stage.
 
     New pages are recorded (as expiring after the grace period) before they are renamed into
     place: if the publish dies before its final commit, they are not left unrecorded forever;
     the next publish lists them in files.json (rebuilt whole) and removes them when they expire.
     """
-    staged = [(file, file.staged) for file in plan.to_write if file.staged is not None]
-    placed: list[tuple[str, str, FileStat]] = []
+    staged = [file for file in plan.to_write if file.temp is not None]
+    placed = 0
     try:
-        folder.make_durable(temp for _, temp in staged)
-        pages = [(f.path, f.sha256, temp.info) for f, temp in staged if f.stage is Stage.PAGES]
+        folder.make_durable([file.temp for file in staged if file.temp is not None])
+        pages = [
+            (f.path, f.sha256, FileStat(f.size, f.mtime_ns))
+            for f in staged
+            if f.stage is Stage.PAGES
+        ]
         if pages:
             with write_transaction(db):
                 state.record_pending_pages(db, pages, expires_at=expires_at)
                 state.record_page_videos(
-                    db, {path: plan.page_videos.get(path, []) for path, _, _ in pages}
+                    db,
+                    {path: plan.page_videos.get(path, []) for path, _, _ in pages},
+                    rebuild=plan.full,
                 )
                 set_state(db, FILES_LIST_DIRTY_KEY, "1")
         previous = None
-        for file, temp in staged:  # in stage order
+        for file in staged:  # in stage order
             if file.stage is not previous:  # the renames before are durable before the files
                 folder.sync_folders()  # linking to them
                 previous = file.stage
-            placed.append((file.path, file.sha256, folder.place(file.path, temp)))
+            folder.place(file.path, StagedFile(file.temp or "", FileStat(file.size, file.mtime_ns)))
+            placed += 1
         folder.sync_folders()
-        return placed
     except BaseException:
-        for _, temp in staged[len(placed) :]:  # a failure leaves no temp file behind
-            folder.discard(temp)
+        for file in staged[placed:]:  # a failure leaves no temp file behind
+            if file.staged is not None:
+                folder.discard(file.staged)
         raise
 
 
@@ -394,7 +413,7 @@ def _place_if_changed(db: Database, folder: OutputFolder, path: str, content: by
         return False
     temp = folder.stage(path, content)
     try:
-        folder.make_durable([temp])
+        folder.make_durable([temp.temp])
         info = folder.place(path, temp)
         folder.sync_folders()
     finally:

@@ -27,6 +27,9 @@ UPDATED_AT_KEY = "publish_updated_at"
 OUTPUT_KEY = "publish_output"  # the folder the state describes
 _IDS = "(SELECT value FROM json_each(?))"
 MEMBERS_VIDEO_INDEX = "publish_members_video"
+PAGE_VIDEOS_PAGE_INDEX = "publish_page_videos_page"
+_NEW_PAGE_VIDEOS = "temp.publish_page_videos_new"
+_INSERT_PAGE_VIDEO = "INSERT OR IGNORE INTO publish_page_videos (hashed_id, page) VALUES (?, ?)"
 
 
 def record_state(db: Database, plan: Plan) -> None:
@@ -127,12 +130,29 @@ def record_files(
     db.conn.executemany("DELETE FROM publish_page_videos WHERE page = ?", forgotten)
 
 
-def record_page_videos(db: Database, page_videos: dict[str, list[str]]) -> None:
-    """Which videos each page holds (pages are immutable: the rows never change, only go)."""
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO publish_page_videos (hashed_id, page) VALUES (?, ?)",
-        sorted((hashed_id, page) for page, videos in page_videos.items() for hashed_id in videos),
-    )
+def record_page_videos(db: Database, page_videos: dict[str, list[str]], *, rebuild: bool) -> None:
+    """Which videos each page holds (pages are immutable: the rows never change, only go).
+
+    Rows go in primary-key order. A rebuild's (five or so a video) are sorted by SQLite from a
+    temp table rather than held sorted here, and the index by page is built after them, in one
+    sort.
+    """
+    rows = ((hashed_id, page) for page, videos in page_videos.items() for hashed_id in videos)
+    if not rebuild:
+        db.conn.executemany(_INSERT_PAGE_VIDEO, sorted(rows))
+        return
+    db.execute(f"CREATE TEMP TABLE {_NEW_PAGE_VIDEOS} (hashed_id TEXT, page TEXT)")
+    try:
+        db.conn.executemany(f"INSERT INTO {_NEW_PAGE_VIDEOS} VALUES (?, ?)", rows)
+        page_index = _drop_index(db, PAGE_VIDEOS_PAGE_INDEX)
+        db.execute(
+            "INSERT OR IGNORE INTO publish_page_videos (hashed_id, page) "
+            f"SELECT hashed_id, page FROM {_NEW_PAGE_VIDEOS} ORDER BY hashed_id, page"
+        )
+        if page_index is not None:
+            db.execute(page_index)
+    finally:
+        db.execute(f"DROP TABLE {_NEW_PAGE_VIDEOS}")
 
 
 def record_pending_pages(
