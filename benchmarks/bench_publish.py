@@ -196,7 +196,7 @@ def durability_ratio(files: int = 2000) -> tuple[float, float]:
         output.prepare()
         started = time.perf_counter()
         staged = [output.stage(f"b{n}.json", content) for n in range(files)]
-        output.make_durable(staged)
+        output.make_durable([file.temp for file in staged])
         batch = time.perf_counter() - started
     return per_file, batch
 

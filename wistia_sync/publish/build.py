@@ -8,6 +8,7 @@ every file that shows it, so the same database always gives the same bytes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -55,17 +56,23 @@ class VideoRow:
     height: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RenderedVideo:
     """A published video as every file shows it, and the playlists it belongs to."""
 
     hashed_id: str
     sort_key: str
     json: str  # the compact JSON text of its video object
-    playlists: dict[str, str]  # entry path -> title (tag name, folder name, "All videos")
+    # (entry path, title: tag name, folder name, "All videos"), each pair shared by every video
+    # in that playlist (a slug is unique, so no path comes twice)
+    playlists: tuple[tuple[str, str], ...]
+
+    def title(self, playlist: str) -> str:
+        return next(title for path, title in self.playlists if path == playlist)
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_quote = json.encoder.encode_basestring  # what _ENCODER does to a string (C, when available)
 
 
 def dumps(data: Any) -> str:
@@ -130,48 +137,84 @@ def render_video(row: VideoRow, tags: Iterable[tuple[str, str]]) -> RenderedVide
     created, updated = utc_text(row.created), utc_text(row.updated)
     if created is None or updated is None:
         return None
-    safe_tags = sorted(
-        {(published_text(name), slug) for name, slug in tags if SAFE_SLUG.fullmatch(slug)},
-        key=lambda tag: (*case_insensitive(tag[0]), tag[1]),
-    )
-    folder = None
-    playlists = {ALL_VIDEOS_PATH: ALL_VIDEOS_TITLE}
+    # Deduplicated by (published name, slug), in (case-insensitive name, name, slug) order.
+    safe_tags = sorted({tag for name, slug in tags if (tag := _tag(name, slug)) is not None})
+    folder, playlists = "null", [_ALL_VIDEOS]
     if (
         row.folder_hashed_id is not None
         and row.folder_name is not None
         and SAFE_HASHED_ID.fullmatch(row.folder_hashed_id)
     ):
-        folder_name = published_text(row.folder_name)
-        folder = {"hashed_id": row.folder_hashed_id, "name": folder_name}
-        playlists[folder_playlist_path(row.folder_hashed_id)] = folder_name
-    for name, slug in safe_tags:
-        playlists[tag_playlist_path(slug)] = name
+        folder, membership = _folder(row.folder_hashed_id, row.folder_name)
+        playlists.append(membership)
+    playlists += [tag[3] for tag in safe_tags]
     duration = row.duration
     if duration is not None and (not math.isfinite(duration) or duration < 0):
         duration = None
-    video = {
-        "hashed_id": row.hashed_id,
-        "name": published_text(row.name),
-        "description": published_text(row.description),
-        "duration": None if duration is None else float(duration),
-        **_dimensions(row.width, row.height),
-        "created": created,
-        "updated": updated,
-        "thumbnail_url": None if row.thumbnail_url is None else published_text(row.thumbnail_url),
-        "embed_url": EMBED_URL.format(hashed_id=row.hashed_id),
-        "hls_url": HLS_URL.format(hashed_id=row.hashed_id),
-        "folder": folder,
-        "tags": [{"name": name, "slug": slug} for name, slug in safe_tags],
-        "plays": None if row.plays is None or row.plays < 0 else row.plays,
-    }
-    return RenderedVideo(row.hashed_id, sort_key(created, row.hashed_id), dumps(video), playlists)
+    width, height = _dimensions(row.width, row.height)
+    thumbnail = None if row.thumbnail_url is None else published_text(row.thumbnail_url)
+    # The text ``dumps`` gives for the video object (keys in this order), written out: a rebuild
+    # renders every video, and a dict through the encoder costs twice as much. Hashed ids and
+    # slugs are safe names (nothing to escape); every other string is quoted as the encoder does.
+    tag_list = ",".join(tag[4] for tag in safe_tags)
+    text = (
+        f'{{"hashed_id":"{row.hashed_id}","name":{_quote(published_text(row.name))},'
+        f'"description":{_quote(published_text(row.description))},'
+        f'"duration":{"null" if duration is None else float.__repr__(float(duration))},'
+        f'"width":{_number(width)},"height":{_number(height)},'
+        f'"created":"{created}","updated":"{updated}",'
+        f'"thumbnail_url":{"null" if thumbnail is None else _quote(thumbnail)},'
+        f'"embed_url":"{EMBED_URL.format(hashed_id=row.hashed_id)}",'
+        f'"hls_url":"{HLS_URL.format(hashed_id=row.hashed_id)}",'
+        f'"folder":{folder},"tags":[{tag_list}],'
+        f'"plays":{_number(None if row.plays is None or row.plays < 0 else row.plays)}}}'
+    )
+    return RenderedVideo(row.hashed_id, sort_key(created, row.hashed_id), text, tuple(playlists))
 
 
-def _dimensions(width: int | None, height: int | None) -> dict[str, int | None]:
+_ALL_VIDEOS = (ALL_VIDEOS_PATH, ALL_VIDEOS_TITLE)
+# sort key, name, slug, (playlist path, title), JSON
+_Tag = tuple[tuple[str, str, str], str, str, tuple[str, str], str]
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag(name: str, slug: str) -> _Tag | None:
+    """A tag as every video shows it, worked out once a tag, not once a video (None: its slug
+    is not a safe file name, so its playlist cannot exist)."""
+    if not SAFE_SLUG.fullmatch(slug):
+        return None
+    shown = published_text(name)
+    return (
+        (*case_insensitive(shown), slug),
+        shown,
+        slug,
+        (tag_playlist_path(slug), shown),
+        f'{{"name":{_quote(shown)},"slug":"{slug}"}}',
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _folder(hashed_id: str, name: str) -> tuple[str, tuple[str, str]]:
+    """A (safe) folder's JSON and its (playlist path, title), once a folder."""
+    shown = published_text(name)
+    return (
+        f'{{"hashed_id":"{hashed_id}","name":{_quote(shown)}}}',
+        (folder_playlist_path(hashed_id), shown),
+    )
+
+
+def _number(value: object) -> str:
+    """``dumps(value)`` for a value from the database (``None`` or, nearly always, an int)."""
+    if value is None:
+        return "null"
+    return int.__repr__(value) if type(value) is int else dumps(value)
+
+
+def _dimensions(width: int | None, height: int | None) -> tuple[int | None, int | None]:
     """Width and height in pixels, both or neither (a player sizes itself from the pair)."""
     if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
-        return {"width": width, "height": height}
-    return {"width": None, "height": None}
+        return width, height
+    return None, None
 
 
 def video_file(video: RenderedVideo) -> bytes:

@@ -24,7 +24,7 @@ import os
 import secrets
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
@@ -66,11 +66,18 @@ def _load_syncfs() -> object | None:
         return None
 
 
+class FileStat(NamedTuple):
+    """What a publish records of a file's ``stat`` (a rebuild keeps one a file: not all 19)."""
+
+    st_size: int
+    st_mtime_ns: int
+
+
 class StagedFile(NamedTuple):
     """A temp file written but not yet in place, with its ``stat`` (a rename keeps it)."""
 
-    temp: str
-    info: os.stat_result
+    temp: str  # its name in the temp folder
+    info: FileStat
 
 
 class OutputFolder:
@@ -80,6 +87,10 @@ class OutputFolder:
         self._unsynced: set[str] = set()  # folders whose entries changed since the last sync
         self._ready: set[str] = set()  # folders known to exist and not to be symlinks
         self._stamp_ns: int | None = None  # the mtime of every file this publish writes
+        self._prepared = False
+        self._prefix = secrets.token_hex(4)
+        self._staged = 0
+        self._stat_trusted = False  # a staged file came out with the size, mtime and mode meant
 
     def check_layout(self) -> None:
         """Refuse an output whose managed folders are symlinks (or not folders)."""
@@ -96,7 +107,10 @@ class OutputFolder:
                 raise UnsafeOutputError(f"refusing to publish: {path} is not a folder")
 
     def prepare(self) -> None:
-        """Create the folders, and empty the temp folder an interrupted publish left."""
+        """Create the folders, and empty the temp folder an interrupted publish left (once: the
+        files this publish stages are kept)."""
+        if self._prepared:
+            return
         self.check_layout()
         self._ensure_directory(self.root)
         self._ensure_directory(self.temp)
@@ -107,30 +121,38 @@ class OutputFolder:
                 if entry.is_file(follow_symlinks=False) or entry.is_symlink():
                     log.info("removing %s, left by an interrupted publish", entry.path)
                     Path(entry.path).unlink(missing_ok=True)
+        self._prepared = True
 
     def stage(self, relative: str, content: bytes) -> StagedFile:
         """Write ``content`` to a temp file (not yet durable, not yet in place)."""
+        self.prepare()
         # Plain strings, not Path arithmetic, and one fstat: a rebuild stages a file per video.
         name = relative.rsplit("/", 1)[-1]
-        temp = f"{self.temp}/{secrets.token_hex(8)}.{name}"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        # 16 hex digits: a random half a publish, then a count (not a getrandom call a file).
+        self._staged += 1
+        temp = f"{self._prefix}{self._staged:08x}.{name}"  # kept without its folder
+        path = f"{self.temp}/{temp}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         try:
-            os.fchmod(fd, FILE_MODE)  # the umask may have narrowed it
-            view = memoryview(content)
-            while view:
-                view = view[os.write(fd, view) :]
+            written = os.write(fd, content)
+            if written < len(content):  # a short write (a signal, a nearly full disk)
+                view = memoryview(content)[written:]
+                while view:
+                    view = view[os.write(fd, view) :]
             if self._stamp_ns is None:  # the publish's first file: a publish writing none
                 self._stamp_ns = self._advance_clock()  # leaves the clock alone
             os.utime(fd, ns=(self._stamp_ns, self._stamp_ns))
-            info = os.fstat(fd)
+            info = FileStat(len(content), self._stamp_ns)
+            if not self._stat_trusted:
+                info = self._check_staged(fd, info)
         except BaseException:
             os.close(fd)
-            os.unlink(temp)  # noqa: PTH108 (hot path: plain strings)
+            os.unlink(path)  # noqa: PTH108 (hot path: plain strings)
             raise
         os.close(fd)
         return StagedFile(temp, info)
 
-    def place(self, relative: str, staged: StagedFile) -> os.stat_result:
+    def place(self, relative: str, staged: StagedFile) -> FileStat:
         """Rename the temp file over the target: readers see the old bytes or the new.
 
         Returns the file's ``stat`` as staged: a rename changes neither its size nor its mtime.
@@ -139,9 +161,21 @@ class OutputFolder:
         if folder not in self._ready:
             self._ensure_directory(self.root / folder if folder else self.root)
             self._ready.add(folder)
-        os.replace(staged.temp, f"{self.root}/{relative}")  # noqa: PTH105 (hot path)
+        os.replace(f"{self.temp}/{staged.temp}", f"{self.root}/{relative}")  # noqa: PTH105
         self._unsynced.add(f"{self.root}/{folder}" if folder else str(self.root))
         return staged.info
+
+    def _check_staged(self, fd: int, expected: FileStat) -> FileStat:
+        """The file's real size and mtime, its mode set if the umask narrowed it; once one file
+        came out as meant, the rest of the publish's are trusted to (one umask, one file
+        system): a ``stat`` fewer a file."""
+        info = os.fstat(fd)
+        actual = FileStat(info.st_size, info.st_mtime_ns)
+        if info.st_mode & 0o7777 != FILE_MODE:
+            os.fchmod(fd, FILE_MODE)
+        else:
+            self._stat_trusted = actual == expected
+        return actual
 
     def _advance_clock(self) -> int:
         """This publish's stamp: now in whole seconds, at least a second after the last one's.
@@ -172,19 +206,19 @@ class OutputFolder:
 
     def discard(self, staged: StagedFile) -> None:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(staged.temp)  # noqa: PTH108 (hot path)
+            os.unlink(f"{self.temp}/{staged.temp}")  # noqa: PTH108 (hot path)
 
     def remove(self, relative: str) -> None:
         path = self.root / relative
         path.unlink(missing_ok=True)
         self._unsynced.add(str(path.parent))
 
-    def make_durable(self, staged: Iterable[StagedFile]) -> None:
-        """The staged files' bytes reach the disk, in one step for the whole batch."""
-        paths = [file.temp for file in staged]
-        if not paths:
+    def make_durable(self, temps: Collection[str]) -> None:
+        """The staged files' bytes reach the disk, in one step for the whole batch (``temps``:
+        their ``StagedFile.temp`` names)."""
+        if not temps:
             return
-        syncfs = _load_syncfs() if len(paths) >= SYNCFS_BATCH else None
+        syncfs = _load_syncfs() if len(temps) >= SYNCFS_BATCH else None
         if syncfs is not None:
             fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
             try:
@@ -192,6 +226,7 @@ class OutputFolder:
                     return
             finally:
                 os.close(fd)
+        paths = [f"{self.temp}/{temp}" for temp in temps]
         with ThreadPoolExecutor(min(SYNC_THREADS, len(paths))) as pool:
             list(pool.map(_fdatasync, paths))
 
@@ -213,6 +248,18 @@ class OutputFolder:
             return False
         return stat.S_ISREG(info.st_mode) and info.st_size == size and info.st_mtime_ns == mtime_ns
 
+    def names(self) -> set[str]:
+        """The relative path of everything in the root and the managed folders: one ``scandir``
+        a folder, where a rebuild would ``stat`` each of its files (most are new)."""
+        found: set[str] = set()
+        for name in ("", *(folder for folder in MANAGED_FOLDERS if folder != TEMP_FOLDER)):
+            try:
+                with os.scandir(f"{self.root}/{name}" if name else self.root) as entries:
+                    found.update(f"{name}/{e.name}" if name else e.name for e in entries)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+        return found
+
     def holds_bytes(self, relative: str, content: bytes) -> bool:
         """Whether the file on disk already has exactly these bytes."""
         path = f"{self.root}/{relative}"
@@ -225,8 +272,9 @@ class OutputFolder:
         except OSError:
             return False
 
-    def stat(self, relative: str) -> os.stat_result:
-        return (self.root / relative).lstat()
+    def stat(self, relative: str) -> FileStat:
+        info = (self.root / relative).lstat()
+        return FileStat(info.st_size, info.st_mtime_ns)
 
     def _ensure_directory(self, directory: Path) -> None:
         if directory.is_symlink():

@@ -3,8 +3,10 @@
 An incremental publish starts from the videos the pending changes name; a full rebuild from
 every video. Both run the same code: the changed videos' old and new places in each playlist
 mark buckets dirty, ``buckets.normalise`` reshapes the dirty ones, and only those are rendered.
-Everything here reads the database inside the caller's read transaction and touches no file
-but for ``stat`` and, when verifying, reading bytes to compare.
+Everything here reads the database inside the caller's read transaction. Each file is decided
+as soon as it is rendered (a ``stat``, or reading the bytes on disk to compare) and, when it
+must be written, handed to ``stage`` (a temp file, not yet in place): a rebuild holds each
+file's path and hash, never the whole batch's bytes.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import bisect
 import enum
 import itertools
 import logging
-from collections.abc import Iterable
+import operator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -44,6 +49,7 @@ from wistia_sync.publish.build import (
     tags_index_file,
     video_file,
 )
+from wistia_sync.publish.output import FileStat, StagedFile
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
@@ -65,12 +71,25 @@ class Stage(enum.IntEnum):
     INDEXES = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedFile:
     path: str
-    content: bytes
     stage: Stage
     sha256: str
+    # Its temp file, flat (a rebuild holds one of these a file): none in a dry run, nor for an
+    # adopted file.
+    temp: str | None = None
+    size: int = 0
+    mtime_ns: int = 0
+
+    @property
+    def staged(self) -> StagedFile | None:
+        if self.temp is None:
+            return None
+        return StagedFile(self.temp, FileStat(self.size, self.mtime_ns))
+
+
+Stager = Callable[[str, bytes], StagedFile]
 
 
 @dataclass(frozen=True)
@@ -96,8 +115,7 @@ class Plan:
     unchanged: int = 0
     # publisher state
     members_replaced: set[str] | None = None  # hashed_ids whose rows are replaced (None: all)
-    members: list[tuple[str, str, str]] = field(default_factory=list)  # playlist, key, hashed_id
-    videos: dict[str, str] = field(default_factory=dict)  # hashed_id -> JSON, changed videos only
+    videos: dict[str, RenderedVideo] = field(default_factory=dict)  # changed videos only
     buckets: dict[str, list[Bucket]] = field(default_factory=dict)  # touched playlists
     gone_buckets: dict[str, set[str]] = field(default_factory=dict)  # playlist -> start keys
     playlists: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (title, count)
@@ -105,9 +123,26 @@ class Plan:
     page_lists: dict[str, str | None] = field(default_factory=dict)  # path -> chunk state
     counts: tuple[int, int, int] = (0, 0, 0)  # videos, tags, folders
     # for the mass-unpublish guard (``guard``)
-    published: set[str] = field(default_factory=set)  # videos rendered (all of them when full)
+    published: AbstractSet[str] = field(default_factory=set)  # videos rendered (all when full)
     unpublished: set[str] = field(default_factory=set)  # in videos.json before, not after
     held: int = 0  # videos videos.json held before, as recorded
+
+    def drop_recorded(self) -> None:
+        """Let go of what only recording the publisher state needed (every changed video's
+        text, the buckets' members), before the file list is built."""
+        self.videos = {}
+        self.buckets = {}
+        self.page_videos = {}
+
+    def member_rows(self) -> Iterator[tuple[str, str, str]]:
+        """(playlist, sort key, hashed_id) of the replaced videos, in primary-key order: each is
+        in a bucket this publish loaded (its key made the bucket dirty)."""
+        replaced = self.members_replaced
+        for playlist in sorted(self.buckets):
+            for bucket in self.buckets[playlist]:
+                for key, hashed_id in bucket.members or ():
+                    if replaced is None or hashed_id in replaced:
+                        yield playlist, key, hashed_id
 
 
 class StateMismatch(Exception):
@@ -122,35 +157,108 @@ def plan_publish(
     full: bool,
     verify: bool,
     package_files: dict[str, bytes] | None,
+    stage: Stager | None = None,
 ) -> Plan:
+    """The plan; every file it writes is already staged by ``stage`` (None: a dry run).
+
+    If planning fails, the files it staged are discarded."""
     changes = snapshot.pending_changes(db, full=full)
-    planner = _Planner(db, settings, Plan(full=full, last_change_id=changes.last_id))
-    planner.read_videos(changes.videos)
+    plan = Plan(full=full, last_change_id=changes.last_id)
+    planner = _Planner(db, settings, plan, _Files(db, folder, plan, verify=verify, stage=stage))
+    try:
+        _plan(planner, changes.videos, package_files or {})
+    except BaseException:
+        discard_staged(folder, plan)
+        raise
+    return plan
+
+
+def discard_staged(folder: OutputFolder, plan: Plan) -> None:
+    """Remove the temp files of a plan that will not be carried out."""
+    for file in plan.to_write:
+        if file.staged is not None:
+            folder.discard(file.staged)
+
+
+def _plan(planner: _Planner, pending: set[str], package_files: dict[str, bytes]) -> None:
+    full = planner.full
+    planner.read_videos(pending)
     planner.plan_playlists()
     planner.plan_video_files()
     planner.plan_indexes()
     # The package's own files by output path (schemas, the preview page): they link to nothing.
-    for path, content in (package_files or {}).items():
-        planner.files.append(PlannedFile(path, content, Stage.SCHEMAS, sha256(content)))
-    planner.sort_writes(folder, verify=verify)
+    for path, content in package_files.items():
+        planner.files.add(path, content, Stage.SCHEMAS)
+    planner.files.finish()
+    planner.read_page_records()
     planner.retire_unlisted_pages()
     if full:
         planner.retire_or_remove_unplanned_files()
     planner.take_down_pages()
     planner.remove_expired()
-    return planner.plan
+
+
+class _Files:
+    """Each planned file, decided as it comes: unchanged, adopted, or staged to be written."""
+
+    def __init__(
+        self, db: Database, folder: OutputFolder, plan: Plan, *, verify: bool, stage: Stager | None
+    ) -> None:
+        self.db, self.folder, self.plan, self.verify, self.stage = db, folder, plan, verify, stage
+        # A rebuild reads every record at once; an incremental publish those of its few files.
+        self.records = snapshot.file_records(db, None) if plan.full else {}
+        self.complete = plan.full
+        self.wanted: set[str] = set()
+        # What is on disk, for a rebuild: a file not there needs no look (None: look at each).
+        self.present = folder.names() if plan.full else None
+
+    def record(self, path: str) -> snapshot.FileRecord | None:
+        if not self.complete and path not in self.records:
+            self.records.update(snapshot.file_records(self.db, [path]))
+        return self.records.get(path)
+
+    def add(self, path: str, content: bytes, stage: Stage) -> None:
+        """Which files need writing: bytes differ, or the file on disk is not the recorded one."""
+        plan, folder, digest = self.plan, self.folder, sha256(content)
+        self.wanted.add(path)
+        record = self.record(path)
+        if (
+            not self.verify
+            and record is not None
+            and record.sha256 == digest
+            and folder.matches_record(path, record.size, record.mtime_ns)
+        ):
+            plan.unchanged += 1
+            return
+        if (self.present is None or path in self.present) and folder.holds_bytes(path, content):
+            plan.unchanged += 1
+            if (
+                record is None
+                or record.sha256 != digest
+                or not folder.matches_record(path, record.size, record.mtime_ns)
+            ):
+                plan.adopt.append(PlannedFile(path, stage, digest))  # or touched: re-record
+            return
+        if self.stage is None:
+            plan.to_write.append(PlannedFile(path, stage, digest))
+        else:
+            temp, (size, mtime_ns) = self.stage(path, content)
+            plan.to_write.append(PlannedFile(path, stage, digest, temp, size, mtime_ns))
+
+    def finish(self) -> None:
+        self.plan.to_write.sort(key=operator.attrgetter("stage", "path"))
 
 
 class _Planner:
     """One publish's plan as it is built, step by step, in the order ``plan_publish`` runs."""
 
-    def __init__(self, db: Database, settings: Settings, plan: Plan) -> None:
+    def __init__(self, db: Database, settings: Settings, plan: Plan, files: _Files) -> None:
         self.db, self.settings, self.plan, self.full = db, settings, plan, plan.full
-        self.files: list[PlannedFile] = []
+        self.files = files
         self.pages_listed: set[str] = set()
         self.pages_retired: dict[str, bool] = {}  # page -> holds a video no longer published
-        self.records: dict[str, snapshot.FileRecord] = {}
-        self.wanted: set[str] = set()
+        self.records = files.records
+        self.wanted = files.wanted
 
     def read_videos(self, pending: set[str]) -> None:
         """The videos this publish renders again: those pending changes name, or all of them."""
@@ -165,15 +273,18 @@ class _Planner:
             self.old = snapshot.memberships(db, pending)
             self.rendered = snapshot.published_videos(db, pending)
         plan.members_replaced = None if full else self.changed
-        for video in self.rendered.values():
-            plan.members += [(path, video.sort_key, video.hashed_id) for path in video.playlists]
-            plan.videos[video.hashed_id] = video.json
+        plan.videos = self.rendered
         self.unpublished = {h for h in self.changed if h not in self.rendered}
-        plan.published = set(self.rendered)
+        plan.published = self.rendered.keys()  # a view: not a second set of every video
         plan.unpublished = {h for h in self.unpublished if ALL_VIDEOS_PATH in self.old.get(h, {})}
         recorded_all = self.recorded_playlists.get(ALL_VIDEOS_PATH)
         plan.held = recorded_all.count if recorded_all is not None else 0
-        self.cache = {video.hashed_id: video.json for video in self.rendered.values()}
+        self.recorded_texts: dict[str, str] = {}  # of unchanged videos sharing a dirty bucket
+
+    def text(self, hashed_id: str) -> str:
+        """A video's JSON text: rendered now if it changed, else as the last publish recorded."""
+        video = self.rendered.get(hashed_id)
+        return video.json if video is not None else self.recorded_texts[hashed_id]
 
     def plan_playlists(self) -> None:
         """Each playlist the changed videos leave or join: its dirty buckets and entry file."""
@@ -192,7 +303,8 @@ class _Planner:
         plan = self.plan
         title = _title(path, delta, self.rendered, self.recorded_playlists)
         original = _recorded_buckets(recorded, full=self.full)
-        _mark_dirty(original, delta)
+        if not self.full:  # a rebuild's buckets are all dirty
+            _mark_dirty(original, delta)
         loader = _Loader(self.db, path, delta, complete=self.full)
         final = normalise(original, self.settings.page_size, loader)
         count = sum(bucket.size for bucket in final)
@@ -206,14 +318,15 @@ class _Planner:
             plan.page_lists[path] = None
             return
         loader(final[0])  # the first bucket is inline: its members are always rendered
-        _fill_cache(self.db, final, self.cache)
+        if not self.full:  # a rebuild rendered every member
+            _fill_cache(self.db, final, self.rendered, self.recorded_texts)
         refs = self._plan_pages(path, final)
         lists = self._plan_page_lists(path, final, refs)
         first = final[0]
-        first_videos = [self.cache[m[1]] for m in loader(first)]
+        first_videos = [self.text(m[1]) for m in loader(first)]
         first.page = None
         content = playlist_entry_file(path, title, count, lists.inline, first_videos, lists.lists)
-        self.files.append(PlannedFile(path, content, Stage.PLAYLISTS, sha256(content)))
+        self.files.add(path, content, Stage.PLAYLISTS)
         plan.buckets[path] = final
         plan.playlists[path] = (title, count)
 
@@ -234,8 +347,8 @@ class _Planner:
         for index, bucket in enumerate(final):
             if index > 0 and bucket.dirty:
                 assert bucket.members is not None
-                bucket.page, content = page_file(path, [self.cache[m[1]] for m in bucket.members])
-                self.files.append(PlannedFile(bucket.page, content, Stage.PAGES, sha256(content)))
+                bucket.page, content = page_file(path, [self.text(m[1]) for m in bucket.members])
+                self.files.add(bucket.page, content, Stage.PAGES)
                 self.plan.page_videos[bucket.page] = [h for _, h in bucket.members]
             if index > 0:
                 assert bucket.page is not None
@@ -252,7 +365,7 @@ class _Planner:
         pages = [(bucket.start, ref) for bucket, ref in zip(final[1:], refs, strict=True)]
         lists = pagelists.plan_page_lists(self.db, path, pages, changed, full=self.full)
         for chunk, content in lists.files.items():
-            self.files.append(PlannedFile(chunk, content, Stage.PAGE_LISTS, sha256(content)))
+            self.files.add(chunk, content, Stage.PAGE_LISTS)
         self.pages_listed |= lists.listed
         for chunk in lists.retired:
             self.pages_retired.setdefault(chunk, False)  # links only: no video of its own
@@ -264,9 +377,7 @@ class _Planner:
         for hashed_id in sorted(self.changed):
             published = self.rendered.get(hashed_id)
             if published is not None:
-                content = video_file(published)
-                path = video_file_path(hashed_id)
-                self.files.append(PlannedFile(path, content, Stage.VIDEO_FILES, sha256(content)))
+                self.files.add(video_file_path(hashed_id), video_file(published), Stage.VIDEO_FILES)
             elif hashed_id in self.old:
                 self.plan.to_remove.append(video_file_path(hashed_id))
 
@@ -289,27 +400,24 @@ class _Planner:
         ]
         if self.full or "tag" in touched_kinds:
             content = tags_index_file(s for s in summaries if playlist_identity(s.path)[0] == "tag")
-            self.files.append(PlannedFile(TAGS_INDEX_PATH, content, Stage.INDEXES, sha256(content)))
+            self.files.add(TAGS_INDEX_PATH, content, Stage.INDEXES)
         if self.full or "folder" in touched_kinds:
             content = folders_index_file(
                 s for s in summaries if playlist_identity(s.path)[0] == "folder"
             )
-            self.files.append(
-                PlannedFile(FOLDERS_INDEX_PATH, content, Stage.INDEXES, sha256(content))
-            )
+            self.files.add(FOLDERS_INDEX_PATH, content, Stage.INDEXES)
         plan.counts = (
             final_playlists.get(ALL_VIDEOS_PATH, ("", 0))[1],
             sum(1 for p in final_playlists if playlist_identity(p)[0] == "tag"),
             sum(1 for p in final_playlists if playlist_identity(p)[0] == "folder"),
         )
 
-    def sort_writes(self, folder: OutputFolder, *, verify: bool) -> None:
-        self.wanted = {file.path for file in self.files}
-        self.records = snapshot.file_records(
-            self.db,
-            None if self.full else self.wanted | set(self.pages_retired) | self.pages_listed,
-        )
-        _sort_writes(self.plan, self.files, self.records, folder, verify=verify)
+    def read_page_records(self) -> None:
+        """The records of the pages listed or retired, for an incremental publish (a rebuild
+        read them all)."""
+        if not self.full:
+            unread = (set(self.pages_retired) | self.pages_listed) - self.records.keys()
+            self.records.update(snapshot.file_records(self.db, unread))
 
     def _listed_or_written(self, page: str) -> bool:
         return page in self.pages_listed or page in self.wanted
@@ -396,15 +504,15 @@ def _deltas(
     *,
     full: bool,
 ) -> dict[str, _Delta]:
-    deltas: dict[str, _Delta] = {}
+    deltas: defaultdict[str, _Delta] = defaultdict(_Delta)  # not one _Delta made per member
     for hashed_id in changed:
         for path, key in old.get(hashed_id, {}).items():
-            deltas.setdefault(path, _Delta()).removed[key] = hashed_id
+            deltas[path].removed[key] = hashed_id
         video = rendered.get(hashed_id)
         if video is not None:
-            for path in video.playlists:
-                deltas.setdefault(path, _Delta()).added[video.sort_key] = hashed_id
-    return deltas
+            for path, _ in video.playlists:
+                deltas[path].added[video.sort_key] = hashed_id
+    return dict(deltas)
 
 
 def _title(
@@ -414,7 +522,7 @@ def _title(
     recorded: dict[str, snapshot.RecordedPlaylist],
 ) -> str:
     for hashed_id in delta.added.values():
-        return rendered[hashed_id].playlists[path]
+        return rendered[hashed_id].title(path)
     if path in recorded:
         return recorded[path].title
     return "All videos"
@@ -472,7 +580,9 @@ class _Loader:
         return bucket.members
 
 
-def _fill_cache(db: Database, buckets: list[Bucket], cache: dict[str, str]) -> None:
+def _fill_cache(
+    db: Database, buckets: list[Bucket], rendered: dict[str, RenderedVideo], cache: dict[str, str]
+) -> None:
     """The recorded JSON of the unchanged videos that share a dirty bucket with a changed one.
 
     Unchanged means no pending change names them, so the text the last publish recorded is
@@ -483,7 +593,7 @@ def _fill_cache(db: Database, buckets: list[Bucket], cache: dict[str, str]) -> N
         for index, bucket in enumerate(buckets)
         if bucket.dirty or index == 0
         for _, hashed_id in bucket.members or []
-        if hashed_id not in cache
+        if hashed_id not in rendered and hashed_id not in cache
     }
     if not missing:
         return
@@ -491,33 +601,3 @@ def _fill_cache(db: Database, buckets: list[Bucket], cache: dict[str, str]) -> N
     if set(found) != missing:
         raise StateMismatch(f"{len(missing) - len(found)} recorded members have no recorded JSON")
     cache.update(found)
-
-
-def _sort_writes(
-    plan: Plan,
-    files: list[PlannedFile],
-    records: dict[str, snapshot.FileRecord],
-    folder: OutputFolder,
-    *,
-    verify: bool,
-) -> None:
-    """Which files need writing: bytes differ, or the file on disk is not the recorded one."""
-    for file in files:
-        record = records.get(file.path)
-        if (
-            not verify
-            and record is not None
-            and record.sha256 == file.sha256
-            and folder.matches_record(file.path, record.size, record.mtime_ns)
-        ):
-            plan.unchanged += 1
-            continue
-        if folder.holds_bytes(file.path, file.content):
-            plan.unchanged += 1
-            if record is None or record.sha256 != file.sha256:
-                plan.adopt.append(file)
-            elif not folder.matches_record(file.path, record.size, record.mtime_ns):
-                plan.adopt.append(file)  # touched but identical: re-record its stat
-            continue
-        plan.to_write.append(file)
-    plan.to_write.sort(key=lambda file: (file.stage, file.path))

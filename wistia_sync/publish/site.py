@@ -1,13 +1,15 @@
 """``publish_site``: bring the output folder up to date with the database, costing what changed.
 
 One lock serialises publishers; the plan is made inside one read transaction (one snapshot), so
-a slow publisher never overwrites newer files with an older state. The batch is written, made
-durable once, and renamed into place in link order; then one write transaction records it,
+a slow publisher never overwrites newer files with an older state. The batch is written as it is
+planned (temp files: a rebuild never holds every file's bytes), made durable once, and renamed
+into place in link order; then one write transaction records it,
 places ``manifest.json`` and ``files.json`` and removes what no longer belongs.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,12 +30,13 @@ from wistia_sync.errors import WistiaSyncError
 from wistia_sync.publish import shards, snapshot, state
 from wistia_sync.publish.build import sha256
 from wistia_sync.publish.guard import check_mass_unpublish
-from wistia_sync.publish.output import OutputFolder
+from wistia_sync.publish.output import FileStat, OutputFolder, StagedFile
 from wistia_sync.publish.plan import (
     Plan,
     Settings,
     Stage,
     StateMismatch,
+    discard_staged,
     later,
     plan_publish,
 )
@@ -54,14 +57,12 @@ from wistia_sync.store.state import (
 from wistia_sync.store.timestamps import parse_timestamp, utc_now
 
 if TYPE_CHECKING:
-    import os
-
     from sqlite_utils import Database
 
 log = logging.getLogger(__name__)
 # Set while pages are recorded that files.json may not list yet (a publish died in between).
 FILES_LIST_DIRTY_KEY = "publish_files_list_dirty"
-REBUILD_CACHE_KIB = 64 * 1024  # SQLite's page cache during a rebuild (allocated as used)
+REBUILD_CACHE_KIB = 4 * 1024  # SQLite's page cache during a rebuild (allocated as used)
 
 
 @dataclass(frozen=True)
@@ -144,36 +145,59 @@ def publish_site(
         # Whether the records describe this folder; else (a new output folder) build it all.
         recorded = get_state(db, state.OUTPUT_KEY) == target and bool(snapshot.playlists(db))
         full = force or repair or full_rebuild_pending(db) or not recorded
-        with _page_cache(db, large=full):
+        with _page_cache(db, large=full), _output_errors(output_dir):
+            plan = _planned(db, folder, settings, full=full, verify=force, dry_run=dry_run)
             try:
-                plan = _plan(db, folder, settings, full=full, verify=force)
-            except StateMismatch as mismatch:
-                log.warning("publisher state out of step (%s): rebuilding every file", mismatch)
-                plan = _plan(db, folder, settings, full=True, verify=force)
-            if not allow_mass_unpublish:
-                check_mass_unpublish(db, Path(output_dir), plan, recorded_folder=recorded)
+                if not allow_mass_unpublish:
+                    check_mass_unpublish(db, Path(output_dir), plan, recorded_folder=recorded)
+            except BaseException:
+                discard_staged(folder, plan)
+                raise
             if dry_run:
                 return _result(plan, [], plan.to_remove, generation="", dry_run=True)
             if _nothing_to_do(plan):
                 return _result(plan, [], [], generation=get_state(db, state.GENERATION_KEY) or "")
-            try:
-                written, generation = _carry_out(db, folder, plan, settings, target)
-                if plan.full:  # a rebuild looks at everything: orphans of a crash included
-                    plan.to_remove += _sweep(db, folder, settings)
-            except OSError as error:  # a full disk, a read-only or vanished folder
-                where = f" ({error.filename})" if error.filename else ""
-                raise WistiaSyncError(
-                    f"cannot publish to {output_dir}: {error.strerror or error}{where}; every "
-                    "file there is still complete (old or new), and the next publish catches up"
-                ) from error
+            written, generation = _carry_out(db, folder, plan, settings, target)
+            if plan.full:  # a rebuild looks at everything: orphans of a crash included
+                plan.to_remove += _sweep(db, folder, settings)
     record_published_version(db, version)
     return _result(plan, written, plan.to_remove, generation=generation)
 
 
 @contextmanager
+def _output_errors(output_dir: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as error:  # a full disk, a read-only or vanished folder
+        where = f" ({error.filename})" if error.filename else ""
+        raise WistiaSyncError(
+            f"cannot publish to {output_dir}: {error.strerror or error}{where}; every "
+            "file there is still complete (old or new), and the next publish catches up"
+        ) from error
+
+
+def _planned(
+    db: Database,
+    folder: OutputFolder,
+    settings: Settings,
+    *,
+    full: bool,
+    verify: bool,
+    dry_run: bool,
+) -> Plan:
+    try:
+        return _plan(db, folder, settings, full=full, verify=verify, dry_run=dry_run)
+    except StateMismatch as mismatch:
+        log.warning("publisher state out of step (%s): rebuilding every file", mismatch)
+        return _plan(db, folder, settings, full=True, verify=verify, dry_run=dry_run)
+
+
+@contextmanager
 def _page_cache(db: Database, *, large: bool) -> Iterator[None]:
-    """A rebuild rewrites the publisher's tables whole: with SQLite's default 2 MB page cache
-    its transaction spills pages to the WAL before the commit, writing them twice or more."""
+    """A rebuild rewrites the publisher's tables whole, in key order with their indexes built
+    after (``state``); a cache a little above SQLite's default 2 MB keeps its transaction from
+    spilling pages to the WAL before the commit, and a larger one only adds to the peak memory
+    (every page cached is held until the publish ends)."""
     if not large:
         yield
         return
@@ -186,7 +210,13 @@ def _page_cache(db: Database, *, large: bool) -> Iterator[None]:
 
 
 def _plan(
-    db: Database, folder: OutputFolder, settings: Settings, *, full: bool, verify: bool
+    db: Database,
+    folder: OutputFolder,
+    settings: Settings,
+    *,
+    full: bool,
+    verify: bool,
+    dry_run: bool,
 ) -> Plan:
     with snapshot.read_transaction(db):
         return plan_publish(
@@ -199,6 +229,7 @@ def _plan(
                 **(_schema_files() if full else {}),
                 **preview_page_files(db, folder, full=full),
             },
+            stage=None if dry_run else folder.stage,
         )
 
 
@@ -237,19 +268,30 @@ def _carry_out(
     db: Database, folder: OutputFolder, plan: Plan, settings: Settings, target: str
 ) -> tuple[list[str], str]:
     now = settings.now
-    folder.prepare()
+    folder.prepare()  # done already if a file was staged
     list_trusted = get_state(db, FILES_LIST_DIRTY_KEY) != "1"
-    placed = _place_batch(db, folder, plan, later(now, settings.grace_seconds))
+    _place_batch(db, folder, plan, later(now, settings.grace_seconds))
     written = [file.path for file in plan.to_write]
-    placed += [(file.path, file.sha256, folder.stat(file.path)) for file in plan.adopt]
+    adopted = [(file.path, file.sha256, folder.stat(file.path)) for file in plan.adopt]
+    # A rename keeps a file's size and mtime: the records are made from the plan, one at a time.
+    placed = itertools.chain(
+        ((file.path, file.sha256, FileStat(file.size, file.mtime_ns)) for file in plan.to_write),
+        adopted,
+    )
+    new_pages = {file.path for file in plan.to_write if file.stage is Stage.PAGES}
     with write_transaction(db):
         state.record_state(db, plan)
-        state.record_page_videos(db, plan.page_videos)
+        state.record_page_videos(  # those of the pages written were recorded with them
+            db,
+            {page: ids for page, ids in plan.page_videos.items() if page not in new_pages},
+            rebuild=False,
+        )
         set_state(db, state.OUTPUT_KEY, target)
         state.record_files(
             db, placed, retire=plan.retire, revive=plan.revive, forget=plan.to_remove
         )
-        files_changed = placed or plan.to_remove or plan.retire or plan.revive
+        plan.drop_recorded()
+        files_changed = written or adopted or plan.to_remove or plan.retire or plan.revive
         generation = get_state(db, state.GENERATION_KEY)
         if generation is not None and not files_changed and not plan.full:
             return written, generation  # the change showed in no file: the list stays
@@ -257,7 +299,7 @@ def _carry_out(
         manifest = state.manifest_content(db, generation, now, plan.counts)
         if _place_if_changed(db, folder, MANIFEST_PATH, manifest):
             written.append(MANIFEST_PATH)
-        touched = [path for path, _, _ in placed] + plan.to_remove + [MANIFEST_PATH]
+        touched = [*written, *(path for path, _, _ in adopted), *plan.to_remove, MANIFEST_PATH]
         trusted = list_trusted and not plan.full
         listing = shards.plan_shards(db, touched if trusted else None)
         written += _place_shards(db, folder, listing)
@@ -291,7 +333,7 @@ def _place_shards(db: Database, folder: OutputFolder, listing: shards.ShardPlan)
                 placed.append((path, sha256(content), folder.stat(path)))
                 continue
             staged.append((path, content, folder.stage(path, content)))
-        folder.make_durable(temp for _, _, temp in staged)
+        folder.make_durable([temp.temp for _, _, temp in staged])
         written = []
         for path, content, temp in staged:
             placed.append((path, sha256(content), folder.place(path, temp)))
@@ -320,42 +362,43 @@ def _nothing_to_do(plan: Plan) -> bool:
     )
 
 
-def _place_batch(
-    db: Database, folder: OutputFolder, plan: Plan, expires_at: str
-) -> list[tuple[str, str, os.stat_result]]:
-    """Write every file, make the batch durable once, then rename stage by stage.
+def _place_batch(db: Database, folder: OutputFolder, plan: Plan, expires_at: str) -> None:
+    """Make the staged batch durable once, then rename it into place stage by stage.
 
     New pages are recorded (as expiring after the grace period) before they are renamed into
     place: if the publish dies before its final commit, they are not left unrecorded forever;
     the next publish lists them in files.json (rebuilt whole) and removes them when they expire.
     """
-    staged = []
-    placed: list[tuple[str, str, os.stat_result]] = []
+    staged = [file for file in plan.to_write if file.temp is not None]
+    placed = 0
     try:
-        for file in plan.to_write:
-            staged.append((file, folder.stage(file.path, file.content)))
-        folder.make_durable(temp for _, temp in staged)
+        folder.make_durable([file.temp for file in staged if file.temp is not None])
         pages = [
-            (f.path, f.sha256, temp.info)
-            for f, temp in staged
+            (f.path, f.sha256, FileStat(f.size, f.mtime_ns))
+            for f in staged
             if f.stage in (Stage.PAGES, Stage.PAGE_LISTS)
         ]
         if pages:
             with write_transaction(db):
                 state.record_pending_pages(db, pages, expires_at=expires_at)
                 state.record_page_videos(
-                    db, {path: plan.page_videos.get(path, []) for path, _, _ in pages}
+                    db,
+                    {path: plan.page_videos.get(path, []) for path, _, _ in pages},
+                    rebuild=plan.full,
                 )
                 set_state(db, FILES_LIST_DIRTY_KEY, "1")
-        for stage in Stage:
-            in_stage = [(file, temp) for file, temp in staged if file.stage is stage]
-            for file, temp in in_stage:
-                placed.append((file.path, file.sha256, folder.place(file.path, temp)))
-            folder.sync_folders()  # this stage's renames are durable before the files linking to it
-        return placed
+        previous = None
+        for file in staged:  # in stage order
+            if file.stage is not previous:  # the renames before are durable before the files
+                folder.sync_folders()  # linking to them
+                previous = file.stage
+            folder.place(file.path, StagedFile(file.temp or "", FileStat(file.size, file.mtime_ns)))
+            placed += 1
+        folder.sync_folders()
     except BaseException:
-        for _, temp in staged[len(placed) :]:  # a failure leaves no temp file behind
-            folder.discard(temp)
+        for file in staged[placed:]:  # a failure leaves no temp file behind
+            if file.staged is not None:
+                folder.discard(file.staged)
         raise
 
 
@@ -373,7 +416,7 @@ def _place_if_changed(db: Database, folder: OutputFolder, path: str, content: by
         return False
     temp = folder.stage(path, content)
     try:
-        folder.make_durable([temp])
+        folder.make_durable([temp.temp])
         info = folder.place(path, temp)
         folder.sync_folders()
     finally:

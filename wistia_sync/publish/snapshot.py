@@ -25,6 +25,7 @@ _VIDEO_COLUMNS = """
     v.thumbnail_url, v.plays, f.hashed_id, f.name, v.width, v.height
 """
 _IDS = "(SELECT value FROM json_each(?))"
+_TAGS_QUERY = "SELECT id, name, slug FROM tags"
 
 
 @contextmanager
@@ -87,30 +88,33 @@ def has_pending_changes(db: Database) -> bool:
 def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str, RenderedVideo]:
     """The published form of the given videos (all published videos for None).
 
-    A video that is not published (or cannot be published safely) is simply absent.
+    A video that is not published (or cannot be published safely) is simply absent. The rows
+    are rendered as they are read, not fetched all first; each tag's (name, slug) is one
+    object, however many videos carry it.
     """
     where = PUBLISHED_VIDEO_CONDITION
     parameters: list[str] = []
     if hashed_ids is not None:
         where += f" AND v.hashed_id IN {_IDS}"
         parameters.append(json.dumps(sorted(hashed_ids)))
-    rows = db.execute(
+    by_id = {tag_id: (name, slug) for tag_id, name, slug in db.execute(_TAGS_QUERY)}
+    tags: dict[str, list[tuple[str, str]]] = {}
+    for hashed_id, tag_id in db.execute(
+        # No DISTINCT (a sort of every row): a tag from two sources is deduplicated when rendered.
+        "SELECT vt.hashed_id, vt.tag_id FROM video_tags vt "
+        f"JOIN videos v ON v.hashed_id = vt.hashed_id WHERE {where}",
+        parameters,
+    ):
+        tag = by_id.get(tag_id)
+        if tag is not None:
+            tags.setdefault(hashed_id, []).append(tag)
+    rendered = {}
+    for row in db.execute(
         f"SELECT {_VIDEO_COLUMNS} FROM videos v "
         f"LEFT JOIN folders f ON f.hashed_id = v.folder_hashed_id WHERE {where}",
         parameters,
-    ).fetchall()
-    tags: dict[str, list[tuple[str, str]]] = {}
-    for hashed_id, name, slug in db.execute(
-        # No DISTINCT (a sort of every row): a tag from two sources is deduplicated when rendered.
-        "SELECT vt.hashed_id, t.name, t.slug FROM video_tags vt "
-        "JOIN tags t ON t.id = vt.tag_id JOIN videos v ON v.hashed_id = vt.hashed_id "
-        f"WHERE {where}",
-        parameters,
-    ).fetchall():
-        tags.setdefault(hashed_id, []).append((name, slug))
-    rendered = {}
-    for row in rows:
-        video = render_video(VideoRow(*row), tags.get(row[0], []))
+    ):
+        video = render_video(VideoRow(*row), tags.pop(row[0], []))
         if video is not None:
             rendered[video.hashed_id] = video
     return rendered

@@ -18,16 +18,19 @@ from wistia_sync.publish.pagelists import STATE_PREFIX, state_key
 from wistia_sync.store.state import FULL_REBUILD_KEY, get_state, set_state
 
 if TYPE_CHECKING:
-    import os
-
     from sqlite_utils import Database
 
+    from wistia_sync.publish.output import FileStat
     from wistia_sync.publish.plan import Plan
 
 GENERATION_KEY = "publish_generation"
 UPDATED_AT_KEY = "publish_updated_at"
 OUTPUT_KEY = "publish_output"  # the folder the state describes
 _IDS = "(SELECT value FROM json_each(?))"
+MEMBERS_VIDEO_INDEX = "publish_members_video"
+PAGE_VIDEOS_PAGE_INDEX = "publish_page_videos_page"
+_NEW_PAGE_VIDEOS = "temp.publish_page_videos_new"
+_INSERT_PAGE_VIDEO = "INSERT OR IGNORE INTO publish_page_videos (hashed_id, page) VALUES (?, ?)"
 
 
 def record_state(db: Database, plan: Plan) -> None:
@@ -36,11 +39,15 @@ def record_state(db: Database, plan: Plan) -> None:
     An incremental publish rewrites only the rows of the changed videos and of the buckets it
     reshaped or refilled, so its database work does not grow with the catalog either.
     """
+    video_index = None
     if plan.members_replaced is None:
         db.execute("DELETE FROM publish_videos")
         db.execute("DELETE FROM publish_members")
         db.execute("DELETE FROM publish_buckets")
         db.execute("DELETE FROM publish_playlists")
+        # The members' index by video is built again after the rows, in one sort: filled row by
+        # row it is written in random order, which costs more than the rest of the table.
+        video_index = _drop_index(db, MEMBERS_VIDEO_INDEX)
     else:
         changed = json.dumps(sorted(plan.members_replaced))
         db.execute(f"DELETE FROM publish_members WHERE hashed_id IN {_IDS}", [changed])
@@ -55,10 +62,13 @@ def record_state(db: Database, plan: Plan) -> None:
     # In primary-key order: appending to a b-tree is several times cheaper than random inserts.
     db.conn.executemany(
         "INSERT INTO publish_members (playlist, sort_key, hashed_id) VALUES (?, ?, ?)",
-        sorted(plan.members),
+        plan.member_rows(),
     )
+    if video_index is not None:
+        db.execute(video_index)  # the statement that created it, as the schema recorded it
     db.conn.executemany(
-        "INSERT INTO publish_videos (hashed_id, json) VALUES (?, ?)", sorted(plan.videos.items())
+        "INSERT INTO publish_videos (hashed_id, json) VALUES (?, ?)",
+        ((hashed_id, plan.videos[hashed_id].json) for hashed_id in sorted(plan.videos)),
     )
     db.conn.executemany(
         "INSERT OR REPLACE INTO publish_buckets (playlist, start_key, size, page) "
@@ -91,9 +101,20 @@ def _record_page_lists(db: Database, plan: Plan) -> None:
             set_state(db, state_key(playlist), chunks)
 
 
+def _drop_index(db: Database, name: str) -> str | None:
+    """Drop the index, returning the statement that makes it again (None: there was none)."""
+    row = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", [name]
+    ).fetchone()
+    if row is None:
+        return None
+    db.execute(f"DROP INDEX {name}")
+    return str(row[0])
+
+
 def record_files(
     db: Database,
-    placed: Iterable[tuple[str, str, os.stat_result]],
+    placed: Iterable[tuple[str, str, FileStat]],
     *,
     retire: dict[str, str],
     revive: Iterable[str],
@@ -122,16 +143,33 @@ def record_files(
     db.conn.executemany("DELETE FROM publish_page_videos WHERE page = ?", forgotten)
 
 
-def record_page_videos(db: Database, page_videos: dict[str, list[str]]) -> None:
-    """Which videos each page holds (pages are immutable: the rows never change, only go)."""
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO publish_page_videos (hashed_id, page) VALUES (?, ?)",
-        sorted((hashed_id, page) for page, videos in page_videos.items() for hashed_id in videos),
-    )
+def record_page_videos(db: Database, page_videos: dict[str, list[str]], *, rebuild: bool) -> None:
+    """Which videos each page holds (pages are immutable: the rows never change, only go).
+
+    Rows go in primary-key order. A rebuild's (five or so a video) are sorted by SQLite from a
+    temp table rather than held sorted here, and the index by page is built after them, in one
+    sort.
+    """
+    rows = ((hashed_id, page) for page, videos in page_videos.items() for hashed_id in videos)
+    if not rebuild:
+        db.conn.executemany(_INSERT_PAGE_VIDEO, sorted(rows))
+        return
+    db.execute(f"CREATE TEMP TABLE {_NEW_PAGE_VIDEOS} (hashed_id TEXT, page TEXT)")
+    try:
+        db.conn.executemany(f"INSERT INTO {_NEW_PAGE_VIDEOS} VALUES (?, ?)", rows)
+        page_index = _drop_index(db, PAGE_VIDEOS_PAGE_INDEX)
+        db.execute(
+            "INSERT OR IGNORE INTO publish_page_videos (hashed_id, page) "
+            f"SELECT hashed_id, page FROM {_NEW_PAGE_VIDEOS} ORDER BY hashed_id, page"
+        )
+        if page_index is not None:
+            db.execute(page_index)
+    finally:
+        db.execute(f"DROP TABLE {_NEW_PAGE_VIDEOS}")
 
 
 def record_pending_pages(
-    db: Database, pages: Iterable[tuple[str, str, os.stat_result]], *, expires_at: str
+    db: Database, pages: Iterable[tuple[str, str, FileStat]], *, expires_at: str
 ) -> None:
     """Record pages about to be renamed into place, expiring unless the publish completes."""
     db.conn.executemany(

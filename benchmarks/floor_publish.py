@@ -1,0 +1,266 @@
+"""The floor of a rebuild: a plain script writing what ``publish --force`` writes, nothing more.
+
+    python benchmarks/floor_publish.py DATABASE OUTPUT
+
+It reads the catalog tables of the same database and writes the same files with the same bytes
+into an empty OUTPUT: every video file, every playlist's entry file and pages (cut as a first
+publish cuts them), ``tags.json``, ``folders.json``, the schemas, ``index.html``,
+``manifest.json``, the file list's shards and ``files.json``. Each file is written as a temp file
+(with the publish's mtime, as ours), the batch is made durable with one ``syncfs``, then renamed
+into place and the folders fsynced: atomic and durable, as ours is.
+
+It keeps no publisher state, applies none of the untrusted-input rules (bidirectional controls,
+unsafe names, odd timestamps: the benchmark's catalog has none, and the byte-identity check of
+``bench_rebuild.py`` would show it if it had) and holds every video's JSON text in memory.
+``manifest.json``'s ``updated_at`` is read from the database (``publish_updated_at``) when a
+publish recorded one, so the benchmark can compare the trees byte for byte; else it is now.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import importlib.util
+import json
+import os
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "wistia_sync"
+VERSION = 2
+EMBED = "https://fast.wistia.net/embed/iframe/{}"
+HLS = "https://fast.wistia.com/embed/medias/{}.m3u8"
+PUBLISHED = (
+    "v.deleted_at IS NULL AND v.type IS 'Video' AND v.status IS 'ready' AND v.archived IS 0 "
+    "AND v.protected IS 0 AND v.visibility IS 'public'"
+)
+INVERT = str.maketrans("0123456789", "9876543210")
+SHARD_SIZE = 128
+dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def main(database: str, output: str) -> None:
+    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    state = dict(conn.execute("SELECT key, value FROM sync_state"))
+    page_size = min(max(int(state.get("site_page_size") or 100), 1), 1000)
+    out = Path(output)
+    temp = out / ".wistia-sync-tmp"
+    temp.mkdir(parents=True)
+    stamp = time.time_ns() // 1_000_000_000 * 1_000_000_000
+    staged: list[tuple[str, str]] = []  # (temp path, final relative path), in write order
+    listed: dict[str, tuple[str, int, str]] = {}  # path -> (sha256, bytes, cache class)
+
+    def write(path: str, content: bytes, cache: str = "entry") -> str:
+        digest = hashlib.sha256(content).hexdigest()
+        name = f"{temp}/{len(staged)}"
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.write(fd, content)
+        os.utime(fd, ns=(stamp, stamp))
+        os.close(fd)
+        staged.append((name, path))
+        listed[path] = (digest, len(content), cache)
+        return digest
+
+    def page(playlist_header: str, texts: list[str]) -> str:
+        content = f'{{{playlist_header},"videos":[{",".join(texts)}]}}\n'.encode()
+        path = f"pages/{hashlib.sha256(content).hexdigest()[:32]}.json"
+        write(path, content, "immutable")
+        return path
+
+    # Videos, their tags, their playlists.
+    tags: dict[str, list[tuple[str, str]]] = {}
+    for hashed_id, name, slug in conn.execute(
+        "SELECT vt.hashed_id, t.name, t.slug FROM video_tags vt JOIN tags t ON t.id = vt.tag_id"
+    ):
+        tags.setdefault(hashed_id, []).append((name, slug))
+    texts: dict[str, str] = {}
+    members: dict[str, list[tuple[str, str]]] = {}
+    titles = {"videos.json": "All videos"}
+    for row in conn.execute(
+        "SELECT v.hashed_id, v.name, v.description, v.duration, v.width, v.height, v.created, "
+        "v.updated, v.thumbnail_url, f.hashed_id, f.name, v.plays FROM videos v "
+        f"LEFT JOIN folders f ON f.hashed_id = v.folder_hashed_id WHERE {PUBLISHED}"
+    ):
+        hid, name, desc, duration, width, height, created, updated, thumb, fid, fname, plays = row
+        video_tags = sorted(set(tags.get(hid, ())), key=lambda t: (t[0].casefold(), t[0], t[1]))
+        sizes = (width, height) if width and height else (None, None)
+        text = dumps(
+            {
+                "hashed_id": hid,
+                "name": name,
+                "description": desc,
+                "duration": None if duration is None else float(duration),
+                "width": sizes[0],
+                "height": sizes[1],
+                "created": created,
+                "updated": updated,
+                "thumbnail_url": thumb,
+                "embed_url": EMBED.format(hid),
+                "hls_url": HLS.format(hid),
+                "folder": None if fid is None else {"hashed_id": fid, "name": fname},
+                "tags": [{"name": n, "slug": s} for n, s in video_tags],
+                "plays": plays,
+            }
+        )
+        texts[hid] = text
+        write(f"videos/{hid}.json", f'{{"schema_version":{VERSION},"video":{text}}}\n'.encode())
+        key = f"{created.translate(INVERT)} {hid}"
+        members.setdefault("videos.json", []).append((key, hid))
+        if fid is not None:
+            members.setdefault(f"folders/{fid}.json", []).append((key, hid))
+            titles[f"folders/{fid}.json"] = fname
+        for n, s in video_tags:
+            members.setdefault(f"tags/{s}.json", []).append((key, hid))
+            titles[f"tags/{s}.json"] = n
+
+    # Playlists: pages cut as a first publish cuts them (balanced, page_size to 1.5x), the
+    # first inline in the entry file; entry files after their pages, indexes after them.
+    entries: list[tuple[str, bytes]] = []
+    counts: dict[str, int] = {}
+    for playlist in sorted(members.keys() | {"videos.json"}):
+        ordered = sorted(members.get(playlist, []))
+        pieces = len(ordered) // page_size if len(ordered) > 2 * page_size else 1
+        chunks = [
+            ordered[i * len(ordered) // pieces : (i + 1) * len(ordered) // pieces]
+            for i in range(pieces)
+        ]
+        kind, _, rest = playlist.partition("/")
+        if playlist == "videos.json":
+            header, prefix = f'"schema_version":{VERSION},"kind":"all","key":null', ""
+        else:
+            identity = rest[: -len(".json")]
+            header = f'"schema_version":{VERSION},"kind":"{kind[:-1]}","key":{dumps(identity)}'
+            prefix = "../"
+        refs = [
+            {"url": prefix + page(header, [texts[h] for _, h in chunk]), "count": len(chunk)}
+            for chunk in chunks[1:]
+        ]
+        first = ",".join(texts[h] for _, h in chunks[0])
+        entries.append(
+            (
+                playlist,
+                f'{{{header},"title":{dumps(titles[playlist])},"count":{len(ordered)},'
+                f'"pages":{dumps(refs)},"videos":[{first}]}}\n'.encode(),
+            )
+        )
+        counts[playlist] = len(ordered)
+    for path, content in entries:
+        if path != "videos.json":
+            write(path, content)
+
+    def index(kind: str, field: str) -> bytes:
+        rows = [
+            {
+                "name" if field == "slug" else "hashed_id": path[len(kind) + 1 : -5],
+                "count": count,
+                "title": titles[path],
+                "url": path,
+            }
+            for path, count in counts.items()
+            if path.startswith(kind + "/")
+        ]
+        key = "name" if field == "slug" else "hashed_id"
+        shaped = [
+            {"name": r["title"], "slug": r[key], "count": r["count"], "url": r["url"]}
+            if field == "slug"
+            else {"hashed_id": r[key], "name": r["title"], "count": r["count"], "url": r["url"]}
+            for r in rows
+        ]
+        shaped.sort(key=lambda e: (e["name"].casefold(), e["name"], e[field]))
+        return (dumps({"schema_version": VERSION, kind: shaped}) + "\n").encode()
+
+    write("videos.json", dict(entries)["videos.json"])
+    write("tags.json", index("tags", "slug"))
+    write("folders.json", index("folders", "hashed_id"))
+    for schema in sorted((PACKAGE / "contract" / "schema").glob("*.schema.json")):
+        write(f"schema/{schema.name}", schema.read_bytes())
+    if state.get("site_preview_page") != "0":
+        write("index.html", _preview_page(state.get("site_preview_title")))
+
+    # The manifest, then the file list (every file above and the manifest, in shards).
+    heads = sorted(
+        f"{path} {listed[path][0]}"
+        for path in listed
+        if path in ("videos.json", "tags.json", "folders.json") or path.startswith("schema/")
+    )
+    generation = hashlib.sha256("\n".join(heads).encode()).hexdigest()[:20]
+    updated_at = state.get("publish_updated_at") or time.strftime("%Y-%m-%dT%H:%M:%SZ")
+    write(
+        "manifest.json",
+        (
+            dumps(
+                {
+                    "schema_version": VERSION,
+                    "generation": generation,
+                    "updated_at": updated_at,
+                    "counts": {
+                        "videos": counts["videos.json"],
+                        "tags": sum(p.startswith("tags/") for p in counts),
+                        "folders": sum(p.startswith("folders/") for p in counts),
+                    },
+                    "videos": "videos.json",
+                    "tags": "tags.json",
+                    "folders": "folders.json",
+                    "files": "files.json",
+                }
+            )
+            + "\n"
+        ).encode(),
+    )
+    paths = sorted(listed)
+    pieces = len(paths) // SHARD_SIZE if len(paths) > 2 * SHARD_SIZE else 1
+    rows = []
+    for i in range(pieces):
+        chunk = paths[i * len(paths) // pieces : (i + 1) * len(paths) // pieces]
+        lines = ",\n".join(
+            f'{json.dumps(p)}:{{"sha256":"{listed[p][0]}","bytes":{listed[p][1]},'
+            f'"cache":"{listed[p][2]}"}}'
+            for p in chunk
+        )
+        content = f'{{"schema_version":{VERSION},"files":{{\n{lines}\n}}}}\n'.encode()
+        digest = hashlib.sha256(content).hexdigest()
+        write(f"files/{digest[:32]}.json", content, "immutable")
+        rows.append(
+            f'{{"url":"files/{digest[:32]}.json","first":{dumps(chunk[0] if i else "")},'
+            f'"count":{len(chunk)},'
+            f'"sha256":"{digest}","bytes":{len(content)}}}'
+        )
+    body = ",\n".join(rows)
+    write(
+        "files.json",
+        f'{{"schema_version":{VERSION},"generation":"{generation}","count":{len(paths)},'
+        f'"shards":[\n{body}\n]}}\n'.encode(),
+    )
+
+    # Durable in one step, then in place, the folders fsynced.
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True).syncfs(fd)
+    os.close(fd)
+    folders = {str(out)} | {f"{out}/{path.rpartition('/')[0]}" for _, path in staged}
+    for folder in folders:
+        os.makedirs(folder, exist_ok=True)  # noqa: PTH103 (plain strings, as fast as it gets)
+    for name, path in staged:
+        os.replace(name, f"{out}/{path}")  # noqa: PTH105
+    for folder in folders:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        os.fsync(fd)
+        os.close(fd)
+
+
+def _preview_page(title: str | None) -> bytes:
+    """``index.html``, by the package's own renderer (loaded alone: not the whole publisher)."""
+    spec = importlib.util.spec_from_file_location("preview", PACKAGE / "publish" / "preview.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    page: bytes = module.render_preview_page(title or module.DEFAULT_TITLE)
+    return page
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main(sys.argv[1], sys.argv[2])
