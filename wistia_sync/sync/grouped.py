@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 
 from sqlite_utils import Database
 
-from wistia_sync.store.db import write_transaction
+from wistia_sync.store.db import sqlite_errors_explained, write_transaction
 from wistia_sync.wistia.client import MediaPage
 
 MAX_PAGES_A_TRANSACTION = 8  # bounds how long other writers may wait: about 0.1 s of storing
@@ -50,7 +50,8 @@ def store_grouped(
             except Exception as error:
                 failure = error
         if failure is not None:
-            raise failure
+            with sqlite_errors_explained(db):
+                raise failure
         if not more:
             return
 
