@@ -344,7 +344,7 @@ def write_transaction(db: Database) -> Iterator[Database]:
         with db.atomic():
             yield db
         return
-    with sqlite_errors_explained(db):
+    try:
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
@@ -358,14 +358,6 @@ def write_transaction(db: Database) -> Iterator[Database]:
             if db.conn.in_transaction:
                 db.execute("ROLLBACK")
             raise
-
-
-@contextmanager
-def sqlite_errors_explained(db: Database) -> Iterator[None]:
-    """SQLite's errors raised inside as the project's own (damage, a full disk, a lock held too
-    long...) where one says it better; any other error as it is."""
-    try:
-        yield
     except sqlite3.DatabaseError as error:
         where = database_file(db)
         explained = _damage_error(error, where) or explain_sqlite_error(error, where)

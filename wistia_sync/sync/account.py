@@ -28,7 +28,6 @@ from wistia_sync.store.state import LAST_FULL_CRAWL_KEY, get_state, set_state, w
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp, utc_now
 from wistia_sync.sync.batches import batched
 from wistia_sync.sync.failures import MAX_RETRIES_A_RUN, FailureStreak, failing, known_failing
-from wistia_sync.sync.grouped import store_grouped
 from wistia_sync.sync.media import confirm_deleted, forget_answered_failures, soft_delete
 from wistia_sync.sync.pages import store_media_page
 from wistia_sync.sync.runs import fail_run, finish_run, start_run
@@ -223,21 +222,20 @@ def _store_pass_pages(
         report=crawl,
     )
     newest: str | None = None
-
-    def store(answer: MediaPage) -> bool:
-        nonlocal newest
-        stored = store_media_page(db, answer, options, summary, archived_hint=archived)
-        progress.advance(stored.received)
-        if stored.newest_updated is not None and (newest is None or stored.newest_updated > newest):
-            newest = stored.newest_updated
-        return (
-            stop_before is None
-            or stored.oldest_updated is None
-            or stored.oldest_updated >= stop_before
-        )
-
     with closing(pages):
-        store_grouped(db, pages, lambda: crawl.next_page_ready(), store)
+        for answer in pages:
+            stored = store_media_page(db, answer, options, summary, archived_hint=archived)
+            progress.advance(stored.received)
+            if stored.newest_updated is not None and (
+                newest is None or stored.newest_updated > newest
+            ):
+                newest = stored.newest_updated
+            if (
+                stop_before is not None
+                and stored.oldest_updated is not None
+                and stored.oldest_updated < stop_before
+            ):
+                break
     return newest, crawl
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Literal, TypeVar
 
 from wistia_sync.wistia.client import MediaPage
@@ -58,9 +57,6 @@ class CrawlReport:
     duplicates: int = 0
     ended: EndReason = "stopped by the caller"
     seen: set[str] = field(default_factory=set, repr=False)
-    # While a page is handed over: whether the page after it has already been fetched, so a
-    # caller may store it at once (no wait on the network) in the same transaction.
-    next_page_ready: Callable[[], bool] = field(default=lambda: False, repr=False)
 
     @property
     def complete(self) -> bool:
@@ -113,29 +109,16 @@ def crawl_pages(
                 if len(media) < per_page:
                     # Said before the page is handed over: a caller may stop at it.
                     report.ended = "short page"
-                    report.next_page_ready = _never
                     yield fresh
                     return
-                report.next_page_ready = partial(_fetched, pending, wanted + 1)
                 yield fresh
                 if wanted >= expected_pages:
                     speculative = min(2 * speculative, max_speculative)
                 wanted += 1
         finally:
-            report.next_page_ready = _never
             for future in pending.values():
                 if future.cancel():
                     report.requested -= 1  # never sent
-
-
-def _never() -> bool:
-    return False
-
-
-def _fetched(pending: dict[int, Future[MediaPage]], page: int) -> bool:
-    """Whether ``page`` was requested and its answer (or error) is in."""
-    future = pending.get(page)
-    return future is not None and future.done()
 
 
 def _unseen(page: MediaPage, seen: set[str]) -> MediaPage:
