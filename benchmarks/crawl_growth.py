@@ -116,6 +116,8 @@ def main() -> None:
     arguments = parser.parse_args()
     load_before = os.getloadavg()[0]
     pages = list_pages(arguments.media)
+    if len(pages) < 4 * WINDOW:
+        raise SystemExit(f"--media gives {len(pages)} pages; {4 * WINDOW} at least are needed")
     runs: dict[str, list[dict[str, float]]] = {"one a transaction": [], "grouped": []}
     for _ in range(arguments.repeat):
         runs["one a transaction"].append(crawl(pages, grouped=False))
