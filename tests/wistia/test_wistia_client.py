@@ -242,17 +242,17 @@ def test_each_answer_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     from wistia_sync.wistia import client as wistia
     from wistia_sync.wistia import jsonbody
 
-    parses: list[str | bytes] = []
-    loads = json.loads
+    parses: list[bytes] = []
+    parse = jsonbody.parse_answer
 
-    def counting(text: str | bytes) -> object:
-        parses.append(text)
-        return loads(text)
+    def counting(content: bytes) -> object:
+        parses.append(content)
+        return parse(content)
 
     def no_second_parse(self: httpx.Response, **kwargs: object) -> object:
         raise AssertionError("the body was parsed a second time")
 
-    monkeypatch.setattr(jsonbody.json, "loads", counting)
+    monkeypatch.setattr(wistia, "parse_answer", counting)
     monkeypatch.setattr(httpx.Response, "json", no_second_parse)
     page = [{"hashed_id": "abc123", "created": "2026-01-01T00:00:00Z"}]
     stats = {"stats": {"plays": 7}}

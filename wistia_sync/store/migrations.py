@@ -581,3 +581,48 @@ def m012_site_delivery(db: Database) -> None:
         "last_failed_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 1, "
         "last_error TEXT NOT NULL)"
     )
+
+
+# The published columns of ``videos`` as m008 left them (frozen here for m013).
+_M013_VIDEO_COLUMNS = (
+    "name", "description", "type", "status", "archived", "duration", "created", "updated",
+    "thumbnail_url", "folder_hashed_id", "plays", "deleted_at", "visibility", "width", "height",
+    "protected",
+)  # fmt: skip
+_M013_PAUSED = "NOT EXISTS (SELECT 1 FROM change_tracking_paused)"
+
+
+@migrations()
+def m013_page_change_tracking(db: Database) -> None:
+    """Let a sync record a page's changes with one statement, not two trigger statements a row.
+
+    ``change_tracking_paused`` holds a row only inside a sync's page transaction (inserted and
+    deleted in it, so never committed and never seen by another connection): while it does,
+    the triggers a page store fires on ``videos`` and ``video_tags`` stand aside, and the sync
+    writes the same ``publish_changes`` (one row per changed video) and one ``content_version``
+    bump itself. Every other writer, editors and other tools included, is tracked as before.
+    """
+    db.execute(
+        "CREATE TABLE change_tracking_paused (paused INTEGER PRIMARY KEY CHECK (paused = 1))"
+    )
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _M013_VIDEO_COLUMNS)
+    bump = "UPDATE sync_state SET value = value + 1 WHERE key = 'content_version';"
+    record = "INSERT INTO publish_changes (kind, key) VALUES ('video', {row}.hashed_id);"
+    new, old = record.format(row="NEW"), record.format(row="OLD")
+    triggers = {
+        "videos_content_insert": ("INSERT ON videos", _M013_PAUSED, bump),
+        "videos_changes_insert": ("INSERT ON videos", _M013_PAUSED, new),
+        "videos_content_update": ("UPDATE ON videos", f"{_M013_PAUSED} AND ({changed})", bump),
+        "videos_changes_update": (
+            "UPDATE ON videos",
+            f"{_M013_PAUSED} AND ({changed})",
+            f"{old} {new}",
+        ),
+        "video_tags_content_insert": ("INSERT ON video_tags", _M013_PAUSED, bump),
+        "video_tags_changes_insert": ("INSERT ON video_tags", _M013_PAUSED, new),
+        "video_tags_content_delete": ("DELETE ON video_tags", _M013_PAUSED, bump),
+        "video_tags_changes_delete": ("DELETE ON video_tags", _M013_PAUSED, old),
+    }
+    for name, (event, when, body) in triggers.items():
+        db.execute(f"DROP TRIGGER {name}")
+        db.execute(f"CREATE TRIGGER {name} AFTER {event} WHEN {when} BEGIN {body} END")

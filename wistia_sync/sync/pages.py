@@ -13,6 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from wistia_sync.catalog.tags import ensure_tag, tag_key
+from wistia_sync.store.changes import videos_changes_recorded_here
 from wistia_sync.store.db import write_transaction
 from wistia_sync.store.timestamps import format_timestamp, utc_now
 from wistia_sync.sync.summary import SyncOptions, SyncSummary
@@ -143,8 +144,11 @@ def _write_page(
     with write_transaction(db):
         existing = _existing_rows(db, list(good)) if good else {}
         _store_folders(db, good.values())
-        _upsert_changed_rows(db, rows, existing, now, options)
-        tags_changed = _replace_wistia_tags(db, list(good.values()), now)
+        with videos_changes_recorded_here(db) as changed:
+            _upsert_changed_rows(db, rows, existing, now, options)
+            tags_changed = _replace_wistia_tags(db, list(good.values()), now)
+            changed |= tags_changed
+            changed.update(h for h, row in rows.items() if _published_change(existing.get(h), row))
         _quarantine(db, rejected, good, now, summary)
         for hashed_id, row in rows.items():
             _count(summary, hashed_id, existing.get(hashed_id), row, hashed_id in tags_changed)
@@ -172,6 +176,15 @@ def _upsert_changed_rows(
             "UPDATE videos SET last_seen = ? WHERE hashed_id IN (SELECT value FROM json_each(?))",
             [now, json.dumps(same)],
         )
+
+
+def _published_change(before: MediaRow | None, after: MediaRow) -> bool:
+    """Whether storing ``after`` over ``before`` changes a published column: what the update
+    triggers of ``videos`` test (every column a sync writes but ``hashed_id`` and ``id`` is
+    published, and the upsert clears ``deleted_at``)."""
+    if before is None:
+        return True
+    return before[_NAME:_DELETED_AT] != after[_NAME:] or before[_DELETED_AT] is not None
 
 
 def _rejection_key(raw: object, hashed_id: str | None) -> tuple[str, str]:
@@ -222,6 +235,8 @@ def _quarantine(
 MediaRow = tuple[Any, ...]  # the values of WISTIA_COLUMNS, in that order
 _UPDATED = WISTIA_COLUMNS.index("updated")
 _ARCHIVED = WISTIA_COLUMNS.index("archived")
+_NAME = WISTIA_COLUMNS.index("name")
+_DELETED_AT = len(WISTIA_COLUMNS)  # ``_existing_rows`` adds it after WISTIA_COLUMNS
 
 
 def _media_row(media: WistiaMedia) -> MediaRow:

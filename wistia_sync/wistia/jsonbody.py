@@ -9,20 +9,45 @@ its whole page. Any other answer too deep to parse raises ``NestedTooDeeply``.
 
 Splitting scans the text for brackets outside strings, with a counter, never recursion; it runs
 only for an answer the parser refused, so the common case costs nothing more.
+
+An answer is first decoded by msgspec, about twice as fast as ``json`` on a page of media,
+into a type that admits only what ``json`` returns the same for: documents nested at most
+``FAST_DEPTH`` levels (far below the recursion limit, whatever the caller's stack depth), with
+no ``NaN``/``Infinity``, lone surrogates, byte-order marks or UTF-16/32. Anything else it
+refuses, and ``json`` decides exactly as before.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 MAX_KEPT_CHARS = 20_000  # how much of a too-deep record's text is kept for a person to read
+# Arrays and objects nested in one another that the fast decoder accepts: a page of media needs
+# 4. (Building the decoder costs about twice as much for each level more: 4 ms for 8.)
+FAST_DEPTH = 8
 
 # A JSON string (escapes included), or one of the characters that shape a document.
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
 _HASHED_ID_KEY = re.compile(r'"(?:hashed_id|hashedId)"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def _nested_json_type(levels: int) -> Any:
+    """JSON values nested at most ``levels`` arrays or objects deep, as msgspec types."""
+    value: Any = None | bool | int | float | str
+    for _ in range(levels):
+        value = None | bool | int | float | str | list[value] | dict[str, value]
+    return value
+
+
+@functools.cache
+def _fast_decoder() -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(_nested_json_type(FAST_DEPTH))
 
 
 class NestedTooDeeply(ValueError):
@@ -41,6 +66,10 @@ class TooDeep:
 def parse_answer(content: bytes) -> Any:
     """``content`` as JSON. ``ValueError`` if it is not JSON; ``NestedTooDeeply`` if it is nested
     too deeply, unless it is a list, whose too-deep elements become ``TooDeep``."""
+    try:
+        return _fast_decoder().decode(content)
+    except (msgspec.DecodeError, ValueError):
+        pass  # not for the fast path: json decides
     try:
         return json.loads(content)
     except RecursionError:

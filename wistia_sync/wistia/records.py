@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -109,6 +109,8 @@ class WistiaStats:
 
 def safe_text(value: str) -> str:
     """``value`` as valid Unicode text: lone surrogates (unencodable in UTF-8) become U+FFFD."""
+    if value.isascii():  # (a flag of the string: no surrogates, the common case)
+        return value
     return _SURROGATES.sub("\ufffd", value)
 
 
@@ -131,12 +133,13 @@ def read_media(raw: object, notes: Notes, *, archived_hint: bool | None = None) 
 
     ``archived_hint`` is the ``archived`` filter of the listing that returned the record.
     """
-    if isinstance(raw, TooDeep):
-        raise RecordRejected(
-            "nested too deeply to read (about 1,000 levels or more)", record_hashed_id(raw)
-        )
-    if type(raw) is not dict and not isinstance(raw, Mapping):
-        raise RecordRejected(f"not a JSON object but {_json_kind(raw)}")
+    if type(raw) is not dict:
+        if isinstance(raw, TooDeep):
+            raise RecordRejected(
+                "nested too deeply to read (about 1,000 levels or more)", record_hashed_id(raw)
+            )
+        if not isinstance(raw, Mapping):
+            raise RecordRejected(f"not a JSON object but {_json_kind(raw)}")
     hashed_id = _first(raw, "hashed_id", "hashedId")
     if not is_hashed_id(hashed_id):
         raise RecordRejected(f"unusable hashed_id {_preview(hashed_id)}")
@@ -221,11 +224,9 @@ def read_stats(raw: object) -> WistiaStats:
 # -- fields --------------------------------------------------------------------------------------
 
 
-def _first(raw: Mapping[str, Any], *keys: str) -> Any:
-    for key in keys:
-        if raw.get(key) is not None:
-            return raw[key]
-    return None
+def _first(raw: Mapping[str, Any], key: str, other: str) -> Any:
+    value = raw.get(key)
+    return raw.get(other) if value is None else value
 
 
 def _text(value: object, name: str, limit: int, notes: Notes) -> str:
@@ -318,7 +319,7 @@ def _protected(raw: Mapping[str, Any], notes: Notes) -> bool:
 
 
 def _thumbnail(value: object, notes: Notes) -> str | None:
-    url = value.get("url") if isinstance(value, Mapping) else None
+    url = value.get("url") if _is_mapping(value) else None
     if url is None:
         return None
     if (
@@ -335,8 +336,8 @@ def _thumbnail(value: object, notes: Notes) -> str | None:
 def _folder(value: object, notes: Notes) -> WistiaFolder | None:
     if value is None:
         return None
-    hashed_id = _first(value, "hashed_id", "hashedId") if isinstance(value, Mapping) else None
-    if not isinstance(value, Mapping) or not is_hashed_id(hashed_id):
+    hashed_id = _first(value, "hashed_id", "hashedId") if _is_mapping(value) else None
+    if not _is_mapping(value) or not is_hashed_id(hashed_id):
         notes["folder unusable (stored without folder)"] += 1
         return None
     return WistiaFolder(
@@ -355,7 +356,7 @@ def _dimensions(assets: object, notes: Notes) -> tuple[int | None, int | None]:
         return None, None
     best: tuple[int, int] | None = None
     for asset in assets:
-        if not isinstance(asset, Mapping):
+        if not _is_mapping(asset):
             continue
         kind = asset.get("type")
         if not isinstance(kind, str) or not (kind == "OriginalFile" or kind.endswith("VideoFile")):
@@ -390,7 +391,7 @@ def _tags(value: object, notes: Notes) -> tuple[str, ...]:
         return ()
     names: list[str] = []
     for tag in value:
-        name = tag.get("name") if isinstance(tag, Mapping) else None
+        name = tag.get("name") if _is_mapping(tag) else None
         cleaned = wistia_tag_name(name) if isinstance(name, str) else ""
         if not cleaned:
             notes["unusable tag dropped"] += 1
@@ -409,6 +410,11 @@ def wistia_tag_name(name: str) -> str:
         return name.strip()  # already NFC, no control or format characters: the common case
     text = unicodedata.normalize("NFC", safe_text(name))
     return "".join(char for char in text if not unicodedata.category(char).startswith("C")).strip()
+
+
+def _is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """``isinstance(value, Mapping)``, without the abstract-class check for a plain dict."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _json_kind(value: object) -> str:

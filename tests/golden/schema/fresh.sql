@@ -36,6 +36,8 @@ CREATE TABLE change_log (
             before TEXT,
             after TEXT
         );
+-- table change_tracking_paused
+CREATE TABLE change_tracking_paused (paused INTEGER PRIMARY KEY CHECK (paused = 1));
 -- table deliveries
 CREATE TABLE deliveries (
             id INTEGER PRIMARY KEY,
@@ -250,29 +252,29 @@ CREATE TRIGGER tags_content_insert AFTER INSERT ON tags BEGIN UPDATE sync_state 
 -- trigger tags_content_update
 CREATE TRIGGER tags_content_update AFTER UPDATE ON tags WHEN OLD.name IS NOT NEW.name OR OLD.slug IS NOT NEW.slug BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
 -- trigger video_tags_changes_delete
-CREATE TRIGGER video_tags_changes_delete AFTER DELETE ON video_tags BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', OLD.hashed_id); END;
+CREATE TRIGGER video_tags_changes_delete AFTER DELETE ON video_tags WHEN NOT EXISTS (SELECT 1 FROM change_tracking_paused) BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', OLD.hashed_id); END;
 -- trigger video_tags_changes_insert
-CREATE TRIGGER video_tags_changes_insert AFTER INSERT ON video_tags BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', NEW.hashed_id); END;
+CREATE TRIGGER video_tags_changes_insert AFTER INSERT ON video_tags WHEN NOT EXISTS (SELECT 1 FROM change_tracking_paused) BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', NEW.hashed_id); END;
 -- trigger video_tags_changes_update
 CREATE TRIGGER video_tags_changes_update AFTER UPDATE ON video_tags WHEN OLD.hashed_id IS NOT NEW.hashed_id OR OLD.tag_id IS NOT NEW.tag_id OR OLD.source IS NOT NEW.source BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', OLD.hashed_id); INSERT INTO publish_changes (kind, key) VALUES ('video', NEW.hashed_id); END;
 -- trigger video_tags_content_delete
-CREATE TRIGGER video_tags_content_delete AFTER DELETE ON video_tags BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
+CREATE TRIGGER video_tags_content_delete AFTER DELETE ON video_tags WHEN NOT EXISTS (SELECT 1 FROM change_tracking_paused) BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
 -- trigger video_tags_content_insert
-CREATE TRIGGER video_tags_content_insert AFTER INSERT ON video_tags BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
+CREATE TRIGGER video_tags_content_insert AFTER INSERT ON video_tags WHEN NOT EXISTS (SELECT 1 FROM change_tracking_paused) BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
 -- trigger video_tags_content_update
 CREATE TRIGGER video_tags_content_update AFTER UPDATE ON video_tags WHEN OLD.hashed_id IS NOT NEW.hashed_id OR OLD.tag_id IS NOT NEW.tag_id OR OLD.source IS NOT NEW.source BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
 -- trigger videos_changes_delete
 CREATE TRIGGER videos_changes_delete AFTER DELETE ON videos BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', OLD.hashed_id); END;
 -- trigger videos_changes_insert
-CREATE TRIGGER videos_changes_insert AFTER INSERT ON videos BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', NEW.hashed_id); END;
+CREATE TRIGGER videos_changes_insert AFTER INSERT ON videos WHEN NOT EXISTS (SELECT 1 FROM change_tracking_paused) BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', NEW.hashed_id); END;
 -- trigger videos_changes_update
-CREATE TRIGGER videos_changes_update AFTER UPDATE ON videos WHEN OLD.name IS NOT NEW.name OR OLD.description IS NOT NEW.description OR OLD.type IS NOT NEW.type OR OLD.status IS NOT NEW.status OR OLD.archived IS NOT NEW.archived OR OLD.duration IS NOT NEW.duration OR OLD.created IS NOT NEW.created OR OLD.updated IS NOT NEW.updated OR OLD.thumbnail_url IS NOT NEW.thumbnail_url OR OLD.folder_hashed_id IS NOT NEW.folder_hashed_id OR OLD.plays IS NOT NEW.plays OR OLD.deleted_at IS NOT NEW.deleted_at OR OLD.visibility IS NOT NEW.visibility OR OLD.width IS NOT NEW.width OR OLD.height IS NOT NEW.height OR OLD.protected IS NOT NEW.protected BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', OLD.hashed_id); INSERT INTO publish_changes (kind, key) VALUES ('video', NEW.hashed_id); END;
+CREATE TRIGGER videos_changes_update AFTER UPDATE ON videos WHEN NOT EXISTS (SELECT 1 FROM change_tracking_paused) AND (OLD.name IS NOT NEW.name OR OLD.description IS NOT NEW.description OR OLD.type IS NOT NEW.type OR OLD.status IS NOT NEW.status OR OLD.archived IS NOT NEW.archived OR OLD.duration IS NOT NEW.duration OR OLD.created IS NOT NEW.created OR OLD.updated IS NOT NEW.updated OR OLD.thumbnail_url IS NOT NEW.thumbnail_url OR OLD.folder_hashed_id IS NOT NEW.folder_hashed_id OR OLD.plays IS NOT NEW.plays OR OLD.deleted_at IS NOT NEW.deleted_at OR OLD.visibility IS NOT NEW.visibility OR OLD.width IS NOT NEW.width OR OLD.height IS NOT NEW.height OR OLD.protected IS NOT NEW.protected) BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', OLD.hashed_id); INSERT INTO publish_changes (kind, key) VALUES ('video', NEW.hashed_id); END;
 -- trigger videos_content_delete
 CREATE TRIGGER videos_content_delete AFTER DELETE ON videos BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
 -- trigger videos_content_insert
-CREATE TRIGGER videos_content_insert AFTER INSERT ON videos BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
+CREATE TRIGGER videos_content_insert AFTER INSERT ON videos WHEN NOT EXISTS (SELECT 1 FROM change_tracking_paused) BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
 -- trigger videos_content_update
-CREATE TRIGGER videos_content_update AFTER UPDATE ON videos WHEN OLD.name IS NOT NEW.name OR OLD.description IS NOT NEW.description OR OLD.type IS NOT NEW.type OR OLD.status IS NOT NEW.status OR OLD.archived IS NOT NEW.archived OR OLD.duration IS NOT NEW.duration OR OLD.created IS NOT NEW.created OR OLD.updated IS NOT NEW.updated OR OLD.thumbnail_url IS NOT NEW.thumbnail_url OR OLD.folder_hashed_id IS NOT NEW.folder_hashed_id OR OLD.plays IS NOT NEW.plays OR OLD.deleted_at IS NOT NEW.deleted_at OR OLD.visibility IS NOT NEW.visibility OR OLD.width IS NOT NEW.width OR OLD.height IS NOT NEW.height OR OLD.protected IS NOT NEW.protected BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
+CREATE TRIGGER videos_content_update AFTER UPDATE ON videos WHEN NOT EXISTS (SELECT 1 FROM change_tracking_paused) AND (OLD.name IS NOT NEW.name OR OLD.description IS NOT NEW.description OR OLD.type IS NOT NEW.type OR OLD.status IS NOT NEW.status OR OLD.archived IS NOT NEW.archived OR OLD.duration IS NOT NEW.duration OR OLD.created IS NOT NEW.created OR OLD.updated IS NOT NEW.updated OR OLD.thumbnail_url IS NOT NEW.thumbnail_url OR OLD.folder_hashed_id IS NOT NEW.folder_hashed_id OR OLD.plays IS NOT NEW.plays OR OLD.deleted_at IS NOT NEW.deleted_at OR OLD.visibility IS NOT NEW.visibility OR OLD.width IS NOT NEW.width OR OLD.height IS NOT NEW.height OR OLD.protected IS NOT NEW.protected) BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
 -- migration wistia_sync.m001_initial
 -- migration wistia_sync.m002_content_version
 -- migration wistia_sync.m003_rejected_media
@@ -285,5 +287,6 @@ CREATE TRIGGER videos_content_update AFTER UPDATE ON videos WHEN OLD.name IS NOT
 -- migration wistia_sync.m010_webhook_retry
 -- migration wistia_sync.m011_delivery_intents
 -- migration wistia_sync.m012_site_delivery
+-- migration wistia_sync.m013_page_change_tracking
 -- state content_version = 0
 -- state publish_full_rebuild = 1

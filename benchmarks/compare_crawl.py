@@ -1,0 +1,171 @@
+"""A full crawl's CPU a page from two source trees, side by side, in the same run.
+
+    git archive 811fbf6 wistia_sync | tar -x -C /tmp/before
+    python benchmarks/compare_crawl.py --before /tmp/before [--media 10000] [--latency-ms 0]
+
+Against one fake Wistia over real HTTP on 127.0.0.1 (``tests/support/fakewistia/``, answering
+after ``--latency-ms``), it runs ``python -m wistia_sync sync --full --stats-budget 0`` from the
+``--before`` tree and from this one, alternating, each into a fresh database: on the catalog of
+``--media`` and on a small one (``--small``), so that the CPU a page is the difference of the
+two CPU times over the difference of their requests (start-up, migrating and the final
+transaction cancel out). In the same run: a fresh database created and migrated by each tree,
+the naive sequential page loop (``bench_sync.naive_crawl``), and, past 600 requests, the least
+time the rate limit allows (``bench_sync.rate_limit_bound``). CPU is user + system time of
+the child process, so the fake server's work is not counted. Both trees are byte-compiled
+first, as installed packages are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_sync import TOKEN, naive_crawl, rate_limit_bound
+
+from tests.support.fakewistia.server import FakeWistiaServer
+from wistia_sync.demo import FakeWistia, generate_catalog
+
+# Run from a tree: its own code creates and migrates a database.
+CREATE_DATABASE = """
+import sys, time
+from wistia_sync.store.db import open_database
+started = time.perf_counter()
+open_database(sys.argv[1], create=True).conn.close()
+print(time.perf_counter() - started)
+"""
+
+
+@dataclass
+class Crawl:
+    wall: float  # seconds, process start to exit
+    cpu: float  # user + system seconds of the process
+    requests: int
+
+
+def run_measured(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds, stdout) of one process; it must succeed."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as error:
+        process = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=error, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        error.seek(0)
+        if process.returncode != 0:
+            raise SystemExit(f"{' '.join(args)} failed: {error.read().strip()}")
+        return wall, usage.ru_utime + usage.ru_stime, out.read()
+
+
+def crawl(tree: Path, server: FakeWistiaServer, folder: Path) -> Crawl:
+    """One full crawl from ``tree`` into a fresh database."""
+    for stale in folder.glob("wistia.db*"):
+        stale.unlink()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("WISTIA")},
+        "WISTIA_API_TOKEN": TOKEN,
+        "WISTIA_API_URL": server.url,
+        "WISTIA_SYNC_DB": str(folder / "wistia.db"),
+        "WISTIA_SYNC_OUTPUT": str(folder / "output"),
+    }
+    before = len(server.log)
+    command = [sys.executable, "-m", "wistia_sync", "sync", "--full", "--stats-budget", "0"]
+    wall, cpu, _ = run_measured([*command, "--quiet"], env, tree)
+    return Crawl(wall, cpu, len(server.log) - before)
+
+
+def migrate(tree: Path, folder: Path) -> tuple[float, float]:
+    """(seconds inside ``open_database``, CPU seconds of the process) creating a fresh database."""
+    path = folder / "fresh.db"
+    for stale in folder.glob("fresh.db*"):
+        stale.unlink()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WISTIA")}
+    _, cpu, out = run_measured([sys.executable, "-c", CREATE_DATABASE, str(path)], env, tree)
+    return float(out.strip()), cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--before", type=Path, required=True, help="a tree holding wistia_sync/")
+    parser.add_argument("--media", type=int, default=10_000)
+    parser.add_argument("--small", type=int, default=1_000, help="the small catalog's media")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    arguments = parser.parse_args()
+    latency = arguments.latency_ms / 1000
+    trees = {"before": arguments.before.resolve(), "after": ROOT}
+    for tree in trees.values():
+        if not (tree / "wistia_sync" / "__init__.py").exists():
+            raise SystemExit(f"{tree} holds no wistia_sync/")
+        compileall.compile_dir(tree / "wistia_sync", quiet=1)
+    load_before = os.getloadavg()[0]
+    crawls: dict[tuple[str, int], list[Crawl]] = {}
+    migrations: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+    naive: dict[int, list[float]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        for size in (arguments.media, arguments.small):
+            api = FakeWistia(*generate_catalog(size, seed=1), token=TOKEN)
+            with FakeWistiaServer(api, latency=latency) as server:
+                for _ in range(arguments.repeat):
+                    naive.setdefault(size, []).append(naive_crawl(server.url)[0])
+                    for name, tree in trees.items():
+                        crawls.setdefault((name, size), []).append(crawl(tree, server, folder))
+        for _ in range(arguments.repeat):
+            for name, tree in trees.items():
+                migrations[name].append(migrate(tree, folder))
+    load_after = os.getloadavg()[0]
+
+    print(
+        f"{arguments.media:,} media (and {arguments.small:,} for the fixed cost), "
+        f"{arguments.latency_ms:g} ms latency, {arguments.repeat} runs each (medians); "
+        f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"load average {load_before:.1f} at start, {load_after:.1f} at the end"
+    )
+    print()
+    print("| figure | before | after | after / before |")
+    print("|---|---:|---:|---:|")
+    figures: dict[str, dict[str, float]] = {name: {} for name in trees}
+    naive_seconds = statistics.median(naive[arguments.media])
+    for name in trees:
+        big, small = crawls[(name, arguments.media)], crawls[(name, arguments.small)]
+        cpu_big = statistics.median(c.cpu for c in big)
+        cpu_small = statistics.median(c.cpu for c in small)
+        pages = big[0].requests - small[0].requests
+        per_page = (cpu_big - cpu_small) / pages
+        wall = statistics.median(c.wall for c in big)
+        figures[name] = {
+            "requests": big[0].requests,
+            "CPU of the crawl (s)": cpu_big,
+            "CPU a page (ms)": 1000 * per_page,
+            "fixed CPU (s)": cpu_small - per_page * small[0].requests,
+            "wall (s)": wall,
+            "wall / naive loop": wall / naive_seconds,
+            "fresh database migrated (s, in open_database)": statistics.median(
+                s for s, _ in migrations[name]
+            ),
+        }
+        if big[0].requests > 600:
+            bound = rate_limit_bound(big[0].requests, latency)
+            figures[name]["wall / the 600-a-minute bound"] = wall / bound
+    for figure in figures["after"]:
+        before, after = figures["before"][figure], figures["after"][figure]
+        ratio = f"{after / before:.2f}" if before else ""
+        print(f"| {figure} | {before:.3f} | {after:.3f} | {ratio} |")
+    print(f"| naive sequential loop (s) | {naive_seconds:.3f} | (same run) | |")
+
+
+if __name__ == "__main__":
+    main()
