@@ -3,11 +3,13 @@
     python benchmarks/floor_publish.py DATABASE OUTPUT
 
 It reads the catalog tables of the same database and writes the same files with the same bytes
-into an empty OUTPUT: every video file, every playlist's entry file and pages (cut as a first
-publish cuts them), ``tags.json``, ``folders.json``, the schemas, ``index.html``,
-``manifest.json``, the file list's shards and ``files.json``. Each file is written as a temp file
-(with the publish's mtime, as ours), the batch is made durable with one ``syncfs``, then renamed
-into place and the folders fsynced: atomic and durable, as ours is.
+into an empty OUTPUT: every video file, every playlist's entry file, pages and page-list
+chunks, ``tags.json``, ``folders.json``, the schemas, ``index.html``, ``manifest.json``, the
+file list's shards, its shard-list chunks and ``files.json``. Pages, page lists, shards and
+shard lists are cut as a first publish cuts them (one range, split into balanced pieces past
+twice its size: what ``buckets.normalise`` does from an empty state). Each file is written as a
+temp file (with the publish's mtime, as ours), the batch is made durable with one ``syncfs``,
+then renamed into place and the folders fsynced: atomic and durable, as ours is.
 
 It keeps no publisher state, applies none of the untrusted-input rules (bidirectional controls,
 unsafe names, odd timestamps: the benchmark's catalog has none, and the byte-identity check of
@@ -28,6 +30,7 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "wistia_sync"
@@ -39,7 +42,10 @@ PUBLISHED = (
     "AND v.protected IS 0 AND v.visibility IS 'public'"
 )
 INVERT = str.maketrans("0123456789", "9876543210")
-SHARD_SIZE = 128
+SHARD_SIZE = 128  # files a shard lists (``publish.shards``)
+PAGE_LIST_SIZE = 64  # page links a page-list chunk holds (``publish.pagelists``)
+SHARD_LIST_SIZE = 32  # shard links a shard-list chunk holds (``publish.shardlists``)
+T = TypeVar("T")
 dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -65,11 +71,21 @@ def main(database: str, output: str) -> None:
         listed[path] = (digest, len(content), cache)
         return digest
 
+    def immutable(folder: str, content: bytes) -> tuple[str, str]:
+        """Write a content-addressed file: (its path, its sha256)."""
+        digest = hashlib.sha256(content).hexdigest()
+        path = f"{folder}/{digest[:32]}.json"
+        write(path, content, "immutable")
+        return path, digest
+
     def page(playlist_header: str, texts: list[str]) -> str:
         content = f'{{{playlist_header},"videos":[{",".join(texts)}]}}\n'.encode()
-        path = f"pages/{hashlib.sha256(content).hexdigest()[:32]}.json"
-        write(path, content, "immutable")
-        return path
+        return immutable("pages", content)[0]
+
+    def page_list(playlist_header: str, links: list[dict[str, object]]) -> str:
+        return immutable("page-lists", f'{{{playlist_header},"pages":{dumps(links)}}}\n'.encode())[
+            0
+        ]
 
     # Videos, their tags, their playlists.
     tags: dict[str, list[tuple[str, str]]] = {}
@@ -118,16 +134,14 @@ def main(database: str, output: str) -> None:
             titles[f"tags/{s}.json"] = n
 
     # Playlists: pages cut as a first publish cuts them (balanced, page_size to 1.5x), the
-    # first inline in the entry file; entry files after their pages, indexes after them.
+    # first inline in the entry file; the other pages' links cut the same way into chunks of
+    # PAGE_LIST_SIZE to 1.5x, the first inline (``pages``), the rest in ``page-lists/``
+    # (``page_lists``); entry files after their pages, indexes after them.
     entries: list[tuple[str, bytes]] = []
     counts: dict[str, int] = {}
     for playlist in sorted(members.keys() | {"videos.json"}):
         ordered = sorted(members.get(playlist, []))
-        pieces = len(ordered) // page_size if len(ordered) > 2 * page_size else 1
-        chunks = [
-            ordered[i * len(ordered) // pieces : (i + 1) * len(ordered) // pieces]
-            for i in range(pieces)
-        ]
+        chunks = cut(ordered, page_size)
         kind, _, rest = playlist.partition("/")
         if playlist == "videos.json":
             header, prefix = f'"schema_version":{VERSION},"kind":"all","key":null', ""
@@ -135,16 +149,25 @@ def main(database: str, output: str) -> None:
             identity = rest[: -len(".json")]
             header = f'"schema_version":{VERSION},"kind":"{kind[:-1]}","key":{dumps(identity)}'
             prefix = "../"
-        refs = [
-            {"url": prefix + page(header, [texts[h] for _, h in chunk]), "count": len(chunk)}
-            for chunk in chunks[1:]
+        pages = [(page(header, [texts[h] for _, h in chunk]), len(chunk)) for chunk in chunks[1:]]
+        page_chunks = cut(pages, PAGE_LIST_SIZE)
+        refs = [{"url": prefix + path, "count": count} for path, count in page_chunks[0]]
+        lists = [
+            {
+                "url": prefix
+                + page_list(header, [{"url": f"../{path}", "count": n} for path, n in chunk]),
+                "count": sum(n for _, n in chunk),
+                "pages": len(chunk),
+            }
+            for chunk in page_chunks[1:]
         ]
+        tail = f',"page_lists":{dumps(lists)}' if lists else ""
         first = ",".join(texts[h] for _, h in chunks[0])
         entries.append(
             (
                 playlist,
                 f'{{{header},"title":{dumps(titles[playlist])},"count":{len(ordered)},'
-                f'"pages":{dumps(refs)},"videos":[{first}]}}\n'.encode(),
+                f'"pages":{dumps(refs)}{tail},"videos":[{first}]}}\n'.encode(),
             )
         )
         counts[playlist] = len(ordered)
@@ -170,7 +193,7 @@ def main(database: str, output: str) -> None:
             else {"hashed_id": r[key], "name": r["title"], "count": r["count"], "url": r["url"]}
             for r in rows
         ]
-        shaped.sort(key=lambda e: (e["name"].casefold(), e["name"], e[field]))
+        shaped.sort(key=lambda e: (str(e["name"]).casefold(), str(e["name"]), str(e[field])))
         return (dumps({"schema_version": VERSION, kind: shaped}) + "\n").encode()
 
     write("videos.json", dict(entries)["videos.json"])
@@ -211,29 +234,44 @@ def main(database: str, output: str) -> None:
             + "\n"
         ).encode(),
     )
+    # Shards cut like pages; their links cut again into chunks of SHARD_LIST_SIZE to 1.5x,
+    # the first inline in files.json (``shards``), the rest in ``shard-lists/``.
     paths = sorted(listed)
-    pieces = len(paths) // SHARD_SIZE if len(paths) > 2 * SHARD_SIZE else 1
-    rows = []
-    for i in range(pieces):
-        chunk = paths[i * len(paths) // pieces : (i + 1) * len(paths) // pieces]
+    shards: list[tuple[str, int, str, str, int]] = []  # (first path, entries, path, sha256, bytes)
+    for i, chunk in enumerate(cut(paths, SHARD_SIZE)):
         lines = ",\n".join(
             f'{json.dumps(p)}:{{"sha256":"{listed[p][0]}","bytes":{listed[p][1]},'
             f'"cache":"{listed[p][2]}"}}'
             for p in chunk
         )
         content = f'{{"schema_version":{VERSION},"files":{{\n{lines}\n}}}}\n'.encode()
-        digest = hashlib.sha256(content).hexdigest()
-        write(f"files/{digest[:32]}.json", content, "immutable")
-        rows.append(
-            f'{{"url":"files/{digest[:32]}.json","first":{dumps(chunk[0] if i else "")},'
-            f'"count":{len(chunk)},'
+        path, digest = immutable("files", content)
+        shards.append((chunk[0] if i else "", len(chunk), path, digest, len(content)))
+
+    def shard_rows(rows: list[tuple[str, int, str, str, int]], prefix: str) -> str:
+        return ",\n".join(
+            f'{{"url":"{prefix}{path}","first":{dumps(first)},"count":{count},'
+            f'"sha256":"{digest}","bytes":{size}}}'
+            for first, count, path, digest, size in rows
+        )
+
+    shard_chunks = cut(shards, SHARD_LIST_SIZE)
+    chunk_rows = []
+    for part in shard_chunks[1:]:
+        content = (
+            f'{{"schema_version":{VERSION},"shards":[\n{shard_rows(part, "../")}\n]}}\n'
+        ).encode()
+        path, digest = immutable("shard-lists", content)
+        chunk_rows.append(
+            f'{{"url":"{path}","first":{dumps(part[0][0])},'
+            f'"count":{sum(s[1] for s in part)},"shards":{len(part)},'
             f'"sha256":"{digest}","bytes":{len(content)}}}'
         )
-    body = ",\n".join(rows)
+    tail = ',"shard_lists":[\n' + ",\n".join(chunk_rows) + "\n]" if chunk_rows else ""
     write(
         "files.json",
         f'{{"schema_version":{VERSION},"generation":"{generation}","count":{len(paths)},'
-        f'"shards":[\n{body}\n]}}\n'.encode(),
+        f'"shards":[\n{shard_rows(shard_chunks[0], "")}\n]{tail}}}\n'.encode(),
     )
 
     # Durable in one step, then in place, the folders fsynced.
@@ -249,6 +287,13 @@ def main(database: str, output: str) -> None:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         os.fsync(fd)
         os.close(fd)
+
+
+def cut(items: list[T], size: int) -> list[list[T]]:
+    """``items`` cut as a first publish cuts a range (``buckets.normalise`` from one bucket):
+    whole up to twice ``size``, else into balanced pieces of ``size`` to 1.5 times ``size``."""
+    pieces = len(items) // size if len(items) > 2 * size else 1
+    return [items[i * len(items) // pieces : (i + 1) * len(items) // pieces] for i in range(pieces)]
 
 
 def _preview_page(title: str | None) -> bytes:
