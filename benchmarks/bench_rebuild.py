@@ -25,8 +25,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from measured import run_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,18 +48,8 @@ build_catalog(Path(sys.argv[1]), int(sys.argv[2]), migrate=False)
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, peak RSS in MB) of one process; it must succeed."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    assert process.stderr is not None
-    error = process.stderr.read().decode(errors="replace")
-    process.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {error.strip()}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    measured = run_measured(args, env, cwd)
+    return measured.wall, measured.cpu, measured.peak_mb
 
 
 def paths_of(root: Path) -> set[str]:

@@ -34,7 +34,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -43,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_publish import build_catalog
+from measured import run_measured
 
 ENTRY = Path(sys.executable).parent / "wistia-sync"
 EDITOR_OVER_FLOOR = 0.1  # issue 19: tag add / visibility hide, above the floor, at every size
@@ -67,18 +67,8 @@ GROUPS = [
 
 def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one process, start to exit; it must succeed."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    assert process.stderr is not None
-    error = process.stderr.read().decode(errors="replace")
-    process.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {error.strip()}")
-    return wall, usage.ru_utime + usage.ru_stime
+    measured = run_measured(args, env, cwd)
+    return measured.wall, measured.cpu
 
 
 def medians(runs: list[list[str]], env: dict[str, str]) -> tuple[float, float]:

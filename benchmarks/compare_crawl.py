@@ -21,10 +21,8 @@ import argparse
 import compileall
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_sync import TOKEN, naive_crawl, rate_limit_bound
+from measured import run_measured
 
 from tests.support.fakewistia.server import FakeWistiaServer
 from wistia_sync.demo import FakeWistia, generate_catalog
@@ -54,21 +53,6 @@ class Crawl:
     requests: int
 
 
-def run_measured(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
-    """(wall seconds, CPU seconds, stdout) of one process; it must succeed."""
-    started = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as error:
-        process = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=error, text=True)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        error.seek(0)
-        if process.returncode != 0:
-            raise SystemExit(f"{' '.join(args)} failed: {error.read().strip()}")
-        return wall, usage.ru_utime + usage.ru_stime, out.read()
-
-
 def crawl(tree: Path, server: FakeWistiaServer, folder: Path) -> Crawl:
     """One full crawl from ``tree`` into a fresh database."""
     for stale in folder.glob("wistia.db*"):
@@ -82,7 +66,8 @@ def crawl(tree: Path, server: FakeWistiaServer, folder: Path) -> Crawl:
     }
     before = len(server.log)
     command = [sys.executable, "-m", "wistia_sync", "sync", "--full", "--stats-budget", "0"]
-    wall, cpu, _ = run_measured([*command, "--quiet"], env, tree)
+    measured = run_measured([*command, "--quiet"], env, tree)
+    wall, cpu = measured.wall, measured.cpu
     return Crawl(wall, cpu, len(server.log) - before)
 
 
@@ -92,7 +77,8 @@ def migrate(tree: Path, folder: Path) -> tuple[float, float]:
     for stale in folder.glob("fresh.db*"):
         stale.unlink()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WISTIA")}
-    _, cpu, out = run_measured([sys.executable, "-c", CREATE_DATABASE, str(path)], env, tree)
+    created = run_measured([sys.executable, "-c", CREATE_DATABASE, str(path)], env, tree)
+    cpu, out = created.cpu, created.stdout
     return float(out.strip()), cpu
 
 
