@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 import enum
 import itertools
-import logging
 import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -56,8 +55,6 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from wistia_sync.publish.output import OutputFolder
-
-log = logging.getLogger(__name__)
 
 
 class Stage(enum.IntEnum):
