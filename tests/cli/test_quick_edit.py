@@ -50,6 +50,11 @@ NOT_IMPORTED = [
     "importlib.resources",
     "wistia_sync.deliver.delivery",
     "wistia_sync.sync",
+    # Only rare paths of the publisher log, and a few threads fsync a batch: neither the logging
+    # machinery nor a thread pool is needed by an edit.
+    "logging",
+    "concurrent.futures",
+    "secrets",
 ]
 
 LINES = [

@@ -19,20 +19,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 import os
-import secrets
 import stat
+import threading
 import time
 from collections.abc import Collection
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
 from wistia_sync.contract.layout import MANAGED_FOLDERS, TEMP_FOLDER
 from wistia_sync.errors import ConfigError
-
-log = logging.getLogger(__name__)
 
 FILE_MODE = 0o644  # world-readable: whatever serves the folder runs as another user
 DIRECTORY_MODE = 0o755
@@ -88,7 +84,7 @@ class OutputFolder:
         self._ready: set[str] = set()  # folders known to exist and not to be symlinks
         self._stamp_ns: int | None = None  # the mtime of every file this publish writes
         self._prepared = False
-        self._prefix = secrets.token_hex(4)
+        self._prefix = os.urandom(4).hex()  # secrets.token_hex, without its import
         self._staged = 0
         self._stat_trusted = False  # a staged file came out with the size, mtime and mode meant
 
@@ -119,7 +115,10 @@ class OutputFolder:
                 if entry.name == CLOCK_NAME and entry.is_file(follow_symlinks=False):
                     continue  # kept: a symlink in its place is removed like any other
                 if entry.is_file(follow_symlinks=False) or entry.is_symlink():
-                    log.info("removing %s, left by an interrupted publish", entry.path)
+                    import logging  # imported on this rare path only
+
+                    logger = logging.getLogger(__name__)
+                    logger.info("removing %s, left by an interrupted publish", entry.path)
                     Path(entry.path).unlink(missing_ok=True)
         self._prepared = True
 
@@ -227,8 +226,7 @@ class OutputFolder:
             finally:
                 os.close(fd)
         paths = [f"{self.temp}/{temp}" for temp in temps]
-        with ThreadPoolExecutor(min(SYNC_THREADS, len(paths))) as pool:
-            list(pool.map(_fdatasync, paths))
+        _fdatasync_all(paths, min(SYNC_THREADS, len(paths)))
 
     def sync_folders(self) -> None:
         """fsync the folders whose entries changed, so renames survive a power cut in order."""
@@ -284,6 +282,31 @@ class OutputFolder:
         directory.mkdir(parents=True, exist_ok=True)
         directory.chmod(DIRECTORY_MODE)  # the umask may have narrowed it
         self._unsynced.add(str(directory.parent))
+
+
+def _fdatasync_all(paths: list[str], threads: int) -> None:
+    """fdatasync every file, ``threads`` at a time; the first error is raised once all are done.
+
+    Plain threads rather than ``concurrent.futures``, whose import (with ``logging``) costs every
+    editor command more than the few threads do."""
+    errors: list[OSError] = []
+
+    def sync_every(share: list[str]) -> None:
+        for path in share:
+            try:
+                _fdatasync(path)
+            except OSError as error:
+                errors.append(error)
+
+    workers = [
+        threading.Thread(target=sync_every, args=(paths[i::threads],)) for i in range(threads)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if errors:
+        raise errors[0]
 
 
 def _fdatasync(path: str) -> None:

@@ -14,9 +14,8 @@ from __future__ import annotations
 import bisect
 import enum
 import itertools
-import logging
 import operator
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -56,8 +55,6 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from wistia_sync.publish.output import OutputFolder
-
-log = logging.getLogger(__name__)
 
 
 class Stage(enum.IntEnum):
@@ -395,21 +392,21 @@ class _Planner:
         touched_kinds = {
             playlist_identity(path)[0] for path in [*plan.playlists, *plan.dropped_playlists]
         }
+        kinds = {path: playlist_identity(path)[0] for path in final_playlists}  # one match each
         summaries = [
             PlaylistSummary(p, title, count) for p, (title, count) in final_playlists.items()
         ]
         if self.full or "tag" in touched_kinds:
-            content = tags_index_file(s for s in summaries if playlist_identity(s.path)[0] == "tag")
+            content = tags_index_file(s for s in summaries if kinds[s.path] == "tag")
             self.files.add(TAGS_INDEX_PATH, content, Stage.INDEXES)
         if self.full or "folder" in touched_kinds:
-            content = folders_index_file(
-                s for s in summaries if playlist_identity(s.path)[0] == "folder"
-            )
+            content = folders_index_file(s for s in summaries if kinds[s.path] == "folder")
             self.files.add(FOLDERS_INDEX_PATH, content, Stage.INDEXES)
+        kind_counts = Counter(kinds.values())
         plan.counts = (
             final_playlists.get(ALL_VIDEOS_PATH, ("", 0))[1],
-            sum(1 for p in final_playlists if playlist_identity(p)[0] == "tag"),
-            sum(1 for p in final_playlists if playlist_identity(p)[0] == "folder"),
+            kind_counts["tag"],
+            kind_counts["folder"],
         )
 
     def read_page_records(self) -> None:

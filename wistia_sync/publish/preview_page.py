@@ -15,7 +15,6 @@ frontend's own page, is never overwritten or removed: the publish leaves it and 
 
 from __future__ import annotations
 
-import logging
 import os
 import stat
 from typing import TYPE_CHECKING
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
 
     from wistia_sync.publish.output import OutputFolder
 
-log = logging.getLogger(__name__)
 _MAX_READ_BYTES = 1024 * 1024  # a larger index.html is not a page this package rendered
 
 
@@ -47,7 +45,9 @@ def preview_page_files(db: Database, folder: OutputFolder, *, full: bool) -> dic
     record = snapshot.file_records(db, [PREVIEW_PATH]).get(PREVIEW_PATH)
     exists, on_disk = _read(folder, PREVIEW_PATH)
     if record is None and exists and (on_disk is None or not is_preview_page(on_disk)):
-        log.warning(
+        import logging  # imported on this rare path only: every edit would pay for it
+
+        logging.getLogger(__name__).warning(
             "%s was not written by wistia-sync: left as it is, without the preview page "
             "(`wistia-sync site --no-preview-page` silences this)",
             folder.root / PREVIEW_PATH,

@@ -10,7 +10,6 @@ places ``manifest.json`` and ``files.json`` and removes what no longer belongs.
 from __future__ import annotations
 
 import itertools
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,7 +58,6 @@ from wistia_sync.store.timestamps import parse_timestamp, utc_now
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-log = logging.getLogger(__name__)
 # Set while pages are recorded that files.json may not list yet (a publish died in between).
 FILES_LIST_DIRTY_KEY = "publish_files_list_dirty"
 REBUILD_CACHE_KIB = 4 * 1024  # SQLite's page cache during a rebuild (allocated as used)
@@ -188,7 +186,10 @@ def _planned(
     try:
         return _plan(db, folder, settings, full=full, verify=verify, dry_run=dry_run)
     except StateMismatch as mismatch:
-        log.warning("publisher state out of step (%s): rebuilding every file", mismatch)
+        import logging  # imported on this rare path only: every edit would pay for it
+
+        logger = logging.getLogger(__name__)
+        logger.warning("publisher state out of step (%s): rebuilding every file", mismatch)
         return _plan(db, folder, settings, full=True, verify=verify, dry_run=dry_run)
 
 

@@ -12,7 +12,6 @@ neither a record nor the files.json on disk names goes at once: no reader can re
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import re
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 
     from wistia_sync.publish.output import OutputFolder
 
-log = logging.getLogger(__name__)
 
 # ".<target name>.<16 hex digits>.tmp": what the v1 publisher left next to a file if interrupted.
 V1_TEMP_FILE = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9.-]*\.json\.[0-9a-f]{16}\.tmp")
@@ -77,8 +75,13 @@ def sweep_orphans(
             for path in unlisted_shards(folder, listed)
             if path not in recorded and path not in removed
         ]
+    if removed:
+        import logging  # imported on this rare path only: every edit would pay for it
+
     for path in removed:
-        log.info("removing %s: left by an interrupted publish, named by no record", path)
+        logging.getLogger(__name__).info(
+            "removing %s: left by an interrupted publish, named by no record", path
+        )
         folder.remove(path)
     if removed:
         folder.sync_folders()
