@@ -105,6 +105,21 @@ def test_an_echoed_authorization_header_is_stored_and_printed_nowhere(
     assert not leaks, leaks
 
 
+# Every kind of hostile record ``hostile`` makes (its None is the record as it was).
+HOSTILE_KINDS = (
+    "surrogate",
+    "nul id",
+    "newline id",
+    "huge id",
+    "year 9999",
+    "null name",
+    "huge description",
+    "javascript thumbnail",
+    "far future",
+    "no status",
+)
+
+
 def hostile(record: dict[str, Any], targets: dict[str, str]) -> dict[str, Any]:
     """``record`` as a hostile account returns it, by what ``targets`` assigns its id."""
     kind = targets.get(record.get("hashed_id", ""))
@@ -126,18 +141,7 @@ def hostile(record: dict[str, Any], targets: dict[str, str]) -> dict[str, Any]:
 def test_bad_records_never_keep_the_site_stale(scene: MakeScene, ledger: Ledger) -> None:
     s = scene(150, 92)
     ready = published_ids(s.ws.db)
-    kinds = (
-        "surrogate",
-        "nul id",
-        "newline id",
-        "huge id",
-        "year 9999",
-        "null name",
-        "huge description",
-        "javascript thumbnail",
-        "far future",
-        "no status",
-    )
+    kinds = HOSTILE_KINDS
     targets = dict(zip(ready, kinds, strict=False))
     to_archive, to_delete, plays_7_5 = ready[len(kinds) : len(kinds) + 3]
     s.api.archive(to_archive)

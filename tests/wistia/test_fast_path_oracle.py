@@ -18,24 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.reliability.test_untrusted import hostile
+from tests.reliability.test_untrusted import HOSTILE_KINDS, hostile
 from tests.support import reference_jsonbody, reference_records
 from tests.wistia.test_untrusted_records import HOSTILE_RECORDS
 from wistia_sync.demo import generate_catalog
 from wistia_sync.wistia import jsonbody, records
 
-RELIABILITY_KINDS = (
-    "surrogate",
-    "nul id",
-    "newline id",
-    "huge id",
-    "year 9999",
-    "null name",
-    "huge description",
-    "javascript thumbnail",
-    "far future",
-    "no status",
-)
 BASE = generate_catalog(3, seed=5)[0]
 
 
@@ -79,7 +67,7 @@ def hostile_pages() -> dict[str, list[dict[str, Any]]]:
     pages: dict[str, list[dict[str, Any]]] = {}
     for kind, (change, _) in HOSTILE_RECORDS.items():
         pages[f"records: {kind}"] = [dict(media) for media in BASE[:1]] + [change(dict(BASE[1]))]
-    for kind in RELIABILITY_KINDS:
+    for kind in HOSTILE_KINDS:
         record = dict(BASE[2])
         pages[f"reliability: {kind}"] = [hostile(record, {record["hashed_id"]: kind})]
     return pages
