@@ -13,9 +13,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from wistia_sync.config import DELIVERY_ENV, check_database_outside_output
 from wistia_sync.errors import ConfigError, PublishAborted
@@ -41,8 +40,7 @@ ClientFactory = Callable[[], AbstractContextManager["WistiaClient"]]
 Syncer = Callable[["Database", "WistiaClient", "SyncOptions"], "SyncSummary"]
 
 
-@dataclass(frozen=True)
-class JobReport:
+class JobReport(NamedTuple):
     """What a run did: the sync's summary (or its error) and the publish (None: up to date)."""
 
     sync: SyncSummary | None
@@ -53,8 +51,7 @@ class JobReport:
     delivery_notice: str | None = None  # an option the site does not store (deliver.site)
 
 
-@dataclass(frozen=True)
-class Published:
+class Published(NamedTuple):
     """What ``publish_and_deliver`` did: the publish (None: none was due) and the delivery
     (None: no target or purge configured, or a dry run)."""
 

@@ -55,6 +55,10 @@ NOT_IMPORTED = [
     "logging",
     "concurrent.futures",
     "secrets",
+    # The records an edit passes around are NamedTuples and plain classes: the dataclass
+    # decorator runs code generation at import, and its module imports inspect.
+    "dataclasses",
+    "inspect",
 ]
 
 LINES = [

@@ -7,8 +7,7 @@ never disagrees with the data; ``read_change_log`` is what ``wistia-sync log`` p
 from __future__ import annotations
 
 import getpass
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wistia_sync.catalog.videos import resolve_videos
 
@@ -61,8 +60,7 @@ def record_change(
     )
 
 
-@dataclass(frozen=True)
-class ChangeLogEntry:
+class ChangeLogEntry(NamedTuple):
     """One editorial change: when, who, what, and the value before and after."""
 
     id: int

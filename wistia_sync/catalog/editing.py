@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from wistia_sync.catalog.changelog import (
     ACTION_HIDE,
@@ -67,8 +66,7 @@ def _unique_tag_names(names: Iterable[str]) -> list[str]:
     return list(unique.values())
 
 
-@dataclass(frozen=True)
-class _Tag:
+class _Tag(NamedTuple):
     id: int
     name: str
     key: str
@@ -104,8 +102,7 @@ def _existing_tag(db: Database, name: str) -> _Tag:
 # -- tag add / tag remove --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TaggingResult:
+class TaggingResult(NamedTuple):
     """What ``tag add`` or ``tag remove`` did to editor links, over the videos named.
 
     ``also_from_wistia`` counts changed videos that carry the tag from Wistia as well: for an
@@ -262,8 +259,7 @@ def _link_sources(db: Database, tag_id: int, hashed_ids: Sequence[str]) -> dict[
 # -- tag rename / tag delete -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RenameResult:
+class RenameResult(NamedTuple):
     """What ``tag rename`` did: a respelling, a rename to a new identity, or a merge."""
 
     kind: Literal["unchanged", "respelled", "renamed", "merged"]
@@ -378,8 +374,7 @@ def _count_videos(db: Database, tag_id: int, *, source: str | None = None) -> in
     return int(db.execute(sql, parameters).fetchone()[0])
 
 
-@dataclass(frozen=True)
-class TagUsage:
+class TagUsage(NamedTuple):
     """How many videos carry a tag from each source: what ``tag delete`` asks confirmation for."""
 
     name: str
@@ -396,8 +391,7 @@ def tag_usage(db: Database, name: str) -> TagUsage:
     )
 
 
-@dataclass(frozen=True)
-class TagDeleteResult:
+class TagDeleteResult(NamedTuple):
     """What ``tag delete`` did; Wistia's links to the tag, if any, stay."""
 
     name: str
@@ -459,8 +453,7 @@ def delete_tag(db: Database, name: str, *, actor: str) -> TagDeleteResult:
 # -- tag list --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TagCount:
+class TagCount(NamedTuple):
     """One row of ``tag list``: a tag, its videos (published and all), and who sets it."""
 
     name: str
@@ -500,8 +493,7 @@ def list_tags(db: Database) -> list[TagCount]:
 # -- visibility ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VisibilityResult:
+class VisibilityResult(NamedTuple):
     """What ``visibility hide|show|toggle`` did."""
 
     hidden: int

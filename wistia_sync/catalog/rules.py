@@ -11,15 +11,13 @@ a column holding an unexpected NULL keeps the video out rather than slipping thr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Visibility = Literal["public", "hidden"]
 """An editor's choice for a video: only a ``public`` one can be published."""
 
 
-@dataclass(frozen=True)
-class Exclusion:
+class Exclusion(NamedTuple):
     """One reason a video is kept out of every published file."""
 
     name: str  # the key in ``status`` counts and in JSON reasons

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from wistia_sync.catalog.rules import (
     EXCLUSION_NAMES,
@@ -113,8 +112,7 @@ def _rows_by(db: Database, column: str, values: Sequence[str]) -> dict[str, tupl
 # -- listing ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VideoFilter:
+class VideoFilter(NamedTuple):
     """What ``videos list`` narrows the catalog to; every field left empty means "any"."""
 
     tag: str | None = None
@@ -124,8 +122,7 @@ class VideoFilter:
     limit: int | None = None
 
 
-@dataclass(frozen=True)
-class VideoSummary:
+class VideoSummary(NamedTuple):
     """One row of ``videos list``: enough to recognise a video and see why it is (not) shown."""
 
     hashed_id: str
@@ -311,8 +308,7 @@ def _casefold(text: str | None) -> str | None:
 # -- one video in full -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VideoTag:
+class VideoTag(NamedTuple):
     """A tag on one video, and where the link comes from."""
 
     name: str
@@ -323,8 +319,7 @@ class VideoTag:
         return {"name": self.name, "slug": self.slug, "source": self.source}
 
 
-@dataclass(frozen=True)
-class VideoDetails:
+class VideoDetails(NamedTuple):
     """Everything ``videos show`` prints about one video, including why it is not published."""
 
     summary: VideoSummary
@@ -335,7 +330,7 @@ class VideoDetails:
     first_seen: str
     last_seen: str
     deleted_at: str | None
-    tags: list[VideoTag] = field(default_factory=list)
+    tags: Sequence[VideoTag] = ()
 
     @property
     def embed_url(self) -> str:

@@ -13,9 +13,8 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from wistia_sync.cli.console import print_json
 
@@ -36,12 +35,12 @@ def open_database(db: Path) -> Database:
     return open_database(db)
 
 
-@dataclass
 class Edit:
     """The database an editor command changes, and who the change log records."""
 
-    db: Path
-    actor_option: str | None
+    def __init__(self, db: Path, actor_option: str | None) -> None:
+        self.db = db
+        self.actor_option = actor_option
 
     @functools.cached_property
     def database(self) -> Database:
@@ -123,8 +122,7 @@ def finish_change(
         raise DeliveryOwed(f"{outcome.summary()} (kept); {owed}")
 
 
-@dataclass(frozen=True)
-class EditorDelivery:
+class EditorDelivery(NamedTuple):
     """The delivery an editor command uses (None: none), and the notice to print first."""
 
     settings: DeliverySettings | None

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,16 +42,18 @@ _TAG_OPTIONS = ("--tag", "-t")
 STDIN_ARGUMENT = "-"
 
 
-@dataclass
 class EditorLine:
-    """A plain editor command line, parsed."""
+    """A plain editor command line, parsed: its words sorted as the Typer command would."""
 
-    group: str
-    command: str
-    arguments: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    flags: set[str] = field(default_factory=set)
-    values: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("arguments", "command", "flags", "group", "tags", "values")
+
+    def __init__(self, group: str, command: str) -> None:
+        self.group = group
+        self.command = command
+        self.arguments: list[str] = []
+        self.tags: list[str] = []
+        self.flags: set[str] = set()
+        self.values: dict[str, str] = {}
 
 
 def run_quick_edit(arguments: list[str]) -> int | None:

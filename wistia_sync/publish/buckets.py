@@ -13,20 +13,32 @@ touched is already within bounds. That is what makes ``publish --force`` byte-id
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 Member = tuple[str, str]  # (sort key, hashed_id)
 
 
-@dataclass
 class Bucket:
-    start: str
-    size: int
-    page: str | None = None  # the recorded page file (None for the first bucket, or new)
-    end: str | None = None  # the next recorded bucket's start (recorded buckets only)
-    dirty: bool = False  # touched by this publish: its members must be read and rendered
-    members: list[Member] | None = field(default=None, repr=False)
-    recorded: bool = True  # its members can be read from the last publish's state
+    """A range of a sorted sequence, named by its start key (``start``), with ``size`` members."""
+
+    __slots__ = ("dirty", "end", "members", "page", "recorded", "size", "start")
+
+    def __init__(
+        self,
+        start: str,
+        size: int,
+        page: str | None = None,
+        *,
+        dirty: bool = False,
+        members: list[Member] | None = None,
+        recorded: bool = True,
+    ) -> None:
+        self.start = start
+        self.size = size
+        self.page = page  # the recorded page file (None for the first bucket, or new)
+        self.end: str | None = None  # the next recorded bucket's start (recorded buckets only)
+        self.dirty = dirty  # touched by this publish: its members must be read and rendered
+        self.members = members
+        self.recorded = recorded  # its members can be read from the last publish's state
 
 
 Loader = Callable[[Bucket], list[Member]]

@@ -14,8 +14,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from wistia_sync.contract.layout import (
     ALL_VIDEOS_PATH,
@@ -40,8 +39,7 @@ _INVERT_DIGITS = str.maketrans("0123456789", "9876543210")
 _UTC_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
-@dataclass(frozen=True)
-class VideoRow:
+class VideoRow(NamedTuple):
     hashed_id: str
     name: str
     description: str
@@ -56,8 +54,7 @@ class VideoRow:
     height: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RenderedVideo:
+class RenderedVideo(NamedTuple):
     """A published video as every file shows it, and the playlists it belongs to."""
 
     hashed_id: str
@@ -232,19 +229,24 @@ def page_file(playlist: str, videos: Sequence[str]) -> tuple[str, bytes]:
     return page_path(sha256(content)), content
 
 
-@dataclass(frozen=True)
 class PageRef:
-    path: str
-    count: int
+    # A plain class: a NamedTuple's ``count`` would shadow tuple.count.
+    __slots__ = ("count", "path")
+
+    def __init__(self, path: str, count: int) -> None:
+        self.path = path
+        self.count = count
 
 
-@dataclass(frozen=True)
 class PageListRef:
     """A chunk of a playlist's page list: where it is, the videos and the pages it covers."""
 
-    path: str
-    count: int
-    pages: int
+    __slots__ = ("count", "pages", "path")
+
+    def __init__(self, path: str, count: int, pages: int) -> None:
+        self.path = path
+        self.count = count
+        self.pages = pages
 
 
 def _page_links(source: str, pages: Sequence[PageRef]) -> str:
@@ -282,11 +284,13 @@ def playlist_entry_file(
     )
 
 
-@dataclass(frozen=True)
 class PlaylistSummary:
-    path: str
-    title: str
-    count: int
+    __slots__ = ("count", "path", "title")
+
+    def __init__(self, path: str, title: str, count: int) -> None:
+        self.path = path
+        self.title = title
+        self.count = count
 
 
 def tags_index_file(tags: Iterable[PlaylistSummary]) -> bytes:

@@ -17,7 +17,6 @@ import bisect
 import itertools
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from wistia_sync.publish.buckets import Bucket, Member, normalise
@@ -31,17 +30,17 @@ CHUNK_SIZE = 64  # page links: a chunk (and the entry file's inline head) holds 
 STATE_PREFIX = "publish_page_lists:"  # + playlist path: [[start key, pages, chunk path], …]
 
 
-@dataclass
 class PageLists:
     """One playlist's page list after this publish."""
 
-    inline: list[PageRef]  # the first chunk's pages: the entry file's ``pages``
-    lists: list[PageListRef]  # the other chunks: the entry file's ``page_lists``
-    files: dict[str, bytes] = field(default_factory=dict)  # chunk files to write
-    listed: set[str] = field(default_factory=set)  # every chunk file the entry file lists
-    retired: set[str] = field(default_factory=set)  # chunk files it no longer lists
-    state: str | None = None  # what to record (None: the whole list is inline)
-    state_changed: bool = True  # whether that differs from what is recorded
+    def __init__(self, inline: list[PageRef]) -> None:
+        self.inline = inline  # the first chunk's pages: the entry file's ``pages``
+        self.lists: list[PageListRef] = []  # the other chunks: the entry file's ``page_lists``
+        self.files: dict[str, bytes] = {}  # chunk files to write
+        self.listed: set[str] = set()  # every chunk file the entry file lists
+        self.retired: set[str] = set()  # chunk files it no longer lists
+        self.state: str | None = None  # what to record (None: the whole list is inline)
+        self.state_changed = True  # whether that differs from what is recorded
 
 
 def state_key(playlist: str) -> str:
@@ -81,7 +80,7 @@ def plan_page_lists(
         return chunk.members
 
     final = normalise(chunks, CHUNK_SIZE, load)
-    result = PageLists(inline=[by_path[path] for _, path in load(final[0])], lists=[])
+    result = PageLists([by_path[path] for _, path in load(final[0])])
     final[0].page = None
     for chunk in final[1:]:
         refs = [by_path[path] for _, path in load(chunk)]

@@ -18,9 +18,8 @@ import operator
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from wistia_sync.contract.layout import (
     ALL_VIDEOS_PATH,
@@ -68,8 +67,7 @@ class Stage(enum.IntEnum):
     INDEXES = 5
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedFile:
+class PlannedFile(NamedTuple):
     path: str
     stage: Stage
     sha256: str
@@ -89,40 +87,39 @@ class PlannedFile:
 Stager = Callable[[str, bytes], StagedFile]
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     page_size: int
     grace_seconds: int
     takedown_grace_seconds: int
     now: str
 
 
-@dataclass
 class Plan:
     """What to do, and the state to record once it is done."""
 
-    full: bool
-    last_change_id: int
-    to_write: list[PlannedFile] = field(default_factory=list)
-    adopt: list[PlannedFile] = field(default_factory=list)  # already on disk, byte-identical
-    to_remove: list[str] = field(default_factory=list)  # entry files, then expired pages
-    retire: dict[str, str] = field(default_factory=dict)  # page -> expires_at
-    page_videos: dict[str, list[str]] = field(default_factory=dict)  # rendered page -> hashed_ids
-    revive: set[str] = field(default_factory=set)  # listed again: no longer expiring
-    unchanged: int = 0
-    # publisher state
-    members_replaced: set[str] | None = None  # hashed_ids whose rows are replaced (None: all)
-    videos: dict[str, RenderedVideo] = field(default_factory=dict)  # changed videos only
-    buckets: dict[str, list[Bucket]] = field(default_factory=dict)  # touched playlists
-    gone_buckets: dict[str, set[str]] = field(default_factory=dict)  # playlist -> start keys
-    playlists: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (title, count)
-    dropped_playlists: set[str] = field(default_factory=set)
-    page_lists: dict[str, str | None] = field(default_factory=dict)  # path -> chunk state
-    counts: tuple[int, int, int] = (0, 0, 0)  # videos, tags, folders
-    # for the mass-unpublish guard (``guard``)
-    published: AbstractSet[str] = field(default_factory=set)  # videos rendered (all when full)
-    unpublished: set[str] = field(default_factory=set)  # in videos.json before, not after
-    held: int = 0  # videos videos.json held before, as recorded
+    def __init__(self, *, full: bool, last_change_id: int) -> None:
+        self.full = full
+        self.last_change_id = last_change_id
+        self.to_write: list[PlannedFile] = []
+        self.adopt: list[PlannedFile] = []  # already on disk, byte-identical
+        self.to_remove: list[str] = []  # entry files, then expired pages
+        self.retire: dict[str, str] = {}  # page -> expires_at
+        self.page_videos: dict[str, list[str]] = {}  # rendered page -> hashed_ids
+        self.revive: set[str] = set()  # listed again: no longer expiring
+        self.unchanged = 0
+        # publisher state
+        self.members_replaced: set[str] | None = None  # hashed_ids replaced (None: all)
+        self.videos: dict[str, RenderedVideo] = {}  # changed videos only
+        self.buckets: dict[str, list[Bucket]] = {}  # touched playlists
+        self.gone_buckets: dict[str, set[str]] = {}  # playlist -> start keys
+        self.playlists: dict[str, tuple[str, int]] = {}  # path -> (title, count)
+        self.dropped_playlists: set[str] = set()
+        self.page_lists: dict[str, str | None] = {}  # path -> chunk state
+        self.counts = (0, 0, 0)  # videos, tags, folders
+        # for the mass-unpublish guard (``guard``)
+        self.published: AbstractSet[str] = set()  # videos rendered (all when full)
+        self.unpublished: set[str] = set()  # in videos.json before, not after
+        self.held = 0  # videos videos.json held before, as recorded
 
     def drop_recorded(self) -> None:
         """Let go of what only recording the publisher state needed (every changed video's
@@ -483,12 +480,14 @@ def later(now: str, seconds: int) -> str:
     return format_timestamp(parse_timestamp(now) + timedelta(seconds=seconds))
 
 
-@dataclass
 class _Delta:
     """How one playlist's membership changes: keys leaving, keys arriving (with their video)."""
 
-    removed: dict[str, str] = field(default_factory=dict)  # sort key -> hashed_id
-    added: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("added", "removed")
+
+    def __init__(self) -> None:
+        self.removed: dict[str, str] = {}  # sort key -> hashed_id
+        self.added: dict[str, str] = {}
 
     def added_keys(self) -> list[str]:
         return sorted(self.added)

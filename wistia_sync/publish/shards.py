@@ -23,7 +23,6 @@ import bisect
 import itertools
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from wistia_sync.contract.layout import FILES_PATH, link, shard_path
@@ -60,15 +59,16 @@ _RANGES_QUERY = (
 )
 
 
-@dataclass
 class ShardPlan:
     """The list after this publish: every shard in order, which are new, which went."""
 
-    shards: list[Bucket]
-    fingerprints: dict[str, tuple[str, int]]  # shard or chunk path -> (sha256, bytes), listed
-    contents: dict[str, bytes] = field(default_factory=dict)  # shards, then chunks (rebuilt)
-    dropped: set[str] = field(default_factory=set)  # shards and chunks no longer named
-    chunks: list[Bucket] = field(default_factory=list)  # the index's list, cut (first inline)
+    def __init__(self, shards: list[Bucket]) -> None:
+        self.shards = shards
+        # shard or chunk path -> (sha256, bytes), listed
+        self.fingerprints: dict[str, tuple[str, int]] = {}
+        self.contents: dict[str, bytes] = {}  # shards, then chunks (rebuilt)
+        self.dropped: set[str] = set()  # shards and chunks no longer named
+        self.chunks: list[Bucket] = []  # the index's list, cut (first inline)
 
     @property
     def listed(self) -> list[str]:
@@ -94,7 +94,7 @@ def plan_shards(db: Database, touched: Iterable[str] | None) -> ShardPlan:
             recorded[bisect.bisect_right(starts, path) - 1].dirty = True
     loader = _Loader(db, [shard for shard in recorded if shard.dirty])
     final = normalise(recorded, SHARD_SIZE, loader)
-    plan = ShardPlan(final, {})
+    plan = ShardPlan(final)
     for shard in final:
         if shard.dirty or shard.page is None:
             content = shard_file([line for _, line in loader(shard)])

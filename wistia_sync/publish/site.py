@@ -10,11 +10,10 @@ places ``manifest.json`` and ``files.json`` and removes what no longer belongs.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wistia_sync.contract.layout import (
     FILES_PATH,
@@ -63,8 +62,7 @@ FILES_LIST_DIRTY_KEY = "publish_files_list_dirty"
 REBUILD_CACHE_KIB = 4 * 1024  # SQLite's page cache during a rebuild (allocated as used)
 
 
-@dataclass(frozen=True)
-class PublishResult:
+class PublishResult(NamedTuple):
     """What a publish did (or, in a dry run, would do): exactly what a CDN needs to know.
 
     ``changed_entries``: entry files whose bytes changed (purge these URLs); ``new_pages``:
@@ -79,8 +77,8 @@ class PublishResult:
     generation: str
     dry_run: bool = False
     full: bool = False
-    retired: list[str] = field(default_factory=list)  # pages now counting down their grace
-    new_shards: list[str] = field(default_factory=list)  # immutable shards of files.json
+    retired: Sequence[str] = ()  # pages now counting down their grace
+    new_shards: Sequence[str] = ()  # immutable shards of files.json
 
     @property
     def written(self) -> list[str]:

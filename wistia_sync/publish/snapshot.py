@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
 from wistia_sync.publish.build import RenderedVideo, VideoRow, render_video
@@ -42,8 +41,7 @@ def read_transaction(db: Database) -> Iterator[None]:
             db.execute("COMMIT")
 
 
-@dataclass(frozen=True)
-class PendingChanges:
+class PendingChanges(NamedTuple):
     last_id: int  # the publish consumes change rows up to this id
     videos: set[str]
 
@@ -145,8 +143,7 @@ def video_texts(db: Database, hashed_ids: Iterable[str]) -> dict[str, str]:
     )
 
 
-@dataclass(frozen=True)
-class RecordedBucket:
+class RecordedBucket(NamedTuple):
     start: str
     size: int
     page: str | None
@@ -181,10 +178,12 @@ def bucket_members(
     ]
 
 
-@dataclass(frozen=True)
 class RecordedPlaylist:
-    title: str
-    count: int
+    __slots__ = ("count", "title")
+
+    def __init__(self, title: str, count: int) -> None:
+        self.title = title
+        self.count = count
 
 
 def playlists(db: Database) -> dict[str, RecordedPlaylist]:
@@ -195,8 +194,7 @@ def playlists(db: Database) -> dict[str, RecordedPlaylist]:
     }
 
 
-@dataclass(frozen=True)
-class FileRecord:
+class FileRecord(NamedTuple):
     sha256: str
     size: int
     mtime_ns: int

@@ -91,7 +91,6 @@ def videos_list(
     Piped, each line is `id, name, folder, tags, visibility, status, plays` separated by tabs,
     so `videos list ... | wistia-sync tag add --tag T -` tags every video listed.
     """
-    from dataclasses import replace
 
     from wistia_sync.catalog.videos import VideoFilter, count_videos, list_videos
     from wistia_sync.errors import UsageError
@@ -109,7 +108,7 @@ def videos_list(
     database = open_database(db)
     cut = limit is None and not every and not as_json and stdout_is_terminal()
     if cut:
-        criteria = replace(criteria, limit=TERMINAL_LIMIT)
+        criteria = criteria._replace(limit=TERMINAL_LIMIT)
     videos = list_videos(database, criteria)
     if as_json:
         print_json([video.as_json() for video in videos])
