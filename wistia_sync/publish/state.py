@@ -189,9 +189,11 @@ def generation(db: Database) -> str:
     tag's or folder's name and count in tags.json or folders.json; so any change to published
     content changes one of these hashes. Constant cost, the same for a rebuild.
     """
+    # A range, not ``LIKE 'schema/%'``: LIKE folds case, so SQLite would scan every recorded
+    # file (a row per page and video file) instead of searching the path index.
     rows = db.execute(
         "SELECT path, sha256 FROM published_files WHERE path IN ('videos.json', 'tags.json', "
-        "'folders.json') OR path LIKE 'schema/%' ORDER BY path"
+        "'folders.json') OR (path >= 'schema/' AND path < 'schema0') ORDER BY path"
     ).fetchall()
     return generation_of([f"{path} {digest}" for path, digest in rows])
 
