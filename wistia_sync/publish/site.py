@@ -139,7 +139,7 @@ def publish_site(
         settings = Settings(page_size(db), grace_seconds(db), takedown_grace_seconds(db), utc_now())
         target = str(Path(output_dir).resolve())
         # Whether the records describe this folder; else (a new output folder) build it all.
-        recorded = get_state(db, state.OUTPUT_KEY) == target and bool(snapshot.playlists(db))
+        recorded = get_state(db, state.OUTPUT_KEY) == target and snapshot.any_playlist(db)
         full = force or repair or full_rebuild_pending(db) or not recorded
         with _page_cache(db, large=full), _output_errors(output_dir):
             plan = _planned(db, folder, settings, full=full, verify=force, dry_run=dry_run)

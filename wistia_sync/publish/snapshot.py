@@ -186,6 +186,12 @@ class RecordedPlaylist:
         self.count = count
 
 
+def any_playlist(db: Database) -> bool:
+    """Whether the last publish recorded a playlist (one row read, where ``playlists`` reads
+    all)."""
+    return bool(db.execute("SELECT EXISTS (SELECT 1 FROM publish_playlists)").fetchone()[0])
+
+
 def playlists(db: Database) -> dict[str, RecordedPlaylist]:
     """Every playlist the last publish wrote (one row per tag and folder: a few hundred)."""
     return {
