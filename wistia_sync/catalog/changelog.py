@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from wistia_sync.catalog.videos import resolve_videos
+from wistia_sync.catalog.references import resolve_videos
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

@@ -34,9 +34,15 @@ from wistia_sync.catalog.changelog import (
     ACTION_TAG_RENAME,
     record_change,
 )
+from wistia_sync.catalog.references import plural, quoted_list, resolve_videos
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION, Visibility
-from wistia_sync.catalog.tags import clean_tag_name, delete_orphan_tags, ensure_tag, tag_key
-from wistia_sync.catalog.videos import combine_sources, plural, quoted_list, resolve_videos
+from wistia_sync.catalog.tags import (
+    clean_tag_name,
+    combine_sources,
+    delete_orphan_tags,
+    ensure_tag,
+    tag_key,
+)
 from wistia_sync.errors import UsageError
 from wistia_sync.store.db import write_transaction
 from wistia_sync.store.timestamps import utc_now

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from wistia_sync.errors import UsageError
 from wistia_sync.store.timestamps import utc_now
@@ -21,6 +21,7 @@ from wistia_sync.store.timestamps import utc_now
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+TagSource = Literal["wistia", "editor", "both"]  # where a video's link to a tag comes from
 MAX_TAG_LENGTH = 100
 MAX_SLUG_LENGTH = 60
 
@@ -99,3 +100,13 @@ def ensure_tag(db: Database, name: str) -> int:
 def delete_orphan_tags(db: Database) -> None:
     """Forget tags no video carries any more (their slug is free again)."""
     db.execute("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM video_tags)")
+
+
+def combine_sources(sources: str) -> TagSource:
+    """``wistia``, ``editor`` or ``both`` from a ``group_concat`` of link sources."""
+    found = set(sources.split(","))
+    if found == {"wistia"}:
+        return "wistia"
+    if found == {"editor"}:
+        return "editor"
+    return "both"

@@ -1,4 +1,4 @@
-"""Finding videos: resolving the VIDEO arguments editors type, listing, searching and showing.
+"""Finding videos: listing, searching and showing (``references`` resolves VIDEO arguments).
 
 Everything here only reads. Queries are built so that a listing costs a fixed number of
 statements whatever its length (one for the videos, one for all their tags), never one per video.
@@ -9,9 +9,10 @@ Searches and tag names compare with Unicode casefold, like tag identity does, be
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from wistia_sync.catalog.references import quoted_list, resolve_videos
 from wistia_sync.catalog.rules import (
     EXCLUSION_NAMES,
     PUBLISHED_VIDEO_CONDITION,
@@ -19,94 +20,14 @@ from wistia_sync.catalog.rules import (
     exclusion_columns,
     exclusions_applying,
 )
-from wistia_sync.catalog.tags import tag_key
+from wistia_sync.catalog.tags import TagSource, combine_sources, tag_key
 from wistia_sync.errors import UsageError
 from wistia_sync.wistia.urls import EMBED_URL
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-TagSource = Literal["wistia", "editor", "both"]
-
-# How many unknown ids an error message names before it says "and N more".
-MAX_NAMED_IN_ERRORS = 5
 _CASEFOLD_FUNCTION = "wistia_casefold"
-FIND_VIDEOS_HINT = "find ids with `wistia-sync videos list --search TEXT`"
-
-
-def quoted_list(values: Sequence[str], *, limit: int = MAX_NAMED_IN_ERRORS) -> str:
-    """``"a", "b" and 3 more`` — how messages name several user inputs."""
-    shown = [f'"{value}"' for value in values[:limit]]
-    if len(values) > limit:
-        return f"{', '.join(shown)} and {len(values) - limit} more"
-    if len(shown) <= 1:
-        return "".join(shown)
-    return f"{', '.join(shown[:-1])} and {shown[-1]}"
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
-
-
-# -- resolving VIDEO arguments ---------------------------------------------------------------------
-
-
-def resolve_videos(
-    db: Database, references: Iterable[str], *, include_deleted: bool = False
-) -> list[str]:
-    """The hashed ids that ``references`` (hashed ids or numeric ids) name, in order, once each.
-
-    Raises ``UsageError`` naming every reference that matches no video (or, unless
-    ``include_deleted``, a video Wistia deleted: there is nothing left to curate), so a caller
-    inside a transaction changes nothing. A hashed id wins over a numeric id that looks the same.
-    """
-    wanted = [reference.strip() for reference in references]
-    if not wanted:
-        raise UsageError("no video given")
-    by_hashed_id = _rows_by(db, "hashed_id", wanted)
-    numeric = [ref for ref in wanted if ref not in by_hashed_id and ref.isdigit()]
-    by_numeric_id = _rows_by(db, "id", numeric) if numeric else {}
-
-    resolved: dict[str, None] = {}  # ordered, and fast to test for repeats in bulk commands
-    unknown: list[str] = []
-    deleted: list[str] = []
-    for reference in wanted:
-        row = by_hashed_id.get(reference) or by_numeric_id.get(reference)
-        if row is None:
-            unknown.append(reference)
-        elif row[1] is not None and not include_deleted:
-            deleted.append(reference)
-        else:
-            resolved.setdefault(row[0])
-    if unknown:
-        noun = "video" if len(unknown) == 1 else "videos"
-        raise UsageError(f"unknown {noun} {quoted_list(unknown)}; {FIND_VIDEOS_HINT}")
-    if deleted:
-        raise UsageError(
-            f"{quoted_list(deleted)} {'was' if len(deleted) == 1 else 'were'} deleted in Wistia "
-            "and cannot be edited"
-        )
-    return list(resolved)
-
-
-def _rows_by(db: Database, column: str, values: Sequence[str]) -> dict[str, tuple[str, str | None]]:
-    """``{value: (hashed_id, deleted_at)}`` for the videos whose ``column`` is one of ``values``.
-
-    The values travel as one JSON array (``json_each``), so a bulk command of any size is one
-    statement and never hits SQLite's limit on bound parameters.
-    """
-    if column == "id":
-        sql = (
-            "SELECT CAST(id AS TEXT), hashed_id, deleted_at FROM videos "
-            "WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))"
-        )
-    else:
-        sql = (
-            "SELECT hashed_id, hashed_id, deleted_at FROM videos "
-            "WHERE hashed_id IN (SELECT value FROM json_each(?))"
-        )
-    rows = db.execute(sql, [json.dumps(list(values))]).fetchall()
-    return {str(row[0]): (str(row[1]), row[2]) for row in rows}
 
 
 # -- listing ---------------------------------------------------------------------------------------
@@ -403,13 +324,3 @@ def tags_of_video(db: Database, hashed_id: str) -> list[VideoTag]:
         VideoTag(name=name, slug=slug, source=combine_sources(sources))
         for _, name, slug, sources in rows
     ]
-
-
-def combine_sources(sources: str) -> TagSource:
-    """``wistia``, ``editor`` or ``both`` from a ``group_concat`` of link sources."""
-    found = set(sources.split(","))
-    if found == {"wistia"}:
-        return "wistia"
-    if found == {"editor"}:
-        return "editor"
-    return "both"

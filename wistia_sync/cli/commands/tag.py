@@ -81,7 +81,8 @@ def tag_list(
     or one VIDEO's tags."""
     database = open_database(db)
     if video is not None:
-        from wistia_sync.catalog.videos import resolve_videos, tags_of_video
+        from wistia_sync.catalog.references import resolve_videos
+        from wistia_sync.catalog.videos import tags_of_video
 
         (hashed_id,) = resolve_videos(database, [video], include_deleted=True)
         tags = tags_of_video(database, hashed_id)
@@ -141,7 +142,7 @@ def tag_delete(
     Asks for confirmation unless --yes; without a terminal, --yes is required.
     """
     from wistia_sync.catalog.editing import delete_tag, tag_usage
-    from wistia_sync.catalog.videos import plural
+    from wistia_sync.catalog.references import plural
     from wistia_sync.errors import UsageError
 
     usage = tag_usage(edit.database, name)
