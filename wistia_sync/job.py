@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from wistia_sync.config import DELIVERY_ENV, check_database_outside_output
 from wistia_sync.errors import ConfigError, PublishAborted
@@ -40,23 +40,44 @@ ClientFactory = Callable[[], AbstractContextManager["WistiaClient"]]
 Syncer = Callable[["Database", "WistiaClient", "SyncOptions"], "SyncSummary"]
 
 
-class JobReport(NamedTuple):
+class JobReport:
     """What a run did: the sync's summary (or its error) and the publish (None: up to date)."""
 
-    sync: SyncSummary | None
-    sync_error: Exception | None
-    publish: PublishResult | None
-    delivery: DeliveryReport | None = None  # None: no target or purge configured
-    delivery_settings: DeliverySettings | None = None  # what this run delivered with
-    delivery_notice: str | None = None  # an option the site does not store (deliver.site)
+    __slots__ = (
+        "delivery",
+        "delivery_notice",
+        "delivery_settings",
+        "publish",
+        "sync",
+        "sync_error",
+    )
+
+    def __init__(
+        self,
+        sync: SyncSummary | None,
+        sync_error: Exception | None,
+        publish: PublishResult | None,
+        delivery: DeliveryReport | None = None,
+        delivery_settings: DeliverySettings | None = None,
+        delivery_notice: str | None = None,
+    ) -> None:
+        self.sync = sync
+        self.sync_error = sync_error
+        self.publish = publish
+        self.delivery = delivery  # None: no target or purge configured
+        self.delivery_settings = delivery_settings  # what this run delivered with
+        self.delivery_notice = delivery_notice  # an option the site does not store (deliver.site)
 
 
-class Published(NamedTuple):
+class Published:
     """What ``publish_and_deliver`` did: the publish (None: none was due) and the delivery
     (None: no target or purge configured, or a dry run)."""
 
-    publish: PublishResult | None
-    delivery: DeliveryReport | None
+    __slots__ = ("delivery", "publish")
+
+    def __init__(self, publish: PublishResult | None, delivery: DeliveryReport | None) -> None:
+        self.publish = publish
+        self.delivery = delivery
 
 
 def publish_and_deliver(

@@ -7,7 +7,7 @@ never disagrees with the data; ``read_change_log`` is what ``wistia-sync log`` p
 from __future__ import annotations
 
 import getpass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from wistia_sync.catalog.references import resolve_videos
 
@@ -60,17 +60,30 @@ def record_change(
     )
 
 
-class ChangeLogEntry(NamedTuple):
+class ChangeLogEntry:
     """One editorial change: when, who, what, and the value before and after."""
 
-    id: int
-    at: str
-    actor: str
-    action: str
-    hashed_id: str | None
-    tag: str | None
-    before: str | None
-    after: str | None
+    __slots__ = ("action", "actor", "after", "at", "before", "hashed_id", "id", "tag")
+
+    def __init__(
+        self,
+        id: int,
+        at: str,
+        actor: str,
+        action: str,
+        hashed_id: str | None,
+        tag: str | None,
+        before: str | None,
+        after: str | None,
+    ) -> None:
+        self.id = id
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.hashed_id = hashed_id
+        self.tag = tag
+        self.before = before
+        self.after = after
 
     def change(self) -> str:
         """``public → hidden``, ``— → Onboarding``: the before → after column."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from wistia_sync.catalog.changelog import (
     ACTION_HIDE,
@@ -72,11 +72,14 @@ def _unique_tag_names(names: Iterable[str]) -> list[str]:
     return list(unique.values())
 
 
-class _Tag(NamedTuple):
-    id: int
-    name: str
-    key: str
-    slug: str
+class _Tag:
+    __slots__ = ("id", "key", "name", "slug")
+
+    def __init__(self, id: int, name: str, key: str, slug: str) -> None:
+        self.id = id
+        self.name = name
+        self.key = key
+        self.slug = slug
 
 
 def _find_tag(db: Database, name: str) -> _Tag | None:
@@ -108,7 +111,7 @@ def _existing_tag(db: Database, name: str) -> _Tag:
 # -- tag add / tag remove --------------------------------------------------------------------------
 
 
-class TaggingResult(NamedTuple):
+class TaggingResult:
     """What ``tag add`` or ``tag remove`` did to editor links, over the videos named.
 
     ``also_from_wistia`` counts changed videos that carry the tag from Wistia as well: for an
@@ -116,12 +119,30 @@ class TaggingResult(NamedTuple):
     the tag until it is removed in Wistia.
     """
 
-    verb: Literal["add", "remove"]
-    tags: tuple[str, ...]
-    videos_named: int
-    videos_changed: int
-    links_changed: int
-    also_from_wistia: int = 0
+    __slots__ = (
+        "also_from_wistia",
+        "links_changed",
+        "tags",
+        "verb",
+        "videos_changed",
+        "videos_named",
+    )
+
+    def __init__(
+        self,
+        verb: Literal["add", "remove"],
+        tags: tuple[str, ...],
+        videos_named: int,
+        videos_changed: int,
+        links_changed: int,
+        also_from_wistia: int = 0,
+    ) -> None:
+        self.verb = verb
+        self.tags = tags
+        self.videos_named = videos_named
+        self.videos_changed = videos_changed
+        self.links_changed = links_changed
+        self.also_from_wistia = also_from_wistia
 
     @property
     def changed(self) -> int:
@@ -265,14 +286,24 @@ def _link_sources(db: Database, tag_id: int, hashed_ids: Sequence[str]) -> dict[
 # -- tag rename / tag delete -----------------------------------------------------------------------
 
 
-class RenameResult(NamedTuple):
+class RenameResult:
     """What ``tag rename`` did: a respelling, a rename to a new identity, or a merge."""
 
-    kind: Literal["unchanged", "respelled", "renamed", "merged"]
-    old: str
-    new: str
-    slug: str
-    videos: int
+    __slots__ = ("kind", "new", "old", "slug", "videos")
+
+    def __init__(
+        self,
+        kind: Literal["unchanged", "respelled", "renamed", "merged"],
+        old: str,
+        new: str,
+        slug: str,
+        videos: int,
+    ) -> None:
+        self.kind = kind
+        self.old = old
+        self.new = new
+        self.slug = slug
+        self.videos = videos
 
     @property
     def changed(self) -> int:
@@ -380,12 +411,15 @@ def _count_videos(db: Database, tag_id: int, *, source: str | None = None) -> in
     return int(db.execute(sql, parameters).fetchone()[0])
 
 
-class TagUsage(NamedTuple):
+class TagUsage:
     """How many videos carry a tag from each source: what ``tag delete`` asks confirmation for."""
 
-    name: str
-    editor_videos: int
-    wistia_videos: int
+    __slots__ = ("editor_videos", "name", "wistia_videos")
+
+    def __init__(self, name: str, editor_videos: int, wistia_videos: int) -> None:
+        self.name = name
+        self.editor_videos = editor_videos
+        self.wistia_videos = wistia_videos
 
 
 def tag_usage(db: Database, name: str) -> TagUsage:
@@ -397,12 +431,15 @@ def tag_usage(db: Database, name: str) -> TagUsage:
     )
 
 
-class TagDeleteResult(NamedTuple):
+class TagDeleteResult:
     """What ``tag delete`` did; Wistia's links to the tag, if any, stay."""
 
-    name: str
-    videos: int
-    wistia_videos: int
+    __slots__ = ("name", "videos", "wistia_videos")
+
+    def __init__(self, name: str, videos: int, wistia_videos: int) -> None:
+        self.name = name
+        self.videos = videos
+        self.wistia_videos = wistia_videos
 
     @property
     def changed(self) -> int:
@@ -459,14 +496,24 @@ def delete_tag(db: Database, name: str, *, actor: str) -> TagDeleteResult:
 # -- tag list --------------------------------------------------------------------------------------
 
 
-class TagCount(NamedTuple):
+class TagCount:
     """One row of ``tag list``: a tag, its videos (published and all), and who sets it."""
 
-    name: str
-    slug: str
-    published: int
-    total: int
-    source: Literal["wistia", "editor", "both"]
+    __slots__ = ("name", "published", "slug", "source", "total")
+
+    def __init__(
+        self,
+        name: str,
+        slug: str,
+        published: int,
+        total: int,
+        source: Literal["wistia", "editor", "both"],
+    ) -> None:
+        self.name = name
+        self.slug = slug
+        self.published = published
+        self.total = total
+        self.source = source
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -499,13 +546,16 @@ def list_tags(db: Database) -> list[TagCount]:
 # -- visibility ------------------------------------------------------------------------------------
 
 
-class VisibilityResult(NamedTuple):
+class VisibilityResult:
     """What ``visibility hide|show|toggle`` did."""
 
-    hidden: int
-    shown: int
-    unchanged: int
-    target: Visibility | None  # None for toggle
+    __slots__ = ("hidden", "shown", "target", "unchanged")
+
+    def __init__(self, hidden: int, shown: int, unchanged: int, target: Visibility | None) -> None:
+        self.hidden = hidden
+        self.shown = shown
+        self.unchanged = unchanged
+        self.target = target  # None for toggle
 
     @property
     def changed(self) -> int:

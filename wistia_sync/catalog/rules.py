@@ -11,17 +11,20 @@ a column holding an unexpected NULL keeps the video out rather than slipping thr
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Literal
 
 Visibility = Literal["public", "hidden"]
 """An editor's choice for a video: only a ``public`` one can be published."""
 
 
-class Exclusion(NamedTuple):
+class Exclusion:
     """One reason a video is kept out of every published file."""
 
-    name: str  # the key in ``status`` counts and in JSON reasons
-    sql: str  # true for a video this keeps out
+    __slots__ = ("name", "sql")
+
+    def __init__(self, name: str, sql: str) -> None:
+        self.name = name  # the key in ``status`` counts and in JSON reasons
+        self.sql = sql  # true for a video this keeps out
 
 
 EXCLUSIONS = (

@@ -14,7 +14,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from wistia_sync.cli.console import print_json
 
@@ -122,11 +122,14 @@ def finish_change(
         raise DeliveryOwed(f"{outcome.summary()} (kept); {owed}")
 
 
-class EditorDelivery(NamedTuple):
+class EditorDelivery:
     """The delivery an editor command uses (None: none), and the notice to print first."""
 
-    settings: DeliverySettings | None
-    notice: str | None
+    __slots__ = ("notice", "settings")
+
+    def __init__(self, settings: DeliverySettings | None, notice: str | None) -> None:
+        self.settings = settings
+        self.notice = notice
 
 
 def editor_delivery(database: Database) -> EditorDelivery:

@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from wistia_sync.contract.layout import (
     ALL_VIDEOS_PATH,
@@ -39,30 +39,65 @@ _INVERT_DIGITS = str.maketrans("0123456789", "9876543210")
 _UTC_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
-class VideoRow(NamedTuple):
-    hashed_id: str
-    name: str
-    description: str
-    duration: float | None
-    created: str
-    updated: str
-    thumbnail_url: str | None
-    plays: int | None
-    folder_hashed_id: str | None
-    folder_name: str | None
-    width: int | None = None
-    height: int | None = None
+class VideoRow:
+    __slots__ = (
+        "created",
+        "description",
+        "duration",
+        "folder_hashed_id",
+        "folder_name",
+        "hashed_id",
+        "height",
+        "name",
+        "plays",
+        "thumbnail_url",
+        "updated",
+        "width",
+    )
+
+    def __init__(
+        self,
+        hashed_id: str,
+        name: str,
+        description: str,
+        duration: float | None,
+        created: str,
+        updated: str,
+        thumbnail_url: str | None,
+        plays: int | None,
+        folder_hashed_id: str | None,
+        folder_name: str | None,
+        width: int | None = None,
+        height: int | None = None,
+    ) -> None:
+        self.hashed_id = hashed_id
+        self.name = name
+        self.description = description
+        self.duration = duration
+        self.created = created
+        self.updated = updated
+        self.thumbnail_url = thumbnail_url
+        self.plays = plays
+        self.folder_hashed_id = folder_hashed_id
+        self.folder_name = folder_name
+        self.width = width
+        self.height = height
 
 
-class RenderedVideo(NamedTuple):
+class RenderedVideo:
     """A published video as every file shows it, and the playlists it belongs to."""
 
-    hashed_id: str
-    sort_key: str
-    json: str  # the compact JSON text of its video object
-    # (entry path, title: tag name, folder name, "All videos"), each pair shared by every video
-    # in that playlist (a slug is unique, so no path comes twice)
-    playlists: tuple[tuple[str, str], ...]
+    __slots__ = ("hashed_id", "json", "playlists", "sort_key")
+
+    def __init__(
+        self, hashed_id: str, sort_key: str, json: str, playlists: tuple[tuple[str, str], ...]
+    ) -> None:
+        self.hashed_id = hashed_id
+        self.sort_key = sort_key
+        self.json = json  # the compact JSON text of its video object
+        # (entry path, title: tag name, folder name, "All videos"), each pair shared by every video
+        # in that playlist (a slug is unique, so no path comes twice)
+        self.playlists = playlists
 
     def title(self, playlist: str) -> str:
         return next(title for path, title in self.playlists if path == playlist)
@@ -230,7 +265,6 @@ def page_file(playlist: str, videos: Sequence[str]) -> tuple[str, bytes]:
 
 
 class PageRef:
-    # A plain class: a NamedTuple's ``count`` would shadow tuple.count.
     __slots__ = ("count", "path")
 
     def __init__(self, path: str, count: int) -> None:

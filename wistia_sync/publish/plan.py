@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from datetime import timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from wistia_sync.contract.layout import (
     ALL_VIDEOS_PATH,
@@ -67,15 +67,26 @@ class Stage(enum.IntEnum):
     INDEXES = 5
 
 
-class PlannedFile(NamedTuple):
-    path: str
-    stage: Stage
-    sha256: str
-    # Its temp file, flat (a rebuild holds one of these a file): none in a dry run, nor for an
-    # adopted file.
-    temp: str | None = None
-    size: int = 0
-    mtime_ns: int = 0
+class PlannedFile:
+    __slots__ = ("mtime_ns", "path", "sha256", "size", "stage", "temp")
+
+    def __init__(
+        self,
+        path: str,
+        stage: Stage,
+        sha256: str,
+        temp: str | None = None,
+        size: int = 0,
+        mtime_ns: int = 0,
+    ) -> None:
+        self.path = path
+        self.stage = stage
+        self.sha256 = sha256
+        # Its temp file, flat (a rebuild holds one of these a file): none in a dry run, nor for an
+        # adopted file.
+        self.temp = temp
+        self.size = size
+        self.mtime_ns = mtime_ns
 
     @property
     def staged(self) -> StagedFile | None:
@@ -87,11 +98,16 @@ class PlannedFile(NamedTuple):
 Stager = Callable[[str, bytes], StagedFile]
 
 
-class Settings(NamedTuple):
-    page_size: int
-    grace_seconds: int
-    takedown_grace_seconds: int
-    now: str
+class Settings:
+    __slots__ = ("grace_seconds", "now", "page_size", "takedown_grace_seconds")
+
+    def __init__(
+        self, page_size: int, grace_seconds: int, takedown_grace_seconds: int, now: str
+    ) -> None:
+        self.page_size = page_size
+        self.grace_seconds = grace_seconds
+        self.takedown_grace_seconds = takedown_grace_seconds
+        self.now = now
 
 
 class Plan:

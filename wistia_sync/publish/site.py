@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from wistia_sync.contract.layout import (
     FILES_PATH,
@@ -62,7 +62,7 @@ FILES_LIST_DIRTY_KEY = "publish_files_list_dirty"
 REBUILD_CACHE_KIB = 4 * 1024  # SQLite's page cache during a rebuild (allocated as used)
 
 
-class PublishResult(NamedTuple):
+class PublishResult:
     """What a publish did (or, in a dry run, would do): exactly what a CDN needs to know.
 
     ``changed_entries``: entry files whose bytes changed (purge these URLs); ``new_pages``:
@@ -70,15 +70,39 @@ class PublishResult(NamedTuple):
     removed, in the order removed. Paths are relative to the output folder.
     """
 
-    changed_entries: list[str]
-    new_pages: list[str]
-    removed: list[str]
-    unchanged: int
-    generation: str
-    dry_run: bool = False
-    full: bool = False
-    retired: Sequence[str] = ()  # pages now counting down their grace
-    new_shards: Sequence[str] = ()  # immutable shards of files.json
+    __slots__ = (
+        "changed_entries",
+        "dry_run",
+        "full",
+        "generation",
+        "new_pages",
+        "new_shards",
+        "removed",
+        "retired",
+        "unchanged",
+    )
+
+    def __init__(
+        self,
+        changed_entries: list[str],
+        new_pages: list[str],
+        removed: list[str],
+        unchanged: int,
+        generation: str,
+        dry_run: bool = False,
+        full: bool = False,
+        retired: Sequence[str] = (),
+        new_shards: Sequence[str] = (),
+    ) -> None:
+        self.changed_entries = changed_entries
+        self.new_pages = new_pages
+        self.removed = removed
+        self.unchanged = unchanged
+        self.generation = generation
+        self.dry_run = dry_run
+        self.full = full
+        self.retired = retired  # pages now counting down their grace
+        self.new_shards = new_shards  # immutable shards of files.json
 
     @property
     def written(self) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
 from wistia_sync.publish.build import RenderedVideo, VideoRow, render_video
@@ -41,9 +41,12 @@ def read_transaction(db: Database) -> Iterator[None]:
             db.execute("COMMIT")
 
 
-class PendingChanges(NamedTuple):
-    last_id: int  # the publish consumes change rows up to this id
-    videos: set[str]
+class PendingChanges:
+    __slots__ = ("last_id", "videos")
+
+    def __init__(self, last_id: int, videos: set[str]) -> None:
+        self.last_id = last_id  # the publish consumes change rows up to this id
+        self.videos = videos
 
 
 def pending_changes(db: Database, *, full: bool = False) -> PendingChanges:
@@ -143,10 +146,13 @@ def video_texts(db: Database, hashed_ids: Iterable[str]) -> dict[str, str]:
     )
 
 
-class RecordedBucket(NamedTuple):
-    start: str
-    size: int
-    page: str | None
+class RecordedBucket:
+    __slots__ = ("page", "size", "start")
+
+    def __init__(self, start: str, size: int, page: str | None) -> None:
+        self.start = start
+        self.size = size
+        self.page = page
 
 
 def buckets(db: Database, playlists: Iterable[str] | None) -> dict[str, list[RecordedBucket]]:
@@ -200,11 +206,14 @@ def playlists(db: Database) -> dict[str, RecordedPlaylist]:
     }
 
 
-class FileRecord(NamedTuple):
-    sha256: str
-    size: int
-    mtime_ns: int
-    expires_at: str | None
+class FileRecord:
+    __slots__ = ("expires_at", "mtime_ns", "sha256", "size")
+
+    def __init__(self, sha256: str, size: int, mtime_ns: int, expires_at: str | None) -> None:
+        self.sha256 = sha256
+        self.size = size
+        self.mtime_ns = mtime_ns
+        self.expires_at = expires_at
 
 
 def file_records(db: Database, paths: Iterable[str] | None) -> dict[str, FileRecord]:
