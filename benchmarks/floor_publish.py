@@ -42,7 +42,7 @@ PUBLISHED = (
     "AND v.protected IS 0 AND v.visibility IS 'public'"
 )
 INVERT = str.maketrans("0123456789", "9876543210")
-SHARD_SIZE = 128  # files a shard lists (``publish.shards``)
+SHARD_SIZE = 32  # files a shard lists (``publish.shards``)
 PAGE_LIST_SIZE = 64  # page links a page-list chunk holds (``publish.pagelists``)
 SHARD_LIST_SIZE = 32  # shard links a shard-list chunk holds (``publish.shardlists``)
 T = TypeVar("T")

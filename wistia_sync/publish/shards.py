@@ -35,7 +35,7 @@ from wistia_sync.store.state import get_state, set_state
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SHARD_SIZE = 128  # entries: a shard holds 64 to 384 of them (about 8 to 50 KB)
+SHARD_SIZE = 32  # entries: a shard holds 16 to 64 of them (about 2 to 9 KB)
 # [[first path, entries, shard path, sha256, bytes], …] of the last list
 SHARDS_KEY = "publish_file_shards"
 # One line of a shard, built by SQLite: the path, JSON-quoted, then its fingerprint.
