@@ -42,7 +42,7 @@ PUBLISHED = (
     "AND v.protected IS 0 AND v.visibility IS 'public'"
 )
 INVERT = str.maketrans("0123456789", "9876543210")
-SHARD_SIZE = 128  # files a shard lists (``publish.shards``)
+SHARD_SIZE = 32  # files a shard lists (``publish.shards``)
 PAGE_LIST_SIZE = 64  # page links a page-list chunk holds (``publish.pagelists``)
 SHARD_LIST_SIZE = 32  # shard links a shard-list chunk holds (``publish.shardlists``)
 T = TypeVar("T")
@@ -134,7 +134,8 @@ def main(database: str, output: str) -> None:
             titles[f"tags/{s}.json"] = n
 
     # Playlists: pages cut as a first publish cuts them (balanced, page_size to 1.5x), the
-    # first inline in the entry file; the other pages' links cut the same way into chunks of
+    # first inline in the entry file (only its first quarter page when there are more: the rest
+    # of it is a page too); the other pages' links cut the same way into chunks of
     # PAGE_LIST_SIZE to 1.5x, the first inline (``pages``), the rest in ``page-lists/``
     # (``page_lists``); entry files after their pages, indexes after them.
     entries: list[tuple[str, bytes]] = []
@@ -142,6 +143,9 @@ def main(database: str, output: str) -> None:
     for playlist in sorted(members.keys() | {"videos.json"}):
         ordered = sorted(members.get(playlist, []))
         chunks = cut(ordered, page_size)
+        head = max(1, page_size // 4)  # ``buckets.inline_head``
+        if len(chunks) > 1 and len(chunks[0]) > head:  # the first bucket's tail: a page too
+            chunks = [chunks[0][:head], chunks[0][head:], *chunks[1:]]
         kind, _, rest = playlist.partition("/")
         if playlist == "videos.json":
             header, prefix = f'"schema_version":{VERSION},"kind":"all","key":null', ""

@@ -31,6 +31,7 @@ from wistia_sync.publish import (
     pagelists,
     publish_site,
     shardlists,
+    shards,
     sweep_output,
 )
 from wistia_sync.publish import site as site_module
@@ -497,18 +498,20 @@ def test_files_are_compact_utf8_with_a_final_newline(
 # --- pagination ----------------------------------------------------------------------------
 
 
-def test_entry_file_holds_the_first_bucket_and_lists_immutable_pages(
+def test_entry_file_holds_the_head_of_the_first_bucket_and_lists_immutable_pages(
     db: Database, out: Path, publish: Publish
 ) -> None:
     for number in range(9):
         add_video(db, f"v{number}", created=f"2024-01-0{number + 1}T00:00:00Z")
         tag_video(db, f"v{number}", "Onboarding")
 
-    publish(page_size=3)
+    publish(page_size=4)
 
     entry = read(out, "videos.json")
-    assert [video["hashed_id"] for video in entry["videos"]] == ["v8", "v7", "v6"]
-    assert [page["count"] for page in entry["pages"]] == [3, 3]
+    # Buckets of 4, 5: the first quarter page inline, the rest of the first bucket a page.
+    assert [video["hashed_id"] for video in entry["videos"]] == ["v8"]
+    assert [page["count"] for page in entry["pages"]] == [3, 5]
+    assert entry["count"] == 9
     assert all(re.fullmatch(r"pages/[0-9a-f]{32}\.json", page["url"]) for page in entry["pages"])
     tag_entry = read(out, "tags/onboarding.json")
     assert all(page["url"].startswith("../pages/") for page in tag_entry["pages"])
@@ -574,11 +577,11 @@ def test_a_new_page_size_recuts_every_playlist_once(
     for number in range(12):
         add_video(db, f"v{number:02d}")
     publish(page_size=2)
-    assert len(read(out, "videos.json")["pages"]) == 5
+    assert len(read(out, "videos.json")["pages"]) == 6  # the first bucket's tail, 5 more
 
     result = publish(page_size=4)
 
-    assert [page["count"] for page in read(out, "videos.json")["pages"]] == [4, 4]
+    assert [page["count"] for page in read(out, "videos.json")["pages"]] == [3, 4, 4]
     assert result.full and result.retired and not result.removed
     assert publish().written == []
 
@@ -1066,10 +1069,14 @@ def test_an_edit_costs_the_same_statements_and_files_whatever_the_catalog_size(
     """O(change): one tag added to one video, in a catalog of 300 or of 3,000.
 
     Chunks of 2 to 8 pages (or shards) make both catalogs' lists two-level, as a real site's
-    are from about 6,000 videos (or 4,000 files) on: then no file an edit writes grows with it.
+    are from about 6,000 videos (or 2,500 files) on: then no file an edit writes grows with it
+    but ``files.json``, by a line per chunk. Shards of 64 to 256 files keep that root's share
+    of the bytes what it is in a real site (a real site's shards are a quarter of that, and its
+    chunks 8 times as long).
     """
     monkeypatch.setattr(pagelists, "CHUNK_SIZE", 4)
     monkeypatch.setattr(shardlists, "LIST_SIZE", 4)
+    monkeypatch.setattr(shards, "SHARD_SIZE", 128)
 
     def cost(videos: int) -> tuple[int, int, int]:
         db = open_database(tmp_path / f"{videos}.db", create=True)

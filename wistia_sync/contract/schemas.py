@@ -140,8 +140,9 @@ class PageListLink(_Contract):
 class Playlist(_Contract):
     """A playlist's entry file: videos.json, tags/<slug>.json or folders/<hashed_id>.json.
 
-    Small and mutable, at a stable URL. It holds the playlist's first page of videos inline and
-    lists its other pages, each an immutable file under pages/; a long playlist lists its first
+    Small and mutable, at a stable URL. It holds the playlist's first videos inline (all of
+    them when they fit on one page, else the newest quarter page) and lists its other pages,
+    each an immutable file under pages/; a long playlist lists its first
     pages in `pages` and the rest through `page_lists`, immutable chunks listing pages. Fetching
     the listed pages in order (`pages`, then each chunk's) gives exactly the playlist this file
     describes: one consistent snapshot, `count` videos, none skipped or repeated, whatever was
@@ -167,7 +168,10 @@ class Playlist(_Contract):
         description="Only in a long playlist (absent otherwise): chunks listing the pages after "
         "those of `pages`, in order.",
     )
-    videos: list[Video] = Field(description="The playlist's first videos (its first page).")
+    videos: list[Video] = Field(
+        description="The playlist's first videos: all of them when they fit on one page, else "
+        "the newest quarter page."
+    )
 
 
 class PageList(_Contract):

@@ -44,6 +44,16 @@ class Bucket:
 Loader = Callable[[Bucket], list[Member]]
 
 
+def inline_head(page_size: int) -> int:
+    """How many videos an entry file holds inline when its playlist has further pages.
+
+    A playlist of one bucket is wholly inline; one of several keeps only the first quarter page
+    of its first bucket inline and the rest of that bucket on a page of its own (its tail), so
+    an edit to a later page rewrites a small entry file, not a whole page of videos inline.
+    """
+    return max(1, page_size // 4)
+
+
 def normalise(buckets: list[Bucket], page_size: int, load: Loader) -> list[Bucket]:
     """The buckets after splitting and merging every dirty one that is out of bounds."""
     result: list[Bucket] = []

@@ -303,7 +303,7 @@ def playlist_entry_file(
     first: Sequence[str],
     page_lists: Sequence[PageListRef] = (),
 ) -> bytes:
-    """The playlist's entry file: its first bucket inline, the list of its next pages, then
+    """The playlist's entry file: its first videos inline, the list of its next pages, then
     (a long playlist only) the chunks listing the rest of its pages."""
     lists = ""
     if page_lists:

@@ -61,7 +61,7 @@ def plan_page_lists(
     *,
     full: bool,
 ) -> PageLists:
-    """Cut ``pages`` ((start key, page), in order: every page but the inline first bucket) into
+    """Cut ``pages`` ((start key, page), in order: every page, the first bucket's tail first) into
     chunks, rewriting those holding a ``changed`` start key (a page written or gone)."""
     recorded_state = get_state(db, state_key(playlist))
     chunks = _recorded(recorded_state, full=full)

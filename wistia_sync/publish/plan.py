@@ -35,7 +35,7 @@ from wistia_sync.contract.layout import (
     video_file_path,
 )
 from wistia_sync.publish import pagelists, snapshot
-from wistia_sync.publish.buckets import Bucket, Member, normalise
+from wistia_sync.publish.buckets import Bucket, Member, inline_head, normalise
 from wistia_sync.publish.build import (
     PageRef,
     PlaylistSummary,
@@ -319,6 +319,11 @@ class _Planner:
         final = normalise(original, self.settings.page_size, loader)
         count = sum(bucket.size for bucket in final)
         plan.gone_buckets[path] = {b.start for b in original} - {b.start for b in final}
+        first = final[0]
+        head = inline_head(self.settings.page_size)
+        has_tail = len(final) > 1 and first.size > head
+        if has_tail != (first.page is not None):
+            first.dirty = True  # its tail page comes or goes (or a state from before tails)
         self._retire_replaced_pages(original, final, delta)
         if count == 0 and path != ALL_VIDEOS_PATH:
             plan.dropped_playlists.add(path)
@@ -327,14 +332,13 @@ class _Planner:
                 self.pages_retired.setdefault(chunk, False)
             plan.page_lists[path] = None
             return
-        loader(final[0])  # the first bucket is inline: its members are always rendered
+        loader(first)  # the first bucket is inline: its members are always rendered
         if not self.full:  # a rebuild rendered every member
             _fill_cache(self.db, final, self.rendered, self.recorded_texts)
-        refs = self._plan_pages(path, final)
-        lists = self._plan_page_lists(path, final, refs)
-        first = final[0]
-        first_videos = [self.text(m[1]) for m in loader(first)]
-        first.page = None
+        pages = self._plan_pages(path, final, head if has_tail else None)
+        lists = self._plan_page_lists(path, final, pages)
+        inline = loader(first)[:head] if has_tail else loader(first)
+        first_videos = [self.text(m[1]) for m in inline]
         content = playlist_entry_file(path, title, count, lists.inline, first_videos, lists.lists)
         self.files.add(path, content, Stage.PLAYLISTS)
         plan.buckets[path] = final
@@ -347,32 +351,41 @@ class _Planner:
         takedown_keys = sorted(
             key for key, hashed_id in delta.removed.items() if hashed_id in self.unpublished
         )
-        for bucket in original:
+        for index, bucket in enumerate(original):
             if bucket.page and bucket.page not in kept:
-                self.pages_retired[bucket.page] = _holds_any(takedown_keys, bucket)
+                # The first bucket's page holds only its tail, not the whole range: whether it
+                # holds a video taken down is left to ``take_down_pages`` (from its records).
+                takedown = index > 0 and _holds_any(takedown_keys, bucket)
+                self.pages_retired[bucket.page] = takedown
 
-    def _plan_pages(self, path: str, final: list[Bucket]) -> list[PageRef]:
-        """A page for every dirty bucket but the inline first; the entry file's list of pages."""
-        refs: list[PageRef] = []
+    def _plan_pages(
+        self, path: str, final: list[Bucket], head: int | None
+    ) -> list[tuple[str, PageRef]]:
+        """A page for every dirty bucket (the first: for its tail past ``head``, if it has
+        one); the entry file's list of pages, each with its bucket's start."""
+        refs: list[tuple[str, PageRef]] = []
         for index, bucket in enumerate(final):
-            if index > 0 and bucket.dirty:
+            skip = 0 if index else head
+            if skip is None:
+                bucket.page = None  # a first bucket without a tail is wholly inline
+                continue
+            if bucket.dirty:
                 assert bucket.members is not None
-                bucket.page, content = page_file(path, [self.text(m[1]) for m in bucket.members])
+                members = bucket.members[skip:]
+                bucket.page, content = page_file(path, [self.text(m[1]) for m in members])
                 self.files.add(bucket.page, content, Stage.PAGES)
-                self.plan.page_videos[bucket.page] = [h for _, h in bucket.members]
-            if index > 0:
-                assert bucket.page is not None
-                refs.append(PageRef(bucket.page, bucket.size))
-                self.pages_listed.add(bucket.page)
+                self.plan.page_videos[bucket.page] = [h for _, h in members]
+            assert bucket.page is not None
+            refs.append((bucket.start, PageRef(bucket.page, bucket.size - skip)))
+            self.pages_listed.add(bucket.page)
         return refs
 
     def _plan_page_lists(
-        self, path: str, final: list[Bucket], refs: list[PageRef]
+        self, path: str, final: list[Bucket], pages: list[tuple[str, PageRef]]
     ) -> pagelists.PageLists:
         """The chunks of the playlist's page list: those holding a page written or gone."""
-        changed = {bucket.start for bucket in final[1:] if bucket.dirty}
+        changed = {bucket.start for bucket in final if bucket.dirty}
         changed |= self.plan.gone_buckets[path]
-        pages = [(bucket.start, ref) for bucket, ref in zip(final[1:], refs, strict=True)]
         lists = pagelists.plan_page_lists(self.db, path, pages, changed, full=self.full)
         for chunk, content in lists.files.items():
             self.files.add(chunk, content, Stage.PAGE_LISTS)

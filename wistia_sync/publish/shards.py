@@ -34,7 +34,7 @@ from wistia_sync.store.state import get_state, set_state
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SHARD_SIZE = 128  # entries: a shard holds 64 to 384 of them (about 8 to 50 KB)
+SHARD_SIZE = 32  # entries: a shard holds 16 to 64 of them (about 2 to 9 KB)
 # [[first path, entries, shard path, sha256, bytes], …] of the last list
 SHARDS_KEY = "publish_file_shards"
 # One line of a shard, built by SQLite: the path, JSON-quoted, then its fingerprint.
@@ -95,9 +95,15 @@ def plan_shards(db: Database, touched: Iterable[str] | None) -> ShardPlan:
     loader = _Loader(db, [shard for shard in recorded if shard.dirty])
     final = normalise(recorded, SHARD_SIZE, loader)
     plan = ShardPlan(final)
-    for shard in final:
+    recorded_starts = {shard.start for shard in recorded}  # before a start moves (below)
+    for index, shard in enumerate(final):
         if shard.dirty or shard.page is None:
-            content = shard_file([line for _, line in loader(shard)])
+            members = loader(shard)
+            if index and members:
+                # A range starts at its first path: ``first`` is published, and a start kept
+                # from an earlier cut may be the path of a video no longer published.
+                shard.start = members[0][0]
+            content = shard_file([line for _, line in members])
             digest = sha256(content)
             shard.page = shard_path(digest)
             shard.size = len(loader(shard))
@@ -105,7 +111,7 @@ def plan_shards(db: Database, touched: Iterable[str] | None) -> ShardPlan:
             plan.fingerprints[shard.page] = (digest, len(content))
         else:
             plan.fingerprints[shard.page] = fingerprints[shard.page]
-    gone = {shard.start for shard in recorded} - {shard.start for shard in final}
+    gone = recorded_starts - {shard.start for shard in final}
     rewritten = {shard.start for shard in final if shard.page in plan.contents}
     plan.chunks = shardlists.plan_chunks(
         final, recorded_chunks, gone | rewritten, rebuild=touched is None

@@ -1,0 +1,117 @@
+"""Account for every byte one edit writes: each file, its kind and the playlist it belongs to.
+
+    python benchmarks/edit_accounting.py [--sizes 10000,100000] [--repeat 3] [--baseline REF]
+
+Builds ``bench_publish.py``'s catalog (500 tags, about 3 a video, 50 folders) at each size,
+publishes it, makes the same ``repeat`` ``tag add`` and ``visibility hide`` edits as
+``bench_publish.py --edit-bytes`` and prints, for the median edit, every file it wrote with its
+size, by kind, and the playlist each entry file, page and page-list chunk belongs to.
+``--baseline REF`` does the same with that commit's CLI on the same catalog (``--tree DIR``:
+with the ``wistia_sync`` package in DIR instead). Bytes do not depend on the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_publish import EDIT_KINDS, build_catalog, edit_kind, run_tree
+
+
+@dataclass
+class Written:
+    path: str
+    kind: str
+    playlist: str
+    size: int
+
+
+def playlist_of(out: Path, path: str) -> str:
+    """The playlist (kind:key) a page, page-list chunk or entry file belongs to; else ``-``."""
+    if path.startswith(("pages/", "page-lists/")):
+        body = json.loads((out / path).read_bytes())
+        return f"{body['kind']}:{body['key']}"
+    if path == "videos.json":
+        return "all"
+    if path.startswith(("tags/", "folders/")):
+        folder, _, name = path.partition("/")
+        return f"{folder[:-1]}:{name.removesuffix('.json')}"
+    return "-"
+
+
+def account(
+    db_path: Path, work: Path, published: list[str], size: int, repeat: int, tree: Path | None
+) -> None:
+    name = "current" if tree is None else tree.name
+    db, out = work / f"{name}.db", work / f"{name}-out"
+    source, target = sqlite3.connect(db_path), sqlite3.connect(db)
+    source.backup(target)
+    source.close(), target.close()
+    env = {**os.environ, "WISTIA_SYNC_DB": str(db), "WISTIA_SYNC_OUTPUT": str(out)}
+    run_tree(tree, ["publish", "--force", "--quiet"], env)
+    picks = random.Random(size + 3).sample(published, 2 * repeat)  # as bench_publish.py
+    edits = {
+        "tag add": [["tag", "add", video, "Edit bytes", "--json"] for video in picks[:repeat]],
+        "hide": [["visibility", "hide", video, "--json"] for video in picks[repeat:]],
+    }
+    for edit, commands in edits.items():
+        runs: list[tuple[int, str, list[Written]]] = []
+        for args in commands:
+            paths = json.loads(run_tree(tree, args, env))["publish"]["cache"]
+            files = [
+                Written(path, edit_kind(path), playlist_of(out, path), (out / path).stat().st_size)
+                for path in paths
+            ]
+            runs.append((sum(file.size for file in files), args[2], files))
+        runs.sort(key=lambda run: run[0])
+        total, video, files = runs[len(runs) // 2]
+        print(f"\n### {size:,}, {name}: `{edit}` of {video}: {total / 1000:.1f} KB in {len(files)}")
+        print("every edit's total (KB): " + ", ".join(f"{run[0] / 1000:.1f}" for run in runs))
+        for kind in [kind for kind, _ in EDIT_KINDS] + ["other"]:
+            items = sorted((f for f in files if f.kind == kind), key=lambda f: -f.size)
+            if items:
+                kb = sum(item.size for item in items) / 1000
+                print(f"- {kind}: {kb:.1f} KB in {len(items)}")
+                for item in items:
+                    print(f"    {item.size / 1000:7.1f}  {item.playlist:<20} {item.path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", help="a commit measured alongside, on the same catalog")
+    parser.add_argument("--tree", help="a folder holding a wistia_sync package to measure instead")
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        trees: list[Path | None] = [Path(arguments.tree)] if arguments.tree else [None]
+        if arguments.baseline:
+            tree = Path(folder) / f"baseline-{arguments.baseline}"
+            tree.mkdir()
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", arguments.baseline, "wistia_sync"],
+                capture_output=True, check=True,
+            )  # fmt: skip
+            subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+            trees.insert(0, tree)
+        for size in [int(size) for size in arguments.sizes.split(",")]:
+            work = Path(folder) / str(size)
+            work.mkdir()
+            published = build_catalog(work / "wistia.db", size)
+            for tree in trees:
+                account(work / "wistia.db", work, published, size, arguments.repeat, tree)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""What one edit writes stays small in bytes, not only in files (issue 19, target 4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from tests.publish.test_publish import Publish
+from tests.publish.test_publish import db as db  # the fixtures, used by name
+from tests.publish.test_publish import out as out
+from tests.publish.test_publish import publish as publish
+from tests.support.factories import add_video
+from wistia_sync.contract.filelist import read_local_index
+
+
+def test_a_shard_of_the_file_list_holds_16_to_64_files(
+    db: Database, out: Path, publish: Publish
+) -> None:
+    """An edit rewrites the shards listing the paths it touched (a new page's path falls in
+    any of them): each is a few KB, not tens."""
+    for number in range(600):
+        add_video(db, f"v{number:04d}")
+    publish()
+    db.execute("UPDATE videos SET name = 'Renamed' WHERE hashed_id = 'v0300'")
+    result = publish()
+
+    index, _ = read_local_index(out)
+    assert len(index.shards) > 1 and all(16 <= shard.count <= 64 for shard in index.shards)
+    written = [path for path in result.new_shards if path.startswith("files/")]
+    assert written and all((out / path).stat().st_size < 10_000 for path in written)
+
+
+def test_no_shard_range_starts_at_a_video_no_longer_published(
+    db: Database, out: Path, publish: Publish
+) -> None:
+    """A shard's ``first`` is published: hiding the video whose file starts a shard moves the
+    start to the next path, rather than keeping the hidden video's id in ``files.json``."""
+    for number in range(600):
+        add_video(db, f"v{number:04d}")
+    publish()
+    index, _ = read_local_index(out)
+    starts = [shard.first for shard in index.shards if shard.first.startswith("videos/")]
+    hidden = [start.removeprefix("videos/").removesuffix(".json") for start in starts[:3]]
+    for hashed_id in hidden:
+        db.execute("UPDATE videos SET visibility = 'hidden' WHERE hashed_id = ?", [hashed_id])
+    publish()
+
+    index, raw = read_local_index(out)
+    assert hidden and not any(hashed_id.encode() in raw for hashed_id in hidden)
+    for shard in index.shards:  # the chunks' shards too
+        assert not any(hashed_id in shard.first for hashed_id in hidden)
+    assert publish(force=True).written == []  # a rebuild starts the ranges there too
