@@ -21,6 +21,7 @@ from wistia_sync.sync.account import sync_account
 from wistia_sync.sync.summary import SyncOptions, SyncSummary
 from wistia_sync.wistia.client import ClientSettings, MediaPage, WistiaClient
 from wistia_sync.wistia.crawl import (
+    MAX_IN_FLIGHT,
     MAX_SPECULATIVE,
     PAGE_CAP_MINIMUM,
     CrawlReport,
@@ -87,6 +88,30 @@ def test_several_pages_are_in_flight_at_once() -> None:
 
     assert sum(len(p) for p in crawl_pages(counting, per_page=100, expected_pages=21)) == 2001
     assert most > 2
+
+
+def test_a_catalog_of_unknown_size_soon_has_as_many_pages_in_flight_as_a_known_one() -> None:
+    """A first crawl knows no size: it still keeps every worker busy once pages come back full
+    (each fetch holds on until all are in flight, or gives up waiting after a while)."""
+    in_flight, most = 0, 0
+    lock = threading.Lock()
+    all_busy = threading.Event()
+    fetch = pages_of([100] * 40 + [1])
+
+    def counting(page: int) -> MediaPage:
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+            if in_flight == MAX_IN_FLIGHT:
+                all_busy.set()
+        all_busy.wait(0.2)
+        with lock:
+            in_flight -= 1
+        return fetch(page)
+
+    assert sum(len(p) for p in crawl_pages(counting, per_page=100)) == 4001
+    assert most == MAX_IN_FLIGHT
 
 
 def test_known_catalog_wastes_no_request_and_an_unknown_one_at_most_a_few() -> None:

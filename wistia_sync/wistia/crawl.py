@@ -11,7 +11,8 @@ How far ahead it fetches:
 - up to the page the known catalog says is the last (``expected_pages``), ``max_in_flight``
   requests at once and at most ``max_ahead`` pages fetched but not yet stored (memory);
 - past it, speculatively: one page at first, doubling each time a page comes back full, up to
-  ``max_speculative``. A pass ends at the first short page, so at most
+  ``max_speculative`` (as many as are in flight at once: a first crawl, which knows no size,
+  keeps the network as busy as a later one). A pass ends at the first short page, so at most
   ``max_speculative - 1`` requests of a pass are wasted, and none when the catalog's size is
   known and unchanged.
 
@@ -33,7 +34,7 @@ from wistia_sync.wistia.records import record_hashed_id
 
 MAX_IN_FLIGHT = 8  # list requests at once (the budget, not this, bounds a long crawl)
 MAX_AHEAD = 32  # pages fetched but not yet stored: bounds memory, about 100 media a page
-MAX_SPECULATIVE = 4  # pages requested beyond the expected end: at most 3 wasted a pass
+MAX_SPECULATIVE = MAX_IN_FLIGHT  # pages requested beyond the expected end: at most 7 wasted
 PAGE_CAP_FACTOR = 3  # a pass may read this many times the pages its known catalog fills...
 PAGE_CAP_MINIMUM = 1_000  # ...and never fewer than this many (100,000 media)
 
