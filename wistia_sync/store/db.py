@@ -131,9 +131,6 @@ def _create_database(path: Path) -> None:
         try:
             db = as_database(conn)
             db.execute("PRAGMA journal_mode=WAL")
-            # No flush while it is built: nobody sees this file until the flush below, and a
-            # crash before that leaves only a temporary file behind.
-            db.execute("PRAGMA synchronous=OFF")
             with write_transaction(db):
                 migrations.apply(db)
         except (sqlite3.DatabaseError, DatabaseError) as error:
