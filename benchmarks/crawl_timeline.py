@@ -1,6 +1,7 @@
 """Where a full crawl's wall time goes, from the requests' timestamps, for one or two trees.
 
-    python benchmarks/crawl_timeline.py [--before /tmp/before] [--media 10000] [--latency-ms 50]
+    python benchmarks/crawl_timeline.py [--before /tmp/before] [--tree NAME=/tmp/other]
+        [--media 10000] [--latency-ms 50] [--repeat 3] [--trace]
 
 Runs ``python -m wistia_sync sync --full --stats-budget 0`` from each tree (alternately,
 ``--repeat`` times) against one fake Wistia over real HTTP on 127.0.0.1, and reads the fake
@@ -122,15 +123,22 @@ def _timeline(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--before", type=Path, help="a tree holding wistia_sync/ to compare with")
+    parser.add_argument(
+        "--tree", action="append", default=[], metavar="NAME=PATH", help="another tree to run"
+    )
     parser.add_argument("--media", type=int, default=10_000)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--trace", action="store_true", help="print the last run's requests")
     arguments = parser.parse_args()
     latency = arguments.latency_ms / 1000
-    trees = {"after": ROOT} if arguments.before is None else {}
+    trees: dict[str, Path] = {}
     if arguments.before is not None:
-        trees = {"before": arguments.before.resolve(), "after": ROOT}
+        trees["before"] = arguments.before.resolve()
+    for named in arguments.tree:
+        name, _, path = named.partition("=")
+        trees[name] = Path(path).resolve()
+    trees["after"] = ROOT
     for tree in trees.values():
         compileall.compile_dir(tree / "wistia_sync", quiet=1)
     load_before = os.getloadavg()[0]
