@@ -23,7 +23,6 @@ from sqlite_utils import Database
 
 from wistia_sync.catalog.tags import delete_orphan_tags
 from wistia_sync.errors import SyncAborted
-from wistia_sync.store.checkpoints import checkpoints_in_background
 from wistia_sync.store.db import write_transaction
 from wistia_sync.store.state import LAST_FULL_CRAWL_KEY, get_state, set_state, watermark_key
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp, utc_now
@@ -76,7 +75,7 @@ def _run(
 ) -> None:
     started = time.monotonic()
     watermarks: dict[str, str] = {}
-    with _pages_not_flushed(db), checkpoints_in_background(db):
+    with _pages_not_flushed(db):
         for pass_name, archived in PASSES:
             newest = _list_pass(db, client, options, progress, summary, pass_name, archived)
             if newest is not None:
