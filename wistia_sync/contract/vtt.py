@@ -7,9 +7,12 @@ file parses as WebVTT and a player shows the text as text, never as markup.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+# Part of every digest: a change to how cues are rendered must give files new names.
+RENDERING = "webvtt-1"
 Cue = Sequence[Any]  # [start_ms, end_ms, text] as stored (milliseconds, plain text)
 
 
@@ -40,3 +43,9 @@ def render_vtt(cues: Iterable[Cue]) -> bytes:
 def transcript(cues: Iterable[Cue]) -> str:
     """The captions as plain text: each cue's lines joined by spaces, one cue a line."""
     return "\n".join(" ".join(str(cue[2]).split("\n")) for cue in cues)
+
+
+def cues_digest(cues_json: str) -> str:
+    """The sha256 (hex) naming the WebVTT file of these stored cues: the file is a function of
+    them and of ``RENDERING``, so equal digests mean equal bytes, without rendering the file."""
+    return hashlib.sha256(f"{RENDERING}\n{cues_json}".encode("utf-8", "replace")).hexdigest()

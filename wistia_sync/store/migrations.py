@@ -633,7 +633,8 @@ def m015_captions(db: Database) -> None:
     """Captions and chapters of each video, as read from Wistia (issue 20).
 
     - ``video_captions``: one finished (never draft) caption per video and language, its cues
-      already cleaned (``[[start_ms, end_ms, text], …]`` JSON) and its plain-text transcript.
+      already cleaned (``[[start_ms, end_ms, text], …]`` JSON), the digest naming its published
+      WebVTT file (``contract.vtt.cues_digest``) and its plain-text transcript.
     - ``caption_sync``: per video, its chapters (``[[title, start_seconds], …]`` JSON), the
       ``updated`` it was last read at (a later one makes it due again), when, in which full
       crawl's round (a later full crawl makes it due again), what reading it repaired
@@ -650,6 +651,7 @@ def m015_captions(db: Database) -> None:
             label TEXT NOT NULL,
             wistia_id TEXT,
             cues TEXT NOT NULL,
+            digest TEXT NOT NULL,
             transcript TEXT NOT NULL,
             PRIMARY KEY (hashed_id, lang)
         ) WITHOUT ROWID;

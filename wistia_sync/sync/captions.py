@@ -20,7 +20,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from wistia_sync.contract.vtt import transcript
+from wistia_sync.contract.vtt import cues_digest, transcript
 from wistia_sync.errors import UnexpectedResponse, WistiaError
 from wistia_sync.store.db import write_transaction
 from wistia_sync.store.state import get_state, set_state
@@ -245,16 +245,17 @@ def _store_extras(
             continue
         changed = True
         db.execute(
-            "INSERT INTO video_captions (hashed_id, lang, label, wistia_id, cues, transcript) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(hashed_id, lang) DO UPDATE SET "
+            "INSERT INTO video_captions (hashed_id, lang, label, wistia_id, cues, digest, "
+            "transcript) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(hashed_id, lang) DO UPDATE SET "
             "label = excluded.label, wistia_id = excluded.wistia_id, cues = excluded.cues, "
-            "transcript = excluded.transcript",
+            "digest = excluded.digest, transcript = excluded.transcript",
             [
                 hashed_id,
                 caption.lang,
                 caption.label,
                 caption.wistia_id,
                 cues_json,
+                cues_digest(cues_json),
                 transcript(cues),
             ],
         )

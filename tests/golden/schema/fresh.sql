@@ -196,6 +196,7 @@ CREATE TABLE video_captions (
             label TEXT NOT NULL,
             wistia_id TEXT,
             cues TEXT NOT NULL,
+            digest TEXT NOT NULL,
             transcript TEXT NOT NULL,
             PRIMARY KEY (hashed_id, lang)
         ) WITHOUT ROWID;
