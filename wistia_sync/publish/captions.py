@@ -5,8 +5,9 @@ A caption file is ``captions/<hashed_id>.<lang>.<hash>.vtt``, named by the diges
 (``contract.vtt.cues_digest``): immutable and content-addressed like pages, because a video
 object is copied into pages that readers may hold for a grace period (and cache for a year): a
 reader holding one publish's page finds the captions that page names, never newer ones. A change
-to a video's captions writes new files and retires the old ones like pages (the grace, or the
-takedown grace when the video stops being published).
+to a video's captions writes new files and retires the old ones like pages (kept for the
+grace); when the video stops being published its caption files go at once, as its own
+``videos/<id>.json`` does (each names the video in its path).
 
 A ``url`` is relative to the site's root (the folder of ``manifest.json``), not to the file
 holding the video object: the object is byte-identical in every file that shows it, at any depth.

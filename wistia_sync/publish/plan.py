@@ -382,23 +382,23 @@ class _Planner:
         self.plan_caption_files()
 
     def plan_caption_files(self) -> None:
-        """Each changed video's caption files (immutable: linked to, so in the first stage);
-        those it no longer links to retire like pages, after the takedown grace if the video
-        stops being published."""
+        """Each changed video's caption files (immutable: linked to, so in the first stage).
+        Those a published video no longer links to retire like pages; those of a video that
+        stops being published go now, with its own file (each names the video)."""
         plan, settings = self.plan, self.settings
         captioned = [h for h in sorted(self.changed) if h in self.rendered]
         wanted = caption_files(self.db, [h for h in captioned if self.rendered[h].captions])
         for path, content in sorted(wanted.items()):
             self.files.add(path, content, Stage.SCHEMAS)
-        takedown_at = later(settings.now, settings.takedown_grace_seconds)
+        expires = later(settings.now, settings.grace_seconds)
         for hashed_id in sorted(self.changed):
-            published = hashed_id in self.rendered
-            expires = later(settings.now, settings.grace_seconds) if published else takedown_at
             for path, expires_at in recorded_caption_files(self.db, hashed_id).items():
                 if path in wanted:
                     if expires_at is not None:
                         plan.revive.add(path)
-                elif expires_at is None or expires < expires_at:
+                elif hashed_id not in self.rendered:
+                    plan.to_remove.append(path)
+                elif expires_at is None:
                     plan.retire[path] = expires
 
     def plan_indexes(self) -> None:
@@ -498,10 +498,11 @@ class _Planner:
         """Only what the publisher's patterns recognise is removed, then pages past their grace."""
         plan = self.plan
         plan.to_remove = [path for path in plan.to_remove if RECORDED_PATH.fullmatch(path)]
+        removing = set(plan.to_remove)  # a caption file may be removed already (captions)
         plan.to_remove += [
             page
             for page in snapshot.expired_pages(self.db, self.settings.now)
-            if not self._listed_or_written(page)
+            if not self._listed_or_written(page) and page not in removing
         ]
 
 
