@@ -25,6 +25,10 @@ from wistia_sync.store.db import open_database
 from wistia_sync.store.state import get_state
 
 
+def db_file(db: Database) -> str:
+    return str(db.execute("PRAGMA database_list").fetchone()[2])
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
     return open_database(tmp_path / "wistia.db", create=True)
@@ -130,6 +134,12 @@ def test_a_failure_on_one_media_is_recorded_on_it_and_the_run_goes_on(db: Databa
         [broken],
     ).fetchone()
     assert row[0] == 1 and "500" in row[1] and row[2] is not None and row[3] is None
+    shown = CliRunner().invoke(app, ["status", "--db", db_file(db), "--json"])
+    assert shown.exit_code == 0, shown.output
+    captions = json.loads(shown.output)["captions"]
+    assert captions["failing"] == 1 and captions["next_retry"]["hashed_id"] == broken
+    shown = CliRunner().invoke(app, ["status", "--db", db_file(db)])
+    assert f"next retry {broken} (1 in a row)" in shown.output
     stored = db.execute("SELECT count(*) FROM caption_sync WHERE synced_at IS NOT NULL").fetchone()
     assert stored[0] == len(ready_videos(fake)) - 1
     # Not asked again before its retry is due; asked (and cleared) once it is.
