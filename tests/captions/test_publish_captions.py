@@ -158,3 +158,25 @@ def test_a_full_rebuild_writes_the_same_caption_files(site: tuple[Database, Path
     result = publish_site(db, output, lock_path=lock, force=True)
     assert not [p for p in result.written if p.startswith("captions/")]
     assert {p.name: p.read_bytes() for p in (output / "captions").iterdir()} == before
+
+
+def test_a_caption_row_no_sync_would_write_is_never_published(
+    site: tuple[Database, Path, Path],
+) -> None:
+    """Another writer's row with a language or digest that is not a file name: left out."""
+    db, output, lock = site
+    fake = captioned_fake(10)
+    sync(db, fake)
+    video = ready_videos(fake)[0]
+    for lang, digest in (("../../x", "a" * 64), ("eng/..", "b" * 64), ("zzz", "not-hex")):
+        db.execute(
+            "INSERT INTO video_captions (hashed_id, lang, label, cues, digest, transcript) "
+            "VALUES (?, ?, 'x', '[[0,1000,\"x\"]]', ?, 'x')",
+            [video, lang, digest],
+        )
+    db.conn.commit()
+    publish_site(db, output, lock_path=lock)
+    shown = read_json(output, f"videos/{video}.json")["video"]["captions"]
+    assert all(CAPTION_PATH.fullmatch(c["url"]) for c in shown)
+    assert {c["lang"] for c in shown}.isdisjoint({"../../x", "eng/..", "zzz"})
+    assert not [p for p in output.rglob("*") if ".." in p.name or p.name == "x"]

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from wistia_sync.contract.layout import caption_path, caption_prefix
+from wistia_sync.contract.layout import CAPTION_PATH, caption_path, caption_prefix
 from wistia_sync.contract.vtt import render_vtt
 from wistia_sync.publish.build import dumps, published_text
 
@@ -53,7 +53,8 @@ def video_extras(db: Database, hashed_ids: Iterable[str] | None) -> dict[str, Vi
         "ORDER BY hashed_id, lang",
         parameters,
     ):
-        captions.setdefault(hashed_id, []).append((lang, label, digest))
+        if _safe(hashed_id, lang, digest):  # the sync wrote only safe ones; another writer may not
+            captions.setdefault(hashed_id, []).append((lang, label, digest))
     chapters: dict[str, list[list[Any]]] = {}
     chapter_where = where + (" AND" if where else " WHERE") + " chapters != '[]'"
     for hashed_id, stored in db.execute(
@@ -82,7 +83,8 @@ def caption_files(db: Database, hashed_ids: Iterable[str]) -> dict[str, bytes]:
         f"SELECT hashed_id, lang, cues, digest FROM video_captions WHERE hashed_id IN {_IDS}",
         [json.dumps(sorted(set(hashed_ids)))],
     ):
-        files[caption_path(hashed_id, lang, digest)] = render_vtt(json.loads(cues))
+        if _safe(hashed_id, lang, digest):
+            files[caption_path(hashed_id, lang, digest)] = render_vtt(json.loads(cues))
     return files
 
 
@@ -95,4 +97,12 @@ def recorded_caption_files(db: Database, hashed_id: str) -> dict[str, str | None
             "SELECT path, expires_at FROM published_files WHERE path >= ? AND path < ?",
             [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)],
         ).fetchall()
+    )
+
+
+def _safe(hashed_id: str, lang: str, digest: str) -> bool:
+    """Whether these make a caption path the layout recognises (a file name, nothing else)."""
+    parts = (hashed_id, lang, digest)
+    return all(isinstance(p, str) for p in parts) and bool(
+        CAPTION_PATH.fullmatch(caption_path(hashed_id, lang, digest))
     )
