@@ -194,3 +194,28 @@ def test_the_demo_mirrors_captions_and_chapters(tmp_path: Path) -> None:
     languages = {row[0] for row in db.execute("SELECT lang FROM video_captions")}
     assert {"eng", "fra", "jpn"} <= languages
     assert json.loads(result.output[result.output.index("{") :])["captions_fetched"] > 0
+
+
+def test_timeouts_and_a_404_on_one_media_over_http_are_that_media_s_alone(db: Database) -> None:
+    """Over a real HTTP server: one media's captions time out on every attempt, another's
+    customizations answer 404 (read as none); the run reads every other video."""
+    from tests.support.fakewistia.server import FakeWistiaServer, FaultPlan, answer, timeout
+    from wistia_sync.sync.account import sync_account
+    from wistia_sync.sync.summary import SyncOptions
+    from wistia_sync.wistia.client import ClientSettings, WistiaClient
+
+    fake = captioned_fake(12)
+    slow, missing = ready_videos(fake)[:2]
+    plan = FaultPlan().starting_at(1, timeout(0.6), path=rf"/medias/{slow}/captions$")
+    plan.starting_at(1, answer(404, b'{"error": "not found"}'), path=rf"/medias/{missing}/custom")
+    with FakeWistiaServer(fake, faults=plan) as server:
+        settings = ClientSettings(token=TOKEN, api_url=server.url, timeout=0.3, backoff=0.01)
+        with WistiaClient(settings, sleep=lambda s: None) as client:
+            summary = sync_account(db, client, SyncOptions(stats_budget=0, captions_budget=100))
+        assert len(server.requests(rf"/medias/{slow}/captions$")) >= 2  # retried, then given up
+    assert summary.media_failures == 1
+    failed = db.execute("SELECT hashed_id FROM caption_sync WHERE retry_at IS NOT NULL")
+    assert [row[0] for row in failed] == [slow]
+    assert chapters_of(db, missing) == []
+    read = db.execute("SELECT count(*) FROM caption_sync WHERE synced_at IS NOT NULL").fetchone()
+    assert read[0] == len(ready_videos(fake)) - 1
