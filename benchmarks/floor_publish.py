@@ -30,6 +30,7 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,11 +89,27 @@ def main(database: str, output: str) -> None:
         ]
 
     # Videos, their tags, their playlists.
+    vtts: dict[str, bytes] = {}
     tags: dict[str, list[tuple[str, str]]] = {}
     for hashed_id, name, slug in conn.execute(
         "SELECT vt.hashed_id, t.name, t.slug FROM video_tags vt JOIN tags t ON t.id = vt.tag_id"
     ):
         tags.setdefault(hashed_id, []).append((name, slug))
+    # Captions (issue 20): WebVTT files named by the stored digest, and chapters.
+    vtt = _vtt_module()
+    captions: dict[str, list[dict[str, str]]] = {}
+    for hid, lang, label, cues, digest in conn.execute(
+        "SELECT hashed_id, lang, label, cues, digest FROM video_captions ORDER BY hashed_id, lang"
+    ):
+        url = f"captions/{hid}.{lang}.{digest[:32]}.vtt"
+        captions.setdefault(hid, []).append({"lang": lang, "label": label, "url": url})
+        vtts[url] = vtt.render_vtt(json.loads(cues))
+    chapters = {
+        hid: [{"title": t, "start": float(start)} for t, start in json.loads(stored)]
+        for hid, stored in conn.execute(
+            "SELECT hashed_id, chapters FROM caption_sync WHERE chapters != '[]'"
+        )
+    }
     texts: dict[str, str] = {}
     members: dict[str, list[tuple[str, str]]] = {}
     titles = {"videos.json": "All videos"}
@@ -120,9 +137,13 @@ def main(database: str, output: str) -> None:
                 "folder": None if fid is None else {"hashed_id": fid, "name": fname},
                 "tags": [{"name": n, "slug": s} for n, s in video_tags],
                 "plays": plays,
+                "captions": captions.get(hid, []),
+                "chapters": chapters.get(hid, []),
             }
         )
         texts[hid] = text
+        for caption in captions.get(hid, []):
+            write(caption["url"], vtts[caption["url"]], "immutable")
         write(f"videos/{hid}.json", f'{{"schema_version":{VERSION},"video":{text}}}\n'.encode())
         key = f"{created.translate(INVERT)} {hid}"
         members.setdefault("videos.json", []).append((key, hid))
@@ -298,6 +319,14 @@ def cut(items: list[T], size: int) -> list[list[T]]:
     whole up to twice ``size``, else into balanced pieces of ``size`` to 1.5 times ``size``."""
     pieces = len(items) // size if len(items) > 2 * size else 1
     return [items[i * len(items) // pieces : (i + 1) * len(items) // pieces] for i in range(pieces)]
+
+
+def _vtt_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("vtt", PACKAGE / "contract" / "vtt.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _preview_page(title: str | None) -> bytes:

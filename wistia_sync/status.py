@@ -69,6 +69,7 @@ def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[st
         "runs": runs,
         "rejected_media": rejected,
         "media_failures": failures_status(db),
+        "captions": captions_status(db),
         "last_full_crawl": last_full,
         "next_full_crawl": next_full,
         "watermarks": {name: get_state(db, watermark_key(name)) for name in ("active", "archived")},
@@ -85,4 +86,23 @@ def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[st
         ],
         "deliveries_owed": deliveries_owed(db),
         "freshness": asdict(freshness_latency(db)),
+    }
+
+
+def captions_status(db: Database) -> dict[str, Any]:
+    """What ``status`` shows: videos with captions or chapters, and those whose last read
+    failed, with the next retry."""
+    captioned = db.execute("SELECT count(DISTINCT hashed_id) FROM video_captions").fetchone()[0]
+    chaptered = db.execute("SELECT count(*) FROM caption_sync WHERE chapters != '[]'").fetchone()
+    cursor = db.execute(
+        "SELECT hashed_id, failures, retry_at, error FROM caption_sync "
+        "WHERE retry_at IS NOT NULL ORDER BY retry_at, hashed_id"
+    )
+    columns = [d[0] for d in cursor.description]
+    failing = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return {
+        "with_captions": captioned,
+        "with_chapters": chaptered[0],
+        "failing": len(failing),
+        "next_retry": failing[0] if failing else None,
     }

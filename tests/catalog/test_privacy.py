@@ -36,11 +36,12 @@ TOKEN = "fake-token"
 
 
 def files_holding(output: Path, needle: str) -> list[str]:
-    """Every file under ``output`` whose bytes contain ``needle``."""
+    """Every file under ``output`` whose bytes or name contain ``needle`` (a caption file,
+    ``captions/<hashed_id>.<lang>.<hash>.vtt``, names its video only in its name)."""
     return sorted(
         path.relative_to(output).as_posix()
         for path in output.rglob("*")
-        if path.is_file() and needle.encode() in path.read_bytes()
+        if path.is_file() and (needle in path.name or needle.encode() in path.read_bytes())
     )
 
 

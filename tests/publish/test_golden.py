@@ -22,7 +22,8 @@ from wistia_sync.store.db import open_database
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 # One file of every kind; the paging comes from a small page size. "first page of X" is the
-# first immutable page X lists (its name is its content hash, so it changes with its bytes).
+# first immutable page X lists (its name is its content hash, so it changes with its bytes);
+# "first caption of X" the first caption file video file X links to.
 FILES = [
     "videos.json",
     "first page of videos.json",
@@ -32,6 +33,7 @@ FILES = [
     "tags/cafe.json",
     "folders/4d23503f70.json",
     "videos/2uj5nqq36y.json",
+    "first caption of videos/2uj5nqq36y.json",
     "manifest.json",
     "files.json",
 ]
@@ -84,6 +86,9 @@ def normalised(path: str, content: bytes, output: Path) -> bytes:
 
 
 def resolve(output: Path, name: str) -> str:
+    if name.startswith("first caption of "):  # a WebVTT file, linked from the site's root
+        video = json.loads((output / name.removeprefix("first caption of ")).read_bytes())
+        return str(video["video"]["captions"][0]["url"])
     if not name.startswith("first page of "):
         return name
     entry = name.removeprefix("first page of ")

@@ -186,6 +186,8 @@ def test_video_file_holds_every_contract_field(db: Database, out: Path, publish:
                 {"name": "zebra", "slug": "zebra"},
             ],
             "plays": 42,
+            "captions": [],
+            "chapters": [],
         },
     }
 

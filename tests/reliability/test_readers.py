@@ -82,6 +82,8 @@ def _traverse(base: str, entry: str, tally: ReaderTally) -> None:
             tally.problems.append(f"{entry}: page {page['url']} is not the one listed")
         ids += [video["hashed_id"] for video in videos]
         keys += [(video["created"], video["hashed_id"]) for video in videos]
+        _check_captions(base, entry, videos, tally)
+    _check_captions(base, entry, document["videos"], tally)
     tally.traversals += 1
     if len(set(ids)) != len(ids):
         tally.duplicated += len(ids) - len(set(ids))
@@ -92,6 +94,17 @@ def _traverse(base: str, entry: str, tally: ReaderTally) -> None:
     if keys != sorted(keys, key=lambda key: (_descending(key[0]), key[1])):
         tally.mixed += 1
         tally.problems.append(f"{entry}: videos out of playlist order")
+
+
+def _check_captions(base: str, entry: str, videos: list[Any], tally: ReaderTally) -> None:
+    """Every caption file a video object links to (relative to the site's root) is there."""
+    for video in videos:
+        for caption in video.get("captions", []):
+            try:
+                _get(urljoin(base, caption["url"]))
+            except urllib.error.HTTPError as error:
+                tally.missing_pages += 1
+                tally.problems.append(f"{entry}: caption {caption['url']} answered {error.code}")
 
 
 def _descending(created: str) -> str:

@@ -25,6 +25,15 @@ StatsBudget = Annotated[
     int,
     typer.Option("--stats-budget", min=0, max=MAX_COUNT, help="Play counts refreshed per run."),
 ]
+CaptionsBudget = Annotated[
+    int,
+    typer.Option(
+        "--captions-budget",
+        min=0,
+        max=MAX_COUNT,
+        help="Videos whose captions and chapters are read per run (two requests each).",
+    ),
+]
 AllowMassDelete = Annotated[
     bool,
     typer.Option(
@@ -48,6 +57,7 @@ def sync_options(
     stats_budget: int,
     allow_mass_delete: bool,
     default_visibility: str,
+    captions_budget: int = 0,
 ) -> SyncOptions:
     from wistia_sync.errors import UsageError
     from wistia_sync.sync.summary import SyncOptions
@@ -60,6 +70,7 @@ def sync_options(
         full=full,
         full_every=config.parse_duration(full_every, name="--full-every"),
         stats_budget=stats_budget,
+        captions_budget=captions_budget,
         allow_mass_delete=allow_mass_delete,
         default_visibility="public" if default_visibility == "public" else "hidden",
     )

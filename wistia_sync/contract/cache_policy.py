@@ -40,6 +40,7 @@ from wistia_sync.errors import ConfigError
 
 CONTENT_TYPE_JSON = "application/json; charset=utf-8"
 CONTENT_TYPE_HTML = "text/html; charset=utf-8"
+CONTENT_TYPE_VTT = "text/vtt; charset=utf-8"
 
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 ENTRY_CACHE_CONTROL_PURGED = (
@@ -103,6 +104,8 @@ def _checked(value: str, name: str) -> str:
 
 
 def content_type(path: str) -> str:
+    if path.endswith(".vtt"):
+        return CONTENT_TYPE_VTT
     return CONTENT_TYPE_HTML if path.endswith(".html") else CONTENT_TYPE_JSON
 
 

@@ -30,6 +30,7 @@ PAGES_FOLDER = "pages"
 SHARD_FOLDER = "files"  # the shards of the file list (see ``wistia_sync.publish.shards``)
 PAGE_LIST_FOLDER = "page-lists"  # chunks of long playlists' page lists (``publish.pagelists``)
 SHARD_LIST_FOLDER = "shard-lists"  # chunks of files.json's list of shards (``publish.shards``)
+CAPTIONS_FOLDER = "captions"  # WebVTT files of videos' captions (``publish.captions``)
 # Temp files live in a dot-folder: web servers are told to deny dot-files (see the README).
 TEMP_FOLDER = ".wistia-sync-tmp"
 MANAGED_FOLDERS = (
@@ -41,6 +42,7 @@ MANAGED_FOLDERS = (
     PAGE_LIST_FOLDER,
     SHARD_LIST_FOLDER,
     SCHEMA_FOLDER,
+    CAPTIONS_FOLDER,
     TEMP_FOLDER,
 )
 
@@ -58,11 +60,19 @@ TAG_PLAYLIST_PATH = re.compile(rf"{TAGS_FOLDER}/({SAFE_SLUG.pattern})\.json")
 FOLDER_PLAYLIST_PATH = re.compile(rf"{FOLDERS_FOLDER}/({SAFE_HASHED_ID.pattern})\.json")
 VIDEO_FILE_PATH = re.compile(rf"{VIDEOS_FOLDER}/({SAFE_HASHED_ID.pattern})\.json")
 SCHEMA_PATH = re.compile(rf"{SCHEMA_FOLDER}/[a-z0-9][a-z0-9-]*\.schema\.json")
+# A language as ``wistia.captions.LANGUAGE`` accepts it (``eng``, ``zh-Hant``).
+CAPTION_LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,2}")
+# captions/<hashed_id>.<lang>.<hash>.vtt: content-addressed and immutable, like pages, so a
+# reader holding an older page (or video file) still finds the captions it links to.
+CAPTION_PATH = re.compile(
+    rf"{CAPTIONS_FOLDER}/({SAFE_HASHED_ID.pattern})\.({CAPTION_LANGUAGE.pattern})"
+    rf"\.[0-9a-f]{{{PAGE_HASH_LENGTH}}}\.vtt"
+)
 # What a recorded path must look like before a publish dares remove it: one name in the root or
 # in a managed folder. Wider than the v2 layout so files of the v1 layout are cleaned up too.
 RECORDED_PATH = re.compile(
     rf"(?:(?:{'|'.join(MANAGED_FOLDERS[:-1])})/)?[A-Za-z0-9][A-Za-z0-9.-]*\.json"
-    rf"|{re.escape(PREVIEW_PATH)}"
+    rf"|{re.escape(PREVIEW_PATH)}|{CAPTION_PATH.pattern}"
 )
 # What any path in a file list must look like (the lists are read back from remote targets, so
 # as untrusted input): relative, slash-separated, no empty, dot-leading ("..", ".tmp") or
@@ -98,6 +108,7 @@ PUBLISHED_PATH = re.compile(
                     FOLDER_PLAYLIST_PATH,
                     VIDEO_FILE_PATH,
                     SCHEMA_PATH,
+                    CAPTION_PATH,
                 )
             ),
         ]
@@ -108,13 +119,15 @@ PlaylistKind = Literal["all", "tag", "folder"]
 
 
 _IMMUTABLE_PATH = re.compile(
-    "|".join(p.pattern for p in (PAGE_PATH, SHARD_PATH, PAGE_LIST_PATH, SHARD_LIST_PATH))
+    "|".join(
+        p.pattern for p in (PAGE_PATH, SHARD_PATH, PAGE_LIST_PATH, SHARD_LIST_PATH, CAPTION_PATH)
+    )
 )
 
 
 def cache_class(path: str) -> CacheClass:
-    """``immutable`` for content-addressed pages, page-list chunks, shards and shard-list chunks
-    (never change, never purged).
+    """``immutable`` for content-addressed pages, page-list chunks, shards, shard-list chunks and
+    caption files (never change, never purged).
 
     Only a name that is a content hash makes a file immutable: anything else, wherever it is
     (``pages/notes.json`` too), may change under its URL and is an entry file.
@@ -137,6 +150,15 @@ def folder_playlist_path(hashed_id: str) -> str:
 
 def video_file_path(hashed_id: str) -> str:
     return f"{VIDEOS_FOLDER}/{hashed_id}.json"
+
+
+def caption_path(hashed_id: str, lang: str, sha256_hex: str) -> str:
+    return f"{CAPTIONS_FOLDER}/{hashed_id}.{lang}.{sha256_hex[:PAGE_HASH_LENGTH]}.vtt"
+
+
+def caption_prefix(hashed_id: str) -> str:
+    """What every caption file of this video starts with (and no other video's)."""
+    return f"{CAPTIONS_FOLDER}/{hashed_id}."
 
 
 def page_path(sha256_hex: str) -> str:

@@ -33,7 +33,12 @@ SHA256_PATTERN = r"^[0-9a-f]{64}$"
 # A link, relative to the URL of the file that holds it (resolve it with `new URL(link, fileUrl)`).
 LINK_PATTERN = r"^(\.\./)?([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.json$"
 # A path relative to the output root, as used by files.json.
-ROOT_PATH_PATTERN = r"^([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.json$"
+ROOT_PATH_PATTERN = r"^([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.(json|vtt)$"
+# A caption file, relative to the site's root (the folder of manifest.json).
+CAPTION_URL_PATTERN = (
+    r"^captions/[A-Za-z0-9]+\.[a-z]{2,3}(-[A-Za-z0-9]{1,8}){0,2}\.[0-9a-f]{32}\.vtt$"
+)
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8}){0,2}$"
 
 Timestamp = Annotated[
     str,
@@ -69,6 +74,33 @@ class TagRef(_Contract):
 
     name: str = Field(description="Display name (raw text: escape it before inserting HTML).")
     slug: Slug = Field(description="Stable identifier; the tag's playlist is tags/<slug>.json.")
+
+
+class CaptionRef(_Contract):
+    """One language of a video's captions: a WebVTT file the publisher writes."""
+
+    lang: str = Field(
+        pattern=LANGUAGE_PATTERN,
+        examples=["eng", "zh-Hant"],
+        description="Language: ISO 639-2 (three letters), or with an IETF subtag (zh-Hant).",
+    )
+    label: str = Field(
+        description="The language's name to show, as Wistia gives it (raw text: escape it)."
+    )
+    url: str = Field(
+        pattern=CAPTION_URL_PATTERN,
+        description="The WebVTT file (captions/<hashed_id>.<lang>.<hash>.vtt: immutable, "
+        "content-addressed, text/vtt), relative to the site's root (the folder of "
+        "manifest.json), not to the file holding the video: resolve it with "
+        "new URL(url, manifestUrl).",
+    )
+
+
+class ChapterRef(_Contract):
+    """One chapter of a video."""
+
+    title: str = Field(description="Title of the chapter (raw text: escape it before inserting).")
+    start: float = Field(ge=0, allow_inf_nan=False, description="Start, in seconds.")
 
 
 class Video(_Contract):
@@ -116,6 +148,17 @@ class Video(_Contract):
     )
     plays: int | None = Field(
         ge=0, description="Play count from Wistia's stats, or null when not fetched yet."
+    )
+    # Added within v2 (issue 20): optional, so a v2 document written before them validates.
+    captions: list[CaptionRef] = Field(
+        default_factory=list,
+        description="Finished (never draft) captions, by language; [] when none. Absent only "
+        "in files published before this field existed.",
+    )
+    chapters: list[ChapterRef] = Field(
+        default_factory=list,
+        description="Chapters sorted by start (deleted ones left out); [] when none. Absent "
+        "only in files published before this field existed.",
     )
 
 

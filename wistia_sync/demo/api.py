@@ -22,6 +22,12 @@ Where the reference leaves behaviour open, the fake picks one and says so here:
 - Anything but ``GET`` on the three media routes, and any other path, answers 404 JSON.
 - Stats of a media that is not a ``Video`` (``Audio`` included) answer 400.
 - Changing play counts does not change a media's ``updated``; every other mutation does.
+- Captions (``GET /medias/{id}/captions``, ``GET /captions``) and customizations (``GET
+  /medias/{id}/customizations``): changing them leaves ``updated`` alone too (the reference does
+  not say it moves; ``media.transcript_updated`` is how a change is told). ``/captions`` items
+  carry no media id (the 2026-05 schema lists none); its ``per_page`` defaults to 10, at most 100,
+  like List Media, and ``media_id`` narrows it to one media (404 for an unknown one). A media
+  without customizations answers ``{}``.
 """
 
 from __future__ import annotations
@@ -62,6 +68,9 @@ _TICK = timedelta(minutes=1)
 _STATS_PATH = re.compile(r"(?:^|/)medias/([^/]+)/stats(?:\.json)?/?$")
 _SHOW_PATH = re.compile(r"(?:^|/)medias/([^/]+?)(?:\.json)?/?$")
 _LIST_PATH = re.compile(r"(?:^|/)medias(?:\.json)?/?$")
+_CAPTIONS_PATH = re.compile(r"(?:^|/)medias/([^/]+)/captions(?:\.json)?/?$")
+_CUSTOMIZATIONS_PATH = re.compile(r"(?:^|/)medias/([^/]+)/customizations(?:\.json)?/?$")
+_ACCOUNT_CAPTIONS_PATH = re.compile(r"(?:^|/)captions(?:\.json)?/?$")
 
 Json = Any
 
@@ -131,8 +140,12 @@ class FakeWistia:
         *,
         token: str | None = None,
         clock: Callable[[], datetime] | None = None,
+        captions: Mapping[str, Any] | None = None,
+        customizations: Mapping[str, Any] | None = None,
     ) -> None:
         self._lock = threading.Lock()
+        self._captions: dict[str, Any] = {}
+        self._customizations: dict[str, Any] = {}
         self._token = token
         self._entries: dict[str, _Entry] = {}
         self._stats: dict[str, dict[str, int]] = {}
@@ -155,6 +168,10 @@ class FakeWistia:
                 raise ValueError(f"stats for unknown media {hashed_id!r}")
             self._stats[hashed_id] = _complete_stats(values)
         self._clock: Callable[[], datetime] = clock or _TickingClock(newest + _TICK)
+        for hashed_id, items in (captions or {}).items():
+            self.set_captions(hashed_id, items)
+        for hashed_id, values in (customizations or {}).items():
+            self.set_customizations(hashed_id, values)
 
     # -- HTTP ---------------------------------------------------------------------------------
 
@@ -192,6 +209,12 @@ class FakeWistia:
             try:
                 if match := _STATS_PATH.search(path):
                     return self._show_stats(match.group(1))
+                if match := _CAPTIONS_PATH.search(path):
+                    return self._media_captions(match.group(1))
+                if match := _CUSTOMIZATIONS_PATH.search(path):
+                    return self._media_customizations(match.group(1))
+                if _ACCOUNT_CAPTIONS_PATH.search(path):
+                    return self._account_captions(request.url.params)
                 if match := _SHOW_PATH.search(path):
                     return self._show_media(match.group(1))
                 if _LIST_PATH.search(path):
@@ -228,6 +251,32 @@ class FakeWistia:
             "name": media["name"],
             "stats": dict(stats),
         }
+
+    def _media_captions(self, hashed_id: str) -> tuple[int, Json]:
+        if hashed_id not in self._entries:
+            return _not_found(hashed_id)
+        return 200, _copy_value(self._captions.get(hashed_id, []))
+
+    def _media_customizations(self, hashed_id: str) -> tuple[int, Json]:
+        if hashed_id not in self._entries:
+            return _not_found(hashed_id)
+        return 200, _copy_value(self._customizations.get(hashed_id, {}))
+
+    def _account_captions(self, params: httpx.QueryParams) -> tuple[int, Json]:
+        page = _int_param(params, "page", 1)
+        per_page = min(_int_param(params, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
+        media_id = params.get("media_id")
+        if media_id is not None and media_id not in self._entries:
+            return _not_found(media_id)
+        owners = [media_id] if media_id is not None else sorted(self._captions)
+        items = [
+            {**_copy(item), "cursor": None}
+            for owner in owners
+            if owner in self._entries and isinstance(self._captions.get(owner), list)
+            for item in self._captions[owner]
+            if isinstance(item, dict)
+        ]
+        return 200, items[(page - 1) * per_page : page * per_page]
 
     def _list_media(self, params: httpx.QueryParams) -> list[Json]:
         if any(key.startswith("cursor") for key in params):
@@ -366,6 +415,21 @@ class FakeWistia:
             stats = self._stats.setdefault(hashed_id, _complete_stats({}))
             stats["plays"] = plays
 
+    def set_captions(self, hashed_id: str, captions: Any) -> None:
+        """Replace a media's captions: items of ``/medias/{id}/captions`` (``language``, ``text``
+        in SRT, ``is_draft``, names, ``id``), or anything a test wants Wistia to answer.
+        Leaves ``updated`` alone."""
+        with self._lock:
+            self._live(hashed_id)
+            self._captions[hashed_id] = _copy_value(captions)
+
+    def set_customizations(self, hashed_id: str, customizations: Any) -> None:
+        """Replace a media's customizations (chapters are ``plugin.chapters``). Leaves
+        ``updated`` alone."""
+        with self._lock:
+            self._live(hashed_id)
+            self._customizations[hashed_id] = _copy_value(customizations)
+
     # -- reading the account (for tests) -----------------------------------------------------
 
     def media(self) -> list[dict[str, Any]]:
@@ -420,7 +484,11 @@ class FakeWistia:
 
 def demo_transport() -> httpx.MockTransport:
     """An httpx transport answering from the demo catalog, in-process: no token, no network."""
-    return FakeWistia(*demo_catalog()).transport()
+    from wistia_sync.demo.extras import demo_extras
+
+    media, stats = demo_catalog()
+    captions, customizations = demo_extras(media)
+    return FakeWistia(media, stats, captions=captions, customizations=customizations).transport()
 
 
 def _not_found(hashed_id: str) -> tuple[int, Json]:

@@ -87,10 +87,15 @@ class VideoRow:
 class RenderedVideo:
     """A published video as every file shows it, and the playlists it belongs to."""
 
-    __slots__ = ("hashed_id", "json", "playlists", "sort_key")
+    __slots__ = ("captions", "hashed_id", "json", "playlists", "sort_key")
 
     def __init__(
-        self, hashed_id: str, sort_key: str, json: str, playlists: tuple[tuple[str, str], ...]
+        self,
+        hashed_id: str,
+        sort_key: str,
+        json: str,
+        playlists: tuple[tuple[str, str], ...],
+        captions: tuple[str, ...] = (),
     ) -> None:
         self.hashed_id = hashed_id
         self.sort_key = sort_key
@@ -98,6 +103,7 @@ class RenderedVideo:
         # (entry path, title: tag name, folder name, "All videos"), each pair shared by every video
         # in that playlist (a slug is unique, so no path comes twice)
         self.playlists = playlists
+        self.captions = captions  # the caption files its object links to (publish.captions)
 
     def title(self, playlist: str) -> str:
         return next(title for path, title in self.playlists if path == playlist)
@@ -158,8 +164,16 @@ def case_insensitive(name: str) -> tuple[str, str]:
     return name.casefold(), name
 
 
-def render_video(row: VideoRow, tags: Iterable[tuple[str, str]]) -> RenderedVideo | None:
+def render_video(
+    row: VideoRow,
+    tags: Iterable[tuple[str, str]],
+    extras: str = "",
+    captions: tuple[str, ...] = (),
+) -> RenderedVideo | None:
     """The video as published, or None when a field makes it unsafe to publish.
+
+    ``extras`` is the rendered ``"captions"`` and ``"chapters"`` members (with a leading comma,
+    ``publish.captions.video_extras``), ``captions`` the caption files they link to.
 
     ``tags`` are (name, slug) pairs; a tag whose slug is not a safe file name is left out (its
     playlist could not exist). A folder whose hashed_id is unsafe is left out the same way.
@@ -199,9 +213,10 @@ def render_video(row: VideoRow, tags: Iterable[tuple[str, str]]) -> RenderedVide
         f'"embed_url":"{EMBED_URL.format(hashed_id=row.hashed_id)}",'
         f'"hls_url":"{HLS_URL.format(hashed_id=row.hashed_id)}",'
         f'"folder":{folder},"tags":[{tag_list}],'
-        f'"plays":{_number(None if row.plays is None or row.plays < 0 else row.plays)}}}'
+        f'"plays":{_number(None if row.plays is None or row.plays < 0 else row.plays)}{extras}}}'
     )
-    return RenderedVideo(row.hashed_id, sort_key(created, row.hashed_id), text, tuple(playlists))
+    key = sort_key(created, row.hashed_id)
+    return RenderedVideo(row.hashed_id, key, text, tuple(playlists), captions)
 
 
 _ALL_VIDEOS = (ALL_VIDEOS_PATH, ALL_VIDEOS_TITLE)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from wistia_sync.contract.layout import (
     ALL_VIDEOS_PATH,
+    CAPTION_PATH,
     FILES_PATH,
     FOLDERS_INDEX_PATH,
     MANIFEST_PATH,
@@ -47,6 +48,7 @@ from wistia_sync.publish.build import (
     tags_index_file,
     video_file,
 )
+from wistia_sync.publish.captions import caption_files, recorded_caption_files
 from wistia_sync.publish.output import FileStat, StagedFile
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
 
@@ -59,7 +61,7 @@ if TYPE_CHECKING:
 class Stage(enum.IntEnum):
     """Write order: a file is put in place only after every file it links to."""
 
-    SCHEMAS = 0
+    SCHEMAS = 0  # and caption files: linked to, linking to nothing
     PAGES = 1
     PAGE_LISTS = 2  # chunks of long playlists' page lists: they link to pages
     VIDEO_FILES = 3
@@ -403,6 +405,27 @@ class _Planner:
                 self.files.add(video_file_path(hashed_id), video_file(published), Stage.VIDEO_FILES)
             elif hashed_id in self.old:
                 self.plan.to_remove.append(video_file_path(hashed_id))
+        self.plan_caption_files()
+
+    def plan_caption_files(self) -> None:
+        """Each changed video's caption files (immutable: linked to, so in the first stage).
+        Those a published video no longer links to retire like pages; those of a video that
+        stops being published go now, with its own file (each names the video)."""
+        plan, settings = self.plan, self.settings
+        captioned = [h for h in sorted(self.changed) if h in self.rendered]
+        wanted = caption_files(self.db, [h for h in captioned if self.rendered[h].captions])
+        for path, content in sorted(wanted.items()):
+            self.files.add(path, content, Stage.SCHEMAS)
+        expires = later(settings.now, settings.grace_seconds)
+        for hashed_id in sorted(self.changed):
+            for path, expires_at in recorded_caption_files(self.db, hashed_id).items():
+                if path in wanted:
+                    if expires_at is not None:
+                        plan.revive.add(path)
+                elif hashed_id not in self.rendered:
+                    plan.to_remove.append(path)
+                elif expires_at is None:
+                    plan.retire[path] = expires
 
     def plan_indexes(self) -> None:
         """``tags.json`` and ``folders.json`` when a playlist of theirs changed; the counts."""
@@ -471,7 +494,11 @@ class _Planner:
                 continue
             if is_list_file(path):
                 continue  # the file list's own shards and chunks: see ``shards``
-            if PAGE_PATH.fullmatch(path) or PAGE_LIST_PATH.fullmatch(path):
+            if (
+                PAGE_PATH.fullmatch(path)
+                or PAGE_LIST_PATH.fullmatch(path)
+                or CAPTION_PATH.fullmatch(path)
+            ):
                 if record.expires_at is None and path not in plan.retire:
                     plan.retire[path] = later(self.settings.now, self.settings.grace_seconds)
             elif path not in plan.to_remove:
@@ -497,10 +524,11 @@ class _Planner:
         """Only what the publisher's patterns recognise is removed, then pages past their grace."""
         plan = self.plan
         plan.to_remove = [path for path in plan.to_remove if RECORDED_PATH.fullmatch(path)]
+        removing = set(plan.to_remove)  # a caption file may be removed already (captions)
         plan.to_remove += [
             page
             for page in snapshot.expired_pages(self.db, self.settings.now)
-            if not self._listed_or_written(page)
+            if not self._listed_or_written(page) and page not in removing
         ]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wistia_sync.contract.layout import (
+    CAPTION_PATH,
     FILES_PATH,
     MANIFEST_PATH,
     PAGE_LIST_PATH,
@@ -66,8 +67,8 @@ class PublishResult:
     """What a publish did (or, in a dry run, would do): exactly what a CDN needs to know.
 
     ``changed_entries``: entry files whose bytes changed (purge these URLs); ``new_pages``:
-    immutable pages and page-list chunks written (upload, never purge); ``removed``: files
-    removed, in the order removed. Paths are relative to the output folder.
+    immutable pages, page-list chunks and caption files written (upload, never purge);
+    ``removed``: files removed, in the order removed. Paths are relative to the output folder.
     """
 
     __slots__ = (
@@ -275,7 +276,9 @@ def _result(
     return PublishResult(
         changed_entries=[path for path in paths if cache_class(path) == "entry"],
         new_pages=[
-            path for path in paths if PAGE_PATH.fullmatch(path) or PAGE_LIST_PATH.fullmatch(path)
+            path
+            for path in paths
+            if any(p.fullmatch(path) for p in (PAGE_PATH, PAGE_LIST_PATH, CAPTION_PATH))
         ],
         new_shards=[path for path in paths if is_list_file(path)],
         removed=list(removed),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
 from wistia_sync.publish.build import RenderedVideo, VideoRow, render_video
+from wistia_sync.publish.captions import EMPTY_EXTRAS, video_extras
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -96,8 +97,9 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
     where = PUBLISHED_VIDEO_CONDITION
     parameters: list[str] = []
     if hashed_ids is not None:
+        hashed_ids = sorted(hashed_ids)  # read twice below
         where += f" AND v.hashed_id IN {_IDS}"
-        parameters.append(json.dumps(sorted(hashed_ids)))
+        parameters.append(json.dumps(hashed_ids))
     by_id = {tag_id: (name, slug) for tag_id, name, slug in db.execute(_TAGS_QUERY)}
     tags: dict[str, list[tuple[str, str]]] = {}
     for hashed_id, tag_id in db.execute(
@@ -109,13 +111,20 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
         tag = by_id.get(tag_id)
         if tag is not None:
             tags.setdefault(hashed_id, []).append(tag)
+    extras = video_extras(db, hashed_ids)
     rendered = {}
     for row in db.execute(
         f"SELECT {_VIDEO_COLUMNS} FROM videos v "
         f"LEFT JOIN folders f ON f.hashed_id = v.folder_hashed_id WHERE {where}",
         parameters,
     ):
-        video = render_video(VideoRow(*row), tags.pop(row[0], []))
+        extra = extras.get(row[0])
+        video = render_video(
+            VideoRow(*row),
+            tags.pop(row[0], []),
+            EMPTY_EXTRAS if extra is None else extra.json,
+            () if extra is None else extra.files,
+        )
         if video is not None:
             rendered[video.hashed_id] = video
     return rendered

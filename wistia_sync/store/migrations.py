@@ -626,3 +626,75 @@ def m013_page_change_tracking(db: Database) -> None:
     for name, (event, when, body) in triggers.items():
         db.execute(f"DROP TRIGGER {name}")
         db.execute(f"CREATE TRIGGER {name} AFTER {event} WHEN {when} BEGIN {body} END")
+
+
+@migrations()
+def m015_captions(db: Database) -> None:
+    """Captions and chapters of each video, as read from Wistia (issue 20).
+
+    - ``video_captions``: one finished (never draft) caption per video and language, its cues
+      already cleaned (``[[start_ms, end_ms, text], …]`` JSON), the digest naming its published
+      WebVTT file (``contract.vtt.cues_digest``) and its plain-text transcript.
+    - ``caption_sync``: per video, its chapters (``[[title, start_seconds], …]`` JSON), the
+      ``updated`` it was last read at (a later one makes it due again), when, in which full
+      crawl's round (a later full crawl makes it due again), what reading it repaired
+      (``notes``), and its failures in a row with the time of the next retry.
+
+    Triggers record a ``publish_changes`` row for the video and bump ``content_version`` when
+    its captions or chapters change, whoever changes them.
+    """
+    db.executescript(
+        """
+        CREATE TABLE video_captions (
+            hashed_id TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            label TEXT NOT NULL,
+            wistia_id TEXT,
+            cues TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            transcript TEXT NOT NULL,
+            PRIMARY KEY (hashed_id, lang)
+        ) WITHOUT ROWID;
+        CREATE TABLE caption_sync (
+            hashed_id TEXT PRIMARY KEY,
+            chapters TEXT NOT NULL DEFAULT '[]',
+            synced_updated TEXT,
+            synced_at TEXT,
+            full_round INTEGER NOT NULL DEFAULT 0,
+            notes TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            retry_at TEXT
+        );
+        CREATE INDEX caption_sync_retry ON caption_sync(retry_at) WHERE retry_at IS NOT NULL;
+        """
+    )
+    bump = "UPDATE sync_state SET value = value + 1 WHERE key = 'content_version';"
+    record = "INSERT INTO publish_changes (kind, key) VALUES ('video', {row}.hashed_id);"
+    new, old = record.format(row="NEW"), record.format(row="OLD")
+    triggers = {
+        "video_captions_changes_insert": ("INSERT ON video_captions", "1", f"{new} {bump}"),
+        "video_captions_changes_delete": ("DELETE ON video_captions", "1", f"{old} {bump}"),
+        "video_captions_changes_update": (
+            "UPDATE ON video_captions",
+            "OLD.label IS NOT NEW.label OR OLD.cues IS NOT NEW.cues OR OLD.lang IS NOT NEW.lang",
+            f"{old} {new} {bump}",
+        ),
+        "caption_sync_changes_insert": (
+            "INSERT ON caption_sync",
+            "NEW.chapters != '[]'",
+            f"{new} {bump}",
+        ),
+        "caption_sync_changes_delete": (
+            "DELETE ON caption_sync",
+            "OLD.chapters != '[]'",
+            f"{old} {bump}",
+        ),
+        "caption_sync_changes_update": (
+            "UPDATE ON caption_sync",
+            "OLD.chapters IS NOT NEW.chapters",
+            f"{new} {bump}",
+        ),
+    }
+    for name, (event, when, body) in triggers.items():
+        db.execute(f"CREATE TRIGGER {name} AFTER {event} WHEN {when} BEGIN {body} END")

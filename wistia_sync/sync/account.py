@@ -27,6 +27,7 @@ from wistia_sync.store.db import write_transaction
 from wistia_sync.store.state import LAST_FULL_CRAWL_KEY, get_state, set_state, watermark_key
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp, utc_now
 from wistia_sync.sync.batches import batched
+from wistia_sync.sync.captions import refresh_captions
 from wistia_sync.sync.failures import MAX_RETRIES_A_RUN, FailureStreak, failing, known_failing
 from wistia_sync.sync.media import confirm_deleted, forget_answered_failures, soft_delete
 from wistia_sync.sync.pages import store_media_page
@@ -87,6 +88,7 @@ def _run(
             to_delete = _recheck_processing(db, client, options, progress, summary)
             to_delete |= _retry_deletion_checks(db, client, options, summary)
         refresh_stats(db, client, options, progress, summary, exclude=to_delete)
+        refresh_captions(db, client, options, progress, summary, exclude=to_delete)
     summary.requests = client.requests_made
     summary.seconds = time.monotonic() - started
     with write_transaction(db):

@@ -8,6 +8,7 @@
   const heading = document.getElementById("heading");
   const status = document.getElementById("status");
   const more = document.getElementById("more");
+  const player = document.getElementById("player");
   const manifestUrl = new URL("manifest.json", document.baseURI);
   let pending = [];
   // Bumped by each playlist switch: an answer for an earlier one (a slow "More videos", or a
@@ -90,7 +91,101 @@
       tags.appendChild(chip);
     }
     item.appendChild(tags);
+    const captions = captionTracks(video);
+    const chapters = chapterList(video);
+    if (captions.length || chapters.length) {
+      const watch = element("button", "watch", "Watch");
+      watch.type = "button";
+      watch.addEventListener("click", () => openPlayer(video, captions, chapters));
+      item.appendChild(watch);
+    }
     return item;
+  }
+
+  // A caption's url is relative to the site's root (the manifest's folder), whatever file held
+  // the video object; only the publisher's own caption paths are followed.
+  function captionTracks(video) {
+    const tracks = [];
+    for (const caption of Array.isArray(video.captions) ? video.captions : []) {
+      if (!caption || typeof caption.url !== "string") continue;
+      if (!/^captions\/[A-Za-z0-9.-]+\.vtt$/.test(caption.url)) continue;
+      if (!/^[a-z]{2,3}(-[A-Za-z0-9]{1,8}){0,2}$/.test(String(caption.lang))) continue;
+      tracks.push({ lang: String(caption.lang), label: String(caption.label || caption.lang), url: new URL(caption.url, manifestUrl) });
+    }
+    return tracks;
+  }
+
+  function chapterList(video) {
+    return (Array.isArray(video.chapters) ? video.chapters : [])
+      .filter((chapter) => chapter && typeof chapter.start === "number" && isFinite(chapter.start) && chapter.start >= 0)
+      .map((chapter) => ({ title: String(chapter.title), start: chapter.start }));
+  }
+
+  // The player view: the HLS stream where the browser plays it, its captions as <track>s
+  // switched by the select (or the video's own menu), its chapters as buttons that seek.
+  function openPlayer(video, captions, chapters) {
+    player.replaceChildren();
+    player.dataset.hashedId = String(video.hashed_id);
+    player.appendChild(element("h3", null, video.name));
+    const media = element("video");
+    media.controls = true;
+    media.preload = "none";
+    media.playsInline = true;
+    const stream = safeHttpsUrl(video.hls_url);
+    if (stream) media.src = stream;
+    for (const caption of captions) {
+      const track = element("track");
+      track.kind = "captions";
+      track.srclang = caption.lang;
+      track.label = caption.label;
+      track.src = caption.url.href;
+      media.appendChild(track);
+    }
+    player.appendChild(media);
+    const controls = element("p");
+    if (captions.length) {
+      const label = element("label", null, "Captions");
+      label.htmlFor = "captions";
+      const select = element("select");
+      select.id = "captions";
+      select.appendChild(new Option("Off", ""));
+      for (const caption of captions) select.appendChild(new Option(caption.label, caption.lang));
+      select.addEventListener("change", () => {
+        for (const track of media.textTracks) {
+          track.mode = track.language === select.value ? "showing" : "disabled";
+        }
+      });
+      controls.append(label, select);
+    }
+    const close = element("button", null, "Close");
+    close.type = "button";
+    close.addEventListener("click", () => {
+      media.pause();
+      player.replaceChildren();
+      player.hidden = true;
+    });
+    controls.appendChild(close);
+    player.appendChild(controls);
+    if (chapters.length) {
+      const list = element("ol", "chapters");
+      list.setAttribute("aria-label", "Chapters");
+      for (const chapter of chapters) {
+        const item = element("li");
+        const seek = element("button", null, duration(Math.floor(chapter.start)) + " " + chapter.title);
+        seek.type = "button";
+        seek.dataset.start = String(chapter.start);
+        seek.addEventListener("click", () => {
+          media.currentTime = chapter.start;
+          const playing = media.play();
+          if (playing) playing.catch(() => {});  // no stream here: the position still moves
+        });
+        item.appendChild(seek);
+        list.appendChild(item);
+      }
+      player.appendChild(list);
+    }
+    player.hidden = false;
+    player.scrollIntoView({ block: "nearest" });
   }
 
   function show(videos) {

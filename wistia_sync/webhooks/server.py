@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 from wistia_sync.errors import PublishAborted, WistiaSyncError
+from wistia_sync.sync.captions import refresh_captions_of
 from wistia_sync.sync.media import refresh_media
 from wistia_sync.sync.stats import fetch_missing_plays
 from wistia_sync.sync.summary import SyncOptions
@@ -31,6 +32,7 @@ DEFAULT_HOST = "127.0.0.1"  # behind a reverse proxy; never listen on every addr
 DEFAULT_PORT = 8787
 SHUTDOWN_SECONDS = 30.0  # how long a shutdown waits for the batch in hand
 DEFAULT_STATS_BUDGET = 10  # play counts a batch fetches; cron's run fetches the rest
+DEFAULT_CAPTIONS_BUDGET = 20  # videos whose captions and chapters a batch reads (`webhook serve`)
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,13 @@ def refresh_then_publish(
     publish: Callable[[Database], object],
     *,
     stats_budget: int = DEFAULT_STATS_BUDGET,
+    captions_budget: int = 0,
 ) -> Apply:
     """What the worker does with a batch: refetch those media from Wistia, fetch the play count
-    of up to ``stats_budget`` of them that have none (a new upload), then republish."""
+    of up to ``stats_budget`` of them that have none (a new upload), read the captions and
+    chapters of up to ``captions_budget`` of them (any event may mean they changed:
+    ``media.transcript_updated`` says so, and Wistia does not say an edit moves ``updated``),
+    then republish."""
 
     def apply(db: Database, hashed_ids: Sequence[str]) -> None:
         refresh_media(db, client, hashed_ids, options)
@@ -58,6 +64,10 @@ def refresh_then_publish(
             fetch_missing_plays(db, client, hashed_ids, stats_budget, options)
         except WistiaSyncError as error:  # plays can wait for cron; the change itself cannot
             log.warning("fetching play counts failed (cron's run fetches them): %s", error)
+        try:
+            refresh_captions_of(db, client, hashed_ids, captions_budget, options)
+        except WistiaSyncError as error:  # a full crawl reads them again
+            log.warning("reading captions failed (cron's run reads them): %s", error)
         try:
             publish(db)
         except PublishAborted as error:

@@ -226,6 +226,12 @@ class WistiaClient:
         except ValueError as error:
             return NoStats(None, str(error))
 
+    def get_media_json(self, hashed_id: str, resource: str) -> Any | None:
+        """The JSON answer of ``GET /medias/{hashed_id}/{resource}`` (``captions``,
+        ``customizations``), unread, or None for a 404 (the media is gone, or has none)."""
+        answer = self._get(f"{media_path(hashed_id)}/{resource}", None, accept={404})
+        return None if answer.response.status_code == 404 else answer.body
+
     # -- transport -----------------------------------------------------------------------------
 
     def _media_page(self, answer: _Answer) -> MediaPage:

@@ -1,3 +1,5 @@
+-- index caption_sync_retry
+CREATE INDEX caption_sync_retry ON caption_sync(retry_at) WHERE retry_at IS NOT NULL;
 -- index change_log_video
 CREATE INDEX change_log_video ON change_log(hashed_id);
 -- index idx__sqlite_migrations_migration_set_name
@@ -25,6 +27,18 @@ CREATE TABLE "_sqlite_migrations" (
    "name" TEXT,
    "applied_at" TEXT
 );
+-- table caption_sync
+CREATE TABLE caption_sync (
+            hashed_id TEXT PRIMARY KEY,
+            chapters TEXT NOT NULL DEFAULT '[]',
+            synced_updated TEXT,
+            synced_at TEXT,
+            full_round INTEGER NOT NULL DEFAULT 0,
+            notes TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            retry_at TEXT
+        );
 -- table change_log
 CREATE TABLE change_log (
             id INTEGER PRIMARY KEY,
@@ -175,6 +189,17 @@ CREATE TABLE tags (
             slug TEXT NOT NULL UNIQUE,
             created_at TEXT NOT NULL
         );
+-- table video_captions
+CREATE TABLE video_captions (
+            hashed_id TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            label TEXT NOT NULL,
+            wistia_id TEXT,
+            cues TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            transcript TEXT NOT NULL,
+            PRIMARY KEY (hashed_id, lang)
+        ) WITHOUT ROWID;
 -- table video_tags
 CREATE TABLE video_tags (
             hashed_id TEXT NOT NULL REFERENCES videos(hashed_id),
@@ -227,6 +252,12 @@ CREATE TABLE webhook_events (
             error TEXT,
             applied_at REAL
         );
+-- trigger caption_sync_changes_delete
+CREATE TRIGGER caption_sync_changes_delete AFTER DELETE ON caption_sync WHEN OLD.chapters != '[]' BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', OLD.hashed_id); UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
+-- trigger caption_sync_changes_insert
+CREATE TRIGGER caption_sync_changes_insert AFTER INSERT ON caption_sync WHEN NEW.chapters != '[]' BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', NEW.hashed_id); UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
+-- trigger caption_sync_changes_update
+CREATE TRIGGER caption_sync_changes_update AFTER UPDATE ON caption_sync WHEN OLD.chapters IS NOT NEW.chapters BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', NEW.hashed_id); UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
 -- trigger folders_changes_delete
 CREATE TRIGGER folders_changes_delete AFTER DELETE ON folders BEGIN INSERT INTO publish_changes (kind, key) VALUES ('folder', OLD.hashed_id); END;
 -- trigger folders_changes_insert
@@ -251,6 +282,12 @@ CREATE TRIGGER tags_content_delete AFTER DELETE ON tags BEGIN UPDATE sync_state 
 CREATE TRIGGER tags_content_insert AFTER INSERT ON tags BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
 -- trigger tags_content_update
 CREATE TRIGGER tags_content_update AFTER UPDATE ON tags WHEN OLD.name IS NOT NEW.name OR OLD.slug IS NOT NEW.slug BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
+-- trigger video_captions_changes_delete
+CREATE TRIGGER video_captions_changes_delete AFTER DELETE ON video_captions WHEN 1 BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', OLD.hashed_id); UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
+-- trigger video_captions_changes_insert
+CREATE TRIGGER video_captions_changes_insert AFTER INSERT ON video_captions WHEN 1 BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', NEW.hashed_id); UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
+-- trigger video_captions_changes_update
+CREATE TRIGGER video_captions_changes_update AFTER UPDATE ON video_captions WHEN OLD.label IS NOT NEW.label OR OLD.cues IS NOT NEW.cues OR OLD.lang IS NOT NEW.lang BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', OLD.hashed_id); INSERT INTO publish_changes (kind, key) VALUES ('video', NEW.hashed_id); UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END;
 -- trigger video_tags_changes_delete
 CREATE TRIGGER video_tags_changes_delete AFTER DELETE ON video_tags WHEN NOT EXISTS (SELECT 1 FROM change_tracking_paused) BEGIN INSERT INTO publish_changes (kind, key) VALUES ('video', OLD.hashed_id); END;
 -- trigger video_tags_changes_insert
@@ -288,5 +325,6 @@ CREATE TRIGGER videos_content_update AFTER UPDATE ON videos WHEN NOT EXISTS (SEL
 -- migration wistia_sync.m011_delivery_intents
 -- migration wistia_sync.m012_site_delivery
 -- migration wistia_sync.m013_page_change_tracking
+-- migration wistia_sync.m015_captions
 -- state content_version = 0
 -- state publish_full_rebuild = 1

@@ -20,8 +20,17 @@ USER_AGENT = "Wistia-Webhooks/1.0"
 def media_event(
     event_type: str, hashed_id: str, *, account_id: str = ACCOUNT_ID, name: str = "A video"
 ) -> dict[str, Any]:
-    """One event as Wistia documents it; ``media.deleted`` carries only the media id."""
+    """One event as Wistia documents it; ``media.deleted`` carries only the media id, and
+    ``media.transcript_updated`` the media id and the transcript's id."""
     media: dict[str, Any] = {"id": hashed_id}
+    if event_type == "media.transcript_updated":  # the docs: it carries the transcript's id
+        return {
+            "uuid": str(uuid.uuid4()),
+            "type": event_type,
+            "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "payload": {"media": media, "transcript": {"id": f"t{hashed_id}"}},
+            "metadata": {"account_id": account_id},
+        }
     if event_type != "media.deleted":
         media |= {
             "name": name,

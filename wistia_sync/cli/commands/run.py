@@ -34,6 +34,7 @@ from wistia_sync.cli.options import (
 from wistia_sync.cli.progress import run_sync
 from wistia_sync.cli.sync_options import (
     AllowMassDelete,
+    CaptionsBudget,
     DefaultVisibility,
     Full,
     FullEvery,
@@ -56,6 +57,7 @@ def run_command(
     full: Full = False,
     full_every: FullEvery = config.DEFAULT_FULL_EVERY,
     stats_budget: StatsBudget = 100,
+    captions_budget: CaptionsBudget = 200,
     allow_mass_delete: AllowMassDelete = False,
     default_visibility: DefaultVisibility = "public",
     demo: Demo = False,
@@ -94,7 +96,9 @@ def run_command(
         cache_control_immutable, cache_control_entry,
     )  # fmt: skip
 
-    options = sync_options(full, full_every, stats_budget, allow_mass_delete, default_visibility)
+    options = sync_options(
+        full, full_every, stats_budget, allow_mass_delete, default_visibility, captions_budget
+    )
     options.source = "demo" if demo else "wistia"
     report = run_job(
         db,

@@ -90,6 +90,13 @@ def _notes(report: dict[str, Any]) -> list[Text]:
     ]
     if report["media_failures"]["media"]:
         lines.append(media_failures_line(report["media_failures"]))
+    if (captions := report.get("captions")) and captions["failing"]:
+        retry = captions["next_retry"]
+        lines.append(
+            f"captions: {captions['failing']:,} videos whose captions or chapters failed on "
+            f"every attempt; next retry {retry['hashed_id']} ({retry['failures']} in a row) at "
+            f"{retry['retry_at']}: {retry['error']}"
+        )
     lines.append(f"next full crawl due: {report['next_full_crawl']}")
     if report["webhooks"] is not None:
         lines.append(webhook_line(report["webhooks"]))

@@ -15,6 +15,7 @@ from wistia_sync.cli.options import DbPath, Json, Quiet
 from wistia_sync.cli.progress import run_sync
 from wistia_sync.cli.sync_options import (
     AllowMassDelete,
+    CaptionsBudget,
     DefaultVisibility,
     Full,
     FullEvery,
@@ -43,6 +44,7 @@ def sync_command(
     full: Full = False,
     full_every: FullEvery = config.DEFAULT_FULL_EVERY,
     stats_budget: StatsBudget = 100,
+    captions_budget: CaptionsBudget = 200,
     allow_mass_delete: AllowMassDelete = False,
     default_visibility: DefaultVisibility = "public",
     demo: Demo = False,
@@ -51,7 +53,9 @@ def sync_command(
     as_json: Json = False,
 ) -> None:
     """Mirror the Wistia account (videos, folders, tags, plays) into the database."""
-    options = sync_options(full, full_every, stats_budget, allow_mass_delete, default_visibility)
+    options = sync_options(
+        full, full_every, stats_budget, allow_mass_delete, default_visibility, captions_budget
+    )
     options.source = "demo" if demo else "wistia"
     hashed_ids = media_ids(media) if media is not None else None
     if hashed_ids is not None and full:

@@ -96,6 +96,15 @@ def serve_command(
             help="Play counts fetched per batch, for videos that have none yet.",
         ),
     ] = 10,
+    captions_budget: Annotated[
+        int,
+        typer.Option(
+            "--captions-budget",
+            min=0,
+            max=1000,
+            help="Videos whose captions and chapters a batch reads (two requests each).",
+        ),
+    ] = 20,
     token_file: TokenFile = None,
     api_url: ApiUrl = config.DEFAULT_API_URL,
     api_version: ApiVersion = config.DEFAULT_API_VERSION,
@@ -136,7 +145,13 @@ def serve_command(
         serve(
             settings,
             lambda: open_database(db),
-            refresh_then_publish(client, options, publish, stats_budget=stats_budget),
+            refresh_then_publish(
+                client,
+                options,
+                publish,
+                stats_budget=stats_budget,
+                captions_budget=captions_budget,
+            ),
         )
 
 
