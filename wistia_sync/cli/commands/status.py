@@ -101,7 +101,28 @@ def _notes(report: dict[str, Any]) -> list[Text]:
             f"publish → served everywhere (last {freshness['publishes']} verified): "
             f"p50 {freshness['p50_seconds']:.1f} s, p95 {freshness['p95_seconds']:.1f} s"
         )
+    lines += backup_lines(report["backup"])
     return [_cell(line) for line in lines]
+
+
+def backup_lines(backup: dict[str, Any]) -> list[str]:
+    """The last backup and its age, the last restore drill and its verdict."""
+    last, drill = backup["last_backup"], backup["last_drill"]
+    if last is None:
+        return ["no backup yet: `wistia-sync backup DEST` (see README, Backups)"]
+    lines = [
+        f"last backup: {last['where']} at {last['at']} ({format_age(last['age_seconds'])}), "
+        f"{last['bytes']:,} bytes, change log #{last['change_log_id']}"
+    ]
+    if drill is None:
+        lines.append("no restore drill yet: `wistia-sync backup DEST --verify`")
+    else:
+        verdict = "passed" if drill["ok"] else "FAILED"
+        lines.append(
+            f"last restore drill {verdict} at {drill['at']} "
+            f"({format_age(drill['age_seconds'])}): {drill['detail']}"
+        )
+    return lines
 
 
 def media_failures_line(failing: dict[str, Any]) -> str:
