@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
 
 from wistia_sync import config
 from wistia_sync.cli.console import stdout_console, terminal_safe
-from wistia_sync.cli.options import DbPath, Json
+from wistia_sync.cli.options import DURATION, DbPath, Json
 from wistia_sync.cli.sync_options import FullEvery
 
 if TYPE_CHECKING:
@@ -19,6 +21,15 @@ if TYPE_CHECKING:
 def status_command(
     db: DbPath = Path(config.DEFAULT_DB),
     full_every: FullEvery = config.DEFAULT_FULL_EVERY,
+    run_every: Annotated[
+        str,
+        typer.Option(
+            "--run-every",
+            metavar=DURATION,
+            help="How often cron or the timer runs `run`: warn when the last successful run "
+            "is older than 3 of these.",
+        ),
+    ] = "10m",
     as_json: Json = False,
 ) -> None:
     """Show what the database holds, the last runs, and when the next full crawl is due
@@ -27,7 +38,8 @@ def status_command(
     from wistia_sync.store.db import open_database
 
     every = config.parse_duration(full_every, name="--full-every")
-    report = database_status(open_database(db), every)
+    interval = config.parse_duration(run_every, name="--run-every")
+    report = database_status(open_database(db), every, interval)
     if as_json:
         stdout_console().print_json(json.dumps(report))
         return
@@ -102,6 +114,8 @@ def _notes(report: dict[str, Any]) -> list[Text]:
             f"p50 {freshness['p50_seconds']:.1f} s, p95 {freshness['p95_seconds']:.1f} s"
         )
     lines += backup_lines(report["backup"])
+    if report["freshness_of_runs"]["warning"]:
+        lines.append(report["freshness_of_runs"]["warning"])
     return [_cell(line) for line in lines]
 
 
