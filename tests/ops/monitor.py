@@ -40,6 +40,10 @@ def running_monitor() -> Iterator[Monitor]:
             self.end_headers()
             self.wfile.write(b"OK")
 
+        def do_GET(self) -> None:
+            self.headers["Content-Length"] = "0"
+            self.do_POST()
+
         def log_message(self, *args: object) -> None:
             pass
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from wistia_sync.catalog.editing import add_tags
 from wistia_sync.store.db import open_database
 db_path, number, video = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+PAUSE = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
 db = open_database(db_path)
 n = 0
 while not (db_path.parent / "stop").exists():
@@ -26,6 +27,7 @@ while not (db_path.parent / "stop").exists():
     add_tags(db, [video], [tag], actor=f"editor{number}")
     print(time.time(), tag, flush=True)
     n += 1
+    time.sleep(PAUSE)
 """
 
 
