@@ -97,6 +97,8 @@ def measure(size: int, repeat: int, litestream: bool) -> dict[str, dict[str, flo
                 record(name, wall, cpu, copy.stat().st_size)
                 copy.unlink()
             target.unlink()
+            floor = run_measured([ENTRY, "--version"], env)
+            record("wistia-sync --version (start-up)", floor.wall, floor.cpu)
             taken = run_measured(
                 [ENTRY, "backup", str(backups), "--db", str(db), "--keep", "1"], env
             )

@@ -51,7 +51,7 @@ def site_place(db_path: Path, dest: str) -> BackupPlace:
 
 
 def take_backup(
-    db_path: Path, dest: str, *, keep: int = DEFAULT_KEEP, method: Method = "vacuum"
+    db_path: Path, dest: str, *, keep: int = DEFAULT_KEEP, method: Method = "backup-api"
 ) -> BackupResult:
     if keep < 1:
         raise UsageError(f"--keep must be 1 or more, not {keep}")
