@@ -6,10 +6,14 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
+
 from tests.ops.conftest import cli
 from tests.ops.monitor import running_monitor
 from tests.support.nginxserver import free_port
+from wistia_sync.errors import LockHeld
 from wistia_sync.ops.ping import BODY_LIMIT, Pinger
+from wistia_sync.ops.watch import watched_run
 from wistia_sync.store.lock import hold_lock, run_lock_path
 
 
@@ -91,3 +95,19 @@ def test_the_body_is_cut_to_the_limit() -> None:
     (ping,) = monitor.pings
     assert len(ping.body) <= BODY_LIMIT and ping.body.endswith(b"...")
     ping.body.decode("utf-8")  # never cut inside a character
+
+
+def test_a_started_run_reports_its_end_even_when_a_later_lock_times_out(tmp_path: Path) -> None:
+    """The run lock refused: nothing said. A delivery's lock timing out after the start ping:
+    the monitor must hear the end, or it waits for a run that is over."""
+    with running_monitor() as monitor:
+        refused = Pinger(monitor.url)
+        with pytest.raises(LockHeld), watched_run(refused, None, tmp_path / "none.db"):
+            raise LockHeld("another wistia-sync holds the run lock")
+        assert monitor.pings == []
+        started = Pinger(monitor.url)
+        with pytest.raises(LockHeld), watched_run(started, None, tmp_path / "none.db"):
+            started.start()
+            raise LockHeld("another delivery held the target's lock")
+    assert [ping.path for ping in monitor.pings] == ["/ping/check-key/start", "/ping/check-key/75"]
+    assert b"another delivery" in monitor.pings[1].body

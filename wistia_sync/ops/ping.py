@@ -76,8 +76,10 @@ class Pinger:
         self.url = check_ping_url(url)
         self.run_id = str(uuid.uuid4())
         self.timeout = timeout
+        self.started = False
 
     def start(self) -> None:
+        self.started = True
         self._send("/start", b"")
 
     def finish(self, exit_code: int, body: str) -> None:

@@ -23,13 +23,16 @@ def watched_run(
     pinger: Pinger | None, metrics_file: Path | None, db_path: Path
 ) -> Iterator[dict[str, Any]]:
     """Yields a dict the run fills with its JSON summary; on the way out, pings and writes the
-    metrics. A run refused because another holds the lock says nothing: that run reports for
-    itself (and one stuck misses its own success ping, which is how the monitor notices)."""
+    metrics. A run refused because another holds the run lock says nothing: that run reports
+    for itself (and one stuck misses its own success ping, which is how the monitor notices).
+    A run that started (and so pinged ``/start``) always reports how it ended."""
     summary: dict[str, Any] = {}
     began = time.monotonic()
     try:
         yield summary
-    except LockHeld:
+    except LockHeld as error:
+        if pinger is not None and pinger.started:  # a later lock (a delivery's) timed out
+            _ended(pinger, metrics_file, db_path, exit_code_of(error), redact(str(error)), began)
         raise
     except BaseException as error:
         _ended(pinger, metrics_file, db_path, exit_code_of(error), redact(str(error)), began)
