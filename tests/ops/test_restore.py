@@ -136,3 +136,18 @@ def test_restores_where_no_database_is(backed_up: Path, tmp_path: Path) -> None:
     restored = cli("restore", str(backed_up), "--db", str(fresh))
     assert restored.returncode == 0, restored.stderr
     assert change_ids(fresh) == change_ids(next(backed_up.iterdir()))
+
+
+def test_a_plain_copy_of_a_database_restores_and_status_still_reads(
+    site: Path, tmp_path: Path
+) -> None:
+    """A copy not made by `backup` (cp of a quiesced file) has no backup time to record."""
+    plain = tmp_path / "copy.db"
+    conn = sqlite3.connect(site)
+    conn.execute("VACUUM INTO ?", [str(plain)])
+    conn.close()
+    restored = tmp_path / "from-copy.db"
+    assert cli("restore", str(plain), "--db", str(restored)).returncode == 0
+    shown = cli("status", "--db", str(restored))
+    assert shown.returncode == 0, shown.stderr
+    assert "no backup yet" in shown.stdout

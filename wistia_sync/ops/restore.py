@@ -73,16 +73,17 @@ def restore_backup(src: str, db_path: Path, *, force: bool = False) -> RestoreRe
         migrated = open_database(staged)
         try:
             # The live database's memory of its last backup is this one now, not the one
-            # before it that the copy recorded.
-            records.record(
-                migrated,
-                {
-                    records.LAST_BACKUP_AT: facts.taken_at or "",
-                    records.LAST_BACKUP_WHERE: shown,
-                    records.LAST_BACKUP_CHANGE_ID: str(facts.last_change_id),
-                    records.LAST_BACKUP_BYTES: str(staged.stat().st_size),
-                },
-            )
+            # before it that the copy recorded (a plain copy of a database has no time).
+            if facts.taken_at is not None:
+                records.record(
+                    migrated,
+                    {
+                        records.LAST_BACKUP_AT: facts.taken_at,
+                        records.LAST_BACKUP_WHERE: shown,
+                        records.LAST_BACKUP_CHANGE_ID: str(facts.last_change_id),
+                        records.LAST_BACKUP_BYTES: str(staged.stat().st_size),
+                    },
+                )
         finally:
             migrated.conn.close()  # the last connection: its -wal is folded in and removed
         fsync_file(staged)
