@@ -176,8 +176,11 @@ def run_job(
     force: bool = False,
     delivery: DeliverySettings | None = None,
     allow_mass_unpublish: bool = False,
+    started: Callable[[], None] | None = None,
 ) -> JobReport:
     """Sync, then publish what is behind. Raises ``LockHeld`` at once if another run holds the lock.
+
+    ``started`` is called once the run lock is held (``run --ping-url``'s start signal).
 
     The whole-file integrity check runs here (once per run), not on every editor command. Like
     ``sync``, a run creates the database when no file is at ``db_path``.
@@ -188,6 +191,8 @@ def run_job(
     check_database_outside_output(db_path, output)
     check_database_path(db_path, create=True)  # before the lock file is made beside it
     with hold_lock(run_lock_path(db_path), wait=False):
+        if started is not None:
+            started()
         db = open_database(db_path, verify=True, create=True)
         delivery, notice = site_delivery(db, delivery)  # before the sync: bad input changes nothing
         summary = None

@@ -13,6 +13,8 @@ from wistia_sync.deliver.delivery import deliveries_owed
 from wistia_sync.deliver.purge.kinds import provider_label
 from wistia_sync.deliver.purge.purger import purge_status
 from wistia_sync.deliver.verify import freshness_latency
+from wistia_sync.ops.records import backup_status
+from wistia_sync.ops.staleness import DEFAULT_RUN_EVERY, staleness
 from wistia_sync.redaction import redact_output, register_environment_secrets
 from wistia_sync.store.state import LAST_FULL_CRAWL_KEY, get_state, watermark_key
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
@@ -40,7 +42,9 @@ _COUNTS = {
 RECENT_REJECTIONS = 5
 
 
-def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[str, Any]:
+def database_status(
+    db: Database, full_every: timedelta = FULL_EVERY, run_every: timedelta = DEFAULT_RUN_EVERY
+) -> dict[str, Any]:
     register_environment_secrets()  # a purge error may quote one of them
     counts = {name: db.execute(sql).fetchone()[0] for name, sql in _COUNTS.items()}
     cursor = db.execute(
@@ -86,6 +90,8 @@ def database_status(db: Database, full_every: timedelta = FULL_EVERY) -> dict[st
         ],
         "deliveries_owed": deliveries_owed(db),
         "freshness": asdict(freshness_latency(db)),
+        "backup": backup_status(db),
+        "freshness_of_runs": staleness(db, run_every),
     }
 
 

@@ -86,4 +86,12 @@ COMMANDS = {
         "wistia_sync.cli.commands.webhook:webhook_app",
         "Receive Wistia's webhooks: each event refetches its media and republishes in seconds.",
     ),
+    "backup": LazyCommand(
+        "wistia_sync.cli.commands.backup:backup_command",
+        "Copy the database to DEST while it is in use, checked, keeping the newest --keep.",
+    ),
+    "restore": LazyCommand(
+        "wistia_sync.cli.commands.restore:restore_command",
+        "Replace the database with a backup; refused while it is in use or newer than SRC.",
+    ),
 }

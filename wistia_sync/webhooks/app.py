@@ -3,7 +3,8 @@
 ``POST /webhooks/wistia``: a body over ``max_body_bytes`` gets 413, a missing or wrong
 ``X-Wistia-Signature`` 401, a body that is not a delivery 400, all with nothing stored. A valid
 delivery's events are committed to the inbox (repeats are recognised by uuid) before the 200.
-``GET /healthz`` answers 200 while the inbox database can be read.
+``GET /healthz`` answers 200 while the inbox database can be read. ``GET /metrics``, when the
+settings carry a renderer, answers the Prometheus metrics ``run --metrics-file`` writes.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/wistia"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # Prometheus' text format
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # a delivery of a few hundred events is ~100 KB
 
 
@@ -41,6 +44,8 @@ class ReceiverSettings:
     secret: bytes
     account_id: str | None = None  # events for another account are stored as ignored
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # ``ops.metrics.render``, handed over by the CLI (ops sits beside webhooks, not below).
+    metrics: Callable[[Database], bytes] | None = None
 
 
 class _BodyTooLarge(Exception):
@@ -98,11 +103,20 @@ def create_app(
         await run_in_threadpool(lambda: databases.get().execute("SELECT 1").fetchone())
         return JSONResponse({"ok": True})
 
+    async def metrics(request: Request) -> Response:
+        assert settings.metrics is not None
+        render = settings.metrics
+        body = await run_in_threadpool(lambda: render(databases.get()))
+        return Response(body, media_type=METRICS_TYPE)
+
+    routes = [
+        Route(WEBHOOK_PATH, receive, methods=["POST"]),
+        Route(HEALTH_PATH, health, methods=["GET"]),
+    ]
+    if settings.metrics is not None:
+        routes.append(Route(METRICS_PATH, metrics, methods=["GET"]))
     return Starlette(
-        routes=[
-            Route(WEBHOOK_PATH, receive, methods=["POST"]),
-            Route(HEALTH_PATH, health, methods=["GET"]),
-        ],
+        routes=routes,
         lifespan=asynccontextmanager(lifespan) if lifespan else None,
     )
 

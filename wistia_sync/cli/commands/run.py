@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -84,40 +84,81 @@ def run_command(
             "--verify-wait", metavar=DURATION, help="How long --verify may wait (at most 1h)."
         ),
     ] = "60s",
+    ping_url: Annotated[
+        str | None,
+        typer.Option(
+            "--ping-url",
+            help="Ping a healthchecks-style monitor: URL/start, then URL or URL/<exit code> "
+            "(default: the site's, `site --ping-url`; '' pings nothing).",
+            show_default=False,
+        ),
+    ] = None,
+    metrics_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--metrics-file",
+            help="Write Prometheus metrics to this .prom file (node exporter's textfile "
+            "collector) as the run ends.",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
     """Sync, then republish what changed. Exits 75 at once if another run holds the lock."""
-    from wistia_sync.job import run_job
+    from wistia_sync.ops.ping import run_pinger
+    from wistia_sync.ops.watch import watched_run
 
-    wait = verify_wait_seconds(verify, verify_wait, base_url, db)
-    delivery = delivery_settings(
-        target, s3_endpoint_url, purge, purge_budget, base_url,
-        cache_control_immutable, cache_control_entry,
-    )  # fmt: skip
+    if metrics_file is not None:
+        from wistia_sync.ops.metrics import check_metrics_path
 
-    options = sync_options(
-        full, full_every, stats_budget, allow_mass_delete, default_visibility, captions_budget
-    )
-    options.source = "demo" if demo else "wistia"
-    report = run_job(
-        db,
-        output,
-        open_client=lambda: open_client(
-            demo, token_file, api_url, api_version, rate_limit, quiet=quiet
-        ),
-        options=options,
-        sync=lambda database, client, opts: run_sync(database, client, opts, quiet=quiet),
-        force=force,
-        delivery=delivery,
-        allow_mass_unpublish=allow_mass_unpublish,
-    )
-    settings = report.delivery_settings
-    served_at = base_url or (settings.base_url if settings else None)
-    print_job_report(report, quiet=quiet, as_json=as_json, owed_later=verify and bool(served_at))
-    if verify and served_at:
-        verify_served(db, output, settings, served_at, wait=wait, quiet=quiet)
-    raise_owed(report.delivery)
+        check_metrics_path(metrics_file)
+    pinger = run_pinger(ping_url, db)
+    with watched_run(pinger, metrics_file, db) as summary:
+        from wistia_sync.job import run_job
+
+        wait = verify_wait_seconds(verify, verify_wait, base_url, db)
+        delivery = delivery_settings(
+            target, s3_endpoint_url, purge, purge_budget, base_url,
+            cache_control_immutable, cache_control_entry,
+        )  # fmt: skip
+
+        options = sync_options(
+            full, full_every, stats_budget, allow_mass_delete, default_visibility, captions_budget
+        )
+        options.source = "demo" if demo else "wistia"
+        report = run_job(
+            db,
+            output,
+            open_client=lambda: open_client(
+                demo, token_file, api_url, api_version, rate_limit, quiet=quiet
+            ),
+            options=options,
+            sync=lambda database, client, opts: run_sync(database, client, opts, quiet=quiet),
+            force=force,
+            delivery=delivery,
+            allow_mass_unpublish=allow_mass_unpublish,
+            started=pinger.start if pinger else None,
+        )
+        if report.sync is not None:
+            summary.update(job_summary(report))
+        settings = report.delivery_settings
+        served_at = base_url or (settings.base_url if settings else None)
+        print_job_report(
+            report, quiet=quiet, as_json=as_json, owed_later=verify and bool(served_at)
+        )
+        if verify and served_at:
+            verify_served(db, output, settings, served_at, wait=wait, quiet=quiet)
+        raise_owed(report.delivery)
+
+
+def job_summary(report: JobReport) -> dict[str, Any]:
+    """The run's JSON summary (``--json``, and the body of ``--ping-url``'s last ping)."""
+    assert report.sync is not None
+    data = report.sync.as_dict()
+    data["publish"] = None if report.publish is None else report.publish.as_dict()
+    data["delivery"] = None if report.delivery is None else report.delivery.as_dict()
+    return data
 
 
 def raise_owed(delivery: DeliveryReport | None) -> None:
@@ -202,10 +243,7 @@ def print_job_report(
         raise report.sync_error
     assert report.sync is not None
     if as_json:
-        data = report.sync.as_dict()
-        data["publish"] = None if result is None else result.as_dict()
-        data["delivery"] = None if report.delivery is None else report.delivery.as_dict()
-        stdout_console().print_json(json.dumps(data))
+        stdout_console().print_json(json.dumps(job_summary(report)))
     elif not quiet:
         stdout_console().print(report.sync.line(), markup=False)
         stdout_console().print(result.summary() if result else "output up to date", markup=False)

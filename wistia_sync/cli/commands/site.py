@@ -112,6 +112,10 @@ SetUploadDeadline = Annotated[
         metavar=DURATION,
     ),
 ]
+SetPingUrl = Annotated[
+    str | None,
+    _stored("--ping-url", "Healthchecks-style URL every `run` pings (start, success, failure)"),
+]
 
 
 def site_command(
@@ -130,6 +134,7 @@ def site_command(
     cache_control_entry: SetEntryCacheControl = None,
     purge_deadline: SetPurgeDeadline = None,
     upload_deadline: SetUploadDeadline = None,
+    ping_url: SetPingUrl = None,
     as_json: Json = False,
 ) -> None:
     """Show the site's publishing and delivery settings, or change them (cron, every editor and
@@ -160,6 +165,10 @@ def site_command(
         from wistia_sync.deliver.site import change_site_delivery, check_site_delivery
 
         check_site_delivery(database, delivery)
+    if ping_url:
+        from wistia_sync.ops.ping import check_ping_url
+
+        check_ping_url(ping_url)
     changes = (page_size, grace, takedown_grace, preview_page, preview_title)
     if any(change is not None for change in changes):
         change_site_settings(
@@ -172,7 +181,13 @@ def site_command(
         )
     if changes_delivery:
         change_site_delivery(database, delivery)
+    from wistia_sync.ops.ping import shown_url, store_ping_url, stored_ping_url
+
+    if ping_url is not None:
+        store_ping_url(database, ping_url)
     settings = read_site_settings(database)
+    stored_ping = stored_ping_url(database)
+    settings["ping_url"] = shown_url(stored_ping) if stored_ping else None
     if as_json:
         stdout_console().print_json(json.dumps(settings))
         return

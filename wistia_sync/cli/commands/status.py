@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
 
 from wistia_sync import config
 from wistia_sync.cli.console import stdout_console, terminal_safe
-from wistia_sync.cli.options import DbPath, Json
+from wistia_sync.cli.options import DURATION, DbPath, Json
 from wistia_sync.cli.sync_options import FullEvery
 
 if TYPE_CHECKING:
@@ -19,6 +21,15 @@ if TYPE_CHECKING:
 def status_command(
     db: DbPath = Path(config.DEFAULT_DB),
     full_every: FullEvery = config.DEFAULT_FULL_EVERY,
+    run_every: Annotated[
+        str,
+        typer.Option(
+            "--run-every",
+            metavar=DURATION,
+            help="How often cron or the timer runs `run`: warn when the last successful run "
+            "is older than 3 of these.",
+        ),
+    ] = "10m",
     as_json: Json = False,
 ) -> None:
     """Show what the database holds, the last runs, and when the next full crawl is due
@@ -27,7 +38,8 @@ def status_command(
     from wistia_sync.store.db import open_database
 
     every = config.parse_duration(full_every, name="--full-every")
-    report = database_status(open_database(db), every)
+    interval = config.parse_duration(run_every, name="--run-every")
+    report = database_status(open_database(db), every, interval)
     if as_json:
         stdout_console().print_json(json.dumps(report))
         return
@@ -108,7 +120,30 @@ def _notes(report: dict[str, Any]) -> list[Text]:
             f"publish → served everywhere (last {freshness['publishes']} verified): "
             f"p50 {freshness['p50_seconds']:.1f} s, p95 {freshness['p95_seconds']:.1f} s"
         )
+    lines += backup_lines(report["backup"])
+    if report["freshness_of_runs"]["warning"]:
+        lines.append(report["freshness_of_runs"]["warning"])
     return [_cell(line) for line in lines]
+
+
+def backup_lines(backup: dict[str, Any]) -> list[str]:
+    """The last backup and its age, the last restore drill and its verdict."""
+    last, drill = backup["last_backup"], backup["last_drill"]
+    if last is None:
+        return ["no backup yet: `wistia-sync backup DEST` (see README, Backups)"]
+    lines = [
+        f"last backup: {last['where']} at {last['at']} ({format_age(last['age_seconds'])}), "
+        f"{last['bytes']:,} bytes, change log #{last['change_log_id']}"
+    ]
+    if drill is None:
+        lines.append("no restore drill yet: `wistia-sync backup DEST --verify`")
+    else:
+        verdict = "passed" if drill["ok"] else "FAILED"
+        lines.append(
+            f"last restore drill {verdict} at {drill['at']} "
+            f"({format_age(drill['age_seconds'])}): {drill['detail']}"
+        )
+    return lines
 
 
 def media_failures_line(failing: dict[str, Any]) -> str:

@@ -207,6 +207,7 @@ def serve_settings(
             secret=secret,
             account_id=None if account_id is None else config.check_webhook_account_id(account_id),
             max_body_bytes=max_body,
+            metrics=render_metrics,
         ),
         host=host,
         port=port,
@@ -214,6 +215,13 @@ def serve_settings(
         limits=ConnectionLimits(request_seconds=request_seconds, max_connections=connections),
     )
     return settings, descriptors
+
+
+def render_metrics(db: Database) -> bytes:
+    """``GET /metrics``: what ``run --metrics-file`` writes (prometheus_client on first use)."""
+    from wistia_sync.ops.metrics import render
+
+    return render(db)
 
 
 def publish_when_due(output: Path) -> Callable[[Database], None]:
