@@ -16,7 +16,7 @@ import enum
 import itertools
 import operator
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -35,7 +35,7 @@ from wistia_sync.contract.layout import (
     playlist_identity,
     video_file_path,
 )
-from wistia_sync.publish import pagelists, snapshot
+from wistia_sync.publish import heap, pagelists, snapshot, staged_rows
 from wistia_sync.publish.buckets import Bucket, Member, normalise
 from wistia_sync.publish.build import (
     PageRef,
@@ -55,6 +55,15 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from wistia_sync.publish.output import OutputFolder
+
+
+_TEXTS_BATCH = 512  # video texts handed to SQLite at a time
+_RELEASE_EVERY = 16_384  # videos whose texts were let go between two ``heap.release``
+
+
+# What a rendered video is replaced by once its file is planned (its text then lives in
+# ``staged_rows`` only): nothing reads it after, and its text no longer counts in the peak.
+_LET_GO = RenderedVideo("", "", "", ())
 
 
 class Stage(enum.IntEnum):
@@ -107,13 +116,12 @@ class Plan:
     adopt: list[PlannedFile] = field(default_factory=list)  # already on disk, byte-identical
     to_remove: list[str] = field(default_factory=list)  # entry files, then expired pages
     retire: dict[str, str] = field(default_factory=dict)  # page -> expires_at
-    page_videos: dict[str, list[str]] = field(default_factory=dict)  # rendered page -> hashed_ids
     revive: set[str] = field(default_factory=set)  # listed again: no longer expiring
     unchanged: int = 0
     # publisher state
     members_replaced: set[str] | None = None  # hashed_ids whose rows are replaced (None: all)
-    videos: dict[str, RenderedVideo] = field(default_factory=dict)  # changed videos only
-    buckets: dict[str, list[Bucket]] = field(default_factory=dict)  # touched playlists
+    # touched playlists (without their members: ``members`` keeps those of rendered buckets)
+    buckets: dict[str, list[Bucket]] = field(default_factory=dict)
     gone_buckets: dict[str, set[str]] = field(default_factory=dict)  # playlist -> start keys
     playlists: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (title, count)
     dropped_playlists: set[str] = field(default_factory=set)
@@ -125,21 +133,11 @@ class Plan:
     held: int = 0  # videos videos.json held before, as recorded
 
     def drop_recorded(self) -> None:
-        """Let go of what only recording the publisher state needed (every changed video's
-        text, the buckets' members), before the file list is built."""
-        self.videos = {}
+        """Let go of what only placing the files and recording the publisher state needed (a
+        rebuild's entry a file), before the file list is built."""
         self.buckets = {}
-        self.page_videos = {}
-
-    def member_rows(self) -> Iterator[tuple[str, str, str]]:
-        """(playlist, sort key, hashed_id) of the replaced videos, in primary-key order: each is
-        in a bucket this publish loaded (its key made the bucket dirty)."""
-        replaced = self.members_replaced
-        for playlist in sorted(self.buckets):
-            for bucket in self.buckets[playlist]:
-                for key, hashed_id in bucket.members or ():
-                    if replaced is None or hashed_id in replaced:
-                        yield playlist, key, hashed_id
+        self.to_write = []
+        self.adopt = []
 
 
 class StateMismatch(Exception):
@@ -158,7 +156,9 @@ def plan_publish(
 ) -> Plan:
     """The plan; every file it writes is already staged by ``stage`` (None: a dry run).
 
-    If planning fails, the files it staged are discarded."""
+    If planning fails, the files it staged are discarded. The members of the buckets it
+    renders are kept in ``members``' temp table (made afresh here)."""
+    staged_rows.reset(db)
     changes = snapshot.pending_changes(db, full=full)
     plan = Plan(full=full, last_change_id=changes.last_id)
     planner = _Planner(db, settings, plan, _Files(db, folder, plan, verify=verify, stage=stage))
@@ -270,7 +270,6 @@ class _Planner:
             self.old = snapshot.memberships(db, pending)
             self.rendered = snapshot.published_videos(db, pending)
         plan.members_replaced = None if full else self.changed
-        plan.videos = self.rendered
         self.unpublished = {h for h in self.changed if h not in self.rendered}
         plan.published = self.rendered.keys()  # a view: not a second set of every video
         plan.unpublished = {h for h in self.unpublished if ALL_VIDEOS_PATH in self.old.get(h, {})}
@@ -292,7 +291,8 @@ class _Planner:
                 deltas.setdefault(path, _Delta())
         recorded_buckets = snapshot.buckets(self.db, None if self.full else deltas)
         for path in sorted(deltas):
-            self._plan_playlist(path, deltas[path], recorded_buckets.get(path))
+            # Each playlist's delta goes once it is planned (a rebuild's hold every member).
+            self._plan_playlist(path, deltas.pop(path), recorded_buckets.pop(path, None))
 
     def _plan_playlist(
         self, path: str, delta: _Delta, recorded: list[snapshot.RecordedBucket] | None
@@ -300,9 +300,9 @@ class _Planner:
         plan = self.plan
         title = _title(path, delta, self.rendered, self.recorded_playlists)
         original = _recorded_buckets(recorded, full=self.full)
+        loader = _Loader(self.db, path, delta, self.rendered, complete=self.full)
         if not self.full:  # a rebuild's buckets are all dirty
-            _mark_dirty(original, delta)
-        loader = _Loader(self.db, path, delta, complete=self.full)
+            _mark_dirty(original, delta, loader.added)
         final = normalise(original, self.settings.page_size, loader)
         count = sum(bucket.size for bucket in final)
         plan.gone_buckets[path] = {b.start for b in original} - {b.start for b in final}
@@ -324,6 +324,7 @@ class _Planner:
         first.page = None
         content = playlist_entry_file(path, title, count, lists.inline, first_videos, lists.lists)
         self.files.add(path, content, Stage.PLAYLISTS)
+        staged_rows.add_members(self.db, path, final, keep=self.files.stage is not None)
         plan.buckets[path] = final
         plan.playlists[path] = (title, count)
 
@@ -346,7 +347,6 @@ class _Planner:
                 assert bucket.members is not None
                 bucket.page, content = page_file(path, [self.text(m[1]) for m in bucket.members])
                 self.files.add(bucket.page, content, Stage.PAGES)
-                self.plan.page_videos[bucket.page] = [h for _, h in bucket.members]
             if index > 0:
                 assert bucket.page is not None
                 refs.append(PageRef(bucket.page, bucket.size))
@@ -371,12 +371,25 @@ class _Planner:
         return lists
 
     def plan_video_files(self) -> None:
-        for hashed_id in sorted(self.changed):
+        """Each changed video's file. Its text then goes to the state's rows (``staged_rows``),
+        and the video from the plan: the playlists are rendered, nothing else needs it."""
+        keep = self.files.stage is not None  # a dry run records no state
+        texts: list[tuple[str, str]] = []
+        for count, hashed_id in enumerate(sorted(self.changed), 1):
             published = self.rendered.get(hashed_id)
+            if count % _RELEASE_EVERY == 0:
+                heap.release()
             if published is not None:
+                self.rendered[hashed_id] = _LET_GO  # still published (``plan.published``)
                 self.files.add(video_file_path(hashed_id), video_file(published), Stage.VIDEO_FILES)
+                if keep:
+                    texts.append((hashed_id, published.json))
+                if len(texts) == _TEXTS_BATCH:
+                    staged_rows.add_texts(self.db, texts)
+                    texts = []
             elif hashed_id in self.old:
                 self.plan.to_remove.append(video_file_path(hashed_id))
+        staged_rows.add_texts(self.db, texts)
 
     def plan_indexes(self) -> None:
         """``tags.json`` and ``folders.json`` when a playlist of theirs changed; the counts."""
@@ -488,10 +501,9 @@ class _Delta:
     """How one playlist's membership changes: keys leaving, keys arriving (with their video)."""
 
     removed: dict[str, str] = field(default_factory=dict)  # sort key -> hashed_id
-    added: dict[str, str] = field(default_factory=dict)
-
-    def added_keys(self) -> list[str]:
-        return sorted(self.added)
+    # hashed_ids of rendered videos (their keys are theirs): a rebuild's are every member of
+    # every playlist, so a list of strings the videos hold already, not a dict of them
+    added: list[str] = field(default_factory=list)
 
 
 def _deltas(
@@ -508,7 +520,7 @@ def _deltas(
         video = rendered.get(hashed_id)
         if video is not None:
             for path, _ in video.playlists:
-                deltas[path].added[video.sort_key] = hashed_id
+                deltas[path].added.append(hashed_id)
     return dict(deltas)
 
 
@@ -518,7 +530,7 @@ def _title(
     rendered: dict[str, RenderedVideo],
     recorded: dict[str, snapshot.RecordedPlaylist],
 ) -> str:
-    for hashed_id in delta.added.values():
+    for hashed_id in delta.added:
         return rendered[hashed_id].title(path)
     if path in recorded:
         return recorded[path].title
@@ -536,9 +548,9 @@ def _recorded_buckets(
     return buckets
 
 
-def _mark_dirty(buckets: list[Bucket], delta: _Delta) -> None:
+def _mark_dirty(buckets: list[Bucket], delta: _Delta, added: list[Member]) -> None:
     starts = [bucket.start for bucket in buckets]
-    for key in [*delta.removed, *delta.added]:
+    for key in [*delta.removed, *(key for key, _ in added)]:
         buckets[bisect.bisect_right(starts, key) - 1].dirty = True
 
 
@@ -550,9 +562,18 @@ def _holds_any(sorted_keys: list[str], bucket: Bucket) -> bool:
 class _Loader:
     """Reads a recorded bucket's members once, with this publish's changes applied."""
 
-    def __init__(self, db: Database, playlist: str, delta: _Delta, *, complete: bool) -> None:
+    def __init__(
+        self,
+        db: Database,
+        playlist: str,
+        delta: _Delta,
+        rendered: dict[str, RenderedVideo],
+        *,
+        complete: bool,
+    ) -> None:
         self.db, self.playlist, self.delta, self.complete = db, playlist, delta, complete
-        self.added_keys = delta.added_keys()
+        # The arriving members, in key order: these tuples become the buckets' members.
+        self.added = sorted((rendered[hashed_id].sort_key, hashed_id) for hashed_id in delta.added)
 
     def __call__(self, bucket: Bucket) -> list[Member]:
         if bucket.members is None:
@@ -565,14 +586,14 @@ class _Loader:
                     )
                     if member[0] not in self.delta.removed
                 ]
-            low = bisect.bisect_left(self.added_keys, bucket.start)
+            # (key,) sorts before every (key, hashed_id): the first member from that key on.
+            low = bisect.bisect_left(self.added, (bucket.start,))
             high = (
-                len(self.added_keys)
+                len(self.added)
                 if bucket.end is None
-                else bisect.bisect_left(self.added_keys, bucket.end)
+                else bisect.bisect_left(self.added, (bucket.end,))
             )
-            added = self.delta.added
-            arriving = [(key, added[key]) for key in self.added_keys[low:high]]
+            arriving = self.added[low:high]
             bucket.members = sorted(kept + arriving) if kept else arriving  # both in key order
         return bucket.members
 
