@@ -1,18 +1,28 @@
 """A rebuild (``publish --force`` into an empty folder) beside the floor script, in the same run.
 
-    python benchmarks/bench_rebuild.py [--sizes 10000,100000] [--where shm,disk] [--repeat 3]
+    python benchmarks/bench_rebuild.py [--sizes 10000,100000] [--where shm,disk] [--repeat 7]
         [--before /tmp/before]
 
 For each catalog size (``bench_publish.py``'s catalog) and each place (``shm``: tmpfs under
 /dev/shm, where file creation costs what the CPU does; ``disk``: a folder beside this script's
-temp files on the machine's disk), each repeat copies the database afresh, then runs
-``python -m wistia_sync publish --force --quiet`` from this tree (and from the ``--before`` tree,
-``git archive REV wistia_sync | tar -x -C /tmp/before``, on its own database), then
-``floor_publish.py`` reading the database the publish left, each into an empty folder. The floor's
-tree and each publish's are compared file by file (the same set of paths, the same bytes): any
-difference stops the run. It prints the median wall and CPU seconds (user + system, from
-``wait4``) and the largest peak RSS (``ru_maxrss`` of the child) of each, with the ratios to the
-floor, and the load average.
+temp files on the machine's disk), it builds the catalog once, publishes a copy of it once (a
+warm-up, and the database the floor reads, for ``manifest.json``'s ``updated_at``), runs
+``floor_publish.py`` on it and compares the two trees file by file (the same set of paths, the
+same bytes: any difference stops the run).
+
+Then each repeat runs, in turn, ``floor_publish.py`` and ``python -m wistia_sync publish --force
+--quiet`` from this tree (and from the ``--before`` tree, ``git archive REV wistia_sync | tar -x
+-C /tmp/before``, on its own catalog), the order rotating each repeat, every run prepared the
+same way: a fresh copy of its database in a folder of its own (read once, so the page cache
+holds it), an empty output folder, and nothing left of the previous run (its folder, database
+and tree are removed before the next starts: a file system holding another run's 100k-file tree
+makes file creation cost more). The floor's CPU moves with the machine's state as much as the
+publish's does, so each publish is set beside the floor run next to it: the table gives the
+median of each figure, the median of those paired ratios and their spread (lowest to highest).
+
+CPU seconds are user + system from ``wait4``; peak RSS is ``ru_maxrss`` of the child (the
+largest over the repeats; this process stays small: a child started by ``vfork`` reports its
+parent's peak too); wall seconds are the load's.
 """
 
 from __future__ import annotations
@@ -25,9 +35,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from measured import run_measured
+from measured import Measured, run_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,12 +55,7 @@ sys.path.insert(0, sys.argv[3])
 from bench_publish import build_catalog
 build_catalog(Path(sys.argv[1]), int(sys.argv[2]), migrate=False)
 """
-
-
-def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds, peak RSS in MB) of one process; it must succeed."""
-    measured = run_measured(args, env, cwd)
-    return measured.wall, measured.cpu, measured.peak_mb
+PUBLISH = [sys.executable, "-m", "wistia_sync", "publish", "--force", "--quiet"]
 
 
 def paths_of(root: Path) -> set[str]:
@@ -77,45 +83,84 @@ def compare(floor: Path, ours: Path, label: str) -> int:
     return len(expected)
 
 
-def measure(
-    size: int, base: Path, trees: dict[str, Path], repeat: int, env: dict[str, str]
-) -> dict[str, list[tuple[float, float, float]]]:
-    databases = {}
+def copy_database(source: Path, target: Path) -> None:
+    """A fresh copy of a closed database (no WAL beside it), read once into the page cache."""
+    shutil.copyfile(source, target)
+    with target.open("rb") as handle:
+        while handle.read(1 << 20):
+            pass
+
+
+def publish_env(env: dict[str, str], database: Path, out: Path) -> dict[str, str]:
+    return {**env, "WISTIA_SYNC_DB": str(database), "WISTIA_SYNC_OUTPUT": str(out)}
+
+
+def checkpointed(database: Path) -> None:
+    """Fold the WAL a publish left into the database file, so a plain copy of it is whole."""
+    code = "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA wal_checkpoint')"
+    subprocess.run([sys.executable, "-c", code, str(database)], check=True)
+
+
+def prepare(size: int, base: Path, trees: dict[str, Path], env: dict[str, str]) -> dict[str, Path]:
+    """Each tree's catalog, and the database the floor reads: the catalog published once (its
+    tree checked against the floor's, byte for byte)."""
+    sources = {}
     for name, tree in trees.items():
         database = base / f"{name}.db"
         creating = [sys.executable, "-c", CREATE_DATABASE, str(database), str(size), str(BENCH)]
         subprocess.run(creating, cwd=tree, check=True)
-        databases[name] = database
-    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in [*trees, "floor"]}
+        sources[name] = database
+        published, out, floor_out = base / f"{name}-published.db", base / "out", base / "floor-out"
+        copy_database(database, published)
+        run_measured(PUBLISH, publish_env(env, published, out), tree)
+        checkpointed(published)
+        run_measured([sys.executable, str(FLOOR), str(published), str(floor_out)], env, ROOT)
+        files = compare(floor_out, out, f"{name}, {size:,} videos")
+        print(f"  {name}: {files:,} files, byte-identical to the floor's", flush=True)
+        shutil.rmtree(out)
+        shutil.rmtree(floor_out)
+        if name == "after":
+            sources["floor"] = published
+        else:
+            published.unlink()
+    return sources
+
+
+def measure(
+    size: int, base: Path, trees: dict[str, Path], repeat: int, env: dict[str, str]
+) -> dict[str, list[Measured]]:
+    sources = prepare(size, base, trees, env)
+    names = ["floor", *trees]
+    runs: dict[str, list[Measured]] = {name: [] for name in names}
     for attempt in range(repeat):
-        for name, tree in trees.items():
-            database, out = base / f"{name}-run.db", base / f"{name}-out"
-            shutil.rmtree(out, ignore_errors=True)
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{database}{suffix}").unlink(missing_ok=True)
-            shutil.copyfile(databases[name], database)
-            publish_env = {**env, "WISTIA_SYNC_DB": str(database), "WISTIA_SYNC_OUTPUT": str(out)}
-            command = [sys.executable, "-m", "wistia_sync", "publish", "--force", "--quiet"]
-            runs[name].append(run(command, publish_env, cwd=tree))
-            if name != "after" and attempt > 0:
-                continue
-            floor_out = base / "floor-out"
-            shutil.rmtree(floor_out, ignore_errors=True)
-            # The floor reads the database the publish left (for manifest.json's updated_at).
-            floor = run([sys.executable, str(FLOOR), str(database), str(floor_out)], env, ROOT)
-            if name == "after":
-                runs["floor"].append(floor)
-            if attempt == 0:
-                files = compare(floor_out, out, f"{name}, {size:,} videos")
-                print(f"  {name}: {files:,} files, byte-identical to the floor's", flush=True)
+        turn = attempt % len(names)
+        for name in names[turn:] + names[:turn]:
+            folder = base / "run"
+            folder.mkdir()
+            database, out = folder / "catalog.db", folder / "out"
+            copy_database(sources[name], database)
+            if name == "floor":
+                measured = run_measured(
+                    [sys.executable, str(FLOOR), str(database), str(out)], env, ROOT
+                )
+            else:
+                measured = run_measured(PUBLISH, publish_env(env, database, out), trees[name])
+            runs[name].append(measured)
+            shutil.rmtree(folder)
+        row = "  ".join(f"{name} {runs[name][-1].cpu:.2f}" for name in names)
+        print(f"  repeat {attempt + 1}: CPU s {row}", flush=True)
     return runs
+
+
+def spread(values: list[float], show: Callable[[float], str]) -> str:
+    return f"{show(statistics.median(values))} ({show(min(values))}-{show(max(values))})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--where", default="shm,disk")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--before", type=Path, help="a tree holding wistia_sync/ to compare")
     arguments = parser.parse_args()
     trees = {"after": ROOT}
@@ -135,22 +180,30 @@ def main() -> None:
             loads.append(os.getloadavg()[0])
     print()
     print(f"load average (1 min) from {min(loads):.1f} to {max(loads):.1f}; medians of "
-          f"{arguments.repeat} runs, peak RSS the largest")  # fmt: skip
+          f"{arguments.repeat} runs (lowest-highest), peak RSS the largest; each ratio is a "
+          "publish's over the floor run beside it")  # fmt: skip
     print()
     print("| videos | where | run | wall s | CPU s | peak RSS MB | wall / floor | CPU / floor |")
     print("|---:|---|---|---:|---:|---:|---:|---:|")
     for (size, where), runs in results.items():
-        floor_wall = statistics.median(r[0] for r in runs["floor"])
-        floor_cpu = statistics.median(r[1] for r in runs["floor"])
+        floor = runs["floor"]
         for name in ["floor", *trees]:
-            wall = statistics.median(r[0] for r in runs[name])
-            cpu = statistics.median(r[1] for r in runs[name])
-            peak = max(r[2] for r in runs[name])
+            ours = runs[name]
+            peak = max(r.peak_mb for r in ours)
             label = "floor script" if name == "floor" else f"`publish --force` ({name})"
-            print(
-                f"| {size:,} | {where} | {label} | {wall:.2f} | {cpu:.2f} | {peak:.0f} | "
-                f"{wall / floor_wall:.2f} | {cpu / floor_cpu:.2f} |"
-            )
+            wall = spread([r.wall for r in ours], "{:.2f}".format)
+            cpu = spread([r.cpu for r in ours], "{:.2f}".format)
+            if name == "floor":
+                ratios = "1.00 | 1.00"
+            else:
+                wall_ratio = spread(
+                    [r.wall / f.wall for r, f in zip(ours, floor, strict=True)], "{:.2f}".format
+                )
+                cpu_ratio = spread(
+                    [r.cpu / f.cpu for r, f in zip(ours, floor, strict=True)], "{:.2f}".format
+                )
+                ratios = f"{wall_ratio} | **{cpu_ratio}**"
+            print(f"| {size:,} | {where} | {label} | {wall} | {cpu} | {peak:.0f} | {ratios} |")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ path and hash, never the whole batch's bytes; a plan that is not carried out lea
 
 from __future__ import annotations
 
+import json
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,3 +84,59 @@ def test_a_publish_the_guard_refuses_leaves_no_staged_file(tmp_path: Path) -> No
     temp = out / ".wistia-sync-tmp"
     assert sorted(path.name for path in temp.iterdir()) == ["mtime-clock"]
     assert b"renamed" not in (out / "videos.json").read_bytes()
+
+
+def test_each_video_gets_its_own_tags_whatever_order_its_rows_were_written_in(
+    tmp_path: Path,
+) -> None:
+    """Videos and tag links are read in hashed_id order and merged: rows written in another
+    order, and links of unpublished videos between them, still give each video its own tags."""
+    database = tmp_path / "wistia.db"
+    db = open_database(database, create=True)
+    with write_transaction(db):
+        for n in reversed(range(40)):
+            hashed_id = f"vid{n:06d}"
+            add_video(db, hashed_id, visibility="hidden" if n % 4 == 1 else "public")
+            for tag in {n % 3, n % 5 + 3}:
+                tag_video(db, hashed_id, f"Tag {tag}")
+    out = tmp_path / "out"
+    publish_site(db, out, lock_path=publish_lock_path(database), force=True)
+    for n in range(40):
+        path = out / "videos" / f"vid{n:06d}.json"
+        if n % 4 == 1:
+            assert not path.exists()
+            continue
+        tags = json.loads(path.read_bytes())["video"]["tags"]
+        assert sorted(tag["name"] for tag in tags) == sorted({f"Tag {n % 3}", f"Tag {n % 5 + 3}"})
+
+
+@pytest.mark.parametrize("force", [True, False], ids=["rebuild", "incremental"])
+def test_what_a_publish_holds_for_its_state_goes_with_it(tmp_path: Path, force: bool) -> None:
+    """The members and texts a publish hands to SQLite until its state is recorded live in
+    temp tables of its connection, gone once it ends; the state is what a rebuild records."""
+    database = tmp_path / "wistia.db"
+    db = open_database(database, create=True)
+    with write_transaction(db):
+        for n in range(30):
+            add_video(db, f"vid{n:06d}")
+            tag_video(db, f"vid{n:06d}", f"Tag {n % 4}")
+    out, lock = tmp_path / "out", publish_lock_path(database)
+    publish_site(db, out, lock_path=lock)
+    with write_transaction(db):
+        db.execute("UPDATE videos SET name = 'renamed' WHERE hashed_id = 'vid000003'")
+    publish_site(db, out, lock_path=lock, force=force)
+    temp_tables = db.execute("SELECT name FROM sqlite_temp_master WHERE type = 'table'").fetchall()
+    assert temp_tables == []
+    state = _state(db)
+    publish_site(db, out, lock_path=lock, force=True)
+    assert _state(db) == state
+    texts = dict(db.execute("SELECT hashed_id, json FROM publish_videos").fetchall())
+    assert '"name":"renamed"' in texts["vid000003"]
+    assert len(texts) == 30
+
+
+def _state(db: Any) -> dict[str, list[tuple[Any, ...]]]:
+    tables = ["publish_members", "publish_page_videos", "publish_videos", "publish_buckets"]
+    return {
+        table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() for table in tables
+    }

@@ -16,7 +16,7 @@ import enum
 import itertools
 import operator
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -35,7 +35,7 @@ from wistia_sync.contract.layout import (
     playlist_identity,
     video_file_path,
 )
-from wistia_sync.publish import pagelists, snapshot
+from wistia_sync.publish import heap, pagelists, snapshot, staged_rows
 from wistia_sync.publish.buckets import Bucket, Member, inline_head, normalise
 from wistia_sync.publish.build import (
     PageRef,
@@ -56,6 +56,15 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from wistia_sync.publish.output import OutputFolder
+
+
+_TEXTS_BATCH = 512  # video texts handed to SQLite at a time
+_RELEASE_EVERY = 16_384  # videos whose texts were let go between two ``heap.release``
+
+
+# What a rendered video is replaced by once its file is planned (its text then lives in
+# ``staged_rows`` only): nothing reads it after, and its text no longer counts in the peak.
+_LET_GO = RenderedVideo("", "", "", ())
 
 
 class Stage(enum.IntEnum):
@@ -122,13 +131,13 @@ class Plan:
         self.adopt: list[PlannedFile] = []  # already on disk, byte-identical
         self.to_remove: list[str] = []  # entry files, then expired pages
         self.retire: dict[str, str] = {}  # page -> expires_at
-        self.page_videos: dict[str, list[str]] = {}  # rendered page -> hashed_ids
         self.revive: set[str] = set()  # listed again: no longer expiring
         self.unchanged = 0
         # publisher state
         self.members_replaced: set[str] | None = None  # hashed_ids replaced (None: all)
-        self.videos: dict[str, RenderedVideo] = {}  # changed videos only
-        self.buckets: dict[str, list[Bucket]] = {}  # touched playlists
+        # touched playlists (without their members: ``staged_rows`` keeps those of rendered
+        # buckets)
+        self.buckets: dict[str, list[Bucket]] = {}
         self.gone_buckets: dict[str, set[str]] = {}  # playlist -> start keys
         self.playlists: dict[str, tuple[str, int]] = {}  # path -> (title, count)
         self.dropped_playlists: set[str] = set()
@@ -140,21 +149,11 @@ class Plan:
         self.held = 0  # videos videos.json held before, as recorded
 
     def drop_recorded(self) -> None:
-        """Let go of what only recording the publisher state needed (every changed video's
-        text, the buckets' members), before the file list is built."""
-        self.videos = {}
+        """Let go of what only placing the files and recording the publisher state needed (a
+        rebuild's entry a file), before the file list is built."""
         self.buckets = {}
-        self.page_videos = {}
-
-    def member_rows(self) -> Iterator[tuple[str, str, str]]:
-        """(playlist, sort key, hashed_id) of the replaced videos, in primary-key order: each is
-        in a bucket this publish loaded (its key made the bucket dirty)."""
-        replaced = self.members_replaced
-        for playlist in sorted(self.buckets):
-            for bucket in self.buckets[playlist]:
-                for key, hashed_id in bucket.members or ():
-                    if replaced is None or hashed_id in replaced:
-                        yield playlist, key, hashed_id
+        self.to_write = []
+        self.adopt = []
 
 
 class StateMismatch(Exception):
@@ -173,7 +172,9 @@ def plan_publish(
 ) -> Plan:
     """The plan; every file it writes is already staged by ``stage`` (None: a dry run).
 
-    If planning fails, the files it staged are discarded."""
+    If planning fails, the files it staged are discarded. The members of the buckets it
+    renders are kept in ``members``' temp table (made afresh here)."""
+    staged_rows.reset(db)
     changes = snapshot.pending_changes(db, full=full)
     plan = Plan(full=full, last_change_id=changes.last_id)
     planner = _Planner(db, settings, plan, _Files(db, folder, plan, verify=verify, stage=stage))
@@ -285,7 +286,6 @@ class _Planner:
             self.old = snapshot.memberships(db, pending)
             self.rendered = snapshot.published_videos(db, pending)
         plan.members_replaced = None if full else self.changed
-        plan.videos = self.rendered
         self.unpublished = {h for h in self.changed if h not in self.rendered}
         plan.published = self.rendered.keys()  # a view: not a second set of every video
         plan.unpublished = {h for h in self.unpublished if ALL_VIDEOS_PATH in self.old.get(h, {})}
@@ -307,7 +307,8 @@ class _Planner:
                 deltas.setdefault(path, _Delta())
         recorded_buckets = snapshot.buckets(self.db, None if self.full else deltas)
         for path in sorted(deltas):
-            self._plan_playlist(path, deltas[path], recorded_buckets.get(path))
+            # Each playlist's delta goes once it is planned (a rebuild's hold every member).
+            self._plan_playlist(path, deltas.pop(path), recorded_buckets.pop(path, None))
 
     def _plan_playlist(
         self, path: str, delta: _Delta, recorded: list[snapshot.RecordedBucket] | None
@@ -315,9 +316,9 @@ class _Planner:
         plan = self.plan
         title = _title(path, delta, self.rendered, self.recorded_playlists)
         original = _recorded_buckets(recorded, full=self.full)
+        loader = _Loader(self.db, path, delta, self.rendered, complete=self.full)
         if not self.full:  # a rebuild's buckets are all dirty
-            _mark_dirty(original, delta)
-        loader = _Loader(self.db, path, delta, complete=self.full)
+            _mark_dirty(original, delta, loader.added)
         final = normalise(original, self.settings.page_size, loader)
         count = sum(bucket.size for bucket in final)
         plan.gone_buckets[path] = {b.start for b in original} - {b.start for b in final}
@@ -343,6 +344,13 @@ class _Planner:
         first_videos = [self.text(m[1]) for m in inline]
         content = playlist_entry_file(path, title, count, lists.inline, first_videos, lists.lists)
         self.files.add(path, content, Stage.PLAYLISTS)
+        staged_rows.add_members(
+            self.db,
+            path,
+            final,
+            inline=head if has_tail else None,
+            keep=self.files.stage is not None,
+        )
         plan.buckets[path] = final
         plan.playlists[path] = (title, count)
 
@@ -376,7 +384,6 @@ class _Planner:
                 members = bucket.members[skip:]
                 bucket.page, content = page_file(path, [self.text(m[1]) for m in members])
                 self.files.add(bucket.page, content, Stage.PAGES)
-                self.plan.page_videos[bucket.page] = [h for _, h in members]
             assert bucket.page is not None
             refs.append((bucket.start, PageRef(bucket.page, bucket.size - skip)))
             self.pages_listed.add(bucket.page)
@@ -399,21 +406,37 @@ class _Planner:
         return lists
 
     def plan_video_files(self) -> None:
-        for hashed_id in sorted(self.changed):
+        """Each changed video's file. Its text then goes to the state's rows (``staged_rows``),
+        and the video from the plan: the playlists are rendered, nothing else needs it."""
+        keep = self.files.stage is not None  # a dry run records no state
+        texts: list[tuple[str, str]] = []
+        captioned = [
+            h for h in sorted(self.changed) if h in self.rendered and self.rendered[h].captions
+        ]
+        for count, hashed_id in enumerate(sorted(self.changed), 1):
             published = self.rendered.get(hashed_id)
+            if count % _RELEASE_EVERY == 0:
+                heap.release()
             if published is not None:
+                self.rendered[hashed_id] = _LET_GO  # still published (``plan.published``)
                 self.files.add(video_file_path(hashed_id), video_file(published), Stage.VIDEO_FILES)
+                if keep:
+                    texts.append((hashed_id, published.json))
+                if len(texts) == _TEXTS_BATCH:
+                    staged_rows.add_texts(self.db, texts)
+                    texts = []
             elif hashed_id in self.old:
                 self.plan.to_remove.append(video_file_path(hashed_id))
-        self.plan_caption_files()
+        staged_rows.add_texts(self.db, texts)
+        self.plan_caption_files(captioned)
 
-    def plan_caption_files(self) -> None:
-        """Each changed video's caption files (immutable: linked to, so in the first stage).
-        Those a published video no longer links to retire like pages; those of a video that
-        stops being published go now, with its own file (each names the video)."""
+    def plan_caption_files(self, captioned: list[str]) -> None:
+        """Each changed video's caption files (immutable: linked to, so in the first stage),
+        ``captioned`` being the changed videos that have some. Those a published video no longer
+        links to retire like pages; those of a video that stops being published go now, with
+        its own file (each names the video)."""
         plan, settings = self.plan, self.settings
-        captioned = [h for h in sorted(self.changed) if h in self.rendered]
-        wanted = caption_files(self.db, [h for h in captioned if self.rendered[h].captions])
+        wanted = caption_files(self.db, captioned)
         for path, content in sorted(wanted.items()):
             self.files.add(path, content, Stage.SCHEMAS)
         expires = later(settings.now, settings.grace_seconds)
@@ -544,10 +567,9 @@ class _Delta:
 
     def __init__(self) -> None:
         self.removed: dict[str, str] = {}  # sort key -> hashed_id
-        self.added: dict[str, str] = {}
-
-    def added_keys(self) -> list[str]:
-        return sorted(self.added)
+        # hashed_ids of rendered videos (their keys are theirs): a rebuild's are every member
+        # of every playlist, so a list of strings the videos hold already, not a dict of them
+        self.added: list[str] = []
 
 
 def _deltas(
@@ -564,7 +586,7 @@ def _deltas(
         video = rendered.get(hashed_id)
         if video is not None:
             for path, _ in video.playlists:
-                deltas[path].added[video.sort_key] = hashed_id
+                deltas[path].added.append(hashed_id)
     return dict(deltas)
 
 
@@ -574,7 +596,7 @@ def _title(
     rendered: dict[str, RenderedVideo],
     recorded: dict[str, snapshot.RecordedPlaylist],
 ) -> str:
-    for hashed_id in delta.added.values():
+    for hashed_id in delta.added:
         return rendered[hashed_id].title(path)
     if path in recorded:
         return recorded[path].title
@@ -592,9 +614,9 @@ def _recorded_buckets(
     return buckets
 
 
-def _mark_dirty(buckets: list[Bucket], delta: _Delta) -> None:
+def _mark_dirty(buckets: list[Bucket], delta: _Delta, added: list[Member]) -> None:
     starts = [bucket.start for bucket in buckets]
-    for key in [*delta.removed, *delta.added]:
+    for key in [*delta.removed, *(key for key, _ in added)]:
         buckets[bisect.bisect_right(starts, key) - 1].dirty = True
 
 
@@ -606,9 +628,18 @@ def _holds_any(sorted_keys: list[str], bucket: Bucket) -> bool:
 class _Loader:
     """Reads a recorded bucket's members once, with this publish's changes applied."""
 
-    def __init__(self, db: Database, playlist: str, delta: _Delta, *, complete: bool) -> None:
+    def __init__(
+        self,
+        db: Database,
+        playlist: str,
+        delta: _Delta,
+        rendered: dict[str, RenderedVideo],
+        *,
+        complete: bool,
+    ) -> None:
         self.db, self.playlist, self.delta, self.complete = db, playlist, delta, complete
-        self.added_keys = delta.added_keys()
+        # The arriving members, in key order: these tuples become the buckets' members.
+        self.added = sorted((rendered[hashed_id].sort_key, hashed_id) for hashed_id in delta.added)
 
     def __call__(self, bucket: Bucket) -> list[Member]:
         if bucket.members is None:
@@ -621,14 +652,14 @@ class _Loader:
                     )
                     if member[0] not in self.delta.removed
                 ]
-            low = bisect.bisect_left(self.added_keys, bucket.start)
+            # (key,) sorts before every (key, hashed_id): the first member from that key on.
+            low = bisect.bisect_left(self.added, (bucket.start,))
             high = (
-                len(self.added_keys)
+                len(self.added)
                 if bucket.end is None
-                else bisect.bisect_left(self.added_keys, bucket.end)
+                else bisect.bisect_left(self.added, (bucket.end,))
             )
-            added = self.delta.added
-            arriving = [(key, added[key]) for key in self.added_keys[low:high]]
+            arriving = self.added[low:high]
             bucket.members = sorted(kept + arriving) if kept else arriving  # both in key order
         return bucket.members
 

@@ -26,7 +26,7 @@ from wistia_sync.contract.layout import (
     is_list_file,
 )
 from wistia_sync.errors import WistiaSyncError
-from wistia_sync.publish import shards, snapshot, state
+from wistia_sync.publish import heap, shards, snapshot, staged_rows, state
 from wistia_sync.publish.build import sha256
 from wistia_sync.publish.guard import check_mass_unpublish
 from wistia_sync.publish.output import FileStat, OutputFolder, StagedFile
@@ -40,6 +40,7 @@ from wistia_sync.publish.plan import (
     plan_publish,
 )
 from wistia_sync.publish.preview_page import preview_page_files
+from wistia_sync.publish.staged_rows import held_for_state
 from wistia_sync.publish.sweep import sweep_orphans, unlisted_shards
 from wistia_sync.store.db import write_transaction
 from wistia_sync.store.lock import hold_lock
@@ -166,7 +167,7 @@ def publish_site(
         # Whether the records describe this folder; else (a new output folder) build it all.
         recorded = get_state(db, state.OUTPUT_KEY) == target and snapshot.any_playlist(db)
         full = force or repair or full_rebuild_pending(db) or not recorded
-        with _page_cache(db, large=full), _output_errors(output_dir):
+        with _page_cache(db, large=full), _output_errors(output_dir), held_for_state(db):
             plan = _planned(db, folder, settings, full=full, verify=force, dry_run=dry_run)
             try:
                 if not allow_mass_unpublish:
@@ -307,16 +308,15 @@ def _carry_out(
     new_pages = {file.path for file in plan.to_write if file.stage is Stage.PAGES}
     with write_transaction(db):
         state.record_state(db, plan)
-        state.record_page_videos(  # those of the pages written were recorded with them
-            db,
-            {page: ids for page, ids in plan.page_videos.items() if page not in new_pages},
-            rebuild=False,
-        )
+        # Those of the pages written were recorded with them.
+        staged_rows.record_page_videos(db, new_pages, new=False)
         set_state(db, state.OUTPUT_KEY, target)
         state.record_files(
             db, placed, retire=plan.retire, revive=plan.revive, forget=plan.to_remove
         )
         plan.drop_recorded()
+        if plan.full:
+            heap.release()  # before the file list is built
         files_changed = written or adopted or plan.to_remove or plan.retire or plan.revive
         generation = get_state(db, state.GENERATION_KEY)
         if generation is not None and not files_changed and not plan.full:
@@ -407,10 +407,8 @@ def _place_batch(db: Database, folder: OutputFolder, plan: Plan, expires_at: str
         if pages:
             with write_transaction(db):
                 state.record_pending_pages(db, pages, expires_at=expires_at)
-                state.record_page_videos(
-                    db,
-                    {path: plan.page_videos.get(path, []) for path, _, _ in pages},
-                    rebuild=plan.full,
+                staged_rows.record_page_videos(
+                    db, [path for path, _, _ in pages], new=True, rebuild=plan.full
                 )
                 set_state(db, FILES_LIST_DIRTY_KEY, "1")
         previous = None

@@ -90,43 +90,51 @@ def has_pending_changes(db: Database) -> bool:
 def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str, RenderedVideo]:
     """The published form of the given videos (all published videos for None).
 
-    A video that is not published (or cannot be published safely) is simply absent. The rows
-    are rendered as they are read, not fetched all first; each tag's (name, slug) is one
-    object, however many videos carry it.
+    A video that is not published (or cannot be published safely) is simply absent. Videos and
+    their tag links are both read in hashed_id order and merged as they come: rendered as they
+    are read, with no table of every video's tags held first (nor a join of every link with its
+    video); each tag's (name, slug) is one object, however many videos carry it.
     """
     where = PUBLISHED_VIDEO_CONDITION
+    links_where = ""
     parameters: list[str] = []
     if hashed_ids is not None:
         hashed_ids = sorted(hashed_ids)  # read twice below
         where += f" AND v.hashed_id IN {_IDS}"
+        links_where = f" WHERE hashed_id IN {_IDS}"
         parameters.append(json.dumps(hashed_ids))
     by_id = {tag_id: (name, slug) for tag_id, name, slug in db.execute(_TAGS_QUERY)}
-    tags: dict[str, list[tuple[str, str]]] = {}
-    for hashed_id, tag_id in db.execute(
-        # No DISTINCT (a sort of every row): a tag from two sources is deduplicated when rendered.
-        "SELECT vt.hashed_id, vt.tag_id FROM video_tags vt "
-        f"JOIN videos v ON v.hashed_id = vt.hashed_id WHERE {where}",
-        parameters,
-    ):
-        tag = by_id.get(tag_id)
-        if tag is not None:
-            tags.setdefault(hashed_id, []).append(tag)
+    # No DISTINCT (a sort of every row): a tag from two sources is deduplicated when rendered.
+    links = db.execute(
+        f"SELECT hashed_id, tag_id FROM video_tags{links_where} ORDER BY hashed_id", parameters
+    )
+    link = next(links, None)
     extras = video_extras(db, hashed_ids)
     rendered = {}
     for row in db.execute(
-        f"SELECT {_VIDEO_COLUMNS} FROM videos v "
-        f"LEFT JOIN folders f ON f.hashed_id = v.folder_hashed_id WHERE {where}",
+        f"SELECT {_VIDEO_COLUMNS} FROM videos v LEFT JOIN folders f "
+        f"ON f.hashed_id = v.folder_hashed_id WHERE {where} ORDER BY v.hashed_id",
         parameters,
     ):
-        extra = extras.get(row[0])
+        hashed_id = row[0]
+        # Both in SQLite's binary order, which is Python's order of the decoded text too.
+        while link is not None and link[0] < hashed_id:  # an unpublished video's links
+            link = next(links, None)
+        tags = []
+        while link is not None and link[0] == hashed_id:
+            tag = by_id.get(link[1])
+            if tag is not None:
+                tags.append(tag)
+            link = next(links, None)
+        extra = extras.get(hashed_id)
         video = render_video(
             VideoRow(*row),
-            tags.pop(row[0], []),
+            tags,
             EMPTY_EXTRAS if extra is None else extra.json,
             () if extra is None else extra.files,
         )
         if video is not None:
-            rendered[video.hashed_id] = video
+            rendered[hashed_id] = video
     return rendered
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from wistia_sync.contract.layout import cache_class
+from wistia_sync.publish import staged_rows
 from wistia_sync.publish.build import generation_of, manifest_file
 from wistia_sync.publish.pagelists import STATE_PREFIX, state_key
 from wistia_sync.store.state import FULL_REBUILD_KEY, get_state, set_state
@@ -27,10 +28,6 @@ GENERATION_KEY = "publish_generation"
 UPDATED_AT_KEY = "publish_updated_at"
 OUTPUT_KEY = "publish_output"  # the folder the state describes
 _IDS = "(SELECT value FROM json_each(?))"
-MEMBERS_VIDEO_INDEX = "publish_members_video"
-PAGE_VIDEOS_PAGE_INDEX = "publish_page_videos_page"
-_NEW_PAGE_VIDEOS = "temp.publish_page_videos_new"
-_INSERT_PAGE_VIDEO = "INSERT OR IGNORE INTO publish_page_videos (hashed_id, page) VALUES (?, ?)"
 
 
 def record_state(db: Database, plan: Plan) -> None:
@@ -39,15 +36,11 @@ def record_state(db: Database, plan: Plan) -> None:
     An incremental publish rewrites only the rows of the changed videos and of the buckets it
     reshaped or refilled, so its database work does not grow with the catalog either.
     """
-    video_index = None
     if plan.members_replaced is None:
         db.execute("DELETE FROM publish_videos")
         db.execute("DELETE FROM publish_members")
         db.execute("DELETE FROM publish_buckets")
         db.execute("DELETE FROM publish_playlists")
-        # The members' index by video is built again after the rows, in one sort: filled row by
-        # row it is written in random order, which costs more than the rest of the table.
-        video_index = _drop_index(db, MEMBERS_VIDEO_INDEX)
     else:
         changed = json.dumps(sorted(plan.members_replaced))
         db.execute(f"DELETE FROM publish_members WHERE hashed_id IN {_IDS}", [changed])
@@ -60,16 +53,8 @@ def record_state(db: Database, plan: Plan) -> None:
             [(path, start) for path, starts in plan.gone_buckets.items() for start in starts],
         )
     # In primary-key order: appending to a b-tree is several times cheaper than random inserts.
-    db.conn.executemany(
-        "INSERT INTO publish_members (playlist, sort_key, hashed_id) VALUES (?, ?, ?)",
-        plan.member_rows(),
-    )
-    if video_index is not None:
-        db.execute(video_index)  # the statement that created it, as the schema recorded it
-    db.conn.executemany(
-        "INSERT INTO publish_videos (hashed_id, json) VALUES (?, ?)",
-        ((hashed_id, plan.videos[hashed_id].json) for hashed_id in sorted(plan.videos)),
-    )
+    staged_rows.record_members(db, plan.members_replaced)
+    staged_rows.record_texts(db)
     db.conn.executemany(
         "INSERT OR REPLACE INTO publish_buckets (playlist, start_key, size, page) "
         "VALUES (?, ?, ?, ?)",
@@ -101,17 +86,6 @@ def _record_page_lists(db: Database, plan: Plan) -> None:
             set_state(db, state_key(playlist), chunks)
 
 
-def _drop_index(db: Database, name: str) -> str | None:
-    """Drop the index, returning the statement that makes it again (None: there was none)."""
-    row = db.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", [name]
-    ).fetchone()
-    if row is None:
-        return None
-    db.execute(f"DROP INDEX {name}")
-    return str(row[0])
-
-
 def record_files(
     db: Database,
     placed: Iterable[tuple[str, str, FileStat]],
@@ -141,31 +115,6 @@ def record_files(
     forgotten = [(path,) for path in forget]
     db.conn.executemany("DELETE FROM published_files WHERE path = ?", forgotten)
     db.conn.executemany("DELETE FROM publish_page_videos WHERE page = ?", forgotten)
-
-
-def record_page_videos(db: Database, page_videos: dict[str, list[str]], *, rebuild: bool) -> None:
-    """Which videos each page holds (pages are immutable: the rows never change, only go).
-
-    Rows go in primary-key order. A rebuild's (five or so a video) are sorted by SQLite from a
-    temp table rather than held sorted here, and the index by page is built after them, in one
-    sort.
-    """
-    rows = ((hashed_id, page) for page, videos in page_videos.items() for hashed_id in videos)
-    if not rebuild:
-        db.conn.executemany(_INSERT_PAGE_VIDEO, sorted(rows))
-        return
-    db.execute(f"CREATE TEMP TABLE {_NEW_PAGE_VIDEOS} (hashed_id TEXT, page TEXT)")
-    try:
-        db.conn.executemany(f"INSERT INTO {_NEW_PAGE_VIDEOS} VALUES (?, ?)", rows)
-        page_index = _drop_index(db, PAGE_VIDEOS_PAGE_INDEX)
-        db.execute(
-            "INSERT OR IGNORE INTO publish_page_videos (hashed_id, page) "
-            f"SELECT hashed_id, page FROM {_NEW_PAGE_VIDEOS} ORDER BY hashed_id, page"
-        )
-        if page_index is not None:
-            db.execute(page_index)
-    finally:
-        db.execute(f"DROP TABLE {_NEW_PAGE_VIDEOS}")
 
 
 def record_pending_pages(
