@@ -46,8 +46,12 @@ NON_CREATING: dict[str, list[str]] = {
     "webhook serve": [],
     # A targeted refresh (what the webhook worker runs) needs the mirror it refreshes.
     "sync --media": ["--demo", "--media", VIDEO],
+    # Where the copy would go: never reached, the database is checked first.
+    "backup": ["/nonexistent/wistia-sync-backups"],
 }
 CREATING = {"sync", "run"}
+# Writes the database from a backup, where none may exist (the disk died): tests/ops/.
+RESTORING = {"restore"}
 # Takes --db only to refuse an output folder that would serve it (test_output_placement.py).
 NAMES_ONLY = {"nginx-config"}
 
@@ -67,7 +71,9 @@ def commands_with_a_database() -> set[str]:
 
 
 def test_every_command_with_a_database_is_checked() -> None:
-    checked = {name.removesuffix(" --media") for name in NON_CREATING} | CREATING | NAMES_ONLY
+    checked = (
+        {name.removesuffix(" --media") for name in NON_CREATING} | CREATING | NAMES_ONLY | RESTORING
+    )
     assert commands_with_a_database() == checked
 
 
