@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -12,6 +13,8 @@ from tests.publish.test_publish import out as out
 from tests.publish.test_publish import publish as publish
 from tests.support.factories import add_video
 from wistia_sync.contract.filelist import read_local_index
+from wistia_sync.publish.shards import EXACT_STARTS_KEY, SHARDS_KEY
+from wistia_sync.store.state import get_state, set_state
 
 
 def test_a_shard_of_the_file_list_holds_16_to_64_files(
@@ -51,3 +54,35 @@ def test_no_shard_range_starts_at_a_video_no_longer_published(
     for shard in index.shards:  # the chunks' shards too
         assert not any(hashed_id in shard.first for hashed_id in hidden)
     assert publish(force=True).written == []  # a rebuild starts the ranges there too
+
+
+def test_a_list_recorded_by_an_earlier_release_loses_a_stale_first_at_the_next_edit(
+    db: Database, out: Path, publish: Publish
+) -> None:
+    """An earlier release kept a shard's start when its path went: its recorded list may name a
+    hidden video as a shard's ``first``. The next publish, whatever it touches, rewrites those
+    shards (once: the state then says the starts are exact)."""
+    for number in range(600):
+        add_video(db, f"v{number:04d}")
+    publish()
+    index, _ = read_local_index(out)
+    start = next(s.first for s in index.shards[1:] if s.first.startswith("videos/"))
+    hidden = start.removeprefix("videos/").removesuffix(".json")
+    db.execute("UPDATE videos SET visibility = 'hidden' WHERE hashed_id = ?", [hidden])
+    publish()
+    # What an earlier release left after that publish: the range still starting at the hidden
+    # video's path, and no word that the starts are exact.
+    rows = json.loads(get_state(db, SHARDS_KEY) or "[]")
+    moved = min((row for row in rows if row[0] > start), key=lambda row: row[0])
+    moved[0] = start  # the shard that started there starts at the next path since
+    set_state(db, SHARDS_KEY, json.dumps(rows))
+    db.execute("DELETE FROM sync_state WHERE key = ?", [EXACT_STARTS_KEY])
+    add_video(db, "w0001")  # an edit elsewhere in the list
+    publish()
+
+    index, raw = read_local_index(out)
+    assert hidden.encode() not in raw
+    assert all(hidden not in shard.first for shard in index.shards)
+    assert db.execute(
+        "SELECT value FROM sync_state WHERE key = ?", [EXACT_STARTS_KEY]
+    ).fetchone() == ("1",)

@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 SHARD_SIZE = 32  # entries: a shard holds 16 to 64 of them (about 2 to 9 KB)
 # [[first path, entries, shard path, sha256, bytes], …] of the last list
 SHARDS_KEY = "publish_file_shards"
+# Set once every recorded shard starts at a listed path. An earlier release kept a start when
+# its path went, so a list it recorded may name, as a shard's first, a video since hidden:
+# checked once (``_stale_starts``), then every rewrite keeps starts exact.
+EXACT_STARTS_KEY = "publish_file_shard_starts_exact"
 # One line of a shard, built by SQLite: the path, JSON-quoted, then its fingerprint.
 _LINE = (
     'json_quote(p.path) || \':{"sha256":"\' || p.sha256 || \'","bytes":\' || p.bytes '
@@ -92,6 +96,10 @@ def plan_shards(db: Database, touched: Iterable[str] | None) -> ShardPlan:
     else:
         for path in touched:
             recorded[bisect.bisect_right(starts, path) - 1].dirty = True
+        if get_state(db, EXACT_STARTS_KEY) is None:
+            stale = _stale_starts(db, starts[1:])
+            for shard in recorded[1:]:
+                shard.dirty = shard.dirty or shard.start in stale
     loader = _Loader(db, [shard for shard in recorded if shard.dirty])
     final = normalise(recorded, SHARD_SIZE, loader)
     plan = ShardPlan(final)
@@ -142,6 +150,7 @@ def chunk_shards(plan: ShardPlan, chunk: Bucket) -> list[Bucket]:
 def record_shards(db: Database, plan: ShardPlan) -> None:
     rows = [[s.start, s.size, s.page, *plan.fingerprints[s.page or ""]] for s in plan.shards]
     set_state(db, SHARDS_KEY, dumps(rows))
+    set_state(db, EXACT_STARTS_KEY, "1")
     shardlists.record(db, plan.chunks, plan.fingerprints)
 
 
@@ -193,6 +202,15 @@ def _recorded(db: Database) -> tuple[list[Bucket], dict[str, tuple[str, int]]]:
     for shard, following in itertools.pairwise(shards):
         shard.end = following.start
     return shards, {page: (digest, size) for _, _, page, digest, size in rows}
+
+
+def _stale_starts(db: Database, starts: list[str]) -> set[str]:
+    """The shard starts that are no longer a listed path."""
+    sql = (
+        "SELECT r.value FROM json_each(?) r WHERE NOT EXISTS "
+        f"(SELECT 1 FROM published_files p WHERE p.path = r.value AND {_LISTED})"
+    )
+    return {start for (start,) in db.execute(sql, [json.dumps(starts)])}
 
 
 class _Loader:
