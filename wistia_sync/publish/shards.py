@@ -73,6 +73,14 @@ class ShardPlan:
         self.contents: dict[str, bytes] = {}  # shards, then chunks (rebuilt)
         self.dropped: set[str] = set()  # shards and chunks no longer named
         self.chunks: list[Bucket] = []  # the index's list, cut (first inline)
+        self._by_page: dict[str | None, Bucket] | None = None
+
+    def by_page(self) -> dict[str | None, Bucket]:
+        """Each shard by its file, once the shards are final (made once: a chunk asks for its
+        few shards, and the index has a chunk for every 32 shards)."""
+        if self._by_page is None:
+            self._by_page = {shard.page: shard for shard in self.shards}
+        return self._by_page
 
     @property
     def listed(self) -> list[str]:
@@ -143,8 +151,8 @@ def plan_shards(db: Database, touched: Iterable[str] | None) -> ShardPlan:
 
 def chunk_shards(plan: ShardPlan, chunk: Bucket) -> list[Bucket]:
     """The shards a chunk of the index lists, in order."""
-    by_path = {shard.page: shard for shard in plan.shards}
-    return [by_path[path] for _, path in chunk.members or []]
+    by_page = plan.by_page()
+    return [by_page[path] for _, path in chunk.members or []]
 
 
 def record_shards(db: Database, plan: ShardPlan) -> None:

@@ -108,7 +108,7 @@ def unlisted_shards(folder: OutputFolder, listed: Iterable[str]) -> list[str]:
     keep = set(listed)
 
     def stray(path: str) -> bool:
-        return is_list_file(path) and path not in keep
+        return path not in keep and is_list_file(path)  # most are listed: no pattern match
 
     return [
         *_old_files(folder, SHARD_FOLDER, math.inf, stray),
