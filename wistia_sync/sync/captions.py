@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +26,7 @@ from wistia_sync.store.state import get_state, set_state
 from wistia_sync.store.timestamps import format_timestamp
 from wistia_sync.sync.batches import batched
 from wistia_sync.sync.failures import MAX_RETRIES_A_RUN, PER_MEDIA_ERRORS, backoff
+from wistia_sync.sync.perfetch import fetch_and_store
 from wistia_sync.sync.stats import STATS_ELIGIBLE
 from wistia_sync.sync.summary import Progress, SyncOptions, SyncSummary
 from wistia_sync.wistia.captions import Caption, Chapter, Notes, read_captions, read_chapters
@@ -170,25 +170,16 @@ def _fetch_and_store(
     summary: SyncSummary,
     targets: list[Target],
 ) -> None:
-    with ThreadPoolExecutor(max_workers=CAPTIONS_WORKERS) as pool:
-        answers = pool.map(lambda h: _or_failure(client, h), [h for h, _ in targets])
-        try:
-            batch: list[tuple[Target, Answer]] = []
-            for target, answer in zip(targets, answers, strict=True):
-                batch.append((target, answer))
-                outage = summary.streak.add(answer, (target[0], CAPTIONS_ENDPOINT))
-                if outage is not None or len(batch) == CAPTIONS_BATCH:
-                    _store(db, batch, summary, options)
-                    progress.advance(len(batch))
-                    batch = []
-                if outage is not None:
-                    raise outage
-            if batch:
-                _store(db, batch, summary, options)
-                progress.advance(len(batch))
-        except BaseException:
-            pool.shutdown(cancel_futures=True)
-            raise
+    fetch_and_store(
+        targets,
+        lambda hashed_id: _or_failure(client, hashed_id),
+        lambda batch: _store(db, batch, summary, options),
+        endpoint=CAPTIONS_ENDPOINT,
+        workers=CAPTIONS_WORKERS,
+        batch_size=CAPTIONS_BATCH,
+        summary=summary,
+        progress=progress,
+    )
 
 
 def _store(

@@ -7,7 +7,6 @@ retries); the webhook worker fetches the plays of media it just stored (``fetch_
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from sqlite_utils import Database
 
@@ -22,6 +21,7 @@ from wistia_sync.sync.failures import (
     or_failure,
     record_failure,
 )
+from wistia_sync.sync.perfetch import fetch_and_store
 from wistia_sync.sync.summary import Progress, SyncOptions, SyncSummary
 from wistia_sync.wistia.client import NoStats, WistiaClient
 from wistia_sync.wistia.records import WistiaStats, is_hashed_id
@@ -85,26 +85,16 @@ def _fetch_and_store_stats(
     targets: list[Target],
 ) -> None:
     """Fetch the targets' stats ``STATS_WORKERS`` at a time, storing ``STATS_BATCH`` at a time."""
-    with ThreadPoolExecutor(max_workers=STATS_WORKERS) as pool:
-        stats = pool.map(or_failure(client.get_stats), [hashed_id for hashed_id, _ in targets])
-        try:
-            batch: list[tuple[Target, Answer]] = []
-            for target, answer in zip(targets, stats, strict=True):
-                batch.append((target, answer))
-                # A streak of failures fails the run: what came before it is stored first.
-                outage = summary.streak.add(answer, (target[0], "stats"))
-                if outage is not None or len(batch) == STATS_BATCH:
-                    _store_stats(db, batch, summary, options)
-                    progress.advance(len(batch))
-                    batch = []
-                if outage is not None:
-                    raise outage
-            if batch:
-                _store_stats(db, batch, summary, options)
-                progress.advance(len(batch))
-        except BaseException:
-            pool.shutdown(cancel_futures=True)
-            raise
+    fetch_and_store(
+        targets,
+        or_failure(client.get_stats),
+        lambda batch: _store_stats(db, batch, summary, options),
+        endpoint="stats",
+        workers=STATS_WORKERS,
+        batch_size=STATS_BATCH,
+        summary=summary,
+        progress=progress,
+    )
 
 
 def _store_stats(
