@@ -16,10 +16,10 @@ from pathlib import Path
 
 from wistia_sync.errors import UsageError
 from wistia_sync.ops import records
-from wistia_sync.ops.copies import Method, check_copy, copy_database, fsync_file, stamp_copy
+from wistia_sync.ops.copies import Method, check_copy, copy_database, stamp_copy
 from wistia_sync.ops.places import BackupPlace, backup_name, open_place, staging_folder
 from wistia_sync.publish.settings import stored_delivery
-from wistia_sync.store.db import database_file, open_database
+from wistia_sync.store.db import database_file, fsync_path, open_database
 from wistia_sync.store.timestamps import format_timestamp
 
 DEFAULT_KEEP = 14
@@ -66,7 +66,7 @@ def take_backup(
         copy_database(db.conn, copy, method)
         change_id = stamp_copy(copy, format_timestamp(moment))
         check_copy(copy, str(copy))
-        fsync_file(copy)
+        fsync_path(copy)
         size = copy.stat().st_size
         place.put(copy, name)
     where = place.where(name)

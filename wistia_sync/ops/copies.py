@@ -10,7 +10,6 @@ pays (its WAL cannot be reset meanwhile), so it is the default.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,11 +113,3 @@ def check_copy(path: Path, shown: str) -> CopyFacts:
         raise DatabaseError(f"the backup {shown} is damaged or not SQLite ({error})") from None
     finally:
         conn.close()
-
-
-def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

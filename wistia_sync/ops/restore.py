@@ -20,10 +20,10 @@ from pathlib import Path
 
 from wistia_sync.errors import DatabaseUnusable, LockHeld, UsageError
 from wistia_sync.ops import records
-from wistia_sync.ops.copies import check_copy, fsync_file, last_change_id
+from wistia_sync.ops.copies import check_copy, last_change_id
 from wistia_sync.ops.places import BackupPlace, LocalFolder, is_backup_name, open_place
 from wistia_sync.publish.settings import DELIVERY_KEYS
-from wistia_sync.store.db import open_database
+from wistia_sync.store.db import fsync_path, open_database
 from wistia_sync.store.lock import hold_lock, publish_lock_path, run_lock_path
 
 
@@ -86,7 +86,7 @@ def restore_backup(src: str, db_path: Path, *, force: bool = False) -> RestoreRe
                 )
         finally:
             migrated.conn.close()  # the last connection: its -wal is folded in and removed
-        fsync_file(staged)
+        fsync_path(staged)
         with ExitStack() as held:
             held.enter_context(_locks(db_path))
             existing = db_path.exists()
@@ -102,7 +102,7 @@ def restore_backup(src: str, db_path: Path, *, force: bool = False) -> RestoreRe
                 wal.replace(f"{replaced}-wal" if replaced else f"{wal}.stale")
             Path(f"{db_path}-shm").unlink(missing_ok=True)
             staged.replace(db_path)
-            _fsync_folder(db_path.parent)
+            fsync_path(db_path.parent)
     return RestoreResult(shown, facts.last_change_id, replaced)
 
 
@@ -169,14 +169,6 @@ def _keep_aside(db_path: Path) -> Path:
     aside = db_path.with_name(f"{db_path.name}.replaced-{stamp}")
     os.link(db_path, aside)
     return aside
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _site_endpoint(db_path: Path) -> str | None:

@@ -142,7 +142,7 @@ def _create_database(path: Path) -> None:
             ) from error
         finally:
             conn.close()  # the last connection: SQLite checkpoints and removes temp's -wal
-        _fsync(temp)
+        fsync_path(temp)
         try:
             os.link(temp, path)
         except FileExistsError:
@@ -158,13 +158,14 @@ def _create_database(path: Path) -> None:
                 pass
             else:
                 temp.replace(path)
-        _fsync(path.parent)
+        fsync_path(path.parent)
     finally:
         for leftover in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):
             leftover.unlink(missing_ok=True)
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file, or a folder's entries (a rename in it), to the disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
