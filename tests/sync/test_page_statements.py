@@ -1,0 +1,94 @@
+"""What a page store asks of SQLite: few statements, each searching by key, none scanning a
+table (the cost of a page must not grow with the catalog)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.sync.test_change_tracking import edit_wistia
+from tests.sync.test_sync import TOKEN, sync
+from wistia_sync.demo import FakeWistia, generate_catalog
+from wistia_sync.store.db import open_database
+from wistia_sync.sync import pages
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def page_statements(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The statements of each page store of a first crawl and of a full re-crawl after
+    ``edit_wistia`` (retagged, tags dropped, renamed, archived, new), as SQLite ran them
+    (parameters filled in)."""
+    fake = FakeWistia(*generate_catalog(250, seed=7), token=TOKEN)
+    db = open_database(tmp_path / "wistia.db", create=True)
+    stores: list[list[str]] = []
+    write_page = pages._write_page
+
+    def traced(*args: Any, **kwargs: Any) -> None:
+        stores.append([])
+        db.conn.set_trace_callback(stores[-1].append)
+        try:
+            write_page(*args, **kwargs)
+        finally:
+            db.conn.set_trace_callback(None)
+
+    monkeypatch.setattr(pages, "_write_page", traced)
+    sync(db, fake, stats_budget=0)
+    edit_wistia(fake, db)
+    sync(db, fake, stats_budget=0, full=True)
+    db.conn.close()
+    return [_statements(store) for store in stores]
+
+
+def _statements(traced: list[str]) -> list[str]:
+    """Each statement once: SQLite traces a statement again for each trigger program it runs
+    (with the statement's own text), and transaction control is not a page's work."""
+    statements: list[str] = []
+    for text in traced:
+        if statements and text == statements[-1]:
+            continue
+        if not text.startswith("--") and not text.startswith(TRANSACTION_CONTROL):
+            statements.append(text)
+    return statements
+
+
+def test_a_page_store_searches_by_key_and_scans_no_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stores = page_statements(tmp_path, monkeypatch)
+    statements = [s for store in stores for s in store]
+    assert any(s.startswith("DELETE FROM video_tags") for s in statements)  # tags dropped
+    assert any(s.startswith("INSERT INTO video_tags") for s in statements)
+    assert any(s.startswith("INSERT INTO videos") for s in statements)
+    db = open_database(tmp_path / "wistia.db")
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    scans = [
+        (statement, detail)
+        for statement in statements
+        for *_, detail in db.execute("EXPLAIN QUERY PLAN " + statement).fetchall()
+        if detail.startswith("SCAN ") and detail.split()[1] in tables
+    ]
+    assert scans == []
+
+
+def test_a_page_store_writes_each_table_in_a_few_statements_not_one_a_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stores = page_statements(tmp_path, monkeypatch)
+    first_page = stores[0]  # 100 new media and their tag links
+    for table in ("videos", "video_tags"):
+        inserts = [s for s in first_page if s.startswith(f"INSERT INTO {table} ")]
+        rows = sum(s.count("), (") + 1 for s in inserts)
+        assert rows >= 100
+        assert len(inserts) <= 7  # power-of-two batches of up to 64 rows (100: 64 + 32 + 4)
+    for store in stores:
+        # (A tag new to the database is created on its own, once in the catalog's life.)
+        assert len([s for s in store if not creates_a_tag(s)]) <= 20
+
+
+def creates_a_tag(statement: str) -> bool:
+    return statement.startswith(
+        ("INSERT INTO tags ", "SELECT id FROM tags WHERE key = ", "SELECT 1 FROM tags WHERE slug")
+    )
