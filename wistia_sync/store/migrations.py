@@ -628,6 +628,38 @@ def m013_page_change_tracking(db: Database) -> None:
         db.execute(f"CREATE TRIGGER {name} AFTER {event} WHEN {when} BEGIN {body} END")
 
 
+# The published columns of ``videos`` as m008 left them (frozen here for m014).
+_M014_VIDEO_COLUMNS = (
+    "name", "description", "type", "status", "archived", "duration", "created", "updated",
+    "thumbnail_url", "folder_hashed_id", "plays", "deleted_at", "visibility", "width", "height",
+    "protected",
+)  # fmt: skip
+_M014_PAUSED = "NOT EXISTS (SELECT 1 FROM change_tracking_paused)"
+
+
+@migrations()
+def m014_update_triggers_of_published_columns(db: Database) -> None:
+    """The triggers noticing a change to a published column of ``videos`` run only for an update
+    that sets one (``UPDATE OF``): SQLite runs an ``AFTER UPDATE`` trigger once a row, even when
+    its ``WHEN`` is false, so a recrawl moving ``last_seen`` of every unchanged media ran two
+    trigger programs a row for nothing. An update that sets none of these columns changed none
+    of them, which the ``WHEN`` said already: what is recorded, and when, is as before.
+    """
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _M014_VIDEO_COLUMNS)
+    bump = "UPDATE sync_state SET value = value + 1 WHERE key = 'content_version';"
+    record = "INSERT INTO publish_changes (kind, key) VALUES ('video', {row}.hashed_id);"
+    published = ", ".join(_M014_VIDEO_COLUMNS)
+    for name, body in (
+        ("videos_content_update", bump),
+        ("videos_changes_update", f"{record.format(row='OLD')} {record.format(row='NEW')}"),
+    ):
+        db.execute(f"DROP TRIGGER {name}")
+        db.execute(
+            f"CREATE TRIGGER {name} AFTER UPDATE OF {published} ON videos "
+            f"WHEN {_M014_PAUSED} AND ({changed}) BEGIN {body} END"
+        )
+
+
 @migrations()
 def m015_captions(db: Database) -> None:
     """Captions and chapters of each video, as read from Wistia (issue 20).
