@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from wistia_sync.contract.layout import (
     ALL_VIDEOS_PATH,
@@ -87,7 +87,7 @@ class VideoRow:
 class RenderedVideo:
     """A published video as every file shows it, and the playlists it belongs to."""
 
-    __slots__ = ("captions", "hashed_id", "json", "playlists", "sort_key")
+    __slots__ = ("captions", "hashed_id", "json", "member", "playlists")
 
     def __init__(
         self,
@@ -98,12 +98,17 @@ class RenderedVideo:
         captions: tuple[str, ...] = (),
     ) -> None:
         self.hashed_id = hashed_id
-        self.sort_key = sort_key
+        # (sort key, hashed_id): one tuple a video, shared by every playlist's members
+        self.member = (sort_key, hashed_id)
         self.json = json  # the compact JSON text of its video object
         # (entry path, title: tag name, folder name, "All videos"), each pair shared by every video
         # in that playlist (a slug is unique, so no path comes twice)
         self.playlists = playlists
         self.captions = captions  # the caption files its object links to (publish.captions)
+
+    @property
+    def sort_key(self) -> str:
+        return self.member[0]
 
     def title(self, playlist: str) -> str:
         return next(title for path, title in self.playlists if path == playlist)
@@ -273,10 +278,19 @@ def _playlist_header(path: str) -> str:
     return f'"schema_version":{SCHEMA_VERSION},"kind":{dumps(kind)},"key":{dumps(key)}'
 
 
-def page_file(playlist: str, videos: Sequence[str]) -> tuple[str, bytes]:
-    """An immutable page of ``playlist``: its path (from its content hash) and its bytes."""
+class HashedFile(NamedTuple):
+    """A content-addressed file: its path (from its hash), its bytes, and that hash."""
+
+    path: str
+    content: bytes
+    sha256: str
+
+
+def page_file(playlist: str, videos: Sequence[str]) -> HashedFile:
+    """An immutable page of ``playlist`` (hashed once: its name and its record share it)."""
     content = encode(f'{{{_playlist_header(playlist)},"videos":[{",".join(videos)}]}}')
-    return page_path(sha256(content)), content
+    digest = sha256(content)
+    return HashedFile(page_path(digest), content, digest)
 
 
 class PageRef:

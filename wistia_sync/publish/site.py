@@ -309,7 +309,7 @@ def _carry_out(
     with write_transaction(db):
         state.record_state(db, plan)
         # Those of the pages written were recorded with them.
-        staged_rows.record_page_videos(db, new_pages, new=False)
+        staged_rows.record_pages(db, new_pages, new=False)
         set_state(db, state.OUTPUT_KEY, target)
         state.record_files(
             db, placed, retire=plan.retire, revive=plan.revive, forget=plan.to_remove
@@ -407,9 +407,7 @@ def _place_batch(db: Database, folder: OutputFolder, plan: Plan, expires_at: str
         if pages:
             with write_transaction(db):
                 state.record_pending_pages(db, pages, expires_at=expires_at)
-                staged_rows.record_page_videos(
-                    db, [path for path, _, _ in pages], new=True, rebuild=plan.full
-                )
+                staged_rows.record_pages(db, [path for path, _, _ in pages], new=True)
                 set_state(db, FILES_LIST_DIRTY_KEY, "1")
         previous = None
         for file in staged:  # in stage order

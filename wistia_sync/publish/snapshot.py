@@ -139,18 +139,18 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
 
 
 def memberships(db: Database, hashed_ids: Iterable[str] | None) -> dict[str, dict[str, str]]:
-    """What the last publish put where: video -> {playlist entry path: sort key}."""
-    if hashed_ids is None:
-        rows = db.execute("SELECT hashed_id, playlist, sort_key FROM publish_members").fetchall()
-    else:
-        rows = db.execute(
-            f"SELECT hashed_id, playlist, sort_key FROM publish_members WHERE hashed_id IN {_IDS}",
-            [json.dumps(sorted(hashed_ids))],
-        ).fetchall()
-    found: dict[str, dict[str, str]] = {}
-    for hashed_id, playlist, key in rows:
-        found.setdefault(hashed_id, {})[playlist] = key
-    return found
+    """What the last publish put where: video -> {playlist entry path: sort key} (a video has one
+    sort key, the same in each of its playlists)."""
+    sql = "SELECT hashed_id, sort_key, playlists FROM publish_videos"
+    parameters: list[str] = []
+    if hashed_ids is not None:
+        sql += f" WHERE hashed_id IN {_IDS}"
+        parameters.append(json.dumps(sorted(hashed_ids)))
+    return {
+        hashed_id: dict.fromkeys(playlists.split("\n"), key)
+        for hashed_id, key, playlists in db.execute(sql, parameters)
+        if key is not None and playlists
+    }
 
 
 def video_texts(db: Database, hashed_ids: Iterable[str]) -> dict[str, str]:
@@ -187,18 +187,16 @@ def buckets(db: Database, playlists: Iterable[str] | None) -> dict[str, list[Rec
     return found
 
 
-def bucket_members(
-    db: Database, playlist: str, start: str, end: str | None
-) -> list[tuple[str, str]]:
-    """(sort key, hashed_id) of the last publish's members of one bucket, in order."""
-    sql = "SELECT sort_key, hashed_id FROM publish_members WHERE playlist = ? AND sort_key >= ?"
-    parameters = [playlist, start]
-    if end is not None:
-        sql += " AND sort_key < ?"
-        parameters.append(end)
-    return [
-        (key, hashed_id) for key, hashed_id in db.execute(sql + " ORDER BY sort_key", parameters)
-    ]
+def bucket_members(db: Database, playlist: str, start: str) -> list[tuple[str, str]] | None:
+    """(sort key, hashed_id) of the last publish's members of one bucket, in order (None: the
+    bucket's members were not recorded)."""
+    row = db.execute(
+        "SELECT members FROM publish_buckets WHERE playlist = ? AND start_key = ?",
+        [playlist, start],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return [(key, key[key.rindex(" ") + 1 :]) for key in row[0].split("\n")] if row[0] else []
 
 
 class RecordedPlaylist:
@@ -256,17 +254,26 @@ def expired_pages(db: Database, now: str) -> list[str]:
     ]
 
 
-def pages_holding(db: Database, hashed_ids: Iterable[str]) -> dict[str, str | None]:
-    """``{page: expires_at}`` of the recorded pages that hold any of these videos (``None``
-    for a page still listed)."""
-    ids = sorted(hashed_ids)
+def pages_holding(
+    db: Database, hashed_ids: Iterable[str], retiring: Iterable[str]
+) -> dict[str, str | None]:
+    """``{page: expires_at}`` of the recorded pages that hold any of these videos, among those
+    already retired (expiring) and ``retiring`` (pages this publish retires): a page still listed
+    by a playlist the publish leaves alone keeps its place whatever it holds."""
+    ids = set(hashed_ids)
     if not ids:
         return {}
-    return dict(
-        db.execute(
-            "SELECT DISTINCT f.path, f.expires_at FROM publish_page_videos p "
-            "JOIN published_files f ON f.path = p.page "
-            f"WHERE p.hashed_id IN {_IDS}",
-            [json.dumps(ids)],
-        ).fetchall()
-    )
+    expiring = db.execute(
+        "SELECT f.path, f.expires_at, p.videos FROM published_files f "
+        "JOIN publish_pages p ON p.page = f.path WHERE f.expires_at IS NOT NULL"
+    ).fetchall()
+    retired = db.execute(
+        "SELECT f.path, f.expires_at, p.videos FROM publish_pages p "
+        f"JOIN published_files f ON f.path = p.page WHERE p.page IN {_IDS}",
+        [json.dumps(sorted(retiring))],
+    ).fetchall()
+    return {
+        page: expires_at
+        for page, expires_at, videos in [*expiring, *retired]
+        if not ids.isdisjoint(videos.split("\n"))
+    }
