@@ -156,13 +156,17 @@ class OutputFolder:
 
         Returns the file's ``stat`` as staged: a rename changes neither its size nor its mtime.
         """
+        self.place_temp(relative, staged.temp)
+        return staged.info
+
+    def place_temp(self, relative: str, temp: str) -> None:
+        """``place`` for a temp file known by its name only (a rebuild's: no tuple a file)."""
         folder, _, _ = relative.rpartition("/")
         if folder not in self._ready:
             self._ensure_directory(self.root / folder if folder else self.root)
             self._ready.add(folder)
-        os.replace(f"{self.temp}/{staged.temp}", f"{self.root}/{relative}")  # noqa: PTH105
+        os.replace(f"{self.temp}/{temp}", f"{self.root}/{relative}")  # noqa: PTH105
         self._unsynced.add(f"{self.root}/{folder}" if folder else str(self.root))
-        return staged.info
 
     def _check_staged(self, fd: int, expected: FileStat) -> FileStat:
         """The file's real size and mtime, its mode set if the umask narrowed it; once one file

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from wistia_sync.contract.layout import (
     ALL_VIDEOS_PATH,
     CAPTION_PATH,
+    CAPTIONS_FOLDER,
     FILES_PATH,
     FOLDERS_INDEX_PATH,
     MANIFEST_PATH,
@@ -31,6 +32,7 @@ from wistia_sync.contract.layout import (
     PAGE_PATH,
     RECORDED_PATH,
     TAGS_INDEX_PATH,
+    caption_prefix,
     is_list_file,
     playlist_identity,
     video_file_path,
@@ -445,8 +447,13 @@ class _Planner:
         for path, content in sorted(wanted.items()):
             self.files.add(path, content, Stage.SCHEMAS)
         expires = later(settings.now, settings.grace_seconds)
+        recorded = self._recorded_caption_files()
         for hashed_id in sorted(self.changed):
-            for path, expires_at in recorded_caption_files(self.db, hashed_id).items():
+            if recorded is None:
+                files = recorded_caption_files(self.db, hashed_id)
+            else:
+                files = recorded.get(hashed_id, {})
+            for path, expires_at in files.items():
                 if path in wanted:
                     if expires_at is not None:
                         plan.revive.add(path)
@@ -454,6 +461,19 @@ class _Planner:
                     plan.to_remove.append(path)
                 elif expires_at is None:
                     plan.retire[path] = expires
+
+    def _recorded_caption_files(self) -> dict[str, dict[str, str | None]] | None:
+        """A rebuild's recorded caption files by video, from the records it read whole (None:
+        an incremental publish, which looks each changed video's up)."""
+        if not self.full:
+            return None
+        found: dict[str, dict[str, str | None]] = {}
+        for path, record in self.records.items():
+            if path.startswith(CAPTIONS_FOLDER):
+                hashed_id, dot, _ = path[len(CAPTIONS_FOLDER) + 1 :].partition(".")
+                if dot and path.startswith(caption_prefix(hashed_id)):
+                    found.setdefault(hashed_id, {})[path] = record.expires_at
+        return found
 
     def plan_indexes(self) -> None:
         """``tags.json`` and ``folders.json`` when a playlist of theirs changed; the counts."""
@@ -586,13 +606,19 @@ def _deltas(
     full: bool,
 ) -> dict[str, _Delta]:
     deltas: defaultdict[str, _Delta] = defaultdict(_Delta)  # not one _Delta made per member
+    arriving = []
     for hashed_id in changed:
         for path, key in old.get(hashed_id, {}).items():
             deltas[path].removed[key] = hashed_id
         video = rendered.get(hashed_id)
         if video is not None:
-            for path, _ in video.playlists:
-                deltas[path].added.append(hashed_id)
+            arriving.append(video)
+    # In key order, so every playlist's arrivals are too (``_Loader`` then sorts sorted lists):
+    # one sort of the videos, not one a playlist of five or so times as many members.
+    arriving.sort(key=_MEMBER)
+    for video in arriving:
+        for path, _ in video.playlists:
+            deltas[path].added.append(video.hashed_id)
     return dict(deltas)
 
 
