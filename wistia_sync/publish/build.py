@@ -183,13 +183,45 @@ def render_video(
     ``tags`` are (name, slug) pairs; a tag whose slug is not a safe file name is left out (its
     playlist could not exist). A folder whose hashed_id is unsafe is left out the same way.
     """
+    # Deduplicated by (published name, slug), in (case-insensitive name, name, slug) order.
+    safe_tags = sorted(
+        {tag for name, slug in tags if (tag := published_tag(name, slug)) is not None}
+    )
+    return render_video_tagged(row, safe_tags, extras, captions)
+
+
+class TagOrder:
+    """Every tag of the catalog in the order a video lists its tags, worked out once a publish:
+    a video's tags are then its tag ids' ranks, sorted (small ints, not tuples of names)."""
+
+    __slots__ = ("rank", "tags")
+
+    def __init__(self, tags: Iterable[tuple[int, str, str]]) -> None:
+        published = [
+            (tag, tag_id) for tag_id, name, slug in tags if (tag := published_tag(name, slug))
+        ]
+        published.sort()
+        self.tags = [tag for tag, _ in published]
+        self.rank = {tag_id: rank for rank, (_, tag_id) in enumerate(published)}
+
+    def of(self, ranks: set[int]) -> list[PublishedTag]:
+        """The video's tags from its tag ids' ranks (a set: a tag from two sources is one)."""
+        return [self.tags[rank] for rank in sorted(ranks)]
+
+
+def render_video_tagged(
+    row: VideoRow,
+    safe_tags: Sequence[PublishedTag],
+    extras: str = "",
+    captions: tuple[str, ...] = (),
+) -> RenderedVideo | None:
+    """``render_video`` with the video's tags already published, deduplicated and in order
+    (``published_tag``, ``TagOrder``)."""
     if not SAFE_HASHED_ID.fullmatch(row.hashed_id):
         return None
     created, updated = utc_text(row.created), utc_text(row.updated)
     if created is None or updated is None:
         return None
-    # Deduplicated by (published name, slug), in (case-insensitive name, name, slug) order.
-    safe_tags = sorted({tag for name, slug in tags if (tag := _tag(name, slug)) is not None})
     folder, playlists = "null", [_ALL_VIDEOS]
     if (
         row.folder_hashed_id is not None
@@ -226,11 +258,11 @@ def render_video(
 
 _ALL_VIDEOS = (ALL_VIDEOS_PATH, ALL_VIDEOS_TITLE)
 # sort key, name, slug, (playlist path, title), JSON
-_Tag = tuple[tuple[str, str, str], str, str, tuple[str, str], str]
+PublishedTag = tuple[tuple[str, str, str], str, str, tuple[str, str], str]
 
 
 @functools.lru_cache(maxsize=4096)
-def _tag(name: str, slug: str) -> _Tag | None:
+def published_tag(name: str, slug: str) -> PublishedTag | None:
     """A tag as every video shows it, worked out once a tag, not once a video (None: its slug
     is not a safe file name, so its playlist cannot exist)."""
     if not SAFE_SLUG.fullmatch(slug):

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
-from wistia_sync.publish.build import RenderedVideo, VideoRow, render_video
+from wistia_sync.publish.build import RenderedVideo, TagOrder, VideoRow, render_video_tagged
 from wistia_sync.publish.captions import EMPTY_EXTRAS, video_extras
 
 if TYPE_CHECKING:
@@ -103,7 +103,8 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
         where += f" AND v.hashed_id IN {_IDS}"
         links_where = f" WHERE hashed_id IN {_IDS}"
         parameters.append(json.dumps(hashed_ids))
-    by_id = {tag_id: (name, slug) for tag_id, name, slug in db.execute(_TAGS_QUERY)}
+    order = TagOrder(db.execute(_TAGS_QUERY))
+    rank = order.rank
     # No DISTINCT (a sort of every row): a tag from two sources is deduplicated when rendered.
     links = db.execute(
         f"SELECT hashed_id, tag_id FROM video_tags{links_where} ORDER BY hashed_id", parameters
@@ -120,16 +121,16 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
         # Both in SQLite's binary order, which is Python's order of the decoded text too.
         while link is not None and link[0] < hashed_id:  # an unpublished video's links
             link = next(links, None)
-        tags = []
+        ranks = set()
         while link is not None and link[0] == hashed_id:
-            tag = by_id.get(link[1])
+            tag = rank.get(link[1])
             if tag is not None:
-                tags.append(tag)
+                ranks.add(tag)
             link = next(links, None)
         extra = extras.get(hashed_id)
-        video = render_video(
+        video = render_video_tagged(
             VideoRow(*row),
-            tags,
+            order.of(ranks),
             EMPTY_EXTRAS if extra is None else extra.json,
             () if extra is None else extra.files,
         )
