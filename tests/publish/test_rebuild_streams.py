@@ -112,7 +112,7 @@ def test_each_video_gets_its_own_tags_whatever_order_its_rows_were_written_in(
 
 @pytest.mark.parametrize("force", [True, False], ids=["rebuild", "incremental"])
 def test_what_a_publish_holds_for_its_state_goes_with_it(tmp_path: Path, force: bool) -> None:
-    """The members and texts a publish hands to SQLite until its state is recorded live in
+    """The buckets, pages and texts a publish hands to SQLite until its state is recorded live in
     temp tables of its connection, gone once it ends; the state is what a rebuild records."""
     database = tmp_path / "wistia.db"
     db = open_database(database, create=True)
@@ -136,7 +136,7 @@ def test_what_a_publish_holds_for_its_state_goes_with_it(tmp_path: Path, force: 
 
 
 def _state(db: Any) -> dict[str, list[tuple[Any, ...]]]:
-    tables = ["publish_members", "publish_page_videos", "publish_videos", "publish_buckets"]
+    tables = ["publish_pages", "publish_videos", "publish_buckets"]
     return {
         table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() for table in tables
     }

@@ -17,10 +17,12 @@ from hypothesis import strategies as st
 from wistia_sync.publish.build import (
     ALL_VIDEOS_TITLE,
     BIDI_CONTROLS,
+    TagOrder,
     VideoRow,
     dumps,
     published_text,
     render_video,
+    render_video_tagged,
 )
 from wistia_sync.wistia.urls import EMBED_URL, HLS_URL
 
@@ -113,3 +115,30 @@ def test_the_written_out_text_is_the_encoded_video_object(
     assert video is not None
     assert video.json == reference(row, tags)
     assert video.title("videos.json") == ALL_VIDEOS_TITLE
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    catalog=st.dictionaries(slugs, texts, max_size=8),  # slug -> name: slugs are unique
+    picks=st.lists(st.integers(min_value=0, max_value=20), max_size=10),
+    unsafe=st.booleans(),
+)
+def test_a_rebuild_s_tag_order_lists_a_video_s_tags_as_rendering_them_does(
+    catalog: dict[str, str], picks: list[int], unsafe: bool
+) -> None:
+    """A rebuild ranks every tag once (``TagOrder``) and gives each video its tag ids' ranks:
+    the same tags, deduplicated (a tag from two sources) and in the same order, as
+    ``render_video`` makes of the video's (name, slug) pairs; an unsafe slug is left out."""
+    tags = [(tag_id, name, slug) for tag_id, (slug, name) in enumerate(catalog.items())]
+    if unsafe:
+        tags.append((len(tags), "Unsafe", "../up"))
+    row = VideoRow("abc123XYZ", "n", "", None, "2026-01-02T03:04:05Z", "2026-01-02T03:04:05Z",
+                   None, None, None, None)  # fmt: skip
+    chosen = [tags[pick % len(tags)] for pick in picks] if tags else []
+    order = TagOrder(tags)
+    ranks = {order.rank[tag_id] for tag_id, _, _ in chosen if tag_id in order.rank}
+    by_rank = render_video_tagged(row, order.of(ranks))
+    by_pairs = render_video(row, [(name, slug) for _, name, slug in chosen])
+    assert by_rank is not None and by_pairs is not None
+    assert by_rank.json == by_pairs.json
+    assert by_rank.playlists == by_pairs.playlists

@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from wistia_sync.contract.layout import (
     ALL_VIDEOS_PATH,
@@ -87,7 +87,7 @@ class VideoRow:
 class RenderedVideo:
     """A published video as every file shows it, and the playlists it belongs to."""
 
-    __slots__ = ("captions", "hashed_id", "json", "playlists", "sort_key")
+    __slots__ = ("captions", "hashed_id", "json", "member", "playlists")
 
     def __init__(
         self,
@@ -98,12 +98,17 @@ class RenderedVideo:
         captions: tuple[str, ...] = (),
     ) -> None:
         self.hashed_id = hashed_id
-        self.sort_key = sort_key
+        # (sort key, hashed_id): one tuple a video, shared by every playlist's members
+        self.member = (sort_key, hashed_id)
         self.json = json  # the compact JSON text of its video object
         # (entry path, title: tag name, folder name, "All videos"), each pair shared by every video
         # in that playlist (a slug is unique, so no path comes twice)
         self.playlists = playlists
         self.captions = captions  # the caption files its object links to (publish.captions)
+
+    @property
+    def sort_key(self) -> str:
+        return self.member[0]
 
     def title(self, playlist: str) -> str:
         return next(title for path, title in self.playlists if path == playlist)
@@ -178,13 +183,45 @@ def render_video(
     ``tags`` are (name, slug) pairs; a tag whose slug is not a safe file name is left out (its
     playlist could not exist). A folder whose hashed_id is unsafe is left out the same way.
     """
+    # Deduplicated by (published name, slug), in (case-insensitive name, name, slug) order.
+    safe_tags = sorted(
+        {tag for name, slug in tags if (tag := published_tag(name, slug)) is not None}
+    )
+    return render_video_tagged(row, safe_tags, extras, captions)
+
+
+class TagOrder:
+    """Every tag of the catalog in the order a video lists its tags, worked out once a publish:
+    a video's tags are then its tag ids' ranks, sorted (small ints, not tuples of names)."""
+
+    __slots__ = ("rank", "tags")
+
+    def __init__(self, tags: Iterable[tuple[int, str, str]]) -> None:
+        published = [
+            (tag, tag_id) for tag_id, name, slug in tags if (tag := published_tag(name, slug))
+        ]
+        published.sort()
+        self.tags = [tag for tag, _ in published]
+        self.rank = {tag_id: rank for rank, (_, tag_id) in enumerate(published)}
+
+    def of(self, ranks: set[int]) -> list[PublishedTag]:
+        """The video's tags from its tag ids' ranks (a set: a tag from two sources is one)."""
+        return [self.tags[rank] for rank in sorted(ranks)]
+
+
+def render_video_tagged(
+    row: VideoRow,
+    safe_tags: Sequence[PublishedTag],
+    extras: str = "",
+    captions: tuple[str, ...] = (),
+) -> RenderedVideo | None:
+    """``render_video`` with the video's tags already published, deduplicated and in order
+    (``published_tag``, ``TagOrder``)."""
     if not SAFE_HASHED_ID.fullmatch(row.hashed_id):
         return None
     created, updated = utc_text(row.created), utc_text(row.updated)
     if created is None or updated is None:
         return None
-    # Deduplicated by (published name, slug), in (case-insensitive name, name, slug) order.
-    safe_tags = sorted({tag for name, slug in tags if (tag := _tag(name, slug)) is not None})
     folder, playlists = "null", [_ALL_VIDEOS]
     if (
         row.folder_hashed_id is not None
@@ -221,11 +258,11 @@ def render_video(
 
 _ALL_VIDEOS = (ALL_VIDEOS_PATH, ALL_VIDEOS_TITLE)
 # sort key, name, slug, (playlist path, title), JSON
-_Tag = tuple[tuple[str, str, str], str, str, tuple[str, str], str]
+PublishedTag = tuple[tuple[str, str, str], str, str, tuple[str, str], str]
 
 
 @functools.lru_cache(maxsize=4096)
-def _tag(name: str, slug: str) -> _Tag | None:
+def published_tag(name: str, slug: str) -> PublishedTag | None:
     """A tag as every video shows it, worked out once a tag, not once a video (None: its slug
     is not a safe file name, so its playlist cannot exist)."""
     if not SAFE_SLUG.fullmatch(slug):
@@ -273,10 +310,19 @@ def _playlist_header(path: str) -> str:
     return f'"schema_version":{SCHEMA_VERSION},"kind":{dumps(kind)},"key":{dumps(key)}'
 
 
-def page_file(playlist: str, videos: Sequence[str]) -> tuple[str, bytes]:
-    """An immutable page of ``playlist``: its path (from its content hash) and its bytes."""
+class HashedFile(NamedTuple):
+    """A content-addressed file: its path (from its hash), its bytes, and that hash."""
+
+    path: str
+    content: bytes
+    sha256: str
+
+
+def page_file(playlist: str, videos: Sequence[str]) -> HashedFile:
+    """An immutable page of ``playlist`` (hashed once: its name and its record share it)."""
     content = encode(f'{{{_playlist_header(playlist)},"videos":[{",".join(videos)}]}}')
-    return page_path(sha256(content)), content
+    digest = sha256(content)
+    return HashedFile(page_path(digest), content, digest)
 
 
 class PageRef:

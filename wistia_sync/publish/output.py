@@ -80,6 +80,8 @@ class OutputFolder:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.temp = root / TEMP_FOLDER
+        self._temp_folder = str(self.temp)  # a rebuild names a temp file a file
+        self._root = str(root)
         self._unsynced: set[str] = set()  # folders whose entries changed since the last sync
         self._ready: set[str] = set()  # folders known to exist and not to be symlinks
         self._stamp_ns: int | None = None  # the mtime of every file this publish writes
@@ -130,7 +132,7 @@ class OutputFolder:
         # 16 hex digits: a random half a publish, then a count (not a getrandom call a file).
         self._staged += 1
         temp = f"{self._prefix}{self._staged:08x}.{name}"  # kept without its folder
-        path = f"{self.temp}/{temp}"
+        path = f"{self._temp_folder}/{temp}"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         try:
             written = os.write(fd, content)
@@ -156,13 +158,18 @@ class OutputFolder:
 
         Returns the file's ``stat`` as staged: a rename changes neither its size nor its mtime.
         """
+        self.place_temp(relative, staged.temp)
+        return staged.info
+
+    def place_temp(self, relative: str, temp: str) -> None:
+        """``place`` for a temp file known by its name only (a rebuild's: no tuple a file)."""
         folder, _, _ = relative.rpartition("/")
         if folder not in self._ready:
             self._ensure_directory(self.root / folder if folder else self.root)
             self._ready.add(folder)
-        os.replace(f"{self.temp}/{staged.temp}", f"{self.root}/{relative}")  # noqa: PTH105
-        self._unsynced.add(f"{self.root}/{folder}" if folder else str(self.root))
-        return staged.info
+        root = self._root
+        os.replace(f"{self._temp_folder}/{temp}", f"{root}/{relative}")  # noqa: PTH105
+        self._unsynced.add(f"{root}/{folder}" if folder else root)
 
     def _check_staged(self, fd: int, expected: FileStat) -> FileStat:
         """The file's real size and mtime, its mode set if the umask narrowed it; once one file

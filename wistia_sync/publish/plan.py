@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from wistia_sync.contract.layout import (
     ALL_VIDEOS_PATH,
     CAPTION_PATH,
+    CAPTIONS_FOLDER,
     FILES_PATH,
     FOLDERS_INDEX_PATH,
     MANIFEST_PATH,
@@ -31,6 +32,7 @@ from wistia_sync.contract.layout import (
     PAGE_PATH,
     RECORDED_PATH,
     TAGS_INDEX_PATH,
+    caption_prefix,
     is_list_file,
     playlist_identity,
     video_file_path,
@@ -65,6 +67,7 @@ _RELEASE_EVERY = 16_384  # videos whose texts were let go between two ``heap.rel
 # What a rendered video is replaced by once its file is planned (its text then lives in
 # ``staged_rows`` only): nothing reads it after, and its text no longer counts in the peak.
 _LET_GO = RenderedVideo("", "", "", ())
+_MEMBER = operator.attrgetter("member")
 
 
 class Stage(enum.IntEnum):
@@ -135,9 +138,7 @@ class Plan:
         self.unchanged = 0
         # publisher state
         self.members_replaced: set[str] | None = None  # hashed_ids replaced (None: all)
-        # touched playlists (without their members: ``staged_rows`` keeps those of rendered
-        # buckets)
-        self.buckets: dict[str, list[Bucket]] = {}
+        # touched playlists (their rendered buckets are in ``staged_rows``)
         self.gone_buckets: dict[str, set[str]] = {}  # playlist -> start keys
         self.playlists: dict[str, tuple[str, int]] = {}  # path -> (title, count)
         self.dropped_playlists: set[str] = set()
@@ -151,7 +152,6 @@ class Plan:
     def drop_recorded(self) -> None:
         """Let go of what only placing the files and recording the publisher state needed (a
         rebuild's entry a file), before the file list is built."""
-        self.buckets = {}
         self.to_write = []
         self.adopt = []
 
@@ -230,9 +230,12 @@ class _Files:
             self.records.update(snapshot.file_records(self.db, [path]))
         return self.records.get(path)
 
-    def add(self, path: str, content: bytes, stage: Stage) -> None:
-        """Which files need writing: bytes differ, or the file on disk is not the recorded one."""
-        plan, folder, digest = self.plan, self.folder, sha256(content)
+    def add(self, path: str, content: bytes, stage: Stage, digest: str | None = None) -> None:
+        """Which files need writing: bytes differ, or the file on disk is not the recorded one
+        (``digest``: the content's sha256, when the caller hashed it already)."""
+        plan, folder = self.plan, self.folder
+        if digest is None:
+            digest = sha256(content)
         self.wanted.add(path)
         record = self.record(path)
         if (
@@ -293,10 +296,14 @@ class _Planner:
         plan.held = recorded_all.count if recorded_all is not None else 0
         self.recorded_texts: dict[str, str] = {}  # of unchanged videos sharing a dirty bucket
 
-    def text(self, hashed_id: str) -> str:
-        """A video's JSON text: rendered now if it changed, else as the last publish recorded."""
-        video = self.rendered.get(hashed_id)
-        return video.json if video is not None else self.recorded_texts[hashed_id]
+    def texts(self, members: list[Member]) -> list[str]:
+        """The members' JSON texts: rendered now if they changed, else as the last publish
+        recorded them."""
+        rendered, recorded = self.rendered, self.recorded_texts
+        return [
+            video.json if (video := rendered.get(hashed_id)) is not None else recorded[hashed_id]
+            for _, hashed_id in members
+        ]
 
     def plan_playlists(self) -> None:
         """Each playlist the changed videos leave or join: its dirty buckets and entry file."""
@@ -341,7 +348,7 @@ class _Planner:
         pages = self._plan_pages(path, final, head if has_tail else None)
         lists = self._plan_page_lists(path, final, pages)
         inline = loader(first)[:head] if has_tail else loader(first)
-        first_videos = [self.text(m[1]) for m in inline]
+        first_videos = self.texts(inline)
         content = playlist_entry_file(path, title, count, lists.inline, first_videos, lists.lists)
         self.files.add(path, content, Stage.PLAYLISTS)
         staged_rows.add_members(
@@ -351,7 +358,6 @@ class _Planner:
             inline=head if has_tail else None,
             keep=self.files.stage is not None,
         )
-        plan.buckets[path] = final
         plan.playlists[path] = (title, count)
 
     def _retire_replaced_pages(
@@ -381,9 +387,9 @@ class _Planner:
                 continue
             if bucket.dirty:
                 assert bucket.members is not None
-                members = bucket.members[skip:]
-                bucket.page, content = page_file(path, [self.text(m[1]) for m in members])
-                self.files.add(bucket.page, content, Stage.PAGES)
+                page = page_file(path, self.texts(bucket.members[skip:]))
+                bucket.page = page.path
+                self.files.add(page.path, page.content, Stage.PAGES, page.sha256)
             assert bucket.page is not None
             refs.append((bucket.start, PageRef(bucket.page, bucket.size - skip)))
             self.pages_listed.add(bucket.page)
@@ -409,7 +415,7 @@ class _Planner:
         """Each changed video's file. Its text then goes to the state's rows (``staged_rows``),
         and the video from the plan: the playlists are rendered, nothing else needs it."""
         keep = self.files.stage is not None  # a dry run records no state
-        texts: list[tuple[str, str]] = []
+        texts: list[tuple[str, str, str, str]] = []
         captioned = [
             h for h in sorted(self.changed) if h in self.rendered and self.rendered[h].captions
         ]
@@ -421,7 +427,8 @@ class _Planner:
                 self.rendered[hashed_id] = _LET_GO  # still published (``plan.published``)
                 self.files.add(video_file_path(hashed_id), video_file(published), Stage.VIDEO_FILES)
                 if keep:
-                    texts.append((hashed_id, published.json))
+                    playlists = "\n".join([path for path, _ in published.playlists])
+                    texts.append((hashed_id, published.json, published.sort_key, playlists))
                 if len(texts) == _TEXTS_BATCH:
                     staged_rows.add_texts(self.db, texts)
                     texts = []
@@ -440,8 +447,13 @@ class _Planner:
         for path, content in sorted(wanted.items()):
             self.files.add(path, content, Stage.SCHEMAS)
         expires = later(settings.now, settings.grace_seconds)
+        recorded = self._recorded_caption_files()
         for hashed_id in sorted(self.changed):
-            for path, expires_at in recorded_caption_files(self.db, hashed_id).items():
+            if recorded is None:
+                files = recorded_caption_files(self.db, hashed_id)
+            else:
+                files = recorded.get(hashed_id, {})
+            for path, expires_at in files.items():
                 if path in wanted:
                     if expires_at is not None:
                         plan.revive.add(path)
@@ -449,6 +461,19 @@ class _Planner:
                     plan.to_remove.append(path)
                 elif expires_at is None:
                     plan.retire[path] = expires
+
+    def _recorded_caption_files(self) -> dict[str, dict[str, str | None]] | None:
+        """A rebuild's recorded caption files by video, from the records it read whole (None:
+        an incremental publish, which looks each changed video's up)."""
+        if not self.full:
+            return None
+        found: dict[str, dict[str, str | None]] = {}
+        for path, record in self.records.items():
+            if path.startswith(CAPTIONS_FOLDER):
+                hashed_id, dot, _ = path[len(CAPTIONS_FOLDER) + 1 :].partition(".")
+                if dot and path.startswith(caption_prefix(hashed_id)):
+                    found.setdefault(hashed_id, {})[path] = record.expires_at
+        return found
 
     def plan_indexes(self) -> None:
         """``tags.json`` and ``folders.json`` when a playlist of theirs changed; the counts."""
@@ -534,7 +559,8 @@ class _Planner:
         rebuild)."""
         plan = self.plan
         takedown_at = later(self.settings.now, self.settings.takedown_grace_seconds)
-        for page, expires_at in snapshot.pages_holding(self.db, self.unpublished).items():
+        holding = snapshot.pages_holding(self.db, self.unpublished, plan.retire)
+        for page, expires_at in holding.items():
             if self._listed_or_written(page):
                 continue
             if expires_at is None and page not in plan.retire:
@@ -580,13 +606,19 @@ def _deltas(
     full: bool,
 ) -> dict[str, _Delta]:
     deltas: defaultdict[str, _Delta] = defaultdict(_Delta)  # not one _Delta made per member
+    arriving = []
     for hashed_id in changed:
         for path, key in old.get(hashed_id, {}).items():
             deltas[path].removed[key] = hashed_id
         video = rendered.get(hashed_id)
         if video is not None:
-            for path, _ in video.playlists:
-                deltas[path].added.append(hashed_id)
+            arriving.append(video)
+    # In key order, so every playlist's arrivals are too (``_Loader`` then sorts sorted lists):
+    # one sort of the videos, not one a playlist of five or so times as many members.
+    arriving.sort(key=_MEMBER)
+    for video in arriving:
+        for path, _ in video.playlists:
+            deltas[path].added.append(video.hashed_id)
     return dict(deltas)
 
 
@@ -606,8 +638,10 @@ def _title(
 def _recorded_buckets(
     recorded: list[snapshot.RecordedBucket] | None, *, full: bool
 ) -> list[Bucket]:
+    if recorded and recorded[0].start != "" and not full:
+        raise StateMismatch("a playlist's recorded buckets do not start at its first video")
     if not recorded or recorded[0].start != "":
-        return [Bucket("", 0, dirty=True)]
+        return [Bucket("", 0, dirty=True, recorded=False)]  # a new playlist: no members yet
     buckets = [Bucket(r.start, r.size, r.page, dirty=full) for r in recorded]
     for bucket, following in itertools.pairwise(buckets):
         bucket.end = following.start
@@ -639,19 +673,17 @@ class _Loader:
     ) -> None:
         self.db, self.playlist, self.delta, self.complete = db, playlist, delta, complete
         # The arriving members, in key order: these tuples become the buckets' members.
-        self.added = sorted((rendered[hashed_id].sort_key, hashed_id) for hashed_id in delta.added)
+        # Each video's member tuple is its own (shared by its playlists), sorted in C.
+        self.added = sorted(map(_MEMBER, map(rendered.__getitem__, delta.added)))
 
     def __call__(self, bucket: Bucket) -> list[Member]:
         if bucket.members is None:
             kept: list[Member] = []
             if bucket.recorded and not self.complete:
-                kept = [
-                    member
-                    for member in snapshot.bucket_members(
-                        self.db, self.playlist, bucket.start, bucket.end
-                    )
-                    if member[0] not in self.delta.removed
-                ]
+                recorded = snapshot.bucket_members(self.db, self.playlist, bucket.start)
+                if recorded is None:
+                    raise StateMismatch(f"the members of a bucket of {self.playlist} are unknown")
+                kept = [member for member in recorded if member[0] not in self.delta.removed]
             # (key,) sorts before every (key, hashed_id): the first member from that key on.
             low = bisect.bisect_left(self.added, (bucket.start,))
             high = (

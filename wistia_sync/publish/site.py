@@ -29,7 +29,7 @@ from wistia_sync.errors import WistiaSyncError
 from wistia_sync.publish import heap, shards, snapshot, staged_rows, state
 from wistia_sync.publish.build import sha256
 from wistia_sync.publish.guard import check_mass_unpublish
-from wistia_sync.publish.output import FileStat, OutputFolder, StagedFile
+from wistia_sync.publish.output import FileStat, OutputFolder
 from wistia_sync.publish.plan import (
     Plan,
     Settings,
@@ -274,14 +274,20 @@ def _result(
     plan: Plan, written: list[str], removed: list[str], *, generation: str, dry_run: bool = False
 ) -> PublishResult:
     paths = written if not dry_run else [file.path for file in plan.to_write]
+    # Pages, page-list chunks, caption files and shards are all immutable: an entry file is
+    # none of them (a rebuild's files are mostly entry files: one pattern each).
+    entries: list[str] = []
+    immutable: list[str] = []
+    for path in paths:
+        (entries if cache_class(path) == "entry" else immutable).append(path)
     return PublishResult(
-        changed_entries=[path for path in paths if cache_class(path) == "entry"],
+        changed_entries=entries,
         new_pages=[
             path
-            for path in paths
+            for path in immutable
             if any(p.fullmatch(path) for p in (PAGE_PATH, PAGE_LIST_PATH, CAPTION_PATH))
         ],
-        new_shards=[path for path in paths if is_list_file(path)],
+        new_shards=[path for path in immutable if is_list_file(path)],
         removed=list(removed),
         unchanged=plan.unchanged,
         generation=generation,
@@ -309,7 +315,7 @@ def _carry_out(
     with write_transaction(db):
         state.record_state(db, plan)
         # Those of the pages written were recorded with them.
-        staged_rows.record_page_videos(db, new_pages, new=False)
+        staged_rows.record_pages(db, new_pages, new=False)
         set_state(db, state.OUTPUT_KEY, target)
         state.record_files(
             db, placed, retire=plan.retire, revive=plan.revive, forget=plan.to_remove
@@ -407,16 +413,14 @@ def _place_batch(db: Database, folder: OutputFolder, plan: Plan, expires_at: str
         if pages:
             with write_transaction(db):
                 state.record_pending_pages(db, pages, expires_at=expires_at)
-                staged_rows.record_page_videos(
-                    db, [path for path, _, _ in pages], new=True, rebuild=plan.full
-                )
+                staged_rows.record_pages(db, [path for path, _, _ in pages], new=True)
                 set_state(db, FILES_LIST_DIRTY_KEY, "1")
         previous = None
         for file in staged:  # in stage order
             if file.stage is not previous:  # the renames before are durable before the files
                 folder.sync_folders()  # linking to them
                 previous = file.stage
-            folder.place(file.path, StagedFile(file.temp or "", FileStat(file.size, file.mtime_ns)))
+            folder.place_temp(file.path, file.temp or "")
             placed += 1
         folder.sync_folders()
     except BaseException:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
-from wistia_sync.publish.build import RenderedVideo, VideoRow, render_video
+from wistia_sync.publish.build import RenderedVideo, TagOrder, VideoRow, render_video_tagged
 from wistia_sync.publish.captions import EMPTY_EXTRAS, video_extras
 
 if TYPE_CHECKING:
@@ -103,7 +103,8 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
         where += f" AND v.hashed_id IN {_IDS}"
         links_where = f" WHERE hashed_id IN {_IDS}"
         parameters.append(json.dumps(hashed_ids))
-    by_id = {tag_id: (name, slug) for tag_id, name, slug in db.execute(_TAGS_QUERY)}
+    order = TagOrder(db.execute(_TAGS_QUERY))
+    rank = order.rank
     # No DISTINCT (a sort of every row): a tag from two sources is deduplicated when rendered.
     links = db.execute(
         f"SELECT hashed_id, tag_id FROM video_tags{links_where} ORDER BY hashed_id", parameters
@@ -120,16 +121,16 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
         # Both in SQLite's binary order, which is Python's order of the decoded text too.
         while link is not None and link[0] < hashed_id:  # an unpublished video's links
             link = next(links, None)
-        tags = []
+        ranks = set()
         while link is not None and link[0] == hashed_id:
-            tag = by_id.get(link[1])
+            tag = rank.get(link[1])
             if tag is not None:
-                tags.append(tag)
+                ranks.add(tag)
             link = next(links, None)
         extra = extras.get(hashed_id)
-        video = render_video(
+        video = render_video_tagged(
             VideoRow(*row),
-            tags,
+            order.of(ranks),
             EMPTY_EXTRAS if extra is None else extra.json,
             () if extra is None else extra.files,
         )
@@ -139,18 +140,18 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
 
 
 def memberships(db: Database, hashed_ids: Iterable[str] | None) -> dict[str, dict[str, str]]:
-    """What the last publish put where: video -> {playlist entry path: sort key}."""
-    if hashed_ids is None:
-        rows = db.execute("SELECT hashed_id, playlist, sort_key FROM publish_members").fetchall()
-    else:
-        rows = db.execute(
-            f"SELECT hashed_id, playlist, sort_key FROM publish_members WHERE hashed_id IN {_IDS}",
-            [json.dumps(sorted(hashed_ids))],
-        ).fetchall()
-    found: dict[str, dict[str, str]] = {}
-    for hashed_id, playlist, key in rows:
-        found.setdefault(hashed_id, {})[playlist] = key
-    return found
+    """What the last publish put where: video -> {playlist entry path: sort key} (a video has one
+    sort key, the same in each of its playlists)."""
+    sql = "SELECT hashed_id, sort_key, playlists FROM publish_videos"
+    parameters: list[str] = []
+    if hashed_ids is not None:
+        sql += f" WHERE hashed_id IN {_IDS}"
+        parameters.append(json.dumps(sorted(hashed_ids)))
+    return {
+        hashed_id: dict.fromkeys(playlists.split("\n"), key)
+        for hashed_id, key, playlists in db.execute(sql, parameters)
+        if key is not None and playlists
+    }
 
 
 def video_texts(db: Database, hashed_ids: Iterable[str]) -> dict[str, str]:
@@ -187,18 +188,16 @@ def buckets(db: Database, playlists: Iterable[str] | None) -> dict[str, list[Rec
     return found
 
 
-def bucket_members(
-    db: Database, playlist: str, start: str, end: str | None
-) -> list[tuple[str, str]]:
-    """(sort key, hashed_id) of the last publish's members of one bucket, in order."""
-    sql = "SELECT sort_key, hashed_id FROM publish_members WHERE playlist = ? AND sort_key >= ?"
-    parameters = [playlist, start]
-    if end is not None:
-        sql += " AND sort_key < ?"
-        parameters.append(end)
-    return [
-        (key, hashed_id) for key, hashed_id in db.execute(sql + " ORDER BY sort_key", parameters)
-    ]
+def bucket_members(db: Database, playlist: str, start: str) -> list[tuple[str, str]] | None:
+    """(sort key, hashed_id) of the last publish's members of one bucket, in order (None: the
+    bucket's members were not recorded)."""
+    row = db.execute(
+        "SELECT members FROM publish_buckets WHERE playlist = ? AND start_key = ?",
+        [playlist, start],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return [(key, key[key.rindex(" ") + 1 :]) for key in row[0].split("\n")] if row[0] else []
 
 
 class RecordedPlaylist:
@@ -256,17 +255,26 @@ def expired_pages(db: Database, now: str) -> list[str]:
     ]
 
 
-def pages_holding(db: Database, hashed_ids: Iterable[str]) -> dict[str, str | None]:
-    """``{page: expires_at}`` of the recorded pages that hold any of these videos (``None``
-    for a page still listed)."""
-    ids = sorted(hashed_ids)
+def pages_holding(
+    db: Database, hashed_ids: Iterable[str], retiring: Iterable[str]
+) -> dict[str, str | None]:
+    """``{page: expires_at}`` of the recorded pages that hold any of these videos, among those
+    already retired (expiring) and ``retiring`` (pages this publish retires): a page still listed
+    by a playlist the publish leaves alone keeps its place whatever it holds."""
+    ids = set(hashed_ids)
     if not ids:
         return {}
-    return dict(
-        db.execute(
-            "SELECT DISTINCT f.path, f.expires_at FROM publish_page_videos p "
-            "JOIN published_files f ON f.path = p.page "
-            f"WHERE p.hashed_id IN {_IDS}",
-            [json.dumps(ids)],
-        ).fetchall()
-    )
+    expiring = db.execute(
+        "SELECT f.path, f.expires_at, p.videos FROM published_files f "
+        "JOIN publish_pages p ON p.page = f.path WHERE f.expires_at IS NOT NULL"
+    ).fetchall()
+    retired = db.execute(
+        "SELECT f.path, f.expires_at, p.videos FROM publish_pages p "
+        f"JOIN published_files f ON f.path = p.page WHERE p.page IN {_IDS}",
+        [json.dumps(sorted(retiring))],
+    ).fetchall()
+    return {
+        page: expires_at
+        for page, expires_at, videos in [*expiring, *retired]
+        if not ids.isdisjoint(videos.split("\n"))
+    }

@@ -1,13 +1,13 @@
 """What a publish rendered that only its recorded state needs, held by SQLite rather than in memory.
 
-A rebuild renders every bucket of every playlist (five or so members a video) and every video's
-JSON text. The publisher state needs them once the files are in place: the members of the
-replaced videos (``publish_members``), the videos of each page rendered
-(``publish_page_videos``), the texts of the changed videos (``publish_videos``). Held in memory
-until then they grew with the catalog, and the members were inserted twice from Python. So
-each playlist's rendered buckets go to a temp table as soon as its pages are rendered, each
-video's text as soon as its file is, both in the order of the tables they are copied into (a
-b-tree appended to, not inserted into), and SQLite copies them when the state is recorded.
+A rebuild renders every bucket of every playlist and every video's JSON text. The publisher
+state needs them once the files are in place: each rendered bucket's members
+(``publish_buckets``, a row a bucket), the videos of each page rendered (``publish_pages``, a
+row a page), each changed video's text and where it is (``publish_videos``). Held in memory
+until then they grew with the catalog. So each playlist's rendered buckets and pages go to temp
+tables as soon as its pages are rendered, each video's text as soon as its file is, in the
+order of the tables they are copied into (a b-tree appended to, not inserted into), and SQLite
+copies them when the state is recorded.
 
 The temp tables live on the publish's connection for as long as the publish (``held_for_state``);
 they are not part of the database file, so a publish that fails leaves nothing of them.
@@ -25,11 +25,11 @@ if TYPE_CHECKING:
 
     from wistia_sync.publish.buckets import Bucket
 
-MEMBERS = "temp.publish_rendered_members"
+BUCKETS = "temp.publish_rendered_buckets"
+PAGES = "temp.publish_rendered_pages"
 TEXTS = "temp.publish_rendered_texts"
+_TABLES = (BUCKETS, PAGES, TEXTS)
 _IDS = "(SELECT value FROM json_each(?))"
-MEMBERS_VIDEO_INDEX = "publish_members_video"
-PAGE_VIDEOS_PAGE_INDEX = "publish_page_videos_page"
 
 
 @contextmanager
@@ -38,17 +38,20 @@ def held_for_state(db: Database) -> Iterator[None]:
     try:
         yield
     finally:
-        for table in (MEMBERS, TEXTS):
+        for table in _TABLES:
             db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def reset(db: Database) -> None:
     """Empty tables: a plan made again (the state out of step) starts from nothing."""
-    for table in (MEMBERS, TEXTS):
+    for table in _TABLES:
         db.execute(f"DROP TABLE IF EXISTS {table}")
-    # page: the page its bucket was rendered to (NULL: the first bucket, inline in the entry file)
-    db.execute(f"CREATE TABLE {MEMBERS} (playlist TEXT, sort_key TEXT, hashed_id TEXT, page TEXT)")
-    db.execute(f"CREATE TABLE {TEXTS} (hashed_id TEXT, json TEXT)")
+    db.execute(
+        f"CREATE TABLE {BUCKETS} (playlist TEXT, start_key TEXT, size INTEGER, page TEXT, "
+        "members TEXT)"
+    )
+    db.execute(f"CREATE TABLE {PAGES} (page TEXT, videos TEXT)")
+    db.execute(f"CREATE TABLE {TEXTS} (hashed_id TEXT, json TEXT, sort_key TEXT, playlists TEXT)")
 
 
 def add_members(
@@ -59,76 +62,62 @@ def add_members(
     inline: int | None = None,
     keep: bool,
 ) -> None:
-    """Hold the members of the playlist's loaded buckets (the dirty ones and the first: those
-    rendered), in key order, and let the buckets go of them (``keep=False``: a dry run, which
-    records no state and changes no table, not even a temp one).
+    """Hold the playlist's rendered buckets with their members, and the videos of their pages,
+    and let the buckets go of their members (``keep=False``: a dry run, which records no state
+    and changes no table, not even a temp one).
 
-    ``inline``: how many of the first bucket's members are inline in the entry file, its tail
-    being on its page (None: all of them when it has no page); an inline member is on no page.
+    A bucket's row is held when it is dirty (its recorded row is replaced), its page's videos
+    whenever its members were loaded. ``inline``: how many of the first bucket's members are
+    inline in the entry file, its tail being on its page; an inline member is on no page.
     """
-    sql = f"INSERT INTO {MEMBERS} VALUES (?, ?, ?, ?)"
+    bucket_rows: list[tuple[str, str, int, str | None, str]] = []
+    page_rows: list[tuple[str, str]] = []
     for index, bucket in enumerate(buckets):
-        if bucket.members is not None:
-            if keep:
-                page = bucket.page
-                head = inline if index == 0 and inline is not None else 0
-                rows = [
-                    (playlist, key, h, page if position >= head else None)
-                    for position, (key, h) in enumerate(bucket.members)
-                ]
-                db.conn.executemany(sql, rows)
-            bucket.members = None
+        members = bucket.members
+        if members is None:
+            continue
+        bucket.members = None
+        if not keep:
+            continue
+        if bucket.dirty:
+            keys = "\n".join([key for key, _ in members])
+            bucket_rows.append((playlist, bucket.start, bucket.size, bucket.page, keys))
+        if bucket.page is not None:
+            head = inline if index == 0 and inline is not None else 0
+            page_rows.append((bucket.page, "\n".join([h for _, h in members[head:]])))
+    if bucket_rows:
+        db.conn.executemany(f"INSERT INTO {BUCKETS} VALUES (?, ?, ?, ?, ?)", bucket_rows)
+    if page_rows:
+        db.conn.executemany(f"INSERT INTO {PAGES} VALUES (?, ?)", page_rows)
 
 
-def add_texts(db: Database, texts: Iterable[tuple[str, str]]) -> None:
-    """Hold (hashed_id, JSON text) of changed videos, given in hashed_id order."""
-    db.conn.executemany(f"INSERT INTO {TEXTS} VALUES (?, ?)", texts)
+def add_texts(db: Database, texts: Iterable[tuple[str, str, str, str]]) -> None:
+    """Hold (hashed_id, JSON text, sort key, playlists one a line) of changed videos, given in
+    hashed_id order."""
+    db.conn.executemany(f"INSERT INTO {TEXTS} VALUES (?, ?, ?, ?)", texts)
 
 
 def record_texts(db: Database) -> None:
     """``publish_videos`` rows of the changed videos (the caller deleted their old rows)."""
-    db.execute(f"INSERT INTO publish_videos (hashed_id, json) SELECT * FROM {TEXTS} ORDER BY rowid")
-
-
-def record_members(db: Database, replaced: Iterable[str] | None) -> None:
-    """``publish_members`` rows of the replaced videos (every one for None: a rebuild, which
-    emptied the table: its index by video is built again after the rows, in one sort)."""
-    columns = "playlist, sort_key, hashed_id"
-    sql = f"INSERT INTO publish_members ({columns}) SELECT {columns} FROM {MEMBERS}"
-    if replaced is None:
-        index = drop_index(db, MEMBERS_VIDEO_INDEX)
-        db.execute(f"{sql} ORDER BY rowid")
-        if index is not None:
-            db.execute(index)
-        return
-    db.execute(f"{sql} WHERE hashed_id IN {_IDS} ORDER BY rowid", [json.dumps(sorted(replaced))])
-
-
-def record_page_videos(
-    db: Database, new_pages: Iterable[str], *, new: bool, rebuild: bool = False
-) -> None:
-    """Which videos each rendered page holds (pages are immutable: rows never change, only go),
-    in primary-key order: those of ``new_pages`` (``new``), or of every other page rendered.
-
-    ``rebuild``: the index by page is dropped and built again after the rows, in one sort.
-    """
-    sql = (
-        "INSERT OR IGNORE INTO publish_page_videos (hashed_id, page) "
-        f"SELECT hashed_id, page FROM {MEMBERS} WHERE page IS NOT NULL "
-        f"AND page {'IN' if new else 'NOT IN'} {_IDS} ORDER BY hashed_id, page"
+    db.execute(
+        "INSERT INTO publish_videos (hashed_id, json, sort_key, playlists) "
+        f"SELECT * FROM {TEXTS} ORDER BY rowid"
     )
-    index = drop_index(db, PAGE_VIDEOS_PAGE_INDEX) if rebuild else None
-    db.execute(sql, [json.dumps(sorted(new_pages))])
-    if index is not None:
-        db.execute(index)
 
 
-def drop_index(db: Database, name: str) -> str | None:
-    """Drop the index, returning the statement that makes it again (None: there was none)."""
-    row = db.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", [name]
-    ).fetchone()
-    if row is None:
-        return None
-    db.execute(f"DROP INDEX {name}")
-    return str(row[0])
+def record_buckets(db: Database) -> None:
+    """``publish_buckets`` rows of the rendered buckets (replacing those recorded)."""
+    db.execute(
+        "INSERT OR REPLACE INTO publish_buckets (playlist, start_key, size, page, members) "
+        f"SELECT * FROM {BUCKETS} ORDER BY rowid"
+    )
+
+
+def record_pages(db: Database, new_pages: Iterable[str], *, new: bool) -> None:
+    """Which videos each rendered page holds (pages are immutable: rows never change, only go):
+    those of ``new_pages`` (``new``), or of every other page rendered."""
+    db.execute(
+        f"INSERT OR IGNORE INTO publish_pages (page, videos) SELECT page, videos FROM {PAGES} "
+        f"WHERE page {'IN' if new else 'NOT IN'} {_IDS} ORDER BY page",
+        [json.dumps(sorted(new_pages))],
+    )

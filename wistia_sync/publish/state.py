@@ -38,12 +38,10 @@ def record_state(db: Database, plan: Plan) -> None:
     """
     if plan.members_replaced is None:
         db.execute("DELETE FROM publish_videos")
-        db.execute("DELETE FROM publish_members")
         db.execute("DELETE FROM publish_buckets")
         db.execute("DELETE FROM publish_playlists")
     else:
         changed = json.dumps(sorted(plan.members_replaced))
-        db.execute(f"DELETE FROM publish_members WHERE hashed_id IN {_IDS}", [changed])
         db.execute(f"DELETE FROM publish_videos WHERE hashed_id IN {_IDS}", [changed])
         dropped = json.dumps(sorted(plan.dropped_playlists))
         db.execute(f"DELETE FROM publish_buckets WHERE playlist IN {_IDS}", [dropped])
@@ -53,18 +51,8 @@ def record_state(db: Database, plan: Plan) -> None:
             [(path, start) for path, starts in plan.gone_buckets.items() for start in starts],
         )
     # In primary-key order: appending to a b-tree is several times cheaper than random inserts.
-    staged_rows.record_members(db, plan.members_replaced)
     staged_rows.record_texts(db)
-    db.conn.executemany(
-        "INSERT OR REPLACE INTO publish_buckets (playlist, start_key, size, page) "
-        "VALUES (?, ?, ?, ?)",
-        [
-            (playlist, bucket.start, bucket.size, bucket.page)
-            for playlist, buckets in plan.buckets.items()
-            for bucket in buckets
-            if bucket.dirty or plan.members_replaced is None
-        ],
-    )
+    staged_rows.record_buckets(db)
     db.conn.executemany(
         "INSERT OR REPLACE INTO publish_playlists (playlist, title, count) VALUES (?, ?, ?)",
         [(path, title, count) for path, (title, count) in plan.playlists.items()],
@@ -114,7 +102,7 @@ def record_files(
     )
     forgotten = [(path,) for path in forget]
     db.conn.executemany("DELETE FROM published_files WHERE path = ?", forgotten)
-    db.conn.executemany("DELETE FROM publish_page_videos WHERE page = ?", forgotten)
+    db.conn.executemany("DELETE FROM publish_pages WHERE page = ?", forgotten)
 
 
 def record_pending_pages(

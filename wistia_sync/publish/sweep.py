@@ -61,7 +61,8 @@ def sweep_orphans(
         )
 
     def v1_temp_file(path: str) -> bool:
-        return bool(V1_TEMP_FILE.fullmatch(path.rpartition("/")[2]))
+        name = path.rpartition("/")[2]  # a dot-name: not one of the many files a rebuild wrote
+        return name.startswith(".") and bool(V1_TEMP_FILE.fullmatch(name))
 
     removed = []
     for name in (PAGES_FOLDER, PAGE_LIST_FOLDER, SHARD_FOLDER, SHARD_LIST_FOLDER):

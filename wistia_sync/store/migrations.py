@@ -730,3 +730,57 @@ def m015_captions(db: Database) -> None:
     }
     for name, (event, when, body) in triggers.items():
         db.execute(f"CREATE TRIGGER {name} AFTER {event} WHEN {when} BEGIN {body} END")
+
+
+@migrations()
+def m018_publish_state_by_bucket(db: Database) -> None:
+    """The publisher's state as a row a bucket, a row a page and a row a video (issue 19).
+
+    A rebuild recorded a row a member of every playlist (``publish_members``, five or so a
+    video) and a row a video of every page (``publish_page_videos``), each with an index: most
+    of what a rebuild cost beyond writing its files. Now:
+
+    - ``publish_buckets.members``: the bucket's sort keys in order, one a line (a sort key ends
+      with its video's hashed_id, so it names the member too);
+    - ``publish_videos.sort_key`` and ``.playlists`` (entry paths, one a line): where each
+      published video is, so a changed video's old buckets are still found from the video;
+    - ``publish_pages``: the hashed_ids each immutable page holds, one a line, so a page retired
+      earlier is still found and taken down when a video it holds stops being published.
+
+    The old rows are carried over, then their tables dropped.
+    """
+    db.executescript(
+        """
+        ALTER TABLE publish_buckets ADD COLUMN members TEXT;
+        ALTER TABLE publish_videos ADD COLUMN sort_key TEXT;
+        ALTER TABLE publish_videos ADD COLUMN playlists TEXT;
+        UPDATE publish_videos SET
+            sort_key = (SELECT min(m.sort_key) FROM publish_members m
+                        WHERE m.hashed_id = publish_videos.hashed_id),
+            playlists = (SELECT group_concat(m.playlist, char(10)) FROM publish_members m
+                         WHERE m.hashed_id = publish_videos.hashed_id);
+        UPDATE publish_buckets SET members = coalesce((
+            SELECT group_concat(sort_key, char(10)) FROM (
+                SELECT m.sort_key FROM publish_members m
+                WHERE m.playlist = publish_buckets.playlist
+                AND m.sort_key >= publish_buckets.start_key
+                AND NOT EXISTS (
+                    SELECT 1 FROM publish_buckets b
+                    WHERE b.playlist = publish_buckets.playlist
+                    AND b.start_key > publish_buckets.start_key AND b.start_key <= m.sort_key
+                )
+                ORDER BY m.sort_key
+            )
+        ), '');
+        CREATE TABLE publish_pages (
+            page TEXT PRIMARY KEY,
+            videos TEXT NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO publish_pages (page, videos)
+            SELECT page, group_concat(hashed_id, char(10)) FROM (
+                SELECT page, hashed_id FROM publish_page_videos ORDER BY page, hashed_id
+            ) GROUP BY page;
+        DROP TABLE publish_members;
+        DROP TABLE publish_page_videos;
+        """
+    )

@@ -5,10 +5,6 @@ CREATE INDEX change_log_video ON change_log(hashed_id);
 -- index idx__sqlite_migrations_migration_set_name
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
     ON "_sqlite_migrations" ("migration_set", "name");
--- index publish_members_video
-CREATE INDEX publish_members_video ON publish_members(hashed_id);
--- index publish_page_videos_page
-CREATE INDEX publish_page_videos_page ON publish_page_videos(page);
 -- index published_files_expiry
 CREATE INDEX published_files_expiry ON published_files(expires_at)
             WHERE expires_at IS NOT NULL;
@@ -102,7 +98,7 @@ CREATE TABLE publish_buckets (
             playlist TEXT NOT NULL,
             start_key TEXT NOT NULL,
             size INTEGER NOT NULL,
-            page TEXT,
+            page TEXT, members TEXT,
             PRIMARY KEY (playlist, start_key)
         ) WITHOUT ROWID;
 -- table publish_changes
@@ -111,15 +107,11 @@ CREATE TABLE publish_changes (
             kind TEXT NOT NULL CHECK (kind IN ('video', 'tag', 'folder')),
             key TEXT NOT NULL
         );
--- table publish_members
-CREATE TABLE publish_members (
-            playlist TEXT NOT NULL,
-            sort_key TEXT NOT NULL,
-            hashed_id TEXT NOT NULL,
-            PRIMARY KEY (playlist, sort_key)
+-- table publish_pages
+CREATE TABLE publish_pages (
+            page TEXT PRIMARY KEY,
+            videos TEXT NOT NULL
         ) WITHOUT ROWID;
--- table publish_page_videos
-CREATE TABLE publish_page_videos (hashed_id TEXT NOT NULL, page TEXT NOT NULL, PRIMARY KEY (hashed_id, page)) WITHOUT ROWID;
 -- table publish_playlists
 CREATE TABLE publish_playlists (
             playlist TEXT PRIMARY KEY,
@@ -130,7 +122,7 @@ CREATE TABLE publish_playlists (
 CREATE TABLE publish_videos (
             hashed_id TEXT PRIMARY KEY,
             json TEXT NOT NULL
-        ) WITHOUT ROWID;
+        , sort_key TEXT, playlists TEXT) WITHOUT ROWID;
 -- table published_files
 CREATE TABLE published_files (
             path TEXT PRIMARY KEY,
@@ -327,5 +319,6 @@ CREATE TRIGGER videos_content_update AFTER UPDATE OF name, description, type, st
 -- migration wistia_sync.m013_page_change_tracking
 -- migration wistia_sync.m014_update_triggers_of_published_columns
 -- migration wistia_sync.m015_captions
+-- migration wistia_sync.m018_publish_state_by_bucket
 -- state content_version = 0
 -- state publish_full_rebuild = 1
