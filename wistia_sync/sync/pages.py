@@ -13,7 +13,6 @@ from typing import Any
 from sqlite_utils import Database
 
 from wistia_sync.catalog.tags import ensure_tag, tag_key
-from wistia_sync.store.batches import execute_in_batches
 from wistia_sync.store.changes import videos_changes_recorded_here
 from wistia_sync.store.db import write_transaction
 from wistia_sync.store.timestamps import format_timestamp, utc_now
@@ -164,8 +163,7 @@ def _upsert_changed_rows(
 ) -> None:
     """Upsert the rows that differ from what is stored; only move ``last_seen`` of the others."""
     same = [h for h, row in rows.items() if existing.get(h) == (*row, None)]
-    execute_in_batches(
-        db.conn,
+    db.conn.executemany(
         _UPSERT_SQL,
         [
             (*row, now, now, options.default_visibility)
@@ -263,11 +261,12 @@ def _media_row(media: WistiaMedia) -> MediaRow:
 
 
 _UPSERT_SQL = (
-    "INSERT INTO videos ({cols}, first_seen, last_seen, visibility) VALUES {{values}} "
+    "INSERT INTO videos ({cols}, first_seen, last_seen, visibility) VALUES ({params}, ?, ?, ?) "
     "ON CONFLICT(hashed_id) DO UPDATE SET {updates}, last_seen = excluded.last_seen, "
     "deleted_at = NULL"
 ).format(
     cols=", ".join(WISTIA_COLUMNS),
+    params=", ".join("?" for _ in WISTIA_COLUMNS),
     updates=", ".join(f"{c} = excluded.{c}" for c in WISTIA_COLUMNS if c != "hashed_id"),
 )
 
@@ -295,9 +294,8 @@ def _store_folders(db: Database, media: Iterable[WistiaMedia]) -> None:
             [json.dumps(list(folders))],
         ).fetchall()
     }
-    execute_in_batches(
-        db.conn,
-        "INSERT INTO folders (hashed_id, id, name) VALUES {values} "
+    db.conn.executemany(
+        "INSERT INTO folders (hashed_id, id, name) VALUES (?, ?, ?) "
         "ON CONFLICT(hashed_id) DO UPDATE SET id = excluded.id, name = excluded.name",
         [
             (f.hashed_id, f.id, f.name)
@@ -340,27 +338,25 @@ def _replace_wistia_tags(db: Database, media: list[WistiaMedia], now: str) -> se
     ).fetchall():
         current[hashed_id].add(tag_id)
     removed: list[tuple[str, int]] = []
-    added: list[tuple[str, int]] = []
+    added: list[tuple[str, int, str]] = []
     for item in media:
         wanted = {tag_ids[name] for name in item.tags}
         have = current[item.hashed_id]
         if wanted == have:
             continue
         removed += [(item.hashed_id, tag_id) for tag_id in have - wanted]
-        added += [(item.hashed_id, tag_id) for tag_id in wanted - have]
-    execute_in_batches(
-        db.conn,
-        # (A row-value ``IN (VALUES …)`` would scan the table; this join searches its key.)
-        "DELETE FROM video_tags WHERE rowid IN (SELECT link.rowid FROM (VALUES {values}) AS gone "
-        "JOIN video_tags AS link ON link.hashed_id = gone.column1 AND link.tag_id = gone.column2 "
-        "AND link.source = 'wistia')",
-        removed,
-    )
-    execute_in_batches(
-        db.conn,
-        "INSERT INTO video_tags (hashed_id, tag_id, source, added_at) VALUES {values}",
-        [(hashed_id, tag_id, "wistia", now) for hashed_id, tag_id in added],
-    )
+        added += [(item.hashed_id, tag_id, now) for tag_id in wanted - have]
+    if removed:
+        db.conn.executemany(
+            "DELETE FROM video_tags WHERE hashed_id = ? AND tag_id = ? AND source = 'wistia'",
+            removed,
+        )
+    if added:
+        db.conn.executemany(
+            "INSERT INTO video_tags (hashed_id, tag_id, source, added_at) "
+            "VALUES (?, ?, 'wistia', ?)",
+            added,
+        )
     return {link[0] for link in removed} | {link[0] for link in added}
 
 
