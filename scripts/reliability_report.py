@@ -218,7 +218,7 @@ DEFECTS = (
         "A page retired earlier (by an edit to another video, or a page-size re-cut) kept its 24 h"
         " grace when a video on it was later hidden, archived or deleted; and a re-cut carried out"
         " by the same publish as a hide kept the re-cut's pages for 24 h.",
-        "Each page's videos are recorded (`publish_page_videos`); every page no longer listed that"
+        "Each page's videos are recorded (`publish_pages`); every page no longer listed that"
         " holds a video leaving the site goes after the takedown grace.",
         "`test_privacy.py`, "
         "`test_security.py::test_unpublished_videos_never_appear_in_any_output_file_over_random_mixes`"
