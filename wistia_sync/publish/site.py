@@ -329,13 +329,12 @@ def _carry_out(
         trusted = list_trusted and not plan.full
         listing = shards.plan_shards(db, touched if trusted else None)
         written += _place_shards(db, folder, listing)
-        plan.to_remove[:] = [path for path in plan.to_remove if path not in listing.listed]
-        if _place_if_changed(db, folder, FILES_PATH, shards.index_file(generation, listing)):
+        listed = shards.listed_files(db)
+        plan.to_remove[:] = [path for path in plan.to_remove if path not in listed]
+        if _place_if_changed(db, folder, FILES_PATH, shards.index_file(db, generation)):
             written.append(FILES_PATH)
         set_state(db, FILES_LIST_DIRTY_KEY, "0")
-        strays = [
-            path for path in unlisted_shards(folder, listing.listed) if path not in listing.dropped
-        ]
+        strays = [path for path in unlisted_shards(folder, listed) if path not in listing.dropped]
         state.record_files(db, [], retire={}, revive=(), forget=strays)
         plan.to_remove += strays
         for path in [*plan.to_remove, *sorted(listing.dropped)]:
@@ -371,7 +370,7 @@ def _place_shards(db: Database, folder: OutputFolder, listing: shards.ShardPlan)
         raise
     dropped = sorted(listing.dropped)
     state.record_files(db, placed, retire={}, revive=(), forget=dropped)
-    shards.record_shards(db, listing)
+    shards.record_shards(db)
     return written
 
 

@@ -111,6 +111,24 @@ CREATE TABLE publish_changes (
             kind TEXT NOT NULL CHECK (kind IN ('video', 'tag', 'folder')),
             key TEXT NOT NULL
         );
+-- table publish_file_lists
+CREATE TABLE publish_file_lists (
+            start TEXT PRIMARY KEY,
+            shards INTEGER NOT NULL,
+            files INTEGER NOT NULL,
+            first TEXT NOT NULL,
+            page TEXT,
+            sha256 TEXT NOT NULL,
+            bytes INTEGER NOT NULL
+        ) WITHOUT ROWID;
+-- table publish_file_shards
+CREATE TABLE publish_file_shards (
+            start TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            page TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            bytes INTEGER NOT NULL
+        ) WITHOUT ROWID;
 -- table publish_members
 CREATE TABLE publish_members (
             playlist TEXT NOT NULL,
@@ -326,5 +344,6 @@ CREATE TRIGGER videos_content_update AFTER UPDATE ON videos WHEN NOT EXISTS (SEL
 -- migration wistia_sync.m012_site_delivery
 -- migration wistia_sync.m013_page_change_tracking
 -- migration wistia_sync.m015_captions
+-- migration wistia_sync.m019_file_list_ranges
 -- state content_version = 0
 -- state publish_full_rebuild = 1
