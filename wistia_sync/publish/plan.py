@@ -485,8 +485,12 @@ class _Planner:
         """The records of the pages listed or retired, for an incremental publish (a rebuild
         read them all)."""
         if not self.full:
-            unread = (set(self.pages_retired) | self.pages_listed) - self.records.keys()
-            self.records.update(snapshot.file_records(self.db, unread))
+            retired = set(self.pages_retired) - self.records.keys()
+            self.records.update(snapshot.file_records(self.db, retired))
+            # Of the pages listed (every page of a long playlist it touched), only those
+            # expiring matter (``retire_unlisted_pages``): SQLite filters them.
+            listed = self.pages_listed - self.records.keys()
+            self.records.update(snapshot.file_records(self.db, listed, expiring=True))
 
     def _listed_or_written(self, page: str) -> bool:
         return page in self.pages_listed or page in self.wanted
