@@ -17,6 +17,8 @@ from tests.support.factories import add_video
 from wistia_sync.contract.filelist import read_local_file_list
 from wistia_sync.publish import publish_site, rangerows, shardlists, shards
 from wistia_sync.publish.buckets import Bucket
+from wistia_sync.publish.settings import change_site_settings
+from wistia_sync.store import state
 from wistia_sync.store.db import open_database
 
 SHARDS = "SELECT * FROM publish_file_shards ORDER BY start"
@@ -61,9 +63,13 @@ def as_an_earlier_release_kept_them(db: Database) -> None:
 
 
 def test_an_upgrade_moves_the_recorded_ranges_into_rows_and_rewrites_nothing(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db, out = site(tmp_path, 120)
+    """A site an earlier release published (at its default page size, 100, never set) keeps
+    its page size and its ranges: the first publish after the upgrade rewrites nothing."""
+    with monkeypatch.context() as earlier:
+        earlier.setattr(state, "DEFAULT_PAGE_SIZE", 100)
+        db, out = site(tmp_path, 120)
     shard_rows, chunk_rows = db.execute(SHARDS).fetchall(), db.execute(LISTS).fetchall()
     assert len(chunk_rows) > 2  # the index is two-level: the rows say what each chunk covers
     before = read_all(out)
@@ -76,6 +82,7 @@ def test_an_upgrade_moves_the_recorded_ranges_into_rows_and_rewrites_nothing(
     assert db.execute(
         "SELECT count(*) FROM sync_state WHERE key GLOB 'publish_file_shard*s'"
     ).fetchone() == (0,)
+    assert state.page_size(db) == 100  # pinned: the new default (40) would re-cut every page
     assert publish(db, out, force=True).written == []
     assert read_all(out) == before
 
@@ -85,6 +92,19 @@ def test_an_upgrade_moves_the_recorded_ranges_into_rows_and_rewrites_nothing(
     after_edit = read_all(out)
     assert publish(db, out, force=True).written == []
     assert read_all(out) == after_edit
+
+
+def test_a_new_site_has_the_new_default_page_size_and_a_set_one_is_kept(tmp_path: Path) -> None:
+    fresh = open_database(tmp_path / "fresh.db", create=True)
+    assert state.page_size(fresh) == 40
+    fresh.close()
+    db, out = site(tmp_path, 3)
+    change_site_settings(db, page_size=7)
+    publish(db, out)
+    as_an_earlier_release_kept_them(db)
+    db.close()
+    db = open_database(tmp_path / "wistia.db")
+    assert state.page_size(db) == 7
 
 
 def cost_of_an_edit_list(

@@ -702,13 +702,17 @@ def m015_captions(db: Database) -> None:
 
 @migrations()
 def m019_file_list_ranges(db: Database) -> None:
-    """Keep the file list's shard ranges and its index's chunks as rows, not one JSON value.
+    """Keep the file list's shard ranges and its index's chunks as rows, not one JSON value; pin
+    the page size of a site that has published already.
 
     ``publish_file_shards``: a row per shard of ``files.json``'s list (its first path, entries,
     file, fingerprint); ``publish_file_lists``: a row per chunk of the list of shards (its range
     start, shards, files, first shard's start, file (NULL: inline in ``files.json``),
     fingerprint). An edit then reads and rewrites the few rows it touches, where it loaded and
     dumped every range. The JSON values an earlier release kept are moved into the rows.
+
+    The default page size becomes 40 (it was 100) with this release: a site that has published
+    and never set one keeps 100 (``site_page_size``), so an upgrade re-cuts no playlist.
     """
     db.executescript(
         """
@@ -753,5 +757,9 @@ def m019_file_list_ranges(db: Database) -> None:
                   WHERE s.key = 'publish_file_shard_lists' AND json_valid(s.value)
                       AND json_type(r.value, '$[0]') = 'text') c;
         DELETE FROM sync_state WHERE key IN ('publish_file_shards', 'publish_file_shard_lists');
+        INSERT INTO sync_state (key, value)
+            SELECT 'site_page_size', '100'
+            WHERE EXISTS (SELECT 1 FROM publish_playlists)
+                AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'site_page_size');
         """
     )
