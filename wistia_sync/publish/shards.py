@@ -7,8 +7,9 @@ paths it touched and the index, whatever the catalog's size. A shard is named by
 hash (``files/<hash>.json``), so two lists naming the same shard agree on that whole range and
 a delivery diffs only the shards they do not share. A replaced shard is removed as soon as the
 new ``files.json`` is in place (it may name a video just hidden); a delivery that finds a shard
-gone reads the new index again (``contract.filelist.read_local_file_list``). The ranges are kept in
-``sync_state``, so a rebuild cuts the same shards (``--force`` is byte-identical).
+gone reads the new index again (``contract.filelist.read_local_file_list``). The ranges are kept
+as rows of ``publish_file_shards`` (``rangerows``: an edit reads and rewrites the few around the
+paths it touched), so a rebuild cuts the same shards (``--force`` is byte-identical).
 
 The index's list of shards is two-level in turn, so ``files.json`` does not grow with the
 catalog either: the shards are cut into chunks the same way (``LIST_SIZE``); the first chunk's
