@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_publish import EDIT_KINDS, build_catalog, edit_kind, run_tree
+from bench_publish import EDIT_KINDS, build_catalog, create_in, edit_kind, run_tree
 
 
 @dataclass
@@ -108,9 +108,13 @@ def main() -> None:
         for size in [int(size) for size in arguments.sizes.split(",")]:
             work = Path(folder) / str(size)
             work.mkdir()
-            published = build_catalog(work / "wistia.db", size)
-            for tree in trees:
-                account(work / "wistia.db", work, published, size, arguments.repeat, tree)
+            for number, tree in enumerate(trees):
+                # Each tree migrates its own database (an older one refuses a newer schema).
+                db = work / f"catalog-{number}.db"
+                if tree is not None:
+                    create_in(tree, db)
+                published = build_catalog(db, size, migrate=tree is None)
+                account(db, work, published, size, arguments.repeat, tree)
 
 
 if __name__ == "__main__":

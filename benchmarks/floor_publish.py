@@ -53,7 +53,7 @@ dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def main(database: str, output: str) -> None:
     conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     state = dict(conn.execute("SELECT key, value FROM sync_state"))
-    page_size = min(max(int(state.get("site_page_size") or 100), 1), 1000)
+    page_size = min(max(int(state.get("site_page_size") or 40), 1), 1000)
     out = Path(output)
     temp = out / ".wistia-sync-tmp"
     temp.mkdir(parents=True)

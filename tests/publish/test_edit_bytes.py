@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -13,8 +12,7 @@ from tests.publish.test_publish import out as out
 from tests.publish.test_publish import publish as publish
 from tests.support.factories import add_video
 from wistia_sync.contract.filelist import read_local_index
-from wistia_sync.publish.shards import EXACT_STARTS_KEY, SHARDS_KEY
-from wistia_sync.store.state import get_state, set_state
+from wistia_sync.publish.shards import EXACT_STARTS_KEY, SHARDS_TABLE
 
 
 def test_a_shard_of_the_file_list_holds_16_to_64_files(
@@ -72,10 +70,12 @@ def test_a_list_recorded_by_an_earlier_release_loses_a_stale_first_at_the_next_e
     publish()
     # What an earlier release left after that publish: the range still starting at the hidden
     # video's path, and no word that the starts are exact.
-    rows = json.loads(get_state(db, SHARDS_KEY) or "[]")
-    moved = min((row for row in rows if row[0] > start), key=lambda row: row[0])
-    moved[0] = start  # the shard that started there starts at the next path since
-    set_state(db, SHARDS_KEY, json.dumps(rows))
+    # The shard that started there starts at the next path since.
+    db.execute(
+        f"UPDATE {SHARDS_TABLE} SET start = ? WHERE start = "
+        f"(SELECT min(start) FROM {SHARDS_TABLE} WHERE start > ?)",
+        [start, start],
+    )
     db.execute("DELETE FROM sync_state WHERE key = ?", [EXACT_STARTS_KEY])
     add_video(db, "w0001")  # an edit elsewhere in the list
     publish()

@@ -700,7 +700,7 @@ def test_a_rebuild_removes_recorded_shards_no_list_names(
     add_video(db, "v1")
     publish()
     old = {path for path in published(out) if path.startswith("files/")}
-    db.execute("DELETE FROM sync_state WHERE key = 'publish_file_shards'")  # its state lost
+    db.execute("DELETE FROM publish_file_shards")  # its state lost
     add_video(db, "v2")
     publish(force=True)
     now = {path for path in published(out) if path.startswith("files/")}

@@ -195,11 +195,11 @@ def link(from_path: str, to_path: str) -> str:
 
     ``link("tags/a.json", "pages/x.json") == "../pages/x.json"``.
     """
-    source, target = posixpath.dirname(from_path), posixpath.dirname(to_path)
-    if source == target:
-        return posixpath.basename(to_path)
-    if not source:
+    source = posixpath.dirname(from_path)
+    if not source:  # from the root (tags.json, files.json): the path itself
         return to_path
+    if source == posixpath.dirname(to_path):
+        return posixpath.basename(to_path)
     return posixpath.relpath(to_path, source) if "/" in source else f"../{to_path}"
 
 

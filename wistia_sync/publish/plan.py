@@ -510,8 +510,14 @@ class _Planner:
         """The records of the pages listed or retired, for an incremental publish (a rebuild
         read them all)."""
         if not self.full:
-            unread = (set(self.pages_retired) | self.pages_listed) - self.records.keys()
-            self.records.update(snapshot.file_records(self.db, unread))
+            retired = set(self.pages_retired) - self.records.keys()
+            self.records.update(snapshot.file_records(self.db, retired))
+            # Of the pages listed (every page of a long playlist it touched: thousands at 100k),
+            # only those expiring matter (``retire_unlisted_pages``): read the few expiring
+            # records (a partial index) rather than look up every listed page.
+            for path, record in snapshot.file_records(self.db, None, expiring=True).items():
+                if path in self.pages_listed:
+                    self.records.setdefault(path, record)
 
     def _listed_or_written(self, page: str) -> bool:
         return page in self.pages_listed or page in self.wanted

@@ -232,12 +232,19 @@ class FileRecord:
         self.expires_at = expires_at
 
 
-def file_records(db: Database, paths: Iterable[str] | None) -> dict[str, FileRecord]:
+def file_records(
+    db: Database, paths: Iterable[str] | None, *, expiring: bool = False
+) -> dict[str, FileRecord]:
+    """The records of ``paths`` (every file for None); ``expiring``: only those that expire."""
     sql = "SELECT path, sha256, bytes, mtime_ns, expires_at FROM published_files"
     parameters: list[str] = []
     if paths is not None:
         sql += f" WHERE path IN {_IDS}"
         parameters.append(json.dumps(sorted(paths)))
+    if expiring:
+        sql += (
+            " AND expires_at IS NOT NULL" if paths is not None else " WHERE expires_at IS NOT NULL"
+        )
     return {
         path: FileRecord(digest, size, mtime_ns, expires_at)
         for path, digest, size, mtime_ns, expires_at in db.execute(sql, parameters)

@@ -12,7 +12,6 @@ neither a record nor the files.json on disk names goes at once: no reader can re
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import stat
@@ -107,14 +106,19 @@ def unlisted_shards(folder: OutputFolder, listed: Iterable[str]) -> list[str]:
     one, and no index lists it, so no reader can reach it: it goes at once, not after a grace.
     """
     keep = set(listed)
-
-    def stray(path: str) -> bool:
-        return path not in keep and is_list_file(path)  # most are listed: no pattern match
-
-    return [
-        *_old_files(folder, SHARD_FOLDER, math.inf, stray),
-        *_old_files(folder, SHARD_LIST_FOLDER, math.inf, stray),
-    ]
+    found = []
+    for name in (SHARD_FOLDER, SHARD_LIST_FOLDER):
+        directory = folder.root / name
+        if directory.is_symlink() or not directory.is_dir():
+            continue
+        # Names first, as one set difference: at 100k the folder holds ~3,000 listed shards.
+        names = os.listdir(directory)  # noqa: PTH208 (names only: no Path made per entry)
+        unlisted = {f"{name}/{entry}" for entry in names} - keep
+        for path in sorted(unlisted):
+            mode = os.lstat(folder.root / path).st_mode
+            if is_list_file(path) and stat.S_ISREG(mode):
+                found.append(path)
+    return found
 
 
 def _old_files(

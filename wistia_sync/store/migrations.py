@@ -784,3 +784,68 @@ def m018_publish_state_by_bucket(db: Database) -> None:
         DROP TABLE publish_page_videos;
         """
     )
+
+
+@migrations()
+def m019_file_list_ranges(db: Database) -> None:
+    """Keep the file list's shard ranges and its index's chunks as rows, not one JSON value; pin
+    the page size of a site that has published already.
+
+    ``publish_file_shards``: a row per shard of ``files.json``'s list (its first path, entries,
+    file, fingerprint); ``publish_file_lists``: a row per chunk of the list of shards (its range
+    start, shards, files, first shard's start, file (NULL: inline in ``files.json``),
+    fingerprint). An edit then reads and rewrites the few rows it touches, where it loaded and
+    dumped every range. The JSON values an earlier release kept are moved into the rows.
+
+    The default page size becomes 40 (it was 100) with this release: a site that has published
+    and never set one keeps 100 (``site_page_size``), so an upgrade re-cuts no playlist.
+    """
+    db.executescript(
+        """
+        CREATE TABLE publish_file_shards (
+            start TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            page TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            bytes INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE publish_file_lists (
+            start TEXT PRIMARY KEY,
+            shards INTEGER NOT NULL,
+            files INTEGER NOT NULL,
+            first TEXT NOT NULL,
+            page TEXT,
+            sha256 TEXT NOT NULL,
+            bytes INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO publish_file_shards (start, size, page, sha256, bytes)
+            SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'),
+                   json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]'),
+                   json_extract(r.value, '$[4]')
+            FROM sync_state s, json_each(s.value) r
+            WHERE s.key = 'publish_file_shards' AND json_valid(s.value)
+                AND json_type(r.value, '$[0]') = 'text' AND json_type(r.value, '$[2]') = 'text';
+        INSERT OR IGNORE INTO publish_file_lists (start, shards, files, first, page, sha256, bytes)
+            SELECT c.start, c.shards,
+                (SELECT coalesce(sum(f.size), 0) FROM publish_file_shards f
+                    WHERE f.start >= c.start AND (c.next IS NULL OR f.start < c.next)),
+                coalesce((SELECT min(f.start) FROM publish_file_shards f
+                    WHERE f.start >= c.start AND (c.next IS NULL OR f.start < c.next)), c.start),
+                c.page, c.sha256, c.bytes
+            FROM (SELECT json_extract(r.value, '$[0]') AS start,
+                         json_extract(r.value, '$[1]') AS shards,
+                         json_extract(r.value, '$[2]') AS page,
+                         coalesce(json_extract(r.value, '$[3]'), '') AS sha256,
+                         coalesce(json_extract(r.value, '$[4]'), 0) AS bytes,
+                         lead(json_extract(r.value, '$[0]')) OVER
+                             (ORDER BY json_extract(r.value, '$[0]')) AS next
+                  FROM sync_state s, json_each(s.value) r
+                  WHERE s.key = 'publish_file_shard_lists' AND json_valid(s.value)
+                      AND json_type(r.value, '$[0]') = 'text') c;
+        DELETE FROM sync_state WHERE key IN ('publish_file_shards', 'publish_file_shard_lists');
+        INSERT INTO sync_state (key, value)
+            SELECT 'site_page_size', '100'
+            WHERE EXISTS (SELECT 1 FROM publish_playlists)
+                AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'site_page_size');
+        """
+    )

@@ -107,6 +107,24 @@ CREATE TABLE publish_changes (
             kind TEXT NOT NULL CHECK (kind IN ('video', 'tag', 'folder')),
             key TEXT NOT NULL
         );
+-- table publish_file_lists
+CREATE TABLE publish_file_lists (
+            start TEXT PRIMARY KEY,
+            shards INTEGER NOT NULL,
+            files INTEGER NOT NULL,
+            first TEXT NOT NULL,
+            page TEXT,
+            sha256 TEXT NOT NULL,
+            bytes INTEGER NOT NULL
+        ) WITHOUT ROWID;
+-- table publish_file_shards
+CREATE TABLE publish_file_shards (
+            start TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            page TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            bytes INTEGER NOT NULL
+        ) WITHOUT ROWID;
 -- table publish_pages
 CREATE TABLE publish_pages (
             page TEXT PRIMARY KEY,
@@ -320,5 +338,6 @@ CREATE TRIGGER videos_content_update AFTER UPDATE OF name, description, type, st
 -- migration wistia_sync.m014_update_triggers_of_published_columns
 -- migration wistia_sync.m015_captions
 -- migration wistia_sync.m018_publish_state_by_bucket
+-- migration wistia_sync.m019_file_list_ranges
 -- state content_version = 0
 -- state publish_full_rebuild = 1
