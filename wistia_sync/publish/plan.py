@@ -50,6 +50,7 @@ from wistia_sync.publish.build import (
 )
 from wistia_sync.publish.captions import caption_files, recorded_caption_files
 from wistia_sync.publish.output import FileStat, StagedFile
+from wistia_sync.publish.slug_lookup import slug_lookup_files
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
@@ -198,6 +199,7 @@ def _plan(planner: _Planner, pending: set[str], package_files: dict[str, bytes])
     planner.read_videos(pending)
     planner.plan_playlists()
     planner.plan_video_files()
+    planner.plan_slug_lookup()
     planner.plan_indexes()
     # The package's own files by output path (schemas, the preview page): they link to nothing.
     for path, content in package_files.items():
@@ -449,6 +451,15 @@ class _Planner:
                     plan.to_remove.append(path)
                 elif expires_at is None:
                     plan.retire[path] = expires
+
+    def plan_slug_lookup(self) -> None:
+        """The slug lookup files the changed videos fall in (``publish.slug_lookup``)."""
+        changed = None if self.full else self.changed
+        for path, content in slug_lookup_files(self.db, changed).items():
+            if content is not None:
+                self.files.add(path, content, Stage.PLAYLISTS)  # after the video files
+            elif self.files.record(path) is not None:
+                self.plan.to_remove.append(path)
 
     def plan_indexes(self) -> None:
         """``tags.json`` and ``folders.json`` when a playlist of theirs changed; the counts."""

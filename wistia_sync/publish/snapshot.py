@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
-from wistia_sync.publish.build import RenderedVideo, VideoRow, render_video
+from wistia_sync.catalog.slugs import video_slugs
+from wistia_sync.publish.build import RenderedVideo, VideoRow, dumps, render_video
 from wistia_sync.publish.captions import EMPTY_EXTRAS, video_extras
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
     )
     link = next(links, None)
     extras = video_extras(db, hashed_ids)
+    slugs = video_slugs(db, hashed_ids)
     rendered = {}
     for row in db.execute(
         f"SELECT {_VIDEO_COLUMNS} FROM videos v LEFT JOIN folders f "
@@ -127,10 +129,12 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
                 tags.append(tag)
             link = next(links, None)
         extra = extras.get(hashed_id)
+        slug = slugs.get(hashed_id)
         video = render_video(
             VideoRow(*row),
             tags,
-            EMPTY_EXTRAS if extra is None else extra.json,
+            (EMPTY_EXTRAS if extra is None else extra.json)
+            + ("" if slug is None else f',"slug":{dumps(slug)}'),
             () if extra is None else extra.files,
         )
         if video is not None:

@@ -698,3 +698,29 @@ def m015_captions(db: Database) -> None:
     }
     for name, (event, when, body) in triggers.items():
         db.execute(f"CREATE TRIGGER {name} AFTER {event} WHEN {when} BEGIN {body} END")
+
+
+@migrations()
+def m017_video_slugs(db: Database) -> None:
+    """Issue 22: each video's slug, assigned once when the video is first published and kept
+    for as long as the database keeps the video (a rename keeps it; a slug is never reused).
+
+    - ``seq``: the order slugs were assigned in: a video's sitemap file is ``seq // 1000``
+      (``publish.sitemaps``), so a video never moves between sitemap files.
+    - ``shard``: which ``slugs/<shard>.json`` lookup file lists it (``catalog.slugs``).
+
+    The next publish rebuilds every file, which gives every published video its slug.
+    """
+    db.executescript(
+        """
+        CREATE TABLE video_slugs (
+            seq INTEGER PRIMARY KEY,
+            hashed_id TEXT NOT NULL UNIQUE,
+            slug TEXT NOT NULL UNIQUE,
+            shard INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX video_slugs_shard ON video_slugs(shard);
+        INSERT OR REPLACE INTO sync_state (key, value) VALUES ('publish_full_rebuild', '1');
+        """
+    )

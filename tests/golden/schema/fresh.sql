@@ -12,6 +12,8 @@ CREATE INDEX publish_page_videos_page ON publish_page_videos(page);
 -- index published_files_expiry
 CREATE INDEX published_files_expiry ON published_files(expires_at)
             WHERE expires_at IS NOT NULL;
+-- index video_slugs_shard
+CREATE INDEX video_slugs_shard ON video_slugs(shard);
 -- index video_tags_tag
 CREATE INDEX video_tags_tag ON video_tags(tag_id);
 -- index videos_created
@@ -200,6 +202,14 @@ CREATE TABLE video_captions (
             transcript TEXT NOT NULL,
             PRIMARY KEY (hashed_id, lang)
         ) WITHOUT ROWID;
+-- table video_slugs
+CREATE TABLE video_slugs (
+            seq INTEGER PRIMARY KEY,
+            hashed_id TEXT NOT NULL UNIQUE,
+            slug TEXT NOT NULL UNIQUE,
+            shard INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
 -- table video_tags
 CREATE TABLE video_tags (
             hashed_id TEXT NOT NULL REFERENCES videos(hashed_id),
@@ -326,5 +336,6 @@ CREATE TRIGGER videos_content_update AFTER UPDATE ON videos WHEN NOT EXISTS (SEL
 -- migration wistia_sync.m012_site_delivery
 -- migration wistia_sync.m013_page_change_tracking
 -- migration wistia_sync.m015_captions
+-- migration wistia_sync.m017_video_slugs
 -- state content_version = 0
 -- state publish_full_rebuild = 1
