@@ -34,7 +34,9 @@ SHA256_PATTERN = r"^[0-9a-f]{64}$"
 # A link, relative to the URL of the file that holds it (resolve it with `new URL(link, fileUrl)`).
 LINK_PATTERN = r"^(\.\./)?([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.json$"
 # A path relative to the output root, as used by files.json.
-ROOT_PATH_PATTERN = r"^([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.(json|vtt)$"
+ROOT_PATH_PATTERN = (
+    r"^([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.(json|vtt|xml|html|txt)$"
+)
 # A caption file, relative to the site's root (the folder of manifest.json).
 CAPTION_URL_PATTERN = (
     r"^captions/[A-Za-z0-9]+\.[a-z]{2,3}(-[A-Za-z0-9]{1,8}){0,2}\.[0-9a-f]{32}\.vtt$"

@@ -50,6 +50,7 @@ from wistia_sync.publish.build import (
 )
 from wistia_sync.publish.captions import caption_files, recorded_caption_files
 from wistia_sync.publish.output import FileStat, StagedFile
+from wistia_sync.publish.seo_files import plan_seo_files
 from wistia_sync.publish.slug_lookup import slug_lookup_files
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
 
@@ -200,6 +201,7 @@ def _plan(planner: _Planner, pending: set[str], package_files: dict[str, bytes])
     planner.plan_playlists()
     planner.plan_video_files()
     planner.plan_slug_lookup()
+    planner.plan_seo_files()
     planner.plan_indexes()
     # The package's own files by output path (schemas, the preview page): they link to nothing.
     for path, content in package_files.items():
@@ -459,6 +461,21 @@ class _Planner:
             if content is not None:
                 self.files.add(path, content, Stage.PLAYLISTS)  # after the video files
             elif self.files.record(path) is not None:
+                self.plan.to_remove.append(path)
+
+    def plan_seo_files(self) -> None:
+        """Sitemaps, JSON-LD and watch pages of the changed videos (``publish.seo_files``)."""
+        seo = plan_seo_files(self.db, None if self.full else self.changed)
+        if seo is None:
+            return  # no site settings: a rebuild removes whatever of them was written
+        for path, content in seo.pages.items():
+            self.files.add(path, content, Stage.VIDEO_FILES)
+        for path, content in seo.sitemaps.items():
+            self.files.add(path, content, Stage.PLAYLISTS)
+        for path, content in seo.index.items():
+            self.files.add(path, content, Stage.INDEXES)
+        for path in seo.gone:
+            if self.files.record(path) is not None:
                 self.plan.to_remove.append(path)
 
     def plan_indexes(self) -> None:

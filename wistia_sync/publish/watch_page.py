@@ -1,0 +1,74 @@
+"""A static HTML watch page per video (``site --watch-pages``), for crawlers and readers alike.
+
+Rendered with jinja2, autoescaped: every text from Wistia is escaped as text or attribute, and
+the JSON-LD inside ``<script>`` holds no ``<``, ``>`` or ``&`` at all (``script_json``), so a
+name holding ``</script>`` stays inside its string. The player (Wistia's iframe embed, which needs
+no script on this page) comes first, above the fold; then the name, the description, the
+chapters and the transcript as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from wistia_sync.contract.seo_text import plain_text, script_json, shorten
+from wistia_sync.publish.build import dumps, encode
+
+if TYPE_CHECKING:
+    from wistia_sync.publish.seo_files import SeoVideo
+    from wistia_sync.publish.seo_settings import SeoSettings
+
+MAX_TRANSCRIPT = 200_000  # characters of transcript a page shows
+MAX_PAGE_DESCRIPTION = 5_000
+DEFAULT_SIZE = (1280, 720)
+
+PageRenderer = Callable[["SeoSettings", "SeoVideo", dict[str, Any], str], bytes]
+
+
+def watch_page_renderer() -> PageRenderer:
+    """A function rendering one page (the template is loaded once a publish)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    environment = Environment(
+        loader=PackageLoader("wistia_sync", "templates"),
+        undefined=StrictUndefined,
+        autoescape=True,
+        keep_trailing_newline=True,
+    )
+    template = environment.get_template("watch.html.j2")
+
+    def render(
+        settings: SeoSettings, video: SeoVideo, data: dict[str, Any], transcript: str
+    ) -> bytes:
+        from markupsafe import Markup
+
+        width, height = (
+            (video.width, video.height) if video.width and video.height else DEFAULT_SIZE
+        )
+        chapters = [
+            {"name": clip["name"], "url": clip["url"], "at": _clock(clip["startOffset"])}
+            for clip in data.get("hasPart", [])
+        ]
+        text = template.render(
+            lang="en",
+            title=data["name"],
+            url=data["url"],
+            description=plain_text(video.description, MAX_PAGE_DESCRIPTION),
+            thumbnail_url=video.thumbnail_url,
+            embed_url=data["embedUrl"],
+            width=width,
+            height=height,
+            jsonld=Markup(script_json(dumps(data))),
+            chapters=chapters,
+            transcript=shorten(transcript, MAX_TRANSCRIPT),
+        )
+        return encode(text.rstrip("\n"))
+
+    return render
+
+
+def _clock(seconds: int) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
