@@ -50,7 +50,7 @@ from wistia_sync.publish.build import (
 )
 from wistia_sync.publish.captions import caption_files, recorded_caption_files
 from wistia_sync.publish.output import FileStat, StagedFile
-from wistia_sync.publish.seo_files import plan_seo_files
+from wistia_sync.publish.seo_settings import seo_settings
 from wistia_sync.publish.slug_lookup import slug_lookup_files
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
 
@@ -465,9 +465,12 @@ class _Planner:
 
     def plan_seo_files(self) -> None:
         """Sitemaps, JSON-LD and watch pages of the changed videos (``publish.seo_files``)."""
-        seo = plan_seo_files(self.db, None if self.full else self.changed)
-        if seo is None:
+        settings = seo_settings(self.db)
+        if settings is None:
             return  # no site settings: a rebuild removes whatever of them was written
+        from wistia_sync.publish.seo_files import plan_seo_files  # only a site that has them
+
+        seo = plan_seo_files(self.db, settings, None if self.full else self.changed)
         for path, content in seo.pages.items():
             self.files.add(path, content, Stage.VIDEO_FILES)
         for path, content in seo.sitemaps.items():

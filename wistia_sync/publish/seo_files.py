@@ -31,13 +31,14 @@ from typing import TYPE_CHECKING, Any
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
 from wistia_sync.contract.layout import (
     SITEMAP_INDEX_PATH,
+    indexnow_key_path,
     jsonld_path,
     sitemap_path,
     watch_page_path,
 )
 from wistia_sync.contract.seo_text import iso_duration, plain_text, shorten, xml_text
 from wistia_sync.publish.build import dumps, encode, published_text, renderable, utc_text
-from wistia_sync.publish.seo_settings import SeoSettings, seo_settings
+from wistia_sync.publish.seo_settings import SeoSettings
 from wistia_sync.publish.settings import stored_delivery
 from wistia_sync.wistia.urls import EMBED_URL
 
@@ -87,12 +88,8 @@ class SeoFiles:
     gone: list[str] = field(default_factory=list)  # to remove where they were written
 
 
-def plan_seo_files(db: Database, changed: Iterable[str] | None) -> SeoFiles | None:
-    """The files of the changed videos (all for None), or None when the site has no settings
-    (a full rebuild then removes every such file the publisher wrote)."""
-    settings = seo_settings(db)
-    if settings is None:
-        return None
+def plan_seo_files(db: Database, settings: SeoSettings, changed: Iterable[str] | None) -> SeoFiles:
+    """The files of the changed videos (all for None)."""
     files = SeoFiles()
     if changed is None:
         videos = _indexable(db, "", [])
@@ -117,9 +114,11 @@ def plan_seo_files(db: Database, changed: Iterable[str] | None) -> SeoFiles | No
             )
         }
     _video_files(db, settings, videos, files)
+    if changed is None and settings.indexnow_key:  # setting it asks for a rebuild
+        files.index[indexnow_key_path(settings.indexnow_key)] = settings.indexnow_key.encode()
     if not numbers:
         return files
-    base = _files_base(db, settings)
+    base = files_base(db, settings)
     for number in sorted(numbers):
         low, high = number * SITEMAP_SIZE + 1, (number + 1) * SITEMAP_SIZE
         members = (
@@ -137,7 +136,7 @@ def plan_seo_files(db: Database, changed: Iterable[str] | None) -> SeoFiles | No
     return files
 
 
-def _files_base(db: Database, settings: SeoSettings) -> str:
+def files_base(db: Database, settings: SeoSettings) -> str:
     """Where the output folder is served: the delivery's base URL, else the origin's root."""
     base = stored_delivery(db).get("base_url") or settings.origin
     return base.rstrip("/") + "/"
@@ -257,7 +256,9 @@ def _video_files(
         text = dumps(data)
         files.pages[jsonld_path(video.hashed_id)] = encode(text)
         if settings.watch_pages:
-            page = render_page(settings, video, data, transcripts.get(video.hashed_id, ""))
+            size = (video.width, video.height) if video.width and video.height else None
+            transcript = transcripts.get(video.hashed_id, "")
+            page = render_page(data, video.description, size, transcript)
             files.pages[watch_page_path(video.slug)] = page
 
 

@@ -13,9 +13,6 @@ as it is. Bad input is refused before anything is stored.
 from __future__ import annotations
 
 import re
-import secrets
-import string
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -31,6 +28,7 @@ WATCH_URL_KEY = "site_seo_watch_url"
 WATCH_PAGES_KEY = "site_seo_watch_pages"  # "1": a static HTML watch page per video
 INDEXNOW_ENDPOINT_KEY = "site_seo_indexnow_endpoint"
 INDEXNOW_KEY_KEY = "site_seo_indexnow_key"  # public by design: it is served as a file
+INDEXNOW_BUDGET_KEY = "site_seo_indexnow_budget"  # URLs a calendar month (UTC); none: no limit
 PLACEHOLDERS = ("slug", "hashed_id")
 MAX_TEMPLATE_LENGTH = 200
 # What a template may hold besides its placeholders: RFC 3986's path and query characters.
@@ -40,13 +38,33 @@ _HOST = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
 class SeoSettings:
-    origin: str  # https://example.com, no trailing slash
-    watch_url: str  # /videos/{slug}
-    watch_pages: bool
-    indexnow_endpoint: str | None
-    indexnow_key: str | None
+    # A plain class, not a dataclass: every editor command reads these (and imports nothing).
+    __slots__ = (
+        "indexnow_budget",
+        "indexnow_endpoint",
+        "indexnow_key",
+        "origin",
+        "watch_pages",
+        "watch_url",
+    )
+
+    def __init__(
+        self,
+        *,
+        origin: str,
+        watch_url: str,
+        watch_pages: bool,
+        indexnow_endpoint: str | None,
+        indexnow_key: str | None,
+        indexnow_budget: int | None = None,
+    ) -> None:
+        self.origin = origin  # https://example.com, no trailing slash
+        self.watch_url = watch_url  # /videos/{slug}
+        self.watch_pages = watch_pages
+        self.indexnow_endpoint = indexnow_endpoint
+        self.indexnow_key = indexnow_key
+        self.indexnow_budget = indexnow_budget
 
     def watch_page_url(self, slug: str, hashed_id: str) -> str:
         return self.origin + self.watch_url.format(slug=slug, hashed_id=hashed_id)
@@ -60,8 +78,15 @@ def seo_settings(db: Database) -> SeoSettings | None:
     """The stored settings, or None when the site publishes nothing for search engines."""
     rows = dict(
         db.execute(
-            "SELECT key, value FROM sync_state WHERE key IN (?, ?, ?, ?, ?)",
-            [ORIGIN_KEY, WATCH_URL_KEY, WATCH_PAGES_KEY, INDEXNOW_ENDPOINT_KEY, INDEXNOW_KEY_KEY],
+            "SELECT key, value FROM sync_state WHERE key IN (?, ?, ?, ?, ?, ?)",
+            [
+                ORIGIN_KEY,
+                WATCH_URL_KEY,
+                WATCH_PAGES_KEY,
+                INDEXNOW_ENDPOINT_KEY,
+                INDEXNOW_KEY_KEY,
+                INDEXNOW_BUDGET_KEY,
+            ],
         ).fetchall()
     )
     origin, template = rows.get(ORIGIN_KEY), rows.get(WATCH_URL_KEY)
@@ -73,6 +98,7 @@ def seo_settings(db: Database) -> SeoSettings | None:
         watch_pages=rows.get(WATCH_PAGES_KEY) == "1",
         indexnow_endpoint=rows.get(INDEXNOW_ENDPOINT_KEY) or None,
         indexnow_key=rows.get(INDEXNOW_KEY_KEY) or None,
+        indexnow_budget=int(rows[INDEXNOW_BUDGET_KEY]) if rows.get(INDEXNOW_BUDGET_KEY) else None,
     )
 
 
@@ -83,6 +109,7 @@ def shown_seo_settings(db: Database) -> dict[str, object]:
         "watch_url": get_state(db, WATCH_URL_KEY) or None,
         "watch_pages": get_state(db, WATCH_PAGES_KEY) == "1",
         "indexnow": get_state(db, INDEXNOW_ENDPOINT_KEY) or None,
+        "indexnow_budget": int(budget) if (budget := get_state(db, INDEXNOW_BUDGET_KEY)) else None,
     }
 
 
@@ -115,6 +142,8 @@ def check_watch_url(text: str) -> str:
         raise UsageError("--watch-url must be a path on the origin starting with one /")
     if len(template) > MAX_TEMPLATE_LENGTH:
         raise UsageError(f"--watch-url must be at most {MAX_TEMPLATE_LENGTH} characters")
+    import string
+
     names: list[str] = []
     try:
         for literal, name, spec, conversion in string.Formatter().parse(template):
@@ -156,18 +185,28 @@ def change_seo_settings(
     watch_url: str | None = None,
     watch_pages: bool | None = None,
     indexnow: str | None = None,
+    indexnow_budget: str | None = None,
 ) -> None:
     """Check every given value first (bad input changes nothing), then store them; ``''``
     clears the origin, the template or IndexNow. A change that alters what is published asks
     the next publish for a rebuild."""
     values = check_seo_input(
-        db, origin=origin, watch_url=watch_url, watch_pages=watch_pages, indexnow=indexnow
+        db,
+        origin=origin,
+        watch_url=watch_url,
+        watch_pages=watch_pages,
+        indexnow=indexnow,
+        indexnow_budget=indexnow_budget,
     )
     with write_transaction(db):
         changed = [key for key, value in values.items() if (get_state(db, key) or "") != value]
         for key in changed:
             set_state(db, key, values[key])
+        if INDEXNOW_BUDGET_KEY in changed:
+            changed.remove(INDEXNOW_BUDGET_KEY)  # no file shows it
         if values.get(INDEXNOW_ENDPOINT_KEY) and not get_state(db, INDEXNOW_KEY_KEY):
+            import secrets
+
             set_state(db, INDEXNOW_KEY_KEY, secrets.token_hex(16))  # served as <key>.txt
             changed.append(INDEXNOW_KEY_KEY)
         if changed:
@@ -181,6 +220,7 @@ def check_seo_input(
     watch_url: str | None = None,
     watch_pages: bool | None = None,
     indexnow: str | None = None,
+    indexnow_budget: str | None = None,
 ) -> dict[str, str]:
     """The values to store, by key, once every one is checked (a ``UsageError`` otherwise)."""
     values: dict[str, str] = {}
@@ -194,6 +234,13 @@ def check_seo_input(
         values[INDEXNOW_ENDPOINT_KEY] = (
             check_indexnow_endpoint(indexnow) if indexnow.strip() else ""
         )
+    if indexnow_budget is not None:
+        budget = indexnow_budget.strip()
+        if budget and not (budget.isascii() and budget.isdigit() and len(budget) < 10):
+            raise UsageError(
+                "--indexnow-budget must be a whole number of URLs a month ('' clears it)"
+            )
+        values[INDEXNOW_BUDGET_KEY] = str(int(budget)) if budget else ""
     # One without the other would publish nothing: refused rather than stored.
     after = {key: values.get(key, get_state(db, key) or "") for key in (ORIGIN_KEY, WATCH_URL_KEY)}
     if bool(after[ORIGIN_KEY]) != bool(after[WATCH_URL_KEY]):

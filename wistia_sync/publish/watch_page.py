@@ -10,20 +10,18 @@ chapters and the transcript as text.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wistia_sync.contract.seo_text import plain_text, script_json, shorten
 from wistia_sync.publish.build import dumps, encode
-
-if TYPE_CHECKING:
-    from wistia_sync.publish.seo_files import SeoVideo
-    from wistia_sync.publish.seo_settings import SeoSettings
 
 MAX_TRANSCRIPT = 200_000  # characters of transcript a page shows
 MAX_PAGE_DESCRIPTION = 5_000
 DEFAULT_SIZE = (1280, 720)
 
-PageRenderer = Callable[["SeoSettings", "SeoVideo", dict[str, Any], str], bytes]
+# (the VideoObject, the description as stored, the video's width and height or None, the
+# transcript) -> the page
+PageRenderer = Callable[[dict[str, Any], str, tuple[int, int] | None, str], bytes]
 
 
 def watch_page_renderer() -> PageRenderer:
@@ -39,13 +37,11 @@ def watch_page_renderer() -> PageRenderer:
     template = environment.get_template("watch.html.j2")
 
     def render(
-        settings: SeoSettings, video: SeoVideo, data: dict[str, Any], transcript: str
+        data: dict[str, Any], description: str, size: tuple[int, int] | None, transcript: str
     ) -> bytes:
         from markupsafe import Markup
 
-        width, height = (
-            (video.width, video.height) if video.width and video.height else DEFAULT_SIZE
-        )
+        width, height = size or DEFAULT_SIZE
         chapters = [
             {"name": clip["name"], "url": clip["url"], "at": _clock(clip["startOffset"])}
             for clip in data.get("hasPart", [])
@@ -54,8 +50,8 @@ def watch_page_renderer() -> PageRenderer:
             lang="en",
             title=data["name"],
             url=data["url"],
-            description=plain_text(video.description, MAX_PAGE_DESCRIPTION),
-            thumbnail_url=video.thumbnail_url,
+            description=plain_text(description, MAX_PAGE_DESCRIPTION),
+            thumbnail_url=data["thumbnailUrl"][0],
             embed_url=data["embedUrl"],
             width=width,
             height=height,

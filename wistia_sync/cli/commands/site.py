@@ -141,6 +141,10 @@ SetIndexNow = Annotated[
         metavar="URL",
     ),
 ]
+SetIndexNowBudget = Annotated[
+    str | None,
+    _stored("--indexnow-budget", "IndexNow URLs allowed a calendar month (UTC)", metavar="N"),
+]
 SetPingUrl = Annotated[
     str | None,
     _stored("--ping-url", "Healthchecks-style URL every `run` pings (start, success, failure)"),
@@ -168,6 +172,7 @@ def site_command(
     watch_url: SetWatchUrl = None,
     watch_pages: SetWatchPages = None,
     indexnow: SetIndexNow = None,
+    indexnow_budget: SetIndexNowBudget = None,
     as_json: Json = False,
 ) -> None:
     """Show the site's publishing and delivery settings, or change them (cron, every editor and
@@ -202,7 +207,12 @@ def site_command(
         from wistia_sync.ops.ping import check_ping_url
 
         check_ping_url(ping_url)
-    seo = {"origin": origin, "watch_url": watch_url, "indexnow": indexnow}
+    seo = {
+        "origin": origin,
+        "watch_url": watch_url,
+        "indexnow": indexnow,
+        "indexnow_budget": indexnow_budget,
+    }
     if any(value is not None for value in (*seo.values(), watch_pages)):
         from wistia_sync.publish.seo_settings import check_seo_input
 
