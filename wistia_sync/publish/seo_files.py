@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,7 @@ class SeoVideo:
     plays: int | None
     width: int | None
     height: int | None
+    summary: str  # the description as plain text, at most 2,048 characters
 
     @property
     def sitemap(self) -> int:
@@ -167,19 +169,17 @@ def _indexable(db: Database, where: str, parameters: list[Any]) -> list[SeoVideo
                 plays if isinstance(plays, int) and plays >= 0 else None,
                 width if isinstance(width, int) and width > 0 else None,
                 height if isinstance(height, int) and height > 0 else None,
+                plain_text(published_text(str(description or "")), MAX_DESCRIPTION),
             )
         )
     return videos
 
 
+_WEB_URL = re.compile(r"https?://[!-~]{1,2040}")  # printable ASCII, no spaces
+
+
 def _is_web_url(value: object) -> bool:
-    return (
-        isinstance(value, str)
-        and value.startswith(("https://", "http://"))
-        and len(value) < 2048
-        and value.isprintable()
-        and not any(char.isspace() for char in value)
-    )
+    return isinstance(value, str) and _WEB_URL.fullmatch(value) is not None
 
 
 def _sitemap_lastmods(
@@ -211,7 +211,7 @@ def sitemap_file(settings: SeoSettings, videos: list[SeoVideo]) -> bytes:
     ]
     for video in videos:
         title = shorten(video.name.strip(), MAX_TITLE) or video.slug
-        description = plain_text(video.description, MAX_DESCRIPTION) or title
+        description = video.summary or title
         duration = ""
         if video.duration is not None and 1 <= round(video.duration) <= MAX_DURATION:
             duration = f"<video:duration>{round(video.duration)}</video:duration>"
@@ -258,7 +258,7 @@ def _video_files(
         if settings.watch_pages:
             size = (video.width, video.height) if video.width and video.height else None
             transcript = transcripts.get(video.hashed_id, "")
-            page = render_page(data, video.description, size, transcript)
+            page = render_page(data, text, size, transcript)
             files.pages[watch_page_path(video.slug)] = page
 
 
@@ -307,9 +307,8 @@ def video_object(
         "url": url,
         "embedUrl": EMBED_URL.format(hashed_id=video.hashed_id),
     }
-    description = plain_text(video.description, MAX_DESCRIPTION)
-    if description:
-        data["description"] = description
+    if video.summary:
+        data["description"] = video.summary
     if video.duration is not None and video.duration >= 0.5:
         data["duration"] = iso_duration(video.duration)
     if video.width and video.height:

@@ -12,15 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from wistia_sync.contract.seo_text import plain_text, script_json, shorten
-from wistia_sync.publish.build import dumps, encode
+from wistia_sync.contract.seo_text import script_json, shorten
+from wistia_sync.publish.build import encode
 
 MAX_TRANSCRIPT = 200_000  # characters of transcript a page shows
-MAX_PAGE_DESCRIPTION = 5_000
 DEFAULT_SIZE = (1280, 720)
 
-# (the VideoObject, the description as stored, the video's width and height or None, the
-# transcript) -> the page
+# (the VideoObject, its JSON text, the video's width and height or None, the transcript)
+# -> the page
 PageRenderer = Callable[[dict[str, Any], str, tuple[int, int] | None, str], bytes]
 
 
@@ -37,7 +36,7 @@ def watch_page_renderer() -> PageRenderer:
     template = environment.get_template("watch.html.j2")
 
     def render(
-        data: dict[str, Any], description: str, size: tuple[int, int] | None, transcript: str
+        data: dict[str, Any], text: str, size: tuple[int, int] | None, transcript: str
     ) -> bytes:
         from markupsafe import Markup
 
@@ -46,20 +45,20 @@ def watch_page_renderer() -> PageRenderer:
             {"name": clip["name"], "url": clip["url"], "at": _clock(clip["startOffset"])}
             for clip in data.get("hasPart", [])
         ]
-        text = template.render(
+        page = template.render(
             lang="en",
             title=data["name"],
             url=data["url"],
-            description=plain_text(description, MAX_PAGE_DESCRIPTION),
+            description=data.get("description", ""),
             thumbnail_url=data["thumbnailUrl"][0],
             embed_url=data["embedUrl"],
             width=width,
             height=height,
-            jsonld=Markup(script_json(dumps(data))),
+            jsonld=Markup(script_json(text)),
             chapters=chapters,
             transcript=shorten(transcript, MAX_TRANSCRIPT),
         )
-        return encode(text.rstrip("\n"))
+        return encode(page.rstrip("\n"))
 
     return render
 
