@@ -140,3 +140,19 @@ def test_the_index_points_at_the_base_url_the_output_is_served_at(
     index = (out / "sitemap.xml").read_text()
     assert "<loc>https://cdn.example.net/data/sitemaps/videos-0.xml</loc>" in index
     assert ORIGIN + "/videos/" in (out / "sitemaps" / "videos-0.xml").read_text()
+
+
+def test_a_rebuild_of_an_unchanged_site_rewrites_no_file_for_search_engines(
+    db: Database, out: Path, publish: Publish
+) -> None:
+    for number in range(5):
+        add_video(db, f"v{number}")
+    turn_on(db)
+    change_seo_settings(db, indexnow="https://api.indexnow.org/indexnow")
+    publish()
+    before = {p: (out / p).stat().st_mtime_ns for p in seo_paths(out)}
+
+    result = publish(force=True)
+
+    assert result.written == []
+    assert {p: (out / p).stat().st_mtime_ns for p in seo_paths(out)} == before
