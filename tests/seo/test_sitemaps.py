@@ -156,3 +156,24 @@ def test_a_rebuild_of_an_unchanged_site_rewrites_no_file_for_search_engines(
 
     assert result.written == []
     assert {p: (out / p).stat().st_mtime_ns for p in seo_paths(out)} == before
+
+
+def test_after_edits_the_index_is_what_a_fresh_build_writes(
+    db: Database, out: Path, publish: Publish, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from wistia_sync.publish import publish_site
+
+    monkeypatch.setattr(seo_files, "SITEMAP_SIZE", 2)
+    for number in range(7):
+        add_video(db, f"v{number}", updated=f"2024-02-0{number + 1}T00:00:00Z")
+    turn_on(db, watch_pages=False)
+    publish()
+    db.execute("UPDATE videos SET updated = '2025-05-05T00:00:00Z' WHERE hashed_id = 'v2'")
+    publish()
+    db.execute("UPDATE videos SET visibility = 'hidden' WHERE hashed_id IN ('v4', 'v5')")
+    publish()
+
+    fresh = tmp_path / "fresh"
+    publish_site(db, fresh, lock_path=tmp_path / "fresh.lock", force=True)
+    assert (out / "sitemap.xml").read_bytes() == (fresh / "sitemap.xml").read_bytes()
+    assert "2025-05-05T00:00:00Z" in (out / "sitemap.xml").read_text()

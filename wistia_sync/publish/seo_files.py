@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
 from wistia_sync.contract.layout import (
     SITEMAP_INDEX_PATH,
+    SITEMAP_PATH,
     indexnow_key_path,
     jsonld_path,
     sitemap_path,
@@ -121,6 +122,7 @@ def plan_seo_files(db: Database, settings: SeoSettings, changed: Iterable[str] |
     if not numbers:
         return files
     base = files_base(db, settings)
+    lastmods: dict[int, str] = {}
     for number in sorted(numbers):
         low, high = number * SITEMAP_SIZE + 1, (number + 1) * SITEMAP_SIZE
         members = (
@@ -130,11 +132,12 @@ def plan_seo_files(db: Database, settings: SeoSettings, changed: Iterable[str] |
         )
         if members:
             files.sitemaps[sitemap_path(number)] = sitemap_file(settings, members)
+            lastmods[number] = max(video.updated for video in members)
         else:
             files.gone.append(sitemap_path(number))
-    files.index[SITEMAP_INDEX_PATH] = sitemap_index_file(
-        base, _sitemap_lastmods(db, videos, changed)
-    )
+    if changed is not None:  # the other files' lastmods, as they were written
+        lastmods = {**_recorded_lastmods(db, numbers), **lastmods}
+    files.index[SITEMAP_INDEX_PATH] = sitemap_index_file(base, lastmods)
     return files
 
 
@@ -182,26 +185,29 @@ def _is_web_url(value: object) -> bool:
     return isinstance(value, str) and _WEB_URL.fullmatch(value) is not None
 
 
-def _sitemap_lastmods(
-    db: Database, videos: list[SeoVideo], changed: Iterable[str] | None
-) -> dict[int, str]:
-    """Each sitemap file's newest ``updated`` (one grouped read of every listed video: the
-    index is small, its inputs are not kept anywhere else)."""
-    if changed is None:
-        lastmods: dict[int, str] = {}
-        for video in videos:
-            lastmods[video.sitemap] = max(lastmods.get(video.sitemap, ""), video.updated)
-        return lastmods
-    return {video.sitemap: video.updated for video in _newest_by_sitemap(db)}
-
-
-def _newest_by_sitemap(db: Database) -> list[SeoVideo]:
-    newest: dict[int, SeoVideo] = {}
-    for video in _indexable(db, "", []):
-        current = newest.get(video.sitemap)
-        if current is None or video.updated > current.updated:
-            newest[video.sitemap] = video
-    return list(newest.values())
+def _recorded_lastmods(db: Database, rendered: set[int]) -> dict[int, str]:
+    """The lastmod of each sitemap file the publisher recorded and this publish does not render:
+    its videos' newest ``updated``, read in one grouped query over those files' ranges only
+    (an unchanged file's videos are unchanged, so this is what its last rendering saw)."""
+    numbers = []
+    for (path,) in db.execute(
+        "SELECT path FROM published_files WHERE path >= 'sitemaps/' AND path < 'sitemaps0' "
+        "AND expires_at IS NULL"
+    ):
+        match = SITEMAP_PATH.fullmatch(path)
+        if match and int(match.group(1)) not in rendered:
+            numbers.append(int(match.group(1)))
+    if not numbers:
+        return {}
+    found = {}
+    for number, newest in db.execute(
+        f"SELECT (s.seq - 1) / {SITEMAP_SIZE} AS number, max(v.updated) FROM video_slugs s "
+        f"JOIN videos v ON v.hashed_id = s.hashed_id WHERE {PUBLISHED_VIDEO_CONDITION} "
+        f"AND number IN {_IDS} GROUP BY number",
+        [json.dumps(numbers)],
+    ):
+        found[int(number)] = str(utc_text(str(newest)) or newest)
+    return found
 
 
 def sitemap_file(settings: SeoSettings, videos: list[SeoVideo]) -> bytes:
