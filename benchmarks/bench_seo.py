@@ -1,6 +1,6 @@
 """Issue 22's figures: what the files for search engines cost.
 
-    python benchmarks/bench_seo.py [SIZES...]      (default: 1000 10000 100000)
+    python benchmarks/bench_seo.py [--rounds N] [SIZES...]   (default: 2 rounds; 1000 10000 100000)
 
 For each catalog size (``bench_publish.build_catalog``, built once under /tmp and copied):
 
@@ -37,7 +37,7 @@ from wistia_sync.store.db import open_database
 
 WORK = Path("/tmp/wistia-sync-bench-seo")
 SEO = ("sitemap.xml", "sitemaps/", "ld/", "watch/")
-ROUNDS = 2
+ROUNDS = 2  # force builds of each copy, alternating (``--rounds``)
 
 
 def catalog(size: int) -> Path:
@@ -46,7 +46,9 @@ def catalog(size: int) -> Path:
     if not path.exists():
         WORK.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):  # a build killed before left these
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(WORK / f"first-{size}", ignore_errors=True)
         build_catalog(partial, size)
         db = open_database(partial)
         publish_site(db, WORK / f"first-{size}", lock_path=WORK / "lock")  # slugs, once
@@ -145,4 +147,8 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(arg) for arg in sys.argv[1:]] or [1000, 10_000, 100_000])
+    arguments = sys.argv[1:]
+    if arguments[:1] == ["--rounds"]:
+        ROUNDS = int(arguments[1])
+        arguments = arguments[2:]
+    main([int(arg) for arg in arguments] or [1000, 10_000, 100_000])

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
+from wistia_sync.store.db import write_transaction
 from wistia_sync.store.timestamps import utc_now
 
 if TYPE_CHECKING:
@@ -95,7 +96,8 @@ def slug_shard(slug: str) -> int:
 def assign_slugs(db: Database, hashed_ids: Iterable[str] | None) -> int:
     """Give each published video among ``hashed_ids`` (all for None) that has no slug one.
 
-    Runs in the caller's write transaction; returns how many slugs were assigned.
+    Reads outside any write lock; only when there are slugs to give does it take one (a
+    write transaction, or a savepoint of the caller's). Returns how many were assigned.
     """
     where, parameters = PUBLISHED_VIDEO_CONDITION, []
     if hashed_ids is not None:
@@ -125,10 +127,11 @@ def assign_slugs(db: Database, hashed_ids: Iterable[str] | None) -> int:
         slug = choose_slug(str(name or ""), str(hashed_id), is_taken)
         new.add(slug)
         assigned.append((hashed_id, slug, slug_shard(slug), now))
-    db.conn.executemany(
-        "INSERT INTO video_slugs (hashed_id, slug, shard, created_at) VALUES (?, ?, ?, ?)",
-        assigned,
-    )
+    with write_transaction(db):  # only publishes give slugs, one at a time (the publish lock)
+        db.conn.executemany(
+            "INSERT INTO video_slugs (hashed_id, slug, shard, created_at) VALUES (?, ?, ?, ?)",
+            assigned,
+        )
     return len(assigned)
 
 

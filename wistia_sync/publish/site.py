@@ -194,8 +194,7 @@ def _slugs_assigned(db: Database, *, full: bool, dry_run: bool) -> Iterator[None
     snapshot; a dry run's are assigned in a transaction rolled back after its plan."""
     videos = None if full else pending_video_ids(db)
     if not dry_run:
-        with write_transaction(db):
-            assign_slugs(db, videos)
+        assign_slugs(db, videos)  # a write transaction only when a video needs a slug
         yield
         return
     db.execute("BEGIN IMMEDIATE")
