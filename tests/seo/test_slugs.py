@@ -151,3 +151,20 @@ def test_the_lookup_lists_exactly_the_published_videos_after_every_change(
     assert set(lookup(out).values()) == published_ids(db)
     publish(force=True)
     assert set(lookup(out).values()) == published_ids(db)
+
+
+def test_the_readmes_javascript_shard_function_agrees_with_the_publisher() -> None:
+    import re
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the README's JavaScript cannot be run")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"```js\n\s*(function slugShard.*?)```", readme, re.DOTALL)
+    assert match, "the README shows slugShard in a js block"
+    slugs = ["a", "hello-world", "automations-tour", "video-x1", "z" * 60]
+    script = match.group(1) + f"\nconsole.log(JSON.stringify({slugs!r}.map(slugShard)));"
+    result = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == [f"{slug_shard(slug):02x}" for slug in slugs]
