@@ -110,6 +110,10 @@ def main(database: str, output: str) -> None:
             "SELECT hashed_id, chapters FROM caption_sync WHERE chapters != '[]'"
         )
     }
+    # Slugs (issue 22): assigned by a publish (the floor only reads them), and their lookup.
+    slugs = dict(conn.execute("SELECT hashed_id, slug FROM video_slugs"))
+    shard_of = dict(conn.execute("SELECT hashed_id, shard FROM video_slugs"))
+    lookup: dict[int, list[tuple[str, str]]] = {}
     texts: dict[str, str] = {}
     members: dict[str, list[tuple[str, str]]] = {}
     titles = {"videos.json": "All videos"}
@@ -139,8 +143,11 @@ def main(database: str, output: str) -> None:
                 "plays": plays,
                 "captions": captions.get(hid, []),
                 "chapters": chapters.get(hid, []),
+                **({"slug": slugs[hid]} if hid in slugs else {}),
             }
         )
+        if hid in slugs:
+            lookup.setdefault(shard_of[hid], []).append((slugs[hid], hid))
         texts[hid] = text
         for caption in captions.get(hid, []):
             write(caption["url"], vtts[caption["url"]], "immutable")
@@ -199,6 +206,9 @@ def main(database: str, output: str) -> None:
     for path, content in entries:
         if path != "videos.json":
             write(path, content)
+    for shard, pairs in sorted(lookup.items()):
+        text = f'{{"schema_version":{VERSION},"slugs":{dumps(dict(sorted(pairs)))}}}\n'
+        write(f"slugs/{shard:02x}.json", text.encode())
 
     def index(kind: str, field: str) -> bytes:
         rows = [

@@ -93,6 +93,14 @@ def inodes(out: Path) -> dict[str, tuple[int, int]]:
     return result
 
 
+def lookup_of(db: Database, hashed_id: str) -> str:
+    """The slug lookup file that lists (or listed) this video."""
+    (shard,) = db.execute(
+        "SELECT shard FROM video_slugs WHERE hashed_id = ?", [hashed_id]
+    ).fetchone()
+    return f"slugs/{shard:02x}.json"
+
+
 def schema_name_for(path: str) -> str:
     if path in ("manifest.json", "files.json", "tags.json", "folders.json"):
         return path.replace(".json", ".schema.json")
@@ -102,6 +110,8 @@ def schema_name_for(path: str) -> str:
         return "page.schema.json"
     if path.startswith("files/"):
         return "files-shard.schema.json"
+    if path.startswith("slugs/"):
+        return "slugs.schema.json"
     return "playlist.schema.json"
 
 
@@ -188,6 +198,7 @@ def test_video_file_holds_every_contract_field(db: Database, out: Path, publish:
             "plays": 42,
             "captions": [],
             "chapters": [],
+            "slug": "quarterly-review",
         },
     }
 
@@ -812,7 +823,11 @@ def test_hidden_video_loses_its_file_and_its_last_tag(
     db.execute("UPDATE videos SET visibility = 'hidden' WHERE hashed_id = 'hide1'")
     result = publish()
 
-    assert result.removed == ["tags/only-hide1.json", "videos/hide1.json"]
+    assert result.removed == [
+        "tags/only-hide1.json",
+        "videos/hide1.json",
+        lookup_of(db, "hide1"),  # its slug's lookup file lists no other video
+    ]
     assert not (out / "videos" / "hide1.json").exists()
     assert not (out / "tags" / "only-hide1.json").exists()
     assert [tag["slug"] for tag in read(out, "tags.json")["tags"]] == ["shared"]
@@ -844,7 +859,7 @@ def test_foreign_files_in_the_output_folder_are_never_touched(
     result = publish()
     publish(force=True)
 
-    assert result.removed == ["videos/v1.json"]
+    assert result.removed == ["videos/v1.json", lookup_of(db, "v1")]
     files = published(out)
     assert {path: files[path] for path in foreign} == foreign
 
@@ -988,9 +1003,10 @@ def test_dry_run_reports_changes_but_touches_nothing(
     result = publish(dry_run=True)
 
     assert result.dry_run
+    assert lookup_of(db, "v1") != lookup_of(db, "v2")  # so v2's lookup file goes
     assert result.written == ["videos/v1.json", "videos.json"]
-    assert result.removed == ["videos/v2.json"]
-    assert result.summary().startswith("would publish 2 files, remove 1,")
+    assert result.removed == ["videos/v2.json", lookup_of(db, "v2")]
+    assert result.summary().startswith("would publish 2 files, remove 2,")
     assert published(out) == before_files
     assert inodes(out) == before_stats
     assert db.conn.total_changes == changes_before
@@ -1167,7 +1183,8 @@ def test_hostile_tag_names_give_safe_files_inside_tags(
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug) and len(slug) <= 60, slug
     for path in published(out):
         assert all(
-            SAFE_FILE_NAME.fullmatch(part) or part in {"tags", "videos", "schema", "pages", "files"}
+            SAFE_FILE_NAME.fullmatch(part)
+            or part in {"tags", "videos", "schema", "pages", "files", "slugs"}
             for part in path.split("/")
         ), path
     assert not (out.parent / "x.json").exists()

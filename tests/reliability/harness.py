@@ -221,6 +221,8 @@ def schema_for(path: str) -> str | None:
         return "page.schema.json"
     if path.startswith("files/"):
         return "files-shard.schema.json"
+    if path.startswith("slugs/"):
+        return "slugs.schema.json"
     return "playlist.schema.json"
 
 

@@ -41,6 +41,8 @@ from wistia_sync.errors import ConfigError
 CONTENT_TYPE_JSON = "application/json; charset=utf-8"
 CONTENT_TYPE_HTML = "text/html; charset=utf-8"
 CONTENT_TYPE_VTT = "text/vtt; charset=utf-8"
+CONTENT_TYPE_XML = "application/xml; charset=utf-8"
+CONTENT_TYPE_TEXT = "text/plain; charset=utf-8"
 
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 ENTRY_CACHE_CONTROL_PURGED = (
@@ -106,6 +108,10 @@ def _checked(value: str, name: str) -> str:
 def content_type(path: str) -> str:
     if path.endswith(".vtt"):
         return CONTENT_TYPE_VTT
+    if path.endswith(".xml"):
+        return CONTENT_TYPE_XML
+    if path.endswith(".txt"):
+        return CONTENT_TYPE_TEXT
     return CONTENT_TYPE_HTML if path.endswith(".html") else CONTENT_TYPE_JSON
 
 

@@ -31,6 +31,13 @@ SHARD_FOLDER = "files"  # the shards of the file list (see ``wistia_sync.publish
 PAGE_LIST_FOLDER = "page-lists"  # chunks of long playlists' page lists (``publish.pagelists``)
 SHARD_LIST_FOLDER = "shard-lists"  # chunks of files.json's list of shards (``publish.shards``)
 CAPTIONS_FOLDER = "captions"  # WebVTT files of videos' captions (``publish.captions``)
+SLUGS_FOLDER = "slugs"  # the slug -> hashed_id lookup (``publish.slug_lookup``)
+# For search engines (issue 22, ``publish.seo_files``), only while the site has an origin and a
+# watch-URL template: the sitemap index, video sitemaps, VideoObject JSON-LD, watch pages.
+SITEMAP_INDEX_PATH = "sitemap.xml"
+SITEMAPS_FOLDER = "sitemaps"
+JSONLD_FOLDER = "ld"
+WATCH_FOLDER = "watch"
 # Temp files live in a dot-folder: web servers are told to deny dot-files (see the README).
 TEMP_FOLDER = ".wistia-sync-tmp"
 MANAGED_FOLDERS = (
@@ -43,6 +50,10 @@ MANAGED_FOLDERS = (
     SHARD_LIST_FOLDER,
     SCHEMA_FOLDER,
     CAPTIONS_FOLDER,
+    SLUGS_FOLDER,
+    JSONLD_FOLDER,
+    SITEMAPS_FOLDER,
+    WATCH_FOLDER,
     TEMP_FOLDER,
 )
 
@@ -68,11 +79,21 @@ CAPTION_PATH = re.compile(
     rf"{CAPTIONS_FOLDER}/({SAFE_HASHED_ID.pattern})\.({CAPTION_LANGUAGE.pattern})"
     rf"\.[0-9a-f]{{{PAGE_HASH_LENGTH}}}\.vtt"
 )
+# slugs/<2 hex digits>.json: one of the 256 files of the slug lookup (``catalog.slugs``).
+SLUG_LOOKUP_PATH = re.compile(rf"{SLUGS_FOLDER}/[0-9a-f]{{2}}\.json")
+SITEMAP_PATH = re.compile(rf"{SITEMAPS_FOLDER}/videos-([0-9]{{1,9}})\.xml")
+JSONLD_PATH = re.compile(rf"{JSONLD_FOLDER}/({SAFE_HASHED_ID.pattern})\.json")
+WATCH_PAGE_PATH = re.compile(rf"{WATCH_FOLDER}/([a-z0-9]+(?:-[a-z0-9]+)*)\.html")
+# IndexNow's key file (``deliver.indexnow``): served at the origin's root, so it covers every
+# watch URL.
+INDEXNOW_KEY_PATH = re.compile(r"[0-9a-f]{32}\.txt")
+_SEO_PATHS = (SITEMAP_PATH, JSONLD_PATH, WATCH_PAGE_PATH, INDEXNOW_KEY_PATH)
 # What a recorded path must look like before a publish dares remove it: one name in the root or
 # in a managed folder. Wider than the v2 layout so files of the v1 layout are cleaned up too.
 RECORDED_PATH = re.compile(
     rf"(?:(?:{'|'.join(MANAGED_FOLDERS[:-1])})/)?[A-Za-z0-9][A-Za-z0-9.-]*\.json"
-    rf"|{re.escape(PREVIEW_PATH)}|{CAPTION_PATH.pattern}"
+    rf"|{re.escape(PREVIEW_PATH)}|{CAPTION_PATH.pattern}|{re.escape(SITEMAP_INDEX_PATH)}"
+    + "".join(f"|{pattern.pattern}" for pattern in _SEO_PATHS)
 )
 # What any path in a file list must look like (the lists are read back from remote targets, so
 # as untrusted input): relative, slash-separated, no empty, dot-leading ("..", ".tmp") or
@@ -95,6 +116,7 @@ PUBLISHED_PATH = re.compile(
                     TAGS_INDEX_PATH,
                     FOLDERS_INDEX_PATH,
                     PREVIEW_PATH,
+                    SITEMAP_INDEX_PATH,
                 )
             ),
             *(
@@ -109,6 +131,8 @@ PUBLISHED_PATH = re.compile(
                     VIDEO_FILE_PATH,
                     SCHEMA_PATH,
                     CAPTION_PATH,
+                    SLUG_LOOKUP_PATH,
+                    *_SEO_PATHS,
                 )
             ),
         ]
@@ -159,6 +183,26 @@ def caption_path(hashed_id: str, lang: str, sha256_hex: str) -> str:
 def caption_prefix(hashed_id: str) -> str:
     """What every caption file of this video starts with (and no other video's)."""
     return f"{CAPTIONS_FOLDER}/{hashed_id}."
+
+
+def slug_lookup_path(shard: int) -> str:
+    return f"{SLUGS_FOLDER}/{shard:02x}.json"
+
+
+def sitemap_path(number: int) -> str:
+    return f"{SITEMAPS_FOLDER}/videos-{number}.xml"
+
+
+def jsonld_path(hashed_id: str) -> str:
+    return f"{JSONLD_FOLDER}/{hashed_id}.json"
+
+
+def watch_page_path(slug: str) -> str:
+    return f"{WATCH_FOLDER}/{slug}.html"
+
+
+def indexnow_key_path(key: str) -> str:
+    return f"{key}.txt"
 
 
 def page_path(sha256_hex: str) -> str:

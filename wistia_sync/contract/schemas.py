@@ -29,11 +29,14 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
 HASHED_ID_PATTERN = r"^[A-Za-z0-9]+$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+VIDEO_SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 # A link, relative to the URL of the file that holds it (resolve it with `new URL(link, fileUrl)`).
 LINK_PATTERN = r"^(\.\./)?([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.json$"
 # A path relative to the output root, as used by files.json.
-ROOT_PATH_PATTERN = r"^([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.(json|vtt)$"
+ROOT_PATH_PATTERN = (
+    r"^([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.(json|vtt|xml|html|txt)$"
+)
 # A caption file, relative to the site's root (the folder of manifest.json).
 CAPTION_URL_PATTERN = (
     r"^captions/[A-Za-z0-9]+\.[a-z]{2,3}(-[A-Za-z0-9]{1,8}){0,2}\.[0-9a-f]{32}\.vtt$"
@@ -159,6 +162,16 @@ class Video(_Contract):
         default_factory=list,
         description="Chapters sorted by start (deleted ones left out); [] when none. Absent "
         "only in files published before this field existed.",
+    )
+    # Added within v2 (issue 22): optional, so a v2 document written before it validates.
+    slug: str = Field(
+        default_factory=str,
+        pattern=VIDEO_SLUG_PATTERN,
+        examples=["how-to-onboard-your-team"],
+        description="Stable, unique, human-readable name of the video for watch-page URLs: "
+        "given when the video is first published and never changed (a rename keeps it); "
+        "slugs/<shard>.json maps it back to the hashed_id. Absent only in files published "
+        "before this field existed.",
     )
 
 
@@ -401,6 +414,20 @@ class FilesShard(_Contract):
     )
 
 
+class SlugLookup(_Contract):
+    """slugs/<shard>.json: the published videos whose slug falls in this shard, slug -> hashed_id.
+
+    A slug's shard is FNV-1a (32-bit) of its ASCII bytes modulo 256, as two hex digits (see the
+    README); a file whose shard holds no published video does not exist (404: no such video).
+    """
+
+    schema_version: Version
+    slugs: dict[Annotated[str, Field(pattern=VIDEO_SLUG_PATTERN)], HashedId] = Field(
+        description="Slug -> the video's hashed_id (its file is videos/<hashed_id>.json), "
+        "sorted by slug."
+    )
+
+
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "playlist.schema.json": Playlist,
     "page.schema.json": Page,
@@ -412,6 +439,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "files-shard.schema.json": FilesShard,
     "page-list.schema.json": PageList,
     "files-shard-list.schema.json": FilesShardList,
+    "slugs.schema.json": SlugLookup,
 }
 
 

@@ -168,12 +168,23 @@ def deliver_publish(
     converges on the next run; the purge covers the entry files this publish changed or removed
     (and any an earlier purge still owes).
     """
-    if not settings.configured or (result is not None and result.dry_run):
+    if result is not None and result.dry_run:
         return None
-    changed = [] if result is None else [*result.changed_entries, *result.removed]
-    return deliver(
-        output_dir, db=db, settings=settings, changed_entry_paths=changed, reconcile=reconcile
+    report = None
+    if settings.configured:
+        changed = [] if result is None else [*result.changed_entries, *result.removed]
+        report = deliver(
+            output_dir, db=db, settings=settings, changed_entry_paths=changed, reconcile=reconcile
+        )
+    from wistia_sync.deliver.search_engines import notify_search_engines
+
+    notify_search_engines(
+        db,
+        result,
+        delivery_error=None if report is None else report.error,
+        deadline_seconds=settings.purge_deadline,
     )
+    return report
 
 
 def deliver(

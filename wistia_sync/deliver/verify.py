@@ -25,6 +25,7 @@ from wistia_sync.contract.filelist import read_local_file_list, read_local_index
 from wistia_sync.contract.layout import (
     FILES_PATH,
     SAFE_PATH,
+    SITEMAP_INDEX_PATH,
     folder_playlist_path,
     tag_playlist_path,
     video_file_path,
@@ -54,12 +55,15 @@ class VerifyReport:
     # Why no request got any HTTP answer (the host is down or unknown); then nothing was checked.
     unreachable: str | None = None
     unchecked: int = 0
+    # What crawlers would trip on in the served sitemaps and watch pages (``crawler_view``).
+    crawler: list[str] = field(default_factory=list)
+    crawler_skipped: str | None = None
 
     @property
     def ok(self) -> bool:
         return not (
             self.unreachable or self.stale or self.missing or self.errors
-            or self.unpublished_videos or self.still_served
+            or self.unpublished_videos or self.still_served or self.crawler
         )  # fmt: skip
 
     def needs_purge(self) -> list[str]:
@@ -74,6 +78,9 @@ class VerifyReport:
             for hashed_id, paths in sorted(self.unpublished_videos.items())
         ]
         lines += [f"still served\t{path}" for path in self.still_served]
+        lines += [f"crawler\t{problem}" for problem in self.crawler]
+        if self.crawler_skipped:
+            lines.append(f"crawler check skipped\t{self.crawler_skipped}")
         return lines
 
     def summary(self) -> str:
@@ -89,6 +96,7 @@ class VerifyReport:
             f"{len(self.missing)} missing, {len(self.errors)} errors, "
             f"{len(self.unpublished_videos)} unpublished videos served, "
             f"{len(self.still_served)} removed files still served"
+            + (f", {len(self.crawler)} problems for crawlers" if self.crawler else "")
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -103,6 +111,8 @@ class VerifyReport:
             "unpublished_videos": self.unpublished_videos,
             "still_served": self.still_served,
             "unreachable": self.unreachable,
+            "crawler": self.crawler,
+            "crawler_skipped": self.crawler_skipped,
         }
 
 
@@ -146,6 +156,18 @@ def verify_site(
         _check_served(report, path, answer, local.files[path].sha256, published)
     for path, answer in zip(gone, gone_status, strict=True):
         _check_gone(report, path, answer, published)
+    if SITEMAP_INDEX_PATH in local.files:
+        ok = {
+            path: answer[1]
+            for path, answer in zip(entries, served, strict=True)
+            if answer[0] == 200
+        }
+        try:
+            from wistia_sync.deliver.crawler_view import crawler_problems
+
+            report.crawler = crawler_problems(output_dir, base, ok)
+        except ImportError:
+            report.crawler_skipped = "install wistia-sync[seo] to read the sitemaps as crawlers do"
     return report
 
 

@@ -169,6 +169,18 @@ def case_insensitive(name: str) -> tuple[str, str]:
     return name.casefold(), name
 
 
+def renderable(hashed_id: str, created: str | None, updated: str | None) -> bool:
+    """Whether ``render_video`` publishes a video with these fields (files beside the video's
+    own, like its slug's lookup entry, list exactly the videos it publishes)."""
+    return (
+        SAFE_HASHED_ID.fullmatch(hashed_id) is not None
+        and created is not None
+        and updated is not None
+        and utc_text(created) is not None
+        and utc_text(updated) is not None
+    )
+
+
 def render_video(
     row: VideoRow,
     tags: Iterable[tuple[str, str]],

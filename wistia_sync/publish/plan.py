@@ -52,6 +52,8 @@ from wistia_sync.publish.build import (
 )
 from wistia_sync.publish.captions import caption_files, recorded_caption_files
 from wistia_sync.publish.output import FileStat, StagedFile
+from wistia_sync.publish.seo_settings import seo_settings
+from wistia_sync.publish.slug_lookup import slug_lookup_files
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
@@ -198,6 +200,8 @@ def _plan(planner: _Planner, pending: set[str], package_files: dict[str, bytes])
     planner.read_videos(pending)
     planner.plan_playlists()
     planner.plan_video_files()
+    planner.plan_slug_lookup()
+    planner.plan_seo_files()
     planner.plan_indexes()
     # The package's own files by output path (schemas, the preview page): they link to nothing.
     for path, content in package_files.items():
@@ -474,6 +478,33 @@ class _Planner:
                 if dot and path.startswith(caption_prefix(hashed_id)):
                     found.setdefault(hashed_id, {})[path] = record.expires_at
         return found
+
+    def plan_slug_lookup(self) -> None:
+        """The slug lookup files the changed videos fall in (``publish.slug_lookup``)."""
+        changed = None if self.full else self.changed
+        for path, content in slug_lookup_files(self.db, changed).items():
+            if content is not None:
+                self.files.add(path, content, Stage.PLAYLISTS)  # after the video files
+            elif self.files.record(path) is not None:
+                self.plan.to_remove.append(path)
+
+    def plan_seo_files(self) -> None:
+        """Sitemaps, JSON-LD and watch pages of the changed videos (``publish.seo_files``)."""
+        settings = seo_settings(self.db)
+        if settings is None:
+            return  # no site settings: a rebuild removes whatever of them was written
+        from wistia_sync.publish.seo_files import plan_seo_files  # only a site that has them
+
+        seo = plan_seo_files(self.db, settings, None if self.full else self.changed)
+        for path, content in seo.pages.items():
+            self.files.add(path, content, Stage.VIDEO_FILES)
+        for path, content in seo.sitemaps.items():
+            self.files.add(path, content, Stage.PLAYLISTS)
+        for path, content in seo.index.items():
+            self.files.add(path, content, Stage.INDEXES)
+        for path in seo.gone:
+            if self.files.record(path) is not None:
+                self.plan.to_remove.append(path)
 
     def plan_indexes(self) -> None:
         """``tags.json`` and ``folders.json`` when a playlist of theirs changed; the counts."""

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wistia_sync.catalog.slugs import assign_slugs, pending_video_ids
 from wistia_sync.contract.layout import (
     CAPTION_PATH,
     FILES_PATH,
@@ -170,7 +171,8 @@ def publish_site(
         # Whether the records describe this folder; else (a new output folder) build it all.
         recorded = get_state(db, state.OUTPUT_KEY) == target and snapshot.any_playlist(db)
         full = force or repair or full_rebuild_pending(db) or not recorded
-        with _page_cache(db, large=full), _output_errors(output_dir), held_for_state(db):
+        slugs = _slugs_assigned(db, full=full, dry_run=dry_run)
+        with slugs, _page_cache(db, large=full), _output_errors(output_dir), held_for_state(db):
             plan = _planned(db, folder, settings, full=full, verify=force, dry_run=dry_run)
             try:
                 if not allow_mass_unpublish:
@@ -187,6 +189,24 @@ def publish_site(
                 plan.to_remove += _sweep(db, folder, settings)
     record_published_version(db, version)
     return _result(plan, written, plan.to_remove, generation=generation)
+
+
+@contextmanager
+def _slugs_assigned(db: Database, *, full: bool, dry_run: bool) -> Iterator[None]:
+    """Every video the publish may render gets its slug first (``catalog.slugs``), before the
+    snapshot; a dry run's are assigned in a transaction rolled back after its plan."""
+    videos = None if full else pending_video_ids(db)
+    if not dry_run:
+        assign_slugs(db, videos)  # a write transaction only when a video needs a slug
+        yield
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        assign_slugs(db, videos)
+        yield
+    finally:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
 
 
 @contextmanager
@@ -217,6 +237,8 @@ def _planned(
 
         logger = logging.getLogger(__name__)
         logger.warning("publisher state out of step (%s): rebuilding every file", mismatch)
+        with write_transaction(db):
+            assign_slugs(db, None)
         return _plan(db, folder, settings, full=True, verify=verify, dry_run=dry_run)
 
 

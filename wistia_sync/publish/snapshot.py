@@ -13,7 +13,14 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
-from wistia_sync.publish.build import RenderedVideo, TagOrder, VideoRow, render_video_tagged
+from wistia_sync.catalog.slugs import video_slugs
+from wistia_sync.publish.build import (
+    RenderedVideo,
+    TagOrder,
+    VideoRow,
+    dumps,
+    render_video_tagged,
+)
 from wistia_sync.publish.captions import EMPTY_EXTRAS, video_extras
 
 if TYPE_CHECKING:
@@ -111,6 +118,7 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
     )
     link = next(links, None)
     extras = video_extras(db, hashed_ids)
+    slugs = video_slugs(db, hashed_ids)
     rendered = {}
     for row in db.execute(
         f"SELECT {_VIDEO_COLUMNS} FROM videos v LEFT JOIN folders f "
@@ -128,10 +136,12 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
                 ranks.add(tag)
             link = next(links, None)
         extra = extras.get(hashed_id)
+        slug = slugs.get(hashed_id)
         video = render_video_tagged(
             VideoRow(*row),
             order.of(ranks),
-            EMPTY_EXTRAS if extra is None else extra.json,
+            (EMPTY_EXTRAS if extra is None else extra.json)
+            + ("" if slug is None else f',"slug":{dumps(slug)}'),
             () if extra is None else extra.files,
         )
         if video is not None:

@@ -733,6 +733,32 @@ def m015_captions(db: Database) -> None:
 
 
 @migrations()
+def m017_video_slugs(db: Database) -> None:
+    """Issue 22: each video's slug, assigned once when the video is first published and kept
+    for as long as the database keeps the video (a rename keeps it; a slug is never reused).
+
+    - ``seq``: the order slugs were assigned in: a video's sitemap file is ``seq // 1000``
+      (``publish.sitemaps``), so a video never moves between sitemap files.
+    - ``shard``: which ``slugs/<shard>.json`` lookup file lists it (``catalog.slugs``).
+
+    The next publish rebuilds every file, which gives every published video its slug.
+    """
+    db.executescript(
+        """
+        CREATE TABLE video_slugs (
+            seq INTEGER PRIMARY KEY,
+            hashed_id TEXT NOT NULL UNIQUE,
+            slug TEXT NOT NULL UNIQUE,
+            shard INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX video_slugs_shard ON video_slugs(shard);
+        INSERT OR REPLACE INTO sync_state (key, value) VALUES ('publish_full_rebuild', '1');
+        """
+    )
+
+
+@migrations()
 def m018_publish_state_by_bucket(db: Database) -> None:
     """The publisher's state as a row a bucket, a row a page and a row a video (issue 19).
 

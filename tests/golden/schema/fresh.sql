@@ -8,6 +8,8 @@ CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
 -- index published_files_expiry
 CREATE INDEX published_files_expiry ON published_files(expires_at)
             WHERE expires_at IS NOT NULL;
+-- index video_slugs_shard
+CREATE INDEX video_slugs_shard ON video_slugs(shard);
 -- index video_tags_tag
 CREATE INDEX video_tags_tag ON video_tags(tag_id);
 -- index videos_created
@@ -210,6 +212,14 @@ CREATE TABLE video_captions (
             transcript TEXT NOT NULL,
             PRIMARY KEY (hashed_id, lang)
         ) WITHOUT ROWID;
+-- table video_slugs
+CREATE TABLE video_slugs (
+            seq INTEGER PRIMARY KEY,
+            hashed_id TEXT NOT NULL UNIQUE,
+            slug TEXT NOT NULL UNIQUE,
+            shard INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
 -- table video_tags
 CREATE TABLE video_tags (
             hashed_id TEXT NOT NULL REFERENCES videos(hashed_id),
@@ -337,6 +347,7 @@ CREATE TRIGGER videos_content_update AFTER UPDATE OF name, description, type, st
 -- migration wistia_sync.m013_page_change_tracking
 -- migration wistia_sync.m014_update_triggers_of_published_columns
 -- migration wistia_sync.m015_captions
+-- migration wistia_sync.m017_video_slugs
 -- migration wistia_sync.m018_publish_state_by_bucket
 -- migration wistia_sync.m019_file_list_ranges
 -- state content_version = 0

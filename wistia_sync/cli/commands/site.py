@@ -112,6 +112,39 @@ SetUploadDeadline = Annotated[
         metavar=DURATION,
     ),
 ]
+SetOrigin = Annotated[
+    str | None,
+    _stored("--origin", "Public site's origin for search engines: https://example.com"),
+]
+SetWatchUrl = Annotated[
+    str | None,
+    _stored(
+        "--watch-url",
+        "Watch-page URL on the origin, with {slug} (and optionally {hashed_id}): /videos/{slug}",
+        metavar="TEMPLATE",
+    ),
+]
+SetWatchPages = Annotated[
+    bool | None,
+    typer.Option(
+        "--watch-pages/--no-watch-pages",
+        help="Publish a static HTML watch page per video (watch/<slug>.html); off removes them.",
+        show_default=False,
+    ),
+]
+SetIndexNow = Annotated[
+    str | None,
+    _stored(
+        "--indexnow",
+        "IndexNow endpoint pinged with changed watch URLs after each delivery "
+        "(https://api.indexnow.org/indexnow)",
+        metavar="URL",
+    ),
+]
+SetIndexNowBudget = Annotated[
+    str | None,
+    _stored("--indexnow-budget", "IndexNow URLs allowed a calendar month (UTC)", metavar="N"),
+]
 SetPingUrl = Annotated[
     str | None,
     _stored("--ping-url", "Healthchecks-style URL every `run` pings (start, success, failure)"),
@@ -135,6 +168,11 @@ def site_command(
     purge_deadline: SetPurgeDeadline = None,
     upload_deadline: SetUploadDeadline = None,
     ping_url: SetPingUrl = None,
+    origin: SetOrigin = None,
+    watch_url: SetWatchUrl = None,
+    watch_pages: SetWatchPages = None,
+    indexnow: SetIndexNow = None,
+    indexnow_budget: SetIndexNowBudget = None,
     as_json: Json = False,
 ) -> None:
     """Show the site's publishing and delivery settings, or change them (cron, every editor and
@@ -169,6 +207,16 @@ def site_command(
         from wistia_sync.ops.ping import check_ping_url
 
         check_ping_url(ping_url)
+    seo = {
+        "origin": origin,
+        "watch_url": watch_url,
+        "indexnow": indexnow,
+        "indexnow_budget": indexnow_budget,
+    }
+    if any(value is not None for value in (*seo.values(), watch_pages)):
+        from wistia_sync.publish.seo_settings import check_seo_input
+
+        check_seo_input(database, watch_pages=watch_pages, **seo)
     changes = (page_size, grace, takedown_grace, preview_page, preview_title)
     if any(change is not None for change in changes):
         change_site_settings(
@@ -181,11 +229,17 @@ def site_command(
         )
     if changes_delivery:
         change_site_delivery(database, delivery)
+    if any(value is not None for value in (*seo.values(), watch_pages)):
+        from wistia_sync.publish.seo_settings import change_seo_settings
+
+        change_seo_settings(database, watch_pages=watch_pages, **seo)
     from wistia_sync.ops.ping import shown_url, store_ping_url, stored_ping_url
 
     if ping_url is not None:
         store_ping_url(database, ping_url)
-    settings = read_site_settings(database)
+    from wistia_sync.publish.seo_settings import shown_seo_settings
+
+    settings = {**read_site_settings(database), **shown_seo_settings(database)}
     stored_ping = stored_ping_url(database)
     settings["ping_url"] = shown_url(stored_ping) if stored_ping else None
     if as_json:

@@ -15,6 +15,11 @@ SPEC_FORMS: dict[str, tuple[str, ...]] = {
 }
 
 
+# IndexNow (``purge.indexnow``) shares the purges' budget, owed items and status, keyed
+# ``indexnow:<endpoint host>``; it is set with ``site --indexnow``, never with ``--purge``.
+INDEXNOW_KIND = "indexnow"
+
+
 def spec_syntax() -> str:
     """Every spec form ``--purge`` takes, for help and errors: ``a, b or c``."""
     forms = [form for forms in SPEC_FORMS.values() for form in forms]
@@ -26,6 +31,8 @@ def provider_label(spec: str) -> str:
     SERVICE``, ``cloudfront DISTRIBUTION``), never a ``command:`` line (``command``), which may
     carry arguments an operator would not print. A spec of no known kind shows as ``unknown``."""
     kind, _, argument = spec.partition(":")
+    if kind == INDEXNOW_KIND:
+        return kind
     if kind not in SPEC_FORMS:
         return "unknown"
     zone = argument.partition(":")[0]
@@ -50,6 +57,11 @@ def purge_key(spec: str) -> str:
 
     spec = spec.strip()
     kind, _, argument = spec.partition(":")
+    if kind == INDEXNOW_KIND:  # not a --purge form: set with `site --indexnow`
+        from urllib.parse import urlsplit
+
+        host = urlsplit(argument).hostname if "://" in argument else argument  # a key already
+        return f"{kind}:{host or 'unknown'}"
     if kind not in SPEC_FORMS:
         raise ConfigError(f"unknown --purge {spec[:200]!r}: use {spec_syntax()}")
     if kind == "command":
