@@ -34,7 +34,6 @@ import json
 import mimetypes
 import os
 import random
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -170,15 +169,28 @@ plan_search(Database({db!r}), None, add)
 """
 
 
+_MEASURED = """
+import json, resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps([usage.ru_utime + usage.ru_stime, usage.ru_maxrss]))
+"""
+
+
 def build_in_child(command: list[str]) -> dict[str, float]:
-    """CPU seconds and peak RSS (MB, the largest process) of a child and its children."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    """CPU seconds and peak RSS (MB, its largest process) of a command and its children,
+    measured by a process of its own (so no other child of this one counts)."""
     started = time.perf_counter()
-    subprocess.run(command, check=True, cwd=tempfile.gettempdir(), stdout=subprocess.DEVNULL)
+    measured = subprocess.run(
+        [sys.executable, "-c", _MEASURED, *command],
+        check=True,
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"cpu_s": cpu, "wall_s": wall, "peak_mb": after.ru_maxrss / 1024}
+    cpu, peak_kib = json.loads(measured.stdout.strip().splitlines()[-1])
+    return {"cpu_s": cpu, "wall_s": wall, "peak_mb": peak_kib / 1024}
 
 
 def build_ours(db: Path, out: Path) -> dict[str, float]:

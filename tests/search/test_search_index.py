@@ -299,15 +299,15 @@ def test_one_edit_rewrites_the_same_few_search_files_whatever_the_catalog_size(
     assert large_bytes <= 1.5 * small_bytes + 2_000
 
 
-def test_a_hidden_video_leaves_every_search_file_once_the_takedown_grace_passed(
+def test_a_hidden_video_leaves_every_search_file_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Its record and terms leave the current files at once; the shards retired before
-    (holding it, with the normal 24 h grace) and those the hide retires go after the takedown
-    grace, while files retired without it keep the grace a reader of an older entry needs."""
+    """Its record and terms leave the current files, and every search file that may hold it
+    goes with the publish that hides it (those an earlier edit retired with the 24 h grace
+    too), as its own file does; files retired without a takedown keep the grace an older
+    entry's reader needs."""
     monkeypatch.setattr(search_index, "TERM_SHARD_POSTINGS", 8)
     db = open_database(tmp_path / "wistia.db", create=True)
-    change_site_settings(db, takedown_grace=timedelta(0))
     with write_transaction(db):
         for i in range(60):
             add_video(db, f"vid{i:04d}", name=f"{WORDS[i % 26]} {WORDS[(i * 5) % 26]}")
@@ -321,9 +321,10 @@ def test_a_hidden_video_leaves_every_search_file_once_the_takedown_grace_passed(
     assert retired and all((out / p).exists() for p in retired)  # the grace for old readers
     with write_transaction(db):
         db.execute("UPDATE videos SET visibility = 'hidden' WHERE hashed_id = 'target01'")
-    publish_site(db, out, lock_path=lock)
+    hidden = publish_site(db, out, lock_path=lock)
+    reached = {p.name for p in (out / "search").iterdir()}  # those written again: current
+    assert all(p in hidden.removed or p.removeprefix("search/") in reached for p in retired)
     assert PublishedIndex(out).search("zanzibar") == []
-    publish_site(db, out, lock_path=lock)  # the takedown grace (0 s) has passed
     for path in sorted((out / "search").iterdir()):
         content = path.read_bytes()
         assert b"target01" not in content and b"zanzibar" not in content, path.name

@@ -499,15 +499,15 @@ class _Planner:
             None if self.full else self.changed,
             lambda path, content, role: self.files.add(path, content, stages[role]),
         )
-        retire, revive = search_index.retire_search_files(
+        retire, revive, remove = search_index.retire_search_files(
             search,
             self.files.record,
             search_index.retiring_search_files(db),
             expires=later(settings.now, settings.grace_seconds),
-            takedown_at=later(settings.now, settings.takedown_grace_seconds),
         )
         self.plan.retire.update(retire)
         self.plan.revive |= revive
+        self.plan.to_remove += remove
         self.plan.search = search
 
     def read_page_records(self) -> None:

@@ -159,29 +159,28 @@ def retire_search_files(
     retiring: dict[str, str | None],
     *,
     expires: str,
-    takedown_at: str,
-) -> tuple[dict[str, str], set[str]]:
-    """``(retire, revive)``: files no longer reached expire after the grace (the takedown
-    grace when a video left the index: then every search file still counting down its grace
-    may hold it, so theirs is cut too); files reached again stop expiring.
+) -> tuple[dict[str, str], set[str], list[str]]:
+    """``(retire, revive, remove)``: files no longer reached expire after the grace; files
+    reached again stop expiring. When a video left the index, every search file it may be in
+    goes at once instead (those this publish replaces and every one counting down its grace),
+    as its own ``videos/<id>.json`` does: a client holding an older entry meets a 404 and reads
+    the entry again (``search.js`` does).
 
-    ``retiring`` is every recorded search file with its expiry."""
+    ``retiring`` is every recorded search file with its expiry (None: listed)."""
     retire: dict[str, str] = {}
     revive = set()
     for path in plan.written:
         found = record(path)
         if found is not None and found.expires_at is not None:
             revive.add(path)
-    grace = takedown_at if plan.takedown else expires
-    for path in plan.replaced - plan.written:
-        current = retiring.get(path)
-        if path in retiring and (current is None or grace < current):
-            retire[path] = grace
+    gone = [path for path in sorted(plan.replaced - plan.written) if path in retiring]
     if plan.takedown:
-        for path, current in retiring.items():
-            if current is not None and takedown_at < current and path not in plan.written:
-                retire[path] = takedown_at
-    return retire, revive
+        older = [p for p, at in retiring.items() if at is not None and p not in plan.written]
+        return retire, revive, sorted({*gone, *older})
+    for path in gone:
+        if retiring[path] is None:
+            retire[path] = expires
+    return retire, revive, []
 
 
 def retiring_search_files(db: Database) -> dict[str, str | None]:

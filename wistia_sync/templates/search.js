@@ -7,7 +7,8 @@
 // It reads one snapshot of the index (search/index.json, read once: call refresh() for a newer
 // one), fetches only the term shards a query's words fall in and the display records of the
 // results it returns, and aborts what a stale query was still fetching when a newer one starts
-// (that query rejects with an AbortError). Folding and tokenising are the index's own
+// (that query rejects with an AbortError). A file gone (a takedown removes the files holding a
+// video at once) makes it read the entry again and retry. Folding and tokenising are the index's own
 // (wistia_sync/contract/search.py): every word is required, the last one is a prefix.
 
 const CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/u;
@@ -70,7 +71,9 @@ export function createSearch(entryUrl, { fetch: get = globalThis.fetch.bind(glob
 
   async function json(url, signal) {
     const response = await get(url, { signal });
-    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+    if (!response.ok) {
+      throw Object.assign(new Error(`${url} answered ${response.status}`), { status: response.status });
+    }
     return response.json();
   }
 
@@ -186,7 +189,13 @@ export function createSearch(entryUrl, { fetch: get = globalThis.fetch.bind(glob
       if (running) running.abort();
       const controller = new AbortController();
       running = controller;
-      return run(text, options, controller.signal).finally(() => {
+      // A 404: a takedown removed a file of an older snapshot; read the entry again, once.
+      const attempt = () => run(text, options, controller.signal);
+      return attempt().catch((error) => {
+        if (error.status !== 404 || controller.signal.aborted) throw error;
+        entry = null;
+        return attempt();
+      }).finally(() => {
         if (running === controller) running = null;
       });
     },
