@@ -270,7 +270,7 @@ def chromium() -> Iterator[Any]:
         service=Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver"),
         options=options,
     )
-    driver.set_script_timeout(120)
+    driver.set_script_timeout(600)
     try:
         yield driver
     finally:
@@ -475,13 +475,15 @@ def main() -> None:
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "bench-search"))
     parser.add_argument("--quality-only", action="store_true")
     parser.add_argument("--no-pagefind", action="store_true")
+    parser.add_argument("--skip-quality", action="store_true")
     args = parser.parse_args()
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     with_pagefind = not args.no_pagefind
     report: dict[str, Any] = {"load_before": os.getloadavg()}
-    report["quality"] = quality(cache, with_pagefind)
-    print(json.dumps(report["quality"], indent=1), flush=True)
+    if not args.skip_quality:
+        report["quality"] = quality(cache, with_pagefind)
+        print(json.dumps(report["quality"], indent=1), flush=True)
     if args.quality_only:
         return
     words = vocabulary()
@@ -495,8 +497,10 @@ def main() -> None:
         db = catalog(size, cache)
         ours_out, pf_out = cache / f"ours-{size}", cache / f"pagefind-{size}"
         entry: dict[str, Any] = {"ours_build": build_ours(db, ours_out)}
+        print(size, "ours build", entry["ours_build"], flush=True)
         if with_pagefind:
             entry["pagefind_build"] = build_pagefind(db, pf_out)
+            print(size, "pagefind build", entry["pagefind_build"], flush=True)
         entry["ours_files"] = tree_bytes(ours_out)
         if with_pagefind:
             entry["pagefind_files"] = tree_bytes(pf_out)
@@ -505,7 +509,13 @@ def main() -> None:
             for label, text in queries.items():
                 entry[f"ours {label}"] = cold_query(driver, base, folder, text, ours=True)
                 if with_pagefind:
-                    entry[f"pagefind {label}"] = cold_query(driver, base, folder, text, ours=False)
+                    try:
+                        entry[f"pagefind {label}"] = cold_query(
+                            driver, base, folder, text, ours=False
+                        )
+                    except Exception as error:  # a timeout at 100k: recorded, not fatal
+                        entry[f"pagefind {label}"] = {"ids": [], "error": type(error).__name__}
+                print(label, entry[f"ours {label}"], entry.get(f"pagefind {label}"), flush=True)
                 for key in (f"ours {label}", f"pagefind {label}"):
                     if key in entry:
                         entry[key].pop("ids")

@@ -456,8 +456,8 @@ def output_differences(out: Path, expected: Mapping[str, bytes]) -> list[str]:
     actual = {
         p: d
         for p, d in output_files(out).items()
-        if p != ".gitignore" and not (p.startswith("pages/") and p not in expected)
-    }  # a replaced page stays for its grace period: extra pages are by contract
+        if p != ".gitignore" and not (p.startswith(("pages/", "search/")) and p not in expected)
+    }  # a replaced page (or search shard) stays for its grace period: extras are by contract
     wanted_paths = {p for p in expected if not p.startswith("files/")}
     actual_paths = {p for p in actual if not p.startswith("files/")}
     problems = [f"missing {path}" for path in sorted(wanted_paths - actual_paths)]
@@ -496,7 +496,8 @@ def _listing_of_current(
         "files": {
             path: entry
             for path, entry in listed.items()
-            if path != "manifest.json" and (path in expected or not path.startswith("pages/"))
+            if path != "manifest.json"
+            and (path in expected or not path.startswith(("pages/", "search/")))
         },
     }
 
