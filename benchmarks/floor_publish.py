@@ -4,7 +4,8 @@
 
 It reads the catalog tables of the same database and writes the same files with the same bytes
 into an empty OUTPUT: every video file, every playlist's entry file, pages and page-list
-chunks, ``tags.json``, ``folders.json``, the schemas, ``index.html``, ``manifest.json``, the
+chunks, ``tags.json``, ``folders.json``, the schemas, ``index.html``, the search index,
+``manifest.json``, the
 file list's shards, its shard-list chunks and ``files.json``. Pages, page lists, shards and
 shard lists are cut as a first publish cuts them (one range, split into balanced pieces past
 twice its size: what ``buckets.normalise`` does from an empty state). Each file is written as a
@@ -29,6 +30,7 @@ import os
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import TypeVar
@@ -238,6 +240,7 @@ def main(database: str, output: str) -> None:
         write(f"schema/{schema.name}", schema.read_bytes())
     if state.get("site_preview_page") != "0":
         write("index.html", _preview_page(state.get("site_preview_title")))
+    _search_index(conn, write)
 
     # The manifest, then the file list (every file above and the manifest, in shards).
     heads = sorted(
@@ -329,6 +332,20 @@ def cut(items: list[T], size: int) -> list[list[T]]:
     whole up to twice ``size``, else into balanced pieces of ``size`` to 1.5 times ``size``."""
     pieces = len(items) // size if len(items) > 2 * size else 1
     return [items[i * len(items) // pieces : (i + 1) * len(items) // pieces] for i in range(pieces)]
+
+
+def _search_index(conn: sqlite3.Connection, write: Callable[[str, bytes, str], str]) -> None:
+    """The search index (issue 21), by the package's own planner run as a first publish runs
+    it: its tokenising, folding and cutting are the work itself, with nothing to leave out."""
+    from sqlite_utils import Database
+
+    from wistia_sync.publish.search_index import plan_search
+
+    def add(path: str, content: bytes, role: str) -> None:
+        write(path, content, "entry" if role == "entry" else "immutable")
+
+    plan_search(Database(conn), None, add)
+    write("search.js", (PACKAGE / "templates" / "search.js").read_bytes())
 
 
 def _vtt_module() -> ModuleType:

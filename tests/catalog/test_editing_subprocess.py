@@ -427,6 +427,9 @@ def test_editors_and_a_sync_at_the_same_time_lose_nothing_and_output_matches_the
     publish_playlists(fresh_db, fresh_out, lock_path=publish_lock_path(fresh_db_path))
     fresh_db.close()
     published, fresh = file_bytes(out), file_bytes(fresh_out)
+    # the search index's shards each edit replaced stay for their grace (tests/search)
+    assert all(path.startswith("search/") for path in set(published) - set(fresh))
+    published = {path: content for path, content in published.items() if path in fresh}
     assert sorted(published) == sorted(fresh)
     for path in fresh:
         if path != "manifest.json":

@@ -131,8 +131,9 @@ def test_status_the_editor_and_the_database_never_show_the_command_or_its_secret
     hidden = run_cli(["visibility", "hide", "setup00002"], env)
     # The change is kept, the purge owed (exit 3), the command named by its kind only.
     assert hidden.returncode == 3, hidden.stderr
-    # 18 before issue 22; the slug lookup (its file that listed the video) adds to them.
-    assert "the purge via command is owed for 20 paths (purge command" in hidden.stderr
+    # 18 before issues 21 and 22; the slug lookup file that listed the video (issue 22), the
+    # search index's entry and the 3 search files that held it (issue 21) add to them.
+    assert "the purge via command is owed for 24 paths (purge command" in hidden.stderr
     assert "read credentials: *** | Authorization: *** | 403 token ***" in hidden.stderr
     as_json = run_cli(["visibility", "show", "setup00002", "--json"], env)
     status = run_cli(["status"], env)

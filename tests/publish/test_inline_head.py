@@ -75,7 +75,8 @@ def test_an_edit_on_a_later_page_rewrites_that_page_and_a_small_entry_file(
     pages_after = [page["url"] for page in read(out, "videos.json")["pages"]]
     changed = [i for i, (a, b) in enumerate(zip(pages_before, pages_after, strict=True)) if a != b]
     assert changed == [2]  # the third bucket's page only: the first bucket's tail is kept
-    assert result.new_pages == [pages_after[2]]
+    # (and the search index's shards holding its terms: tests/search)
+    assert [p for p in result.new_pages if not p.startswith("search/")] == [pages_after[2]]
     entry_bytes = (out / "videos.json").stat().st_size
     assert entry_bytes < (out / pages_after[2]).stat().st_size / 2
 

@@ -21,6 +21,7 @@ from sqlite_utils import Database
 from tests.support.factories import add_folder, add_video, slug_of, tag_video
 from tests.support.previewpage import preview_page_problem
 from wistia_sync.contract.filelist import read_local_file_list, read_local_index
+from wistia_sync.contract.layout import SEARCH_SHARD_PATH
 from wistia_sync.contract.schemas import export_schemas, render_schema_files
 from wistia_sync.errors import UsageError, WistiaSyncError
 from wistia_sync.publish import (
@@ -30,18 +31,19 @@ from wistia_sync.publish import (
     output_is_stale,
     pagelists,
     publish_site,
+    search_index,
     shardlists,
     shards,
     sweep_output,
 )
 from wistia_sync.publish import site as site_module
-from wistia_sync.publish.output import UnsafeOutputError
+from wistia_sync.publish.output import OutputFolder, UnsafeOutputError
 from wistia_sync.publish.settings import change_site_settings
 from wistia_sync.store.db import open_database
 from wistia_sync.store.lock import hold_lock
 
 REPO = Path(__file__).resolve().parents[2]
-SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*\.json|index\.html")
+SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*\.json|index\.html|search\.js")
 BASE = "https://cdn.example/some/prefix/"
 
 Publish = Callable[..., PublishResult]
@@ -112,6 +114,10 @@ def schema_name_for(path: str) -> str:
         return "files-shard.schema.json"
     if path.startswith("slugs/"):
         return "slugs.schema.json"
+    if path == "search/index.json":
+        return "search-index.schema.json"
+    if path.startswith("search/"):
+        return "search-shard.schema.json"
     return "playlist.schema.json"
 
 
@@ -124,6 +130,9 @@ def validate_against_schemas(out: Path) -> int:
             continue
         if path == "index.html":
             assert preview_page_problem(content) == ""
+            checked += 1
+            continue
+        if path == "search.js":  # the search client (tests/search drive it in a browser)
             checked += 1
             continue
         schema = schemas[schema_name_for(path)]
@@ -430,7 +439,9 @@ def test_manifest_is_small_and_files_json_lists_every_other_file(
         assert entry == {
             "sha256": hashlib.sha256(files[path]).hexdigest(),
             "bytes": len(files[path]),
-            "cache": "immutable" if path.startswith("pages/") else "entry",
+            "cache": "immutable"
+            if path.startswith("pages/") or SEARCH_SHARD_PATH.fullmatch(path)
+            else "entry",
         }
         assert cache_class(path) == entry["cache"]
     assert any(path.startswith("pages/") for path in listing["files"])
@@ -550,7 +561,8 @@ def test_every_link_resolves_against_the_url_of_the_file_holding_it(
     links = [
         (path, link)
         for path in files
-        if not path.startswith("schema/") and path != "index.html"  # it links to nothing
+        # index.html links to nothing; the search index's links: tests/search/reader.py
+        if not path.startswith(("schema/", "search")) and path != "index.html"
         for link in _links(read(out, path))
     ]
     assert len(links) > 10
@@ -648,14 +660,15 @@ def test_changed_video_rewrites_only_the_files_that_show_it(
     monkeypatch.setattr(site_module, "utc_now", lambda: "2024-02-02T00:00:00Z")
     result = publish()
 
-    assert result.changed_entries == [
+    # (and the search index's entry and the shards holding its terms: tests/search)
+    assert [p for p in result.changed_entries if not p.startswith("search/")] == [
         "videos/v1.json",
         "folders/f1.json",
         "videos.json",
         "manifest.json",
         "files.json",
     ]
-    assert result.new_pages == []
+    assert all(SEARCH_SHARD_PATH.fullmatch(path) for path in result.new_pages)
     assert read(out, "manifest.json")["updated_at"] == "2024-02-02T00:00:00Z"
     after = inodes(out)
     assert {path for path in after if before.get(path) != after[path]} == set(result.written)
@@ -823,7 +836,8 @@ def test_hidden_video_loses_its_file_and_its_last_tag(
     db.execute("UPDATE videos SET visibility = 'hidden' WHERE hashed_id = 'hide1'")
     result = publish()
 
-    assert result.removed == [
+    # (and the search files that held it, at once: tests/search)
+    assert [p for p in result.removed if not p.startswith("search/")] == [
         "tags/only-hide1.json",
         "videos/hide1.json",
         lookup_of(db, "hide1"),  # its slug's lookup file lists no other video
@@ -859,7 +873,8 @@ def test_foreign_files_in_the_output_folder_are_never_touched(
     result = publish()
     publish(force=True)
 
-    assert result.removed == ["videos/v1.json", lookup_of(db, "v1")]
+    removed = [p for p in result.removed if not p.startswith("search/")]
+    assert removed == ["videos/v1.json", lookup_of(db, "v1")]
     files = published(out)
     assert {path: files[path] for path in foreign} == foreign
 
@@ -977,13 +992,16 @@ def test_failed_publish_leaves_whole_files_and_the_next_one_converges(
         assert not Path(path).name.startswith("."), "no temp file is left behind"
         if path == "index.html":
             assert preview_page_problem(content) == ""
+        elif path == "search.js":
+            assert content == search_index.client_files(db, OutputFolder(out), full=True)[path]
         else:
             read(out, path)  # every file is whole JSON, old or new
     publish()
     publish(tmp_path / "fresh", force=True)
     fresh, converged = published(tmp_path / "fresh"), published(out)
     assert {p: c for p, c in converged.items() if p in fresh} == fresh
-    assert all(p.startswith("pages/") for p in set(converged) - set(fresh))  # in their grace
+    in_grace = set(converged) - set(fresh)
+    assert all(p.startswith("pages/") or SEARCH_SHARD_PATH.fullmatch(p) for p in in_grace)
 
 
 # --- dry run, summary, permissions, locking, scale -----------------------------------------
@@ -1004,9 +1022,16 @@ def test_dry_run_reports_changes_but_touches_nothing(
 
     assert result.dry_run
     assert lookup_of(db, "v1") != lookup_of(db, "v2")  # so v2's lookup file goes
-    assert result.written == ["videos/v1.json", "videos.json"]
-    assert result.removed == ["videos/v2.json", lookup_of(db, "v2")]
-    assert result.summary().startswith("would publish 2 files, remove 2,")
+    # (and the search files holding the two videos' terms: tests/search)
+    assert [p for p in result.written if not p.startswith("search/")] == [
+        "videos/v1.json",
+        "videos.json",
+    ]
+    removed = [p for p in result.removed if not p.startswith("search/")]
+    assert removed == ["videos/v2.json", lookup_of(db, "v2")]
+    searched = len([p for p in result.written if p.startswith("search/")])
+    gone = len(result.removed)  # its files, and the search files that held the hidden video
+    assert result.summary().startswith(f"would publish {2 + searched} files, remove {gone},")
     assert published(out) == before_files
     assert inodes(out) == before_stats
     assert db.conn.total_changes == changes_before
@@ -1118,8 +1143,12 @@ def test_an_edit_costs_the_same_statements_and_files_whatever_the_catalog_size(
         assert len(result.new_shards) <= touched
         assert len(shard_statements) <= 3 * touched
         out = tmp_path / f"out{videos}"
+        # (the search index's files grow to their shard size over the first few thousand
+        # videos, then stay flat: tests/search measures them with small shards)
         written = sum(
-            (out / path).stat().st_size for path in result.written if path not in result.new_shards
+            (out / path).stat().st_size
+            for path in result.written
+            if path not in result.new_shards and not path.startswith("search")
         )
         published = sum(path.stat().st_size for path in out.rglob("*.json"))
         written_bytes.append(written)
@@ -1128,10 +1157,14 @@ def test_an_edit_costs_the_same_statements_and_files_whatever_the_catalog_size(
         # one's tag playlists fit in their entry files): each costs its own few statements
         # (recorded before its rename, recorded, the one it replaces retired, the ranges).
         chunks = [path for path in result.new_pages if path.startswith("page-lists/")]
-        assert len(chunks) <= len(result.new_pages) - len(chunks)  # a chunk per page at most
-        rest = len(executed) - len(shard_statements)
+        # the search index's files: as many as the shards its changed terms fall in (fewer in
+        # a small catalog, as the file list's shards), bounded in tests/search
+        pages = [path for path in result.new_pages if not SEARCH_SHARD_PATH.fullmatch(path)]
+        searched = len(result.new_pages) - len(pages)
+        assert len(chunks) <= len(pages) - len(chunks)  # a chunk per page at most
+        rest = len(executed) - len(shard_statements) - 2 * searched
         counts.append((rest, len(chunks)))
-        return len(result.new_pages) - len(chunks), len(result.changed_entries)
+        return len(pages) - len(chunks), len(result.changed_entries)
 
     written_bytes: list[int] = []
     counts: list[tuple[int, int]] = []
@@ -1143,8 +1176,9 @@ def test_an_edit_costs_the_same_statements_and_files_whatever_the_catalog_size(
     # other file an edit rewrites (entry files, pages, chunks of the lists) keeps its size.
     assert written_bytes[1] < 1.2 * written_bytes[0]
     # A page in each of its 4 playlists that existed (all, its folder, its 2 old tags' minus the
-    # new one, inline); entries: its file, 4 playlists, the new tag's, tags.json, manifest, files.
-    assert small == (4, 9)
+    # new one, inline); entries: its file, 4 playlists, the new tag's, tags.json, the search
+    # index's entry, manifest, files.
+    assert small == (4, 10)
 
 
 # --- hostile names -------------------------------------------------------------------------
@@ -1184,7 +1218,7 @@ def test_hostile_tag_names_give_safe_files_inside_tags(
     for path in published(out):
         assert all(
             SAFE_FILE_NAME.fullmatch(part)
-            or part in {"tags", "videos", "schema", "pages", "files", "slugs"}
+            or part in {"tags", "videos", "schema", "pages", "files", "slugs", "search"}
             for part in path.split("/")
         ), path
     assert not (out.parent / "x.json").exists()

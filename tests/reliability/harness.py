@@ -54,6 +54,7 @@ ACTOR = "reliability-test"
 # but the preview page at the root.
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*\.json")
 PREVIEW_PAGE = "index.html"
+SEARCH_CLIENT = "search.js"  # the package's search client, published as it ships (issue 21)
 # What an interrupted atomic write may leave behind: a dot-named temp file (never served).
 TEMP_NAME = re.compile(
     r"\.wistia-sync-tmp/[0-9a-f]{16}\.(?:[A-Za-z0-9][A-Za-z0-9.-]*\.json|index\.html)"
@@ -223,6 +224,10 @@ def schema_for(path: str) -> str | None:
         return "files-shard.schema.json"
     if path.startswith("slugs/"):
         return "slugs.schema.json"
+    if path == "search/index.json":
+        return "search-index.schema.json"
+    if path.startswith("search/"):
+        return "search-shard.schema.json"
     return "playlist.schema.json"
 
 
@@ -276,6 +281,10 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
             problem = preview_page_problem(data)
             if problem:
                 check.problems.append(f"{path}: {problem}")
+            continue
+        if path == SEARCH_CLIENT:  # the package's file exactly: it can hold no video
+            if data != search_client_bytes():
+                check.problems.append(f"{path}: not the package's search client")
             continue
         name = path.rsplit("/", 1)[-1]
         if not SAFE_NAME.fullmatch(name) or path.count("/") > 1:
@@ -353,9 +362,21 @@ def resolve_link(holder: str, link: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(holder), link))
 
 
+def search_client_bytes() -> bytes:
+    import wistia_sync
+
+    return (Path(wistia_sync.__file__).parent / "templates" / SEARCH_CLIENT).read_bytes()
+
+
 def _links(document: Any) -> Iterable[str]:
     if not isinstance(document, dict):
         return
+    for key in ("shards", "record_lists", "blocks"):  # the search index's [..., url] rows
+        rows = document.get(key)
+        if isinstance(rows, list):
+            for row in rows:
+                if isinstance(row, list) and row and isinstance(row[-1], str):
+                    yield row[-1]
     for key in ("videos", "tags", "folders", "files"):
         if isinstance(document.get(key), str):
             yield document[key]
@@ -437,8 +458,8 @@ def output_differences(out: Path, expected: Mapping[str, bytes]) -> list[str]:
     actual = {
         p: d
         for p, d in output_files(out).items()
-        if p != ".gitignore" and not (p.startswith("pages/") and p not in expected)
-    }  # a replaced page stays for its grace period: extra pages are by contract
+        if p != ".gitignore" and not (p.startswith(("pages/", "search/")) and p not in expected)
+    }  # a replaced page (or search shard) stays for its grace period: extras are by contract
     wanted_paths = {p for p in expected if not p.startswith("files/")}
     actual_paths = {p for p in actual if not p.startswith("files/")}
     problems = [f"missing {path}" for path in sorted(wanted_paths - actual_paths)]
@@ -477,7 +498,8 @@ def _listing_of_current(
         "files": {
             path: entry
             for path, entry in listed.items()
-            if path != "manifest.json" and (path in expected or not path.startswith("pages/"))
+            if path != "manifest.json"
+            and (path in expected or not path.startswith(("pages/", "search/")))
         },
     }
 

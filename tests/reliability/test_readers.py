@@ -107,6 +107,47 @@ def _check_captions(base: str, entry: str, videos: list[Any], tally: ReaderTally
                 tally.problems.append(f"{entry}: caption {caption['url']} answered {error.code}")
 
 
+def _traverse_search(base: str, tally: ReaderTally) -> None:
+    """The search index from its entry: every shard, record list and record block it leads to
+    is the file its content-addressed name promises (issue 21). A takedown removes the search
+    files holding a video at once: a file gone sends the reader back to the entry, as the
+    client does, and only one missing from a fresh entry counts."""
+    for _ in range(5):
+        if _search_snapshot(base, tally):
+            return
+    tally.missing_pages += 1
+    tally.problems.append("search: a listed file answered 404 five entries in a row")
+
+
+def _search_snapshot(base: str, tally: ReaderTally) -> bool:
+    entry_url = urljoin(base, "search/index.json")
+    entry = json.loads(_get(entry_url))
+    linked = [urljoin(entry_url, url) for _, _, url in entry["shards"]]
+    for _, list_url in entry["record_lists"]:
+        url = urljoin(entry_url, list_url)
+        linked.append(url)
+        try:
+            blocks = json.loads(_get(url))["blocks"]
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return False
+            raise
+        linked += [urljoin(url, block_url) for _, block_url in blocks]
+    for url in linked:
+        try:
+            content = _get(url)
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return False
+            raise
+        tally.pages += 1
+        name = url.rsplit("/", 1)[-1].removesuffix(".json")
+        if hashlib.sha256(content).hexdigest()[: len(name)] != name:
+            tally.mixed += 1
+            tally.problems.append(f"search: {url} is not the file listed")
+    return True
+
+
 def _descending(created: str) -> str:
     return created.translate(str.maketrans("0123456789", "9876543210"))
 
@@ -121,6 +162,7 @@ def _reader(base: str, stop: threading.Event, tally: ReaderTally) -> None:
                 entries += [item["url"] for item in listing[key]]
             for entry in entries:
                 _traverse(base, entry, tally)
+            _traverse_search(base, tally)
         except Exception as error:  # a reader must never see a broken file
             tally.problems.append(f"reader: {type(error).__name__}: {error}")
             time.sleep(0.05)

@@ -31,6 +31,8 @@ from wistia_sync.contract.layout import (
     MANIFEST_PATH,
     PREVIEW_PATH,
     SCHEMA_FOLDER,
+    SEARCH_CLIENT_PATH,
+    SEARCH_INDEX_PATH,
     TAG_PLAYLIST_PATH,
     TAGS_INDEX_PATH,
     VIDEO_FILE_PATH,
@@ -43,6 +45,7 @@ CONTENT_TYPE_HTML = "text/html; charset=utf-8"
 CONTENT_TYPE_VTT = "text/vtt; charset=utf-8"
 CONTENT_TYPE_XML = "application/xml; charset=utf-8"
 CONTENT_TYPE_TEXT = "text/plain; charset=utf-8"
+CONTENT_TYPE_JS = "text/javascript; charset=utf-8"
 
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 ENTRY_CACHE_CONTROL_PURGED = (
@@ -65,6 +68,8 @@ _FIXED_TAGS = {
     MANIFEST_PATH: "manifest",
     FILES_PATH: "files",
     PREVIEW_PATH: "preview",
+    SEARCH_INDEX_PATH: "search",
+    SEARCH_CLIENT_PATH: "search-client",
 }
 _PATTERN_TAGS = (
     (VIDEO_FILE_PATH, "video"),
@@ -112,6 +117,8 @@ def content_type(path: str) -> str:
         return CONTENT_TYPE_XML
     if path.endswith(".txt"):
         return CONTENT_TYPE_TEXT
+    if path.endswith(".js"):
+        return CONTENT_TYPE_JS
     return CONTENT_TYPE_HTML if path.endswith(".html") else CONTENT_TYPE_JSON
 
 

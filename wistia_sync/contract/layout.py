@@ -38,6 +38,9 @@ SITEMAP_INDEX_PATH = "sitemap.xml"
 SITEMAPS_FOLDER = "sitemaps"
 JSONLD_FOLDER = "ld"
 WATCH_FOLDER = "watch"
+SEARCH_FOLDER = "search"  # the search index (``publish.search_index``)
+SEARCH_INDEX_PATH = f"{SEARCH_FOLDER}/index.json"  # its entry file
+SEARCH_CLIENT_PATH = "search.js"  # the JavaScript client (``templates/search.js``)
 # Temp files live in a dot-folder: web servers are told to deny dot-files (see the README).
 TEMP_FOLDER = ".wistia-sync-tmp"
 MANAGED_FOLDERS = (
@@ -54,6 +57,7 @@ MANAGED_FOLDERS = (
     JSONLD_FOLDER,
     SITEMAPS_FOLDER,
     WATCH_FOLDER,
+    SEARCH_FOLDER,
     TEMP_FOLDER,
 )
 
@@ -62,6 +66,9 @@ MANAGED_FOLDERS = (
 SAFE_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 SAFE_HASHED_ID = re.compile(r"[A-Za-z0-9]{1,100}")
 PAGE_HASH_LENGTH = 32  # hex digits of the page's sha256 in its name: 128 bits
+# A search index lists hundreds of shards in the entry every query loads: 80 bits a name keep it
+# small, and a collision would need 2**40 shards.
+SEARCH_HASH_LENGTH = 20
 
 PAGE_PATH = re.compile(rf"{PAGES_FOLDER}/[0-9a-f]{{{PAGE_HASH_LENGTH}}}\.json")
 SHARD_PATH = re.compile(rf"{SHARD_FOLDER}/[0-9a-f]{{{PAGE_HASH_LENGTH}}}\.json")
@@ -88,12 +95,15 @@ WATCH_PAGE_PATH = re.compile(rf"{WATCH_FOLDER}/([a-z0-9]+(?:-[a-z0-9]+)*)\.html"
 # watch URL.
 INDEXNOW_KEY_PATH = re.compile(r"[0-9a-f]{32}\.txt")
 _SEO_PATHS = (SITEMAP_PATH, JSONLD_PATH, WATCH_PAGE_PATH, INDEXNOW_KEY_PATH)
+# search/<hash>.json: the index's shards (postings, display records and the lists of them),
+# immutable and content-addressed like pages.
+SEARCH_SHARD_PATH = re.compile(rf"{SEARCH_FOLDER}/[0-9a-f]{{{SEARCH_HASH_LENGTH}}}\.json")
 # What a recorded path must look like before a publish dares remove it: one name in the root or
 # in a managed folder. Wider than the v2 layout so files of the v1 layout are cleaned up too.
 RECORDED_PATH = re.compile(
     rf"(?:(?:{'|'.join(MANAGED_FOLDERS[:-1])})/)?[A-Za-z0-9][A-Za-z0-9.-]*\.json"
-    rf"|{re.escape(PREVIEW_PATH)}|{CAPTION_PATH.pattern}|{re.escape(SITEMAP_INDEX_PATH)}"
-    + "".join(f"|{pattern.pattern}" for pattern in _SEO_PATHS)
+    rf"|{re.escape(PREVIEW_PATH)}|{re.escape(SEARCH_CLIENT_PATH)}|{CAPTION_PATH.pattern}"
+    rf"|{re.escape(SITEMAP_INDEX_PATH)}" + "".join(f"|{pattern.pattern}" for pattern in _SEO_PATHS)
 )
 # What any path in a file list must look like (the lists are read back from remote targets, so
 # as untrusted input): relative, slash-separated, no empty, dot-leading ("..", ".tmp") or
@@ -117,6 +127,8 @@ PUBLISHED_PATH = re.compile(
                     FOLDERS_INDEX_PATH,
                     PREVIEW_PATH,
                     SITEMAP_INDEX_PATH,
+                    SEARCH_INDEX_PATH,
+                    SEARCH_CLIENT_PATH,
                 )
             ),
             *(
@@ -133,6 +145,7 @@ PUBLISHED_PATH = re.compile(
                     CAPTION_PATH,
                     SLUG_LOOKUP_PATH,
                     *_SEO_PATHS,
+                    SEARCH_SHARD_PATH,
                 )
             ),
         ]
@@ -144,7 +157,15 @@ PlaylistKind = Literal["all", "tag", "folder"]
 
 _IMMUTABLE_PATH = re.compile(
     "|".join(
-        p.pattern for p in (PAGE_PATH, SHARD_PATH, PAGE_LIST_PATH, SHARD_LIST_PATH, CAPTION_PATH)
+        p.pattern
+        for p in (
+            PAGE_PATH,
+            SHARD_PATH,
+            PAGE_LIST_PATH,
+            SHARD_LIST_PATH,
+            CAPTION_PATH,
+            SEARCH_SHARD_PATH,
+        )
     )
 )
 
@@ -205,6 +226,10 @@ def indexnow_key_path(key: str) -> str:
     return f"{key}.txt"
 
 
+def search_shard_path(sha256_hex: str) -> str:
+    return f"{SEARCH_FOLDER}/{sha256_hex[:SEARCH_HASH_LENGTH]}.json"
+
+
 def page_path(sha256_hex: str) -> str:
     return f"{PAGES_FOLDER}/{sha256_hex[:PAGE_HASH_LENGTH]}.json"
 
@@ -254,7 +279,13 @@ def link(from_path: str, to_path: str) -> str:
 # shard-list chunks only the previous list named.
 DeliveryPhase = Literal["linked", "lists", "items", "indexes", "manifest"]
 DELIVERY_PHASES: tuple[DeliveryPhase, ...] = ("linked", "lists", "items", "indexes", "manifest")
-INDEX_PATHS = (ALL_VIDEOS_PATH, TAGS_INDEX_PATH, FOLDERS_INDEX_PATH, PREVIEW_PATH)
+INDEX_PATHS = (
+    ALL_VIDEOS_PATH,
+    TAGS_INDEX_PATH,
+    FOLDERS_INDEX_PATH,
+    PREVIEW_PATH,
+    SEARCH_INDEX_PATH,
+)
 
 
 def delivery_phase(path: str) -> DeliveryPhase:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from wistia_sync.contract.layout import PlaylistKind
 
@@ -35,7 +35,7 @@ SHA256_PATTERN = r"^[0-9a-f]{64}$"
 LINK_PATTERN = r"^(\.\./)?([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.json$"
 # A path relative to the output root, as used by files.json.
 ROOT_PATH_PATTERN = (
-    r"^([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.(json|vtt|xml|html|txt)$"
+    r"^([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.(json|vtt|xml|html|txt|js)$"
 )
 # A caption file, relative to the site's root (the folder of manifest.json).
 CAPTION_URL_PATTERN = (
@@ -428,6 +428,65 @@ class SlugLookup(_Contract):
     )
 
 
+SearchLink = Annotated[
+    str, Field(pattern=r"^[0-9a-f]{20}\.json$", examples=["3f9a0c1d2e4b5a6c7d8e.json"])
+]
+
+
+class SearchIndex(_Contract):
+    """search/index.json: the search index's entry (issue 21), read once a snapshot."""
+
+    version: Literal[1] = Field(description="Version of the index's format; always 1.")
+    fields: dict[str, int] = Field(description="Each field's bit in a posting's mask.")
+    max_term_length: int = Field(ge=1, description="Terms are cut to this many characters.")
+    record_block: int = Field(ge=1, description="Videos (by number) a record block holds.")
+    record_list_blocks: int = Field(ge=1, description="Record blocks a record list lists.")
+    shards: list[tuple[str, int, SearchLink]] = Field(
+        description="Term shards in key order: [start term, start number, url]; shard i holds "
+        "the postings from its key up to the next shard's."
+    )
+    record_lists: list[tuple[int, SearchLink]] = Field(
+        description="[chunk, url]: the record blocks of chunk's range of blocks."
+    )
+
+
+class SearchTermShard(_Contract):
+    """search/<hash>.json holding postings: [term, [first number, delta…], masks]."""
+
+    terms: list[tuple[str, list[int], str]]
+
+
+class SearchRecord(_Contract):
+    """A result's display record."""
+
+    id: int = Field(ge=0, description="The video's number in the index.")
+    hashed_id: HashedId
+    name: str
+    url: Link = Field(description="The video's own file (videos/<hashed_id>.json).")
+    thumbnail_url: str | None
+    duration: float | None
+    created: Timestamp
+    plays: int | None
+    tags: list[TagRef]
+    folder: FolderRef | None
+
+
+class SearchRecordBlock(_Contract):
+    """search/<hash>.json holding display records, by number."""
+
+    records: list[SearchRecord]
+
+
+class SearchRecordList(_Contract):
+    """search/<hash>.json listing record blocks: [block, url]."""
+
+    blocks: list[tuple[int, SearchLink]]
+
+
+class SearchShard(RootModel[SearchTermShard | SearchRecordBlock | SearchRecordList]):
+    """search/<hash>.json: a term shard, a record block or a record list (immutable)."""
+
+
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "playlist.schema.json": Playlist,
     "page.schema.json": Page,
@@ -440,6 +499,8 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "page-list.schema.json": PageList,
     "files-shard-list.schema.json": FilesShardList,
     "slugs.schema.json": SlugLookup,
+    "search-index.schema.json": SearchIndex,
+    "search-shard.schema.json": SearchShard,
 }
 
 

@@ -31,13 +31,14 @@ from wistia_sync.contract.layout import (
     PAGE_LIST_PATH,
     PAGE_PATH,
     RECORDED_PATH,
+    SEARCH_SHARD_PATH,
     TAGS_INDEX_PATH,
     caption_prefix,
     is_list_file,
     playlist_identity,
     video_file_path,
 )
-from wistia_sync.publish import heap, pagelists, snapshot, staged_rows
+from wistia_sync.publish import heap, pagelists, search_index, snapshot, staged_rows
 from wistia_sync.publish.buckets import Bucket, Member, inline_head, normalise
 from wistia_sync.publish.build import (
     PageRef,
@@ -81,6 +82,7 @@ class Stage(enum.IntEnum):
     VIDEO_FILES = 3
     PLAYLISTS = 4
     INDEXES = 5
+    SEARCH = 6  # the search index's entry: after the shards and lists it links to
 
 
 class PlannedFile:
@@ -150,6 +152,7 @@ class Plan:
         self.published: AbstractSet[str] = set()  # videos rendered (all when full)
         self.unpublished: set[str] = set()  # in videos.json before, not after
         self.held = 0  # videos videos.json held before, as recorded
+        self.search: search_index.SearchPlan | None = None  # the search index's state
 
     def drop_recorded(self) -> None:
         """Let go of what only placing the files and recording the publisher state needed (a
@@ -203,6 +206,7 @@ def _plan(planner: _Planner, pending: set[str], package_files: dict[str, bytes])
     planner.plan_slug_lookup()
     planner.plan_seo_files()
     planner.plan_indexes()
+    planner.plan_search()
     # The package's own files by output path (schemas, the preview page): they link to nothing.
     for path, content in package_files.items():
         planner.files.add(path, content, Stage.SCHEMAS)
@@ -537,6 +541,31 @@ class _Planner:
             kind_counts["folder"],
         )
 
+    def plan_search(self) -> None:
+        """The search index's files that change (``search_index``), retired and revived."""
+        stages = {
+            "shard": Stage.SCHEMAS,
+            "records": Stage.PLAYLISTS,  # they link to video files
+            "list": Stage.INDEXES,
+            "entry": Stage.SEARCH,
+        }
+        db, settings = self.db, self.settings
+        search = search_index.plan_search(
+            db,
+            None if self.full else self.changed,
+            lambda path, content, role: self.files.add(path, content, stages[role]),
+        )
+        retire, revive, remove = search_index.retire_search_files(
+            search,
+            self.files.record,
+            search_index.retiring_search_files(db),
+            expires=later(settings.now, settings.grace_seconds),
+        )
+        self.plan.retire.update(retire)
+        self.plan.revive |= revive
+        self.plan.to_remove += remove
+        self.plan.search = search
+
     def read_page_records(self) -> None:
         """The records of the pages listed or retired, for an incremental publish (a rebuild
         read them all)."""
@@ -583,6 +612,7 @@ class _Planner:
                 PAGE_PATH.fullmatch(path)
                 or PAGE_LIST_PATH.fullmatch(path)
                 or CAPTION_PATH.fullmatch(path)
+                or SEARCH_SHARD_PATH.fullmatch(path)
             ):
                 if record.expires_at is None and path not in plan.retire:
                     plan.retire[path] = later(self.settings.now, self.settings.grace_seconds)

@@ -24,13 +24,14 @@ from wistia_sync.contract.layout import (
     PAGE_LIST_PATH,
     PAGE_PATH,
     SCHEMA_FOLDER,
+    SEARCH_SHARD_PATH,
     SHARD_FOLDER,
     SHARD_LIST_FOLDER,
     cache_class,
     is_list_file,
 )
 from wistia_sync.errors import WistiaSyncError
-from wistia_sync.publish import heap, shards, snapshot, staged_rows, state
+from wistia_sync.publish import heap, search_index, shards, snapshot, staged_rows, state
 from wistia_sync.publish.build import sha256
 from wistia_sync.publish.guard import check_mass_unpublish
 from wistia_sync.publish.output import FileStat, OutputFolder
@@ -278,6 +279,7 @@ def _plan(
             package_files={
                 **(_schema_files() if full else {}),
                 **preview_page_files(db, folder, full=full),
+                **search_index.client_files(db, folder, full=full),
             },
             stage=None if dry_run else folder.stage,
         )
@@ -310,7 +312,10 @@ def _result(
         new_pages=[
             path
             for path in immutable
-            if any(p.fullmatch(path) for p in (PAGE_PATH, PAGE_LIST_PATH, CAPTION_PATH))
+            if any(
+                p.fullmatch(path)
+                for p in (PAGE_PATH, PAGE_LIST_PATH, CAPTION_PATH, SEARCH_SHARD_PATH)
+            )
         ],
         new_shards=[path for path in immutable if is_list_file(path)],
         removed=list(removed),
@@ -339,6 +344,8 @@ def _carry_out(
     new_pages = {file.path for file in plan.to_write if file.stage is Stage.PAGES}
     with write_transaction(db):
         state.record_state(db, plan)
+        if plan.search is not None:
+            search_index.record_state(db, plan.search)
         # Those of the pages written were recorded with them.
         staged_rows.record_pages(db, new_pages, new=False)
         set_state(db, state.OUTPUT_KEY, target)

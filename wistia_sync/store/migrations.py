@@ -733,6 +733,39 @@ def m015_captions(db: Database) -> None:
 
 
 @migrations()
+def m016_search_index(db: Database) -> None:
+    """The search index's state as the last publish left it (issue 21).
+
+    - ``search_videos``: each indexed (published) video, its stable number in the index, its
+      terms with the mask of fields each is found in (``{term: mask}`` JSON, so an edit knows
+      the terms it takes away) and its display record (JSON).
+    - ``search_shards``: each shard the entry lists. ``kind`` ``t``: postings from the key
+      (``start_term``, ``start_number``) up to the next shard's, ``body`` its file's text (an
+      edit reads the few it rewrites); ``r``: display records of block ``start_number``;
+      ``l``: the list of the record blocks of chunk ``start_number``.
+    """
+    db.executescript(
+        """
+        CREATE TABLE search_videos (
+            hashed_id TEXT PRIMARY KEY,
+            number INTEGER NOT NULL UNIQUE,
+            terms TEXT NOT NULL,
+            record TEXT NOT NULL
+        );
+        CREATE TABLE search_shards (
+            kind TEXT NOT NULL,
+            start_term TEXT NOT NULL,
+            start_number INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            postings INTEGER NOT NULL,
+            body TEXT,
+            PRIMARY KEY (kind, start_term, start_number)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
+@migrations()
 def m017_video_slugs(db: Database) -> None:
     """Issue 22: each video's slug, assigned once when the video is first published and kept
     for as long as the database keeps the video (a rename keeps it; a slug is never reused).

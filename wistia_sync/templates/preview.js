@@ -315,6 +315,36 @@
     document.body.dataset.ready = "error";
   }
 
+  // Search (search.js, loaded on first use): each keystroke's query aborts the one before.
+  const searchBox = document.getElementById("search");
+  let searcher = null;
+  async function runSearch() {
+    const text = searchBox.value;
+    if (!text.trim()) {
+      document.body.dataset.search = "";
+      return route(await getJson(manifestUrl));
+    }
+    const mine = ++generation;
+    more.hidden = true;
+    if (!searcher) {
+      const client = await import(new URL("search.js", manifestUrl).href);
+      searcher = client.createSearch(new URL("search/index.json", manifestUrl));
+    }
+    let found;
+    try {
+      found = await searcher.query(text, { limit: 24 });
+    } catch (error) {
+      if (error.name === "AbortError" || mine !== generation) return;
+      throw error;
+    }
+    if (mine !== generation) return;
+    gallery.replaceChildren();
+    heading.textContent = "Search: " + text + " (" + Number(found.total) + ")";
+    show(found.results);
+    document.body.dataset.search = text;
+  }
+  searchBox.addEventListener("input", () => runSearch().catch(fail));
+
   more.addEventListener("click", () => loadNextPage().catch(fail));
   start();
 })();

@@ -169,6 +169,23 @@ CREATE TABLE purge_spend (
         );
 -- table rejected_media
 CREATE TABLE rejected_media (key TEXT PRIMARY KEY, hashed_id TEXT, reason TEXT NOT NULL, raw TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL);
+-- table search_shards
+CREATE TABLE search_shards (
+            kind TEXT NOT NULL,
+            start_term TEXT NOT NULL,
+            start_number INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            postings INTEGER NOT NULL,
+            body TEXT,
+            PRIMARY KEY (kind, start_term, start_number)
+        ) WITHOUT ROWID;
+-- table search_videos
+CREATE TABLE search_videos (
+            hashed_id TEXT PRIMARY KEY,
+            number INTEGER NOT NULL UNIQUE,
+            terms TEXT NOT NULL,
+            record TEXT NOT NULL
+        );
 -- table sqlite_sequence
 CREATE TABLE sqlite_sequence(name,seq);
 -- table sync_runs
@@ -347,6 +364,7 @@ CREATE TRIGGER videos_content_update AFTER UPDATE OF name, description, type, st
 -- migration wistia_sync.m013_page_change_tracking
 -- migration wistia_sync.m014_update_triggers_of_published_columns
 -- migration wistia_sync.m015_captions
+-- migration wistia_sync.m016_search_index
 -- migration wistia_sync.m017_video_slugs
 -- migration wistia_sync.m018_publish_state_by_bucket
 -- migration wistia_sync.m019_file_list_ranges

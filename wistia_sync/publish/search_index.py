@@ -1,0 +1,577 @@
+"""The search index as published (issue 21): ``search/index.json`` and immutable shards.
+
+Every indexed video has a stable number (``search_videos``), given in ``created`` order as
+videos arrive, so a higher number is a newer video: the client breaks ranking ties with it
+(recency) without a byte more. The index is three families of content-addressed files, all
+``search/<hash>.json``:
+
+- **term shards**: postings ``(term, number, mask)`` in key order, cut into stable ranges of
+  the key ``(term, number)`` that split past ``2 * TERM_SHARD_POSTINGS`` and merge below half
+  of it, like playlist buckets. A term found in most videos spans several shards, so an edit
+  rewrites the shard holding its own posting, never the whole list: what an edit writes stays
+  flat as the catalog grows, and so does every shard a query fetches.
+- **record blocks**: display records of ``RECORD_BLOCK`` consecutive numbers;
+- **record lists**: the blocks of ``RECORD_LIST_BLOCKS`` consecutive blocks (the entry lists
+  these, not every block, so it stays small at 100k).
+
+The entry lists the term shards by start key and the record lists. An edit reads the changed
+videos' old terms (``search_videos``) and new ones, and rewrites only the shards holding a
+posting that changed, the record block of a changed record, its list, and the entry.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from wistia_sync.contract.layout import (
+    SEARCH_CLIENT_PATH,
+    SEARCH_FOLDER,
+    SEARCH_INDEX_PATH,
+    link,
+    search_shard_path,
+)
+from wistia_sync.contract.search import FIELD_WEIGHTS, MAX_TERM_LENGTH
+from wistia_sync.publish import snapshot
+from wistia_sync.publish.build import dumps, encode, sha256
+from wistia_sync.publish.search_documents import Document, read_documents
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from wistia_sync.publish.output import OutputFolder
+    from wistia_sync.publish.snapshot import FileRecord
+
+INDEX_VERSION = 1
+TERM_SHARD_POSTINGS = 8192
+RECORD_BLOCK = 32
+RECORD_LIST_BLOCKS = 128
+_MASK_DIGITS = "0123456789abcdefghijklmnopqrstuv"
+_IDS = "(SELECT value FROM json_each(?))"
+
+Key = tuple[str, int]
+Posting = tuple[str, int, int]  # term, number, mask
+# (path, content, role): role "shard" (links nothing), "records" (links video files), "list"
+# (links record blocks), "entry" (links shards and lists): the order they are written in.
+AddFile = Callable[[str, bytes, str], None]
+
+
+class SearchPlan:
+    """The index's state as this publish leaves it, and its files to retire."""
+
+    def __init__(self, *, full: bool) -> None:
+        self.full = full
+        self.videos: list[tuple[str, int, str, str]] = []  # hashed_id, number, terms, record
+        self.gone_videos: list[str] = []
+        self.shards: list[tuple[str, str, int, str, int, str | None]] = []
+        self.gone_shards: list[tuple[str, str, int]] = []
+        self.replaced: set[str] = set()  # files the entry no longer reaches
+        self.written: set[str] = set()  # files the entry reaches that this publish planned
+        self.takedown = False  # a video indexed before is not published now
+
+
+class _Shard:
+    __slots__ = ("path", "postings", "start")
+
+    def __init__(self, start: Key, path: str, postings: int) -> None:
+        self.start, self.path, self.postings = start, path, postings
+
+
+def plan_search(db: Database, changed: set[str] | None, add: AddFile) -> SearchPlan:
+    """Plan the index's files for these changed videos (None: rebuild it all)."""
+    plan = SearchPlan(full=changed is None)
+    old = _indexed(db, changed)
+    documents = {d.hashed_id: d for d in read_documents(db, changed)}
+    plan.takedown = any(hashed_id not in documents for hashed_id in old)
+    numbers = _numbers(db, old, documents)
+    blocks = _plan_videos(plan, old, documents, numbers)
+    shards = _recorded_shards(db)
+    source: Callable[[int], Iterable[Posting]]
+    if plan.full:
+        dirty = set(range(len(shards)))
+        inverted = _inverted(documents, numbers)
+        documents.clear()
+        source = _FullSource(inverted, [s.start for s in shards])
+    else:
+        source_delta = _Delta(old, documents, numbers)
+        dirty = source_delta.dirty([s.start for s in shards])
+        source = _IncrementalSource(db, shards, source_delta)
+    new_shards = _plan_term_shards(plan, shards, dirty, source, add)
+    lists = _plan_records(db, plan, blocks, add)
+    if plan.full or dirty or lists:
+        _plan_entry(db, new_shards, lists, add, full=plan.full)
+    return plan
+
+
+def client_files(db: Database, folder: OutputFolder, *, full: bool) -> dict[str, bytes]:
+    """The JavaScript client, published beside the index (``search.js``), for the publish to
+    plan: in a rebuild, or when the file on disk is not this package's (a new version)."""
+    from pathlib import Path
+
+    content = (Path(__file__).parent.parent / "templates" / "search.js").read_bytes()
+    record = snapshot.file_records(db, [SEARCH_CLIENT_PATH]).get(SEARCH_CLIENT_PATH)
+    if (
+        not full
+        and record is not None
+        and record.sha256 == sha256(content)
+        and folder.matches_record(SEARCH_CLIENT_PATH, record.size, record.mtime_ns)
+    ):
+        return {}
+    return {SEARCH_CLIENT_PATH: content}
+
+
+def record_state(db: Database, plan: SearchPlan) -> None:
+    """Record the index's state (inside the publish's write transaction)."""
+    if plan.full:
+        db.execute("DELETE FROM search_videos")
+        db.execute("DELETE FROM search_shards")
+    else:
+        db.execute(
+            f"DELETE FROM search_videos WHERE hashed_id IN {_IDS}",
+            [json.dumps(plan.gone_videos + [v[0] for v in plan.videos])],
+        )
+        db.conn.executemany(
+            "DELETE FROM search_shards WHERE kind = ? AND start_term = ? AND start_number = ?",
+            plan.gone_shards,
+        )
+    plan.videos.sort(key=_by_number)  # appended in key order: cheaper for the b-tree
+    db.conn.executemany(
+        "INSERT INTO search_videos (hashed_id, number, terms, record) VALUES (?, ?, ?, ?)",
+        plan.videos,
+    )
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO search_shards "
+        "(kind, start_term, start_number, path, postings, body) VALUES (?, ?, ?, ?, ?, ?)",
+        plan.shards,
+    )
+
+
+def _by_number(row: tuple[str, int, str, str]) -> int:
+    return row[1]
+
+
+def retire_search_files(
+    plan: SearchPlan,
+    record: Callable[[str], FileRecord | None],
+    retiring: dict[str, str | None],
+    *,
+    expires: str,
+) -> tuple[dict[str, str], set[str], list[str]]:
+    """``(retire, revive, remove)``: files no longer reached expire after the grace; files
+    reached again stop expiring. When a video left the index, every search file it may be in
+    goes at once instead (those this publish replaces and every one counting down its grace),
+    as its own ``videos/<id>.json`` does: a client holding an older entry meets a 404 and reads
+    the entry again (``search.js`` does).
+
+    ``retiring`` is every recorded search file with its expiry (None: listed)."""
+    retire: dict[str, str] = {}
+    revive = set()
+    for path in plan.written:
+        found = record(path)
+        if found is not None and found.expires_at is not None:
+            revive.add(path)
+    gone = [path for path in sorted(plan.replaced - plan.written) if path in retiring]
+    if plan.takedown:
+        older = [p for p, at in retiring.items() if at is not None and p not in plan.written]
+        return retire, revive, sorted({*gone, *older})
+    for path in gone:
+        if retiring[path] is None:
+            retire[path] = expires
+    return retire, revive, []
+
+
+def retiring_search_files(db: Database) -> dict[str, str | None]:
+    """Every recorded file of the index's folder, with when it expires (None: listed)."""
+    prefix = f"{SEARCH_FOLDER}/"
+    return dict(
+        db.execute(
+            "SELECT path, expires_at FROM published_files WHERE path >= ? AND path < ?",
+            [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)],
+        ).fetchall()
+    )
+
+
+# -- videos and numbers ------------------------------------------------------------------------
+
+
+def _indexed(db: Database, changed: set[str] | None) -> dict[str, tuple[int, str, str]]:
+    """What the last publish indexed of these videos (all for None): number, terms, record.
+    A rebuild reads numbers only (it renders every shard from the documents)."""
+    if changed is None:
+        return {
+            h: (n, "", "") for h, n in db.execute("SELECT hashed_id, number FROM search_videos")
+        }
+    return {
+        hashed_id: (number, terms, record)
+        for hashed_id, number, terms, record in db.execute(
+            f"SELECT hashed_id, number, terms, record FROM search_videos WHERE hashed_id IN {_IDS}",
+            [json.dumps(sorted(changed))],
+        )
+    }
+
+
+def _numbers(
+    db: Database, old: dict[str, tuple[int, str, str]], documents: dict[str, Document]
+) -> dict[str, int]:
+    """Each document's number: its own if it has one, else the next, oldest first."""
+    numbers = {h: old[h][0] for h in documents if h in old}
+    highest = db.execute("SELECT max(number) FROM search_videos").fetchone()[0]
+    following = 0 if highest is None else highest + 1
+    arriving = sorted((d.created, d.hashed_id) for h, d in documents.items() if h not in old)
+    for offset, (_, hashed_id) in enumerate(arriving):
+        numbers[hashed_id] = following + offset
+    return numbers
+
+
+def _plan_videos(
+    plan: SearchPlan,
+    old: dict[str, tuple[int, str, str]],
+    documents: dict[str, Document],
+    numbers: dict[str, int],
+) -> dict[int, dict[int, str | None]]:
+    """The rows to record, and the record blocks that change: block -> {number: record or
+    None (gone)}."""
+    blocks: dict[int, dict[int, str | None]] = {}
+    for hashed_id, document in documents.items():
+        number = numbers[hashed_id]
+        terms = dumps(document.terms)
+        plan.videos.append((hashed_id, number, terms, document.record))
+        previous = old.get(hashed_id)
+        if plan.full or previous is None or previous[2] != document.record:
+            blocks.setdefault(number // RECORD_BLOCK, {})[number] = document.record
+    for hashed_id, (number, _, _) in old.items():
+        if hashed_id not in documents:
+            plan.gone_videos.append(hashed_id)
+            blocks.setdefault(number // RECORD_BLOCK, {})[number] = None
+    return blocks
+
+
+# -- term shards -------------------------------------------------------------------------------
+
+
+def _recorded_shards(db: Database) -> list[_Shard]:
+    shards = [
+        _Shard((term, number), path, postings)
+        for term, number, path, postings in db.execute(
+            "SELECT start_term, start_number, path, postings FROM search_shards "
+            "WHERE kind = 't' ORDER BY start_term, start_number"
+        )
+    ]
+    if not shards or shards[0].start != ("", 0):
+        return [_Shard(("", 0), "", 0)]  # nothing recorded yet: one shard holds every key
+    return shards
+
+
+class _Delta:
+    """The postings the changed videos take away and bring."""
+
+    def __init__(
+        self,
+        old: dict[str, tuple[int, str, str]],
+        documents: dict[str, Document],
+        numbers: dict[str, int],
+    ) -> None:
+        self.removed: set[Key] = set()
+        self.added: dict[Key, int] = {}
+        for hashed_id in old.keys() | documents.keys():
+            before: dict[str, int] = json.loads(old[hashed_id][1]) if hashed_id in old else {}
+            document = documents.get(hashed_id)
+            after = document.terms if document is not None else {}
+            if hashed_id in old:
+                number = old[hashed_id][0]
+                self.removed.update(
+                    (term, number) for term, mask in before.items() if after.get(term) != mask
+                )
+            if document is not None:
+                number = numbers[hashed_id]
+                for term, mask in after.items():
+                    if before.get(term) != mask:
+                        self.added[(term, number)] = mask
+
+    def dirty(self, starts: list[Key]) -> set[int]:
+        return {bisect.bisect_right(starts, key) - 1 for key in self.removed | self.added.keys()}
+
+
+class _IncrementalSource:
+    """A recorded shard's postings with the delta applied."""
+
+    def __init__(self, db: Database, shards: list[_Shard], delta: _Delta) -> None:
+        self.db, self.shards, self.delta = db, shards, delta
+        starts = [s.start for s in shards]
+        self.added: dict[int, list[Posting]] = {}
+        for (term, number), mask in delta.added.items():
+            index = bisect.bisect_right(starts, (term, number)) - 1
+            self.added.setdefault(index, []).append((term, number, mask))
+
+    def __call__(self, index: int) -> Iterable[Posting]:
+        shard = self.shards[index]
+        postings = []
+        if shard.path:
+            row = self.db.execute(
+                "SELECT body FROM search_shards WHERE kind = 't' AND start_term = ? "
+                "AND start_number = ?",
+                list(shard.start),
+            ).fetchone()
+            if row is None:
+                raise ValueError(f"search shard {shard.start!r} has no recorded body")
+            removed = self.delta.removed
+            postings = [p for p in parse_term_shard(row[0]) if (p[0], p[1]) not in removed]
+        postings += self.added.get(index, [])
+        postings.sort()
+        return postings
+
+
+class _FullSource:
+    """Every posting, from the documents, cut at the recorded shards' starts."""
+
+    def __init__(self, inverted: dict[str, tuple[array[int], bytearray]], starts: list[Key]):
+        self.inverted = inverted
+        self.terms = sorted(inverted)
+        self.starts = starts
+
+    def __call__(self, index: int) -> Iterator[Posting]:
+        start = self.starts[index]
+        end = self.starts[index + 1] if index + 1 < len(self.starts) else None
+        position = bisect.bisect_left(self.terms, start[0])
+        while position < len(self.terms):
+            term = self.terms[position]
+            if end is not None and term > end[0]:
+                return
+            held = self.inverted.pop(term, None)
+            if held is None:  # every posting of it went to the shards before
+                position += 1
+                continue
+            numbers, masks = held
+            for number, mask in sorted(zip(numbers, masks, strict=True)):
+                key = (term, number)
+                if key < start:
+                    continue
+                if end is not None and key >= end:
+                    # the rest of this term belongs to the next shard: keep it for that one
+                    rest = [(n, m) for n, m in zip(numbers, masks, strict=True) if (term, n) >= end]
+                    self.inverted[term] = (
+                        array("l", [n for n, _ in rest]),
+                        bytearray(m for _, m in rest),
+                    )
+                    return
+                yield term, number, mask
+            position += 1
+
+
+def _inverted(
+    documents: dict[str, Document], numbers: dict[str, int]
+) -> dict[str, tuple[array[int], bytearray]]:
+    """term -> (numbers, masks): compact, since a rebuild holds every posting at once."""
+    inverted: dict[str, tuple[array[int], bytearray]] = {}
+    for hashed_id, document in documents.items():
+        number = numbers[hashed_id]
+        for term, mask in document.terms.items():
+            entry = inverted.get(term)
+            if entry is None:
+                entry = inverted[term] = (array("l"), bytearray())
+            entry[0].append(number)
+            entry[1].append(mask)
+        document.terms = {}  # recorded already (``_plan_videos``): let the text go
+    return inverted
+
+
+def _plan_term_shards(
+    plan: SearchPlan,
+    shards: list[_Shard],
+    dirty: set[int],
+    source: Callable[[int], Iterable[Posting]],
+    add: AddFile,
+) -> list[_Shard]:
+    """Re-cut the dirty shards (absorbing a neighbour when one runs small); the final list."""
+    final: list[_Shard] = []
+    index = 0
+    while index < len(shards):
+        shard = shards[index]
+        if index not in dirty:
+            final.append(shard)
+            index += 1
+            continue
+        pieces, index = _cut(shards, index, source, plan)
+        for start, postings in pieces:
+            if not postings and start != ("", 0):
+                continue  # an emptied shard: its range joins the one before
+            text = render_term_shard(postings)
+            content = encode(text)
+            path = search_shard_path(sha256(content))
+            add(path, content, "shard")
+            plan.written.add(path)
+            plan.shards.append(("t", start[0], start[1], path, len(postings), text))
+            final.append(_Shard(start, path, len(postings)))
+    kept = {shard.start for shard in final}
+    plan.gone_shards += [("t", *s.start) for s in shards if s.start not in kept and s.path]
+    return final
+
+
+def _cut(
+    shards: list[_Shard],
+    index: int,
+    source: Callable[[int], Iterable[Posting]],
+    plan: SearchPlan,
+) -> tuple[list[tuple[Key, list[Posting]]], int]:
+    """The pieces shard ``index`` becomes (with the shards it absorbs), and the next index."""
+    most, least = 2 * TERM_SHARD_POSTINGS, TERM_SHARD_POSTINGS // 2
+    pieces: list[tuple[Key, list[Posting]]] = []
+    start = shards[index].start
+    current: list[Posting] = []
+    while True:
+        if shards[index].path:
+            plan.replaced.add(shards[index].path)
+        for posting in source(index):
+            current.append(posting)
+            if len(current) > most:
+                pieces.append((start, current[:TERM_SHARD_POSTINGS]))
+                current = current[TERM_SHARD_POSTINGS:]
+                start = (current[0][0], current[0][1])
+        index += 1
+        if len(current) >= least or pieces or index >= len(shards):
+            break
+        # too small: the next shard's range joins this one
+    if pieces and len(current) < least:
+        pieces[-1] = (pieces[-1][0], pieces[-1][1] + current)
+    else:
+        pieces.append((start, current))
+    return pieces, index
+
+
+def render_term_shard(postings: list[Posting]) -> str:
+    """``{"terms": [[term, [first number, deltas…], masks], …]}``: masks one base-32 digit a
+    posting, or one digit for all when they agree (small, and gzip-friendly)."""
+    terms: list[list[object]] = []
+    previous_term, previous_number = None, 0
+    numbers: list[int] = []
+    masks: list[str] = []
+    for term, number, mask in postings:
+        if term != previous_term:
+            if previous_term is not None:
+                terms.append(_term_entry(previous_term, numbers, masks))
+            previous_term, previous_number, numbers, masks = term, 0, [], []
+        numbers.append(number - previous_number)
+        masks.append(_MASK_DIGITS[mask])
+        previous_number = number
+    if previous_term is not None:
+        terms.append(_term_entry(previous_term, numbers, masks))
+    return dumps({"terms": terms})
+
+
+def _term_entry(term: str, numbers: list[int], masks: list[str]) -> list[object]:
+    digits = masks[0] if len(set(masks)) == 1 else "".join(masks)
+    return [term, numbers, digits]
+
+
+def parse_term_shard(text: str) -> list[Posting]:
+    """The postings of a term shard's text, in key order."""
+    postings: list[Posting] = []
+    for term, deltas, digits in json.loads(text)["terms"]:
+        number = 0
+        for position, delta in enumerate(deltas):
+            number += delta
+            digit = digits[position] if len(digits) > 1 else digits
+            postings.append((term, number, _MASK_DIGITS.index(digit)))
+    return postings
+
+
+# -- records and the entry ---------------------------------------------------------------------
+
+
+def _plan_records(
+    db: Database, plan: SearchPlan, blocks: dict[int, dict[int, str | None]], add: AddFile
+) -> dict[int, str | None]:
+    """Write the changed record blocks and their lists; the lists now: chunk -> path or None."""
+    recorded_blocks = dict(
+        db.execute("SELECT start_number, path FROM search_shards WHERE kind = 'r'")
+    )
+    if plan.full:
+        plan.replaced.update(recorded_blocks.values())
+    block_paths: dict[int, str | None] = {}
+    for block in sorted(blocks):
+        records = {} if plan.full else _recorded_records(db, block)
+        records.update(blocks[block])
+        kept = sorted((n, r) for n, r in records.items() if r is not None)
+        if block in recorded_blocks:
+            plan.replaced.add(recorded_blocks[block])
+        if not kept:
+            block_paths[block] = None
+            if block in recorded_blocks:
+                plan.gone_shards.append(("r", "", block))
+            continue
+        body = ",".join(f'{{"id":{n},{record[1:]}' for n, record in kept)
+        content = encode(f'{{"records":[{body}]}}')
+        path = search_shard_path(sha256(content))
+        add(path, content, "records")
+        plan.written.add(path)
+        plan.shards.append(("r", "", block, path, len(kept), None))
+        block_paths[block] = path
+    if plan.full:
+        recorded_blocks = {}
+    chunks = {block // RECORD_LIST_BLOCKS for block in block_paths}
+    lists: dict[int, str | None] = {}
+    recorded_lists = dict(
+        db.execute("SELECT start_number, path FROM search_shards WHERE kind = 'l'")
+    )
+    if plan.full:
+        plan.replaced.update(recorded_lists.values())
+    for chunk in sorted(chunks):
+        low, high = chunk * RECORD_LIST_BLOCKS, (chunk + 1) * RECORD_LIST_BLOCKS
+        listed = {b: p for b, p in recorded_blocks.items() if low <= b < high}
+        listed.update({b: p for b, p in block_paths.items() if low <= b < high})
+        entries = [[b, link(SEARCH_INDEX_PATH, p)] for b, p in sorted(listed.items()) if p]
+        if chunk in recorded_lists:
+            plan.replaced.add(recorded_lists[chunk])
+        if not entries:
+            lists[chunk] = None
+            if chunk in recorded_lists:
+                plan.gone_shards.append(("l", "", chunk))
+            continue
+        content = encode(dumps({"blocks": entries}))
+        path = search_shard_path(sha256(content))
+        add(path, content, "list")
+        plan.written.add(path)
+        plan.shards.append(("l", "", chunk, path, len(entries), None))
+        lists[chunk] = path
+    return lists
+
+
+def _recorded_records(db: Database, block: int) -> dict[int, str | None]:
+    low = block * RECORD_BLOCK
+    return dict(
+        db.execute(
+            "SELECT number, record FROM search_videos WHERE number >= ? AND number < ?",
+            [low, low + RECORD_BLOCK],
+        ).fetchall()
+    )
+
+
+def _plan_entry(
+    db: Database, shards: list[_Shard], lists: dict[int, str | None], add: AddFile, *, full: bool
+) -> None:
+    recorded: dict[int, str | None] = {}
+    if not full:
+        recorded.update(
+            db.execute("SELECT start_number, path FROM search_shards WHERE kind = 'l'").fetchall()
+        )
+    recorded.update(lists)
+    entry = {
+        "version": INDEX_VERSION,
+        "fields": FIELD_WEIGHTS,
+        "max_term_length": MAX_TERM_LENGTH,
+        "record_block": RECORD_BLOCK,
+        "record_list_blocks": RECORD_LIST_BLOCKS,
+        "shards": [
+            [shard.start[0], shard.start[1], link(SEARCH_INDEX_PATH, shard.path)]
+            for shard in shards
+        ],
+        "record_lists": [
+            [chunk, link(SEARCH_INDEX_PATH, path)]
+            for chunk, path in sorted(recorded.items())
+            if path
+        ],
+    }
+    add(SEARCH_INDEX_PATH, encode(dumps(entry)), "entry")
