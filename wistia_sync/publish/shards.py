@@ -154,15 +154,6 @@ def listed_files(db: Database) -> set[str]:
     return {page for (page,) in db.execute(sql)}
 
 
-def list_file_count(db: Database) -> int:
-    """How many shard and chunk files the recorded list names."""
-    sql = (
-        f"SELECT (SELECT count(*) FROM {SHARDS_TABLE}) + "
-        f"(SELECT count(*) FROM {shardlists.LISTS_TABLE} WHERE page IS NOT NULL)"
-    )
-    return int(db.execute(sql).fetchone()[0])
-
-
 def record_shards(db: Database) -> None:
     """Once the new shards are in place: every recorded start is now a listed path."""
     set_state(db, EXACT_STARTS_KEY, "1")

@@ -10,7 +10,6 @@ places ``manifest.json`` and ``files.json`` and removes what no longer belongs.
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,8 +24,6 @@ from wistia_sync.contract.layout import (
     PAGE_PATH,
     SCHEMA_FOLDER,
     SEARCH_SHARD_PATH,
-    SHARD_FOLDER,
-    SHARD_LIST_FOLDER,
     cache_class,
     is_list_file,
 )
@@ -367,38 +364,18 @@ def _carry_out(
         trusted = list_trusted and not plan.full
         listing = shards.plan_shards(db, touched if trusted else None)
         written += _place_shards(db, folder, listing)
-        if any(is_list_file(path) for path in plan.to_remove):
-            listed = shards.listed_files(db)
-            plan.to_remove[:] = [path for path in plan.to_remove if path not in listed]
+        listed = shards.listed_files(db)
+        plan.to_remove[:] = [path for path in plan.to_remove if path not in listed]
         if _place_if_changed(db, folder, FILES_PATH, shards.index_file(db, generation)):
             written.append(FILES_PATH)
         set_state(db, FILES_LIST_DIRTY_KEY, "0")
-        strays = _stray_list_files(db, folder, listing.dropped)
+        strays = [path for path in unlisted_shards(folder, listed) if path not in listing.dropped]
         state.record_files(db, [], retire={}, revive=(), forget=strays)
         plan.to_remove += strays
         for path in [*plan.to_remove, *sorted(listing.dropped)]:
             folder.remove(path)
         folder.sync_folders()
     return written, generation
-
-
-def _stray_list_files(db: Database, folder: OutputFolder, dropped: set[str]) -> list[str]:
-    """Shard and chunk files on disk that the list just recorded does not name (a publish
-    interrupted after placing its shards left them), but for ``dropped`` (removed next).
-
-    Counted first: the recorded list's files are all on disk, so when the folders hold as many
-    entries as it names (and the dropped ones still there), none is a stray, and the names of
-    ~3,000 shards at 100k need not be compared."""
-    on_disk = 0
-    for name in (SHARD_FOLDER, SHARD_LIST_FOLDER):
-        directory = folder.root / name
-        if directory.is_dir() and not directory.is_symlink():
-            on_disk += len(os.listdir(directory))  # noqa: PTH208 (a count: no Path an entry)
-    leaving = sum(1 for path in dropped if (folder.root / path).exists())
-    if on_disk == shards.list_file_count(db) + leaving:
-        return []
-    listed = shards.listed_files(db)
-    return [path for path in unlisted_shards(folder, listed) if path not in dropped]
 
 
 def _place_shards(db: Database, folder: OutputFolder, listing: shards.ShardPlan) -> list[str]:
