@@ -790,12 +790,17 @@ def test_orphans_of_an_interrupted_publish_are_swept_after_the_grace_and_nothing
     orphans = {
         "pages/" + "a" * 32 + ".json": old,  # a page no record names: a crash left it
         "files/" + "b" * 32 + ".json": old,  # a shard of the file list, likewise
+        "search/" + "b" * 20 + ".json": old,  # a search shard, record block or list, likewise
+        "captions/v1.eng." + "b" * 32 + ".vtt": old,  # a caption file, likewise
         ".videos.json.0123456789abcdef.tmp": old,  # the v1 publisher's temp files
         "tags/.x.json.0123456789abcdef.tmp": old,
     }
     kept = {
         "pages/" + "c" * 32 + ".json": time.time(),  # within the grace: a reader may need it
         "pages/notes.json": old,  # foreign: not the publisher's pattern
+        "search/" + "c" * 20 + ".json": time.time(),  # within the grace
+        "search/notes.json": old,
+        "captions/notes.vtt": old,
         "pages/" + "d" * 31 + ".json": old,
         ".notes.tmp": old,
         "videos/.custom.json.tmp": old,

@@ -294,7 +294,19 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
             check.problems.append(f"{path}: {problem}")
         if document is not None:
             documents[path] = document
+    # A search file the current entry does not lead to is kept for readers of an older entry or
+    # was left by an interrupted publish (the sweep takes it after the grace): like a page no
+    # entry lists, no reader starting now reaches it, so neither its links nor its absence from
+    # files.json are checked.
+    reachable = _reachable_search_files(visible)
+    unreached = {
+        path
+        for path in visible
+        if path.startswith("search/") and path != "search/index.json" and path not in reachable
+    }
     for path, document in documents.items():
+        if path in unreached:
+            continue
         for link in _links(document):
             target = resolve_link(path, link)
             if target not in visible:
@@ -319,7 +331,9 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
                 if len(data) != entry.get("bytes"):
                     check.problems.append(f"files.json: wrong size for {path}")
         if converged:
-            unlisted = set(visible) - set(listed) - shards - {"files.json", ".gitignore"}
+            unlisted = (
+                set(visible) - set(listed) - shards - unreached - {"files.json", ".gitignore"}
+            )
             if unlisted:
                 check.problems.append(f"files files.json does not list: {sorted(unlisted)[:5]}")
             manifest = documents.get("manifest.json")
@@ -412,7 +426,36 @@ def current_files(out: Path) -> dict[str, bytes]:
                 for page in document["pages"]
                 if isinstance(page, dict) and isinstance(page.get("url"), str)
             )
-    return {p: d for p, d in files.items() if not p.startswith("pages/") or p in listed}
+    listed |= _reachable_search_files(files)
+    return {
+        p: d
+        for p, d in files.items()
+        if not p.startswith(("pages/", "search/")) or p in listed or p == "search/index.json"
+    }
+
+
+def _reachable_search_files(files: Mapping[str, bytes]) -> set[str]:
+    """The search files the current ``search/index.json`` leads to (its term shards and record
+    lists, and the record blocks those list): like pages, an immutable search file nothing
+    current links is kept only for readers of an older entry, or left by an interrupted publish
+    for the sweep to take after the grace."""
+    reachable: set[str] = set()
+    entry = "search/index.json"
+    frontier = [entry] if entry in files else []
+    while frontier:
+        holder = frontier.pop()
+        try:
+            document = json.loads(files[holder])
+        except ValueError:
+            continue
+        for link in _links(document):
+            target = resolve_link(holder, link)
+            if target.startswith("search/") and target not in reachable and target in files:
+                reachable.add(target)
+                frontier.append(target)
+            elif target.startswith("search/"):
+                reachable.add(target)  # missing: the link check reports it
+    return reachable
 
 
 def fresh_publish(db_path: Path, scratch: Path) -> dict[str, bytes]:

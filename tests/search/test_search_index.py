@@ -328,3 +328,22 @@ def test_a_hidden_video_leaves_every_search_file_at_once(
     for path in sorted((out / "search").iterdir()):
         content = path.read_bytes()
         assert b"target01" not in content and b"zanzibar" not in content, path.name
+
+
+def test_an_entry_left_by_an_interrupted_publish_is_put_back_by_the_next(
+    library: tuple[Database, Path], tmp_path: Path
+) -> None:
+    """A publish killed after renaming its search files into place, before recording them,
+    leaves ``search/index.json`` newer than its record and linking files no record names. The
+    next publish puts back the entry its records say, even when its own changes touch no
+    search file (the sweep takes the unrecorded files after the grace)."""
+    db, out = library
+    entry = out / SEARCH_INDEX_PATH
+    recorded = entry.read_bytes()
+    stale = json.loads(recorded)
+    stale["shards"][0][-1] = "0" * 20 + ".json"  # a file the killed publish wrote
+    entry.write_bytes(json.dumps(stale).encode())
+    with write_transaction(db):  # a change the index does not show: a hidden video's name
+        db.execute("UPDATE videos SET name = 'Secret plans' WHERE hashed_id = 'secret01'")
+    publish_site(db, out, lock_path=tmp_path / "lock")
+    assert entry.read_bytes() == recorded

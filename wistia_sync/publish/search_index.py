@@ -101,8 +101,10 @@ def plan_search(db: Database, changed: set[str] | None, add: AddFile) -> SearchP
         source = _IncrementalSource(db, shards, source_delta)
     new_shards = _plan_term_shards(plan, shards, dirty, source, add)
     lists = _plan_records(db, plan, blocks, add)
-    if plan.full or dirty or lists:
-        _plan_entry(db, new_shards, lists, add, full=plan.full)
+    # Always, not only when a shard or list changed: a publish killed between renaming its files
+    # into place and recording them leaves an entry on disk its records do not name, which the
+    # planner puts back only if it is planned (a few hundred rows, ~1 ms at 100k videos).
+    _plan_entry(db, new_shards, lists, add, full=plan.full)
     return plan
 
 

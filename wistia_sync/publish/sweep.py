@@ -2,10 +2,11 @@
 
 A v2 publish records every page before renaming it into place, so a page no record names was
 left by a crash of an older publisher (or of one between a rename and its commit). Only files the
-publisher provably wrote are removed: names matching its own patterns (content-addressed pages
-and file-list shards; the v1 publisher's dot-named temp files), regular files (never a symlink),
-not named by any record, and untouched for the grace period (a reader may still hold an entry
-file listing such a page; a publish in progress has just written its files). A foreign file
+publisher provably wrote are removed: names matching its own patterns (content-addressed pages,
+file-list shards, search-index shards and caption files; the v1 publisher's dot-named temp
+files), regular files (never a symlink), not named by any record, and untouched for the grace
+period (a reader may still hold an entry file listing such a page; a publish in progress has
+just written its files). A foreign file
 (``pages/notes.json``, ``videos/custom.json``) never matches. A shard of the file list that
 neither a record nor the files.json on disk names goes at once: no reader can reach it.
 """
@@ -19,11 +20,15 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from wistia_sync.contract.layout import (
+    CAPTION_PATH,
+    CAPTIONS_FOLDER,
     MANAGED_FOLDERS,
     PAGE_LIST_FOLDER,
     PAGE_LIST_PATH,
     PAGE_PATH,
     PAGES_FOLDER,
+    SEARCH_FOLDER,
+    SEARCH_SHARD_PATH,
     SHARD_FOLDER,
     SHARD_LIST_FOLDER,
     TEMP_FOLDER,
@@ -48,14 +53,21 @@ def sweep_orphans(
         path
         for (path,) in db.execute(
             "SELECT path FROM published_files WHERE path GLOB 'pages/*' OR path GLOB 'files/*' "
-            "OR path GLOB 'page-lists/*' OR path GLOB 'shard-lists/*'"
+            "OR path GLOB 'page-lists/*' OR path GLOB 'shard-lists/*' OR path GLOB 'search/*' "
+            "OR path GLOB 'captions/*'"
         )
     }
     cutoff = now - grace_seconds
 
     def orphan_page(path: str) -> bool:
         return (
-            bool(PAGE_PATH.fullmatch(path) or PAGE_LIST_PATH.fullmatch(path) or is_list_file(path))
+            bool(
+                PAGE_PATH.fullmatch(path)
+                or PAGE_LIST_PATH.fullmatch(path)
+                or is_list_file(path)
+                or SEARCH_SHARD_PATH.fullmatch(path)
+                or CAPTION_PATH.fullmatch(path)
+            )
             and path not in recorded
         )
 
@@ -64,7 +76,14 @@ def sweep_orphans(
         return name.startswith(".") and bool(V1_TEMP_FILE.fullmatch(name))
 
     removed = []
-    for name in (PAGES_FOLDER, PAGE_LIST_FOLDER, SHARD_FOLDER, SHARD_LIST_FOLDER):
+    for name in (
+        PAGES_FOLDER,
+        PAGE_LIST_FOLDER,
+        SHARD_FOLDER,
+        SHARD_LIST_FOLDER,
+        SEARCH_FOLDER,
+        CAPTIONS_FOLDER,
+    ):
         removed += _old_files(folder, name, cutoff, orphan_page)
     for name in ("", *(f for f in MANAGED_FOLDERS if f != TEMP_FOLDER)):
         removed += _old_files(folder, name, cutoff, v1_temp_file)
