@@ -52,7 +52,7 @@ RECORD_BLOCK = 32
 RECORD_LIST_BLOCKS = 128
 _MASK_DIGITS = "0123456789abcdefghijklmnopqrstuv"
 _IDS = "(SELECT value FROM json_each(?))"
-_STAGE_EVERY = 1024  # videos' rows staged at once in a rebuild
+_STAGE_EVERY = 256  # videos' rows staged at once in a rebuild
 
 Key = tuple[str, int]
 Posting = tuple[str, int, int]  # term, number, mask
@@ -501,6 +501,18 @@ def _plan_term_shards(
 ) -> list[_Shard]:
     """Re-cut the dirty shards (absorbing a neighbour when one runs small); the final list."""
     final: list[_Shard] = []
+
+    def piece(start: Key, postings: list[Posting]) -> None:
+        if not postings and start != ("", 0):
+            return  # an emptied shard: its range joins the one before
+        text = render_term_shard(postings)
+        content = encode(text)
+        path = search_shard_path(sha256(content))
+        add(path, content, "shard")
+        plan.written.add(path)
+        plan.add_shard(("t", start[0], start[1], path, len(postings), text))
+        final.append(_Shard(start, path, len(postings)))
+
     index = 0
     while index < len(shards):
         shard = shards[index]
@@ -508,17 +520,7 @@ def _plan_term_shards(
             final.append(shard)
             index += 1
             continue
-        pieces, index = _cut(shards, index, source, plan)
-        for start, postings in pieces:
-            if not postings and start != ("", 0):
-                continue  # an emptied shard: its range joins the one before
-            text = render_term_shard(postings)
-            content = encode(text)
-            path = search_shard_path(sha256(content))
-            add(path, content, "shard")
-            plan.written.add(path)
-            plan.add_shard(("t", start[0], start[1], path, len(postings), text))
-            final.append(_Shard(start, path, len(postings)))
+        index = _cut(shards, index, source, plan, piece)
     kept = {shard.start for shard in final}
     plan.gone_shards += [("t", *s.start) for s in shards if s.start not in kept and s.path]
     return final
@@ -529,10 +531,13 @@ def _cut(
     index: int,
     source: Callable[[int], Iterable[Posting]],
     plan: SearchPlan,
-) -> tuple[list[tuple[Key, list[Posting]]], int]:
-    """The pieces shard ``index`` becomes (with the shards it absorbs), and the next index."""
+    piece: Callable[[Key, list[Posting]], None],
+) -> int:
+    """Give ``piece`` each piece shard ``index`` becomes (with the shards it absorbs), as it is
+    cut (a rebuild's first publish cuts every posting from one range: never all held); the
+    next index."""
     most, least = 2 * TERM_SHARD_POSTINGS, TERM_SHARD_POSTINGS // 2
-    pieces: list[tuple[Key, list[Posting]]] = []
+    pending: tuple[Key, list[Posting]] | None = None  # the last piece cut: the tail may join it
     start = shards[index].start
     current: list[Posting] = []
     while True:
@@ -541,18 +546,22 @@ def _cut(
         for posting in source(index):
             current.append(posting)
             if len(current) > most:
-                pieces.append((start, current[:TERM_SHARD_POSTINGS]))
+                if pending is not None:
+                    piece(*pending)
+                pending = (start, current[:TERM_SHARD_POSTINGS])
                 current = current[TERM_SHARD_POSTINGS:]
                 start = (current[0][0], current[0][1])
         index += 1
-        if len(current) >= least or pieces or index >= len(shards):
+        if len(current) >= least or pending is not None or index >= len(shards):
             break
         # too small: the next shard's range joins this one
-    if pieces and len(current) < least:
-        pieces[-1] = (pieces[-1][0], pieces[-1][1] + current)
+    if pending is not None and len(current) < least:
+        piece(pending[0], pending[1] + current)
     else:
-        pieces.append((start, current))
-    return pieces, index
+        if pending is not None:
+            piece(*pending)
+        piece(start, current)
+    return index
 
 
 def render_term_shard(postings: list[Posting]) -> str:
