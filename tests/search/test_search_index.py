@@ -25,7 +25,7 @@ from wistia_sync.contract.search import (
     fold,
     tokens,
 )
-from wistia_sync.publish import publish_site, search_index
+from wistia_sync.publish import publish_site, search_index, staged_rows
 from wistia_sync.publish.search_documents import read_documents
 from wistia_sync.publish.settings import change_site_settings
 from wistia_sync.store.db import open_database, write_transaction
@@ -218,10 +218,40 @@ def test_the_index_always_equals_what_the_database_says(tmp_path: Path) -> None:
                     add_transcript(db, target, f"{' '.join(WORDS[: step % 26])} spoken words")
             publish_site(db, out, lock_path=lock)
             _assert_index_matches_database(db, out)
+        recorded = _search_state(db)
         forced = publish_site(db, out, lock_path=lock, force=True)
         assert [p for p in forced.written if p.startswith("search/")] == []
+        # a rebuild records its rows from temp tables: the very rows the edits recorded
+        assert _search_state(db) == recorded
     finally:
         search_index.TERM_SHARD_POSTINGS = original
+
+
+def _search_state(db: Database) -> dict[str, list[tuple[object, ...]]]:
+    return {
+        table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall()
+        for table in ("search_videos", "search_shards")
+    }
+
+
+def test_a_rebuild_holds_the_index_rows_in_sqlite_not_in_its_plan(
+    library: tuple[Database, Path],
+) -> None:
+    """A rebuild's plan keeps no video row and no shard text (they grew with the catalog): they
+    are staged on the connection, and recording them gives the state the publish recorded."""
+    db, _ = library
+    recorded = _search_state(db)
+    planned: list[str] = []
+    plan = search_index.plan_search(db, None, lambda path, content, role: planned.append(path))
+    assert plan.videos == [] and plan.shards == [] and plan.gone_videos == []
+    staged = db.execute(
+        f"SELECT count(*) FROM {staged_rows.SEARCH_SHARDS} WHERE body IS NOT NULL"
+    ).fetchone()[0]
+    assert staged == sum(1 for row in recorded["search_shards"] if row[0] == "t")
+    with write_transaction(db):
+        search_index.record_state(db, plan)
+    assert _search_state(db) == recorded
+    assert len(recorded["search_videos"]) == 5
 
 
 def _assert_index_matches_database(db: Database, out: Path) -> None:

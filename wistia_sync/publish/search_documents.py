@@ -50,15 +50,13 @@ def read_documents(db: Database, hashed_ids: Iterable[str] | None) -> Iterator[D
         where += f" AND v.hashed_id IN {_IDS}"
         links_where = f" WHERE vt.hashed_id IN {_IDS}"
         parameters.append(json.dumps(sorted(hashed_ids)))
-    tags: dict[str, list[tuple[str, str]]] = {}
-    for hashed_id, name, slug in db.execute(
+    # Tags and transcripts are read in step with the videos (by hashed_id), never all held.
+    links = db.execute(
         "SELECT vt.hashed_id, t.name, t.slug FROM video_tags vt JOIN tags t ON t.id = vt.tag_id"
-        f"{links_where}",
+        f"{links_where} ORDER BY vt.hashed_id",
         parameters,
-    ):
-        if isinstance(slug, str) and SAFE_SLUG.fullmatch(slug) and isinstance(name, str):
-            tags.setdefault(hashed_id, []).append((published_text(name), slug))
-    # Transcripts are the bulk of the text: read in step with the videos, never all held.
+    )
+    link_row = next(links, None)
     transcripts = db.execute(
         f"SELECT hashed_id, transcript FROM video_captions{links_where.replace('vt.', '')} "
         "ORDER BY hashed_id, lang",
@@ -72,12 +70,19 @@ def read_documents(db: Database, hashed_ids: Iterable[str] | None) -> Iterator[D
         parameters,
     ):
         hashed_id = row[0]
+        tags = set()
+        while link_row is not None and link_row[0] <= hashed_id:
+            found, name, slug = link_row
+            safe = isinstance(slug, str) and SAFE_SLUG.fullmatch(slug) and isinstance(name, str)
+            if found == hashed_id and safe:
+                tags.add((published_text(name), slug))
+            link_row = next(links, None)
         texts = []
         while pending is not None and pending[0] <= hashed_id:
             if pending[0] == hashed_id and isinstance(pending[1], str):
                 texts.append(pending[1])
             pending = next(transcripts, None)
-        document = _document(row, sorted(set(tags.get(hashed_id, []))), texts)
+        document = _document(row, sorted(tags), texts)
         if document is not None:
             yield document
 

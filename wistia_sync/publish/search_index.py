@@ -35,9 +35,10 @@ from wistia_sync.contract.layout import (
     search_shard_path,
 )
 from wistia_sync.contract.search import FIELD_WEIGHTS, MAX_TERM_LENGTH
-from wistia_sync.publish import snapshot
+from wistia_sync.publish import heap, snapshot
 from wistia_sync.publish.build import dumps, encode, sha256
 from wistia_sync.publish.search_documents import Document, read_documents
+from wistia_sync.publish.staged_rows import SEARCH_SHARDS, SEARCH_VIDEOS
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -51,6 +52,7 @@ RECORD_BLOCK = 32
 RECORD_LIST_BLOCKS = 128
 _MASK_DIGITS = "0123456789abcdefghijklmnopqrstuv"
 _IDS = "(SELECT value FROM json_each(?))"
+_STAGE_EVERY = 256  # videos' rows staged at once in a rebuild
 
 Key = tuple[str, int]
 Posting = tuple[str, int, int]  # term, number, mask
@@ -59,18 +61,32 @@ Posting = tuple[str, int, int]  # term, number, mask
 AddFile = Callable[[str, bytes, str], None]
 
 
-class SearchPlan:
-    """The index's state as this publish leaves it, and its files to retire."""
+ShardRow = tuple[str, str, int, str, int, str | None]
 
-    def __init__(self, *, full: bool) -> None:
+
+class SearchPlan:
+    """The index's state as this publish leaves it, and its files to retire.
+
+    A rebuild (``full``) holds its rows in the publish's temp tables (``staged_rows``) rather
+    than here: every video's terms and record, every term shard's text. ``videos``, ``shards``
+    and ``gone_*`` are an edit's."""
+
+    def __init__(self, *, full: bool, db: Database | None = None) -> None:
         self.full = full
+        self.db = db  # a rebuild's: where its rows are staged
         self.videos: list[tuple[str, int, str, str]] = []  # hashed_id, number, terms, record
         self.gone_videos: list[str] = []
-        self.shards: list[tuple[str, str, int, str, int, str | None]] = []
+        self.shards: list[ShardRow] = []
         self.gone_shards: list[tuple[str, str, int]] = []
         self.replaced: set[str] = set()  # files the entry no longer reaches
         self.written: set[str] = set()  # files the entry reaches that this publish planned
         self.takedown = False  # a video indexed before is not published now
+
+    def add_shard(self, row: ShardRow) -> None:
+        if self.db is not None:
+            self.db.conn.execute(f"INSERT INTO {SEARCH_SHARDS} VALUES (?, ?, ?, ?, ?, ?)", row)
+        else:
+            self.shards.append(row)
 
 
 class _Shard:
@@ -82,30 +98,123 @@ class _Shard:
 
 def plan_search(db: Database, changed: set[str] | None, add: AddFile) -> SearchPlan:
     """Plan the index's files for these changed videos (None: rebuild it all)."""
-    plan = SearchPlan(full=changed is None)
+    if changed is None:
+        return _plan_full(db, add)
+    plan = SearchPlan(full=False)
     old = _indexed(db, changed)
     documents = {d.hashed_id: d for d in read_documents(db, changed)}
     plan.takedown = any(hashed_id not in documents for hashed_id in old)
     numbers = _numbers(db, old, documents)
     blocks = _plan_videos(plan, old, documents, numbers)
     shards = _recorded_shards(db)
-    source: Callable[[int], Iterable[Posting]]
-    if plan.full:
-        dirty = set(range(len(shards)))
-        inverted = _inverted(documents, numbers)
-        documents.clear()
-        source = _FullSource(inverted, [s.start for s in shards])
-    else:
-        source_delta = _Delta(old, documents, numbers)
-        dirty = source_delta.dirty([s.start for s in shards])
-        source = _IncrementalSource(db, shards, source_delta)
+    source_delta = _Delta(old, documents, numbers)
+    dirty = source_delta.dirty([s.start for s in shards])
+    source = _IncrementalSource(db, shards, source_delta)
     new_shards = _plan_term_shards(plan, shards, dirty, source, add)
-    lists = _plan_records(db, plan, blocks, add)
+    lists = _plan_records(db, plan, sorted(blocks.items()), add)
     # Always, not only when a shard or list changed: a publish killed between renaming its files
     # into place and recording them leaves an entry on disk its records do not name, which the
     # planner puts back only if it is planned (a few hundred rows, ~1 ms at 100k videos).
-    _plan_entry(db, new_shards, lists, add, full=plan.full)
+    _plan_entry(db, new_shards, lists, add, full=False)
     return plan
+
+
+def _plan_full(db: Database, add: AddFile) -> SearchPlan:
+    """A rebuild: every file of the index. Each document is let go once its terms are inverted
+    and its row staged (``SEARCH_VIDEOS``), each term shard once its file is planned and its row
+    staged (``SEARCH_SHARDS``): what stays is the postings (compact arrays) and the paths."""
+    plan = SearchPlan(full=True, db=db)
+    for table in (SEARCH_VIDEOS, SEARCH_SHARDS):
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+    db.execute(
+        f"CREATE TABLE {SEARCH_VIDEOS} (row INTEGER PRIMARY KEY, hashed_id TEXT, created TEXT, "
+        "number INTEGER, terms TEXT, record TEXT)"
+    )
+    db.execute(
+        f"CREATE TABLE {SEARCH_SHARDS} (kind TEXT, start_term TEXT, start_number INTEGER, "
+        "path TEXT, postings INTEGER, body TEXT)"
+    )
+    inverted = _stage_documents(db)
+    number_of = _number_staged(db)
+    plan.takedown = bool(
+        db.execute(
+            "SELECT EXISTS (SELECT 1 FROM search_videos WHERE hashed_id NOT IN "
+            f"(SELECT hashed_id FROM {SEARCH_VIDEOS}))"
+        ).fetchone()[0]
+    )
+    shards = _recorded_shards(db)
+    source = _FullSource(inverted, [s.start for s in shards], number_of)
+    del inverted
+    new_shards = _plan_term_shards(plan, shards, set(range(len(shards))), source, add)
+    del source
+    heap.release()  # the documents' and postings' memory, before the records are rendered
+    lists = _plan_records(db, plan, _staged_blocks(db), add)
+    _plan_entry(db, new_shards, lists, add, full=True)
+    return plan
+
+
+def _stage_documents(db: Database) -> dict[str, tuple[array[int], bytearray]]:
+    """Stage every document's row (its number to come) and invert its terms: term -> (rows,
+    masks), a row being the document's place in ``SEARCH_VIDEOS`` (``_number_staged``)."""
+    inverted: dict[str, tuple[array[int], bytearray]] = {}
+    rows: list[tuple[int, str, str, str, str]] = []
+    insert = f"INSERT INTO {SEARCH_VIDEOS} (row, hashed_id, created, terms, record) VALUES " + (
+        "(?, ?, ?, ?, ?)"
+    )
+    for row, document in enumerate(read_documents(db, None)):
+        for term, mask in document.terms.items():
+            entry = inverted.get(term)
+            if entry is None:
+                entry = inverted[term] = (array("l"), bytearray())
+            entry[0].append(row)
+            entry[1].append(mask)
+        rows.append(
+            (row, document.hashed_id, document.created, dumps(document.terms), document.record)
+        )
+        if len(rows) >= _STAGE_EVERY:
+            db.conn.executemany(insert, rows)
+            rows.clear()
+    db.conn.executemany(insert, rows)
+    return inverted
+
+
+def _number_staged(db: Database) -> array[int]:
+    """Number the staged documents (as ``_numbers`` does an edit's): a video indexed before
+    keeps its number, the others take the next, oldest first. Row -> number."""
+    db.execute(
+        f"UPDATE {SEARCH_VIDEOS} SET number = (SELECT s.number FROM search_videos s "
+        f"WHERE s.hashed_id = {SEARCH_VIDEOS}.hashed_id)"
+    )
+    highest = db.execute("SELECT max(number) FROM search_videos").fetchone()[0]
+    following = 0 if highest is None else highest + 1
+    arriving = db.execute(
+        f"SELECT row FROM {SEARCH_VIDEOS} WHERE number IS NULL ORDER BY created, hashed_id"
+    ).fetchall()
+    db.conn.executemany(
+        f"UPDATE {SEARCH_VIDEOS} SET number = ? WHERE row = ?",
+        ((following + offset, row) for offset, (row,) in enumerate(arriving)),
+    )
+    del arriving
+    db.execute(f"CREATE INDEX {SEARCH_VIDEOS}_number ON {SEARCH_VIDEOS.split('.')[1]} (number)")
+    number_of = array("l")
+    for row, number in db.execute(f"SELECT row, number FROM {SEARCH_VIDEOS} ORDER BY row"):
+        if row != len(number_of):
+            raise ValueError(f"search: staged row {row} out of order")
+        number_of.append(number)
+    return number_of
+
+
+def _staged_blocks(db: Database) -> Iterator[tuple[int, dict[int, str | None]]]:
+    """The staged records by block, in number order."""
+    block, records = -1, dict[int, str | None]()
+    for number, record in db.execute(f"SELECT number, record FROM {SEARCH_VIDEOS} ORDER BY number"):
+        if number // RECORD_BLOCK != block:
+            if records:
+                yield block, records
+            block, records = number // RECORD_BLOCK, {}
+        records[number] = record
+    if records:
+        yield block, records
 
 
 def client_files(db: Database, folder: OutputFolder, *, full: bool) -> dict[str, bytes]:
@@ -130,15 +239,24 @@ def record_state(db: Database, plan: SearchPlan) -> None:
     if plan.full:
         db.execute("DELETE FROM search_videos")
         db.execute("DELETE FROM search_shards")
-    else:
         db.execute(
-            f"DELETE FROM search_videos WHERE hashed_id IN {_IDS}",
-            [json.dumps(plan.gone_videos + [v[0] for v in plan.videos])],
+            "INSERT INTO search_videos (hashed_id, number, terms, record) "
+            f"SELECT hashed_id, number, terms, record FROM {SEARCH_VIDEOS} ORDER BY number"
         )
-        db.conn.executemany(
-            "DELETE FROM search_shards WHERE kind = ? AND start_term = ? AND start_number = ?",
-            plan.gone_shards,
+        db.execute(
+            "INSERT OR REPLACE INTO search_shards "
+            "(kind, start_term, start_number, path, postings, body) "
+            f"SELECT * FROM {SEARCH_SHARDS} ORDER BY rowid"
         )
+        return
+    db.execute(
+        f"DELETE FROM search_videos WHERE hashed_id IN {_IDS}",
+        [json.dumps(plan.gone_videos + [v[0] for v in plan.videos])],
+    )
+    db.conn.executemany(
+        "DELETE FROM search_shards WHERE kind = ? AND start_term = ? AND start_number = ?",
+        plan.gone_shards,
+    )
     plan.videos.sort(key=_by_number)  # appended in key order: cheaper for the b-tree
     db.conn.executemany(
         "INSERT INTO search_videos (hashed_id, number, terms, record) VALUES (?, ?, ?, ?)",
@@ -327,12 +445,19 @@ class _IncrementalSource:
 
 
 class _FullSource:
-    """Every posting, from the documents, cut at the recorded shards' starts."""
+    """Every posting, from the documents, cut at the recorded shards' starts. ``inverted``
+    holds staged rows, ``number_of`` their numbers."""
 
-    def __init__(self, inverted: dict[str, tuple[array[int], bytearray]], starts: list[Key]):
+    def __init__(
+        self,
+        inverted: dict[str, tuple[array[int], bytearray]],
+        starts: list[Key],
+        number_of: array[int],
+    ):
         self.inverted = inverted
         self.terms = sorted(inverted)
         self.starts = starts
+        self.number_of = number_of
 
     def __call__(self, index: int) -> Iterator[Posting]:
         start = self.starts[index]
@@ -346,38 +471,27 @@ class _FullSource:
             if held is None:  # every posting of it went to the shards before
                 position += 1
                 continue
-            numbers, masks = held
+            rows, masks = held
+            number_of = self.number_of
+            numbers = [number_of[row] for row in rows]
             for number, mask in sorted(zip(numbers, masks, strict=True)):
                 key = (term, number)
                 if key < start:
                     continue
                 if end is not None and key >= end:
                     # the rest of this term belongs to the next shard: keep it for that one
-                    rest = [(n, m) for n, m in zip(numbers, masks, strict=True) if (term, n) >= end]
+                    rest = [
+                        (r, m)
+                        for r, n, m in zip(rows, numbers, masks, strict=True)
+                        if (term, n) >= end
+                    ]
                     self.inverted[term] = (
-                        array("l", [n for n, _ in rest]),
+                        array("l", [r for r, _ in rest]),
                         bytearray(m for _, m in rest),
                     )
                     return
                 yield term, number, mask
             position += 1
-
-
-def _inverted(
-    documents: dict[str, Document], numbers: dict[str, int]
-) -> dict[str, tuple[array[int], bytearray]]:
-    """term -> (numbers, masks): compact, since a rebuild holds every posting at once."""
-    inverted: dict[str, tuple[array[int], bytearray]] = {}
-    for hashed_id, document in documents.items():
-        number = numbers[hashed_id]
-        for term, mask in document.terms.items():
-            entry = inverted.get(term)
-            if entry is None:
-                entry = inverted[term] = (array("l"), bytearray())
-            entry[0].append(number)
-            entry[1].append(mask)
-        document.terms = {}  # recorded already (``_plan_videos``): let the text go
-    return inverted
 
 
 def _plan_term_shards(
@@ -389,6 +503,18 @@ def _plan_term_shards(
 ) -> list[_Shard]:
     """Re-cut the dirty shards (absorbing a neighbour when one runs small); the final list."""
     final: list[_Shard] = []
+
+    def piece(start: Key, postings: list[Posting]) -> None:
+        if not postings and start != ("", 0):
+            return  # an emptied shard: its range joins the one before
+        text = render_term_shard(postings)
+        content = encode(text)
+        path = search_shard_path(sha256(content))
+        add(path, content, "shard")
+        plan.written.add(path)
+        plan.add_shard(("t", start[0], start[1], path, len(postings), text))
+        final.append(_Shard(start, path, len(postings)))
+
     index = 0
     while index < len(shards):
         shard = shards[index]
@@ -396,17 +522,7 @@ def _plan_term_shards(
             final.append(shard)
             index += 1
             continue
-        pieces, index = _cut(shards, index, source, plan)
-        for start, postings in pieces:
-            if not postings and start != ("", 0):
-                continue  # an emptied shard: its range joins the one before
-            text = render_term_shard(postings)
-            content = encode(text)
-            path = search_shard_path(sha256(content))
-            add(path, content, "shard")
-            plan.written.add(path)
-            plan.shards.append(("t", start[0], start[1], path, len(postings), text))
-            final.append(_Shard(start, path, len(postings)))
+        index = _cut(shards, index, source, plan, piece)
     kept = {shard.start for shard in final}
     plan.gone_shards += [("t", *s.start) for s in shards if s.start not in kept and s.path]
     return final
@@ -417,10 +533,13 @@ def _cut(
     index: int,
     source: Callable[[int], Iterable[Posting]],
     plan: SearchPlan,
-) -> tuple[list[tuple[Key, list[Posting]]], int]:
-    """The pieces shard ``index`` becomes (with the shards it absorbs), and the next index."""
+    piece: Callable[[Key, list[Posting]], None],
+) -> int:
+    """Give ``piece`` each piece shard ``index`` becomes (with the shards it absorbs), as it is
+    cut (a rebuild's first publish cuts every posting from one range: never all held); the
+    next index."""
     most, least = 2 * TERM_SHARD_POSTINGS, TERM_SHARD_POSTINGS // 2
-    pieces: list[tuple[Key, list[Posting]]] = []
+    pending: tuple[Key, list[Posting]] | None = None  # the last piece cut: the tail may join it
     start = shards[index].start
     current: list[Posting] = []
     while True:
@@ -429,18 +548,22 @@ def _cut(
         for posting in source(index):
             current.append(posting)
             if len(current) > most:
-                pieces.append((start, current[:TERM_SHARD_POSTINGS]))
+                if pending is not None:
+                    piece(*pending)
+                pending = (start, current[:TERM_SHARD_POSTINGS])
                 current = current[TERM_SHARD_POSTINGS:]
                 start = (current[0][0], current[0][1])
         index += 1
-        if len(current) >= least or pieces or index >= len(shards):
+        if len(current) >= least or pending is not None or index >= len(shards):
             break
         # too small: the next shard's range joins this one
-    if pieces and len(current) < least:
-        pieces[-1] = (pieces[-1][0], pieces[-1][1] + current)
+    if pending is not None and len(current) < least:
+        piece(pending[0], pending[1] + current)
     else:
-        pieces.append((start, current))
-    return pieces, index
+        if pending is not None:
+            piece(*pending)
+        piece(start, current)
+    return index
 
 
 def render_term_shard(postings: list[Posting]) -> str:
@@ -484,18 +607,22 @@ def parse_term_shard(text: str) -> list[Posting]:
 
 
 def _plan_records(
-    db: Database, plan: SearchPlan, blocks: dict[int, dict[int, str | None]], add: AddFile
+    db: Database,
+    plan: SearchPlan,
+    blocks: Iterable[tuple[int, dict[int, str | None]]],
+    add: AddFile,
 ) -> dict[int, str | None]:
-    """Write the changed record blocks and their lists; the lists now: chunk -> path or None."""
+    """Write the changed record blocks (given in block order) and their lists; the lists now:
+    chunk -> path or None."""
     recorded_blocks = dict(
         db.execute("SELECT start_number, path FROM search_shards WHERE kind = 'r'")
     )
     if plan.full:
         plan.replaced.update(recorded_blocks.values())
     block_paths: dict[int, str | None] = {}
-    for block in sorted(blocks):
+    for block, changed in blocks:
         records = {} if plan.full else _recorded_records(db, block)
-        records.update(blocks[block])
+        records.update(changed)
         kept = sorted((n, r) for n, r in records.items() if r is not None)
         if block in recorded_blocks:
             plan.replaced.add(recorded_blocks[block])
@@ -509,7 +636,7 @@ def _plan_records(
         path = search_shard_path(sha256(content))
         add(path, content, "records")
         plan.written.add(path)
-        plan.shards.append(("r", "", block, path, len(kept), None))
+        plan.add_shard(("r", "", block, path, len(kept), None))
         block_paths[block] = path
     if plan.full:
         recorded_blocks = {}
@@ -536,7 +663,7 @@ def _plan_records(
         path = search_shard_path(sha256(content))
         add(path, content, "list")
         plan.written.add(path)
-        plan.shards.append(("l", "", chunk, path, len(entries), None))
+        plan.add_shard(("l", "", chunk, path, len(entries), None))
         lists[chunk] = path
     return lists
 

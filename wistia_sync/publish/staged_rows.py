@@ -28,7 +28,11 @@ if TYPE_CHECKING:
 BUCKETS = "temp.publish_rendered_buckets"
 PAGES = "temp.publish_rendered_pages"
 TEXTS = "temp.publish_rendered_texts"
-_TABLES = (BUCKETS, PAGES, TEXTS)
+# A rebuild's search index: each video's row, each shard's row with its text (made by
+# ``search_index.plan_search``, which a floor script runs alone; dropped here with the others).
+SEARCH_VIDEOS = "temp.publish_search_videos"
+SEARCH_SHARDS = "temp.publish_search_shards"
+_TABLES = (BUCKETS, PAGES, TEXTS, SEARCH_VIDEOS, SEARCH_SHARDS)
 _IDS = "(SELECT value FROM json_each(?))"
 
 
@@ -44,7 +48,7 @@ def held_for_state(db: Database) -> Iterator[None]:
 
 def reset(db: Database) -> None:
     """Empty tables: a plan made again (the state out of step) starts from nothing."""
-    for table in _TABLES:
+    for table in _TABLES:  # the search index's too, made by ``search_index`` in a rebuild
         db.execute(f"DROP TABLE IF EXISTS {table}")
     db.execute(
         f"CREATE TABLE {BUCKETS} (playlist TEXT, start_key TEXT, size INTEGER, page TEXT, "
