@@ -25,6 +25,8 @@ import bisect
 import json
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from itertools import accumulate, groupby, pairwise, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from wistia_sync.contract.layout import (
@@ -51,6 +53,7 @@ TERM_SHARD_POSTINGS = 8192
 RECORD_BLOCK = 32
 RECORD_LIST_BLOCKS = 128
 _MASK_DIGITS = "0123456789abcdefghijklmnopqrstuv"
+_MASK_OF_DIGIT = {digit: mask for mask, digit in enumerate(_MASK_DIGITS)}
 _IDS = "(SELECT value FROM json_each(?))"
 _STAGE_EVERY = 256  # videos' rows staged at once in a rebuild
 
@@ -570,36 +573,28 @@ def render_term_shard(postings: list[Posting]) -> str:
     """``{"terms": [[term, [first number, deltas…], masks], …]}``: masks one base-32 digit a
     posting, or one digit for all when they agree (small, and gzip-friendly)."""
     terms: list[list[object]] = []
-    previous_term, previous_number = None, 0
-    numbers: list[int] = []
-    masks: list[str] = []
-    for term, number, mask in postings:
-        if term != previous_term:
-            if previous_term is not None:
-                terms.append(_term_entry(previous_term, numbers, masks))
-            previous_term, previous_number, numbers, masks = term, 0, [], []
-        numbers.append(number - previous_number)
-        masks.append(_MASK_DIGITS[mask])
-        previous_number = number
-    if previous_term is not None:
-        terms.append(_term_entry(previous_term, numbers, masks))
+    for term, group in groupby(postings, key=itemgetter(0)):
+        entries = list(group)
+        numbers = [number for _, number, _ in entries]
+        deltas = [numbers[0], *(b - a for a, b in pairwise(numbers))]
+        digits = "".join([_MASK_DIGITS[mask] for _, _, mask in entries])
+        terms.append(
+            [term, deltas, digits[0] if digits.count(digits[0]) == len(digits) else digits]
+        )
     return dumps({"terms": terms})
-
-
-def _term_entry(term: str, numbers: list[int], masks: list[str]) -> list[object]:
-    digits = masks[0] if len(set(masks)) == 1 else "".join(masks)
-    return [term, numbers, digits]
 
 
 def parse_term_shard(text: str) -> list[Posting]:
     """The postings of a term shard's text, in key order."""
     postings: list[Posting] = []
+    extend = postings.extend
     for term, deltas, digits in json.loads(text)["terms"]:
-        number = 0
-        for position, delta in enumerate(deltas):
-            number += delta
-            digit = digits[position] if len(digits) > 1 else digits
-            postings.append((term, number, _MASK_DIGITS.index(digit)))
+        masks = (
+            repeat(_MASK_OF_DIGIT[digits])
+            if len(digits) == 1
+            else map(_MASK_OF_DIGIT.__getitem__, digits)
+        )
+        extend(zip(repeat(term), accumulate(deltas), masks))
     return postings
 
 
