@@ -31,6 +31,7 @@ from wistia_sync.contract.layout import (
     PAGE_LIST_PATH,
     PAGE_PATH,
     RECORDED_PATH,
+    SEARCH_INDEX_PATH,
     SEARCH_SHARD_PATH,
     TAGS_INDEX_PATH,
     caption_prefix,
@@ -550,10 +551,13 @@ class _Planner:
             "entry": Stage.SEARCH,
         }
         db, settings = self.db, self.settings
+        entry = self.files.record(SEARCH_INDEX_PATH)
         search = search_index.plan_search(
             db,
             None if self.full else self.changed,
             lambda path, content, role: self.files.add(path, content, stages[role]),
+            entry_stale=entry is None
+            or not self.files.folder.matches_record(SEARCH_INDEX_PATH, entry.size, entry.mtime_ns),
         )
         retire, revive, remove = search_index.retire_search_files(
             search,

@@ -99,8 +99,11 @@ class _Shard:
         self.start, self.path, self.postings = start, path, postings
 
 
-def plan_search(db: Database, changed: set[str] | None, add: AddFile) -> SearchPlan:
-    """Plan the index's files for these changed videos (None: rebuild it all)."""
+def plan_search(
+    db: Database, changed: set[str] | None, add: AddFile, *, entry_stale: bool = False
+) -> SearchPlan:
+    """Plan the index's files for these changed videos (None: rebuild it all); ``entry_stale``:
+    the entry on disk is not the recorded one, so it is planned even if nothing changed."""
     if changed is None:
         return _plan_full(db, add)
     plan = SearchPlan(full=False)
@@ -115,10 +118,11 @@ def plan_search(db: Database, changed: set[str] | None, add: AddFile) -> SearchP
     source = _IncrementalSource(db, shards, source_delta)
     new_shards = _plan_term_shards(plan, shards, dirty, source, add)
     lists = _plan_records(db, plan, sorted(blocks.items()), add)
-    # Always, not only when a shard or list changed: a publish killed between renaming its files
-    # into place and recording them leaves an entry on disk its records do not name, which the
-    # planner puts back only if it is planned (a few hundred rows, ~1 ms at 100k videos).
-    _plan_entry(db, new_shards, lists, add, full=False)
+    # Also when the entry on disk is not the recorded one: a publish killed between renaming its
+    # files into place and recording them leaves an entry its records do not name, which the
+    # planner puts back only if it is planned.
+    if dirty or lists or entry_stale:
+        _plan_entry(db, new_shards, lists, add, full=False)
     return plan
 
 
