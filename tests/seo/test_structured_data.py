@@ -143,3 +143,30 @@ def test_a_video_no_longer_published_leaves_every_file_for_search_engines(
     for leak in (b"gone1", b"Secret launch plan", b"secret-launch-plan", b"Secret chapter"):
         assert leak not in everything, leak
     assert b"kept-video" in everything
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Plain words", "  spaced\n\tout\r\n words  ", "quotes \" ' and > alone", "x" * 3000,
+     ("word " * 600).strip(), "\u2028 line\u2029separators \x0b", ""],
+)  # fmt: skip
+def test_a_description_without_markup_reads_as_the_html_parser_reads_it(text: str) -> None:
+    from wistia_sync.contract.seo_text import plain_text
+
+    # A span adds nothing to the text, but takes the parser's path.
+    assert plain_text(text, 2048) == plain_text(f"<span>{text}</span>", 2048)
+
+
+@pytest.mark.parametrize(
+    "text", ["plain", 'a & b < c > d "e"', "ctl\x00\x08\x0b\x1f\ufffe\uffff\ud800 end", "é ✓"]
+)
+def test_xml_text_escapes_markup_and_drops_what_xml_cannot_hold(text: str) -> None:
+    import xml.etree.ElementTree as ElementTree
+
+    from wistia_sync.contract.seo_text import xml_text
+
+    element = ElementTree.fromstring(f'<a b="{xml_text(text)}">{xml_text(text)}</a>')
+    kept = "".join(
+        c for c in text if c in "\t\n\r" or " " <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd"
+    )
+    assert element.text == kept and element.get("b") == kept

@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 # Characters XML 1.0 cannot hold, escaped or not: dropped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
+# What ``xml_text`` changes: a text holding none of these is XML-safe as it is.
+_NOT_XML_SAFE = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 _SCRIPT_UNSAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
                   0x2028: "\\u2028", 0x2029: "\\u2029"}  # fmt: skip
 
@@ -42,6 +44,8 @@ def plain_text(html: str | None, limit: int) -> str:
     (cut at a word where one is near)."""
     if not html:
         return ""
+    if "<" not in html and "&" not in html:  # no markup, no reference: the parser keeps it all
+        return shorten(_SPACES.sub(" ", html[: limit * 8]).strip(), limit)
     parser = _TextOnly()
     parser.feed(html[: limit * 8])  # markup aside, more than ``limit`` characters are not kept
     parser.close()
@@ -59,6 +63,8 @@ def shorten(text: str, limit: int) -> str:
 
 def xml_text(text: str) -> str:
     """Text for an XML element or a double-quoted attribute."""
+    if _NOT_XML_SAFE.search(text) is None:
+        return text
     text = _NOT_XML.sub("", text)
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

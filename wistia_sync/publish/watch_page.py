@@ -76,8 +76,6 @@ def page_context(
 def watch_page_renderer() -> PageRenderer:
     """A function rendering one page (the template is loaded once a publish, and rendered once
     a page shape)."""
-    from markupsafe import escape
-
     template = watch_page_template()
     skeletons: dict[_Shape, list[str]] = {}
 
@@ -86,10 +84,10 @@ def watch_page_renderer() -> PageRenderer:
     ) -> bytes:
         context = page_context(data, text, size, transcript)
         chapters = context.pop("chapters")
-        values = {name: str(escape(value)) for name, value in context.items()}
+        values = {name: _escaped(value) for name, value in context.items()}
         for index, chapter in enumerate(chapters):
             for field, value in chapter.items():
-                values[f"chapters.{index}.{field}"] = str(escape(value))
+                values[f"chapters.{index}.{field}"] = _escaped(value)
         shape = (bool(context["description"]), len(chapters), bool(context["transcript"]))
         pieces = skeletons.get(shape)
         if pieces is None:
@@ -100,6 +98,22 @@ def watch_page_renderer() -> PageRenderer:
         return encode("".join(page))
 
     return render
+
+
+def _escaped(value: object) -> str:
+    """``markupsafe.escape(value)`` as text (what autoescape writes), without making a
+    ``Markup`` of every value: a string's five characters replaced, markup kept as it is."""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return (
+            value.replace("&", "&amp;")
+            .replace(">", "&gt;")
+            .replace("<", "&lt;")
+            .replace("'", "&#39;")
+            .replace('"', "&#34;")
+        )
+    from markupsafe import escape
+
+    return str(escape(value))
 
 
 def _skeleton(template: Template, shape: _Shape) -> list[str]:
