@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -111,3 +112,46 @@ def test_indexnow_gets_a_key_once(db_path: Path) -> None:
     assert second is not None
     assert second.indexnow_key == first.indexnow_key
     assert second.indexnow_endpoint == "https://www.bing.com/indexnow"
+
+
+def publish_cli(db_path: Path, out: Path) -> dict[str, Any]:
+    result = CliRunner().invoke(
+        app, ["publish", "--db", str(db_path), "--output", str(out), "--json", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    published: dict[str, Any] = json.loads(result.output)
+    return published
+
+
+def test_a_base_url_change_rewrites_the_sitemap_index_and_no_other_seo_file(
+    db_path: Path, tmp_path: Path
+) -> None:
+    db = open_database(db_path)
+    for number in range(3):
+        add_video(db, f"v{number}")
+    db.conn.close()
+    out = tmp_path / "out"
+    assert site(db_path, "--origin", "https://example.com", "--watch-url", "/v/{slug}")[0] == 0
+    publish_cli(db_path, out)
+    assert (
+        "<loc>https://example.com/sitemaps/videos-0.xml</loc>" in (out / "sitemap.xml").read_text()
+    )
+
+    code, output = site(db_path, "--base-url", "https://cdn.example.net/files/")
+    assert code == 0, output
+    published = publish_cli(db_path, out)
+
+    index = (out / "sitemap.xml").read_text()
+    assert "<loc>https://cdn.example.net/files/sitemaps/videos-0.xml</loc>" in index
+    assert "example.com/" not in index
+    written = {*published["changed_entries"], *published["new_pages"]}
+    seo = {p for p in written if p.startswith(("sitemap", "ld/", "watch/", "slugs/"))}
+    assert seo == {"sitemap.xml"}
+    assert published["full"] is False  # not a rebuild of every file
+    assert publish_cli(db_path, out)["changed_entries"] == []  # and then nothing again
+
+    assert site(db_path, "--base-url", "")[0] == 0  # cleared: the origin's root again
+    publish_cli(db_path, out)
+    assert (
+        "<loc>https://example.com/sitemaps/videos-0.xml</loc>" in (out / "sitemap.xml").read_text()
+    )

@@ -154,6 +154,7 @@ class Plan:
         self.unpublished: set[str] = set()  # in videos.json before, not after
         self.held = 0  # videos videos.json held before, as recorded
         self.search: search_index.SearchPlan | None = None  # the search index's state
+        self.state_values: dict[str, str] = {}  # sync_state rows recorded with the state
 
     def drop_recorded(self) -> None:
         """Let go of what only placing the files and recording the publisher state needed (a
@@ -510,6 +511,7 @@ class _Planner:
         for path in seo.gone:
             if self.files.record(path) is not None:
                 self.plan.to_remove.append(path)
+        self.plan.state_values.update(seo.state)
 
     def plan_indexes(self) -> None:
         """``tags.json`` and ``folders.json`` when a playlist of theirs changed; the counts."""

@@ -42,11 +42,13 @@ from wistia_sync.contract.seo_text import iso_duration, plain_text, shorten, xml
 from wistia_sync.publish.build import dumps, encode, published_text, renderable, utc_text
 from wistia_sync.publish.seo_settings import SeoSettings
 from wistia_sync.publish.settings import stored_delivery
+from wistia_sync.store.state import get_state
 from wistia_sync.wistia.urls import EMBED_URL
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+INDEX_BASE_KEY = "publish_sitemap_index_base"  # the base URL the index was written with
 SITEMAP_SIZE = 1000  # URLs a sitemap file holds at most
 MAX_DESCRIPTION = 2048  # Google's limit for video:description
 MAX_TITLE = 100  # Google's advice for video:title
@@ -89,6 +91,7 @@ class SeoFiles:
     sitemaps: dict[str, bytes] = field(default_factory=dict)
     index: dict[str, bytes] = field(default_factory=dict)
     gone: list[str] = field(default_factory=list)  # to remove where they were written
+    state: dict[str, str] = field(default_factory=dict)  # to record once they are in place
 
 
 def plan_seo_files(db: Database, settings: SeoSettings, changed: Iterable[str] | None) -> SeoFiles:
@@ -119,14 +122,22 @@ def plan_seo_files(db: Database, settings: SeoSettings, changed: Iterable[str] |
     _video_files(db, settings, videos, files)
     if changed is None and settings.indexnow_key:  # setting it asks for a rebuild
         files.index[indexnow_key_path(settings.indexnow_key)] = settings.indexnow_key.encode()
-    if not numbers:
-        return files
     base = files_base(db, settings)
+    # The index names each sitemap file by its URL under the base: a new base (``site
+    # --base-url``) rewrites the index, and no other file.
+    index_base = get_state(db, INDEX_BASE_KEY)
+    rebased = changed is not None and index_base != base
+    if not numbers and not rebased:
+        return files
     lastmods: dict[int, str] = {}
+    by_sitemap: dict[int, list[SeoVideo]] = {}
+    if changed is None:  # one pass, not one a sitemap file (that is quadratic)
+        for video in videos:
+            by_sitemap.setdefault(video.sitemap, []).append(video)
     for number in sorted(numbers):
         low, high = number * SITEMAP_SIZE + 1, (number + 1) * SITEMAP_SIZE
         members = (
-            [video for video in videos if video.sitemap == number]
+            by_sitemap.get(number, [])
             if changed is None
             else _indexable(db, " AND s.seq BETWEEN ? AND ?", [low, high])
         )
@@ -137,7 +148,11 @@ def plan_seo_files(db: Database, settings: SeoSettings, changed: Iterable[str] |
             files.gone.append(sitemap_path(number))
     if changed is not None:  # the other files' lastmods, as they were written
         lastmods = {**_recorded_lastmods(db, numbers), **lastmods}
+    if not numbers and not lastmods:
+        return files  # a new base, but no sitemap file to list
     files.index[SITEMAP_INDEX_PATH] = sitemap_index_file(base, lastmods)
+    if index_base != base:
+        files.state[INDEX_BASE_KEY] = base
     return files
 
 
@@ -158,13 +173,14 @@ def _indexable(db: Database, where: str, parameters: list[Any]) -> list[SeoVideo
         plays, width, height = row[9:]
         if not renderable(hashed_id, created, updated) or not _is_web_url(thumb):
             continue
+        text = published_text(str(description or ""))
         videos.append(
             SeoVideo(
                 seq,
                 slug,
                 hashed_id,
                 published_text(str(name or "")),
-                published_text(str(description or "")),
+                text,
                 float(duration) if isinstance(duration, (int, float)) else None,
                 str(utc_text(created)),
                 str(utc_text(updated)),
@@ -172,7 +188,7 @@ def _indexable(db: Database, where: str, parameters: list[Any]) -> list[SeoVideo
                 plays if isinstance(plays, int) and plays >= 0 else None,
                 width if isinstance(width, int) and width > 0 else None,
                 height if isinstance(height, int) and height > 0 else None,
-                plain_text(published_text(str(description or "")), MAX_DESCRIPTION),
+                plain_text(text, MAX_DESCRIPTION),
             )
         )
     return videos

@@ -419,6 +419,7 @@ def _nothing_to_do(plan: Plan) -> bool:
         or plan.to_remove
         or plan.retire
         or plan.revive
+        or plan.state_values
     )
 
 

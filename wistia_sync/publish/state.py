@@ -61,6 +61,8 @@ def record_state(db: Database, plan: Plan) -> None:
     db.execute("DELETE FROM publish_changes WHERE id <= ?", [plan.last_change_id])
     if plan.full:
         set_state(db, FULL_REBUILD_KEY, "0")
+    for key, value in plan.state_values.items():
+        set_state(db, key, value)
 
 
 def _record_page_lists(db: Database, plan: Plan) -> None:
