@@ -14,8 +14,6 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
 # What ``xml_text`` changes: a text holding none of these is XML-safe as it is.
 _NOT_XML_SAFE = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
-_SCRIPT_UNSAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
-                  0x2028: "\\u2028", 0x2029: "\\u2029"}  # fmt: skip
 
 
 class _TextOnly(HTMLParser):
@@ -87,4 +85,11 @@ def iso_duration(seconds: float) -> str:
 def script_json(text: str) -> str:
     """JSON text made safe inside ``<script>``: no ``<``, ``>`` or ``&`` at all (so neither
     ``</script>`` nor ``<!--`` can appear), and no line separators; still the same JSON."""
-    return text.translate(_SCRIPT_UNSAFE)
+    # Five replaces, each a pass in C: several times faster than ``translate`` with a table.
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )

@@ -27,7 +27,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
 from wistia_sync.contract.layout import (
@@ -62,8 +62,9 @@ _COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class SeoVideo:
+class SeoVideo(
+    NamedTuple
+):  # a tuple: a rebuild makes one a video, and a frozen dataclass is slower
     seq: int
     slug: str
     hashed_id: str
