@@ -80,34 +80,38 @@ MakeScene = Callable[..., Scene]
 
 
 @pytest.fixture(scope="session")
-def primed_templates(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int, int], Path]:
-    """``template(count, seed)``: a database and output folder after a first complete run on
-    ``make_account(count, seed)``, built once per session and copied into each test."""
-    built: dict[tuple[int, int], Path] = {}
+def primed_templates(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[..., Path]:
+    """``template(count, seed, seo=False)``: a database and output folder after a first
+    complete run on ``make_account(count, seed)`` (``seo``: with site settings on), built once
+    per session and copied into each test."""
+    built: dict[tuple[int, int, bool], Path] = {}
 
-    def template(count: int, seed: int) -> Path:
-        if (count, seed) not in built:
-            root = tmp_path_factory.mktemp(f"primed-{count}-{seed}")
+    def template(count: int, seed: int, seo: bool = False) -> Path:
+        if (count, seed, seo) not in built:
+            root = tmp_path_factory.mktemp(f"primed-{count}-{seed}{'-seo' if seo else ''}")
             with FakeWistiaServer(make_account(count, seed)) as server:
-                prime(Workspace(root=root, api_url=server.url, token=TOKEN))
-            built[(count, seed)] = root
-        return built[(count, seed)]
+                prime(Workspace(root=root, api_url=server.url, token=TOKEN), seo=seo)
+            built[(count, seed, seo)] = root
+        return built[(count, seed, seo)]
 
     return template
 
 
 @pytest.fixture
 def scene(
-    serve: Serve, workspace: MakeWorkspace, primed_templates: Callable[[int, int], Path]
+    serve: Serve, workspace: MakeWorkspace, primed_templates: Callable[..., Path]
 ) -> MakeScene:
-    """``scene(count, seed)``: a fresh account (the same catalog for the same arguments), its
-    server, and a workspace holding what a first complete run left (database and output)."""
+    """``scene(count, seed, seo=False)``: a fresh account (the same catalog for the same
+    arguments), its server, and a workspace holding what a first complete run left (database
+    and output); ``seo``: the site has an origin, a watch URL and watch pages."""
 
-    def make(count: int, seed: int) -> Scene:
+    def make(count: int, seed: int, *, seo: bool = False) -> Scene:
         api = make_account(count, seed)
         server = serve(api)
         ws = workspace(server)
-        template = primed_templates(count, seed)
+        template = primed_templates(count, seed, seo)
         source = sqlite3.connect(template / "wistia.db")
         target = sqlite3.connect(ws.db)
         try:

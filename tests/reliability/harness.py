@@ -57,7 +57,7 @@ PREVIEW_PAGE = "index.html"
 SEARCH_CLIENT = "search.js"  # the package's search client, published as it ships (issue 21)
 # What an interrupted atomic write may leave behind: a dot-named temp file (never served).
 TEMP_NAME = re.compile(
-    r"\.wistia-sync-tmp/[0-9a-f]{16}\.(?:[A-Za-z0-9][A-Za-z0-9.-]*\.json|index\.html)"
+    r"\.wistia-sync-tmp/[0-9a-f]{16}\.(?:[A-Za-z0-9][A-Za-z0-9.-]*\.(?:json|xml|html)|index\.html)"
 )
 # The publisher's clock: an empty file whose mtime is the last publish's stamp. It stays, like
 # the temp folder holding it, and is bookkeeping, not output: left out of every comparison.
@@ -286,6 +286,16 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
             if data != search_client_bytes():
                 check.problems.append(f"{path}: not the package's search client")
             continue
+        if is_seo_file(path):  # XML, HTML or JSON-LD for search engines (issue 22)
+            problem, links = seo_file_problem(path, data)
+            if problem:
+                check.problems.append(f"{path}: {problem}")
+            check.problems += [
+                f"{path}: links to {link}, which does not exist"
+                for link in links
+                if link not in visible
+            ]
+            continue
         name = path.rsplit("/", 1)[-1]
         if not SAFE_NAME.fullmatch(name) or path.count("/") > 1:
             check.problems.append(f"{path}: not a safe published file name")
@@ -344,6 +354,57 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
     elif converged and visible:
         check.problems.append("no files.json after a complete publish")
     return check
+
+
+def is_seo_file(path: str) -> bool:
+    from wistia_sync.contract.layout import (
+        JSONLD_PATH,
+        SITEMAP_INDEX_PATH,
+        SITEMAP_PATH,
+        WATCH_PAGE_PATH,
+    )
+
+    return path == SITEMAP_INDEX_PATH or any(
+        pattern.fullmatch(path) for pattern in (SITEMAP_PATH, JSONLD_PATH, WATCH_PAGE_PATH)
+    )
+
+
+_SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+_VIDEO = "{http://www.google.com/schemas/sitemap-video/1.1}"
+_LD_SCRIPT = re.compile(rb'<script type="application/ld\+json">(.*?)</script>', re.S)
+
+
+def seo_file_problem(path: str, data: bytes) -> tuple[str, list[str]]:
+    """What is wrong with a file for search engines as a crawler reads it, and the output files
+    it leads to: the index its sitemap files, a sitemap each listed video's JSON-LD."""
+    import xml.etree.ElementTree as ElementTree
+    from urllib.parse import urlsplit
+
+    if path.endswith(".xml"):
+        try:
+            root = ElementTree.fromstring(data)
+        except ElementTree.ParseError as error:
+            return f"not well-formed XML ({error}); {len(data)} bytes", []
+        if path == "sitemap.xml":
+            locs = [loc.text or "" for loc in root.iter(f"{_SITEMAP}loc")]
+            return "", [urlsplit(loc).path.lstrip("/") for loc in locs]
+        players = [p.text or "" for p in root.iter(f"{_VIDEO}player_loc")]
+        if len(players) != len(list(root.iter(f"{_SITEMAP}url"))):
+            return "a listed URL without its video", []
+        return "", [f"ld/{player.rsplit('/', 1)[-1]}.json" for player in players]
+    if path.endswith(".html"):
+        scripts = _LD_SCRIPT.findall(data)
+        if not data.endswith(b"</html>\n") or len(scripts) != 1:
+            return "not a complete watch page with one JSON-LD script", []
+        data = scripts[0]
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        return f"not valid UTF-8 JSON-LD ({error}); {len(data)} bytes", []
+    missing = [key for key in ("name", "thumbnailUrl", "uploadDate") if not document.get(key)]
+    if document.get("@type") != "VideoObject" or missing:
+        return f"not a VideoObject Google accepts (missing {missing})", []
+    return "", []
 
 
 _CHECKED: dict[tuple[str | None, str], tuple[Any, str]] = {}  # (schema, sha256) -> result
@@ -826,9 +887,15 @@ def faults_sent(entries: Sequence[Any]) -> int:
 # -- setting the scene --------------------------------------------------------------------------
 
 
-def prime(ws: Workspace, *, stats_budget: int = 1000) -> None:
-    """A first complete sync and publish, in-process (fast), as an earlier cron run left it."""
+SEO_ORIGIN = "https://watch.example"  # the public site of a scene with site settings
+
+
+def prime(ws: Workspace, *, stats_budget: int = 1000, seo: bool = False) -> None:
+    """A first complete sync and publish, in-process (fast), as an earlier cron run left it;
+    ``seo``: with site settings (origin, watch URL, watch pages), so every publish writes
+    sitemaps, JSON-LD and watch pages too."""
     from wistia_sync.publish import publish_playlists
+    from wistia_sync.publish.seo_settings import change_seo_settings
     from wistia_sync.store.db import open_database
     from wistia_sync.store.lock import publish_lock_path
     from wistia_sync.sync.account import sync_account
@@ -839,6 +906,8 @@ def prime(ws: Workspace, *, stats_budget: int = 1000) -> None:
     try:
         with WistiaClient(ClientSettings(token=ws.token, api_url=ws.api_url)) as client:
             sync_account(db, client, SyncOptions(full=True, stats_budget=stats_budget))
+        if seo:
+            change_seo_settings(db, origin=SEO_ORIGIN, watch_url="/videos/{slug}", watch_pages=True)
         publish_playlists(db, ws.output, lock_path=publish_lock_path(ws.db))
     finally:
         db.conn.close()
