@@ -130,6 +130,20 @@ def site(tmp_path: Path, s3_env: SeaweedS3, bucket: str, proxy: FaultProxy) -> S
     return site
 
 
+@pytest.fixture(params=[False, True], ids=["plain", "site-settings"])
+def any_site(request: pytest.FixtureRequest, site: Site) -> Site:
+    """The site, and the same site with site settings on (origin, watch URL, watch pages): its
+    sitemaps, JSON-LD, watch pages and slug lookup delivered too (issue 22)."""
+    if request.param:
+        site.ok("site", "--origin", "https://watch.example", "--watch-url", "/videos/{slug}",
+                "--watch-pages")  # fmt: skip
+        site.ok("publish", "-q")
+        assert (site.output / "sitemap.xml").exists()
+        assert "sitemap.xml" in bucket_objects(site)
+        assert_converged(site)
+    return site
+
+
 def bucket_objects(site: Site) -> dict[str, dict[str, Any]]:
     """Every object under the prefix, read from SeaweedFS directly (not through the proxy)."""
     client = make_s3_client(os.environ["AWS_ENDPOINT_URL"])
@@ -173,10 +187,11 @@ def hide_one_first(site: Site) -> str:
     return hidden
 
 
-def test_a_failed_delivery_then_a_hide_is_repaired_by_the_next_delivery(site: Site) -> None:
+def test_a_failed_delivery_then_a_hide_is_repaired_by_the_next_delivery(any_site: Site) -> None:
     """503 on manifest.json while an editor shows a video: the new video's files are up, the
     delivery fails; the editor hides it again (the output goes back to what the bucket's old
     files.json records). The old code then uploaded nothing, ever: the video stayed."""
+    site = any_site
     video = hide_one_first(site)
     site.proxy.add("PUT", rf"/{PREFIX}manifest\.json", "slow_down")
     shown = site.cli("visibility", "show", video)
@@ -257,11 +272,12 @@ def test_an_unreadable_remote_file_list_still_removes_a_hidden_video(
                 "test_an_unreadable_remote_file_list_still_removes_a_hidden_video")  # fmt: skip
 
 
-def test_kill_9_at_random_moments_of_20_deliveries_then_one_converges(site: Site) -> None:
+def test_kill_9_at_random_moments_of_20_deliveries_then_one_converges(any_site: Site) -> None:
     """Each round edits the database, then a publish-and-deliver is killed (SIGKILL) after a
     random number of its requests (each held 0.1 s by the proxy): between uploads, after the
     new shards, before or after files.json. Then one delivery must converge, stray shards and
     hidden videos' files included."""
+    site = any_site
     rng = random.Random(18)
     hide_one_first(site)
     candidates = sorted(site.published())[:12]
