@@ -13,7 +13,7 @@ as it is. Bad input is refused before anything is stored.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 from wistia_sync.errors import UsageError
@@ -178,26 +178,21 @@ def check_indexnow_endpoint(text: str) -> str:
     return value
 
 
-def change_seo_settings(
-    db: Database,
-    *,
-    origin: str | None = None,
-    watch_url: str | None = None,
-    watch_pages: bool | None = None,
-    indexnow: str | None = None,
-    indexnow_budget: str | None = None,
-) -> None:
+class SeoInput(TypedDict, total=False):
+    """The settings ``site`` takes for search engines, as given (None or absent: unchanged)."""
+
+    origin: str | None
+    watch_url: str | None
+    watch_pages: bool | None
+    indexnow: str | None
+    indexnow_budget: str | None
+
+
+def change_seo_settings(db: Database, **given: Unpack[SeoInput]) -> None:
     """Check every given value first (bad input changes nothing), then store them; ``''``
     clears the origin, the template or IndexNow. A change that alters what is published asks
     the next publish for a rebuild."""
-    values = check_seo_input(
-        db,
-        origin=origin,
-        watch_url=watch_url,
-        watch_pages=watch_pages,
-        indexnow=indexnow,
-        indexnow_budget=indexnow_budget,
-    )
+    values = check_seo_input(db, **given)
     with write_transaction(db):
         changed = [key for key, value in values.items() if (get_state(db, key) or "") != value]
         for key in changed:
@@ -213,16 +208,11 @@ def change_seo_settings(
             set_state(db, FULL_REBUILD_KEY, "1")  # files for search engines come, change or go
 
 
-def check_seo_input(
-    db: Database,
-    *,
-    origin: str | None = None,
-    watch_url: str | None = None,
-    watch_pages: bool | None = None,
-    indexnow: str | None = None,
-    indexnow_budget: str | None = None,
-) -> dict[str, str]:
+def check_seo_input(db: Database, **given: Unpack[SeoInput]) -> dict[str, str]:
     """The values to store, by key, once every one is checked (a ``UsageError`` otherwise)."""
+    origin, watch_url = given.get("origin"), given.get("watch_url")
+    watch_pages, indexnow = given.get("watch_pages"), given.get("indexnow")
+    indexnow_budget = given.get("indexnow_budget")
     values: dict[str, str] = {}
     if origin is not None:
         values[ORIGIN_KEY] = check_origin(origin) if origin.strip() else ""

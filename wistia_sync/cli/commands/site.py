@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,9 @@ from wistia_sync import config
 from wistia_sync.cli.console import stdout_console
 from wistia_sync.cli.options import DURATION, DbPath, Json
 from wistia_sync.deliver.purge.kinds import spec_syntax
+
+if TYPE_CHECKING:
+    from wistia_sync.publish.seo_settings import SeoInput
 
 SetPageSize = Annotated[
     int | None,
@@ -207,16 +210,17 @@ def site_command(
         from wistia_sync.ops.ping import check_ping_url
 
         check_ping_url(ping_url)
-    seo = {
+    seo: SeoInput = {
         "origin": origin,
         "watch_url": watch_url,
+        "watch_pages": watch_pages,
         "indexnow": indexnow,
         "indexnow_budget": indexnow_budget,
     }
-    if any(value is not None for value in (*seo.values(), watch_pages)):
+    if any(value is not None for value in seo.values()):
         from wistia_sync.publish.seo_settings import check_seo_input
 
-        check_seo_input(database, watch_pages=watch_pages, **seo)
+        check_seo_input(database, **seo)
     changes = (page_size, grace, takedown_grace, preview_page, preview_title)
     if any(change is not None for change in changes):
         change_site_settings(
@@ -229,10 +233,10 @@ def site_command(
         )
     if changes_delivery:
         change_site_delivery(database, delivery)
-    if any(value is not None for value in (*seo.values(), watch_pages)):
+    if any(value is not None for value in seo.values()):
         from wistia_sync.publish.seo_settings import change_seo_settings
 
-        change_seo_settings(database, watch_pages=watch_pages, **seo)
+        change_seo_settings(database, **seo)
     from wistia_sync.ops.ping import shown_url, store_ping_url, stored_ping_url
 
     if ping_url is not None:
