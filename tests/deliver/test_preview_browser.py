@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from tests.deliver.test_verify import origin_and_cdn
+from tests.support.browser import headless_chromium
 from tests.support.factories import add_folder, add_video, tag_video
 from tests.support.nginxserver import free_port, require_nginx, running_nginx
 from tests.support.purging import nginx_cache_purge
@@ -24,33 +24,14 @@ from wistia_sync.publish.preview import render_preview_page
 from wistia_sync.publish.settings import change_site_settings
 from wistia_sync.store.db import open_database
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 HOSTILE_NAME = "<img src=x onerror=\"document.title='pwned'\">Tour & more"
 VIDEOS = (*DEFAULT_VIDEOS, SampleVideo("xss666", HOSTILE_NAME, ("tour",), None))
 
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is a test extra")
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("Chromium is not installed (apt-get install chromium chromium-driver)")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--window-size=1200,900",
-    ):  # fmt: skip
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    try:
+    with headless_chromium(window="1200,900") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def wistia_sync(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -23,11 +23,10 @@ from sqlite_utils import Database
 from tests.seo.conftest import Publish
 from tests.seo.support import turn_on
 from tests.seo.test_structured_data import HOSTILE, add_chapters, add_transcript
+from tests.support.browser import headless_chromium
 from tests.support.factories import add_video
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 AXE_INSTALLED = REPO / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 SEVERE = ("serious", "critical")
 
@@ -53,27 +52,9 @@ def axe_source(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is a test extra")
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("Chromium is not installed (apt-get install chromium chromium-driver)")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--no-first-run", "--disable-background-networking", "--window-size=1280,800",
-        # Nothing leaves the machine: Wistia's player host fails at once, as offline.
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    ):  # fmt: skip
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(30)
-    try:
+    # Nothing leaves the machine: Wistia's player host fails at once, as offline.
+    with headless_chromium("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
