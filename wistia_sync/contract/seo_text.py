@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 # Characters XML 1.0 cannot hold, escaped or not: dropped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
+_SCRIPT_UNSAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                  ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))  # fmt: skip
 # What ``xml_text`` changes: a text holding none of these is XML-safe as it is.
 _NOT_XML_SAFE = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 
@@ -85,11 +87,12 @@ def iso_duration(seconds: float) -> str:
 def script_json(text: str) -> str:
     """JSON text made safe inside ``<script>``: no ``<``, ``>`` or ``&`` at all (so neither
     ``</script>`` nor ``<!--`` can appear), and no line separators; still the same JSON."""
-    # Five replaces, each a pass in C: several times faster than ``translate`` with a table.
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
+    return replaced(text, _SCRIPT_UNSAFE)
+
+
+def replaced(text: str, pairs: tuple[tuple[str, str], ...]) -> str:
+    """``text`` with each pair's first string replaced by its second, in order: one pass in C a
+    pair, several times faster than ``str.translate`` with a table for a few characters."""
+    for old, new in pairs:
+        text = text.replace(old, new)
+    return text

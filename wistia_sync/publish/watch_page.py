@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from wistia_sync.contract.seo_text import script_json, shorten
+from wistia_sync.contract.seo_text import replaced, script_json, shorten
 from wistia_sync.publish.build import encode
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 MAX_TRANSCRIPT = 200_000  # characters of transcript a page shows
 DEFAULT_SIZE = (1280, 720)
+# markupsafe's escapes, "&" first
+_HTML_ESCAPES = (("&", "&amp;"), (">", "&gt;"), ("<", "&lt;"), ("'", "&#39;"), ('"', "&#34;"))
 _MARK = "\x00"  # around a value's name in a skeleton: no template text holds one
 
 # (the VideoObject, its JSON text, the video's width and height or None, the transcript)
@@ -101,13 +103,7 @@ def _escaped(value: object) -> str:
     """``markupsafe.escape(value)`` as text (what autoescape writes), without making a
     ``Markup`` of every value: a string's five characters replaced, markup kept as it is."""
     if isinstance(value, str) and not hasattr(value, "__html__"):
-        return (
-            value.replace("&", "&amp;")
-            .replace(">", "&gt;")
-            .replace("<", "&lt;")
-            .replace("'", "&#39;")
-            .replace('"', "&#34;")
-        )
+        return replaced(value, _HTML_ESCAPES)
     from markupsafe import escape
 
     return str(escape(value))
