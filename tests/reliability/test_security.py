@@ -22,6 +22,7 @@ import pytest
 
 from tests.reliability.conftest import TOKEN, MakeWorkspace, Serve, make_account
 from tests.reliability.harness import (
+    SEO_ORIGIN,
     EditorBook,
     Ledger,
     connect,
@@ -268,8 +269,9 @@ def unpublished_by_design(api: FakeWistia, deleted: set[str], hidden: set[str]) 
     return unpublished
 
 
+@pytest.mark.parametrize("site_settings", [False, True], ids=["plain", "site-settings"])
 def test_unpublished_videos_never_appear_in_any_output_file_over_random_mixes(
-    serve: Serve, workspace: MakeWorkspace, ledger: Ledger, soak: bool
+    serve: Serve, workspace: MakeWorkspace, ledger: Ledger, soak: bool, site_settings: bool
 ) -> None:
     rounds = 12 if soak else 4
     rng = random.Random(7007)
@@ -282,6 +284,9 @@ def test_unpublished_videos_never_appear_in_any_output_file_over_random_mixes(
     # the publisher owns (listed or retired) must be free of unpublished videos after each run.
     settings = ws.cli("site", "--page-size", "10", "--takedown-grace", "0s")
     assert settings.returncode == 0, settings.describe()
+    if site_settings:  # sitemaps, JSON-LD, watch pages and the slug lookup too (issue 22)
+        seo = ws.cli("site", "--origin", SEO_ORIGIN, "--watch-url", "/v/{slug}", "--watch-pages")
+        assert seo.returncode == 0, seo.describe()
     book = EditorBook(ws.db)
     deleted: set[str] = set()
     hidden: set[str] = set()
@@ -350,11 +355,13 @@ def test_unpublished_videos_never_appear_in_any_output_file_over_random_mixes(
         files_checked += check.files
         invalid += check.invalid
         problems += check.problems
+        if site_settings and not list((ws.output / "watch").glob("*.html")):
+            problems.append(f"round {round_}: no watch page with site settings on")
     ledger.record(
         SCENARIO,
         "random mixes of hidden, archived, deleted, processing, failed, password-protected "
         "and non-video media; editor tags and page-size re-cuts retiring pages, no takedown "
-        "grace",
+        "grace" + (" (site settings on: sitemaps, JSON-LD, watch pages)" if site_settings else ""),
         times=rounds,
         runs=2 * rounds + 1,
         files_checked=files_checked,
