@@ -16,6 +16,7 @@ the cost.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ MAX_TRANSCRIPT = 200_000  # characters of transcript a page shows
 DEFAULT_SIZE = (1280, 720)
 # markupsafe's escapes, "&" first
 _HTML_ESCAPES = (("&", "&amp;"), (">", "&gt;"), ("<", "&lt;"), ("'", "&#39;"), ('"', "&#34;"))
+_HTML_SPECIAL = re.compile("[&<>'\"]")
 _MARK = "\x00"  # around a value's name in a skeleton: no template text holds one
 
 # (the VideoObject, its JSON text, the video's width and height or None, the transcript)
@@ -102,8 +104,12 @@ def watch_page_renderer() -> PageRenderer:
 def _escaped(value: object) -> str:
     """``markupsafe.escape(value)`` as text (what autoescape writes), without making a
     ``Markup`` of every value: a string's five characters replaced, markup kept as it is."""
-    if isinstance(value, str) and not hasattr(value, "__html__"):
+    if type(value) is str:  # not Markup (a str subclass), which is kept as it is
+        if _HTML_SPECIAL.search(value) is None:  # most names and URLs: nothing to escape
+            return value
         return replaced(value, _HTML_ESCAPES)
+    if type(value) is int:
+        return str(value)
     from markupsafe import escape
 
     return str(escape(value))
