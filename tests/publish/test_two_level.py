@@ -159,15 +159,32 @@ def test_a_rebuild_cuts_the_same_chunks_byte_for_byte(db: Database, tmp_path: Pa
     assert rebuilt.written == [] and rebuilt.removed == []
 
 
-def test_a_large_file_list_is_two_level_and_reads_back_whole(db: Database, tmp_path: Path) -> None:
+def chunks_of(out: Path) -> dict[str, int]:
+    """Every chunk of the index's tree files.json leads to, each with its level (the root's
+    children deepest), every chunk checked against its schema."""
+    found: dict[str, int] = {}
+
+    def walk(urls: list[str], depth: int) -> None:
+        for url in urls:
+            assert SHARD_LIST_PATH.fullmatch(url)
+            chunk = load(out, url)
+            FilesShardList.model_validate(chunk)
+            assert bool(chunk.get("shards")) != bool(chunk.get("shard_lists"))
+            found[url] = depth
+            walk([f"shard-lists/{c['url']}" for c in chunk.get("shard_lists", [])], depth + 1)
+
+    walk([chunk["url"] for chunk in load(out, "files.json").get("shard_lists", [])], 1)
+    return found
+
+
+def test_a_large_file_list_is_a_tree_and_reads_back_whole(db: Database, tmp_path: Path) -> None:
     out = tmp_path / "out"
     publish(db, out)
     index = load(out, "files.json")
     FilesList.model_validate(index)
-    assert index["shard_lists"]
-    for chunk in index["shard_lists"]:
-        assert SHARD_LIST_PATH.fullmatch(chunk["url"])
-        FilesShardList.model_validate(load(out, chunk["url"]))
+    assert index["shards"] == [] and len(index["shard_lists"]) <= 2 * shardlists.LIST_SIZE
+    before = chunks_of(out)
+    assert max(before.values()) >= 3  # a root, and chunks of chunks of shards below it
     listed = read_local_file_list(out)[0].files
     recorded = {
         path
@@ -179,12 +196,13 @@ def test_a_large_file_list_is_two_level_and_reads_back_whole(db: Database, tmp_p
     db.execute("UPDATE videos SET name = 'Renamed' WHERE hashed_id = 'v0200'")
     result = publish(db, out)
     chunks = [path for path in result.new_shards if SHARD_LIST_PATH.fullmatch(path)]
-    assert 0 < len(chunks) < len(index["shard_lists"])
+    rewritten = [path for path in result.new_shards if path.startswith("files/")]
+    # At most one chunk a level above each shard rewritten (the root is files.json), and far
+    # from every chunk.
+    assert 0 < len(chunks) <= len(rewritten) * max(before.values()) < len(before)
     # A replaced chunk goes with the shards it listed, once the new files.json is in place.
-    gone = {chunk["url"] for chunk in index["shard_lists"]} - {
-        chunk["url"] for chunk in load(out, "files.json")["shard_lists"]
-    }
-    assert gone and not any((out / path).exists() for path in gone)
+    gone = set(before) - set(chunks_of(out))
+    assert len(gone) == len(chunks) and not any((out / path).exists() for path in gone)
     assert set(read_local_file_list(out)[0].files) >= {"videos/v0200.json"}
 
 
@@ -195,12 +213,16 @@ def test_a_chunk_that_is_not_what_files_json_says_refuses_the_list(
     publish(db, out)
     raw = (out / "files.json").read_bytes()
     chunk = load(out, "files.json")["shard_lists"][0]["url"]
+    # A chunk of the lowest level, the one listing shards (the root's children list chunks).
+    while "shard_lists" in load(out, chunk):
+        chunk = "shard-lists/" + load(out, chunk)["shard_lists"][0]["url"]
     content = (out / chunk).read_bytes()
     (out / chunk).write_bytes(content.replace(b'"count":', b'"count":1', 1))
     with pytest.raises(FileListError, match="not the chunk"):
         read_local_index(out)
     (out / chunk).write_bytes(content)
-    hostile = raw.replace(chunk.encode(), b"shard-lists/../../etc.json", 1)
+    top = load(out, "files.json")["shard_lists"][0]["url"]
+    hostile = raw.replace(top.encode(), b"shard-lists/../../etc.json", 1)
     with pytest.raises(FileListError, match="unsafe shard list"):
         parse_file_index(hostile, "files.json")
     # A chunk whose links leave files/ is refused even when its fingerprint matches.
