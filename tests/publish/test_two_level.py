@@ -6,8 +6,12 @@ Small chunk sizes make a few hundred videos behave as a catalog of tens of thous
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import tempfile
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -19,8 +23,11 @@ from sqlite_utils import Database
 
 from tests.publish.test_publish_properties import edits, hashed_id, read_all
 from tests.support.factories import add_video
+from wistia_sync.contract import filelist
 from wistia_sync.contract.filelist import (
+    FileIndex,
     FileListError,
+    ShardRef,
     expand_index,
     local_shard_reader,
     parse_file_index,
@@ -310,3 +317,37 @@ def test_a_chunk_whose_first_shards_went_still_reads_back(
         )
         publish(db, out)
         assert "videos/v0050.json" in read_local_file_list(out)[0].files
+
+
+def test_a_chunk_of_chunks_is_read_as_untrusted_input(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    publish(db, out)
+    index = parse_file_index((out / "files.json").read_bytes(), "files.json")
+    top = index.lists[0].path
+    content = (out / top).read_bytes()
+    assert b'"shard_lists"' in content
+
+    def with_chunk(forged: bytes) -> tuple[FileIndex, Callable[[ShardRef], bytes]]:
+        """The index naming ``forged`` as its first chunk, fingerprint and all."""
+        ref = replace(index.lists[0], sha256=hashlib.sha256(forged).hexdigest(), bytes=len(forged))
+
+        def reader(wanted: ShardRef) -> bytes:
+            return forged if wanted.path == top else (out / wanted.path).read_bytes()
+
+        return replace(index, lists=(ref, *index.lists[1:])), reader
+
+    # A link out of shard-lists/ is refused even when the chunk's fingerprint matches.
+    escaping = re.sub(rb'"url":"([0-9a-f]{32}\.json)"', rb'"url":"../files/\1"', content, count=1)
+    with pytest.raises(FileListError, match="unsafe shard list"):
+        expand_index(*with_chunk(escaping), "files.json")
+    # A chunk that claims more shards under it than its own chunks hold.
+    inflated = re.sub(rb'"shards":(\d+)', rb'"shards":9\1', content, count=1)
+    with pytest.raises(FileListError, match="does not hold"):
+        expand_index(*with_chunk(inflated), "files.json")
+    assert expand_index(*with_chunk(content), "files.json").shards
+    # However well formed, a tree deeper than a reader allows is refused, not followed.
+    monkeypatch.setattr(filelist, "MAX_LIST_DEPTH", 1)
+    with pytest.raises(FileListError, match="deeper than 1 levels"):
+        read_local_index(out)
