@@ -351,3 +351,20 @@ def test_a_chunk_of_chunks_is_read_as_untrusted_input(
     monkeypatch.setattr(filelist, "MAX_LIST_DEPTH", 1)
     with pytest.raises(FileListError, match="deeper than 1 levels"):
         read_local_index(out)
+
+
+def test_a_chunk_is_planned_after_every_shard_and_chunk_it_links_to(
+    db: Database, tmp_path: Path
+) -> None:
+    """The publish places the list's files in the order planned (files.json after them all):
+    a chunk only after what it links to, so no reader reaches a chunk before its children."""
+    publish(db, tmp_path / "out")
+    planned = shards.plan_shards(db, None).contents  # a rebuild: every shard and chunk again
+    order = {path: number for number, path in enumerate(planned)}
+    chunks = [path for path in planned if SHARD_LIST_PATH.fullmatch(path)]
+    assert any(b'"shard_lists"' in planned[path] for path in chunks)
+    for path in chunks:
+        body = json.loads(planned[path])
+        links = [f"shard-lists/{c['url']}" for c in body.get("shard_lists", [])]
+        links += [shard["url"].removeprefix("../") for shard in body.get("shards", [])]
+        assert links and all(order[link] < order[path] for link in links)
