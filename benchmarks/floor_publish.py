@@ -48,6 +48,7 @@ INVERT = str.maketrans("0123456789", "9876543210")
 SHARD_SIZE = 32  # files a shard lists (``publish.shards``)
 PAGE_LIST_SIZE = 64  # page links a page-list chunk holds (``publish.pagelists``)
 SHARD_LIST_SIZE = 8  # links a chunk of the index's tree holds (``publish.shardlists``)
+INLINE_SHARDS = 64  # up to this many shards, files.json lists them all (``publish.shardlists``)
 T = TypeVar("T")
 dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -307,10 +308,10 @@ def main(database: str, output: str) -> None:
         path, digest = immutable("shard-lists", content)
         return (first, files, count, path, digest, len(content))
 
-    lowest = cut(shards, SHARD_LIST_SIZE)  # one piece: the shards are inline in files.json
+    small = len(shards) <= INLINE_SHARDS  # every shard inline in files.json, no chunk
     nodes = [
         chunk("shards", shard_rows(part, "../"), part[0][0], sum(s[1] for s in part), len(part))
-        for part in (lowest if len(lowest) > 1 else [])
+        for part in ([] if small else cut(shards, SHARD_LIST_SIZE))
     ]
     while len(pieces := cut(nodes, SHARD_LIST_SIZE)) > 1:
         nodes = [
@@ -325,7 +326,7 @@ def main(database: str, output: str) -> None:
         ]
     tree = (
         f'"shards":[\n{shard_rows(shards, "")}\n]'
-        if len(lowest) == 1
+        if small
         else f'"shards":[],"shard_lists":[\n{chunk_rows(nodes, beside=False)}\n]'
     )
     write(

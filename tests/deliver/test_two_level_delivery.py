@@ -40,12 +40,14 @@ def test_a_bucket_of_the_one_level_form_is_diffed_then_edits_send_a_chunk_or_two
     root, lock = tmp_path / "output", tmp_path / "lock"
     # As the previous release left it: every shard listed in files.json itself.
     monkeypatch.setattr(shardlists, "LIST_SIZE", 10_000)
+    monkeypatch.setattr(shardlists, "INLINE_SHARDS", 10_000)
     publish_site(db, root, lock_path=lock)
     client = make_s3_client(s3_env.endpoint_url)
     location = S3Location(bucket, "")
     mirror_to_s3(root, location, POLICY, client=client)
 
     monkeypatch.setattr(shardlists, "LIST_SIZE", 2)
+    monkeypatch.setattr(shardlists, "INLINE_SHARDS", 4)
     rebuilt = publish_site(db, root, lock_path=lock, force=True)
     chunks = [path for path in rebuilt.new_shards if SHARD_LIST_PATH.fullmatch(path)]
     assert chunks and sorted(rebuilt.written) == sorted([*chunks, "files.json"])
@@ -108,6 +110,7 @@ def test_a_bucket_of_the_two_level_form_converges_to_the_tree_sending_only_the_i
 ) -> None:
     monkeypatch.setattr(shards, "SHARD_SIZE", 4)
     monkeypatch.setattr(shardlists, "LIST_SIZE", 2)
+    monkeypatch.setattr(shardlists, "INLINE_SHARDS", 4)
     db = open_database(tmp_path / "wistia.db", create=True)
     for number in range(200):
         add_video(db, f"v{number:04d}")

@@ -30,6 +30,7 @@ LISTS = "SELECT * FROM publish_file_nodes ORDER BY level, start"
 def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shards, "SHARD_SIZE", 4)  # 2 to 8 files a shard
     monkeypatch.setattr(shardlists, "LIST_SIZE", 2)  # 1 to 4 shards a chunk
+    monkeypatch.setattr(shardlists, "INLINE_SHARDS", 4)
 
 
 def publish(db: Database, out: Path, **options: Any) -> Any:

@@ -1124,6 +1124,7 @@ def test_an_edit_costs_the_same_statements_and_files_whatever_the_catalog_size(
     """
     monkeypatch.setattr(pagelists, "CHUNK_SIZE", 4)
     monkeypatch.setattr(shardlists, "LIST_SIZE", 4)
+    monkeypatch.setattr(shardlists, "INLINE_SHARDS", 8)
     monkeypatch.setattr(shards, "SHARD_SIZE", 128)
 
     def cost(videos: int) -> tuple[int, int, int]:
@@ -1170,7 +1171,7 @@ def test_an_edit_costs_the_same_statements_and_files_whatever_the_catalog_size(
         # The index's tree: a few statements a level and a chunk rewritten (a level more in
         # the larger catalog).
         tree = [sql for sql in executed if "publish_file_nodes" in sql and "'files/" not in sql]
-        (levels,) = db.execute("SELECT max(level) FROM publish_file_nodes").fetchone()
+        (levels,) = db.execute("SELECT coalesce(max(level), 0) FROM publish_file_nodes").fetchone()
         rewritten = [path for path in result.new_shards if path.startswith("shard-lists/")]
         assert len(tree) <= 4 + 8 * levels + 2 * len(rewritten)
         rest = len(executed) - len(shard_statements) - len(tree) - 2 * searched

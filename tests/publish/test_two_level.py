@@ -48,6 +48,7 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pagelists, "CHUNK_SIZE", 3)  # 2 to 6 pages a chunk
     monkeypatch.setattr(shards, "SHARD_SIZE", 16)  # 8 to 48 files a shard
     monkeypatch.setattr(shardlists, "LIST_SIZE", 2)  # 1 to 4 shards a chunk
+    monkeypatch.setattr(shardlists, "INLINE_SHARDS", 4)  # files.json lists at most 4 itself
 
 
 @pytest.fixture
@@ -254,6 +255,7 @@ def test_with_chunks_incremental_publishes_equal_a_full_rebuild_byte_for_byte(
     with (
         patch.object(pagelists, "CHUNK_SIZE", 1),
         patch.object(shardlists, "LIST_SIZE", 2),
+        patch.object(shardlists, "INLINE_SHARDS", 4),
         patch.object(shards, "SHARD_SIZE", 2),
         tempfile.TemporaryDirectory() as scratch,
     ):

@@ -2,7 +2,8 @@
 
 Level 1 cuts the shards, in path order, by their first paths with ``buckets.normalise`` (split
 past twice ``LIST_SIZE``, merge below half); level 2 cuts the level-1 chunks the same way, and
-so on until a level has one chunk: the root, inline in ``files.json``. Every other chunk is an
+so on until a level has one chunk: the root, inline in ``files.json`` (a small site, up to
+``INLINE_SHARDS`` shards, has no chunk: ``files.json`` lists every shard). Every other chunk is an
 immutable file ``shard-lists/<hash>.json``: at level 1 it lists shards (``"shards"``, links
 ``../files/<hash>.json``), above it lists chunks of the level below (``"shard_lists"``, links
 ``<hash>.json`` beside it). A chunk holding a child that was rewritten or went is rewritten;
@@ -30,11 +31,15 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 LIST_SIZE = 8  # links a chunk holds: 4 to 16 of them (about 0.8 to 3.4 KB)
+# Up to this many shards (about 2,000 files) files.json lists them all itself and there is no
+# chunk: a small site's index is what it always was, read by any reader of the first form.
+INLINE_SHARDS = 64
 NODES_TABLE = "publish_file_nodes"  # a row per chunk: level, start, then _COLUMNS
 _COLUMNS = "shards, files, first, page, sha256, bytes"
 # A child as a chunk lists it, the same columns at every level: a shard is one shard.
+_SHARDS_TABLE = "publish_file_shards"
 _SHARD_CHILDREN = (
-    "SELECT start, 1, size, start, page, sha256, bytes FROM publish_file_shards WHERE start >= ?"
+    f"SELECT start, 1, size, start, page, sha256, bytes FROM {_SHARDS_TABLE} WHERE start >= ?"
 )
 
 
@@ -56,6 +61,9 @@ def plan_chunks(
     """Cut again the chunks, level by level, holding a ``changed`` shard start (all:
     ``rebuild``), from the rows as this publish leaves them; add the chunk files that change
     to ``contents``, record the rows, and return the chunk files no longer listed."""
+    (shards,) = db.execute(f"SELECT count(*) FROM {_SHARDS_TABLE}").fetchone()
+    if shards <= INLINE_SHARDS:
+        return _drop_levels_above(db, 0)
     dropped: set[str] = set()
     level = 1
     while True:
@@ -65,8 +73,13 @@ def plan_chunks(
         if count <= 1:
             break
         level += 1
+    return dropped | _drop_levels_above(db, level)
+
+
+def _drop_levels_above(db: Database, level: int) -> set[str]:
+    """Forget the chunks above ``level`` (every chunk for 0); return their files."""
     above = f"FROM {NODES_TABLE} WHERE level > ?"
-    dropped |= {page for (page,) in db.execute(f"SELECT page {above}", [level]) if page}
+    dropped = {page for (page,) in db.execute(f"SELECT page {above}", [level]) if page}
     db.execute(f"DELETE {above}", [level])
     return dropped
 
@@ -183,5 +196,7 @@ def root(db: Database) -> tuple[int, int, list[Child]]:
     row = db.execute(
         f"SELECT level, files FROM {NODES_TABLE} ORDER BY level DESC LIMIT 1"
     ).fetchone()
-    level, files = (1, 0) if row is None else row
+    if row is None:  # a small site: every shard inline
+        row = db.execute(f"SELECT 1, coalesce(sum(size), 0) FROM {_SHARDS_TABLE}").fetchone()
+    level, files = row
     return level, files, list(db.execute(_children_query(level) + " ORDER BY start", [""]))
