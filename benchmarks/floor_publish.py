@@ -47,7 +47,8 @@ PUBLISHED = (
 INVERT = str.maketrans("0123456789", "9876543210")
 SHARD_SIZE = 32  # files a shard lists (``publish.shards``)
 PAGE_LIST_SIZE = 64  # page links a page-list chunk holds (``publish.pagelists``)
-SHARD_LIST_SIZE = 32  # shard links a shard-list chunk holds (``publish.shardlists``)
+SHARD_LIST_SIZE = 8  # links a chunk of the index's tree holds (``publish.shardlists``)
+INLINE_SHARDS = 64  # up to this many shards, files.json lists them all (``publish.shardlists``)
 T = TypeVar("T")
 dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -273,7 +274,7 @@ def main(database: str, output: str) -> None:
         ).encode(),
     )
     # Shards cut like pages; their links cut again into chunks of SHARD_LIST_SIZE to 1.5x,
-    # the first inline in files.json (``shards``), the rest in ``shard-lists/``.
+    # those into chunks, and so on until one is left: the root, inline in files.json.
     paths = sorted(listed)
     shards: list[tuple[str, int, str, str, int]] = []  # (first path, entries, path, sha256, bytes)
     for i, chunk in enumerate(cut(paths, SHARD_SIZE)):
@@ -293,23 +294,45 @@ def main(database: str, output: str) -> None:
             for first, count, path, digest, size in rows
         )
 
-    shard_chunks = cut(shards, SHARD_LIST_SIZE)
-    chunk_rows = []
-    for part in shard_chunks[1:]:
-        content = (
-            f'{{"schema_version":{VERSION},"shards":[\n{shard_rows(part, "../")}\n]}}\n'
-        ).encode()
-        path, digest = immutable("shard-lists", content)
-        chunk_rows.append(
-            f'{{"url":"{path}","first":{dumps(part[0][0])},'
-            f'"count":{sum(s[1] for s in part)},"shards":{len(part)},'
-            f'"sha256":"{digest}","bytes":{len(content)}}}'
+    def chunk_rows(rows: list[tuple[str, int, int, str, str, int]], beside: bool) -> str:
+        return ",\n".join(
+            f'{{"url":"{path.rpartition("/")[2] if beside else path}","first":{dumps(first)},'
+            f'"count":{files},"shards":{count},"sha256":"{digest}","bytes":{size}}}'
+            for first, files, count, path, digest, size in rows
         )
-    tail = ',"shard_lists":[\n' + ",\n".join(chunk_rows) + "\n]" if chunk_rows else ""
+
+    Node = tuple[str, int, int, str, str, int]  # first path, files, shards, path, sha, bytes
+
+    def chunk(key: str, body: str, first: str, files: int, count: int) -> Node:
+        content = f'{{"schema_version":{VERSION},"{key}":[\n{body}\n]}}\n'.encode()
+        path, digest = immutable("shard-lists", content)
+        return (first, files, count, path, digest, len(content))
+
+    small = len(shards) <= INLINE_SHARDS  # every shard inline in files.json, no chunk
+    nodes = [
+        chunk("shards", shard_rows(part, "../"), part[0][0], sum(s[1] for s in part), len(part))
+        for part in ([] if small else cut(shards, SHARD_LIST_SIZE))
+    ]
+    while len(pieces := cut(nodes, SHARD_LIST_SIZE)) > 1:
+        nodes = [
+            chunk(
+                "shard_lists",
+                chunk_rows(part, beside=True),
+                part[0][0],
+                sum(n[1] for n in part),
+                sum(n[2] for n in part),
+            )
+            for part in pieces
+        ]
+    tree = (
+        f'"shards":[\n{shard_rows(shards, "")}\n]'
+        if small
+        else f'"shards":[],"shard_lists":[\n{chunk_rows(nodes, beside=False)}\n]'
+    )
     write(
         "files.json",
         f'{{"schema_version":{VERSION},"generation":"{generation}","count":{len(paths)},'
-        f'"shards":[\n{shard_rows(shard_chunks[0], "")}\n]{tail}}}\n'.encode(),
+        f"{tree}}}\n".encode(),
     )
 
     # Durable in one step, then in place, the folders fsynced.

@@ -1,4 +1,5 @@
-"""The file list's ranges as table rows (m019): an upgrade keeps them, an edit reads only its own.
+"""The file list's ranges as table rows (m019, m021): an upgrade keeps the shards' (the index's
+chunks are cut again once), an edit reads only its own.
 
 Small shards and chunks make a few hundred videos behave as a catalog of tens of thousands.
 """
@@ -22,13 +23,14 @@ from wistia_sync.store import state
 from wistia_sync.store.db import open_database
 
 SHARDS = "SELECT * FROM publish_file_shards ORDER BY start"
-LISTS = "SELECT * FROM publish_file_lists ORDER BY start"
+LISTS = "SELECT * FROM publish_file_nodes ORDER BY level, start"
 
 
 @pytest.fixture(autouse=True)
 def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shards, "SHARD_SIZE", 4)  # 2 to 8 files a shard
     monkeypatch.setattr(shardlists, "LIST_SIZE", 2)  # 1 to 4 shards a chunk
+    monkeypatch.setattr(shardlists, "INLINE_SHARDS", 4)
 
 
 def publish(db: Database, out: Path, **options: Any) -> Any:
@@ -46,11 +48,12 @@ def site(tmp_path: Path, videos: int) -> tuple[Database, Path]:
 
 
 def as_an_earlier_release_kept_them(db: Database) -> None:
-    """The ranges as one JSON value each in ``sync_state``, and m019 not yet applied."""
+    """The ranges as one JSON value each in ``sync_state``, and m019 and m021 not yet
+    applied (the chunks as that release cut them: one level)."""
     shard_rows = [list(row) for row in db.execute(SHARDS)]
     chunk_rows = [
         [start, count, page, digest, size]
-        for start, count, _, _, page, digest, size in db.execute(LISTS)
+        for _, start, count, _, _, page, digest, size in db.execute(LISTS + " LIMIT 3")
     ]
     db.execute(
         "INSERT INTO sync_state (key, value) VALUES ('publish_file_shards', ?), "
@@ -58,31 +61,38 @@ def as_an_earlier_release_kept_them(db: Database) -> None:
         [json.dumps(shard_rows), json.dumps(chunk_rows)],
     )
     db.execute("DROP TABLE publish_file_shards")
-    db.execute("DROP TABLE publish_file_lists")
-    db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm019_file_list_ranges'")
+    db.execute("DROP TABLE publish_file_nodes")
+    db.execute(
+        "DELETE FROM _sqlite_migrations "
+        "WHERE name IN ('m019_file_list_ranges', 'm021_file_list_tree')"
+    )
 
 
 def test_an_upgrade_moves_the_recorded_ranges_into_rows_and_rewrites_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A site an earlier release published (at its default page size, 100, never set) keeps
-    its page size and its ranges: the first publish after the upgrade rewrites nothing."""
+    its page size and its shards: the first publish after the upgrade rewrites no page and no
+    shard, only the index's chunks (cut again as a tree, m021) and files.json, and only once."""
     with monkeypatch.context() as earlier:
         earlier.setattr(state, "DEFAULT_PAGE_SIZE", 100)
         db, out = site(tmp_path, 120)
     shard_rows, chunk_rows = db.execute(SHARDS).fetchall(), db.execute(LISTS).fetchall()
-    assert len(chunk_rows) > 2  # the index is two-level: the rows say what each chunk covers
+    assert len(chunk_rows) > 2  # the index is a tree: the rows say what each chunk covers
     before = read_all(out)
     as_an_earlier_release_kept_them(db)
     db.close()
 
     db = open_database(tmp_path / "wistia.db")
     assert db.execute(SHARDS).fetchall() == shard_rows
-    assert db.execute(LISTS).fetchall() == chunk_rows
+    assert db.execute(LISTS).fetchall() == []  # cut again by the next publish
     assert db.execute(
         "SELECT count(*) FROM sync_state WHERE key GLOB 'publish_file_shard*s'"
     ).fetchone() == (0,)
     assert state.page_size(db) == 100  # pinned: the new default (40) would re-cut every page
+    upgraded = publish(db, out, force=True).written
+    assert all(path == "files.json" or path.startswith("shard-lists/") for path in upgraded)
+    assert len(db.execute(LISTS).fetchall()) > 2
     assert publish(db, out, force=True).written == []
     assert read_all(out) == before
 
@@ -111,7 +121,9 @@ def cost_of_an_edit_list(
     tmp_path: Path, videos: int, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[int, int, int]:
     """SQLite's virtual-machine steps planning the file list after renaming one video, the
-    ranges (shards and chunks) it made objects of, and the shards of the list it rewrote."""
+    ranges (shards and chunks) it made objects of, and the shards of the list it rewrote times
+    the levels of ranges (the shards' and each of the index's tree): what an edit's work is
+    proportional to."""
     db, out = site(tmp_path, videos)
     db.execute("UPDATE videos SET name = 'Renamed' WHERE hashed_id = 'v0001'")
     steps, ranges = 0, 0
@@ -144,15 +156,18 @@ def cost_of_an_edit_list(
             patched.setattr(module, "Bucket", Counted)
         written = publish(db, out).written
     assert "Renamed" in (out / "videos" / "v0001.json").read_text()
+    (levels,) = db.execute("SELECT max(level) FROM publish_file_nodes").fetchone()
     db.close()
-    return steps, ranges, len([path for path in written if path.startswith("files/")])
+    rewritten = len([path for path in written if path.startswith("files/")])
+    return steps, ranges, rewritten * (1 + levels)
 
 
 def test_an_edit_plans_the_file_list_from_the_rows_it_touches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Neither its SQLite work nor the ranges it holds grow with the shards and chunks: five
-    times the catalog (five times the rows) costs what the smaller one does, within a margin.
+    """Neither its SQLite work nor the ranges it holds grow with the shards and chunks but by
+    the index's depth: five times the catalog (five times the rows, a level more) costs what
+    the smaller one does a shard and a level, within a margin.
 
     Both are counted a shard the edit rewrote: the search index's files it writes have
     content-hashed names, so they fall in different shards (3 or 4 here) from run to run."""

@@ -41,8 +41,8 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize(
-    ("page_list_size", "shard_size", "shard_list_size"),
-    [(64, 128, 32), (3, 16, 2)],
+    ("page_list_size", "shard_size", "shard_list_size", "inline_shards"),
+    [(64, 128, 32, 64), (3, 16, 2, 4)],
     ids=["default sizes", "small sizes"],
 )
 def test_floor_writes_what_publish_force_writes(
@@ -51,6 +51,7 @@ def test_floor_writes_what_publish_force_writes(
     page_list_size: int,
     shard_size: int,
     shard_list_size: int,
+    inline_shards: int,
 ) -> None:
     floor = _module("floor_publish")
     monkeypatch.syspath_prepend(str(BENCHMARKS))
@@ -62,6 +63,8 @@ def test_floor_writes_what_publish_force_writes(
         (floor, "SHARD_SIZE", shard_size),
         (shardlists, "LIST_SIZE", shard_list_size),
         (floor, "SHARD_LIST_SIZE", shard_list_size),
+        (shardlists, "INLINE_SHARDS", inline_shards),
+        (floor, "INLINE_SHARDS", inline_shards),
     ]:
         monkeypatch.setattr(module, name, size)
     database = tmp_path / "wistia.db"

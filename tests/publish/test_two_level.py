@@ -6,8 +6,12 @@ Small chunk sizes make a few hundred videos behave as a catalog of tens of thous
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import tempfile
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -19,8 +23,11 @@ from sqlite_utils import Database
 
 from tests.publish.test_publish_properties import edits, hashed_id, read_all
 from tests.support.factories import add_video
+from wistia_sync.contract import filelist
 from wistia_sync.contract.filelist import (
+    FileIndex,
     FileListError,
+    ShardRef,
     expand_index,
     local_shard_reader,
     parse_file_index,
@@ -41,6 +48,7 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pagelists, "CHUNK_SIZE", 3)  # 2 to 6 pages a chunk
     monkeypatch.setattr(shards, "SHARD_SIZE", 16)  # 8 to 48 files a shard
     monkeypatch.setattr(shardlists, "LIST_SIZE", 2)  # 1 to 4 shards a chunk
+    monkeypatch.setattr(shardlists, "INLINE_SHARDS", 4)  # files.json lists at most 4 itself
 
 
 @pytest.fixture
@@ -159,15 +167,32 @@ def test_a_rebuild_cuts_the_same_chunks_byte_for_byte(db: Database, tmp_path: Pa
     assert rebuilt.written == [] and rebuilt.removed == []
 
 
-def test_a_large_file_list_is_two_level_and_reads_back_whole(db: Database, tmp_path: Path) -> None:
+def chunks_of(out: Path) -> dict[str, int]:
+    """Every chunk of the index's tree files.json leads to, each with its level (the root's
+    children deepest), every chunk checked against its schema."""
+    found: dict[str, int] = {}
+
+    def walk(urls: list[str], depth: int) -> None:
+        for url in urls:
+            assert SHARD_LIST_PATH.fullmatch(url)
+            chunk = load(out, url)
+            FilesShardList.model_validate(chunk)
+            assert bool(chunk.get("shards")) != bool(chunk.get("shard_lists"))
+            found[url] = depth
+            walk([f"shard-lists/{c['url']}" for c in chunk.get("shard_lists", [])], depth + 1)
+
+    walk([chunk["url"] for chunk in load(out, "files.json").get("shard_lists", [])], 1)
+    return found
+
+
+def test_a_large_file_list_is_a_tree_and_reads_back_whole(db: Database, tmp_path: Path) -> None:
     out = tmp_path / "out"
     publish(db, out)
     index = load(out, "files.json")
     FilesList.model_validate(index)
-    assert index["shard_lists"]
-    for chunk in index["shard_lists"]:
-        assert SHARD_LIST_PATH.fullmatch(chunk["url"])
-        FilesShardList.model_validate(load(out, chunk["url"]))
+    assert index["shards"] == [] and len(index["shard_lists"]) <= 2 * shardlists.LIST_SIZE
+    before = chunks_of(out)
+    assert max(before.values()) >= 3  # a root, and chunks of chunks of shards below it
     listed = read_local_file_list(out)[0].files
     recorded = {
         path
@@ -179,12 +204,13 @@ def test_a_large_file_list_is_two_level_and_reads_back_whole(db: Database, tmp_p
     db.execute("UPDATE videos SET name = 'Renamed' WHERE hashed_id = 'v0200'")
     result = publish(db, out)
     chunks = [path for path in result.new_shards if SHARD_LIST_PATH.fullmatch(path)]
-    assert 0 < len(chunks) < len(index["shard_lists"])
+    rewritten = [path for path in result.new_shards if path.startswith("files/")]
+    # At most one chunk a level above each shard rewritten (the root is files.json), and far
+    # from every chunk.
+    assert 0 < len(chunks) <= len(rewritten) * max(before.values()) < len(before)
     # A replaced chunk goes with the shards it listed, once the new files.json is in place.
-    gone = {chunk["url"] for chunk in index["shard_lists"]} - {
-        chunk["url"] for chunk in load(out, "files.json")["shard_lists"]
-    }
-    assert gone and not any((out / path).exists() for path in gone)
+    gone = set(before) - set(chunks_of(out))
+    assert len(gone) == len(chunks) and not any((out / path).exists() for path in gone)
     assert set(read_local_file_list(out)[0].files) >= {"videos/v0200.json"}
 
 
@@ -195,12 +221,16 @@ def test_a_chunk_that_is_not_what_files_json_says_refuses_the_list(
     publish(db, out)
     raw = (out / "files.json").read_bytes()
     chunk = load(out, "files.json")["shard_lists"][0]["url"]
+    # A chunk of the lowest level, the one listing shards (the root's children list chunks).
+    while "shard_lists" in load(out, chunk):
+        chunk = "shard-lists/" + load(out, chunk)["shard_lists"][0]["url"]
     content = (out / chunk).read_bytes()
     (out / chunk).write_bytes(content.replace(b'"count":', b'"count":1', 1))
     with pytest.raises(FileListError, match="not the chunk"):
         read_local_index(out)
     (out / chunk).write_bytes(content)
-    hostile = raw.replace(chunk.encode(), b"shard-lists/../../etc.json", 1)
+    top = load(out, "files.json")["shard_lists"][0]["url"]
+    hostile = raw.replace(top.encode(), b"shard-lists/../../etc.json", 1)
     with pytest.raises(FileListError, match="unsafe shard list"):
         parse_file_index(hostile, "files.json")
     # A chunk whose links leave files/ is refused even when its fingerprint matches.
@@ -225,6 +255,7 @@ def test_with_chunks_incremental_publishes_equal_a_full_rebuild_byte_for_byte(
     with (
         patch.object(pagelists, "CHUNK_SIZE", 1),
         patch.object(shardlists, "LIST_SIZE", 2),
+        patch.object(shardlists, "INLINE_SHARDS", 4),
         patch.object(shards, "SHARD_SIZE", 2),
         tempfile.TemporaryDirectory() as scratch,
     ):
@@ -288,3 +319,54 @@ def test_a_chunk_whose_first_shards_went_still_reads_back(
         )
         publish(db, out)
         assert "videos/v0050.json" in read_local_file_list(out)[0].files
+
+
+def test_a_chunk_of_chunks_is_read_as_untrusted_input(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    publish(db, out)
+    index = parse_file_index((out / "files.json").read_bytes(), "files.json")
+    top = index.lists[0].path
+    content = (out / top).read_bytes()
+    assert b'"shard_lists"' in content
+
+    def with_chunk(forged: bytes) -> tuple[FileIndex, Callable[[ShardRef], bytes]]:
+        """The index naming ``forged`` as its first chunk, fingerprint and all."""
+        ref = replace(index.lists[0], sha256=hashlib.sha256(forged).hexdigest(), bytes=len(forged))
+
+        def reader(wanted: ShardRef) -> bytes:
+            return forged if wanted.path == top else (out / wanted.path).read_bytes()
+
+        return replace(index, lists=(ref, *index.lists[1:])), reader
+
+    # A link out of shard-lists/ is refused even when the chunk's fingerprint matches.
+    escaping = re.sub(rb'"url":"([0-9a-f]{32}\.json)"', rb'"url":"../files/\1"', content, count=1)
+    with pytest.raises(FileListError, match="unsafe shard list"):
+        expand_index(*with_chunk(escaping), "files.json")
+    # A chunk that claims more shards under it than its own chunks hold.
+    inflated = re.sub(rb'"shards":(\d+)', rb'"shards":9\1', content, count=1)
+    with pytest.raises(FileListError, match="does not hold"):
+        expand_index(*with_chunk(inflated), "files.json")
+    assert expand_index(*with_chunk(content), "files.json").shards
+    # However well formed, a tree deeper than a reader allows is refused, not followed.
+    monkeypatch.setattr(filelist, "MAX_LIST_DEPTH", 1)
+    with pytest.raises(FileListError, match="deeper than 1 levels"):
+        read_local_index(out)
+
+
+def test_a_chunk_is_planned_after_every_shard_and_chunk_it_links_to(
+    db: Database, tmp_path: Path
+) -> None:
+    """The publish places the list's files in the order planned (files.json after them all):
+    a chunk only after what it links to, so no reader reaches a chunk before its children."""
+    publish(db, tmp_path / "out")
+    planned = shards.plan_shards(db, None).contents  # a rebuild: every shard and chunk again
+    order = {path: number for number, path in enumerate(planned)}
+    chunks = [path for path in planned if SHARD_LIST_PATH.fullmatch(path)]
+    assert any(b'"shard_lists"' in planned[path] for path in chunks)
+    for path in chunks:
+        body = json.loads(planned[path])
+        links = [f"shard-lists/{c['url']}" for c in body.get("shard_lists", [])]
+        links += [shard["url"].removeprefix("../") for shard in body.get("shards", [])]
+        assert links and all(order[link] < order[path] for link in links)

@@ -8,11 +8,14 @@ content-addressed file holding the entries of one stable slice of paths (from ``
 next shard's ``first``): ``{"schema_version": 2, "files": {"<path>": {"sha256", "bytes",
 "cache"}}}``. Two lists that name the same shard hold the same entries for that slice, so a
 diff reads only the shards the two indexes do not share. The list never names itself or its
-shards. In a large site the index is two-level: ``shards`` holds the first chunk of the list of
-shards, and ``"shard_lists": [{"url": "shard-lists/<hash>.json", "first", "count", "shards",
-"sha256", "bytes"}, …]`` the others, each an immutable file ``{"schema_version": 2, "shards":
-[…]}`` whose links are relative to it (``../files/<hash>.json``). The older forms (no
-``shard_lists``; one ``files`` object inline in ``files.json``) are still read.
+shards. In a larger site the index is a tree: ``shards`` is empty and ``"shard_lists":
+[{"url": "shard-lists/<hash>.json", "first", "count", "shards", "sha256", "bytes"}, …]`` lists
+chunks, each an immutable file that lists either shards (``{"schema_version": 2, "shards":
+[…]}``, links ``../files/<hash>.json``) or further chunks (``{"schema_version": 2,
+"shard_lists": […]}``, links ``<hash>.json`` beside it); the shards are those of ``shards``,
+then of each chunk in order, depth first. The older forms (the first chunk's shards inline
+beside ``shard_lists``; no ``shard_lists``; one ``files`` object inline in ``files.json``) are
+still read.
 
 A remote target keeps the copy the last delivery uploaded, so the next delivery diffs two file
 lists instead of listing a bucket. Both copies are read as untrusted input: a path that could
@@ -33,6 +36,7 @@ from wistia_sync.contract.layout import (
     CACHE_CLASSES,
     FILES_PATH,
     SAFE_PATH,
+    SHARD_LIST_FOLDER,
     SHARD_LIST_PATH,
     SHARD_PATH,
     CacheClass,
@@ -55,6 +59,8 @@ class FileListReplaced(FileListError):
 
 
 LIST_READ_ATTEMPTS = 3
+# How deep a tree of chunks may go: 16 links a chunk reach 16**8 shards, far past any catalog.
+MAX_LIST_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -97,11 +103,20 @@ class ListRef(ShardRef):
 
 
 @dataclass(frozen=True)
+class Subtree:
+    """What one chunk of the index leads to: its shards and the chunks below it, in order."""
+
+    shards: tuple[ShardRef, ...]
+    lists: tuple[ListRef, ...] = ()
+
+
+@dataclass(frozen=True)
 class FileIndex:
     """A parsed ``files.json``: its shards, or (the oldest form) its entries inline.
 
-    ``lists`` are the chunks of a two-level index; until ``expand_index`` has read them,
-    ``shards`` holds only the inline first chunk (``expanded`` is False).
+    ``lists`` are the chunks of the index's tree; until ``expand_index`` has read them,
+    ``shards`` holds only the shards inline in ``files.json`` and ``lists`` only the chunks it
+    names (``expanded`` is False); after, every shard and every chunk at every level, in order.
     """
 
     generation: str
@@ -110,7 +125,7 @@ class FileIndex:
     inline: dict[str, FileEntry] | None = None
     lists: tuple[ListRef, ...] = ()
     expanded: bool = True
-    chunk_shards: Mapping[str, tuple[ShardRef, ...]] = field(default_factory=dict)
+    subtrees: Mapping[str, Subtree] = field(default_factory=dict)
 
 
 def _load_json(raw: bytes, source: str) -> dict[str, Any]:
@@ -155,28 +170,79 @@ def expand_index(
     index: FileIndex,
     read_chunk: Callable[[ShardRef], bytes],
     source: str,
-    known: Mapping[str, tuple[ShardRef, ...]] | None = None,
+    known: Mapping[str, Subtree] | None = None,
 ) -> FileIndex:
-    """``index`` with every shard, its chunks read (``known``: chunks already read, by path;
-    a chunk is named by its content hash, so one of the same name holds the same shards)."""
+    """``index`` with every shard and chunk, its chunks read depth first (``known``: chunks
+    already read, by path; a chunk is named by its content hash, so one of the same name leads
+    to the same shards)."""
     if index.expanded:
         return index
-    found: dict[str, tuple[ShardRef, ...]] = {}
+    found: dict[str, Subtree] = {}
+    shards, lists = list(index.shards), []
     for chunk in index.lists:
-        shards = (known or {}).get(chunk.path)
-        if shards is None:
-            shards = _chunk_shards(read_chunk(chunk), chunk, f"{source} → {chunk.path}")
-        found[chunk.path] = shards
-    every = (*index.shards, *(ref for chunk in index.lists for ref in found[chunk.path]))
-    if len({ref.path for ref in every}) != len(every):
+        below = _subtree(chunk, read_chunk, f"{source} → {chunk.path}", known or {}, found, 1)
+        shards += below.shards
+        lists += [chunk, *below.lists]
+    if len({ref.path for ref in [*shards, *lists]}) != len(shards) + len(lists):
         raise FileListError(f"{source} lists a shard twice")
-    return FileIndex(index.generation, index.count, every, lists=index.lists, chunk_shards=found)
+    return FileIndex(
+        index.generation, index.count, tuple(shards), lists=tuple(lists), subtrees=found
+    )
 
 
-def _chunk_shards(raw: bytes, chunk: ListRef, source: str) -> tuple[ShardRef, ...]:
-    if len(raw) != chunk.bytes or hashlib.sha256(raw).hexdigest() != chunk.sha256:
-        raise FileListError(f"{source} is not the chunk its files.json lists")
-    values = _load_json(raw, source).get("shards")
+def _subtree(
+    chunk: ListRef,
+    read_chunk: Callable[[ShardRef], bytes],
+    source: str,
+    known: Mapping[str, Subtree],
+    found: dict[str, Subtree],
+    depth: int,
+) -> Subtree:
+    """What ``chunk`` leads to, checked against what its parent says of it."""
+    below = known.get(chunk.path)
+    if below is None:
+        if depth > MAX_LIST_DEPTH:
+            raise FileListError(f"{source}: the index is deeper than {MAX_LIST_DEPTH} levels")
+        raw = read_chunk(chunk)
+        if len(raw) != chunk.bytes or hashlib.sha256(raw).hexdigest() != chunk.sha256:
+            raise FileListError(f"{source} is not the chunk its files.json lists")
+        data = _load_json(raw, source)
+        if "shard_lists" in data:
+            below = _chunk_of_chunks(data, chunk, read_chunk, source, known, found, depth)
+        else:
+            below = Subtree(_chunk_shards(data, chunk, source))
+    found[chunk.path] = below
+    return below
+
+
+def _chunk_of_chunks(
+    data: dict[str, Any],
+    chunk: ListRef,
+    read_chunk: Callable[[ShardRef], bytes],
+    source: str,
+    known: Mapping[str, Subtree],
+    found: dict[str, Subtree],
+    depth: int,
+) -> Subtree:
+    values = data["shard_lists"]
+    if not isinstance(values, list) or not values:
+        raise FileListError(f"{source} has no valid shard_lists")
+    refs = [_list_ref(value, source, in_chunk=True) for value in values]
+    if sum(ref.shards for ref in refs) != chunk.shards or sum(r.count for r in refs) != chunk.count:
+        raise FileListError(f"{source} does not hold what its files.json says")
+    if refs[0].first != chunk.first:
+        raise FileListError(f"{source} does not start where its files.json says")
+    shards: list[ShardRef] = []
+    lists: list[ListRef] = []
+    for ref in refs:
+        below = _subtree(ref, read_chunk, f"{source} → {ref.path}", known, found, depth + 1)
+        shards += below.shards
+        lists += [ref, *below.lists]
+    return Subtree(tuple(shards), tuple(lists))
+
+
+def _chunk_shards(data: dict[str, Any], chunk: ListRef, source: str) -> tuple[ShardRef, ...]:
+    values = data.get("shards")
     if not isinstance(values, list):
         raise FileListError(f"{source} has no shards list")
     refs = tuple(_shard_ref(value, source, in_chunk=True) for value in values)
@@ -187,10 +253,13 @@ def _chunk_shards(raw: bytes, chunk: ListRef, source: str) -> tuple[ShardRef, ..
     return refs
 
 
-def _list_ref(value: Any, source: str) -> ListRef:
+def _list_ref(value: Any, source: str, *, in_chunk: bool = False) -> ListRef:
+    """A chunk as its parent lists it; in a chunk its link is the name beside it."""
     if not isinstance(value, dict):
         raise FileListError(f"{source}: a shard list is not an object")
     url = value.get("url")
+    if in_chunk and isinstance(url, str):
+        url = f"{SHARD_LIST_FOLDER}/{url}" if "/" not in url else None
     if not isinstance(url, str) or not SHARD_LIST_PATH.fullmatch(url):
         raise FileListError(f"{source} lists an unsafe shard list {str(url)[:200]!r}")
     first, count, digest, size = _ref_fields(value, url, source)

@@ -354,15 +354,16 @@ class ShardLink(_Contract):
 
 
 class ShardListLink(_Contract):
-    """One chunk of files.json's list of shards (a large site only)."""
+    """One chunk of the index's tree of shards (a larger site only): it lists shards, or (in a
+    site large enough for more levels) further chunks."""
 
     url: str = Field(
         pattern=r"^shard-lists/[0-9a-f]{32}\.json$",
         description="The chunk (immutable, content-addressed), relative to files.json.",
     )
     first: str = Field(description="Where the chunk's first shard's slice of paths starts.")
-    count: int = Field(ge=0, description="How many files the chunk's shards list.")
-    shards: int = Field(ge=0, description="How many shards the chunk lists.")
+    count: int = Field(ge=0, description="How many files the shards under the chunk list.")
+    shards: int = Field(ge=0, description="How many shards are under the chunk, at any depth.")
     sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the chunk's bytes, hex.")
     bytes: int = Field(ge=0, description="Size of the chunk in bytes.")
 
@@ -373,6 +374,15 @@ class ChunkShardLink(ShardLink):
     url: str = Field(
         pattern=r"^\.\./files/[0-9a-f]{32}\.json$",
         description="The shard (immutable, content-addressed), relative to the chunk.",
+    )
+
+
+class ChunkListLink(ShardListLink):
+    """One chunk as a chunk of a lower level lists it: its link is its name, beside it."""
+
+    url: str = Field(
+        pattern=r"^[0-9a-f]{32}\.json$",
+        description="The chunk (immutable, content-addressed), relative to the chunk listing it.",
     )
 
 
@@ -389,20 +399,28 @@ class FilesList(_Contract):
     generation: str = Field(pattern=r"^[0-9a-f]{20}$", description="As in manifest.json.")
     count: int = Field(ge=0, description="How many files the shards list in all.")
     shards: list[ShardLink] = Field(
-        description="The shards, in path order (the first of them only, when shard_lists follows)."
+        description="The shards, in path order: all of them in a small site; none when "
+        "shard_lists follows (an earlier release put the first chunk's shards here)."
     )
     shard_lists: list[ShardListLink] = Field(
         default_factory=list,
-        description="Only in a large site (absent otherwise): chunks listing the shards after "
-        "those of `shards`, in path order.",
+        description="Only in a larger site (absent otherwise): the chunks of the index's tree "
+        "listing the shards after those of `shards`, in path order.",
     )
 
 
 class FilesShardList(_Contract):
-    """shard-lists/<hash>.json: a chunk of files.json's list of shards (immutable)."""
+    """shard-lists/<hash>.json: a chunk of the index's tree (immutable): it lists either shards
+    (the lowest level) or chunks of the level below, never both."""
 
     schema_version: Version
-    shards: list[ChunkShardLink] = Field(description="The shards, in path order.")
+    shards: list[ChunkShardLink] = Field(
+        default_factory=list, description="The shards, in path order (the lowest level)."
+    )
+    shard_lists: list[ChunkListLink] = Field(
+        default_factory=list,
+        description="The chunks of the level below, in path order (a higher level).",
+    )
 
 
 class FilesShard(_Contract):

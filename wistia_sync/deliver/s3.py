@@ -319,7 +319,7 @@ def _diff(
             remote.index,
             _remote_shard_reader(client, location),
             f"{location}{FILES_PATH}",
-            known=local.index.chunk_shards,
+            known=local.index.subtrees,
         )
     except FileListError as error:
         report.warnings.append(f"{error}; comparing with a listing of the bucket instead")

@@ -11,11 +11,11 @@ gone reads the new index again (``contract.filelist.read_local_file_list``). The
 as rows of ``publish_file_shards`` (``rangerows``: an edit reads and rewrites the few around the
 paths it touched), so a rebuild cuts the same shards (``--force`` is byte-identical).
 
-The index's list of shards is two-level in turn, so ``files.json`` does not grow with the
-catalog either: the shards are cut into chunks the same way (``LIST_SIZE``); the first chunk's
-shards are inline in ``files.json`` (``shards``, all of them in a small site), every other
-chunk is an immutable file under ``shard-lists/`` that ``files.json`` lists (``shard_lists``).
-An edit rewrites the chunks holding a shard it replaced; they come and go like shards.
+The index's list of shards is a tree in turn, so ``files.json`` does not grow with the
+catalog either (``shardlists``): the shards are cut into small chunks the same way, those
+chunks into chunks, and so on up to one root, inline in ``files.json``; every other chunk is an
+immutable file under ``shard-lists/``. An edit rewrites the chunks above a shard it replaced,
+a few a level; they come and go like shards.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from wistia_sync.contract.layout import FILES_PATH, shard_path
 from wistia_sync.publish import rangerows, shardlists
 from wistia_sync.publish.buckets import Bucket, Member, normalise
-from wistia_sync.publish.build import SCHEMA_VERSION, dumps, encode, sha256
+from wistia_sync.publish.build import SCHEMA_VERSION, encode, sha256
 from wistia_sync.store.state import get_state, set_state
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def listed_files(db: Database) -> set[str]:
     """Every shard and chunk file the recorded list names (after ``plan_shards``: the new one)."""
     sql = (
         f"SELECT page FROM {SHARDS_TABLE} UNION ALL "
-        f"SELECT page FROM {shardlists.LISTS_TABLE} WHERE page IS NOT NULL"
+        f"SELECT page FROM {shardlists.NODES_TABLE} WHERE page IS NOT NULL"
     )
     return {page for (page,) in db.execute(sql)}
 
@@ -160,33 +160,16 @@ def record_shards(db: Database) -> None:
 
 
 def index_file(db: Database, generation: str) -> bytes:
-    """files.json: the first chunk's shards in path order, each with its first path, count and
-    fingerprint; then, in a large site, the other chunks (``shard_lists``), each with its first
-    path, the files and shards it covers, and its fingerprint. Read from the recorded rows."""
-    chunks = db.execute(
-        f"SELECT start, shards, files, first, page, sha256, bytes FROM {shardlists.LISTS_TABLE} "
-        "ORDER BY start"
-    ).fetchall()
-    sql = f"SELECT start, {_COLUMNS} FROM {SHARDS_TABLE}"
-    parameters = []
-    if len(chunks) > 1:
-        sql += " WHERE start < ?"
-        parameters.append(chunks[1][0])
-    rows = [
-        shardlists.shard_line(row, FILES_PATH)
-        for row in db.execute(sql + " ORDER BY start", parameters)
-    ]
-    lists = [
-        f'{{"url":"{page}","first":{dumps(first)},"count":{files},'
-        f'"shards":{shards},"sha256":"{digest}","bytes":{size}}}'
-        for _, shards, files, first, page, digest, size in chunks[1:]
-    ]
-    count = sum(chunk[2] for chunk in chunks)
-    body = ",\n".join(rows)
-    tail = ',"shard_lists":[\n' + ",\n".join(lists) + "\n]" if lists else ""
+    """files.json, the root of the index, read from the recorded rows: in a small site (one
+    chunk of shards) every shard in path order, each with its first path, count and
+    fingerprint (``shards``); in a larger one the root's chunks (``shard_lists``), each with
+    its first path, the files and shards under it, and its fingerprint."""
+    level, count, children = shardlists.root(db)
+    body = shardlists.child_lines(level, children, FILES_PATH)
+    inline = f'"shards":[\n{body}\n]'
+    tree = inline if level == 1 else f'"shards":[],"shard_lists":[\n{body}\n]'
     return encode(
-        f'{{"schema_version":{SCHEMA_VERSION},"generation":"{generation}","count":{count},'
-        f'"shards":[\n{body}\n]{tail}}}'
+        f'{{"schema_version":{SCHEMA_VERSION},"generation":"{generation}","count":{count},{tree}}}'
     )
 
 

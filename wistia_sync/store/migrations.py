@@ -908,3 +908,31 @@ def m019_file_list_ranges(db: Database) -> None:
                 AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'site_page_size');
         """
     )
+
+
+@migrations()
+def m021_file_list_tree(db: Database) -> None:
+    """Keep the file list's index as a tree of small chunks, a row per chunk at every level.
+
+    ``publish_file_nodes``: a row per chunk (``level`` 1 lists shards, ``level`` n lists chunks
+    of level n - 1), with its range start, shards and files under it, first path, file (NULL:
+    the root, inline in ``files.json``) and fingerprint. It replaces ``publish_file_lists`` (the
+    chunks of the two-level index): the next publish cuts the tree from the shards' rows, which
+    rewrites the index's chunks once (never a shard or a page).
+    """
+    db.executescript(
+        """
+        CREATE TABLE publish_file_nodes (
+            level INTEGER NOT NULL,
+            start TEXT NOT NULL,
+            shards INTEGER NOT NULL,
+            files INTEGER NOT NULL,
+            first TEXT NOT NULL,
+            page TEXT,
+            sha256 TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            PRIMARY KEY (level, start)
+        ) WITHOUT ROWID;
+        DROP TABLE publish_file_lists;
+        """
+    )

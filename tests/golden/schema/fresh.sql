@@ -109,15 +109,17 @@ CREATE TABLE publish_changes (
             kind TEXT NOT NULL CHECK (kind IN ('video', 'tag', 'folder')),
             key TEXT NOT NULL
         );
--- table publish_file_lists
-CREATE TABLE publish_file_lists (
-            start TEXT PRIMARY KEY,
+-- table publish_file_nodes
+CREATE TABLE publish_file_nodes (
+            level INTEGER NOT NULL,
+            start TEXT NOT NULL,
             shards INTEGER NOT NULL,
             files INTEGER NOT NULL,
             first TEXT NOT NULL,
             page TEXT,
             sha256 TEXT NOT NULL,
-            bytes INTEGER NOT NULL
+            bytes INTEGER NOT NULL,
+            PRIMARY KEY (level, start)
         ) WITHOUT ROWID;
 -- table publish_file_shards
 CREATE TABLE publish_file_shards (
@@ -368,5 +370,6 @@ CREATE TRIGGER videos_content_update AFTER UPDATE OF name, description, type, st
 -- migration wistia_sync.m017_video_slugs
 -- migration wistia_sync.m018_publish_state_by_bucket
 -- migration wistia_sync.m019_file_list_ranges
+-- migration wistia_sync.m021_file_list_tree
 -- state content_version = 0
 -- state publish_full_rebuild = 1
