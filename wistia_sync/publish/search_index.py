@@ -25,8 +25,6 @@ import bisect
 import json
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from itertools import accumulate, groupby, pairwise, repeat
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from wistia_sync.contract.layout import (
@@ -41,6 +39,13 @@ from wistia_sync.publish import heap, snapshot
 from wistia_sync.publish.build import dumps, encode, sha256
 from wistia_sync.publish.search_documents import Document, read_documents
 from wistia_sync.publish.staged_rows import SEARCH_SHARDS, SEARCH_VIDEOS
+from wistia_sync.publish.term_shard_text import (
+    Posting,
+    TermChange,
+    parse_term_shard,
+    render_term_shard,
+    splice_term_shard,
+)
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -52,13 +57,10 @@ INDEX_VERSION = 1
 TERM_SHARD_POSTINGS = 8192
 RECORD_BLOCK = 32
 RECORD_LIST_BLOCKS = 128
-_MASK_DIGITS = "0123456789abcdefghijklmnopqrstuv"
-_MASK_OF_DIGIT = {digit: mask for mask, digit in enumerate(_MASK_DIGITS)}
 _IDS = "(SELECT value FROM json_each(?))"
 _STAGE_EVERY = 256  # videos' rows staged at once in a rebuild
 
 Key = tuple[str, int]
-Posting = tuple[str, int, int]  # term, number, mask
 # (path, content, role): role "shard" (links nothing), "records" (links video files), "list"
 # (links record blocks), "entry" (links shards and lists): the order they are written in.
 AddFile = Callable[[str, bytes, str], None]
@@ -116,7 +118,7 @@ def plan_search(
     source_delta = _Delta(old, documents, numbers)
     dirty = source_delta.dirty([s.start for s in shards])
     source = _IncrementalSource(db, shards, source_delta)
-    new_shards = _plan_term_shards(plan, shards, dirty, source, add)
+    new_shards = _plan_term_shards(plan, shards, dirty, source, add, source.spliced)
     lists = _plan_records(db, plan, sorted(blocks.items()), add)
     # Also when the entry on disk is not the recorded one: a publish killed between renaming its
     # files into place and recording them leaves an entry its records do not name, which the
@@ -427,7 +429,7 @@ class _IncrementalSource:
 
     def __init__(self, db: Database, shards: list[_Shard], delta: _Delta) -> None:
         self.db, self.shards, self.delta = db, shards, delta
-        starts = [s.start for s in shards]
+        self.starts = starts = [s.start for s in shards]
         self.added: dict[int, list[Posting]] = {}
         for (term, number), mask in delta.added.items():
             index = bisect.bisect_right(starts, (term, number)) - 1
@@ -437,18 +439,48 @@ class _IncrementalSource:
         shard = self.shards[index]
         postings = []
         if shard.path:
-            row = self.db.execute(
-                "SELECT body FROM search_shards WHERE kind = 't' AND start_term = ? "
-                "AND start_number = ?",
-                list(shard.start),
-            ).fetchone()
-            if row is None:
-                raise ValueError(f"search shard {shard.start!r} has no recorded body")
             removed = self.delta.removed
-            postings = [p for p in parse_term_shard(row[0]) if (p[0], p[1]) not in removed]
+            postings = [
+                p for p in parse_term_shard(self._body(shard)) if (p[0], p[1]) not in removed
+            ]
         postings += self.added.get(index, [])
         postings.sort()
         return postings
+
+    def spliced(self, index: int) -> tuple[str, int] | None:
+        """Shard ``index``'s text with the delta applied in place, and its postings now; None
+        when it must be cut instead (it would split, merge, or has no text recorded)."""
+        shard = self.shards[index]
+        if not shard.path:
+            return None
+        changes: dict[str, TermChange] = {}
+        for term, number in self.delta.removed:
+            if bisect.bisect_right(self.starts, (term, number)) - 1 == index:
+                changes.setdefault(term, (set(), {}))[0].add(number)
+        for term, number, mask in self.added.get(index, []):
+            changes.setdefault(term, (set(), {}))[1][number] = mask
+        spliced = splice_term_shard(self._body(shard), changes)
+        if spliced is None:
+            return None
+        text, gained = spliced
+        postings = shard.postings + gained
+        last = index == len(self.shards) - 1
+        if postings <= 0 or postings > 2 * TERM_SHARD_POSTINGS:
+            return None
+        if postings < TERM_SHARD_POSTINGS // 2 and not last:
+            return None  # it absorbs the next shard: ``_cut`` does
+        return text, postings
+
+    def _body(self, shard: _Shard) -> str:
+        row = self.db.execute(
+            "SELECT body FROM search_shards WHERE kind = 't' AND start_term = ? "
+            "AND start_number = ?",
+            list(shard.start),
+        ).fetchone()
+        if row is None:
+            raise ValueError(f"search shard {shard.start!r} has no recorded body")
+        body: str = row[0]
+        return body
 
 
 class _FullSource:
@@ -507,26 +539,36 @@ def _plan_term_shards(
     dirty: set[int],
     source: Callable[[int], Iterable[Posting]],
     add: AddFile,
+    spliced: Callable[[int], tuple[str, int] | None] | None = None,
 ) -> list[_Shard]:
-    """Re-cut the dirty shards (absorbing a neighbour when one runs small); the final list."""
+    """Re-cut the dirty shards (absorbing a neighbour when one runs small); the final list.
+    ``spliced``: a dirty shard's new text and postings when it keeps its range (an edit's)."""
     final: list[_Shard] = []
 
-    def piece(start: Key, postings: list[Posting]) -> None:
-        if not postings and start != ("", 0):
-            return  # an emptied shard: its range joins the one before
-        text = render_term_shard(postings)
+    def written(start: Key, text: str, postings: int) -> None:
         content = encode(text)
         path = search_shard_path(sha256(content))
         add(path, content, "shard")
         plan.written.add(path)
-        plan.add_shard(("t", start[0], start[1], path, len(postings), text))
-        final.append(_Shard(start, path, len(postings)))
+        plan.add_shard(("t", start[0], start[1], path, postings, text))
+        final.append(_Shard(start, path, postings))
+
+    def piece(start: Key, postings: list[Posting]) -> None:
+        if not postings and start != ("", 0):
+            return  # an emptied shard: its range joins the one before
+        written(start, render_term_shard(postings), len(postings))
 
     index = 0
     while index < len(shards):
         shard = shards[index]
         if index not in dirty:
             final.append(shard)
+            index += 1
+            continue
+        in_place = None if spliced is None else spliced(index)
+        if in_place is not None:
+            plan.replaced.add(shard.path)
+            written(shard.start, *in_place)
             index += 1
             continue
         index = _cut(shards, index, source, plan, piece)
@@ -571,35 +613,6 @@ def _cut(
             piece(*pending)
         piece(start, current)
     return index
-
-
-def render_term_shard(postings: list[Posting]) -> str:
-    """``{"terms": [[term, [first number, deltas…], masks], …]}``: masks one base-32 digit a
-    posting, or one digit for all when they agree (small, and gzip-friendly)."""
-    terms: list[list[object]] = []
-    for term, group in groupby(postings, key=itemgetter(0)):
-        entries = list(group)
-        numbers = [number for _, number, _ in entries]
-        deltas = [numbers[0], *(b - a for a, b in pairwise(numbers))]
-        digits = "".join([_MASK_DIGITS[mask] for _, _, mask in entries])
-        terms.append(
-            [term, deltas, digits[0] if digits.count(digits[0]) == len(digits) else digits]
-        )
-    return dumps({"terms": terms})
-
-
-def parse_term_shard(text: str) -> list[Posting]:
-    """The postings of a term shard's text, in key order."""
-    postings: list[Posting] = []
-    extend = postings.extend
-    for term, deltas, digits in json.loads(text)["terms"]:
-        masks = (
-            repeat(_MASK_OF_DIGIT[digits])
-            if len(digits) == 1
-            else map(_MASK_OF_DIGIT.__getitem__, digits)
-        )
-        extend(zip(repeat(term), accumulate(deltas), masks))
-    return postings
 
 
 # -- records and the entry ---------------------------------------------------------------------
