@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_left
 from itertools import accumulate, groupby, pairwise, repeat
-from operator import itemgetter, sub
+from operator import itemgetter
 
 from wistia_sync.publish.build import dumps
 
@@ -134,35 +134,51 @@ def _changed_entry(
     term: str, entry: str | None, removed: set[int], added: dict[int, int]
 ) -> tuple[str, int] | None:
     """The term's entry with these postings removed and added ("" when none is left), and the
-    change in its postings; None when a removed one is absent or an added one present."""
+    change in its postings; None when a removed one is absent or an added one present.
+
+    A term in most videos has thousands of postings in one shard: each change edits the deltas
+    beside it as text (``parts``) and the numbers as a list, so no delta is rendered again."""
+    parts: list[str] = []
     numbers: list[int] = []
-    masks: list[str] = []
+    digits = ""
     if entry is not None:
         head = len(term) + 5  # ["term",[
         close = entry.index("]", head)
-        numbers = list(accumulate(map(int, entry[head:close].split(","))))
+        parts = entry[head:close].split(",")
+        numbers = list(accumulate(map(int, parts)))
         digits = entry[close + 3 : -2]  # between '],"' and '"]'
-        if len(digits) == 1:
-            digits *= len(numbers)
-        if len(digits) != len(numbers):
+        if len(digits) != len(numbers) and len(digits) != 1:
             return None
-        masks = list(digits)
     before = len(numbers)
+    uniform = len(digits) == 1  # one digit for every posting
     for number in removed:
         place = bisect_left(numbers, number)
         if place == len(numbers) or numbers[place] != number:
             return None
-        del numbers[place], masks[place]
+        if place + 1 < len(numbers):  # the next posting's delta now spans both
+            parts[place + 1] = str(numbers[place + 1] - (numbers[place - 1] if place else 0))
+        del numbers[place], parts[place]
+        if not uniform:
+            digits = digits[:place] + digits[place + 1 :]
     for number, mask in added.items():
         place = bisect_left(numbers, number)
         if (place < len(numbers) and numbers[place] == number) or not 0 <= mask < 32:
             return None
+        if place < len(numbers):
+            parts[place] = str(numbers[place] - number)
+        parts.insert(place, str(number - (numbers[place - 1] if place else 0)))
         numbers.insert(place, number)
-        masks.insert(place, MASK_DIGITS[mask])
+        digit = MASK_DIGITS[mask]
+        if uniform and digit != digits:
+            if len(numbers) == 1:
+                digits = digit  # the only posting
+                continue
+            digits *= len(numbers) - 1
+            uniform = False
+        if not uniform:
+            digits = digits[:place] + digit + digits[place:]
     if not numbers:
         return "", -before
-    deltas = ",".join(map(str, [numbers[0], *map(sub, numbers[1:], numbers[:-1])]))
-    digits = "".join(masks)
-    if digits.count(digits[0]) == len(digits):
+    if not uniform and digits.count(digits[0]) == len(digits):
         digits = digits[0]
-    return f'["{term}",[{deltas}],"{digits}"]', len(numbers) - before
+    return f'["{term}",[{",".join(parts)}],"{digits}"]', len(numbers) - before
