@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,3 +49,30 @@ def test_a_change_that_does_not_fit_the_text_is_refused() -> None:
     assert splice_term_shard(text, {'quo"te': (set(), {1: 1})}) is None  # not plain text
     assert splice_term_shard(text, {"gamma": (set(), {1: 32})}) is None  # no such mask
     assert splice_term_shard("not a shard", {"alpha": ({3}, {})}) is None
+
+
+@pytest.mark.parametrize(
+    ("removed", "added"),
+    [
+        ({0}, {}),  # the first posting: the next delta becomes its number
+        ({2997}, {}),  # the last
+        ({1500}, {}),
+        (set(), {1: 16}),  # between the first two
+        (set(), {5000: 16}),  # after the last
+        (set(), {1501: 2}),  # a mask of its own: the masks are written one a posting
+        ({1500}, {1500: 8, 1501: 16}),
+        (set(range(0, 3000, 60)), {n: 16 for n in range(1, 3000, 70) if n % 3}),  # a bulk edit
+    ],
+)
+def test_a_term_in_thousands_of_videos_is_changed_where_its_postings_change(
+    removed: set[int], added: dict[int, int]
+) -> None:
+    before = {("a", 5): 1} | {("video", n): 16 for n in range(0, 3000, 3)} | {("z", 1): 2}
+    after = {k: m for k, m in before.items() if not (k[0] == "video" and k[1] in removed)}
+    after |= {("video", n): m for n, m in added.items()}
+    text = render_term_shard(sorted((t, n, m) for (t, n), m in before.items()))
+
+    spliced = splice_term_shard(text, {"video": (removed, added)})
+
+    expected = render_term_shard(sorted((t, n, m) for (t, n), m in after.items()))
+    assert spliced == (expected, len(after) - len(before))

@@ -10,7 +10,9 @@ parsing or rendering the shard's other postings in Python.
 from __future__ import annotations
 
 import json
+import re
 from bisect import bisect_left
+from functools import lru_cache
 from itertools import accumulate, groupby, pairwise, repeat
 from operator import itemgetter
 
@@ -25,6 +27,9 @@ _TAIL = "]}"
 # digits, filters safe slugs and ids: ``_plain`` checks), so ``["`` marks an entry's start and
 # ``"]`` its end.
 _ENTRY = '["'
+# Up to this many changes to one term's postings are spliced into its deltas' text one by one;
+# more (a bulk edit) into a list of its deltas.
+_FEW_CHANGES = 8
 
 Posting = tuple[str, int, int]  # term, number, mask
 # A term's change: the numbers whose posting goes, and number -> mask of those that come.
@@ -130,22 +135,58 @@ def _insertion_point(text: str, term: str, low: int, end: int) -> int:
     return next_entry(low)
 
 
+class _Deltas:
+    """A term's deltas as text, changed where a posting comes or goes: a few changes are
+    spliced into the text (no delta is converted back), many into a list of the parts."""
+
+    def __init__(self, text: str, changes: int) -> None:
+        self.parts = text.split(",") if text and changes > _FEW_CHANGES else None
+        self.text = text + "," if text else ""  # every delta followed by a comma
+
+    def replace(self, first: int, last: int, new: str) -> None:
+        """Deltas ``first`` to ``last`` (excluded) become ``new`` (comma-separated, or none)."""
+        if self.parts is not None:
+            self.parts[first:last] = new.split(",") if new else []
+            return
+        start = 0
+        if first:
+            skipped = _after_commas(first).match(self.text)
+            if skipped is None:
+                raise ValueError(f"no delta {first} in a term's {self.text.count(',')}")
+            start = skipped.end()
+        end = start
+        for _ in range(last - first):
+            end = self.text.index(",", end) + 1
+        self.text = self.text[:start] + (new + "," if new else "") + self.text[end:]
+
+    def __str__(self) -> str:
+        return ",".join(self.parts) if self.parts is not None else self.text[:-1]
+
+
+@lru_cache(maxsize=64)
+def _after_commas(count: int) -> re.Pattern[str]:
+    return re.compile(f"(?:[^,]*,){{{count}}}")
+
+
 def _changed_entry(
     term: str, entry: str | None, removed: set[int], added: dict[int, int]
 ) -> tuple[str, int] | None:
     """The term's entry with these postings removed and added ("" when none is left), and the
     change in its postings; None when a removed one is absent or an added one present.
 
-    A term in most videos has thousands of postings in one shard: each change edits the deltas
-    beside it as text (``parts``) and the numbers as a list, so no delta is rendered again."""
-    parts: list[str] = []
+    A term in most videos has thousands of postings in one shard: its deltas are read as
+    numbers once (to find where a posting goes) and each change edits the deltas beside it."""
     numbers: list[int] = []
+    deltas = _Deltas("", 0)
     digits = ""
     if entry is not None:
         head = len(term) + 5  # ["term",[
         close = entry.index("]", head)
-        parts = entry[head:close].split(",")
-        numbers = list(accumulate(map(int, parts)))
+        try:
+            numbers = list(accumulate(json.loads(f"[{entry[head:close]}]")))
+        except ValueError:
+            return None
+        deltas = _Deltas(entry[head:close], len(removed) + len(added))
         digits = entry[close + 3 : -2]  # between '],"' and '"]'
         if len(digits) != len(numbers) and len(digits) != 1:
             return None
@@ -155,18 +196,23 @@ def _changed_entry(
         place = bisect_left(numbers, number)
         if place == len(numbers) or numbers[place] != number:
             return None
+        previous = numbers[place - 1] if place else 0
         if place + 1 < len(numbers):  # the next posting's delta now spans both
-            parts[place + 1] = str(numbers[place + 1] - (numbers[place - 1] if place else 0))
-        del numbers[place], parts[place]
+            deltas.replace(place, place + 2, str(numbers[place + 1] - previous))
+        else:
+            deltas.replace(place, place + 1, "")
+        del numbers[place]
         if not uniform:
             digits = digits[:place] + digits[place + 1 :]
     for number, mask in added.items():
         place = bisect_left(numbers, number)
         if (place < len(numbers) and numbers[place] == number) or not 0 <= mask < 32:
             return None
+        previous = numbers[place - 1] if place else 0
         if place < len(numbers):
-            parts[place] = str(numbers[place] - number)
-        parts.insert(place, str(number - (numbers[place - 1] if place else 0)))
+            deltas.replace(place, place + 1, f"{number - previous},{numbers[place] - number}")
+        else:
+            deltas.replace(place, place, str(number - previous))
         numbers.insert(place, number)
         digit = MASK_DIGITS[mask]
         if uniform and digit != digits:
@@ -181,4 +227,4 @@ def _changed_entry(
         return "", -before
     if not uniform and digits.count(digits[0]) == len(digits):
         digits = digits[0]
-    return f'["{term}",[{",".join(parts)}],"{digits}"]', len(numbers) - before
+    return f'["{term}",[{deltas}],"{digits}"]', len(numbers) - before
