@@ -568,7 +568,7 @@ class _Planner:
         retire, revive, remove = search_index.retire_search_files(
             search,
             self.files.record,
-            search_index.retiring_search_files(db),
+            search_index.retiring_search_files(db, search),
             expires=later(settings.now, settings.grace_seconds),
         )
         self.plan.retire.update(retire)

@@ -312,13 +312,22 @@ def retire_search_files(
     return retire, revive, []
 
 
-def retiring_search_files(db: Database) -> dict[str, str | None]:
-    """Every recorded file of the index's folder, with when it expires (None: listed)."""
+def retiring_search_files(db: Database, plan: SearchPlan) -> dict[str, str | None]:
+    """The recorded files of the index's folder ``retire_search_files`` asks about, with when
+    each expires (None: listed): after a rebuild every one; after an edit those it replaced and
+    those counting down their grace (not the thousands listed at 100k)."""
     prefix = f"{SEARCH_FOLDER}/"
+    folder = "path >= ? AND path < ?"
+    bounds = [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+    if plan.full:
+        query = f"SELECT path, expires_at FROM published_files WHERE {folder}"
+        return dict(db.execute(query, bounds).fetchall())
     return dict(
         db.execute(
-            "SELECT path, expires_at FROM published_files WHERE path >= ? AND path < ?",
-            [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)],
+            f"SELECT path, expires_at FROM published_files WHERE path IN {_IDS} UNION ALL "
+            f"SELECT path, expires_at FROM published_files WHERE expires_at IS NOT NULL AND "
+            f"{folder} AND path NOT IN {_IDS}",
+            [json.dumps(sorted(plan.replaced)), *bounds, json.dumps(sorted(plan.replaced))],
         ).fetchall()
     )
 
@@ -626,11 +635,22 @@ def _plan_records(
 ) -> dict[int, str | None]:
     """Write the changed record blocks (given in block order) and their lists; the lists now:
     chunk -> path or None."""
-    recorded_blocks = dict(
-        db.execute("SELECT start_number, path FROM search_shards WHERE kind = 'r'")
-    )
     if plan.full:
+        recorded_blocks = dict(
+            db.execute("SELECT start_number, path FROM search_shards WHERE kind = 'r'")
+        )
         plan.replaced.update(recorded_blocks.values())
+    else:  # those of the record lists the changed blocks are in
+        blocks = list(blocks)
+        recorded_blocks = {}
+        for chunk in sorted({block // RECORD_LIST_BLOCKS for block, _ in blocks}):
+            recorded_blocks.update(
+                db.execute(
+                    "SELECT start_number, path FROM search_shards WHERE kind = 'r' "
+                    "AND start_term = '' AND start_number >= ? AND start_number < ?",
+                    [chunk * RECORD_LIST_BLOCKS, (chunk + 1) * RECORD_LIST_BLOCKS],
+                )
+            )
     block_paths: dict[int, str | None] = {}
     for block, changed in blocks:
         records = {} if plan.full else _recorded_records(db, block)
@@ -663,7 +683,7 @@ def _plan_records(
         low, high = chunk * RECORD_LIST_BLOCKS, (chunk + 1) * RECORD_LIST_BLOCKS
         listed = {b: p for b, p in recorded_blocks.items() if low <= b < high}
         listed.update({b: p for b, p in block_paths.items() if low <= b < high})
-        entries = [[b, link(SEARCH_INDEX_PATH, p)] for b, p in sorted(listed.items()) if p]
+        entries = [[b, _sibling(p)] for b, p in sorted(listed.items()) if p]
         if chunk in recorded_lists:
             plan.replaced.add(recorded_lists[chunk])
         if not entries:
@@ -690,6 +710,13 @@ def _recorded_records(db: Database, block: int) -> dict[int, str | None]:
     )
 
 
+def _sibling(path: str) -> str:
+    """A search file's link from the entry (``link``'s answer, for the hundreds an entry
+    lists): every search file is in the entry's folder."""
+    folder = SEARCH_FOLDER + "/"
+    return path[len(folder) :] if path.startswith(folder) else link(SEARCH_INDEX_PATH, path)
+
+
 def _plan_entry(
     db: Database, shards: list[_Shard], lists: dict[int, str | None], add: AddFile, *, full: bool
 ) -> None:
@@ -705,14 +732,9 @@ def _plan_entry(
         "max_term_length": MAX_TERM_LENGTH,
         "record_block": RECORD_BLOCK,
         "record_list_blocks": RECORD_LIST_BLOCKS,
-        "shards": [
-            [shard.start[0], shard.start[1], link(SEARCH_INDEX_PATH, shard.path)]
-            for shard in shards
-        ],
+        "shards": [[shard.start[0], shard.start[1], _sibling(shard.path)] for shard in shards],
         "record_lists": [
-            [chunk, link(SEARCH_INDEX_PATH, path)]
-            for chunk, path in sorted(recorded.items())
-            if path
+            [chunk, _sibling(path)] for chunk, path in sorted(recorded.items()) if path
         ],
     }
     add(SEARCH_INDEX_PATH, encode(dumps(entry)), "entry")

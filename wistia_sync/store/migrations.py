@@ -908,3 +908,14 @@ def m019_file_list_ranges(db: Database) -> None:
                 AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'site_page_size');
         """
     )
+
+
+@migrations()
+def m023_search_shard_starts(db: Database) -> None:
+    """Issue 19 target 5: an edit reads every term shard's start, path and postings (to find
+    the shards its postings fall in) but the text of a few: an index holding the first without
+    the texts (``body``, tens of kB a row) reads them in a tenth of the time."""
+    db.execute(
+        "CREATE INDEX search_shard_starts ON search_shards "
+        "(kind, start_term, start_number, path, postings)"
+    )
