@@ -52,8 +52,12 @@ STAGES = [
     ("wistia_sync.publish.output", "_fdatasync_all"),
     ("wistia_sync.publish.state", "generation"),
     ("wistia_sync.publish.state", "record_state"),
+    ("wistia_sync.publish.search_index", "_plan_term_shards"),
+    ("wistia_sync.publish.search_index", "_plan_records"),
+    ("wistia_sync.publish.search_index", "_plan_entry"),
+    ("wistia_sync.publish.search_index", "client_files"),
 ]
-PLANNER_STEPS = ("read_videos", "plan_playlists", "plan_video_files", "plan_indexes")
+PLANNER_STEPS = ("read_videos", "plan_playlists", "plan_video_files", "plan_indexes", "plan_search")
 
 
 def timed(function: Callable[..., Any], name: str, spent: dict[str, float]) -> Callable[..., Any]:

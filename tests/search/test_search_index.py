@@ -185,6 +185,16 @@ def test_untrusted_text_contributes_bounded_terms() -> None:
     assert len(terms) == MAX_TERMS_PER_VIDEO and "title" in terms
 
 
+def test_descriptions_are_read_as_text_and_han_and_kana_split_into_characters() -> None:
+    from wistia_sync.contract.search import plain_text
+
+    assert plain_text("<p>Caf&eacute; &amp; <b>bar</b></p>") == " Café &  bar  "
+    assert plain_text("<p>no entity</p>") == " no entity "
+    assert tokens("Caf&eacute;") == ["caf", "eacute"]  # a name is text, not markup
+    assert tokens("東京の夜景 Tokyo") == ["東", "京", "の", "夜", "景", "tokyo"]
+    assert tokens("Zürich ÅNGSTRÖM") == ["zurich", "angstrom"]
+
+
 def test_the_index_always_equals_what_the_database_says(tmp_path: Path) -> None:
     """After edits of every kind, each published incrementally, the postings and records the
     entry reaches are exactly those of the published videos, and a forced rebuild rewrites no

@@ -12,10 +12,10 @@ transcripts last.
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import cache
 
 # A posting's mask: the fields the term is found in. Ranking weighs the best one.
 FIELD_NAME = 16
@@ -41,8 +41,7 @@ MAX_TAG_CHARS = 200
 MAX_TAGS = 100
 
 _TOKEN = re.compile(r"[^\W_]+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CJK_SPLIT = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+_CJK_CHARACTER = r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])"
 _MARKUP = re.compile(r"<[^>]{0,2000}>")
 # What lower-casing leaves apart that case folding joins (final sigma, sharp s).
 _SPECIAL_LOWER = str.maketrans({"\u00df": "ss", "\u03c2": "\u03c3"})
@@ -59,16 +58,28 @@ def tokens(text: str) -> list[str]:
     """The terms of ``text`` in order (repeats kept), each cut to ``MAX_TERM_LENGTH``."""
     found = []
     for token in _TOKEN.findall(fold(text)):
-        if _CJK.search(token):
-            found += [part for part in _CJK_SPLIT.split(token) if part]
+        if not token.isascii() and _cjk().search(token):
+            found += [part for part in _cjk().split(token) if part]
         else:
             found.append(token)
     return [token[:MAX_TERM_LENGTH] for token in found]
 
 
+@cache
+def _cjk() -> re.Pattern[str]:
+    """Han and kana, one character a group (compiled when a token first holds a non-ASCII
+    character: its ranges take milliseconds to compile, an editor command's budget)."""
+    return re.compile(_CJK_CHARACTER)
+
+
 def plain_text(markup: str) -> str:
     """A description as text: tags dropped, entities decoded."""
-    return html.unescape(_MARKUP.sub(" ", markup))
+    text = _MARKUP.sub(" ", markup)
+    if "&" not in text:
+        return text  # no entity: ``html`` (milliseconds to import) is not needed
+    from html import unescape
+
+    return unescape(text)
 
 
 def tag_filter(slug: str) -> str:

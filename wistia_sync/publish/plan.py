@@ -240,6 +240,14 @@ class _Files:
             self.records.update(snapshot.file_records(self.db, [path]))
         return self.records.get(path)
 
+    def stale(self, path: str) -> bool:
+        """The file on disk is not the recorded one (or none is recorded): a fixed-name entry
+        file is then planned even if nothing in it changed. A publish killed between renaming
+        its files into place and recording them leaves such a file (linking files its records
+        do not name), and only a planned file is put back."""
+        record = self.record(path)
+        return record is None or not self.folder.matches_record(path, record.size, record.mtime_ns)
+
     def add(self, path: str, content: bytes, stage: Stage, digest: str | None = None) -> None:
         """Which files need writing: bytes differ, or the file on disk is not the recorded one
         (``digest``: the content's sha256, when the caller hashed it already)."""
@@ -531,10 +539,10 @@ class _Planner:
         summaries = [
             PlaylistSummary(p, title, count) for p, (title, count) in final_playlists.items()
         ]
-        if self.full or "tag" in touched_kinds:
+        if self.full or "tag" in touched_kinds or self.files.stale(TAGS_INDEX_PATH):
             content = tags_index_file(s for s in summaries if kinds[s.path] == "tag")
             self.files.add(TAGS_INDEX_PATH, content, Stage.INDEXES)
-        if self.full or "folder" in touched_kinds:
+        if self.full or "folder" in touched_kinds or self.files.stale(FOLDERS_INDEX_PATH):
             content = folders_index_file(s for s in summaries if kinds[s.path] == "folder")
             self.files.add(FOLDERS_INDEX_PATH, content, Stage.INDEXES)
         kind_counts = Counter(kinds.values())
@@ -553,18 +561,16 @@ class _Planner:
             "entry": Stage.SEARCH,
         }
         db, settings = self.db, self.settings
-        entry = self.files.record(SEARCH_INDEX_PATH)
         search = search_index.plan_search(
             db,
             None if self.full else self.changed,
             lambda path, content, role: self.files.add(path, content, stages[role]),
-            entry_stale=entry is None
-            or not self.files.folder.matches_record(SEARCH_INDEX_PATH, entry.size, entry.mtime_ns),
+            entry_stale=not self.full and self.files.stale(SEARCH_INDEX_PATH),
         )
         retire, revive, remove = search_index.retire_search_files(
             search,
             self.files.record,
-            search_index.retiring_search_files(db),
+            search_index.retiring_search_files(db, search),
             expires=later(settings.now, settings.grace_seconds),
         )
         self.plan.retire.update(retire)

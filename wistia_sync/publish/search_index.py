@@ -25,8 +25,6 @@ import bisect
 import json
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from itertools import accumulate, groupby, pairwise, repeat
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from wistia_sync.contract.layout import (
@@ -41,6 +39,13 @@ from wistia_sync.publish import heap, snapshot
 from wistia_sync.publish.build import dumps, encode, sha256
 from wistia_sync.publish.search_documents import Document, read_documents
 from wistia_sync.publish.staged_rows import SEARCH_SHARDS, SEARCH_VIDEOS
+from wistia_sync.publish.term_shard_text import (
+    Posting,
+    TermChange,
+    parse_term_shard,
+    render_term_shard,
+    splice_term_shard,
+)
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -52,13 +57,10 @@ INDEX_VERSION = 1
 TERM_SHARD_POSTINGS = 8192
 RECORD_BLOCK = 32
 RECORD_LIST_BLOCKS = 128
-_MASK_DIGITS = "0123456789abcdefghijklmnopqrstuv"
-_MASK_OF_DIGIT = {digit: mask for mask, digit in enumerate(_MASK_DIGITS)}
 _IDS = "(SELECT value FROM json_each(?))"
 _STAGE_EVERY = 256  # videos' rows staged at once in a rebuild
 
 Key = tuple[str, int]
-Posting = tuple[str, int, int]  # term, number, mask
 # (path, content, role): role "shard" (links nothing), "records" (links video files), "list"
 # (links record blocks), "entry" (links shards and lists): the order they are written in.
 AddFile = Callable[[str, bytes, str], None]
@@ -116,7 +118,7 @@ def plan_search(
     source_delta = _Delta(old, documents, numbers)
     dirty = source_delta.dirty([s.start for s in shards])
     source = _IncrementalSource(db, shards, source_delta)
-    new_shards = _plan_term_shards(plan, shards, dirty, source, add)
+    new_shards = _plan_term_shards(plan, shards, dirty, source, add, source.spliced)
     lists = _plan_records(db, plan, sorted(blocks.items()), add)
     # Also when the entry on disk is not the recorded one: a publish killed between renaming its
     # files into place and recording them leaves an entry its records do not name, which the
@@ -310,13 +312,22 @@ def retire_search_files(
     return retire, revive, []
 
 
-def retiring_search_files(db: Database) -> dict[str, str | None]:
-    """Every recorded file of the index's folder, with when it expires (None: listed)."""
+def retiring_search_files(db: Database, plan: SearchPlan) -> dict[str, str | None]:
+    """The recorded files of the index's folder ``retire_search_files`` asks about, with when
+    each expires (None: listed): after a rebuild every one; after an edit those it replaced and
+    those counting down their grace (not the thousands listed at 100k)."""
     prefix = f"{SEARCH_FOLDER}/"
+    folder = "path >= ? AND path < ?"
+    bounds = [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+    if plan.full:
+        query = f"SELECT path, expires_at FROM published_files WHERE {folder}"
+        return dict(db.execute(query, bounds).fetchall())
     return dict(
         db.execute(
-            "SELECT path, expires_at FROM published_files WHERE path >= ? AND path < ?",
-            [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)],
+            f"SELECT path, expires_at FROM published_files WHERE path IN {_IDS} UNION ALL "
+            f"SELECT path, expires_at FROM published_files WHERE expires_at IS NOT NULL AND "
+            f"{folder} AND path NOT IN {_IDS}",
+            [json.dumps(sorted(plan.replaced)), *bounds, json.dumps(sorted(plan.replaced))],
         ).fetchall()
     )
 
@@ -427,7 +438,7 @@ class _IncrementalSource:
 
     def __init__(self, db: Database, shards: list[_Shard], delta: _Delta) -> None:
         self.db, self.shards, self.delta = db, shards, delta
-        starts = [s.start for s in shards]
+        self.starts = starts = [s.start for s in shards]
         self.added: dict[int, list[Posting]] = {}
         for (term, number), mask in delta.added.items():
             index = bisect.bisect_right(starts, (term, number)) - 1
@@ -437,18 +448,48 @@ class _IncrementalSource:
         shard = self.shards[index]
         postings = []
         if shard.path:
-            row = self.db.execute(
-                "SELECT body FROM search_shards WHERE kind = 't' AND start_term = ? "
-                "AND start_number = ?",
-                list(shard.start),
-            ).fetchone()
-            if row is None:
-                raise ValueError(f"search shard {shard.start!r} has no recorded body")
             removed = self.delta.removed
-            postings = [p for p in parse_term_shard(row[0]) if (p[0], p[1]) not in removed]
+            postings = [
+                p for p in parse_term_shard(self._body(shard)) if (p[0], p[1]) not in removed
+            ]
         postings += self.added.get(index, [])
         postings.sort()
         return postings
+
+    def spliced(self, index: int) -> tuple[str, int] | None:
+        """Shard ``index``'s text with the delta applied in place, and its postings now; None
+        when it must be cut instead (it would split, merge, or has no text recorded)."""
+        shard = self.shards[index]
+        if not shard.path:
+            return None
+        changes: dict[str, TermChange] = {}
+        for term, number in self.delta.removed:
+            if bisect.bisect_right(self.starts, (term, number)) - 1 == index:
+                changes.setdefault(term, (set(), {}))[0].add(number)
+        for term, number, mask in self.added.get(index, []):
+            changes.setdefault(term, (set(), {}))[1][number] = mask
+        spliced = splice_term_shard(self._body(shard), changes)
+        if spliced is None:
+            return None
+        text, gained = spliced
+        postings = shard.postings + gained
+        last = index == len(self.shards) - 1
+        if postings <= 0 or postings > 2 * TERM_SHARD_POSTINGS:
+            return None
+        if postings < TERM_SHARD_POSTINGS // 2 and not last:
+            return None  # it absorbs the next shard: ``_cut`` does
+        return text, postings
+
+    def _body(self, shard: _Shard) -> str:
+        row = self.db.execute(
+            "SELECT body FROM search_shards WHERE kind = 't' AND start_term = ? "
+            "AND start_number = ?",
+            list(shard.start),
+        ).fetchone()
+        if row is None:
+            raise ValueError(f"search shard {shard.start!r} has no recorded body")
+        body: str = row[0]
+        return body
 
 
 class _FullSource:
@@ -507,26 +548,36 @@ def _plan_term_shards(
     dirty: set[int],
     source: Callable[[int], Iterable[Posting]],
     add: AddFile,
+    spliced: Callable[[int], tuple[str, int] | None] | None = None,
 ) -> list[_Shard]:
-    """Re-cut the dirty shards (absorbing a neighbour when one runs small); the final list."""
+    """Re-cut the dirty shards (absorbing a neighbour when one runs small); the final list.
+    ``spliced``: a dirty shard's new text and postings when it keeps its range (an edit's)."""
     final: list[_Shard] = []
 
-    def piece(start: Key, postings: list[Posting]) -> None:
-        if not postings and start != ("", 0):
-            return  # an emptied shard: its range joins the one before
-        text = render_term_shard(postings)
+    def written(start: Key, text: str, postings: int) -> None:
         content = encode(text)
         path = search_shard_path(sha256(content))
         add(path, content, "shard")
         plan.written.add(path)
-        plan.add_shard(("t", start[0], start[1], path, len(postings), text))
-        final.append(_Shard(start, path, len(postings)))
+        plan.add_shard(("t", start[0], start[1], path, postings, text))
+        final.append(_Shard(start, path, postings))
+
+    def piece(start: Key, postings: list[Posting]) -> None:
+        if not postings and start != ("", 0):
+            return  # an emptied shard: its range joins the one before
+        written(start, render_term_shard(postings), len(postings))
 
     index = 0
     while index < len(shards):
         shard = shards[index]
         if index not in dirty:
             final.append(shard)
+            index += 1
+            continue
+        in_place = None if spliced is None else spliced(index)
+        if in_place is not None:
+            plan.replaced.add(shard.path)
+            written(shard.start, *in_place)
             index += 1
             continue
         index = _cut(shards, index, source, plan, piece)
@@ -573,35 +624,6 @@ def _cut(
     return index
 
 
-def render_term_shard(postings: list[Posting]) -> str:
-    """``{"terms": [[term, [first number, deltas…], masks], …]}``: masks one base-32 digit a
-    posting, or one digit for all when they agree (small, and gzip-friendly)."""
-    terms: list[list[object]] = []
-    for term, group in groupby(postings, key=itemgetter(0)):
-        entries = list(group)
-        numbers = [number for _, number, _ in entries]
-        deltas = [numbers[0], *(b - a for a, b in pairwise(numbers))]
-        digits = "".join([_MASK_DIGITS[mask] for _, _, mask in entries])
-        terms.append(
-            [term, deltas, digits[0] if digits.count(digits[0]) == len(digits) else digits]
-        )
-    return dumps({"terms": terms})
-
-
-def parse_term_shard(text: str) -> list[Posting]:
-    """The postings of a term shard's text, in key order."""
-    postings: list[Posting] = []
-    extend = postings.extend
-    for term, deltas, digits in json.loads(text)["terms"]:
-        masks = (
-            repeat(_MASK_OF_DIGIT[digits])
-            if len(digits) == 1
-            else map(_MASK_OF_DIGIT.__getitem__, digits)
-        )
-        extend(zip(repeat(term), accumulate(deltas), masks))
-    return postings
-
-
 # -- records and the entry ---------------------------------------------------------------------
 
 
@@ -613,11 +635,22 @@ def _plan_records(
 ) -> dict[int, str | None]:
     """Write the changed record blocks (given in block order) and their lists; the lists now:
     chunk -> path or None."""
-    recorded_blocks = dict(
-        db.execute("SELECT start_number, path FROM search_shards WHERE kind = 'r'")
-    )
     if plan.full:
+        recorded_blocks = dict(
+            db.execute("SELECT start_number, path FROM search_shards WHERE kind = 'r'")
+        )
         plan.replaced.update(recorded_blocks.values())
+    else:  # those of the record lists the changed blocks are in
+        blocks = list(blocks)
+        recorded_blocks = {}
+        for chunk in sorted({block // RECORD_LIST_BLOCKS for block, _ in blocks}):
+            recorded_blocks.update(
+                db.execute(
+                    "SELECT start_number, path FROM search_shards WHERE kind = 'r' "
+                    "AND start_term = '' AND start_number >= ? AND start_number < ?",
+                    [chunk * RECORD_LIST_BLOCKS, (chunk + 1) * RECORD_LIST_BLOCKS],
+                )
+            )
     block_paths: dict[int, str | None] = {}
     for block, changed in blocks:
         records = {} if plan.full else _recorded_records(db, block)
@@ -650,7 +683,7 @@ def _plan_records(
         low, high = chunk * RECORD_LIST_BLOCKS, (chunk + 1) * RECORD_LIST_BLOCKS
         listed = {b: p for b, p in recorded_blocks.items() if low <= b < high}
         listed.update({b: p for b, p in block_paths.items() if low <= b < high})
-        entries = [[b, link(SEARCH_INDEX_PATH, p)] for b, p in sorted(listed.items()) if p]
+        entries = [[b, _sibling(p)] for b, p in sorted(listed.items()) if p]
         if chunk in recorded_lists:
             plan.replaced.add(recorded_lists[chunk])
         if not entries:
@@ -677,6 +710,13 @@ def _recorded_records(db: Database, block: int) -> dict[int, str | None]:
     )
 
 
+def _sibling(path: str) -> str:
+    """A search file's link from the entry (``link``'s answer, for the hundreds an entry
+    lists): every search file is in the entry's folder."""
+    folder = SEARCH_FOLDER + "/"
+    return path[len(folder) :] if path.startswith(folder) else link(SEARCH_INDEX_PATH, path)
+
+
 def _plan_entry(
     db: Database, shards: list[_Shard], lists: dict[int, str | None], add: AddFile, *, full: bool
 ) -> None:
@@ -692,14 +732,9 @@ def _plan_entry(
         "max_term_length": MAX_TERM_LENGTH,
         "record_block": RECORD_BLOCK,
         "record_list_blocks": RECORD_LIST_BLOCKS,
-        "shards": [
-            [shard.start[0], shard.start[1], link(SEARCH_INDEX_PATH, shard.path)]
-            for shard in shards
-        ],
+        "shards": [[shard.start[0], shard.start[1], _sibling(shard.path)] for shard in shards],
         "record_lists": [
-            [chunk, link(SEARCH_INDEX_PATH, path)]
-            for chunk, path in sorted(recorded.items())
-            if path
+            [chunk, _sibling(path)] for chunk, path in sorted(recorded.items()) if path
         ],
     }
     add(SEARCH_INDEX_PATH, encode(dumps(entry)), "entry")

@@ -936,3 +936,14 @@ def m021_file_list_tree(db: Database) -> None:
         DROP TABLE publish_file_lists;
         """
     )
+
+
+@migrations()
+def m023_search_shard_starts(db: Database) -> None:
+    """Issue 19 target 5: an edit reads every term shard's start, path and postings (to find
+    the shards its postings fall in) but the text of a few: an index holding the first without
+    the texts (``body``, tens of kB a row) reads them in a tenth of the time."""
+    db.execute(
+        "CREATE INDEX search_shard_starts ON search_shards "
+        "(kind, start_term, start_number, path, postings)"
+    )

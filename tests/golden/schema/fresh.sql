@@ -8,6 +8,8 @@ CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
 -- index published_files_expiry
 CREATE INDEX published_files_expiry ON published_files(expires_at)
             WHERE expires_at IS NOT NULL;
+-- index search_shard_starts
+CREATE INDEX search_shard_starts ON search_shards (kind, start_term, start_number, path, postings);
 -- index video_slugs_shard
 CREATE INDEX video_slugs_shard ON video_slugs(shard);
 -- index video_tags_tag
@@ -371,5 +373,6 @@ CREATE TRIGGER videos_content_update AFTER UPDATE OF name, description, type, st
 -- migration wistia_sync.m018_publish_state_by_bucket
 -- migration wistia_sync.m019_file_list_ranges
 -- migration wistia_sync.m021_file_list_tree
+-- migration wistia_sync.m023_search_shard_starts
 -- state content_version = 0
 -- state publish_full_rebuild = 1
