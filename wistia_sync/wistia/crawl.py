@@ -8,7 +8,8 @@ goes through the client's shared sliding-window budget and its ``Retry-After`` p
 
 How far ahead it fetches:
 
-- up to the page the known catalog says is the last (``expected_pages``), ``max_in_flight``
+- up to the page the known catalog says is the last (``expected_pages``: what the database
+  holds, or on a first crawl what the account's ``media_count`` announces), ``max_in_flight``
   requests at once and at most ``max_ahead`` pages fetched but not yet stored (memory);
 - past it, speculatively: one page at first, doubling each time a page comes back full, up to
   ``max_speculative``. A pass ends at the first short page, so at most
