@@ -18,7 +18,7 @@ from wistia_sync.store.db import open_database
 from wistia_sync.sync.account import sync_account
 from wistia_sync.sync.summary import SyncOptions, SyncSummary
 from wistia_sync.wistia.client import ClientSettings, WistiaClient
-from wistia_sync.wistia.crawl import MAX_IN_FLIGHT
+from wistia_sync.wistia.crawl import MAX_IN_FLIGHT, MAX_SPECULATIVE
 
 TOKEN = "fake-token"
 Wrap = Callable[[httpx.Request], httpx.Response | None]
@@ -196,3 +196,18 @@ def test_media_added_during_the_crawl_past_the_count_are_all_stored(db: Database
     assert summary.new == 550
     asked = sorted(pages_asked(fake, "false"))
     assert asked == list(range(1, len(asked) + 1)) and len(asked) >= 6
+
+
+def test_a_count_holding_a_small_archive_wastes_no_more_than_a_speculative_read(
+    db: Database,
+) -> None:
+    """The archive (8 %) counted in the account's count puts the active pass's end 4 pages
+    before the announced one: over the count's last tenth the crawl reads ahead no further
+    than a speculative read would past the end, so at most MAX_SPECULATIVE - 1 pages are
+    asked for in vain, as without a count."""
+    fake = catalog(5_000, archived_every=12)  # 4,583 active: page 46 the short one; 50 announced
+    sync(db, fake)
+    assert mirror(db) == expected_mirror(fake)
+    asked = sorted(pages_asked(fake, "false"))
+    assert asked == list(range(1, len(asked) + 1))
+    assert 46 <= len(asked) <= 46 + MAX_SPECULATIVE - 1

@@ -48,6 +48,7 @@ WATERMARK_OVERLAP = timedelta(minutes=10)
 PASSES = (("active", False), ("archived", True))
 MASS_DELETE_MIN_COUNT = 10  # guard only when more than this many media vanish...
 MASS_DELETE_FRACTION = 0.5  # ...and they are more than this share of the known media
+DOUBTFUL_SHARE = 10  # the last 1/10 of the pages an account's count announces may not exist
 
 
 def sync_account(
@@ -242,19 +243,17 @@ def _store_pass_pages(
         )
 
     known_pages = _known_pages(db, archived)
-    announced_pages = _pages_of(announced or 0)
+    max_ahead, doubtful_from = _announced_reading(known_pages, _pages_of(announced or 0))
     crawl = CrawlReport()
     pages = crawl_pages(
         fetch,
         per_page=PER_PAGE,
         # An incremental pass usually needs its first page only: nothing is fetched ahead of it.
-        expected_pages=max(known_pages, announced_pages) if full else 0,
+        expected_pages=max(known_pages, _pages_of(announced or 0)) if full else 0,
+        doubtful_from=doubtful_from,
         max_pages=page_cap(known_pages),
         report=crawl,
-        # Pages only announced may not exist (the count may include the other pass's media):
-        # reading no further ahead than the requests in flight bounds what a count too large
-        # wastes past the pass's end to MAX_IN_FLIGHT - 1 requests.
-        max_ahead=MAX_AHEAD if announced_pages <= known_pages else MAX_IN_FLIGHT,
+        max_ahead=max_ahead,
     )
     newest: str | None = None
     with closing(pages):
@@ -297,6 +296,22 @@ def _known_pages(db: Database, archived: bool) -> int:
         "SELECT count(*) FROM videos WHERE deleted_at IS NULL AND archived = ?", [int(archived)]
     ).fetchone()[0]
     return _pages_of(int(known))
+
+
+def _announced_reading(known_pages: int, announced_pages: int) -> tuple[int, int | None]:
+    """How far ahead a pass reads pages only announced, not known from the database
+    (``max_ahead`` and ``doubtful_from`` of ``crawl_pages``).
+
+    They may not exist: the account's count may include the other pass's media. Reading no
+    further ahead than the requests in flight bounds what a count too large wastes past the
+    pass's end to MAX_IN_FLIGHT - 1 requests, and over its last tenth, no further than a
+    speculative read (MAX_SPECULATIVE - 1): the waste when the other pass holds less than a
+    tenth of the count, as Wistia's archive usually does.
+    """
+    if announced_pages <= known_pages:
+        return MAX_AHEAD, None
+    doubtful = max(known_pages, announced_pages - announced_pages // DOUBTFUL_SHARE)
+    return MAX_IN_FLIGHT, doubtful + 1
 
 
 def _pages_of(media: int) -> int:
