@@ -306,7 +306,7 @@ def _announced_reading(known_pages: int, announced_pages: int) -> tuple[int, int
     further ahead than the requests in flight bounds what a count too large wastes past the
     pass's end to MAX_IN_FLIGHT - 1 requests, and over its last tenth, no further than a
     speculative read (MAX_SPECULATIVE - 1): the waste when the other pass holds less than a
-    tenth of the count, as Wistia's archive usually does.
+    tenth of the count (the archive of the generated catalogs is 2%; a real one may differ).
     """
     if announced_pages <= known_pages:
         return MAX_AHEAD, None
