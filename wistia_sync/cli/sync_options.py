@@ -73,4 +73,5 @@ def sync_options(
         captions_budget=captions_budget,
         allow_mass_delete=allow_mass_delete,
         default_visibility="public" if default_visibility == "public" else "hidden",
+        ask_media_count=True,
     )

@@ -28,6 +28,9 @@ Where the reference leaves behaviour open, the fake picks one and says so here:
   carry no media id (the 2026-05 schema lists none); its ``per_page`` defaults to 10, at most 100,
   like List Media, and ``media_id`` narrows it to one media (404 for an unknown one). A media
   without customizations answers ``{}``.
+- ``GET /account`` answers the 2026-05 account summary; its ``media_count`` counts every media the
+  account holds, archived ones included (the reference says "the total number of medias in this
+  account" and does not say whether archived media count).
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ _LIST_PATH = re.compile(r"(?:^|/)medias(?:\.json)?/?$")
 _CAPTIONS_PATH = re.compile(r"(?:^|/)medias/([^/]+)/captions(?:\.json)?/?$")
 _CUSTOMIZATIONS_PATH = re.compile(r"(?:^|/)medias/([^/]+)/customizations(?:\.json)?/?$")
 _ACCOUNT_CAPTIONS_PATH = re.compile(r"(?:^|/)captions(?:\.json)?/?$")
+_ACCOUNT_PATH = re.compile(r"(?:^|/)account(?:\.json)?/?$")
+ACCOUNT_ID = 4_242_001
 
 Json = Any
 
@@ -215,6 +220,8 @@ class FakeWistia:
                     return self._media_customizations(match.group(1))
                 if _ACCOUNT_CAPTIONS_PATH.search(path):
                     return self._account_captions(request.url.params)
+                if _ACCOUNT_PATH.search(path):
+                    return 200, self._account()
                 if match := _SHOW_PATH.search(path):
                     return self._show_media(match.group(1))
                 if _LIST_PATH.search(path):
@@ -261,6 +268,19 @@ class FakeWistia:
         if hashed_id not in self._entries:
             return _not_found(hashed_id)
         return 200, _copy_value(self._customizations.get(hashed_id, {}))
+
+    def _account(self) -> Json:
+        media = [entry.media for entry in self._entries.values()]
+        folders = {m["folder"].get("hashed_id") for m in media if isinstance(m.get("folder"), dict)}
+        return {
+            "id": ACCOUNT_ID,
+            "name": "Demo account",
+            "url": "https://demo.wistia.com",
+            "media_count": len(media),
+            "video_limit": None,
+            "folder_count": len(folders),
+            "channel_count": 0,
+        }
 
     def _account_captions(self, params: httpx.QueryParams) -> tuple[int, Json]:
         page = _int_param(params, "page", 1)

@@ -35,12 +35,20 @@ from wistia_sync.sync.runs import fail_run, finish_run, start_run
 from wistia_sync.sync.stats import refresh_stats
 from wistia_sync.sync.summary import NoProgress, Progress, SyncOptions, SyncSummary
 from wistia_sync.wistia.client import MAX_IDS_PER_REQUEST, PER_PAGE, MediaPage, WistiaClient
-from wistia_sync.wistia.crawl import CrawlReport, crawl_pages, fetch_in_order, page_cap
+from wistia_sync.wistia.crawl import (
+    MAX_AHEAD,
+    MAX_IN_FLIGHT,
+    CrawlReport,
+    crawl_pages,
+    fetch_in_order,
+    page_cap,
+)
 
 WATERMARK_OVERLAP = timedelta(minutes=10)
 PASSES = (("active", False), ("archived", True))
 MASS_DELETE_MIN_COUNT = 10  # guard only when more than this many media vanish...
 MASS_DELETE_FRACTION = 0.5  # ...and they are more than this share of the known media
+DOUBTFUL_SHARE = 10  # the last 1/10 of the pages an account's count announces may not exist
 
 
 def sync_account(
@@ -76,9 +84,15 @@ def _run(
 ) -> None:
     started = time.monotonic()
     watermarks: dict[str, str] = {}
+    announced = _announced_media(db, client, options, summary)
     with _pages_not_flushed(db):
         for pass_name, archived in PASSES:
-            newest = _list_pass(db, client, options, progress, summary, pass_name, archived)
+            # What the account's count leaves for this pass once the passes before it listed
+            # theirs (nothing for the archive when Wistia's count holds active media only).
+            left = None if announced is None else max(0, announced - len(summary.seen))
+            newest = _list_pass(
+                db, client, options, progress, summary, pass_name, archived, announced=left
+            )
             if newest is not None:
                 watermarks[pass_name] = newest
         if summary.mode == "full":
@@ -151,6 +165,7 @@ def _list_pass(
     archived: bool,
     *,
     whole: bool = False,
+    announced: int | None = None,
 ) -> str | None:
     """List one pass (active or archived media); return the largest ``updated`` Wistia returned.
 
@@ -159,12 +174,21 @@ def _list_pass(
     watermark minus the overlap; an archived pass stopped there reads the whole archive after
     all when Wistia lists more archived media than the database holds (``_archive_outgrew``):
     a media archived with an ``updated`` older than the watermark would be missed otherwise.
+    ``announced`` is how many media the account's count leaves for this pass, if it was asked.
     """
     full = summary.mode == "full" or whole
     stop_before = None if full else _incremental_stop(db, pass_name)
     progress.phase(f"listing {pass_name} media")
     newest, crawl = _store_pass_pages(
-        db, client, options, progress, summary, archived, full=full, stop_before=stop_before
+        db,
+        client,
+        options,
+        progress,
+        summary,
+        archived,
+        full=full,
+        stop_before=stop_before,
+        announced=announced,
     )
     _warn_about_crawl_end(summary, pass_name, crawl)
     if (
@@ -201,9 +225,14 @@ def _store_pass_pages(
     *,
     full: bool,
     stop_before: str | None,
+    announced: int | None = None,
 ) -> tuple[str | None, CrawlReport]:
     """Fetch and store a pass's pages, stopping after the first reaching past ``stop_before``;
-    return the largest ``updated`` stored and how the crawl ended."""
+    return the largest ``updated`` stored and how the crawl ended.
+
+    A full pass reads ahead up to the pages the database's media filled, or, when more, the
+    pages ``announced`` media would fill; past them, speculatively (``crawl_pages``).
+    """
 
     def fetch(page: int) -> MediaPage:
         return client.list_media_page(
@@ -214,14 +243,17 @@ def _store_pass_pages(
         )
 
     known_pages = _known_pages(db, archived)
+    max_ahead, doubtful_from = _announced_reading(known_pages, _pages_of(announced or 0))
     crawl = CrawlReport()
     pages = crawl_pages(
         fetch,
         per_page=PER_PAGE,
         # An incremental pass usually needs its first page only: nothing is fetched ahead of it.
-        expected_pages=known_pages if full else 0,
+        expected_pages=max(known_pages, _pages_of(announced or 0)) if full else 0,
+        doubtful_from=doubtful_from,
         max_pages=page_cap(known_pages),
         report=crawl,
+        max_ahead=max_ahead,
     )
     newest: str | None = None
     with closing(pages):
@@ -263,7 +295,45 @@ def _known_pages(db: Database, archived: bool) -> int:
     known = db.execute(
         "SELECT count(*) FROM videos WHERE deleted_at IS NULL AND archived = ?", [int(archived)]
     ).fetchone()[0]
-    return -(-int(known) // PER_PAGE)
+    return _pages_of(int(known))
+
+
+def _announced_reading(known_pages: int, announced_pages: int) -> tuple[int, int | None]:
+    """How far ahead a pass reads pages only announced, not known from the database
+    (``max_ahead`` and ``doubtful_from`` of ``crawl_pages``).
+
+    They may not exist: the account's count may include the other pass's media. Reading no
+    further ahead than the requests in flight bounds what a count too large wastes past the
+    pass's end to MAX_IN_FLIGHT - 1 requests, and over its last tenth, no further than a
+    speculative read (MAX_SPECULATIVE - 1): the waste when the other pass holds less than a
+    tenth of the count (the archive of the generated catalogs is 2%; a real one may differ).
+    """
+    if announced_pages <= known_pages:
+        return MAX_AHEAD, None
+    doubtful = max(known_pages, announced_pages - announced_pages // DOUBTFUL_SHARE)
+    return MAX_IN_FLIGHT, doubtful + 1
+
+
+def _pages_of(media: int) -> int:
+    """How many full list pages (and a short one) ``media`` media fill."""
+    return -(-media // PER_PAGE)
+
+
+def _announced_media(
+    db: Database, client: WistiaClient, options: SyncOptions, summary: SyncSummary
+) -> int | None:
+    """How many media Wistia says the account holds, asked on a first crawl only (one request).
+
+    A database that holds media knows how many pages each pass fills; an empty one does not,
+    and without a count its first crawl could only read ahead speculatively, a few pages at a
+    time. The count is a hint, never trusted: each pass still ends at its first short page,
+    whatever was announced (None: not asked, or no usable answer).
+    """
+    if not options.ask_media_count or summary.mode != "full":
+        return None
+    if db.execute("SELECT EXISTS (SELECT 1 FROM videos WHERE deleted_at IS NULL)").fetchone()[0]:
+        return None
+    return client.account_media_count()
 
 
 def _warn_about_crawl_end(summary: SyncSummary, pass_name: str, crawl: CrawlReport) -> None:

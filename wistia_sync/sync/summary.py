@@ -47,6 +47,9 @@ class SyncOptions:
     default_visibility: Visibility = "public"
     source: str = "wistia"
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
+    # A first full crawl asks the account how many media it holds (one request) and reads
+    # ahead that far; the CLI turns it on. Off, the crawl's requests are the listing's alone.
+    ask_media_count: bool = False
 
 
 _FAILURE_WARNINGS: dict[Endpoint, str] = {

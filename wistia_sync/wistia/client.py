@@ -40,6 +40,7 @@ from wistia_sync.errors import (
     RequestFailed,
     TokenRejected,
     UnexpectedResponse,
+    WistiaError,
     WistiaUnavailable,
 )
 from wistia_sync.redaction import register_secret
@@ -59,6 +60,9 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 # A page of 100 media is about 150 KB; a few MB leaves room for long descriptions, and a 500 MB
 # body is refused before it is read. WISTIA_SYNC_MAX_RESPONSE_BYTES overrides it.
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+
+# A larger announced catalog is not believed (it would only deepen a first crawl's read-ahead).
+MAX_ACCOUNT_MEDIA_COUNT = 100_000_000
 
 # What each endpoint needs, to name it when Wistia answers 403.
 MEDIA_PERMISSION = "Read all folder and media data"
@@ -231,6 +235,23 @@ class WistiaClient:
         ``customizations``), unread, or None for a 404 (the media is gone, or has none)."""
         answer = self._get(f"{media_path(hashed_id)}/{resource}", None, accept={404})
         return None if answer.response.status_code == 404 else answer.body
+
+    def account_media_count(self) -> int | None:
+        """The ``media_count`` of ``GET /account`` (SPEC-0526: "the total number of medias in
+        this account"), or None when one attempt does not give a usable one.
+
+        Only a hint of how many list pages a first crawl will read: it is never retried, and
+        every failure (a rate limit, an error status, an unreadable or odd answer) is None, left
+        for the listing's own requests to meet and report.
+        """
+        try:
+            answer = self._attempt("account", None, frozenset())
+        except (_Retryable, WistiaError, httpx.HTTPError):
+            return None
+        count = answer.body.get("media_count") if isinstance(answer.body, dict) else None
+        if type(count) is not int or not 0 <= count <= MAX_ACCOUNT_MEDIA_COUNT:
+            return None
+        return count
 
     # -- transport -----------------------------------------------------------------------------
 

@@ -8,8 +8,11 @@ goes through the client's shared sliding-window budget and its ``Retry-After`` p
 
 How far ahead it fetches:
 
-- up to the page the known catalog says is the last (``expected_pages``), ``max_in_flight``
+- up to the page the known catalog says is the last (``expected_pages``: what the database
+  holds, or on a first crawl what the account's ``media_count`` announces), ``max_in_flight``
   requests at once and at most ``max_ahead`` pages fetched but not yet stored (memory);
+  from page ``doubtful_from`` on (the last pages of a count that may be too large), at most
+  ``max_speculative`` pages ahead, so the pass wastes no more there than past the end;
 - past it, speculatively: one page at first, doubling each time a page comes back full, up to
   ``max_speculative``. A pass ends at the first short page, so at most
   ``max_speculative - 1`` requests of a pass are wasted, and none when the catalog's size is
@@ -69,6 +72,7 @@ def crawl_pages(
     *,
     per_page: int,
     expected_pages: int = 0,
+    doubtful_from: int | None = None,
     max_pages: int | None = None,
     report: CrawlReport | None = None,
     max_in_flight: int = MAX_IN_FLIGHT,
@@ -91,7 +95,11 @@ def crawl_pages(
         try:
             while True:
                 while next_page <= cap and next_page - wanted < (
-                    max_ahead if next_page <= expected_pages else speculative
+                    speculative
+                    if next_page > expected_pages
+                    else max_speculative
+                    if doubtful_from is not None and next_page >= doubtful_from
+                    else max_ahead
                 ):
                     pending[next_page] = pool.submit(fetch, next_page)
                     report.requested += 1
