@@ -7,6 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from wistia_sync.errors import TokenRejected
 from wistia_sync.wistia.client import MAX_ACCOUNT_MEDIA_COUNT, ClientSettings, WistiaClient
 
 TOKEN = "fake-token"
@@ -68,7 +69,6 @@ def test_an_unusable_answer_is_no_count_after_one_request(content: bytes) -> Non
 @pytest.mark.parametrize(
     ("status", "headers"),
     [
-        (401, {}),
         (403, {}),
         (404, {}),
         (429, {"Retry-After": "1"}),
@@ -82,6 +82,18 @@ def test_an_error_is_no_count_and_is_not_retried(status: int, headers: dict[str,
         lambda request: httpx.Response(status, json={"error": "no"}, headers=headers)
     )
     assert (count, len(paths)) == (None, 1)
+
+
+def test_a_rejected_token_ends_the_run_after_one_request() -> None:
+    paths: list[str] = []
+
+    def reject(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        return httpx.Response(401, json={"error": "no"})
+
+    with pytest.raises(TokenRejected):
+        count_from(reject)
+    assert len(paths) == 1
 
 
 def test_a_connection_failure_is_no_count() -> None:

@@ -242,10 +242,13 @@ class WistiaClient:
 
         Only a hint of how many list pages a first crawl will read: it is never retried, and
         every failure (a rate limit, an error status, an unreadable or odd answer) is None, left
-        for the listing's own requests to meet and report.
+        for the listing's own requests to meet and report. A rejected token is the exception: it
+        ends the run here, as it would at the listing's first request.
         """
         try:
             answer = self._attempt("account", None, frozenset())
+        except TokenRejected:
+            raise
         except (_Retryable, WistiaError, httpx.HTTPError):
             return None
         count = answer.body.get("media_count") if isinstance(answer.body, dict) else None
