@@ -448,7 +448,8 @@ def _place_batch(db: Database, folder: OutputFolder, plan: Plan, expires_at: str
 
     New pages are recorded (as expiring after the grace period) before they are renamed into
     place: if the publish dies before its final commit, they are not left unrecorded forever;
-    the next publish lists them in files.json (rebuilt whole) and removes them when they expire.
+    the next publish lists them in files.json (rebuilt whole) and removes them when they expire,
+    and forgets at once those it finds missing (killed before their rename: ``_forget_lost_files``).
     """
     staged = [file for file in plan.to_write if file.temp is not None]
     placed = 0
