@@ -10,6 +10,7 @@ places ``manifest.json`` and ``files.json`` and removes what no longer belongs.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -349,6 +350,8 @@ def _carry_out(
         state.record_files(
             db, placed, retire=plan.retire, revive=plan.revive, forget=plan.to_remove
         )
+        if plan.full or not list_trusted:
+            plan.to_remove += _forget_lost_files(db, folder)
         plan.drop_recorded()
         if plan.full:
             heap.release()  # before the file list is built
@@ -376,6 +379,24 @@ def _carry_out(
             folder.remove(path)
         folder.sync_folders()
     return written, generation
+
+
+def _forget_lost_files(db: Database, folder: OutputFolder) -> list[str]:
+    """Forget the expiring files (pages, chunks, search and caption files) missing on disk.
+
+    A publish killed after recording its new pages (``_place_batch``) and before renaming them
+    into place leaves records of files that never arrived; the next publish, which may need other
+    pages, would list them in files.json until they expire. Checked when the list is rebuilt whole
+    (after such a crash, and in a rebuild): a ``stat`` a retiring file, a few.
+    """
+    root = folder.root
+    lost = sorted(
+        path
+        for path in snapshot.file_records(db, None, expiring=True)
+        if not os.path.lexists(root / path)
+    )
+    state.record_files(db, [], retire={}, revive=(), forget=lost)
+    return lost
 
 
 def _place_shards(db: Database, folder: OutputFolder, listing: shards.ShardPlan) -> list[str]:
@@ -428,7 +449,8 @@ def _place_batch(db: Database, folder: OutputFolder, plan: Plan, expires_at: str
 
     New pages are recorded (as expiring after the grace period) before they are renamed into
     place: if the publish dies before its final commit, they are not left unrecorded forever;
-    the next publish lists them in files.json (rebuilt whole) and removes them when they expire.
+    the next publish lists them in files.json (rebuilt whole) and removes them when they expire,
+    and forgets at once those it finds missing (killed before their rename: ``_forget_lost_files``).
     """
     staged = [file for file in plan.to_write if file.temp is not None]
     placed = 0
