@@ -1,6 +1,7 @@
 """Issue 22's figures: what the files for search engines cost.
 
-    python benchmarks/bench_seo.py [--rounds N] [SIZES...]   (default: 2 rounds; 1000 10000 100000)
+    python benchmarks/bench_seo.py [--rounds N] [--work DIR] [SIZES...]
+    (default: 2 rounds; /tmp/wistia-sync-bench-seo; 1000 10000 100000)
 
 For each catalog size (``bench_publish.build_catalog``, built once under /tmp and copied):
 
@@ -154,7 +155,10 @@ def main(sizes: list[int]) -> None:
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
-    if arguments[:1] == ["--rounds"]:
-        ROUNDS = int(arguments[1])
+    while arguments[:1] in (["--rounds"], ["--work"]):  # --work: the catalogs' folder
+        if arguments[0] == "--rounds":
+            ROUNDS = int(arguments[1])
+        else:
+            WORK = Path(arguments[1])
         arguments = arguments[2:]
     main([int(arg) for arg in arguments] or [1000, 10_000, 100_000])
