@@ -494,7 +494,9 @@ class _IncrementalSource:
 
 class _FullSource:
     """Every posting, from the documents, cut at the recorded shards' starts. ``inverted``
-    holds staged rows, ``number_of`` their numbers."""
+    holds staged rows, ``number_of`` their numbers. A term spanning several shards is sorted
+    once: what the next shard needs of it is kept sorted in ``rest`` (sorting the remainder
+    again for every shard it spans made a rebuild's cost grow faster than the catalog)."""
 
     def __init__(
         self,
@@ -503,6 +505,7 @@ class _FullSource:
         number_of: array[int],
     ):
         self.inverted = inverted
+        self.rest: dict[str, list[tuple[int, int]]] = {}
         self.terms = sorted(inverted)
         self.starts = starts
         self.number_of = number_of
@@ -515,31 +518,33 @@ class _FullSource:
             term = self.terms[position]
             if end is not None and term > end[0]:
                 return
-            held = self.inverted.pop(term, None)
-            if held is None:  # every posting of it went to the shards before
+            ordered = self._ordered(term)
+            if ordered is None:  # every posting of it went to the shards before
                 position += 1
                 continue
-            rows, masks = held
-            number_of = self.number_of
-            numbers = [number_of[row] for row in rows]
-            for number, mask in sorted(zip(numbers, masks, strict=True)):
+            for offset, (number, mask) in enumerate(ordered):
                 key = (term, number)
                 if key < start:
                     continue
                 if end is not None and key >= end:
                     # the rest of this term belongs to the next shard: keep it for that one
-                    rest = [
-                        (r, m)
-                        for r, n, m in zip(rows, numbers, masks, strict=True)
-                        if (term, n) >= end
-                    ]
-                    self.inverted[term] = (
-                        array("l", [r for r, _ in rest]),
-                        bytearray(m for _, m in rest),
-                    )
+                    self.rest[term] = ordered[offset:]
                     return
                 yield term, number, mask
             position += 1
+
+    def _ordered(self, term: str) -> list[tuple[int, int]] | None:
+        """The term's postings not yet given out, as (number, mask) by number; None when none
+        are left."""
+        rest = self.rest.pop(term, None)
+        if rest is not None:
+            return rest
+        held = self.inverted.pop(term, None)
+        if held is None:
+            return None
+        rows, masks = held
+        number_of = self.number_of
+        return sorted(zip([number_of[row] for row in rows], masks, strict=True))
 
 
 def _plan_term_shards(
