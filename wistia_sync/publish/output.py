@@ -216,7 +216,10 @@ class OutputFolder:
 
     def remove(self, relative: str) -> None:
         path = self.root / relative
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return  # its folder did not change (or does not exist): nothing to sync
         self._unsynced.add(str(path.parent))
 
     def make_durable(self, temps: Collection[str]) -> None:
