@@ -178,15 +178,25 @@ def test_any_count_still_stores_exactly_the_catalog(db: Database, body: Any) -> 
 
 
 def test_media_added_during_the_crawl_past_the_count_are_all_stored(db: Database) -> None:
+    """The uploads land while page 2 is being answered, before any later page is: pages 3 on
+    are read ahead concurrently, and one answered before the uploads would rightly end the
+    listing there (the next run's incremental crawl finds them), which is not this case."""
     fake = catalog(250)  # the count says 3 pages
     added: list[str] = []
+    uploaded = threading.Event()
 
     def wrap(request: httpx.Request) -> httpx.Response | None:
         params = request.url.params
-        if params.get("archived") == "false" and params.get("page") == "2" and not added:
+        if params.get("archived") != "false":
+            return None
+        page = int(params.get("page") or 1)
+        if page == 2 and not added:
             for n in range(300):  # uploaded after every other: listed from page 3 to page 6
                 added.append(f"late{n:06d}")
                 fake.add({"hashed_id": added[-1], "name": f"Late upload {n}"})
+            uploaded.set()
+        elif page > 2:
+            assert uploaded.wait(timeout=30)
         return None
 
     summary = sync(db, fake, wrap=wrap)
