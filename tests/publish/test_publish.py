@@ -716,6 +716,35 @@ def test_force_rebuilds_byte_identical_and_rewrites_nothing_unchanged(
     assert inodes(out) == before_stats
 
 
+@pytest.mark.parametrize("planted", ["fifo", "symlink", "other bytes", "same size"])
+def test_force_replaces_whatever_stands_in_a_video_files_place_without_blocking(
+    db: Database, out: Path, publish: Publish, tmp_path: Path, planted: str
+) -> None:
+    """A rebuild reads back every file it could write: a FIFO there must not block it (nothing
+    writes to it), a symlink is not followed, and other bytes are rewritten."""
+    add_video(db, "v1")
+    publish()
+    path = out / "videos" / "v1.json"
+    original = path.read_bytes()
+    outside = tmp_path / "outside.json"
+    outside.write_bytes(original)
+    path.unlink()
+    if planted == "fifo":
+        os.mkfifo(path)
+    elif planted == "symlink":
+        path.symlink_to(outside)  # the right bytes, but not a file of the output folder
+    elif planted == "other bytes":
+        path.write_bytes(b"{}")
+    else:
+        path.write_bytes(original.replace(b"v1", b"v2"))
+
+    result = publish(force=True)
+
+    assert "videos/v1.json" in result.written
+    assert not path.is_symlink() and path.is_file() and path.read_bytes() == original
+    assert outside.read_bytes() == original
+
+
 # --- removal -------------------------------------------------------------------------------
 
 

@@ -39,6 +39,7 @@ NS_PER_SECOND = 1_000_000_000
 # system clock went back, and the stamps follow it down (an ETag could then repeat, once).
 CLOCK_LEAD_LIMIT_SECONDS = 3600
 CLOCK_NAME = "mtime-clock"  # in the temp folder; its own mtime is the last publish's stamp
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK  # never follow, never block
 
 
 class UnsafeOutputError(ConfigError):
@@ -269,16 +270,24 @@ class OutputFolder:
         return found
 
     def holds_bytes(self, relative: str, content: bytes) -> bool:
-        """Whether the file on disk already has exactly these bytes."""
-        path = f"{self.root}/{relative}"
+        """Whether the file on disk already has exactly these bytes.
+
+        A ``--force`` asks this of every file, so it is one ``open`` and one ``read``: no
+        symlink is followed, and a FIFO or device opens without blocking and is not regular.
+        """
         try:
-            info = os.lstat(path)
-            if not stat.S_ISREG(info.st_mode) or info.st_size != len(content):
-                return False
-            with open(path, "rb") as handle:  # noqa: PTH123 (hot path: a --force reads all)
-                return handle.read() == content
+            fd = os.open(f"{self.root}/{relative}", _READ_FLAGS)
         except OSError:
             return False
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size != len(content):
+                return False
+            return os.read(fd, len(content) + 1) == content  # a short read: rewritten
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
 
     def stat(self, relative: str) -> FileStat:
         info = (self.root / relative).lstat()
