@@ -1,10 +1,11 @@
 """Where a ``publish --force`` with site settings spends its CPU, per video, at two sizes.
 
-    python benchmarks/profile_seo_force.py profile SIZE seo|plain [--work DIR]
+    python benchmarks/profile_seo_force.py profile SIZE seo|sitemaps|plain [--work DIR]
     python benchmarks/profile_seo_force.py compare SMALL.prof BIG.prof SMALL BIG [PATTERN]
 
 ``profile`` copies ``catalog-SIZE.db`` (``bench_seo.py``'s, under ``--work``), turns site
-settings and watch pages on (``seo``) or not (``plain``), publishes once, then profiles a
+settings and watch pages on (``seo``), site settings without watch pages (``sitemaps``) or
+nothing (``plain``), publishes once, then profiles a
 ``publish --force`` with cProfile into ``<kind>-SIZE.prof``. ``compare`` prints each function's
 cumulative µs per video at both sizes, the largest growth first (only names matching PATTERN):
 a function whose per-video time grows with the catalog is what to look at.
@@ -33,9 +34,12 @@ def profile(size: int, kind: str, work: Path) -> None:
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(work / f"catalog-{size}.db", db_path)
     db = open_database(db_path)
-    if kind == "seo":
+    if kind in ("seo", "sitemaps"):
         change_seo_settings(
-            db, origin="https://example.com", watch_url="/videos/{slug}", watch_pages=True
+            db,
+            origin="https://example.com",
+            watch_url="/videos/{slug}",
+            watch_pages=kind == "seo",
         )
     out, lock = work / f"profiled-out-{kind}-{size}", work / "profiled-lock"
     shutil.rmtree(out, ignore_errors=True)

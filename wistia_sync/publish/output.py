@@ -269,23 +269,25 @@ class OutputFolder:
                 continue
         return found
 
-    def holds_bytes(self, relative: str, content: bytes) -> bool:
-        """Whether the file on disk already has exactly these bytes.
+    def holding(self, relative: str, content: bytes) -> FileStat | None:
+        """The file's size and mtime when it already has exactly these bytes, else None.
 
-        A ``--force`` asks this of every file, so it is one ``open`` and one ``read``: no
-        symlink is followed, and a FIFO or device opens without blocking and is not regular.
+        A ``--force`` asks this of every file, so it is one ``open``, ``fstat`` and ``read``:
+        no symlink is followed, and a FIFO or device opens without blocking and is not regular.
         """
         try:
             fd = os.open(f"{self.root}/{relative}", _READ_FLAGS)
         except OSError:
-            return False
+            return None
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode) or info.st_size != len(content):
-                return False
-            return os.read(fd, len(content) + 1) == content  # a short read: rewritten
+                return None
+            if os.read(fd, len(content) + 1) != content:  # a short read: rewritten
+                return None
+            return FileStat(info.st_size, info.st_mtime_ns)
         except OSError:
-            return False
+            return None
         finally:
             os.close(fd)
 

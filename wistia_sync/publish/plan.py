@@ -264,12 +264,15 @@ class _Files:
         ):
             plan.unchanged += 1
             return
-        if (self.present is None or path in self.present) and folder.holds_bytes(path, content):
+        held = (
+            folder.holding(path, content) if self.present is None or path in self.present else None
+        )
+        if held is not None:
             plan.unchanged += 1
             if (
                 record is None
                 or record.sha256 != digest
-                or not folder.matches_record(path, record.size, record.mtime_ns)
+                or (record.size, record.mtime_ns) != (held.st_size, held.st_mtime_ns)
             ):
                 plan.adopt.append(PlannedFile(path, stage, digest))  # or touched: re-record
             return

@@ -410,8 +410,8 @@ def _place_shards(db: Database, folder: OutputFolder, listing: shards.ShardPlan)
             record = records.get(path)
             if record is not None and folder.matches_record(path, record.size, record.mtime_ns):
                 continue  # content-addressed: the recorded file holds these bytes
-            if folder.holds_bytes(path, content):
-                placed.append((path, sha256(content), folder.stat(path)))
+            if (held := folder.holding(path, content)) is not None:
+                placed.append((path, sha256(content), held))
                 continue
             staged.append((path, content, folder.stage(path, content)))
         folder.make_durable([temp.temp for _, _, temp in staged])
@@ -490,8 +490,8 @@ def _place_if_changed(db: Database, folder: OutputFolder, path: str, content: by
         and folder.matches_record(path, record.size, record.mtime_ns)
     ):
         return False
-    if folder.holds_bytes(path, content):
-        state.record_files(db, [(path, digest, folder.stat(path))], retire={}, revive=(), forget=())
+    if (held := folder.holding(path, content)) is not None:
+        state.record_files(db, [(path, digest, held)], retire={}, revive=(), forget=())
         return False
     temp = folder.stage(path, content)
     try:
