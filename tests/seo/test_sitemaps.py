@@ -29,6 +29,14 @@ def seo_paths(out: Path) -> set[str]:
     return found | ({"sitemap.xml"} if (out / "sitemap.xml").exists() else set())
 
 
+def sitemaps_of(db: Database, monkeypatch: pytest.MonkeyPatch, *, size: int, videos: int) -> None:
+    """``videos`` videos, one a second, in sitemap files of ``size``; sitemaps and JSON-LD on."""
+    monkeypatch.setattr(seo_files, "SITEMAP_SIZE", size)
+    for number in range(videos):
+        add_video(db, f"v{number}", created=f"2024-01-01T00:00:{number:02d}Z")
+    turn_on(db, watch_pages=False)
+
+
 def test_nothing_for_search_engines_without_site_settings(
     db: Database, out: Path, publish: Publish
 ) -> None:
@@ -66,10 +74,7 @@ def test_the_sitemaps_list_exactly_the_published_videos_with_googles_fields(
 def test_one_edit_rewrites_one_sitemap_file_and_the_index(
     db: Database, out: Path, publish: Publish, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(seo_files, "SITEMAP_SIZE", 3)
-    for number in range(10):
-        add_video(db, f"v{number}", created=f"2024-01-01T00:00:{number:02d}Z")
-    turn_on(db, watch_pages=False)
+    sitemaps_of(db, monkeypatch, size=3, videos=10)
     publish()
     assert sorted(p.name for p in (out / "sitemaps").glob("*")) == [
         f"videos-{n}.xml" for n in range(4)
@@ -96,10 +101,7 @@ def test_one_edit_rewrites_one_sitemap_file_and_the_index(
 def test_a_sitemap_file_left_empty_is_removed_and_the_index_forgets_it(
     db: Database, out: Path, publish: Publish, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(seo_files, "SITEMAP_SIZE", 2)
-    for number in range(4):
-        add_video(db, f"v{number}", created=f"2024-01-01T00:00:{number:02d}Z")
-    turn_on(db, watch_pages=False)
+    sitemaps_of(db, monkeypatch, size=2, videos=4)
     publish()
     db.execute("UPDATE videos SET archived = 1 WHERE hashed_id IN ('v2', 'v3')")
     result = publish()

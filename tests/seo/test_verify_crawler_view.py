@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlite_utils import Database
 
 from tests.seo.conftest import Publish
@@ -32,25 +33,26 @@ def served_from(out: Path, tamper: Tamper | None = None) -> httpx.MockTransport:
     return httpx.MockTransport(answer)
 
 
-def test_a_faithful_site_passes_the_crawler_check(
-    db: Database, out: Path, publish: Publish
-) -> None:
+@pytest.fixture
+def two_videos_published(db: Database, publish: Publish) -> None:
+    """Two videos, published with site settings and watch pages on."""
     add_video(db, "v1", name="One")
     add_video(db, "v2", name="Two")
     turn_on(db)
     publish()
+
+
+@pytest.mark.usefixtures("two_videos_published")
+def test_a_faithful_site_passes_the_crawler_check(db: Database, out: Path) -> None:
     report = verify_site(out, BASE, db=db, transport=served_from(out))
     assert report.crawler == [] and report.crawler_skipped is None
     assert report.ok, report.lines()
 
 
+@pytest.mark.usefixtures("two_videos_published")
 def test_a_sitemap_missing_a_video_and_a_page_without_structured_data_are_reported(
-    db: Database, out: Path, publish: Publish
+    db: Database, out: Path
 ) -> None:
-    add_video(db, "v1", name="One")
-    add_video(db, "v2", name="Two")
-    turn_on(db)
-    publish()
     dropped = watch_url(db, "v2")
 
     def tamper(path: str, body: bytes) -> bytes:

@@ -40,15 +40,16 @@ WRITES = [
 ]
 
 
+def migrate(db: Database, *, m014: bool) -> None:
+    """Every migration, or those before m014."""
+    stop_before = None if m014 else "m014_update_triggers_of_published_columns"
+    schema.migrations.real.apply(db, stop_before=stop_before)
+
+
 def recorded(path: Path, *, m014: bool, paused: bool) -> tuple[list[tuple[str, str]], str]:
     db = Database(path)
     try:
-        if m014:
-            schema.migrations.real.apply(db)
-        else:
-            schema.migrations.real.apply(
-                db, stop_before="m014_update_triggers_of_published_columns"
-            )
+        migrate(db, m014=m014)
         db.execute("DELETE FROM publish_changes")
         db.execute("BEGIN")
         if paused:
@@ -86,12 +87,7 @@ def trigger_programs_run(path: Path, assignment: str, *, m014: bool) -> int:
     traces a statement again, with its own text, for each trigger program it starts."""
     db = Database(path)
     try:
-        if m014:
-            schema.migrations.real.apply(db)
-        else:
-            schema.migrations.real.apply(
-                db, stop_before="m014_update_triggers_of_published_columns"
-            )
+        migrate(db, m014=m014)
         db.execute(VIDEO.format(h="aaa1"))
         update = f"UPDATE videos SET {assignment}"
         ran: list[str] = []
