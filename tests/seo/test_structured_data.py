@@ -157,6 +157,19 @@ def test_a_description_without_markup_reads_as_the_html_parser_reads_it(text: st
     assert plain_text(text, 2048) == plain_text(f"<span>{text}</span>", 2048)
 
 
+def test_a_description_collapses_every_unicode_space_as_a_regex_would() -> None:
+    import re
+    import sys
+
+    from wistia_sync.contract.seo_text import plain_text
+
+    spaces = "".join(chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch(r"\s", chr(c)))
+    text = f"{spaces}a{spaces}b\u200b c{spaces[::-1]}d{spaces}"
+    expected = re.sub(r"\s+", " ", text).strip()
+    assert expected == "a b\u200b c d"  # (a zero-width space is not a space)
+    assert plain_text(text, 2048) == expected == plain_text(f"<p>{text}</p>", 2048)
+
+
 @pytest.mark.parametrize(
     "text", ["plain", 'a & b < c > d "e"', "ctl\x00\x08\x0b\x1f\ufffe\uffff\ud800 end", "é ✓"]
 )

@@ -11,7 +11,6 @@ from html.parser import HTMLParser
 
 # Characters XML 1.0 cannot hold, escaped or not: dropped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_SPACES = re.compile(r"\s+")
 _SCRIPT_UNSAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                   ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))  # fmt: skip
 # What ``xml_text`` changes: a text holding none of these is XML-safe as it is.
@@ -45,12 +44,17 @@ def plain_text(html: str | None, limit: int) -> str:
     if not html:
         return ""
     if "<" not in html and "&" not in html:  # no markup, no reference: the parser keeps it all
-        return shorten(_SPACES.sub(" ", html[: limit * 8]).strip(), limit)
+        return shorten(_collapsed(html[: limit * 8]), limit)
     parser = _TextOnly()
     parser.feed(html[: limit * 8])  # markup aside, more than ``limit`` characters are not kept
     parser.close()
-    text = _SPACES.sub(" ", "".join(parser.parts)).strip()
-    return shorten(text, limit)
+    return shorten(_collapsed("".join(parser.parts)), limit)
+
+
+def _collapsed(text: str) -> str:
+    """Runs of whitespace as one space, none at the ends: ``re.sub(r"\\s+", " ", text).strip()``
+    (the same characters: both are ``str.isspace``), several times faster."""
+    return " ".join(text.split())
 
 
 def shorten(text: str, limit: int) -> str:

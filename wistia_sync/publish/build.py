@@ -172,13 +172,20 @@ def case_insensitive(name: str) -> tuple[str, str]:
 def renderable(hashed_id: str, created: str | None, updated: str | None) -> bool:
     """Whether ``render_video`` publishes a video with these fields (files beside the video's
     own, like its slug's lookup entry, list exactly the videos it publishes)."""
-    return (
-        SAFE_HASHED_ID.fullmatch(hashed_id) is not None
-        and created is not None
-        and updated is not None
-        and utc_text(created) is not None
-        and utc_text(updated) is not None
-    )
+    return published_times(hashed_id, created, updated) is not None
+
+
+def published_times(
+    hashed_id: str, created: str | None, updated: str | None
+) -> tuple[str, str] | None:
+    """``created`` and ``updated`` as ``render_video`` publishes them, or None when it would not
+    publish a video with these fields."""
+    if SAFE_HASHED_ID.fullmatch(hashed_id) is None or created is None or updated is None:
+        return None
+    created_text, updated_text = utc_text(created), utc_text(updated)
+    if created_text is None or updated_text is None:
+        return None
+    return created_text, updated_text
 
 
 def render_video(

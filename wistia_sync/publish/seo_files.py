@@ -39,7 +39,7 @@ from wistia_sync.contract.layout import (
     watch_page_path,
 )
 from wistia_sync.contract.seo_text import iso_duration, plain_text, shorten, xml_text
-from wistia_sync.publish.build import dumps, encode, published_text, renderable, utc_text
+from wistia_sync.publish.build import dumps, encode, published_text, published_times, utc_text
 from wistia_sync.publish.seo_settings import SeoSettings
 from wistia_sync.publish.settings import stored_delivery
 from wistia_sync.store.state import get_state
@@ -172,7 +172,8 @@ def _indexable(db: Database, where: str, parameters: list[Any]) -> list[SeoVideo
     ):
         seq, slug, hashed_id, name, description, duration, created, updated, thumb = row[:9]
         plays, width, height = row[9:]
-        if not renderable(hashed_id, created, updated) or not _is_web_url(thumb):
+        times = published_times(hashed_id, created, updated)
+        if times is None or not _is_web_url(thumb):
             continue
         text = published_text(str(description or ""))
         videos.append(
@@ -183,8 +184,7 @@ def _indexable(db: Database, where: str, parameters: list[Any]) -> list[SeoVideo
                 published_text(str(name or "")),
                 text,
                 float(duration) if isinstance(duration, (int, float)) else None,
-                str(utc_text(created)),
-                str(utc_text(updated)),
+                *times,
                 str(thumb),
                 plays if isinstance(plays, int) and plays >= 0 else None,
                 width if isinstance(width, int) and width > 0 else None,
