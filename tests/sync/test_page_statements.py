@@ -17,10 +17,12 @@ from wistia_sync.sync import pages
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
-def page_statements(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+def page_statements(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[list[str]], list[list[str]]]:
     """The statements of each page store of a first crawl and of a full re-crawl after
     ``edit_wistia`` (retagged, tags dropped, renamed, archived, new), as SQLite ran them
-    (parameters filled in)."""
+    (parameters filled in): the first crawl's stores, then the re-crawl's."""
     fake = FakeWistia(*generate_catalog(250, seed=7), token=TOKEN)
     db = open_database(tmp_path / "wistia.db", create=True)
     stores: list[list[str]] = []
@@ -36,10 +38,12 @@ def page_statements(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[lis
 
     monkeypatch.setattr(pages, "_write_page", traced)
     sync(db, fake, stats_budget=0)
+    first_crawl = len(stores)
     edit_wistia(fake, db)
     sync(db, fake, stats_budget=0, full=True)
     db.conn.close()
-    return [_statements(store) for store in stores]
+    statements = [_statements(store) for store in stores]
+    return statements[:first_crawl], statements[first_crawl:]
 
 
 def _statements(traced: list[str]) -> list[str]:
@@ -57,8 +61,8 @@ def _statements(traced: list[str]) -> list[str]:
 def test_a_page_store_searches_by_key_and_scans_no_table(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stores = page_statements(tmp_path, monkeypatch)
-    statements = [s for store in stores for s in store]
+    first_crawl, recrawl = page_statements(tmp_path, monkeypatch)
+    statements = [s for store in first_crawl + recrawl for s in store]
     assert any(s.startswith("DELETE FROM video_tags") for s in statements)  # tags dropped
     assert any(s.startswith("INSERT INTO video_tags") for s in statements)
     assert any(s.startswith("INSERT INTO videos") for s in statements)
@@ -71,3 +75,24 @@ def test_a_page_store_searches_by_key_and_scans_no_table(
         if detail.startswith("SCAN ") and detail.split()[1] in tables
     ]
     assert scans == []
+
+
+def test_only_media_stored_before_a_page_have_their_wistia_tags_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first crawl's pages hold only new media, which can have no tag links yet (a link's
+    video is a row of ``videos``): they skip the look-up. A re-crawl reads the links of the
+    media it stored before, and replaces them (the edits of ``edit_wistia`` are kept by
+    tests/sync/test_change_tracking.py)."""
+    first_crawl, recrawl = page_statements(tmp_path, monkeypatch)
+
+    def reads_links(store: list[str]) -> bool:
+        return any(s.startswith("SELECT") and "FROM video_tags" in s for s in store)
+
+    assert first_crawl and recrawl
+    assert not any(reads_links(store) for store in first_crawl)
+    assert all(
+        reads_links(store)
+        for store in recrawl
+        if any("INSERT INTO videos" in s or "UPDATE videos" in s for s in store)
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -146,7 +146,7 @@ def _write_page(
         _store_folders(db, good.values())
         with videos_changes_recorded_here(db) as changed:
             _upsert_changed_rows(db, rows, existing, now, options)
-            tags_changed = _replace_wistia_tags(db, list(good.values()), now)
+            tags_changed = _replace_wistia_tags(db, list(good.values()), existing.keys(), now)
             changed |= tags_changed
             changed.update(h for h, row in rows.items() if _published_change(existing.get(h), row))
         _quarantine(db, rejected, good, now, summary)
@@ -325,18 +325,27 @@ def _tag_ids(db: Database, names: Iterable[str]) -> dict[str, int]:
     return ids
 
 
-def _replace_wistia_tags(db: Database, media: list[WistiaMedia], now: str) -> set[str]:
-    """Make each media's ``wistia`` tag links exactly Wistia's list; return those that changed."""
+def _replace_wistia_tags(
+    db: Database, media: list[WistiaMedia], stored: Collection[str], now: str
+) -> set[str]:
+    """Make each media's ``wistia`` tag links exactly Wistia's list; return those that changed.
+
+    Only the media ``stored`` before this page can have links to read: a link's video must be a
+    row of ``videos`` (a foreign key), and no video row is ever deleted. A first crawl's pages
+    skip the look-up, whose random-key probes grow with the catalog.
+    """
     if not media:
         return set()
     tag_ids = _tag_ids(db, (t for m in media for t in m.tags))
     current: dict[str, set[int]] = {m.hashed_id: set() for m in media}
-    for hashed_id, tag_id in db.execute(
-        "SELECT hashed_id, tag_id FROM video_tags WHERE source = 'wistia' "
-        "AND hashed_id IN (SELECT value FROM json_each(?))",
-        [json.dumps(list(current))],
-    ).fetchall():
-        current[hashed_id].add(tag_id)
+    known = [hashed_id for hashed_id in current if hashed_id in stored]
+    if known:
+        for hashed_id, tag_id in db.execute(
+            "SELECT hashed_id, tag_id FROM video_tags WHERE source = 'wistia' "
+            "AND hashed_id IN (SELECT value FROM json_each(?))",
+            [json.dumps(known)],
+        ).fetchall():
+            current[hashed_id].add(tag_id)
     removed: list[tuple[str, int]] = []
     added: list[tuple[str, int, str]] = []
     for item in media:
