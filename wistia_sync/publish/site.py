@@ -384,10 +384,11 @@ def _carry_out(
 def _forget_lost_files(db: Database, folder: OutputFolder) -> list[str]:
     """Forget the expiring files (pages, chunks, search and caption files) missing on disk.
 
-    A publish killed after recording its new pages (``_place_batch``) and before renaming them
-    into place leaves records of files that never arrived; the next publish, which may need other
-    pages, would list them in files.json until they expire. Checked when the list is rebuilt whole
-    (after such a crash, and in a rebuild): a ``stat`` a retiring file, a few.
+    A publish killed after recording its new immutable files (``_place_batch``) and before
+    renaming them into place leaves records of files that never arrived; the next publish, which
+    may need other files, would list them in files.json until they expire. Checked when the
+    list is rebuilt whole (after such a crash, and in a rebuild): a ``stat`` a retiring file, a
+    few.
     """
     root = folder.root
     lost = sorted(
