@@ -220,6 +220,10 @@ def schema_for(path: str) -> str | None:
         return "video.schema.json"
     if path.startswith("pages/"):
         return "page.schema.json"
+    if path.startswith("page-lists/"):
+        return "page-list.schema.json"
+    if path.startswith("shard-lists/"):
+        return "files-shard-list.schema.json"
     if path.startswith("files/"):
         return "files-shard.schema.json"
     if path.startswith("slugs/"):
@@ -296,6 +300,11 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
                 if link not in visible
             ]
             continue
+        if path.startswith("captions/"):  # WebVTT, linked from its video's objects
+            problem = caption_file_problem(path, data)
+            if problem:
+                check.problems.append(f"{path}: {problem}")
+            continue
         name = path.rsplit("/", 1)[-1]
         if not SAFE_NAME.fullmatch(name) or path.count("/") > 1:
             check.problems.append(f"{path}: not a safe published file name")
@@ -304,16 +313,12 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
             check.problems.append(f"{path}: {problem}")
         if document is not None:
             documents[path] = document
-    # A search file the current entry does not lead to is kept for readers of an older entry or
-    # was left by an interrupted publish (the sweep takes it after the grace): like a page no
-    # entry lists, no reader starting now reaches it, so neither its links nor its absence from
-    # files.json are checked.
-    reachable = _reachable_search_files(visible)
-    unreached = {
-        path
-        for path in visible
-        if path.startswith("search/") and path != "search/index.json" and path not in reachable
-    }
+    # An immutable file (a search file, a page-list chunk) no current entry file leads to is
+    # kept for readers of an older entry (listed in files.json until its grace ends, like a page
+    # no entry lists): no reader starting now reaches it, so its links are not checked (a
+    # takedown removes at once what it links to, and pages go after their own grace).
+    reachable = _reachable_immutable(visible)
+    unreached = {path for path in visible if _is_retirable_list(path) and path not in reachable}
     for path, document in documents.items():
         if path in unreached:
             continue
@@ -321,6 +326,12 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
             target = resolve_link(path, link)
             if target not in visible:
                 check.problems.append(f"{path}: links to {link}, which does not exist")
+        if path.startswith("videos/"):  # a caption's url is relative to the site's root
+            check.problems += [
+                f"{path}: links to caption file {url}, which does not exist"
+                for url in _caption_urls(document)
+                if url not in visible
+            ]
     listing = documents.get("files.json")
     if isinstance(listing, dict):
         listed: dict[str, Any] = {}
@@ -341,9 +352,7 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
                 if len(data) != entry.get("bytes"):
                     check.problems.append(f"files.json: wrong size for {path}")
         if converged:
-            unlisted = (
-                set(visible) - set(listed) - shards - unreached - {"files.json", ".gitignore"}
-            )
+            unlisted = set(visible) - set(listed) - shards - {"files.json", ".gitignore"}
             if unlisted:
                 check.problems.append(f"files files.json does not list: {sorted(unlisted)[:5]}")
             manifest = documents.get("manifest.json")
@@ -354,6 +363,27 @@ def output_problems(out: Path, *, converged: bool) -> OutputCheck:
     elif converged and visible:
         check.problems.append("no files.json after a complete publish")
     return check
+
+
+def caption_file_problem(path: str, data: bytes) -> str:
+    """What is wrong with a caption file as a player reads it: its name and its header."""
+    from wistia_sync.contract.layout import CAPTION_PATH
+
+    if not CAPTION_PATH.fullmatch(path):
+        return "not a safe published caption file name"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"not UTF-8 ({error}); {len(data)} bytes"
+    return "" if text.startswith("WEBVTT\n") else "not a WebVTT file"
+
+
+def _caption_urls(document: Any) -> list[str]:
+    video = document.get("video") if isinstance(document, dict) else None
+    captions = video.get("captions") if isinstance(video, dict) else None
+    if not isinstance(captions, list):
+        return []
+    return [c["url"] for c in captions if isinstance(c, dict) and isinstance(c.get("url"), str)]
 
 
 def is_seo_file(path: str) -> bool:
@@ -455,11 +485,12 @@ def _links(document: Any) -> Iterable[str]:
     for key in ("videos", "tags", "folders", "files"):
         if isinstance(document.get(key), str):
             yield document[key]
-    pages = document.get("pages")
-    if isinstance(pages, list):
-        for page in pages:
-            if isinstance(page, dict) and isinstance(page.get("url"), str):
-                yield page["url"]
+    for key in ("pages", "page_lists"):  # a playlist's pages and the chunks listing the rest
+        pages = document.get(key)
+        if isinstance(pages, list):
+            for page in pages:
+                if isinstance(page, dict) and isinstance(page.get("url"), str):
+                    yield page["url"]
     for key in ("tags", "folders"):
         entries = document.get(key)
         if isinstance(entries, list):
@@ -469,40 +500,38 @@ def _links(document: Any) -> Iterable[str]:
 
 
 def current_files(out: Path) -> dict[str, bytes]:
-    """What a reader starting now can reach: every file but the immutable pages no current
-    entry file lists (kept for their grace period for readers of older entry files; a page
-    holding a video no longer published goes after the short takedown grace)."""
+    """What a reader starting now can reach: every file but the immutable pages, page-list
+    chunks and search files no current entry file leads to (kept for their grace period for
+    readers of older entry files; a page holding a video no longer published goes after the
+    short takedown grace)."""
     files = output_files(out)
-    listed: set[str] = set()
-    for path, data in files.items():
-        if path.startswith(("pages/", "schema/", ".")) or not path.endswith(".json"):
-            continue
-        try:
-            document = json.loads(data)
-        except ValueError:
-            continue
-        if isinstance(document, dict) and isinstance(document.get("pages"), list):
-            listed.update(
-                resolve_link(path, page["url"])
-                for page in document["pages"]
-                if isinstance(page, dict) and isinstance(page.get("url"), str)
-            )
-    listed |= _reachable_search_files(files)
+    reachable = _reachable_immutable(files)
     return {
-        p: d
-        for p, d in files.items()
-        if not p.startswith(("pages/", "search/")) or p in listed or p == "search/index.json"
+        path: data
+        for path, data in files.items()
+        if not (path.startswith("pages/") or _is_retirable_list(path)) or path in reachable
     }
 
 
-def _reachable_search_files(files: Mapping[str, bytes]) -> set[str]:
-    """The search files the current ``search/index.json`` leads to (its term shards and record
-    lists, and the record blocks those list): like pages, an immutable search file nothing
-    current links is kept only for readers of an older entry, or left by an interrupted publish
-    for the sweep to take after the grace."""
+def _is_retirable_list(path: str) -> bool:
+    """An immutable file that links others and is retired, not removed: a page-list chunk or a
+    search file (all but the index's entry)."""
+    return path.startswith(("page-lists/", "search/")) and path != "search/index.json"
+
+
+def _reachable_immutable(files: Mapping[str, bytes]) -> set[str]:
+    """The pages, page-list chunks and search files the current entry files lead to (a
+    playlist its pages and chunks, a chunk its pages, ``search/index.json`` its term shards and
+    record lists, a list its record blocks): like pages, an immutable file nothing current links
+    is kept only for readers of an older entry (or left by an interrupted publish)."""
     reachable: set[str] = set()
-    entry = "search/index.json"
-    frontier = [entry] if entry in files else []
+    frontier = [
+        path
+        for path in files
+        if path.endswith(".json")
+        and not path.startswith(("pages/", "schema/", "."))
+        and not _is_retirable_list(path)
+    ]
     while frontier:
         holder = frontier.pop()
         try:
@@ -511,11 +540,11 @@ def _reachable_search_files(files: Mapping[str, bytes]) -> set[str]:
             continue
         for link in _links(document):
             target = resolve_link(holder, link)
-            if target.startswith("search/") and target not in reachable and target in files:
-                reachable.add(target)
+            if not target.startswith(("pages/", "page-lists/", "search/")) or target in reachable:
+                continue
+            reachable.add(target)  # if missing, the link check reports it
+            if target in files and _is_retirable_list(target):
                 frontier.append(target)
-            elif target.startswith("search/"):
-                reachable.add(target)  # missing: the link check reports it
     return reachable
 
 
@@ -554,16 +583,14 @@ def fresh_publish(db_path: Path, scratch: Path) -> dict[str, bytes]:
 
 
 def output_differences(out: Path, expected: Mapping[str, bytes]) -> list[str]:
-    """How the output folder differs from ``expected`` (the manifest's ``updated_at`` aside).
+    """How the output folder differs from ``expected`` (the manifest's ``updated_at`` aside),
+    beyond the files it keeps in their grace period (``files_in_grace``).
 
     The file list (files.json and its shards) is compared as the list it makes: its shards
-    are cut from what the records hold, which a fresh publish's differ in (no pages in grace).
+    are cut from what the records hold, which a fresh publish's differ in (no files in grace).
     """
-    actual = {
-        p: d
-        for p, d in output_files(out).items()
-        if p != ".gitignore" and not (p.startswith(("pages/", "search/")) and p not in expected)
-    }  # a replaced page (or search shard) stays for its grace period: extras are by contract
+    in_grace = files_in_grace(out, expected)
+    actual = {p: d for p, d in output_files(out).items() if p != ".gitignore" and p not in in_grace}
     wanted_paths = {p for p in expected if not p.startswith("files/")}
     actual_paths = {p for p in actual if not p.startswith("files/")}
     problems = [f"missing {path}" for path in sorted(wanted_paths - actual_paths)]
@@ -573,11 +600,33 @@ def output_differences(out: Path, expected: Mapping[str, bytes]) -> list[str]:
         if path == "manifest.json":
             want, got = _without_updated_at(want), _without_updated_at(got)
         if path == "files.json":
-            want = _listing_of_current(want, expected, expected)
-            got = _listing_of_current(got, actual, expected)
+            want = _listing_of_current(want, expected, set())
+            got = _listing_of_current(got, actual, in_grace)
         if want != got:
             problems.append(f"{path} differs from a fresh publish of the database")
     return problems
+
+
+def files_in_grace(out: Path, expected: Mapping[str, bytes]) -> set[str]:
+    """The files the folder keeps in their grace period that a fresh publish (``expected``)
+    does not write: what the publisher retires rather than removes (pages, page-list chunks,
+    caption files, search shards) and still lists in files.json. Nothing else is an allowed
+    extra: such a file that files.json does not list is one no delivery uploads and no publish
+    removes."""
+    from wistia_sync.contract.filelist import read_local_file_list
+    from wistia_sync.contract.layout import (
+        CAPTION_PATH,
+        PAGE_LIST_PATH,
+        PAGE_PATH,
+        SEARCH_SHARD_PATH,
+    )
+
+    retired = (PAGE_PATH, PAGE_LIST_PATH, CAPTION_PATH, SEARCH_SHARD_PATH)
+    return {
+        path
+        for path in read_local_file_list(out)[0].files
+        if path not in expected and any(pattern.fullmatch(path) for pattern in retired)
+    }
 
 
 def _without_updated_at(data: bytes) -> Any:
@@ -586,12 +635,10 @@ def _without_updated_at(data: bytes) -> Any:
     return document
 
 
-def _listing_of_current(
-    data: bytes, files: Mapping[str, bytes], expected: Mapping[str, bytes]
-) -> Any:
+def _listing_of_current(data: bytes, files: Mapping[str, bytes], in_grace: set[str]) -> Any:
     """The list files.json makes with its shards (read from ``files``), without the manifest's
-    fingerprint (it holds updated_at) and without pages kept for their grace period (a fresh
-    publish has none)."""
+    fingerprint (it holds updated_at) and without the files kept for their grace period (a
+    fresh publish has none)."""
     index = json.loads(data)
     listed: dict[str, Any] = {}
     for shard in index.get("shards", []):
@@ -602,8 +649,7 @@ def _listing_of_current(
         "files": {
             path: entry
             for path, entry in listed.items()
-            if path != "manifest.json"
-            and (path in expected or not path.startswith(("pages/", "search/")))
+            if path != "manifest.json" and path not in in_grace
         },
     }
 

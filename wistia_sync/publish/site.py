@@ -384,10 +384,11 @@ def _carry_out(
 def _forget_lost_files(db: Database, folder: OutputFolder) -> list[str]:
     """Forget the expiring files (pages, chunks, search and caption files) missing on disk.
 
-    A publish killed after recording its new pages (``_place_batch``) and before renaming them
-    into place leaves records of files that never arrived; the next publish, which may need other
-    pages, would list them in files.json until they expire. Checked when the list is rebuilt whole
-    (after such a crash, and in a rebuild): a ``stat`` a retiring file, a few.
+    A publish killed after recording its new immutable files (``_place_batch``) and before
+    renaming them into place leaves records of files that never arrived; the next publish, which
+    may need other files, would list them in files.json until they expire. Checked when the
+    list is rebuilt whole (after such a crash, and in a rebuild): a ``stat`` a retiring file, a
+    few.
     """
     root = folder.root
     lost = sorted(
@@ -447,24 +448,27 @@ def _nothing_to_do(plan: Plan) -> bool:
 def _place_batch(db: Database, folder: OutputFolder, plan: Plan, expires_at: str) -> None:
     """Make the staged batch durable once, then rename it into place stage by stage.
 
-    New pages are recorded (as expiring after the grace period) before they are renamed into
-    place: if the publish dies before its final commit, they are not left unrecorded forever;
-    the next publish lists them in files.json (rebuilt whole) and removes them when they expire,
-    and forgets at once those it finds missing (killed before their rename: ``_forget_lost_files``).
+    New immutable files (pages, page-list chunks, caption files, search files) are recorded (as
+    expiring after the grace period) before they are renamed into place: if the publish dies
+    before its final commit, they are not left unrecorded forever (an entry file renamed before
+    the kill links them: a reader may hold it); the next publish lists them in files.json
+    (rebuilt whole), removes them when they expire or at once with a video taken down, and
+    forgets at once those it finds missing (killed before their rename: ``_forget_lost_files``).
     """
     staged = [file for file in plan.to_write if file.temp is not None]
     placed = 0
     try:
         folder.make_durable([file.temp for file in staged if file.temp is not None])
-        pages = [
+        immutable = [
             (f.path, f.sha256, FileStat(f.size, f.mtime_ns))
             for f in staged
-            if f.stage in (Stage.PAGES, Stage.PAGE_LISTS)
+            if f.stage is not Stage.VIDEO_FILES and _is_immutable(f.path)
         ]
-        if pages:
+        if immutable:
             with write_transaction(db):
-                state.record_pending_pages(db, pages, expires_at=expires_at)
-                staged_rows.record_pages(db, [path for path, _, _ in pages], new=True)
+                state.record_pending_pages(db, immutable, expires_at=expires_at)
+                pages = [f.path for f in staged if f.stage is Stage.PAGES]
+                staged_rows.record_pages(db, pages, new=True)
                 set_state(db, FILES_LIST_DIRTY_KEY, "1")
         previous = None
         for file in staged:  # in stage order
@@ -479,6 +483,14 @@ def _place_batch(db: Database, folder: OutputFolder, plan: Plan, expires_at: str
             if file.staged is not None:
                 folder.discard(file.staged)
         raise
+
+
+def _is_immutable(path: str) -> bool:
+    """A content-addressed file a publish writes and retires (not the file list's own)."""
+    return any(
+        pattern.fullmatch(path)
+        for pattern in (PAGE_PATH, PAGE_LIST_PATH, CAPTION_PATH, SEARCH_SHARD_PATH)
+    )
 
 
 def _place_if_changed(db: Database, folder: OutputFolder, path: str, content: bytes) -> bool:

@@ -110,7 +110,8 @@ def record_files(
 def record_pending_pages(
     db: Database, pages: Iterable[tuple[str, str, FileStat]], *, expires_at: str
 ) -> None:
-    """Record pages about to be renamed into place, expiring unless the publish completes."""
+    """Record immutable files (pages, chunks, caption and search files) about to be renamed into
+    place, expiring unless the publish completes."""
     db.conn.executemany(
         "INSERT INTO published_files (path, sha256, bytes, mtime_ns, cache, expires_at) "
         "VALUES (?, ?, ?, ?, 'immutable', ?) ON CONFLICT(path) DO NOTHING",

@@ -1,7 +1,8 @@
 """Sweeping what a crashed publisher left and no record names, and nothing else.
 
-A v2 publish records every page before renaming it into place, so a page no record names was
-left by a crash of an older publisher (or of one between a rename and its commit). Only files the
+A v2 publish records every page, page-list chunk, caption and search file before renaming it
+into place, so such a file no record names was left by a crash of an older publisher (or of one
+between a rename and its commit). Only files the
 publisher provably wrote are removed: names matching its own patterns (content-addressed pages,
 file-list shards, search-index shards and caption files; the v1 publisher's dot-named temp
 files), regular files (never a symlink), not named by any record, and untouched for the grace
