@@ -56,6 +56,11 @@ STAGES = [
     ("wistia_sync.publish.search_index", "_plan_records"),
     ("wistia_sync.publish.search_index", "_plan_entry"),
     ("wistia_sync.publish.search_index", "client_files"),
+    ("wistia_sync.publish.snapshot", "buckets"),
+    ("wistia_sync.publish.site", "_place_if_changed"),
+    ("wistia_sync.publish.site", "unlisted_shards"),
+    ("wistia_sync.publish.shards", "listed_files"),
+    ("wistia_sync.publish.plan", "slug_lookup_files"),
 ]
 PLANNER_STEPS = ("read_videos", "plan_playlists", "plan_video_files", "plan_indexes", "plan_search")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from wistia_sync.contract.layout import PUBLISHED_PATH, cache_class
+from wistia_sync.contract.layout import cache_class, published_path
 
 HASH = "0123456789abcdef0123456789abcdef"
 
@@ -59,7 +59,7 @@ def test_every_kind_of_path_has_the_cache_class_the_contract_gives_it(
 
 def test_every_immutable_path_is_a_published_one() -> None:
     immutable = [path for path, cache in CACHE_CLASSES.items() if cache == "immutable"]
-    assert all(PUBLISHED_PATH.fullmatch(path) for path in immutable)
+    assert all(published_path().fullmatch(path) for path in immutable)
 
 
 def test_the_delivery_order_puts_every_file_after_what_it_links_to() -> None:

@@ -20,7 +20,7 @@ from wistia_sync.contract.cache_policy import (
     IMMUTABLE_CACHE_CONTROL,
 )
 from wistia_sync.contract.filelist import read_local_file_list, read_local_index
-from wistia_sync.contract.layout import FILES_PATH, PUBLISHED_PATH
+from wistia_sync.contract.layout import FILES_PATH, published_path
 
 runner = CliRunner()
 
@@ -273,7 +273,7 @@ def test_every_path_a_publish_writes_is_one_nginx_serves(tmp_path: Path) -> None
     ran = runner.invoke(app, ["run", "--demo", "--db", str(db), "--output", str(root)])
     assert ran.exit_code == 0, ran.output
     for path in published_paths(root):
-        assert PUBLISHED_PATH.fullmatch(path), path
+        assert published_path().fullmatch(path), path
 
 
 def test_two_sites_in_one_nginx_keep_their_own_headers(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from wistia_sync import __version__
 from wistia_sync.contract.cache_policy import NOT_FOUND_CACHE_SECONDS, CachePolicy
-from wistia_sync.contract.layout import PUBLISHED_PATH
+from wistia_sync.contract.layout import PUBLISHED_PATTERN
 from wistia_sync.errors import ConfigError
 
 TEMPLATE_NAME = "nginx.conf.j2"
@@ -53,7 +53,7 @@ def render_nginx_config(site: NginxSite) -> str:
     return environment.get_template(TEMPLATE_NAME).render(
         version=__version__,
         site=site_key(site, root),
-        published=PUBLISHED_PATH.pattern,
+        published=PUBLISHED_PATTERN,
         root=root,
         alias=site.prefix != "/",
         listen=site.listen,

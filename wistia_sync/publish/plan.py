@@ -729,11 +729,11 @@ def _title(
 def _recorded_buckets(
     recorded: list[snapshot.RecordedBucket] | None, *, full: bool
 ) -> list[Bucket]:
-    if recorded and recorded[0].start != "" and not full:
+    if recorded and recorded[0][1] != "" and not full:
         raise StateMismatch("a playlist's recorded buckets do not start at its first video")
-    if not recorded or recorded[0].start != "":
+    if not recorded or recorded[0][1] != "":
         return [Bucket("", 0, dirty=True, recorded=False)]  # a new playlist: no members yet
-    buckets = [Bucket(r.start, r.size, r.page, dirty=full) for r in recorded]
+    buckets = [Bucket(start, size, page, dirty=full) for _, start, size, page in recorded]
     for bucket, following in itertools.pairwise(buckets):
         bucket.end = following.start
     return buckets

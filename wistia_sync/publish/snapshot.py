@@ -7,7 +7,9 @@ every published video in a handful of queries.
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -33,6 +35,7 @@ _VIDEO_COLUMNS = """
 """
 _IDS = "(SELECT value FROM json_each(?))"
 _TAGS_QUERY = "SELECT id, name, slug FROM tags"
+_PLAYLIST = operator.itemgetter(0)
 
 
 @contextmanager
@@ -174,13 +177,9 @@ def video_texts(db: Database, hashed_ids: Iterable[str]) -> dict[str, str]:
     )
 
 
-class RecordedBucket:
-    __slots__ = ("page", "size", "start")
-
-    def __init__(self, start: str, size: int, page: str | None) -> None:
-        self.start = start
-        self.size = size
-        self.page = page
+# (playlist, start key, size, page): a recorded bucket as SQLite gives it (a rebuild's state
+# and an edit of a long playlist read thousands; no object a row beyond SQLite's own tuple).
+RecordedBucket = tuple[str, str, int, str | None]
 
 
 def buckets(db: Database, playlists: Iterable[str] | None) -> dict[str, list[RecordedBucket]]:
@@ -190,12 +189,8 @@ def buckets(db: Database, playlists: Iterable[str] | None) -> dict[str, list[Rec
     if playlists is not None:
         sql += f" WHERE playlist IN {_IDS}"
         parameters.append(json.dumps(sorted(playlists)))
-    found: dict[str, list[RecordedBucket]] = {}
-    for playlist, start, size, page in db.execute(
-        sql + " ORDER BY playlist, start_key", parameters
-    ):
-        found.setdefault(playlist, []).append(RecordedBucket(start, size, page))
-    return found
+    rows = db.execute(sql + " ORDER BY playlist, start_key", parameters).fetchall()
+    return {playlist: list(group) for playlist, group in itertools.groupby(rows, _PLAYLIST)}
 
 
 def bucket_members(db: Database, playlist: str, start: str) -> list[tuple[str, str]] | None:

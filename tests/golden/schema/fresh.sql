@@ -5,6 +5,8 @@ CREATE INDEX change_log_video ON change_log(hashed_id);
 -- index idx__sqlite_migrations_migration_set_name
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
     ON "_sqlite_migrations" ("migration_set", "name");
+-- index publish_bucket_pages
+CREATE INDEX publish_bucket_pages ON publish_buckets (playlist, start_key, size, page);
 -- index published_files_expiry
 CREATE INDEX published_files_expiry ON published_files(expires_at)
             WHERE expires_at IS NOT NULL;
@@ -374,5 +376,6 @@ CREATE TRIGGER videos_content_update AFTER UPDATE OF name, description, type, st
 -- migration wistia_sync.m019_file_list_ranges
 -- migration wistia_sync.m021_file_list_tree
 -- migration wistia_sync.m023_search_shard_starts
+-- migration wistia_sync.m025_publish_bucket_pages
 -- state content_version = 0
 -- state publish_full_rebuild = 1
