@@ -45,6 +45,13 @@ class PublishedIndex:
                     record["url"] = self.resolve(block_path, record["url"])
                     self.records[record["id"]] = record
 
+    def term_shards(self) -> list[tuple[str, int, str]]:
+        """Every term shard's start and path, as the entry lists them, in key order."""
+        return [
+            (term, number, self.resolve("search/index.json", url))
+            for term, number, url in self.entry["shards"]
+        ]
+
     def read(self, path: str) -> Any:
         return json.loads((self.root / path).read_bytes())
 

@@ -387,3 +387,37 @@ def test_an_entry_left_by_an_interrupted_publish_is_put_back_by_the_next(
         db.execute("UPDATE videos SET name = 'Secret plans' WHERE hashed_id = 'secret01'")
     publish_site(db, out, lock_path=tmp_path / "lock")
     assert entry.read_bytes() == recorded
+
+
+def test_a_hidden_video_whose_term_starts_a_shard_leaves_the_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shard's range starts at a posting's key, which the entry shows: when that posting's
+    video is hidden, the range starts at the shard's next posting instead, and a rebuild cuts
+    the same shards."""
+    monkeypatch.setattr(search_index, "TERM_SHARD_POSTINGS", 8)
+    db = open_database(tmp_path / "wistia.db", create=True)
+    change_site_settings(db, takedown_grace=timedelta(0))
+    with write_transaction(db):
+        for i in range(60):
+            add_video(db, f"vid{i:04d}", name=f"alpha{i:02d} common")
+    out, lock = tmp_path / "out", tmp_path / "lock"
+    publish_site(db, out, lock_path=lock)
+    starts = [term for term, _, _ in PublishedIndex(out).term_shards()]
+    hidden = [term for term in starts if term.startswith("alpha")][:2]
+    assert len(hidden) == 2  # unique terms that start a shard
+    for term in hidden:
+        with write_transaction(db):
+            db.execute(
+                "UPDATE videos SET visibility = 'hidden' WHERE hashed_id = ?",
+                [f"vid{int(term.removeprefix('alpha')):04d}"],
+            )
+        publish_site(db, out, lock_path=lock)
+        _assert_index_matches_database(db, out)
+    for path in sorted((out / "search").iterdir()):
+        content = path.read_bytes()
+        assert not any(term.encode() in content for term in hidden), path.name
+    recorded = _search_state(db)
+    forced = publish_site(db, out, lock_path=lock, force=True)
+    assert [p for p in forced.written if p.startswith("search/")] == []
+    assert _search_state(db) == recorded

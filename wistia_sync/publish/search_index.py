@@ -456,9 +456,10 @@ class _IncrementalSource:
         postings.sort()
         return postings
 
-    def spliced(self, index: int) -> tuple[str, int] | None:
-        """Shard ``index``'s text with the delta applied in place, and its postings now; None
-        when it must be cut instead (it would split, merge, or has no text recorded)."""
+    def spliced(self, index: int) -> tuple[Key, str, int] | None:
+        """Shard ``index``'s start, its text with the delta applied in place, and its postings
+        now; None when it must be cut instead (it would split, merge, or has no text
+        recorded)."""
         shard = self.shards[index]
         if not shard.path:
             return None
@@ -478,7 +479,13 @@ class _IncrementalSource:
             return None
         if postings < TERM_SHARD_POSTINGS // 2 and not last:
             return None  # it absorbs the next shard: ``_cut`` does
-        return text, postings
+        start = shard.start
+        if start != ("", 0) and start in self.delta.removed and start not in self.delta.added:
+            # the posting its range starts at is gone: the range now starts at its first
+            # posting, so a hidden video's term is not left in the entry or a term list
+            term, number, _ = parse_term_shard(text)[0]
+            start = (term, number)
+        return start, text, postings
 
     def _body(self, shard: _Shard) -> str:
         row = self.db.execute(
@@ -553,7 +560,7 @@ def _plan_term_shards(
     dirty: set[int],
     source: Callable[[int], Iterable[Posting]],
     add: AddFile,
-    spliced: Callable[[int], tuple[str, int] | None] | None = None,
+    spliced: Callable[[int], tuple[Key, str, int] | None] | None = None,
 ) -> list[_Shard]:
     """Re-cut the dirty shards (absorbing a neighbour when one runs small); the final list.
     ``spliced``: a dirty shard's new text and postings when it keeps its range (an edit's)."""
@@ -568,8 +575,12 @@ def _plan_term_shards(
         final.append(_Shard(start, path, postings))
 
     def piece(start: Key, postings: list[Posting]) -> None:
-        if not postings and start != ("", 0):
-            return  # an emptied shard: its range joins the one before
+        if start != ("", 0):
+            if not postings:
+                return  # an emptied shard: its range joins the one before
+            # a range starts at its first posting: a recorded start whose posting is gone (a
+            # hidden video's term) is not published
+            start = (postings[0][0], postings[0][1])
         written(start, render_term_shard(postings), len(postings))
 
     index = 0
@@ -582,7 +593,7 @@ def _plan_term_shards(
         in_place = None if spliced is None else spliced(index)
         if in_place is not None:
             plan.replaced.add(shard.path)
-            written(shard.start, *in_place)
+            written(*in_place)
             index += 1
             continue
         index = _cut(shards, index, source, plan, piece)
