@@ -126,18 +126,22 @@ def _escaped(value: str | int) -> str:
 
 
 class _Skeleton:
-    """A page's text cut at its values: ``texts[0] values[names[0]] texts[1] …``."""
+    """A page's text cut at its values: its pieces with a slot for each value between them."""
 
-    __slots__ = ("names", "texts")
+    __slots__ = ("pieces", "slots")
 
     def __init__(self, texts: list[str], names: list[str]) -> None:
-        self.texts, self.names = texts, names
+        texts, last = texts[:-1], texts[-1]
+        self.pieces = [
+            piece for text, name in zip(texts, names, strict=True) for piece in (text, name)
+        ]
+        self.pieces.append(last)
+        self.slots = [(2 * index + 1, name) for index, name in enumerate(names)]
 
     def fill(self, values: dict[str, str]) -> str:
-        pieces = [self.texts[0]]
-        for name, text in zip(self.names, self.texts[1:], strict=True):
-            pieces.append(values[name])
-            pieces.append(text)
+        pieces = self.pieces.copy()
+        for slot, name in self.slots:
+            pieces[slot] = values[name]
         return "".join(pieces)
 
 
