@@ -512,9 +512,10 @@ class _Planner:
             return  # no site settings: a rebuild removes whatever of them was written
         from wistia_sync.publish.seo_files import plan_seo_files  # only a site that has them
 
-        seo = plan_seo_files(self.db, settings, None if self.full else self.changed)
-        for path, content in seo.pages.items():
+        def add_page(path: str, content: bytes) -> None:
             self.files.add(path, content, Stage.VIDEO_FILES)
+
+        seo = plan_seo_files(self.db, settings, None if self.full else self.changed, add_page)
         for path, content in seo.sitemaps.items():
             self.files.add(path, content, Stage.PLAYLISTS)
         for path, content in seo.index.items():

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -95,8 +95,14 @@ class SeoFiles:
     state: dict[str, str] = field(default_factory=dict)  # to record once they are in place
 
 
-def plan_seo_files(db: Database, settings: SeoSettings, changed: Iterable[str] | None) -> SeoFiles:
-    """The files of the changed videos (all for None)."""
+def plan_seo_files(
+    db: Database,
+    settings: SeoSettings,
+    changed: Iterable[str] | None,
+    add_page: Callable[[str, bytes], None] | None = None,
+) -> SeoFiles:
+    """The files of the changed videos (all for None). ``add_page``: takes each JSON-LD file and
+    watch page as it is rendered, instead of ``pages`` (a rebuild holds none of them at once)."""
     files = SeoFiles()
     if changed is None:
         videos = _indexable(db, "", [])
@@ -120,7 +126,7 @@ def plan_seo_files(db: Database, settings: SeoSettings, changed: Iterable[str] |
                 f"SELECT seq FROM video_slugs WHERE hashed_id IN {_IDS}", [json.dumps(ids)]
             )
         }
-    _video_files(db, settings, videos, files)
+    _video_files(db, settings, videos, add_page or files.pages.__setitem__)
     if changed is None and settings.indexnow_key:  # setting it asks for a rebuild
         files.index[indexnow_key_path(settings.indexnow_key)] = settings.indexnow_key.encode()
     base = files_base(db, settings)
@@ -264,7 +270,10 @@ def sitemap_index_file(base: str, lastmods: dict[int, str]) -> bytes:
 
 
 def _video_files(
-    db: Database, settings: SeoSettings, videos: list[SeoVideo], files: SeoFiles
+    db: Database,
+    settings: SeoSettings,
+    videos: list[SeoVideo],
+    add_page: Callable[[str, bytes], None],
 ) -> None:
     """Each video's JSON-LD, and its watch page when the site has them."""
     ids = [video.hashed_id for video in videos]
@@ -277,12 +286,11 @@ def _video_files(
     for video in videos:
         data = video_object(settings, video, chapters.get(video.hashed_id, []))
         text = dumps(data)
-        files.pages[jsonld_path(video.hashed_id)] = encode(text)
+        add_page(jsonld_path(video.hashed_id), encode(text))
         if settings.watch_pages:
             size = (video.width, video.height) if video.width and video.height else None
             transcript = transcripts.get(video.hashed_id, "")
-            page = render_page(data, text, size, transcript)
-            files.pages[watch_page_path(video.slug)] = page
+            add_page(watch_page_path(video.slug), render_page(data, text, size, transcript))
 
 
 def _chapters(db: Database, ids: list[str]) -> dict[str, list[tuple[str, float]]]:
