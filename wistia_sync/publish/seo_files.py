@@ -86,9 +86,9 @@ class SeoVideo(
 
 @dataclass
 class SeoFiles:
-    """A publish's files for search engines, by the stage they are written in."""
+    """A publish's sitemaps, index and removals for search engines (its JSON-LD files and watch
+    pages go to ``plan_seo_files``'s ``add_page`` as they are rendered)."""
 
-    pages: dict[str, bytes] = field(default_factory=dict)  # JSON-LD and watch pages
     sitemaps: dict[str, bytes] = field(default_factory=dict)
     index: dict[str, bytes] = field(default_factory=dict)
     gone: list[str] = field(default_factory=list)  # to remove where they were written
@@ -99,10 +99,10 @@ def plan_seo_files(
     db: Database,
     settings: SeoSettings,
     changed: Iterable[str] | None,
-    add_page: Callable[[str, bytes], None] | None = None,
+    add_page: Callable[[str, bytes], None],
 ) -> SeoFiles:
-    """The files of the changed videos (all for None). ``add_page``: takes each JSON-LD file and
-    watch page as it is rendered, instead of ``pages`` (a rebuild holds none of them at once)."""
+    """The files of the changed videos (all for None). ``add_page`` takes each JSON-LD file and
+    watch page as it is rendered (a rebuild holds none of them at once)."""
     files = SeoFiles()
     if changed is None:
         videos = _indexable(db, "", [])
@@ -126,7 +126,7 @@ def plan_seo_files(
                 f"SELECT seq FROM video_slugs WHERE hashed_id IN {_IDS}", [json.dumps(ids)]
             )
         }
-    _video_files(db, settings, videos, add_page or files.pages.__setitem__)
+    _video_files(db, settings, videos, add_page)
     if changed is None and settings.indexnow_key:  # setting it asks for a rebuild
         files.index[indexnow_key_path(settings.indexnow_key)] = settings.indexnow_key.encode()
     base = files_base(db, settings)
