@@ -252,30 +252,36 @@ class _Files:
         """Which files need writing: bytes differ, or the file on disk is not the recorded one
         (``digest``: the content's sha256, when the caller hashed it already)."""
         plan, folder = self.plan, self.folder
-        if digest is None:
-            digest = sha256(content)
         self.wanted.add(path)
         record = self.record(path)
-        if (
-            not self.verify
-            and record is not None
-            and record.sha256 == digest
-            and folder.matches_record(path, record.size, record.mtime_ns)
-        ):
-            plan.unchanged += 1
-            return
+        if not self.verify:
+            digest = digest or sha256(content)
+            if (
+                record is not None
+                and record.sha256 == digest
+                and folder.matches_record(path, record.size, record.mtime_ns)
+            ):
+                plan.unchanged += 1
+                return
         held = (
             folder.holding(path, content) if self.present is None or path in self.present else None
         )
         if held is not None:
             plan.unchanged += 1
+            # It holds these bytes and is the file recorded (a write since would have moved its
+            # mtime): unless the recorded sha256 is not theirs, nothing to do. A ``--force``
+            # (``digest`` None) need not hash every file it reads back to know that, as a
+            # publish reads none back whose record it trusts.
             if (
-                record is None
-                or record.sha256 != digest
-                or (record.size, record.mtime_ns) != (held.st_size, held.st_mtime_ns)
+                record is not None
+                and (record.size, record.mtime_ns) == held
+                and (digest is None or record.sha256 == digest)
             ):
-                plan.adopt.append(PlannedFile(path, stage, digest))  # or touched: re-record
+                return
+            plan.adopt.append(PlannedFile(path, stage, digest or sha256(content)))  # re-record
             return
+        if digest is None:
+            digest = sha256(content)
         if self.stage is None:
             plan.to_write.append(PlannedFile(path, stage, digest))
         else:

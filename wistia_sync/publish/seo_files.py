@@ -39,7 +39,7 @@ from wistia_sync.contract.layout import (
     watch_page_path,
 )
 from wistia_sync.contract.seo_text import iso_duration, plain_text, shorten, xml_text
-from wistia_sync.publish.build import dumps, encode, published_text, published_times, utc_text
+from wistia_sync.publish.build import encode, published_text, published_times, utc_text
 from wistia_sync.publish.seo_settings import SeoSettings
 from wistia_sync.publish.settings import stored_delivery
 from wistia_sync.store.state import get_state
@@ -55,6 +55,7 @@ MAX_TITLE = 100  # Google's advice for video:title
 MAX_DURATION = 28_800  # Google's limit for video:duration, in seconds
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 VIDEO_NS = "http://www.google.com/schemas/sitemap-video/1.1"
+_quote = json.encoder.encode_basestring  # a string as ``build.dumps`` writes it
 _IDS = "(SELECT value FROM json_each(?))"
 _COLUMNS = (
     "s.seq, s.slug, v.hashed_id, v.name, v.description, v.duration, v.created, v.updated, "
@@ -68,6 +69,7 @@ class SeoVideo(
     seq: int
     slug: str
     hashed_id: str
+    url: str  # its watch page's
     name: str
     description: str
     duration: float | None
@@ -82,6 +84,13 @@ class SeoVideo(
     @property
     def sitemap(self) -> int:
         return (self.seq - 1) // SITEMAP_SIZE
+
+
+class Clip(NamedTuple):  # a chapter as a VideoObject's part: whole seconds, and its URL
+    name: str
+    start: int
+    end: int
+    url: str
 
 
 @dataclass
@@ -105,7 +114,7 @@ def plan_seo_files(
     watch page as it is rendered (a rebuild holds none of them at once)."""
     files = SeoFiles()
     if changed is None:
-        videos = _indexable(db, "", [])
+        videos = _indexable(db, settings, "", [])
         numbers = {video.sitemap for video in videos}
     else:
         ids = sorted(changed)
@@ -115,7 +124,7 @@ def plan_seo_files(
                 [json.dumps(ids)],
             ).fetchall()
         )
-        videos = _indexable(db, f" AND s.hashed_id IN {_IDS}", [json.dumps(ids)])
+        videos = _indexable(db, settings, f" AND s.hashed_id IN {_IDS}", [json.dumps(ids)])
         kept = {video.hashed_id for video in videos}
         for hashed_id in ids:
             if hashed_id not in kept and hashed_id in slugs:
@@ -146,7 +155,7 @@ def plan_seo_files(
         members = (
             by_sitemap.get(number, [])
             if changed is None
-            else _indexable(db, " AND s.seq BETWEEN ? AND ?", [low, high])
+            else _indexable(db, settings, " AND s.seq BETWEEN ? AND ?", [low, high])
         )
         if members:
             files.sitemaps[sitemap_path(number)] = sitemap_file(settings, members)
@@ -169,17 +178,31 @@ def files_base(db: Database, settings: SeoSettings) -> str:
     return base.rstrip("/") + "/"
 
 
-def _indexable(db: Database, where: str, parameters: list[Any]) -> list[SeoVideo]:
+def _indexable(
+    db: Database, settings: SeoSettings, where: str, parameters: list[Any]
+) -> list[SeoVideo]:
     videos = []
-    for row in db.execute(
+    page_url = settings.watch_page_url
+    for (
+        seq,
+        slug,
+        hashed_id,
+        name,
+        description,
+        duration,
+        created,
+        updated,
+        thumbnail_url,
+        plays,
+        width,
+        height,
+    ) in db.execute(
         f"SELECT {_COLUMNS} FROM video_slugs s JOIN videos v ON v.hashed_id = s.hashed_id "
         f"WHERE {PUBLISHED_VIDEO_CONDITION}{where} ORDER BY s.seq",
         parameters,
     ):
-        seq, slug, hashed_id, name, description, duration, created, updated, thumb = row[:9]
-        plays, width, height = row[9:]
         times = published_times(hashed_id, created, updated)
-        if times is None or not _is_web_url(thumb):
+        if times is None or not _is_web_url(thumbnail_url):
             continue
         text = published_text(str(description or ""))
         videos.append(
@@ -187,11 +210,12 @@ def _indexable(db: Database, where: str, parameters: list[Any]) -> list[SeoVideo
                 seq,
                 slug,
                 hashed_id,
+                page_url(slug, hashed_id),
                 published_text(str(name or "")),
                 text,
                 float(duration) if isinstance(duration, (int, float)) else None,
                 *times,
-                str(thumb),
+                str(thumbnail_url),
                 plays if isinstance(plays, int) and plays >= 0 else None,
                 width if isinstance(width, int) and width > 0 else None,
                 height if isinstance(height, int) and height > 0 else None,
@@ -245,7 +269,7 @@ def sitemap_file(settings: SeoSettings, videos: list[SeoVideo]) -> bytes:
         if video.duration is not None and 1 <= round(video.duration) <= MAX_DURATION:
             duration = f"<video:duration>{round(video.duration)}</video:duration>"
         lines.append(
-            f"<url><loc>{xml_text(settings.watch_page_url(video.slug, video.hashed_id))}</loc>"
+            f"<url><loc>{xml_text(video.url)}</loc>"
             f"<lastmod>{video.updated}</lastmod><video:video>"
             f"<video:thumbnail_loc>{xml_text(video.thumbnail_url)}</video:thumbnail_loc>"
             f"<video:title>{xml_text(title)}</video:title>"
@@ -280,17 +304,26 @@ def _video_files(
     chapters = _chapters(db, ids)
     transcripts = _transcripts(db, ids) if settings.watch_pages else {}
     if settings.watch_pages:
-        from wistia_sync.publish.watch_page import watch_page_renderer
+        from wistia_sync.publish.watch_page import WatchPage, watch_page_renderer
 
         render_page = watch_page_renderer()
     for video in videos:
-        data = video_object(settings, video, chapters.get(video.hashed_id, []))
-        text = dumps(data)
+        clips = chapter_clips(video.url, chapters.get(video.hashed_id, []), video.duration)
+        text = video_object_text(video, clips)
         add_page(jsonld_path(video.hashed_id), encode(text))
         if settings.watch_pages:
-            size = (video.width, video.height) if video.width and video.height else None
-            transcript = transcripts.get(video.hashed_id, "")
-            add_page(watch_page_path(video.slug), render_page(data, text, size, transcript))
+            page = WatchPage(
+                title=_shown_name(video),
+                url=video.url,
+                description=video.summary,
+                thumbnail_url=video.thumbnail_url,
+                embed_url=EMBED_URL.format(hashed_id=video.hashed_id),
+                size=(video.width, video.height) if video.width and video.height else None,
+                chapters=[(clip.name, clip.url, clip.start) for clip in clips],
+                transcript=transcripts.get(video.hashed_id, ""),
+                jsonld=text,
+            )
+            add_page(watch_page_path(video.slug), render_page(page))
 
 
 def _chapters(db: Database, ids: list[str]) -> dict[str, list[tuple[str, float]]]:
@@ -323,42 +356,51 @@ def _transcripts(db: Database, ids: list[str]) -> dict[str, str]:
     return {hashed_id: text for hashed_id, (_, text) in found.items()}
 
 
-def video_object(
-    settings: SeoSettings, video: SeoVideo, chapters: list[tuple[str, float]]
-) -> dict[str, Any]:
-    """The VideoObject (schema.org, as Google reads it) of one video."""
-    url = settings.watch_page_url(video.slug, video.hashed_id)
-    data: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@type": "VideoObject",
-        "@id": url + "#video",
-        "name": video.name.strip() or video.slug,
-        "thumbnailUrl": [video.thumbnail_url],
-        "uploadDate": video.created,
-        "url": url,
-        "embedUrl": EMBED_URL.format(hashed_id=video.hashed_id),
-    }
+def video_object_text(video: SeoVideo, clips: list[Clip]) -> str:
+    """The VideoObject (schema.org, as Google reads it) of one video, as compact JSON.
+
+    Written out as ``build.dumps`` would write the object (keys in this order), as a video's own
+    file is: a rebuild writes one a video, and a dict through the encoder costs twice as much.
+    Timestamps and hashed ids are checked safe (nothing to escape); every other string is
+    quoted as the encoder quotes it."""
+    parts = [
+        '{"@context":"https://schema.org","@type":"VideoObject",'
+        f'"@id":{_quote(video.url + "#video")},"name":{_quote(_shown_name(video))},'
+        f'"thumbnailUrl":[{_quote(video.thumbnail_url)}],"uploadDate":"{video.created}",'
+        f'"url":{_quote(video.url)},"embedUrl":"{EMBED_URL.format(hashed_id=video.hashed_id)}"'
+    ]
     if video.summary:
-        data["description"] = video.summary
+        parts.append(f',"description":{_quote(video.summary)}')
     if video.duration is not None and video.duration >= 0.5:
-        data["duration"] = iso_duration(video.duration)
+        parts.append(f',"duration":"{iso_duration(video.duration)}"')
     if video.width and video.height:
-        data["width"], data["height"] = video.width, video.height
+        parts.append(f',"width":{video.width},"height":{video.height}')
     if video.plays is not None:
-        data["interactionStatistic"] = {
-            "@type": "InteractionCounter",
-            "interactionType": {"@type": "WatchAction"},
-            "userInteractionCount": video.plays,
-        }
-    clips = _clips(url, chapters, video.duration)
+        parts.append(
+            ',"interactionStatistic":{"@type":"InteractionCounter",'
+            f'"interactionType":{{"@type":"WatchAction"}},"userInteractionCount":{video.plays}}}'
+        )
     if clips:
-        data["hasPart"] = clips
-    return data
+        parts.append(',"hasPart":[')
+        parts.append(
+            ",".join(
+                f'{{"@type":"Clip","name":{_quote(clip.name)},"startOffset":{clip.start},'
+                f'"endOffset":{clip.end},"url":{_quote(clip.url)}}}'
+                for clip in clips
+            )
+        )
+        parts.append("]")
+    parts.append("}")
+    return "".join(parts)
 
 
-def _clips(
+def _shown_name(video: SeoVideo) -> str:
+    return video.name.strip() or video.slug
+
+
+def chapter_clips(
     url: str, chapters: list[tuple[str, float]], duration: float | None
-) -> list[dict[str, Any]]:
+) -> list[Clip]:
     """Chapters as Clips: whole seconds, each ending where the next starts (the last at the
     video's end); a chapter starting at or past the end, or as long as nothing, is left out."""
     end_of_video = math.floor(duration) if duration is not None else None
@@ -374,12 +416,6 @@ def _clips(
         if end is None or end <= start:
             continue
         clips.append(
-            {
-                "@type": "Clip",
-                "name": title.strip() or f"Part {index + 1}",
-                "startOffset": start,
-                "endOffset": end,
-                "url": f"{url}{joiner}t={start}",
-            }
+            Clip(title.strip() or f"Part {index + 1}", start, end, f"{url}{joiner}t={start}")
         )
     return clips

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wistia_sync.contract.seo_text import replaced, script_json, shorten
 from wistia_sync.publish.build import encode
@@ -33,11 +33,25 @@ _HTML_ESCAPES = (("&", "&amp;"), (">", "&gt;"), ("<", "&lt;"), ("'", "&#39;"), (
 _HTML_SPECIAL = re.compile("[&<>'\"]")
 _MARK = "\x00"  # around a value's name in a skeleton: no template text holds one
 
-# (the VideoObject, its JSON text, the video's width and height or None, the transcript)
-# -> the page
-PageRenderer = Callable[[dict[str, Any], str, tuple[int, int] | None, str], bytes]
 # (has a description, number of chapters, has a transcript)
 _Shape = tuple[bool, int, bool]
+
+
+class WatchPage(NamedTuple):
+    """What one video's page shows, unescaped."""
+
+    title: str
+    url: str  # the page's own (canonical)
+    description: str
+    thumbnail_url: str
+    embed_url: str
+    size: tuple[int, int] | None  # the video's width and height, when known
+    chapters: list[tuple[str, str, int]]  # (name, URL, start second)
+    transcript: str
+    jsonld: str  # the VideoObject's JSON text
+
+
+PageRenderer = Callable[[WatchPage], bytes]
 
 
 def watch_page_template() -> Template:
@@ -52,41 +66,32 @@ def watch_page_template() -> Template:
     return environment.get_template("watch.html.j2")
 
 
-def page_context(
-    data: dict[str, Any], text: str, size: tuple[int, int] | None, transcript: str
-) -> dict[str, Any]:
+def page_context(page: WatchPage) -> dict[str, Any]:
     """The template's variables for one video's page."""
     from markupsafe import Markup
 
-    context: dict[str, Any] = _page_values(data, size, transcript)
-    context["jsonld"] = Markup(script_json(text))
-    context["chapters"] = _chapters(data)
+    context: dict[str, Any] = _page_values(page)
+    context["jsonld"] = Markup(script_json(page.jsonld))
+    context["chapters"] = [
+        {"name": name, "url": url, "at": _clock(start)} for name, url, start in page.chapters
+    ]
     return context
 
 
-def _page_values(
-    data: dict[str, Any], size: tuple[int, int] | None, transcript: str
-) -> dict[str, str | int]:
+def _page_values(page: WatchPage) -> dict[str, str | int]:
     """The page's values but the JSON-LD and the chapters, unescaped."""
-    width, height = size or DEFAULT_SIZE
+    width, height = page.size or DEFAULT_SIZE
     return {
         "lang": "en",
-        "title": data["name"],
-        "url": data["url"],
-        "description": data.get("description", ""),
-        "thumbnail_url": data["thumbnailUrl"][0],
-        "embed_url": data["embedUrl"],
+        "title": page.title,
+        "url": page.url,
+        "description": page.description,
+        "thumbnail_url": page.thumbnail_url,
+        "embed_url": page.embed_url,
         "width": width,
         "height": height,
-        "transcript": shorten(transcript, MAX_TRANSCRIPT),
+        "transcript": shorten(page.transcript, MAX_TRANSCRIPT),
     }
-
-
-def _chapters(data: dict[str, Any]) -> list[dict[str, str]]:
-    return [
-        {"name": clip["name"], "url": clip["url"], "at": _clock(clip["startOffset"])}
-        for clip in data.get("hasPart", [])
-    ]
 
 
 def watch_page_renderer() -> PageRenderer:
@@ -95,17 +100,15 @@ def watch_page_renderer() -> PageRenderer:
     template = watch_page_template()
     skeletons: dict[_Shape, _Skeleton] = {}
 
-    def render(
-        data: dict[str, Any], text: str, size: tuple[int, int] | None, transcript: str
-    ) -> bytes:
-        raw = _page_values(data, size, transcript)
+    def render(page: WatchPage) -> bytes:
+        raw = _page_values(page)
         values = {name: _escaped(value) for name, value in raw.items()}
-        values["jsonld"] = script_json(text)  # safe inside <script> as it is: not escaped
-        chapters = _chapters(data)
-        for index, chapter in enumerate(chapters):
-            for field, value in chapter.items():
-                values[f"c{index}_{field}"] = _escaped(value)
-        shape = (bool(raw["description"]), len(chapters), bool(raw["transcript"]))
+        values["jsonld"] = script_json(page.jsonld)  # safe inside <script> as it is: not escaped
+        for index, (name, url, start) in enumerate(page.chapters):
+            values[f"c{index}_name"] = _escaped(name)
+            values[f"c{index}_url"] = _escaped(url)
+            values[f"c{index}_at"] = _clock(start)
+        shape = (bool(raw["description"]), len(page.chapters), bool(raw["transcript"]))
         skeleton = skeletons.get(shape)
         if skeleton is None:
             skeleton = skeletons[shape] = _skeleton(template, shape)
