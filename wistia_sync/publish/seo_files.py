@@ -403,6 +403,8 @@ def chapter_clips(
 ) -> list[Clip]:
     """Chapters as Clips: whole seconds, each ending where the next starts (the last at the
     video's end); a chapter starting at or past the end, or as long as nothing, is left out."""
+    if not chapters:  # most videos
+        return []
     end_of_video = math.floor(duration) if duration is not None else None
     inside = [
         (title, math.floor(start))

@@ -73,8 +73,7 @@ def sweep_orphans(
         )
 
     def v1_temp_file(path: str) -> bool:
-        name = path.rpartition("/")[2]  # a dot-name: not one of the many files a rebuild wrote
-        return name.startswith(".") and bool(V1_TEMP_FILE.fullmatch(name))
+        return bool(V1_TEMP_FILE.fullmatch(path.rpartition("/")[2]))
 
     removed = []
     for name in (
@@ -87,7 +86,8 @@ def sweep_orphans(
     ):
         removed += _old_files(folder, name, cutoff, orphan_page)
     for name in ("", *(f for f in MANAGED_FOLDERS if f != TEMP_FOLDER)):
-        removed += _old_files(folder, name, cutoff, v1_temp_file)
+        # Dot-names only: not one of the many files a rebuild wrote.
+        removed += _old_files(folder, name, cutoff, v1_temp_file, prefix=".")
     listed = _shards_listed_on_disk(folder)
     if listed is not None:  # unrecorded and unlisted: no reader can reach it, no grace needed
         removed += [
@@ -142,16 +142,23 @@ def unlisted_shards(folder: OutputFolder, listed: Iterable[str]) -> list[str]:
 
 
 def _old_files(
-    folder: OutputFolder, name: str, cutoff: float, wanted: Callable[[str], bool]
+    folder: OutputFolder,
+    name: str,
+    cutoff: float,
+    wanted: Callable[[str], bool],
+    prefix: str = "",
 ) -> list[str]:
-    """Regular files directly in ``name`` (a managed folder, or the root) whose path is
-    ``wanted``, untouched since ``cutoff`` (names are matched first: one ``stat`` per match)."""
+    """Regular files directly in ``name`` (a managed folder, or the root), named ``prefix``...,
+    whose path is ``wanted``, untouched since ``cutoff`` (names are matched first: one
+    ``stat`` per match)."""
     directory = folder.root / name if name else folder.root
     if directory.is_symlink() or not directory.is_dir():
         return []
     found = []
     with os.scandir(directory) as entries:
         for entry in entries:
+            if not entry.name.startswith(prefix):
+                continue
             path = f"{name}/{entry.name}" if name else entry.name
             if not wanted(path):
                 continue
