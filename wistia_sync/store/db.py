@@ -117,6 +117,8 @@ def _create_database(path: Path) -> None:
     """
     import tempfile  # only sync and run create a database: editor commands never import it
 
+    from wistia_sync.store.snapshot import create_schema
+
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
     except OSError as error:
@@ -132,7 +134,7 @@ def _create_database(path: Path) -> None:
             db = as_database(conn)
             db.execute("PRAGMA journal_mode=WAL")
             with write_transaction(db):
-                migrations.apply(db)
+                create_schema(db)
         except (sqlite3.DatabaseError, DatabaseError) as error:
             cause = error.__cause__ if isinstance(error, DatabaseError) else error
             if not isinstance(cause, sqlite3.Error):
