@@ -30,10 +30,11 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
+import msgspec
 from pydantic import TypeAdapter, ValidationError
 
 from wistia_sync.wistia.jsonbody import TooDeep
@@ -75,15 +76,16 @@ class RecordRejected(Exception):
 Notes = Counter[str]  # what was repaired in a record, by kind: summed into a run's warnings
 
 
-@dataclass(frozen=True)
-class WistiaFolder:
+# Frozen msgspec structs rather than frozen dataclasses: the same fields, equality, hashing and
+# immutability, built in about 1 µs instead of 6 (a dataclass sets each field of a frozen
+# instance through ``object.__setattr__``): 0.5 ms of a page of 100 media.
+class WistiaFolder(msgspec.Struct, frozen=True):
     hashed_id: str
     id: int | None
     name: str
 
 
-@dataclass(frozen=True)
-class WistiaMedia:
+class WistiaMedia(msgspec.Struct, frozen=True):
     hashed_id: str
     id: int | None
     name: str
@@ -96,7 +98,7 @@ class WistiaMedia:
     duration: float | None
     thumbnail_url: str | None
     folder: WistiaFolder | None
-    tags: tuple[str, ...] = field(default=())
+    tags: tuple[str, ...] = ()
     width: int | None = None  # pixels, from the assets (with height, or both None)
     height: int | None = None
     protected: bool = False  # a password or other authentication to view: never published
@@ -172,8 +174,7 @@ def read_media(raw: object, notes: Notes, *, archived_hint: bool | None = None) 
     )
 
 
-@dataclass(frozen=True)
-class ReadResult:
+class ReadResult(msgspec.Struct, frozen=True):
     """What ``read_records`` made of one raw record: the media, or why it was rejected, and
     what was repaired in it (None: nothing)."""
 
