@@ -25,6 +25,7 @@ per run instead of once per video. The rules, and the API facts behind them (doc
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -32,12 +33,14 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import msgspec
-from pydantic import TypeAdapter, ValidationError
 
 from wistia_sync.wistia.jsonbody import TooDeep
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 # Wistia's hashed ids are 10 lowercase alphanumerics in every example; accept any short
 # alphanumeric, which is all a URL path segment or a file name may safely carry.
@@ -60,7 +63,6 @@ _HTTP_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", flags=re.IGNORECASE)
 # The shape Wistia sends: parsed by ``datetime.fromisoformat``, which agrees with pydantic on it
 # and is several times faster; anything else goes through pydantic's parser.
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})")
-_datetime = TypeAdapter(datetime)
 _MISSING = object()
 
 
@@ -282,13 +284,24 @@ def _timestamp(value: object, name: str) -> datetime | None:
             return datetime.fromisoformat(value).astimezone(UTC)
         except (ValueError, OverflowError):
             pass  # pydantic decides
+    from pydantic import ValidationError
+
     try:
-        moment = _datetime.validate_python(value)
+        moment = _pydantic_datetime().validate_python(value)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
     except (ValidationError, ValueError, OverflowError):
         raise RecordRejected(f"{name} {_preview(value)} is not a usable timestamp") from None
+
+
+@functools.cache
+def _pydantic_datetime() -> TypeAdapter[datetime]:
+    """pydantic's datetime parser, imported and built (about 0.1 s) only for a timestamp that is
+    not in the shape Wistia sends: a crawl of well-formed records never needs it."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(datetime)
 
 
 def _status(value: object, notes: Notes) -> str:
