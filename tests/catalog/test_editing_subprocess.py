@@ -146,6 +146,7 @@ NEVER_IMPORTED = [
     "wistia_sync.wistia.client",
     "wistia_sync.sync",
     "wistia_sync.demo",
+    "msgspec",  # the sync's JSON decoder and record types (wistia_sync.wistia)
     "pydantic",
     "typer._adapters",
     "sqlite_utils",

@@ -79,9 +79,7 @@ def test_migrations_registered_after_the_real_set_was_built_reach_it() -> None:
 
 
 def test_handle_runs_sql_itself_and_everything_else_through_sqlite_utils(tmp_path: Path) -> None:
-    open_database(
-        tmp_path / "w.db", create=True
-    ).close()  # created and migrated (through sqlite-utils)
+    open_database(tmp_path / "w.db", create=True).close()  # created (from the schema snapshot)
     db = open_database(tmp_path / "w.db", create=True)
     handle = db
     assert isinstance(handle, LazyDatabase)
@@ -117,4 +115,20 @@ def test_a_failed_statement_leaves_no_transaction_open(tmp_path: Path) -> None:
     other = sqlite3.connect(tmp_path / "w.db")
     assert other.execute("SELECT name FROM folders").fetchall() == [("ok",)]  # committed
     other.close()
+    db.close()
+
+
+def test_a_nested_transaction_that_fails_undoes_only_itself(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "w.db", create=True)
+    with write_transaction(db):
+        db.execute("INSERT INTO folders (hashed_id, name) VALUES ('outer', 'kept')")
+        with pytest.raises(RuntimeError), write_transaction(db):
+            db.execute("INSERT INTO folders (hashed_id, name) VALUES ('inner', 'undone')")
+            raise RuntimeError("the inner block fails")
+        assert db.conn.in_transaction  # the outer transaction goes on
+        with write_transaction(db):
+            db.execute("INSERT INTO folders (hashed_id, name) VALUES ('second', 'kept')")
+    names = db.execute("SELECT hashed_id FROM folders ORDER BY hashed_id").fetchall()
+    assert names == [("outer",), ("second",)]
+    assert isinstance(db, LazyDatabase) and db._full is None  # no sqlite-utils for it
     db.close()

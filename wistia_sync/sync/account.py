@@ -18,8 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from wistia_sync.catalog.tags import delete_orphan_tags
 from wistia_sync.errors import SyncAborted
@@ -43,6 +42,9 @@ from wistia_sync.wistia.crawl import (
     fetch_in_order,
     page_cap,
 )
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 WATERMARK_OVERLAP = timedelta(minutes=10)
 PASSES = (("active", False), ("archived", True))

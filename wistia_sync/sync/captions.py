@@ -16,8 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from wistia_sync.contract.vtt import cues_digest, transcript
 from wistia_sync.errors import UnexpectedResponse, WistiaError
@@ -32,6 +31,9 @@ from wistia_sync.sync.summary import Progress, SyncOptions, SyncSummary
 from wistia_sync.wistia.captions import Caption, Chapter, Notes, read_captions, read_chapters
 from wistia_sync.wistia.client import WistiaClient
 from wistia_sync.wistia.records import is_hashed_id
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 # Videos whose captions and chapters are mirrored (``videos`` aliased ``v``): those that may be
 # published, hidden ones included (an editor may show them again).

@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeVar
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from wistia_sync.errors import RequestFailed, UnexpectedResponse, WistiaError
 from wistia_sync.store.timestamps import format_timestamp
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 R = TypeVar("R")
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import closing
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from wistia_sync.catalog.tags import delete_orphan_tags
 from wistia_sync.errors import WistiaError
@@ -34,6 +33,9 @@ from wistia_sync.sync.summary import Progress, SyncOptions, SyncSummary
 from wistia_sync.wistia.client import MAX_IDS_PER_REQUEST, WistiaClient
 from wistia_sync.wistia.crawl import fetch_in_order
 from wistia_sync.wistia.records import is_hashed_id
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def refresh_media(

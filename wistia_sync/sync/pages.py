@@ -8,9 +8,7 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from wistia_sync.catalog.tags import ensure_tag, tag_key
 from wistia_sync.store.changes import videos_changes_recorded_here
@@ -20,6 +18,9 @@ from wistia_sync.sync.summary import SyncOptions, SyncSummary
 from wistia_sync.wistia.client import MediaPage
 from wistia_sync.wistia.jsonbody import TooDeep
 from wistia_sync.wistia.records import MAX_REJECTED_RAW_CHARS, WistiaMedia, read_records
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 # The columns a sync owns; an upsert writes these and nothing editors own.
 WISTIA_COLUMNS = (

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from wistia_sync.errors import WistiaSyncError
 from wistia_sync.redaction import redact
 from wistia_sync.store.db import write_transaction
 from wistia_sync.store.timestamps import utc_now
 from wistia_sync.sync.summary import SyncSummary
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def start_run(db: Database, mode: str, source: str) -> int:

@@ -7,8 +7,7 @@ retries); the webhook worker fetches the plays of media it just stored (``fetch_
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from wistia_sync.errors import WistiaError
 from wistia_sync.store.db import write_transaction
@@ -25,6 +24,9 @@ from wistia_sync.sync.perfetch import fetch_and_store
 from wistia_sync.sync.summary import Progress, SyncOptions, SyncSummary
 from wistia_sync.wistia.client import NoStats, WistiaClient
 from wistia_sync.wistia.records import WistiaStats, is_hashed_id
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 # The media whose play counts are fetched and owed (``videos`` aliased ``v``): ready, active
 # videos Wistia still has, hidden ones included (an editor may show them again).
