@@ -38,8 +38,8 @@ def test_a_list_cut_in_larger_shards_is_re_cut_where_an_edit_touches_it_and_by_a
     db: Database, out: Path, publish: Publish, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A site an earlier release published (shards of 16 to 64 files): an edit splits only the
-    shards it rewrites anyway, the others keep their files; a ``--force`` re-cuts the rest once,
-    and the one after it writes nothing."""
+    shards past the new bound it rewrites anyway, the others keep their files; a ``--force``
+    splits the rest past it once, and the one after it writes nothing."""
     monkeypatch.setattr(shards, "SHARD_SIZE", 32)
     for number in range(600):
         add_video(db, f"v{number:04d}")
