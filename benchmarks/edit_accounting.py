@@ -50,6 +50,23 @@ def playlist_of(out: Path, path: str) -> str:
     return "-"
 
 
+def region(path: str) -> str:
+    """The part of the file list a path is in: its folder (``/``: the root)."""
+    return path.rpartition("/")[0] or "/"
+
+
+def shard_regions(out: Path, files: list[Written]) -> str:
+    """How many file-list shards the edit rewrote in each region (a shard spanning two counts in
+    each)."""
+    counts: dict[str, int] = {}
+    for file in files:
+        if file.kind == "file-list shards":
+            listed = json.loads((out / file.path).read_bytes())["files"]
+            for name in sorted({region(path) for path in listed}):
+                counts[name] = counts.get(name, 0) + 1
+    return ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
+
+
 def account(
     db_path: Path, work: Path, published: list[str], size: int, repeat: int, tree: Path | None
 ) -> None:
@@ -66,18 +83,21 @@ def account(
         "hide": [["visibility", "hide", video, "--json"] for video in picks[repeat:]],
     }
     for edit, commands in edits.items():
-        runs: list[tuple[int, str, list[Written]]] = []
+        runs: list[tuple[int, str, list[Written], str]] = []
         for args in commands:
             paths = json.loads(run_tree(tree, args, env))["publish"]["cache"]
             files = [
                 Written(path, edit_kind(path), playlist_of(out, path), (out / path).stat().st_size)
                 for path in paths
             ]
-            runs.append((sum(file.size for file in files), args[2], files))
+            runs.append(
+                (sum(file.size for file in files), args[2], files, shard_regions(out, files))
+            )
         runs.sort(key=lambda run: run[0])
-        total, video, files = runs[len(runs) // 2]
+        total, video, files, regions = runs[len(runs) // 2]
         print(f"\n### {size:,}, {name}: `{edit}` of {video}: {total / 1000:.1f} KB in {len(files)}")
         print("every edit's total (KB): " + ", ".join(f"{run[0] / 1000:.1f}" for run in runs))
+        print(f"file-list shards rewritten, by the regions they hold: {regions}")
         for kind in [kind for kind, _ in EDIT_KINDS] + ["other"]:
             items = sorted((f for f in files if f.kind == kind), key=lambda f: -f.size)
             if items:

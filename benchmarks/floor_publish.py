@@ -45,10 +45,10 @@ PUBLISHED = (
     "AND v.protected IS 0 AND v.visibility IS 'public'"
 )
 INVERT = str.maketrans("0123456789", "9876543210")
-SHARD_SIZE = 32  # files a shard lists (``publish.shards``)
+SHARD_SIZE = 16  # files a shard lists (``publish.shards``)
 PAGE_LIST_SIZE = 64  # page links a page-list chunk holds (``publish.pagelists``)
 SHARD_LIST_SIZE = 8  # links a chunk of the index's tree holds (``publish.shardlists``)
-INLINE_SHARDS = 64  # up to this many shards, files.json lists them all (``publish.shardlists``)
+INLINE_SHARDS = 128  # up to this many shards, files.json lists them all (``publish.shardlists``)
 T = TypeVar("T")
 dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlite_utils import Database
 
 from tests.publish.test_publish import Publish
@@ -12,10 +13,11 @@ from tests.publish.test_publish import out as out
 from tests.publish.test_publish import publish as publish
 from tests.support.factories import add_video
 from wistia_sync.contract.filelist import read_local_index
+from wistia_sync.publish import shards
 from wistia_sync.publish.shards import EXACT_STARTS_KEY, SHARDS_TABLE
 
 
-def test_a_shard_of_the_file_list_holds_16_to_64_files(
+def test_a_shard_of_the_file_list_holds_8_to_32_files(
     db: Database, out: Path, publish: Publish
 ) -> None:
     """An edit rewrites the shards listing the paths it touched (a new page's path falls in
@@ -27,9 +29,38 @@ def test_a_shard_of_the_file_list_holds_16_to_64_files(
     result = publish()
 
     index, _ = read_local_index(out)
-    assert len(index.shards) > 1 and all(16 <= shard.count <= 64 for shard in index.shards)
+    assert len(index.shards) > 1 and all(8 <= shard.count <= 32 for shard in index.shards)
     written = [path for path in result.new_shards if path.startswith("files/")]
-    assert written and all((out / path).stat().st_size < 10_000 for path in written)
+    assert written and all((out / path).stat().st_size < 6_000 for path in written)
+
+
+def test_a_list_cut_in_larger_shards_is_re_cut_where_an_edit_touches_it_and_by_a_rebuild(
+    db: Database, out: Path, publish: Publish, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site an earlier release published (shards of 16 to 64 files): an edit splits only the
+    shards past the new bound it rewrites anyway, the others keep their files; a ``--force``
+    splits the rest past it once, and the one after it writes nothing."""
+    monkeypatch.setattr(shards, "SHARD_SIZE", 32)
+    for number in range(600):
+        add_video(db, f"v{number:04d}")
+    publish()
+    before, _ = read_local_index(out)
+    assert any(shard.count > 32 for shard in before.shards)
+    monkeypatch.setattr(shards, "SHARD_SIZE", 16)
+
+    db.execute("UPDATE videos SET name = 'Renamed' WHERE hashed_id = 'v0300'")
+    edited = publish()
+
+    written = [path for path in edited.new_shards if path.startswith("files/")]
+    assert 0 < len(written) <= 8
+    after, _ = read_local_index(out)
+    kept = {shard.path for shard in after.shards} & {shard.path for shard in before.shards}
+    assert len(kept) >= len(before.shards) - 4
+    forced = publish(force=True)
+    assert len([path for path in forced.written if path.startswith("files/")]) > len(written)
+    rebuilt, _ = read_local_index(out)
+    assert all(8 <= shard.count <= 32 for shard in rebuilt.shards)
+    assert publish(force=True).written == []
 
 
 def test_no_shard_range_starts_at_a_video_no_longer_published(

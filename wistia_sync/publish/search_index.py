@@ -54,7 +54,9 @@ if TYPE_CHECKING:
     from wistia_sync.publish.snapshot import FileRecord
 
 INDEX_VERSION = 1
-TERM_SHARD_POSTINGS = 8192
+# A shard holds 2,048 to 8,192 postings. Twice as many, an edit's terms shared a few shards at
+# 10k and each had its own at 100k: what a hide wrote grew with the catalog (docs/benchmarks.md).
+TERM_SHARD_POSTINGS = 4096
 RECORD_BLOCK = 32
 RECORD_LIST_BLOCKS = 128
 _IDS = "(SELECT value FROM json_each(?))"

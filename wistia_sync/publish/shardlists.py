@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 LIST_SIZE = 8  # links a chunk holds: 4 to 16 of them (about 0.8 to 3.4 KB)
 # Up to this many shards (about 2,000 files) files.json lists them all itself and there is no
 # chunk: a small site's index is what it always was, read by any reader of the first form.
-INLINE_SHARDS = 64
+INLINE_SHARDS = 128
 NODES_TABLE = "publish_file_nodes"  # a row per chunk: level, start, then _COLUMNS
 _COLUMNS = "shards, files, first, page, sha256, bytes"
 # A child as a chunk lists it, the same columns at every level: a shard is one shard.

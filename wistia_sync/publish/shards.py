@@ -33,7 +33,7 @@ from wistia_sync.store.state import get_state, set_state
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SHARD_SIZE = 32  # entries: a shard holds 16 to 64 of them (about 2 to 9 KB)
+SHARD_SIZE = 16  # entries: a shard holds 8 to 32 of them (about 1 to 4.5 KB)
 SHARDS_TABLE = "publish_file_shards"  # a row per shard: start, size, page, sha256, bytes
 _COLUMNS = "size, page, sha256, bytes"
 # Set once every recorded shard starts at a listed path. An earlier release kept a start when
