@@ -291,6 +291,24 @@ class OutputFolder:
         finally:
             os.close(fd)
 
+    def read_recorded(self, relative: str, size: int) -> bytes | None:
+        """The bytes of a regular file of ``size`` bytes (the caller checks them against its
+        record's hash), or None: no such file, another size, or not a regular file."""
+        try:
+            fd = os.open(f"{self.root}/{relative}", _READ_FLAGS)
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size != size:
+                return None
+            content = os.read(fd, size + 1)
+            return content if len(content) == size else None
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
     def stat(self, relative: str) -> FileStat:
         info = (self.root / relative).lstat()
         return FileStat(info.st_size, info.st_mtime_ns)

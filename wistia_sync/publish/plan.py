@@ -518,11 +518,19 @@ class _Planner:
     def plan_slug_lookup(self) -> None:
         """The slug lookup files the changed videos fall in (``publish.slug_lookup``)."""
         changed = None if self.full else self.changed
-        for path, content in slug_lookup_files(self.db, changed).items():
+        for path, content in slug_lookup_files(self.db, changed, self._recorded_bytes).items():
             if content is not None:
                 self.files.add(path, content, Stage.PLAYLISTS)  # after the video files
             elif self.files.record(path) is not None:
                 self.plan.to_remove.append(path)
+
+    def _recorded_bytes(self, path: str) -> bytes | None:
+        """The file as the last publish recorded it (None: no record, or another file on disk)."""
+        record = self.files.record(path)
+        if record is None:
+            return None
+        content = self.files.folder.read_recorded(path, record.size)
+        return content if content is not None and sha256(content) == record.sha256 else None
 
     def plan_seo_files(self) -> None:
         """Sitemaps, JSON-LD and watch pages of the changed videos (``publish.seo_files``)."""
