@@ -35,12 +35,16 @@ _ROWS = "SELECT start_key, size, page FROM publish_buckets WHERE playlist = ?"
 _FIRST = f"{_ROWS} ORDER BY start_key LIMIT 3"  # the first two and the second's end
 _HOLDING = f"{_ROWS} AND start_key <= ? ORDER BY start_key DESC LIMIT 2"  # and the one before
 _AFTER = f"{_ROWS} AND start_key > ? ORDER BY start_key LIMIT 2"  # the next and its end
-# The videos of each range [start, end) of buckets (end null: to the playlist's end), in order.
+# The videos of each range [start, end), in order: each bound read once, both bounding the index
+# search (an ``end IS NULL OR`` would leave the search open to the playlist's end).
 _RANGE_VIDEOS = (
+    "WITH ranges (number, low, high) AS (SELECT key, json_extract(value, '$[0]'), "
+    "json_extract(value, '$[1]') FROM json_each(?)) "
     "SELECT (SELECT coalesce(sum(size), 0) FROM publish_buckets WHERE playlist = ? "
-    "AND start_key >= json_extract(value, '$[0]') AND (json_extract(value, '$[1]') IS NULL "
-    "OR start_key < json_extract(value, '$[1]'))) FROM json_each(?) ORDER BY key"
+    "AND start_key >= low AND start_key < high) FROM ranges ORDER BY number"
 )
+# Past every sort key (an inverted timestamp's digits, a space, a hashed_id: ASCII).
+_LAST = "\U0010ffff"
 
 _START = operator.itemgetter(0)
 
@@ -177,5 +181,6 @@ class WindowPages:
         """The videos of each range, which holds none of the window's changed buckets."""
         if not ranges:
             return []
-        rows = self.db.execute(_RANGE_VIDEOS, [self.playlist, dumps(ranges)]).fetchall()
+        bounds = dumps([[start, _LAST if end is None else end] for start, end in ranges])
+        rows = self.db.execute(_RANGE_VIDEOS, [bounds, self.playlist]).fetchall()
         return [count for (count,) in rows]
