@@ -184,6 +184,15 @@ class OutputFolder:
             self._stat_trusted = actual == expected
         return actual
 
+    def clock_ns(self) -> int | None:
+        """The folder's clock: the stamp of the last publish that staged a file here, killed or
+        not (None: no clock). Every publish that stages a file moves it on first."""
+        try:
+            info = os.lstat(f"{self.temp}/{CLOCK_NAME}")
+        except OSError:
+            return None
+        return info.st_mtime_ns if stat.S_ISREG(info.st_mode) else None
+
     def _advance_clock(self) -> int:
         """This publish's stamp: now in whole seconds, at least a second after the last one's.
 
