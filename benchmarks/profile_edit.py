@@ -61,6 +61,8 @@ STAGES = [
     ("wistia_sync.publish.site", "unlisted_shards"),
     ("wistia_sync.publish.shards", "listed_files"),
     ("wistia_sync.publish.plan", "slug_lookup_files"),
+    ("wistia_sync.publish.pagelists", "plan_page_lists"),
+    ("wistia_sync.publish.window", "read_window"),  # not in a tree before the windowed plan
 ]
 PLANNER_STEPS = ("read_videos", "plan_playlists", "plan_video_files", "plan_indexes", "plan_search")
 
@@ -95,7 +97,10 @@ def main() -> None:
         per_edit: dict[str, list[float]] = defaultdict(list)
         spent: dict[str, float] = defaultdict(float)
         for module_name, attribute in STAGES:
-            module = importlib.import_module(module_name)
+            try:  # the same script measures an older tree, which may lack a stage
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError:
+                continue
             original = getattr(module, attribute)
             setattr(module, attribute, timed(original, attribute, spent))
         for step in PLANNER_STEPS:

@@ -774,7 +774,10 @@ def test_a_shard_an_interrupted_publish_left_is_removed_by_the_next_list(
     add_video(db, "hidden1")
     publish()
     stray = "files/" + "c" * 32 + ".json"
-    (out / stray).write_bytes(b'{"schema_version":2,"files":{"videos/hidden1.json":{}}}')
+    # As the killed publish put it there: staged (which moves the folder's clock on), renamed.
+    killed = OutputFolder(out)
+    content = b'{"schema_version":2,"files":{"videos/hidden1.json":{}}}'
+    killed.place(stray, killed.stage(stray, content))
     foreign = out / "files" / "notes.json"
     foreign.write_bytes(b"{}")
     db.execute("UPDATE videos SET visibility = 'hidden' WHERE hashed_id = 'hidden1'")

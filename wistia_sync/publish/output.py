@@ -184,6 +184,15 @@ class OutputFolder:
             self._stat_trusted = actual == expected
         return actual
 
+    def clock_ns(self) -> int | None:
+        """The folder's clock: the stamp of the last publish that staged a file here, killed or
+        not (None: no clock). Every publish that stages a file moves it on first."""
+        try:
+            info = os.lstat(f"{self.temp}/{CLOCK_NAME}")
+        except OSError:
+            return None
+        return info.st_mtime_ns if stat.S_ISREG(info.st_mode) else None
+
     def _advance_clock(self) -> int:
         """This publish's stamp: now in whole seconds, at least a second after the last one's.
 
@@ -286,6 +295,24 @@ class OutputFolder:
             if os.read(fd, len(content) + 1) != content:  # a short read: rewritten
                 return None
             return FileStat(info.st_size, info.st_mtime_ns)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def read_recorded(self, relative: str, size: int) -> bytes | None:
+        """The bytes of a regular file of ``size`` bytes (the caller checks them against its
+        record's hash), or None: no such file, another size, or not a regular file."""
+        try:
+            fd = os.open(f"{self.root}/{relative}", _READ_FLAGS)
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size != size:
+                return None
+            content = os.read(fd, size + 1)
+            return content if len(content) == size else None
         except OSError:
             return None
         finally:

@@ -17,7 +17,7 @@ import bisect
 import itertools
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from wistia_sync.publish.buckets import Bucket, Member, normalise
 from wistia_sync.publish.build import PageListRef, PageRef, dumps, page_list_file
@@ -28,6 +28,17 @@ if TYPE_CHECKING:
 
 CHUNK_SIZE = 64  # page links: a chunk (and the entry file's inline head) holds up to 128
 STATE_PREFIX = "publish_page_lists:"  # + playlist path: [[start key, pages, chunk path], …]
+
+
+class PageSource(Protocol):
+    """A playlist's pages after this publish, read by key range [start, end) (end None: to the
+    playlist's end), each with its bucket's start key."""
+
+    def between(self, start: str, end: str | None) -> list[tuple[str, PageRef]]: ...
+
+    def videos(self, ranges: list[tuple[str, str | None]]) -> list[int]:
+        """The videos the pages of each range hold."""
+        ...
 
 
 class PageLists:
@@ -56,33 +67,45 @@ def recorded_chunk_files(db: Database, playlist: str) -> set[str]:
 def plan_page_lists(
     db: Database,
     playlist: str,
-    pages: list[tuple[str, PageRef]],
+    pages: PageSource,
     changed: Iterable[str],
     *,
     full: bool,
 ) -> PageLists:
-    """Cut ``pages`` ((start key, page), in order: every page, the first bucket's tail first) into
-    chunks, rewriting those holding a ``changed`` start key (a page written or gone)."""
+    """Cut the playlist's ``pages`` (the first bucket's tail first) into chunks, rewriting those
+    holding a ``changed`` start key (a page written or gone). A chunk holding none is as
+    recorded: only its videos are counted, its pages not read."""
     recorded_state = get_state(db, state_key(playlist))
     chunks = _recorded(recorded_state, full=full)
     before = {chunk.page for chunk in chunks if chunk.page}
     starts = [chunk.start for chunk in chunks]
     for key in changed:
         chunks[bisect.bisect_right(starts, key) - 1].dirty = True
-    page_starts = [start for start, _ in pages]
-    by_path = {page.path: page for _, page in pages}
+    by_path: dict[str, PageRef] = {}
 
     def load(chunk: Bucket) -> list[Member]:
         if chunk.members is None:
-            low = bisect.bisect_left(page_starts, chunk.start)
-            high = len(pages) if chunk.end is None else bisect.bisect_left(page_starts, chunk.end)
-            chunk.members = [(start, page.path) for start, page in pages[low:high]]
+            found = pages.between(chunk.start, chunk.end)
+            by_path.update((page.path, page) for _, page in found)
+            chunk.members = [(start, page.path) for start, page in found]
         return chunk.members
 
     final = normalise(chunks, CHUNK_SIZE, load)
     result = PageLists([by_path[path] for _, path in load(final[0])])
     final[0].page = None
+    untouched = [chunk for chunk in final[1:] if chunk.members is None and chunk.page]
+    counts = dict(
+        zip(
+            [chunk.start for chunk in untouched],
+            pages.videos([(chunk.start, chunk.end) for chunk in untouched]),
+            strict=True,
+        )
+    )
     for chunk in final[1:]:
+        if chunk.start in counts and chunk.page:
+            result.lists.append(PageListRef(chunk.page, counts[chunk.start], chunk.size))
+            result.listed.add(chunk.page)
+            continue
         refs = [by_path[path] for _, path in load(chunk)]
         if chunk.dirty or chunk.page is None:
             chunk.page, content = page_list_file(playlist, refs)

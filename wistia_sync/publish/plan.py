@@ -39,7 +39,7 @@ from wistia_sync.contract.layout import (
     playlist_identity,
     video_file_path,
 )
-from wistia_sync.publish import heap, pagelists, search_index, snapshot, staged_rows
+from wistia_sync.publish import heap, pagelists, search_index, snapshot, staged_rows, window
 from wistia_sync.publish.buckets import Bucket, Member, inline_head, normalise
 from wistia_sync.publish.build import (
     PageRef,
@@ -339,26 +339,45 @@ class _Planner:
             deltas.setdefault(ALL_VIDEOS_PATH, _Delta())  # an empty catalog still has videos.json
             for path in self.recorded_playlists:
                 deltas.setdefault(path, _Delta())
-        recorded_buckets = snapshot.buckets(self.db, None if self.full else deltas)
+        loaders = {
+            path: _Loader(self.db, path, delta, self.rendered, complete=self.full)
+            for path, delta in deltas.items()
+        }
+        windows: dict[str, window.Window] = {}
+        if not self.full:  # a long playlist's edit reads the buckets around its changes only
+            for path, delta in deltas.items():
+                keys = [*delta.removed, *(key for key, _ in loaders[path].added)]
+                found = window.read_window(self.db, path, keys)
+                if found is not None:
+                    windows[path] = found
+        whole = [path for path in deltas if path not in windows]
+        recorded_buckets = snapshot.buckets(self.db, None if self.full else whole) if whole else {}
         for path in sorted(deltas):
             # Each playlist's delta goes once it is planned (a rebuild's hold every member).
-            self._plan_playlist(path, deltas.pop(path), recorded_buckets.pop(path, None))
+            delta, loader = deltas.pop(path), loaders.pop(path)
+            around = windows.get(path)
+            shape = None if around is None else _Shape.of_window(around, self.settings, loader)
+            if shape is None:
+                if around is None:
+                    recorded = recorded_buckets.pop(path, None)
+                else:  # the window could not settle: read the playlist whole
+                    recorded = snapshot.buckets(self.db, [path]).get(path)
+                original = _recorded_buckets(recorded, full=self.full)
+                if not self.full:  # a rebuild's buckets are all dirty
+                    _mark_dirty(original, delta, loader.added)
+                final = normalise(original, self.settings.page_size, loader)
+                shape = _Shape(original, final)
+            self._plan_playlist(path, delta, loader, shape)
 
-    def _plan_playlist(
-        self, path: str, delta: _Delta, recorded: list[snapshot.RecordedBucket] | None
-    ) -> None:
+    def _plan_playlist(self, path: str, delta: _Delta, loader: _Loader, shape: _Shape) -> None:
         plan = self.plan
         title = _title(path, delta, self.rendered, self.recorded_playlists)
-        original = _recorded_buckets(recorded, full=self.full)
-        loader = _Loader(self.db, path, delta, self.rendered, complete=self.full)
-        if not self.full:  # a rebuild's buckets are all dirty
-            _mark_dirty(original, delta, loader.added)
-        final = normalise(original, self.settings.page_size, loader)
-        count = sum(bucket.size for bucket in final)
+        original, final = shape.original, shape.final
+        count = shape.videos
         plan.gone_buckets[path] = {b.start for b in original} - {b.start for b in final}
         first = final[0]
         head = inline_head(self.settings.page_size)
-        has_tail = len(final) > 1 and first.size > head
+        has_tail = shape.buckets > 1 and first.size > head
         if has_tail != (first.page is not None):
             first.dirty = True  # its tail page comes or goes (or a state from before tails)
         self._retire_replaced_pages(original, final, delta)
@@ -373,7 +392,7 @@ class _Planner:
         if not self.full:  # a rebuild rendered every member
             _fill_cache(self.db, final, self.rendered, self.recorded_texts)
         pages = self._plan_pages(path, final, head if has_tail else None)
-        lists = self._plan_page_lists(path, final, pages)
+        lists = self._plan_page_lists(path, final, shape.pages(self.db, path, pages))
         inline = loader(first)[:head] if has_tail else loader(first)
         first_videos = self.texts(inline)
         content = playlist_entry_file(path, title, count, lists.inline, first_videos, lists.lists)
@@ -423,7 +442,7 @@ class _Planner:
         return refs
 
     def _plan_page_lists(
-        self, path: str, final: list[Bucket], pages: list[tuple[str, PageRef]]
+        self, path: str, final: list[Bucket], pages: pagelists.PageSource
     ) -> pagelists.PageLists:
         """The chunks of the playlist's page list: those holding a page written or gone."""
         changed = {bucket.start for bucket in final if bucket.dirty}
@@ -505,11 +524,19 @@ class _Planner:
     def plan_slug_lookup(self) -> None:
         """The slug lookup files the changed videos fall in (``publish.slug_lookup``)."""
         changed = None if self.full else self.changed
-        for path, content in slug_lookup_files(self.db, changed).items():
+        for path, content in slug_lookup_files(self.db, changed, self._recorded_bytes).items():
             if content is not None:
                 self.files.add(path, content, Stage.PLAYLISTS)  # after the video files
             elif self.files.record(path) is not None:
                 self.plan.to_remove.append(path)
+
+    def _recorded_bytes(self, path: str) -> bytes | None:
+        """The file as the last publish recorded it (None: no record, or another file on disk)."""
+        record = self.files.record(path)
+        if record is None:
+            return None
+        content = self.files.folder.read_recorded(path, record.size)
+        return content if content is not None and sha256(content) == record.sha256 else None
 
     def plan_seo_files(self) -> None:
         """Sitemaps, JSON-LD and watch pages of the changed videos (``publish.seo_files``)."""
@@ -682,6 +709,41 @@ class _Planner:
 def later(now: str, seconds: int) -> str:
     """The timestamp ``seconds`` after ``now``."""
     return format_timestamp(parse_timestamp(now) + timedelta(seconds=seconds))
+
+
+class _Shape:
+    """A playlist's buckets before and after this publish: all of them, or a window's (the rest
+    as recorded)."""
+
+    def __init__(
+        self,
+        original: list[Bucket],
+        final: list[Bucket],
+        around: window.Window | None = None,
+    ) -> None:
+        self.original, self.final, self.around = original, final, around
+        # The playlist's buckets and videos after this publish (``of_window`` adds those outside).
+        self.buckets, self.videos = len(final), sum(bucket.size for bucket in final)
+
+    @classmethod
+    def of_window(cls, around: window.Window, settings: Settings, loader: _Loader) -> _Shape | None:
+        """The window's buckets reshaped (None: it cannot settle without the whole playlist)."""
+        original = around.buckets
+        recorded = sum(bucket.size for bucket in original)  # ``normalise`` sets dirty ones' sizes
+        final = around.normalise(settings.page_size, loader)
+        if final is None:
+            return None
+        shape = cls(original, final, around)
+        shape.buckets += around.recorded_buckets - len(original)
+        shape.videos += around.recorded_videos - recorded
+        return shape
+
+    def pages(
+        self, db: Database, playlist: str, pages: list[tuple[str, PageRef]]
+    ) -> pagelists.PageSource:
+        if self.around is None:
+            return window.ListedPages(pages)
+        return window.WindowPages(db, playlist, self.around.ranges(), pages)
 
 
 class _Delta:

@@ -64,6 +64,8 @@ if TYPE_CHECKING:
 
 # Set while pages are recorded that files.json may not list yet (a publish died in between).
 FILES_LIST_DIRTY_KEY = "publish_files_list_dirty"
+# The folder's clock when the last publish left no stray shard (``_carry_out``).
+SWEPT_CLOCK_KEY = "publish_swept_clock"
 REBUILD_CACHE_KIB = 4 * 1024  # SQLite's page cache during a rebuild (allocated as used)
 
 
@@ -171,6 +173,8 @@ def publish_site(
         recorded = get_state(db, state.OUTPUT_KEY) == target and snapshot.any_playlist(db)
         full = force or repair or full_rebuild_pending(db) or not recorded
         slugs = _slugs_assigned(db, full=full, dry_run=dry_run)
+        # Read before this publish stages a file (which moves the clock on).
+        swept = _nothing_staged_since_swept(db, folder)
         with slugs, _page_cache(db, large=full), _output_errors(output_dir), held_for_state(db):
             plan = _planned(db, folder, settings, full=full, verify=force, dry_run=dry_run)
             try:
@@ -183,7 +187,7 @@ def publish_site(
                 return _result(plan, [], plan.to_remove, generation="", dry_run=True)
             if _nothing_to_do(plan):
                 return _result(plan, [], [], generation=get_state(db, state.GENERATION_KEY) or "")
-            written, generation = _carry_out(db, folder, plan, settings, target)
+            written, generation = _carry_out(db, folder, plan, settings, target, swept=swept)
             if plan.full:  # a rebuild looks at everything: orphans of a crash included
                 plan.to_remove += _sweep(db, folder, settings)
     record_published_version(db, version)
@@ -325,8 +329,21 @@ def _result(
     )
 
 
+def _nothing_staged_since_swept(db: Database, folder: OutputFolder) -> bool:
+    """Whether no publish staged a file in the folder since the last one that left no stray
+    shard committed: its clock is still where that publish recorded it."""
+    clock = folder.clock_ns()
+    return clock is not None and get_state(db, SWEPT_CLOCK_KEY) == str(clock)
+
+
 def _carry_out(
-    db: Database, folder: OutputFolder, plan: Plan, settings: Settings, target: str
+    db: Database,
+    folder: OutputFolder,
+    plan: Plan,
+    settings: Settings,
+    target: str,
+    *,
+    swept: bool,
 ) -> tuple[list[str], str]:
     now = settings.now
     folder.prepare()  # done already if a file was staged
@@ -367,17 +384,27 @@ def _carry_out(
         trusted = list_trusted and not plan.full
         listing = shards.plan_shards(db, touched if trusted else None)
         written += _place_shards(db, folder, listing)
-        listed = shards.listed_files(db)
+        # A stray shard is one a publish renamed into place and was killed before committing;
+        # it staged it first, which moved the folder's clock on. With the clock where the last
+        # publish that left none recorded it, there is none to look for (every shard listed:
+        # ~3,000 at 100k, and the folders' names).
+        look = not swept or plan.full or any(is_list_file(path) for path in plan.to_remove)
+        listed = shards.listed_files(db) if look else set()
         plan.to_remove[:] = [path for path in plan.to_remove if path not in listed]
         if _place_if_changed(db, folder, FILES_PATH, shards.index_file(db, generation)):
             written.append(FILES_PATH)
         set_state(db, FILES_LIST_DIRTY_KEY, "0")
-        strays = [path for path in unlisted_shards(folder, listed) if path not in listing.dropped]
+        strays = []
+        if look:
+            strays = [p for p in unlisted_shards(folder, listed) if p not in listing.dropped]
         state.record_files(db, [], retire={}, revive=(), forget=strays)
         plan.to_remove += strays
         for path in [*plan.to_remove, *sorted(listing.dropped)]:
             folder.remove(path)
         folder.sync_folders()
+        clock = folder.clock_ns()  # this publish's stamp, if it staged a file
+        if clock is not None:
+            set_state(db, SWEPT_CLOCK_KEY, str(clock))
     return written, generation
 
 
