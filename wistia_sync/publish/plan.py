@@ -230,14 +230,18 @@ class _Files:
         self.db, self.folder, self.plan, self.verify, self.stage = db, folder, plan, verify, stage
         # A rebuild reads every record at once; an incremental publish those of its few files.
         self.records = snapshot.file_records(db, None) if plan.full else {}
+        self.unrecorded: set[str] = set()  # looked up and not recorded (the plan reads no new)
         self.complete = plan.full
         self.wanted: set[str] = set()
         # What is on disk, for a rebuild: a file not there needs no look (None: look at each).
         self.present = folder.names() if plan.full else None
 
     def record(self, path: str) -> snapshot.FileRecord | None:
-        if not self.complete and path not in self.records:
-            self.records.update(snapshot.file_records(self.db, [path]))
+        if not self.complete and path not in self.records and path not in self.unrecorded:
+            found = snapshot.file_records(self.db, [path])
+            self.records.update(found)
+            if path not in found:  # a new file: asked again when it is added, read once
+                self.unrecorded.add(path)
         return self.records.get(path)
 
     def stale(self, path: str) -> bool:
