@@ -158,6 +158,16 @@ def test_an_edit_reads_the_buckets_around_its_change_not_the_whole_playlist(
     db = _catalog(tmp_path, 160, 2)
     out = tmp_path / "out"
     _publish(db, out)
+    read_whole = _record_whole_reads(monkeypatch)
+    with write_transaction(db):
+        db.execute("UPDATE videos SET visibility = 'hidden' WHERE hashed_id = ?", [_hashed_id(77)])
+    result = _publish(db, out)
+    assert "videos.json" in result.written
+    assert all(playlists is not None and "videos.json" not in playlists for playlists in read_whole)
+
+
+def _record_whole_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[str] | None]:
+    """The playlists each whole-playlist read of buckets asks for (None: every playlist)."""
     read_whole: list[list[str] | None] = []
     whole = snapshot.buckets
 
@@ -166,11 +176,7 @@ def test_an_edit_reads_the_buckets_around_its_change_not_the_whole_playlist(
         return whole(db, playlists)
 
     monkeypatch.setattr(snapshot, "buckets", recording)
-    with write_transaction(db):
-        db.execute("UPDATE videos SET visibility = 'hidden' WHERE hashed_id = ?", [_hashed_id(77)])
-    result = _publish(db, out)
-    assert "videos.json" in result.written
-    assert all(playlists is not None and "videos.json" not in playlists for playlists in read_whole)
+    return read_whole
 
 
 def _buckets(sizes: list[int], dirty: list[bool]) -> list[Bucket]:
@@ -237,14 +243,7 @@ def test_a_window_that_cannot_settle_plans_the_playlist_whole(
     db = _catalog(tmp_path, 120, 2)
     out = tmp_path / "out"
     _publish(db, out)
-    read_whole: list[list[str] | None] = []
-    whole = snapshot.buckets
-
-    def recording(db: Database, playlists: Any) -> Any:
-        read_whole.append(None if playlists is None else sorted(playlists))
-        return whole(db, playlists)
-
-    monkeypatch.setattr(snapshot, "buckets", recording)
+    read_whole = _record_whole_reads(monkeypatch)
     monkeypatch.setattr(Window, "normalise", lambda self, page_size, load: None)
     with write_transaction(db):
         db.execute("UPDATE videos SET visibility = 'hidden' WHERE hashed_id = ?", [_hashed_id(5)])

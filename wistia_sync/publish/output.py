@@ -284,25 +284,19 @@ class OutputFolder:
         A ``--force`` asks this of every file, so it is one ``open``, ``fstat`` and ``read``:
         no symlink is followed, and a FIFO or device opens without blocking and is not regular.
         """
-        try:
-            fd = os.open(f"{self.root}/{relative}", _READ_FLAGS)
-        except OSError:
+        found = self._read_regular(relative, len(content))
+        if found is None or found[0] != content:
             return None
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_size != len(content):
-                return None
-            if os.read(fd, len(content) + 1) != content:  # a short read: rewritten
-                return None
-            return FileStat(info.st_size, info.st_mtime_ns)
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
+        return found[1]
 
     def read_recorded(self, relative: str, size: int) -> bytes | None:
         """The bytes of a regular file of ``size`` bytes (the caller checks them against its
         record's hash), or None: no such file, another size, or not a regular file."""
+        found = self._read_regular(relative, size)
+        return None if found is None else found[0]
+
+    def _read_regular(self, relative: str, size: int) -> tuple[bytes, FileStat] | None:
+        """The bytes and stat of a regular file of exactly ``size`` bytes, else None."""
         try:
             fd = os.open(f"{self.root}/{relative}", _READ_FLAGS)
         except OSError:
@@ -311,8 +305,10 @@ class OutputFolder:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode) or info.st_size != size:
                 return None
-            content = os.read(fd, size + 1)
-            return content if len(content) == size else None
+            content = os.read(fd, size + 1)  # a short or long read: rewritten meanwhile
+            if len(content) != size:
+                return None
+            return content, FileStat(info.st_size, info.st_mtime_ns)
         except OSError:
             return None
         finally:
