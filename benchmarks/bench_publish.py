@@ -286,6 +286,15 @@ def tree_command(tree: Path | None) -> tuple[list[str], dict[str, str], Path | N
     return [sys.executable, "-S", "-c", code], {"PYTHONPATH": path}, tree
 
 
+def extract_tree(revision: str, into: Path) -> None:
+    """The ``wistia_sync`` package of git revision ``revision`` of this repository, in ``into``."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision, "wistia_sync"],
+        capture_output=True, check=True,
+    )  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+
+
 def run_tree(tree: Path | None, args: list[str], env: dict[str, str]) -> str:
     command, extra, cwd = tree_command(tree)
     process = subprocess.run(
@@ -360,11 +369,7 @@ def main_edit_bytes(
         if baseline:
             tree = Path(folder) / "baseline-tree"
             tree.mkdir()
-            archive = subprocess.run(
-                ["git", "-C", str(ROOT), "archive", baseline, "wistia_sync"],
-                capture_output=True, check=True,
-            )  # fmt: skip
-            subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+            extract_tree(baseline, tree)
             trees = {"baseline": tree, **trees}
         results: dict[tuple[str, int], dict[str, dict[str, float]]] = {}
         for size in sizes:

@@ -17,7 +17,6 @@ import json
 import os
 import random
 import sqlite3
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_publish import EDIT_KINDS, build_catalog, create_in, edit_kind, run_tree
+from bench_publish import EDIT_KINDS, build_catalog, create_in, edit_kind, extract_tree, run_tree
 
 
 @dataclass
@@ -119,11 +118,7 @@ def main() -> None:
         if arguments.baseline:
             tree = Path(folder) / f"baseline-{arguments.baseline}"
             tree.mkdir()
-            archive = subprocess.run(
-                ["git", "-C", str(ROOT), "archive", arguments.baseline, "wistia_sync"],
-                capture_output=True, check=True,
-            )  # fmt: skip
-            subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+            extract_tree(arguments.baseline, tree)
             trees.insert(0, tree)
         for size in [int(size) for size in arguments.sizes.split(",")]:
             work = Path(folder) / str(size)

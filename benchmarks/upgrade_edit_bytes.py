@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_publish import build_catalog, create_in, edit_kind, run_tree
+from bench_publish import build_catalog, create_in, edit_kind, extract_tree, run_tree
 
 
 def main() -> None:
@@ -35,11 +34,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         baseline = Path(folder) / "baseline"
         baseline.mkdir()
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", arguments.baseline, "wistia_sync"],
-            capture_output=True, check=True,
-        )  # fmt: skip
-        subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive.stdout, check=True)
+        extract_tree(arguments.baseline, baseline)
         for size in [int(size) for size in arguments.sizes.split(",")]:
             db, out = Path(folder) / f"{size}.db", Path(folder) / f"out-{size}"
             create_in(baseline, db)

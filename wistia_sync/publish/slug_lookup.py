@@ -42,6 +42,7 @@ def slug_lookup_files(
     a file that lists no published video any more (to remove, if it was written)."""
     if changed is None:
         return _files(_listed(db, ""), [])
+    changed = set(changed)  # read more than once below
     ids = json.dumps(sorted(changed))
     shards = [
         row[0]
@@ -54,7 +55,7 @@ def slug_lookup_files(
     listed = _listed(db, f" AND s.hashed_id IN {_IDS}", ids)  # the changed videos' entries
     whole = []
     for shard in shards:
-        kept = _recorded_pairs(recorded, shard, set(changed))
+        kept = _recorded_pairs(recorded, shard, changed)
         if kept is None:
             whole.append(shard)
         else:
