@@ -621,3 +621,12 @@ def test_a_run_freezes_the_objects_before_it_and_unfreezes_them(
         sync(db, fake, stats_budget=0, full=True)
     assert frozen[-1] > before
     assert gc.get_freeze_count() == before
+
+    # A process that froze its own objects keeps them frozen.
+    monkeypatch.setattr(account, "store_media_page", store)
+    gc.freeze()
+    try:
+        sync(db, fake, stats_budget=0, full=True)
+        assert gc.get_freeze_count() > 0  # (fewer: some frozen objects were freed meanwhile)
+    finally:
+        gc.unfreeze()

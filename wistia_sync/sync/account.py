@@ -136,9 +136,13 @@ def _objects_before_the_run_frozen() -> Iterator[None]:
     A crawl's pages wait in the read-ahead long enough to reach the oldest generation, so a
     long crawl runs a full collection every hundred pages or so, and each one walked every
     object of the process (26 ms, a 100k crawl's ten of them 0.26 s of CPU; 3 ms frozen:
-    ``benchmarks/crawl_threads.py``). Nothing is collected less: the frozen objects are
-    collected as before once the run ends.
+    ``benchmarks/crawl_threads.py``). Nothing is lost: whatever among the frozen objects is
+    garbage is collected once the run ends. A process that froze its objects itself (none of
+    ours does) keeps them frozen.
     """
+    if gc.get_freeze_count():
+        yield
+        return
     gc.freeze()
     try:
         yield
