@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import sqlite3
 import subprocess
@@ -10,6 +11,7 @@ import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -588,3 +590,43 @@ def test_a_targeted_refresh_keeps_a_media_whose_deletion_check_fails_and_cron_co
     with client_for(fake, check_fails) as client:
         assert sync_account(db, client, later).deleted == 1
     assert db.execute("SELECT count(*) FROM media_failures").fetchone()[0] == 0
+
+
+def test_a_run_freezes_the_objects_before_it_and_unfreezes_them(
+    db: Database, fake: FakeWistia, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's objects before it stay out of full collections while it runs (not a change
+    of what is collected), and are handed back when it ends, whether it succeeds or fails."""
+    from wistia_sync.sync import account
+
+    frozen: list[int] = []
+    store = account.store_media_page
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        frozen.append(gc.get_freeze_count())
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(account, "store_media_page", counting)
+    before = gc.get_freeze_count()
+    sync(db, fake, stats_budget=0)
+    assert frozen and min(frozen) > before
+    assert gc.get_freeze_count() == before
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        frozen.append(gc.get_freeze_count())
+        raise RuntimeError("a page cannot be stored")
+
+    monkeypatch.setattr(account, "store_media_page", failing)
+    with pytest.raises(RuntimeError):
+        sync(db, fake, stats_budget=0, full=True)
+    assert frozen[-1] > before
+    assert gc.get_freeze_count() == before
+
+    # A process that froze its own objects keeps them frozen.
+    monkeypatch.setattr(account, "store_media_page", store)
+    gc.freeze()
+    try:
+        sync(db, fake, stats_budget=0, full=True)
+        assert gc.get_freeze_count() > 0  # (fewer: some frozen objects were freed meanwhile)
+    finally:
+        gc.unfreeze()

@@ -80,11 +80,18 @@ def record_failure(
 
 
 def clear_failures(db: Database, endpoint: Endpoint, hashed_ids: Iterable[str]) -> None:
-    """Forget the failures of ``endpoint`` for these media (Wistia answered about them)."""
+    """Forget the failures of ``endpoint`` for these media (Wistia answered about them).
+
+    The endpoint's failures (a handful) are read and matched here: at the end of a full crawl
+    ``hashed_ids`` is the whole catalog, which SQLite would otherwise be sent and index.
+    """
+    answered = failing(db, endpoint).intersection(hashed_ids)
+    if not answered:
+        return
     db.execute(
         "DELETE FROM media_failures WHERE endpoint = ? AND hashed_id IN "
         "(SELECT value FROM json_each(?))",
-        [endpoint, json.dumps(sorted(set(hashed_ids)))],
+        [endpoint, json.dumps(sorted(answered))],
     )
 
 

@@ -184,15 +184,19 @@ def _advance(progress: Progress | None, amount: int = 1) -> None:
 
 def forget_answered_failures(db: Database, summary: SyncSummary) -> None:
     """Media this run listed exist: no deletion check of theirs is owed. Deleted media are owed
-    nothing, and media that are no longer ready, active videos are owed no stats."""
+    nothing, and media that are no longer ready, active videos are owed no stats.
+
+    Each statement reads the failures (a handful) and looks their videos up by key: none
+    scans ``videos`` or is sent the media this run saw (the whole catalog on a full crawl).
+    """
     clear_failures(db, "media", summary.seen)
     db.execute(
-        "DELETE FROM media_failures WHERE hashed_id IN "
-        "(SELECT hashed_id FROM videos WHERE deleted_at IS NOT NULL)"
+        "DELETE FROM media_failures WHERE EXISTS (SELECT 1 FROM videos v "
+        "WHERE v.hashed_id = media_failures.hashed_id AND v.deleted_at IS NOT NULL)"
     )
     db.execute(
-        "DELETE FROM media_failures WHERE endpoint = 'stats' AND hashed_id IN "
-        f"(SELECT v.hashed_id FROM videos v WHERE NOT ({STATS_ELIGIBLE}))"
+        "DELETE FROM media_failures WHERE endpoint = 'stats' AND EXISTS (SELECT 1 FROM videos v "
+        f"WHERE v.hashed_id = media_failures.hashed_id AND NOT ({STATS_ELIGIBLE}))"
     )
 
 
