@@ -6,8 +6,8 @@ anyone sees once the command has closed its database and files. ``end_process`` 
 output and error, then ends with ``os._exit`` if nothing is left that a normal exit would still
 finish: no ``atexit`` handler, no other thread, and the same file descriptors open as when the
 process started (a file, database, lock or temporary file left open would show as one more). In
-every other case, and where the process's descriptors (``/proc/self/fd``) cannot be listed, it exits normally. Either way
-the exit code is ``code``.
+every other case, and where the process's descriptors (``/proc/self/fd``) cannot be listed, it
+exits normally. Either way the exit code is ``code``.
 """
 
 from __future__ import annotations
