@@ -1,10 +1,12 @@
-"""An editor command or a no-op publish answered before Typer ends its process at once
-(``os._exit``, no interpreter teardown) once its output is flushed and nothing is left open: with
-the exit code, output, database and files a normal exit leaves. A process with anything left to
-finish (an atexit handler, a thread, a file still open) exits normally."""
+"""An editor command or a no-op publish answered before Typer runs without the cycle collector
+and ends its process at once (``os._exit``, no interpreter teardown) once its output is flushed
+and nothing is left open: with the exit code, output, database and files a normal exit leaves. A
+process with anything left to finish (an atexit handler, a thread, a file still open) exits
+normally; a command handed to Typer runs with the collector."""
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import subprocess
@@ -14,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.catalog.test_editing_subprocess import environment, run_cli, small_catalog
+from wistia_sync.cli.entry import main
+from wistia_sync.cli.shortlived import collector_paused
 from wistia_sync.publish.idle import NOOP_SUMMARY
 
 __all__ = ["small_catalog"]  # the fixture, shared
@@ -173,3 +177,50 @@ def test_a_process_with_anything_left_to_finish_exits_normally(
     assert ENDED_AT_ONCE not in done.stderr
     assert finished(done, left_open)
     assert visibility(db, "welcome001") == "hidden"
+
+
+def test_the_collector_is_paused_inside_and_restored_after() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # off before: left off
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize(
+    ("line", "answered_here"),
+    [(["visibility", "hide", "welcome001"], True), (["tag", "rename", "A", "B"], False)],
+)
+def test_a_command_answered_here_runs_without_the_collector_and_typer_with_it(
+    monkeypatch: pytest.MonkeyPatch, line: list[str], answered_here: bool
+) -> None:
+    import wistia_sync.cli.app
+    import wistia_sync.cli.quickedit
+
+    collector_on: dict[str, bool] = {}
+
+    def quick_edit(arguments: list[str]) -> int | None:
+        collector_on["quick"] = gc.isenabled()
+        return 0 if answered_here else None
+
+    def typer_command() -> None:
+        collector_on["typer"] = gc.isenabled()
+
+    monkeypatch.setattr(wistia_sync.cli.quickedit, "run_quick_edit", quick_edit)
+    monkeypatch.setattr(wistia_sync.cli.app, "main", typer_command)
+    monkeypatch.setattr(sys, "argv", ["wistia-sync", *line])
+
+    main()
+
+    expected = {"quick": False} if answered_here else {"quick": False, "typer": True}
+    assert collector_on == expected
+    assert gc.isenabled()

@@ -6,9 +6,10 @@ list, cron's publish that finds the output up to date (``wistia_sync.cli.quickpu
 editor's ``tag add`` or ``visibility hide`` (``wistia_sync.cli.quickedit``) need none of it.
 Everything else goes to ``wistia_sync.cli``.
 
-``script`` is the installed command and ``python -m wistia_sync``: a publish or an edit answered
-here then ends the process without tearing the interpreter down (``wistia_sync.cli.quickexit``).
-``main`` does the same work and returns (or raises ``SystemExit``), for callers that go on.
+A publish or an edit answered here runs as the short-lived process it is
+(``wistia_sync.cli.shortlived``): without the cycle collector, and, run by ``script`` (the
+installed command and ``python -m wistia_sync``), ending without interpreter teardown. ``main``
+does the same work and returns (or raises ``SystemExit``), for callers that go on.
 """
 
 import sys
@@ -16,18 +17,15 @@ import sys
 from wistia_sync import __version__
 
 PROG = "wistia-sync"
+QUICK_COMMANDS = (["publish"], ["tag"], ["visibility"])
 
 
 def script() -> None:
     """The ``wistia-sync`` command: ``main``, ending at once after a command answered here."""
-    from wistia_sync.cli.quickexit import open_descriptors
-
-    main(descriptors_at_start=open_descriptors())
+    main(end_at_once=True)
 
 
-def main(*, descriptors_at_start: frozenset[str] | None = None) -> None:
-    """Run the command line. With ``descriptors_at_start`` (what was open when the process
-    started), a command answered here ends the process (``quickexit.end_process``)."""
+def main(*, end_at_once: bool = False) -> None:
     arguments = sys.argv[1:]
     if arguments == ["--version"]:
         print(f"{PROG} {__version__}")  # what the root's eager --version option prints
@@ -38,29 +36,30 @@ def main(*, descriptors_at_start: frozenset[str] | None = None) -> None:
 
         print(root_help(PROG))
         return
-    if arguments[:1] == ["publish"]:
-        from wistia_sync.cli.quickpublish import answer_noop_publish
+    if arguments[:1] in QUICK_COMMANDS:
+        from wistia_sync.cli import shortlived
 
-        if answer_noop_publish(arguments):
-            _end(0, descriptors_at_start)
-            return
-    if arguments[:1] in (["tag"], ["visibility"]):
-        from wistia_sync.cli.quickedit import run_quick_edit
-
-        code = run_quick_edit(arguments)
+        descriptors = shortlived.open_descriptors()
+        with shortlived.collector_paused():
+            code = _answer_quickly(arguments)
         if code is not None:
-            _end(code, descriptors_at_start)
+            if end_at_once and descriptors is not None:
+                shortlived.end_process(code, descriptors_at_start=descriptors)
+            if code:
+                sys.exit(code)
             return
     from wistia_sync.cli.app import main as run_cli
 
     run_cli()
 
 
-def _end(code: int, descriptors_at_start: frozenset[str] | None) -> None:
-    """Finish a command answered here with exit code ``code``."""
-    if descriptors_at_start is not None:
-        from wistia_sync.cli.quickexit import end_process
+def _answer_quickly(arguments: list[str]) -> int | None:
+    """The exit code of the command ``arguments`` name, answered here; None: not one of those
+    this module answers (nothing was read or changed: Typer runs it)."""
+    if arguments[0] == "publish":
+        from wistia_sync.cli.quickpublish import answer_noop_publish
 
-        end_process(code, descriptors_at_start=descriptors_at_start)
-    if code:
-        sys.exit(code)
+        return 0 if answer_noop_publish(arguments) else None
+    from wistia_sync.cli.quickedit import run_quick_edit
+
+    return run_quick_edit(arguments)
