@@ -1,3 +1,3 @@
-from wistia_sync.cli.entry import main
+from wistia_sync.cli.entry import script
 
-main()
+script()

@@ -52,6 +52,12 @@ class Edit:
 
         return clean_actor(self.actor_option)
 
+    def close(self) -> None:
+        """Close the database if it was opened (the last connection checkpoints the WAL)."""
+        database = self.__dict__.pop("database", None)
+        if database is not None:
+            database.close()
+
 
 def run_edit(
     change: Callable[[Edit], EditOutcome],
@@ -63,21 +69,25 @@ def run_edit(
     quiet: bool,
     as_json: bool,
 ) -> None:
-    """Run ``change`` on the database at ``db`` (as ``actor``), then ``finish_change``."""
+    """Run ``change`` on the database at ``db`` (as ``actor``), then ``finish_change``; the
+    database is closed on the way out."""
     edit = Edit(db, actor)
-    # Before the change: a delivery the environment names differently from the site's is
-    # refused with nothing changed.
-    delivery = None if no_publish else editor_delivery(edit.database)
-    outcome = change(edit)
-    finish_change(
-        outcome,
-        edit.database,
-        output=output,
-        no_publish=no_publish,
-        quiet=quiet,
-        as_json=as_json,
-        delivery=delivery,
-    )
+    try:
+        # Before the change: a delivery the environment names differently from the site's is
+        # refused with nothing changed.
+        delivery = None if no_publish else editor_delivery(edit.database)
+        outcome = change(edit)
+        finish_change(
+            outcome,
+            edit.database,
+            output=output,
+            no_publish=no_publish,
+            quiet=quiet,
+            as_json=as_json,
+            delivery=delivery,
+        )
+    finally:
+        edit.close()
 
 
 def finish_change(

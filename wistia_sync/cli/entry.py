@@ -5,6 +5,11 @@ Importing Typer is most of every command's start-up; a version check, a look at 
 list, cron's publish that finds the output up to date (``wistia_sync.cli.quickpublish``) and an
 editor's ``tag add`` or ``visibility hide`` (``wistia_sync.cli.quickedit``) need none of it.
 Everything else goes to ``wistia_sync.cli``.
+
+A publish or an edit answered here runs as the short-lived process it is
+(``wistia_sync.cli.shortlived``): without the cycle collector, and, run by ``script`` (the
+installed command and ``python -m wistia_sync``), ending without interpreter teardown. ``main``
+does the same work and returns (or raises ``SystemExit``), for callers that go on.
 """
 
 import sys
@@ -12,9 +17,15 @@ import sys
 from wistia_sync import __version__
 
 PROG = "wistia-sync"
+QUICK_COMMANDS = (["publish"], ["tag"], ["visibility"])
 
 
-def main() -> None:
+def script() -> None:
+    """The ``wistia-sync`` command: ``main``, ending at once after a command answered here."""
+    main(end_at_once=True)
+
+
+def main(*, end_at_once: bool = False) -> None:
     arguments = sys.argv[1:]
     if arguments == ["--version"]:
         print(f"{PROG} {__version__}")  # what the root's eager --version option prints
@@ -25,19 +36,30 @@ def main() -> None:
 
         print(root_help(PROG))
         return
-    if arguments[:1] == ["publish"]:
-        from wistia_sync.cli.quickpublish import answer_noop_publish
+    if arguments[:1] in QUICK_COMMANDS:
+        from wistia_sync.cli import shortlived
 
-        if answer_noop_publish(arguments):
-            return
-    if arguments[:1] in (["tag"], ["visibility"]):
-        from wistia_sync.cli.quickedit import run_quick_edit
-
-        code = run_quick_edit(arguments)
-        if code:
-            sys.exit(code)
-        if code == 0:
+        descriptors = shortlived.open_descriptors()
+        with shortlived.collector_paused():
+            code = _answer_quickly(arguments)
+        if code is not None:
+            if end_at_once and descriptors is not None:
+                shortlived.end_process(code, descriptors_at_start=descriptors)
+            if code:
+                sys.exit(code)
             return
     from wistia_sync.cli.app import main as run_cli
 
     run_cli()
+
+
+def _answer_quickly(arguments: list[str]) -> int | None:
+    """The exit code of the command ``arguments`` name, answered here; None: not one of those
+    this module answers (nothing was read or changed: Typer runs it)."""
+    if arguments[0] == "publish":
+        from wistia_sync.cli.quickpublish import answer_noop_publish
+
+        return 0 if answer_noop_publish(arguments) else None
+    from wistia_sync.cli.quickedit import run_quick_edit
+
+    return run_quick_edit(arguments)
