@@ -53,10 +53,8 @@ def playlist_of(out: Path, path: str) -> str:
 
 
 def region(path: str) -> str:
-    """The part of the file list a path is in: its folder (``/``: the root), the places of the
-    search folder's term shards (``search/t<hex>/``) counted as one (``search/t*``)."""
-    folder = path.rpartition("/")[0] or "/"
-    return "search/t*" if folder.startswith("search/t") else folder
+    """The part of the file list a path is in: its folder (``/``: the root)."""
+    return path.rpartition("/")[0] or "/"
 
 
 def shard_regions(out: Path, files: list[Written]) -> str:

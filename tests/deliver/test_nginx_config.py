@@ -320,13 +320,13 @@ def _cache_control_map(config: str) -> list[tuple[re.Pattern[str], str]]:
 
 def test_the_config_gives_every_published_file_its_cache_class(tmp_path: Path) -> None:
     """Without an nginx: the first of the config's patterns a published path matches gives
-    the Cache-Control of its class (a search shard in its place is immutable, as a page)."""
+    the Cache-Control of its class (every content-addressed file is immutable)."""
     root, db = tmp_path / "output", tmp_path / "wistia.db"
     ran = runner.invoke(app, ["run", "--demo", "--db", str(db), "--output", str(root)])
     assert ran.exit_code == 0, ran.output
     rules = _cache_control_map(nginx_config("--output", str(root)))
     paths = published_paths(root)
-    assert any(path.startswith("search/t") for path in paths)
+    assert any(cache_class(path) == "immutable" for path in paths)
     for path in paths:
         value = next(value for regex, value in rules if regex.match(f"200:/{path}"))
         assert (value == IMMUTABLE_CACHE_CONTROL) == (cache_class(path) == "immutable"), path

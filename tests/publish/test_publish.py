@@ -22,7 +22,7 @@ from tests.support.factories import add_folder, add_video, slug_of, tag_video
 from tests.support.fresh_compare import files_in_grace, fresh_differences
 from tests.support.previewpage import preview_page_problem
 from wistia_sync.contract.filelist import read_local_file_list, read_local_index
-from wistia_sync.contract.layout import SEARCH_PLACE, SEARCH_SHARD_PATH
+from wistia_sync.contract.layout import SEARCH_SHARD_PATH
 from wistia_sync.contract.schemas import export_schemas, render_schema_files
 from wistia_sync.errors import UsageError, WistiaSyncError
 from wistia_sync.publish import (
@@ -1278,7 +1278,6 @@ def test_hostile_tag_names_give_safe_files_inside_tags(
         assert all(
             SAFE_FILE_NAME.fullmatch(part)
             or part in {"tags", "videos", "schema", "pages", "files", "slugs", "search"}
-            or (path.startswith("search/") and SEARCH_PLACE.fullmatch(part))  # a term shard's
             for part in path.split("/")
         ), path
     assert not (out.parent / "x.json").exists()

@@ -112,7 +112,7 @@ def test_index_files_follow_the_contract(library: tuple[Database, Path]) -> None
     assert (out / SEARCH_INDEX_PATH).is_file()
     assert cache_class(SEARCH_INDEX_PATH) == "entry"
     assert delivery_phase(SEARCH_INDEX_PATH) == "indexes"
-    shards = sorted(p.relative_to(out).as_posix() for p in (out / "search").rglob("*.json"))
+    shards = sorted(p.relative_to(out).as_posix() for p in (out / "search").glob("*.json"))
     shards.remove(SEARCH_INDEX_PATH)
     assert shards
     for path in shards:
@@ -362,10 +362,10 @@ def test_a_hidden_video_leaves_every_search_file_at_once(
     with write_transaction(db):
         db.execute("UPDATE videos SET visibility = 'hidden' WHERE hashed_id = 'target01'")
     hidden = publish_site(db, out, lock_path=lock)
-    reached = {p.relative_to(out).as_posix() for p in (out / "search").rglob("*.json")}
-    assert all(p in hidden.removed or p in reached for p in retired)  # written again: current
+    reached = {p.name for p in (out / "search").iterdir()}  # those written again: current
+    assert all(p in hidden.removed or p.removeprefix("search/") in reached for p in retired)
     assert PublishedIndex(out).search("zanzibar") == []
-    for path in sorted((out / "search").rglob("*.json")):
+    for path in sorted((out / "search").iterdir()):
         content = path.read_bytes()
         assert b"target01" not in content and b"zanzibar" not in content, path.name
 
@@ -414,7 +414,7 @@ def test_a_hidden_video_whose_term_starts_a_shard_leaves_the_entry(
             )
         publish_site(db, out, lock_path=lock)
         _assert_index_matches_database(db, out)
-    for path in sorted((out / "search").rglob("*.json")):
+    for path in sorted((out / "search").iterdir()):
         content = path.read_bytes()
         assert not any(term.encode() in content for term in hidden), path.name
     recorded = _search_state(db)

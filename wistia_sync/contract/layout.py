@@ -96,24 +96,15 @@ WATCH_PAGE_PATH = re.compile(rf"{WATCH_FOLDER}/([a-z0-9]+(?:-[a-z0-9]+)*)\.html"
 # watch URL.
 INDEXNOW_KEY_PATH = re.compile(r"[0-9a-f]{32}\.txt")
 _SEO_PATHS = (SITEMAP_PATH, JSONLD_PATH, WATCH_PAGE_PATH, INDEXNOW_KEY_PATH)
-# A term shard's place: a folder of the search folder named by the number its range starts
-# at (``t`` and at least 6 hex digits), so the file replacing a shard sorts beside it in the
-# file list, and the shards an edit of one video rewrites in the common terms sort together.
-SEARCH_PLACE = re.compile(r"t[0-9a-f]{6,16}")
-SEARCH_PLACE_DIGITS = 6
-# search/<hash>.json and search/<place>/<hash>.json: the index's shards (postings in a place,
-# display records and the lists of them in the folder itself), immutable and content-addressed
-# like pages: a file's name is its content's hash wherever it is.
-SEARCH_SHARD_PATH = re.compile(
-    rf"{SEARCH_FOLDER}/(?:{SEARCH_PLACE.pattern}/)?[0-9a-f]{{{SEARCH_HASH_LENGTH}}}\.json"
-)
+# search/<hash>.json: the index's shards (postings, display records and the lists of them),
+# immutable and content-addressed like pages.
+SEARCH_SHARD_PATH = re.compile(rf"{SEARCH_FOLDER}/[0-9a-f]{{{SEARCH_HASH_LENGTH}}}\.json")
 # What a recorded path must look like before a publish dares remove it: one name in the root or
 # in a managed folder. Wider than the v2 layout so files of the v1 layout are cleaned up too.
 RECORDED_PATH = re.compile(
     rf"(?:(?:{'|'.join(MANAGED_FOLDERS[:-1])})/)?[A-Za-z0-9][A-Za-z0-9.-]*\.json"
     rf"|{re.escape(PREVIEW_PATH)}|{re.escape(SEARCH_CLIENT_PATH)}|{CAPTION_PATH.pattern}"
-    rf"|{SEARCH_SHARD_PATH.pattern}|{re.escape(SITEMAP_INDEX_PATH)}"
-    + "".join(f"|{pattern.pattern}" for pattern in _SEO_PATHS)
+    rf"|{re.escape(SITEMAP_INDEX_PATH)}" + "".join(f"|{pattern.pattern}" for pattern in _SEO_PATHS)
 )
 # What any path in a file list must look like (the lists are read back from remote targets, so
 # as untrusted input): relative, slash-separated, no empty, dot-leading ("..", ".tmp") or
@@ -245,16 +236,6 @@ def indexnow_key_path(key: str) -> str:
 
 def search_shard_path(sha256_hex: str) -> str:
     return f"{SEARCH_FOLDER}/{sha256_hex[:SEARCH_HASH_LENGTH]}.json"
-
-
-def search_place(start_number: int) -> str:
-    """The folder (below the search folder) of a term shard whose range starts at this number."""
-    return f"t{start_number:0{SEARCH_PLACE_DIGITS}x}"
-
-
-def term_shard_path(sha256_hex: str, start_number: int) -> str:
-    """A term shard's path: in its place, named by its content's hash."""
-    return f"{SEARCH_FOLDER}/{search_place(start_number)}/{sha256_hex[:SEARCH_HASH_LENGTH]}.json"
 
 
 def page_path(sha256_hex: str) -> str:

@@ -33,11 +33,9 @@ VIDEO_SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 # A link, relative to the URL of the file that holds it (resolve it with `new URL(link, fileUrl)`).
 LINK_PATTERN = r"^(\.\./)?([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.json$"
-# A path relative to the output root, as used by files.json (a term shard of the search index
-# is one folder deeper: ``search/t<hex>/<hash>.json``).
+# A path relative to the output root, as used by files.json.
 ROOT_PATH_PATTERN = (
-    r"^([a-z][a-z-]*/)?(t[0-9a-f]{6,16}/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*"
-    r"\.(json|vtt|xml|html|txt|js)$"
+    r"^([a-z][a-z-]*/)?[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*\.(json|vtt|xml|html|txt|js)$"
 )
 # A caption file, relative to the site's root (the folder of manifest.json).
 CAPTION_URL_PATTERN = (
@@ -451,15 +449,6 @@ class SlugLookup(_Contract):
 SearchLink = Annotated[
     str, Field(pattern=r"^[0-9a-f]{20}\.json$", examples=["3f9a0c1d2e4b5a6c7d8e.json"])
 ]
-# A term shard's link from the entry: in its place (``t`` and the hex number its range starts
-# at) since the layout that keeps an edit's files together; beside the entry before it.
-TermShardLink = Annotated[
-    str,
-    Field(
-        pattern=r"^(t[0-9a-f]{6,16}/)?[0-9a-f]{20}\.json$",
-        examples=["t00c3a0/3f9a0c1d2e4b5a6c7d8e.json"],
-    ),
-]
 
 
 class SearchIndex(_Contract):
@@ -470,10 +459,9 @@ class SearchIndex(_Contract):
     max_term_length: int = Field(ge=1, description="Terms are cut to this many characters.")
     record_block: int = Field(ge=1, description="Videos (by number) a record block holds.")
     record_list_blocks: int = Field(ge=1, description="Record blocks a record list lists.")
-    shards: list[tuple[str, int, TermShardLink]] = Field(
+    shards: list[tuple[str, int, SearchLink]] = Field(
         description="Term shards in key order: [start term, start number, url]; shard i holds "
-        "the postings from its key up to the next shard's. The url is relative to the entry: "
-        "t<start number, hex>/<hash>.json (a file of an older publish: <hash>.json)."
+        "the postings from its key up to the next shard's."
     )
     record_lists: list[tuple[int, SearchLink]] = Field(
         description="[chunk, url]: the record blocks of chunk's range of blocks."
@@ -481,7 +469,7 @@ class SearchIndex(_Contract):
 
 
 class SearchTermShard(_Contract):
-    """search/t<hex>/<hash>.json holding postings: [term, [first number, delta…], masks]."""
+    """search/<hash>.json holding postings: [term, [first number, delta…], masks]."""
 
     terms: list[tuple[str, list[int], str]]
 
@@ -514,8 +502,7 @@ class SearchRecordList(_Contract):
 
 
 class SearchShard(RootModel[SearchTermShard | SearchRecordBlock | SearchRecordList]):
-    """search/<hash>.json (a record block or list) or search/t<hex>/<hash>.json (a term
-    shard): immutable, named by the sha256 of its bytes."""
+    """search/<hash>.json: a term shard, a record block or a record list (immutable)."""
 
 
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {

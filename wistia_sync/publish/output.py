@@ -27,7 +27,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import NamedTuple
 
-from wistia_sync.contract.layout import MANAGED_FOLDERS, SEARCH_FOLDER, SEARCH_PLACE, TEMP_FOLDER
+from wistia_sync.contract.layout import MANAGED_FOLDERS, TEMP_FOLDER
 from wistia_sync.errors import ConfigError
 
 FILE_MODE = 0o644  # world-readable: whatever serves the folder runs as another user
@@ -226,22 +226,11 @@ class OutputFolder:
 
     def remove(self, relative: str) -> None:
         path = self.root / relative
-        place = relative.count("/") > 1  # in a folder of a managed folder (a term shard's place)
-        if place and path.parent.is_symlink():
-            return  # not a folder this publisher made: nothing is removed through it
         try:
             path.unlink()
         except FileNotFoundError:
             return  # its folder did not change (or does not exist): nothing to sync
         self._unsynced.add(str(path.parent))
-        if place:  # a place goes with its last file
-            try:
-                path.parent.rmdir()
-            except OSError:
-                return  # not empty (or gone already)
-            self._unsynced.discard(str(path.parent))
-            self._unsynced.add(str(path.parent.parent))
-            self._ready.discard(relative.rpartition("/")[0])
 
     def make_durable(self, temps: Collection[str]) -> None:
         """The staged files' bytes reach the disk, in one step for the whole batch (``temps``:
@@ -278,19 +267,13 @@ class OutputFolder:
         return stat.S_ISREG(info.st_mode) and info.st_size == size and info.st_mtime_ns == mtime_ns
 
     def names(self) -> set[str]:
-        """The relative path of everything in the root, the managed folders and the search
-        folder's places: one ``scandir`` a folder, where a rebuild would ``stat`` each of its
-        files (most are new)."""
+        """The relative path of everything in the root and the managed folders: one ``scandir``
+        a folder, where a rebuild would ``stat`` each of its files (most are new)."""
         found: set[str] = set()
-        folders = ["", *(folder for folder in MANAGED_FOLDERS if folder != TEMP_FOLDER)]
-        for name in folders:
+        for name in ("", *(folder for folder in MANAGED_FOLDERS if folder != TEMP_FOLDER)):
             try:
                 with os.scandir(f"{self.root}/{name}" if name else self.root) as entries:
-                    for entry in entries:
-                        path = f"{name}/{entry.name}" if name else entry.name
-                        found.add(path)
-                        if name == SEARCH_FOLDER and _is_place(entry):
-                            folders.append(path)  # scanned in turn, after the managed ones
+                    found.update(f"{name}/{e.name}" if name else e.name for e in entries)
             except (FileNotFoundError, NotADirectoryError):
                 continue
         return found
@@ -343,11 +326,6 @@ class OutputFolder:
         directory.mkdir(parents=True, exist_ok=True)
         directory.chmod(DIRECTORY_MODE)  # the umask may have narrowed it
         self._unsynced.add(str(directory.parent))
-
-
-def _is_place(entry: os.DirEntry[str]) -> bool:
-    """A term shard's place: a folder (not a symlink) of the search folder named as one."""
-    return bool(SEARCH_PLACE.fullmatch(entry.name)) and entry.is_dir(follow_symlinks=False)
 
 
 def _fdatasync_all(paths: list[str], threads: int) -> None:

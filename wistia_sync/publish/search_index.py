@@ -2,22 +2,17 @@
 
 Every indexed video has a stable number (``search_videos``), given in ``created`` order as
 videos arrive, so a higher number is a newer video: the client breaks ranking ties with it
-(recency) without a byte more. The index is three families of content-addressed files, each
-named ``<hash>.json`` by the sha256 of its bytes:
+(recency) without a byte more. The index is three families of content-addressed files, all
+``search/<hash>.json``:
 
 - **term shards**: postings ``(term, number, mask)`` in key order, cut into stable ranges of
   the key ``(term, number)`` that split past ``2 * TERM_SHARD_POSTINGS`` and merge below half
   of it, like playlist buckets. A term found in most videos spans several shards, so an edit
   rewrites the shard holding its own posting, never the whole list: what an edit writes stays
-  flat as the catalog grows, and so does every shard a query fetches. Each is in its place,
-  ``search/t<start number, hex>/<hash>.json``: the file list is sorted by path, so the shard
-  replacing one sorts beside it, and the shards an edit rewrites in the terms most videos
-  have (which start just before the video's number) sort together; named by their hash only,
-  each would fall in its own shard of the file list at 100k (docs/benchmarks.md).
-- **record blocks**: display records of ``RECORD_BLOCK`` consecutive numbers
-  (``search/<hash>.json``: a record links its video file relative to its block);
+  flat as the catalog grows, and so does every shard a query fetches.
+- **record blocks**: display records of ``RECORD_BLOCK`` consecutive numbers;
 - **record lists**: the blocks of ``RECORD_LIST_BLOCKS`` consecutive blocks (the entry lists
-  these, not every block, so it stays small at 100k), beside the blocks.
+  these, not every block, so it stays small at 100k).
 
 The entry lists the term shards by start key and the record lists. An edit reads the changed
 videos' old terms (``search_videos``) and new ones, and rewrites only the shards holding a
@@ -38,7 +33,6 @@ from wistia_sync.contract.layout import (
     SEARCH_INDEX_PATH,
     link,
     search_shard_path,
-    term_shard_path,
 )
 from wistia_sync.contract.search import FIELD_WEIGHTS, MAX_TERM_LENGTH
 from wistia_sync.publish import heap, snapshot
@@ -576,7 +570,7 @@ def _plan_term_shards(
 
     def written(start: Key, text: str, postings: int) -> None:
         content = encode(text)
-        path = term_shard_path(sha256(content), start[1])
+        path = search_shard_path(sha256(content))
         add(path, content, "shard")
         plan.written.add(path)
         plan.add_shard(("t", start[0], start[1], path, postings, text))
@@ -736,7 +730,7 @@ def _recorded_records(db: Database, block: int) -> dict[int, str | None]:
 
 def _sibling(path: str) -> str:
     """A search file's link from the entry (``link``'s answer, for the hundreds an entry
-    lists): every search file is in the entry's folder or a place in it."""
+    lists): every search file is in the entry's folder."""
     folder = SEARCH_FOLDER + "/"
     return path[len(folder) :] if path.startswith(folder) else link(SEARCH_INDEX_PATH, path)
 

@@ -2,8 +2,7 @@
 
 A v2 publish records every page, page-list chunk, caption and search file before renaming it
 into place, so such a file no record names was left by a crash of an older publisher (or of one
-between a rename and its commit); term shards are looked for in the search folder's places
-too, and a place emptied goes with its last file. Only files the
+between a rename and its commit). Only files the
 publisher provably wrote are removed: names matching its own patterns (content-addressed pages,
 file-list shards, search-index shards and caption files; the v1 publisher's dot-named temp
 files), regular files (never a symlink), not named by any record, and untouched for the grace
@@ -15,7 +14,6 @@ neither a record nor the files.json on disk names goes at once: no reader can re
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
@@ -31,7 +29,6 @@ from wistia_sync.contract.layout import (
     PAGE_PATH,
     PAGES_FOLDER,
     SEARCH_FOLDER,
-    SEARCH_PLACE,
     SEARCH_SHARD_PATH,
     SHARD_FOLDER,
     SHARD_LIST_FOLDER,
@@ -79,14 +76,12 @@ def sweep_orphans(
         return bool(V1_TEMP_FILE.fullmatch(path.rpartition("/")[2]))
 
     removed = []
-    places = _search_places(folder)
     for name in (
         PAGES_FOLDER,
         PAGE_LIST_FOLDER,
         SHARD_FOLDER,
         SHARD_LIST_FOLDER,
         SEARCH_FOLDER,
-        *places,
         CAPTIONS_FOLDER,
     ):
         removed += _old_files(folder, name, cutoff, orphan_page)
@@ -107,26 +102,10 @@ def sweep_orphans(
         logging.getLogger(__name__).info(
             "removing %s: left by an interrupted publish, named by no record", path
         )
-        folder.remove(path)  # a place goes with its last file
-    for place in places:  # one a publish killed between making it and renaming into it left
-        with contextlib.suppress(OSError):  # not empty, or gone with its last file above
-            (folder.root / place).rmdir()
+        folder.remove(path)
     if removed:
         folder.sync_folders()
     return sorted(removed)
-
-
-def _search_places(folder: OutputFolder) -> list[str]:
-    """The search folder's places (folders holding term shards; never a symlink)."""
-    directory = folder.root / SEARCH_FOLDER
-    if directory.is_symlink() or not directory.is_dir():
-        return []
-    with os.scandir(directory) as entries:
-        return sorted(
-            f"{SEARCH_FOLDER}/{entry.name}"
-            for entry in entries
-            if SEARCH_PLACE.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False)
-        )
 
 
 def _shards_listed_on_disk(folder: OutputFolder) -> set[str] | None:
