@@ -267,6 +267,9 @@ EDIT_KINDS = (
     ("files.json", lambda p: p == "files.json"),
     ("file-list shards", lambda p: p.startswith("files/")),
     ("file-list chunks", lambda p: p.startswith("shard-lists/")),
+    ("search entry", lambda p: p == "search/index.json"),
+    ("search files", lambda p: p.startswith("search/")),
+    ("slug lookup", lambda p: p.startswith("slugs/")),
 )
 
 

@@ -19,6 +19,7 @@ import random
 import sqlite3
 import sys
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_publish import EDIT_KINDS, build_catalog, create_in, edit_kind, extract_tree, run_tree
+
+from wistia_sync.contract.filelist import read_local_file_list
 
 
 @dataclass
@@ -84,14 +87,17 @@ def account(
     for edit, commands in edits.items():
         runs: list[tuple[int, str, list[Written], str]] = []
         for args in commands:
+            listed = set(read_local_file_list(out)[0].files)
             paths = json.loads(run_tree(tree, args, env))["publish"]["cache"]
+            moved = listed ^ set(read_local_file_list(out)[0].files)
             files = [
                 Written(path, edit_kind(path), playlist_of(out, path), (out / path).stat().st_size)
                 for path in paths
             ]
-            runs.append(
-                (sum(file.size for file in files), args[2], files, shard_regions(out, files))
+            regions = f"{shard_regions(out, files)}; paths the list gained or lost: " + ", ".join(
+                f"{name} {count}" for name, count in sorted(Counter(map(region, moved)).items())
             )
+            runs.append((sum(file.size for file in files), args[2], files, regions))
         runs.sort(key=lambda run: run[0])
         total, video, files, regions = runs[len(runs) // 2]
         print(f"\n### {size:,}, {name}: `{edit}` of {video}: {total / 1000:.1f} KB in {len(files)}")

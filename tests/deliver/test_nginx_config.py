@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -20,7 +21,7 @@ from wistia_sync.contract.cache_policy import (
     IMMUTABLE_CACHE_CONTROL,
 )
 from wistia_sync.contract.filelist import read_local_file_list, read_local_index
-from wistia_sync.contract.layout import FILES_PATH, published_path
+from wistia_sync.contract.layout import FILES_PATH, cache_class, published_path
 
 runner = CliRunner()
 
@@ -306,3 +307,26 @@ def test_two_sites_in_one_nginx_keep_their_own_headers(tmp_path: Path) -> None:
                 assert http.get("/videos.json").headers["cache-control"] == entry
                 assert http.get(f"/{page}").headers["cache-control"] == immutable
                 assert http.get("/tags/tour.json").headers["cache-tag"] == "wistia-sync,tag-tour"
+
+
+def _cache_control_map(config: str) -> list[tuple[re.Pattern[str], str]]:
+    """The generated config's Cache-Control map, as (regex, value) in nginx's order."""
+    block = config.split("_cache_control {", 1)[1].split("\n}", 1)[0]
+    return [
+        (re.compile(regex), value)
+        for regex, value in re.findall(r'^\s*"~([^"]+)"\s+"([^"]*)";', block, re.MULTILINE)
+    ]
+
+
+def test_the_config_gives_every_published_file_its_cache_class(tmp_path: Path) -> None:
+    """Without an nginx: the first of the config's patterns a published path matches gives
+    the Cache-Control of its class (every content-addressed file is immutable)."""
+    root, db = tmp_path / "output", tmp_path / "wistia.db"
+    ran = runner.invoke(app, ["run", "--demo", "--db", str(db), "--output", str(root)])
+    assert ran.exit_code == 0, ran.output
+    rules = _cache_control_map(nginx_config("--output", str(root)))
+    paths = published_paths(root)
+    assert any(cache_class(path) == "immutable" for path in paths)
+    for path in paths:
+        value = next(value for regex, value in rules if regex.match(f"200:/{path}"))
+        assert (value == IMMUTABLE_CACHE_CONTROL) == (cache_class(path) == "immutable"), path
