@@ -160,8 +160,12 @@ def memberships(db: Database, hashed_ids: Iterable[str] | None) -> dict[str, dic
     if hashed_ids is not None:
         sql += f" WHERE hashed_id IN {_IDS}"
         parameters.append(json.dumps(sorted(hashed_ids)))
+    # Each playlist's path is one string however many videos name it: a rebuild reads every
+    # video's line, and a split makes a new string a path (a third of what it would hold).
+    paths: dict[str, str] = {}
+    share = paths.setdefault
     return {
-        hashed_id: dict.fromkeys(playlists.split("\n"), key)
+        hashed_id: {share(path, path): key for path in playlists.split("\n")}
         for hashed_id, key, playlists in db.execute(sql, parameters)
         if key is not None and playlists
     }
@@ -250,8 +254,12 @@ def file_records(
         sql += (
             " AND expires_at IS NOT NULL" if paths is not None else " WHERE expires_at IS NOT NULL"
         )
+    # A rebuild reads every record: one int object for each size and mtime however many files
+    # share it (a publish stamps all its files with one mtime; SQLite returns a new int a row).
+    numbers: dict[int, int] = {}
+    share = numbers.setdefault
     return {
-        path: FileRecord(digest, size, mtime_ns, expires_at)
+        path: FileRecord(digest, share(size, size), share(mtime_ns, mtime_ns), expires_at)
         for path, digest, size, mtime_ns, expires_at in db.execute(sql, parameters)
     }
 
