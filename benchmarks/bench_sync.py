@@ -45,6 +45,27 @@ from tests.support.fakewistia.server import FakeWistiaServer
 from wistia_sync.demo import FakeWistia, generate_catalog
 
 TOKEN = "bench-token"
+
+
+def fresh_crawl_environment(
+    server_url: str, folder: Path, tree: Path | None = None
+) -> dict[str, str]:
+    """The environment of a crawl into ``folder``'s database, removed first (none of the
+    caller's WISTIA settings; ``tree``: the source tree to run, on ``PYTHONPATH``)."""
+    for stale in folder.glob("wistia.db*"):
+        stale.unlink()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("WISTIA")},
+        "WISTIA_API_TOKEN": TOKEN,
+        "WISTIA_API_URL": server_url,
+        "WISTIA_SYNC_DB": str(folder / "wistia.db"),
+        "WISTIA_SYNC_OUTPUT": str(folder / "output"),
+    }
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
+    return env
+
+
 PER_PAGE = 100
 RATE_LIMIT = 600  # requests a minute (Wistia's, and the client's default budget)
 STARTUP_RUNS = 21

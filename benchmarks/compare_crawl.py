@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_sync import TOKEN, naive_crawl, rate_limit_bound
+from bench_sync import TOKEN, fresh_crawl_environment, naive_crawl, rate_limit_bound
 from measured import run_measured
 
 from tests.support.fakewistia.server import FakeWistiaServer
@@ -56,15 +56,7 @@ class Crawl:
 
 def crawl(tree: Path, server: FakeWistiaServer, folder: Path) -> Crawl:
     """One full crawl from ``tree`` into a fresh database."""
-    for stale in folder.glob("wistia.db*"):
-        stale.unlink()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("WISTIA")},
-        "WISTIA_API_TOKEN": TOKEN,
-        "WISTIA_API_URL": server.url,
-        "WISTIA_SYNC_DB": str(folder / "wistia.db"),
-        "WISTIA_SYNC_OUTPUT": str(folder / "output"),
-    }
+    env = fresh_crawl_environment(server.url, folder)
     before = len(server.log)
     # Play counts and captions are requests a video, not a page: left out of a crawl's figures.
     command = [

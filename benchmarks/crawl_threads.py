@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_sync import TOKEN
+from bench_sync import TOKEN, fresh_crawl_environment
 
 from tests.support.fakewistia.server import FakeWistiaServer
 from wistia_sync.demo import FakeWistia, generate_catalog
@@ -94,16 +94,7 @@ main()
 
 
 def crawl(tree: Path, server: FakeWistiaServer, folder: Path) -> dict[str, float]:
-    for stale in folder.glob("wistia.db*"):
-        stale.unlink()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("WISTIA")},
-        "WISTIA_API_TOKEN": TOKEN,
-        "WISTIA_API_URL": server.url,
-        "WISTIA_SYNC_DB": str(folder / "wistia.db"),
-        "WISTIA_SYNC_OUTPUT": str(folder / "output"),
-        "PYTHONPATH": str(tree),
-    }
+    env = fresh_crawl_environment(server.url, folder, tree)
     before = len(server.log)
     done = subprocess.run(
         [sys.executable, "-c", DRIVER], cwd=tree, env=env, capture_output=True, text=True
