@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import tracemalloc
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,10 @@ import pytest
 from tests.support.factories import add_folder, add_video, tag_video
 from wistia_sync.errors import PublishAborted
 from wistia_sync.publish import publish_site, snapshot
+from wistia_sync.publish.settings import change_site_settings
 from wistia_sync.store.db import open_database, write_transaction
 from wistia_sync.store.lock import publish_lock_path
+from wistia_sync.store.state import DEFAULT_TAKEDOWN_GRACE_SECONDS
 
 DESCRIPTION = "A long description of the video. " * 120  # about 4 KB in every file showing it
 
@@ -158,3 +161,38 @@ def test_a_rebuild_reads_the_recorded_state_with_each_path_and_number_once(tmp_p
     records = list(snapshot.file_records(db, None).values())
     for numbers in ([r.mtime_ns for r in records], [r.size for r in records]):
         assert len({id(number) for number in numbers}) == len(set(numbers)) < len(numbers)
+
+
+def test_a_rebuild_takes_down_every_file_of_a_video_hidden_since_the_last_publish(
+    tmp_path: Path,
+) -> None:
+    """A rebuild reads the recorded places of the videos it stops publishing only: those are
+    enough for every file it leaves showing a hidden video to be a retired page that goes after
+    the takedown grace (10 minutes), not the page grace (24 hours)."""
+    db = open_database(tmp_path / "wistia.db", create=True)
+    change_site_settings(db, page_size=2)  # pages past the first: some are retired, not removed
+    for number in range(12):
+        add_video(db, f"v{number:02d}", created=f"2024-01-{number + 1:02d}T00:00:00Z")
+        tag_video(db, f"v{number:02d}", "Shared")
+    out = tmp_path / "out"
+    publish_site(db, out, lock_path=tmp_path / "lock")
+    db.execute("UPDATE videos SET visibility = 'hidden' WHERE hashed_id = 'v03'")
+    add_video(db, "v99", created="2023-01-01T00:00:00Z")  # every bucket after it moves
+
+    result = publish_site(db, out, lock_path=tmp_path / "lock", force=True)
+
+    assert "videos/v03.json" in result.removed
+    showing = sorted(
+        str(p.relative_to(out))
+        for p in out.rglob("*")
+        if p.is_file() and b'"v03"' in p.read_bytes()
+    )
+    assert showing, "the test needs a retired page holding the hidden video"
+    latest = (datetime.now(UTC) + timedelta(seconds=DEFAULT_TAKEDOWN_GRACE_SECONDS + 60)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    for path in showing:
+        (expires_at,) = db.execute(
+            "SELECT expires_at FROM published_files WHERE path = ?", [path]
+        ).fetchone()
+        assert expires_at is not None and expires_at <= latest, path

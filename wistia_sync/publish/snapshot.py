@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -152,9 +152,11 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
     return rendered
 
 
-def memberships(db: Database, hashed_ids: Iterable[str] | None) -> dict[str, dict[str, str]]:
+def memberships(
+    db: Database, hashed_ids: Iterable[str] | None, *, leaving_out: Container[str] = ()
+) -> dict[str, dict[str, str]]:
     """What the last publish put where: video -> {playlist entry path: sort key} (a video has one
-    sort key, the same in each of its playlists)."""
+    sort key, the same in each of its playlists); the videos in ``leaving_out`` are not read."""
     sql = "SELECT hashed_id, sort_key, playlists FROM publish_videos"
     parameters: list[str] = []
     if hashed_ids is not None:
@@ -167,7 +169,7 @@ def memberships(db: Database, hashed_ids: Iterable[str] | None) -> dict[str, dic
     return {
         hashed_id: {share(path, path): key for path in playlists.split("\n")}
         for hashed_id, key, playlists in db.execute(sql, parameters)
-        if key is not None and playlists
+        if key is not None and playlists and hashed_id not in leaving_out
     }
 
 
