@@ -1,7 +1,7 @@
 """A rebuild (``publish --force`` into an empty folder) beside the floor script, in the same run.
 
     python benchmarks/bench_rebuild.py [--sizes 10000,100000] [--where shm,disk] [--repeat 7]
-        [--before /tmp/before]
+        [--before /tmp/before] [--published]
 
 For each catalog size (``bench_publish.py``'s catalog) and each place (``shm``: tmpfs under
 /dev/shm, where file creation costs what the CPU does; ``disk``: a folder beside this script's
@@ -16,9 +16,12 @@ Then each repeat runs, in turn, ``floor_publish.py`` and ``python -m wistia_sync
 same way: a fresh copy of its database in a folder of its own (read once, so the page cache
 holds it), an empty output folder, and nothing left of the previous run (its folder, database
 and tree are removed before the next starts: a file system holding another run's 100k-file tree
-makes file creation cost more). The floor's CPU moves with the machine's state as much as the
-publish's does, so each publish is set beside the floor run next to it: the table gives the
-median of each figure, the median of those paired ratios and their spread (lowest to highest).
+makes file creation cost more). With ``--published`` each publish rebuilds the database its
+tree published once, as an operator's ``publish --force`` does (the last publish's records and
+places are read); without it, the never-published catalog. The floor's CPU moves with the
+machine's state as much as the publish's does, so each publish is set beside the floor run next
+to it: the table gives the median of each figure, the median of those paired ratios and their
+spread (lowest to highest).
 
 CPU seconds are user + system from ``wait4``; peak RSS is ``ru_maxrss`` of the child (the
 largest over the repeats; this process stays small: a child started by ``vfork`` reports its
@@ -101,35 +104,46 @@ def checkpointed(database: Path) -> None:
     subprocess.run([sys.executable, "-c", code, str(database)], check=True)
 
 
-def prepare(size: int, base: Path, trees: dict[str, Path], env: dict[str, str]) -> dict[str, Path]:
-    """Each tree's catalog, and the database the floor reads: the catalog published once (its
-    tree checked against the floor's, byte for byte)."""
+def prepare(
+    size: int, base: Path, trees: dict[str, Path], env: dict[str, str], *, published: bool
+) -> dict[str, Path]:
+    """Each tree's catalog (``published``: as that tree published it once), and the database
+    the floor reads: the catalog published once (its tree checked against the floor's, byte
+    for byte)."""
     sources = {}
     for name, tree in trees.items():
         database = base / f"{name}.db"
         creating = [sys.executable, "-c", CREATE_DATABASE, str(database), str(size), str(BENCH)]
         subprocess.run(creating, cwd=tree, check=True)
         sources[name] = database
-        published, out, floor_out = base / f"{name}-published.db", base / "out", base / "floor-out"
-        copy_database(database, published)
-        run_measured(PUBLISH, publish_env(env, published, out), tree)
-        checkpointed(published)
-        run_measured([sys.executable, str(FLOOR), str(published), str(floor_out)], env, ROOT)
+        once, out, floor_out = base / f"{name}-published.db", base / "out", base / "floor-out"
+        copy_database(database, once)
+        run_measured(PUBLISH, publish_env(env, once, out), tree)
+        checkpointed(once)
+        run_measured([sys.executable, str(FLOOR), str(once), str(floor_out)], env, ROOT)
         files = compare(floor_out, out, f"{name}, {size:,} videos")
         print(f"  {name}: {files:,} files, byte-identical to the floor's", flush=True)
         shutil.rmtree(out)
         shutil.rmtree(floor_out)
         if name == "after":
-            sources["floor"] = published
-        else:
-            published.unlink()
+            sources["floor"] = once
+        if published:
+            sources[name] = once
+        elif name != "after":
+            once.unlink()
     return sources
 
 
 def measure(
-    size: int, base: Path, trees: dict[str, Path], repeat: int, env: dict[str, str]
+    size: int,
+    base: Path,
+    trees: dict[str, Path],
+    repeat: int,
+    env: dict[str, str],
+    *,
+    published: bool,
 ) -> dict[str, list[Measured]]:
-    sources = prepare(size, base, trees, env)
+    sources = prepare(size, base, trees, env, published=published)
     names = ["floor", *trees]
     runs: dict[str, list[Measured]] = {name: [] for name in names}
     for attempt in range(repeat):
@@ -162,6 +176,12 @@ def main() -> None:
     parser.add_argument("--where", default="shm,disk")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--before", type=Path, help="a tree holding wistia_sync/ to compare")
+    parser.add_argument(
+        "--published",
+        action="store_true",
+        help="rebuild the database each tree published once (an operator's publish --force: "
+        "the last publish's records and places are read), not a never-published catalog",
+    )
     arguments = parser.parse_args()
     trees = {"after": ROOT}
     if arguments.before:
@@ -176,7 +196,9 @@ def main() -> None:
         for where in arguments.where.split(","):
             print(f"{size:,} videos on {where}", flush=True)
             with tempfile.TemporaryDirectory(dir=places[where]) as folder:
-                results[size, where] = measure(size, Path(folder), trees, arguments.repeat, env)
+                results[size, where] = measure(
+                    size, Path(folder), trees, arguments.repeat, env, published=arguments.published
+                )
             loads.append(os.getloadavg()[0])
     print()
     print(f"load average (1 min) from {min(loads):.1f} to {max(loads):.1f}; medians of "
