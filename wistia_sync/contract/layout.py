@@ -99,6 +99,20 @@ _SEO_PATHS = (SITEMAP_PATH, JSONLD_PATH, WATCH_PAGE_PATH, INDEXNOW_KEY_PATH)
 # search/<hash>.json: the index's shards (postings, display records and the lists of them),
 # immutable and content-addressed like pages.
 SEARCH_SHARD_PATH = re.compile(rf"{SEARCH_FOLDER}/[0-9a-f]{{{SEARCH_HASH_LENGTH}}}\.json")
+# The file list is ordered by a sort key, not by path (``contract.filelist``): a file's key is
+# its path, but a search term shard's puts its place first, the number its range of postings
+# starts at (``search/t<place, 6+ hex digits>/<name>``), so the shard that replaces one sorts
+# beside it. Only term shards have keys in that range: no path starts with it.
+TERM_SHARD_KEY_PREFIX = f"{SEARCH_FOLDER}/t"
+TERM_SHARD_KEY_END = f"{SEARCH_FOLDER}/u"  # sorts after every term shard's key
+
+
+def term_shard_key(path: str, place: int) -> str:
+    """The file list's sort key of the term shard at ``path`` whose postings start at number
+    ``place``."""
+    return f"{TERM_SHARD_KEY_PREFIX}{place:06x}/{path.rpartition('/')[2]}"
+
+
 # What a recorded path must look like before a publish dares remove it: one name in the root or
 # in a managed folder. Wider than the v2 layout so files of the v1 layout are cleaned up too.
 RECORDED_PATH = re.compile(
