@@ -273,8 +273,8 @@ def main(database: str, output: str) -> None:
             + "\n"
         ).encode(),
     )
-    # Shards cut like pages from the files in key order (a term shard's key puts its place
-    # first: ``layout.term_shard_key``); their links cut again into chunks of SHARD_LIST_SIZE
+    # Shards cut like pages from the files in key order (a search file's key puts its kind and
+    # place first: ``layout.search_file_key``); their links cut again into chunks of SHARD_LIST_SIZE
     # to 1.5x, those into chunks, and so on until one is left: the root, inline in files.json.
     paths = sorted(listed, key=lambda path: keys.get(path, path))
     shards: list[tuple[str, int, str, str, int]] = []  # (first key, entries, path, sha256, bytes)
@@ -364,7 +364,7 @@ def _search_index(
 ) -> dict[str, str]:
     """The search index (issue 21), by the package's own planner run as a first publish runs
     it: its tokenising, folding and cutting are the work itself, with nothing to leave out.
-    Returns the file list's key of each term shard (none from a package before the keys)."""
+    Returns the file list's key of each search file (none from a package before the keys)."""
     from sqlite_utils import Database
 
     from wistia_sync.publish.search_index import plan_search

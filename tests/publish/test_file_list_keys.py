@@ -1,5 +1,5 @@
-"""The file list ordered by key (m027): a term shard's key puts its place first, so the shard an
-edit writes in place of one sorts beside it; every other file's key is its path.
+"""The file list ordered by key (m027): a search file's key puts its kind and place first, so the
+file an edit writes in place of one sorts beside it; every other file's key is its path.
 
 Small shards (file list and search index) make a hundred videos behave like a large catalog.
 """
@@ -25,11 +25,12 @@ from wistia_sync.contract.filelist import (
     read_local_index,
     shards_covering,
 )
-from wistia_sync.contract.layout import SEARCH_SHARD_PATH, term_shard_key
+from wistia_sync.contract.layout import SEARCH_SHARD_PATH
 from wistia_sync.publish import publish_site, search_index, shardlists, shards
 from wistia_sync.publish.settings import change_site_settings
 from wistia_sync.store.db import open_database, write_transaction
 
+PLACES = "SELECT kind, start_number, path FROM search_shards"
 WORDS = [
     "alpha",
     "bravo",
@@ -83,11 +84,12 @@ def edit(db: Database, step: int) -> None:
 
 
 def expected_keys(db: Database) -> dict[str, str]:
-    """The oracle: each listed file's key from the search index's own record of its term
-    shards (their place), every other file's its path."""
-    places = dict(db.execute("SELECT path, start_number FROM search_shards WHERE kind = 't'"))
+    """The oracle: each current search file's key from the search index's own record of it
+    (its kind and place, spelt out as the README does), every other file's its path."""
+    rows = db.execute(PLACES)
+    keys = {path: f"search/{kind}{place:06x}/{path[7:]}" for kind, place, path in rows}
     return {
-        path: term_shard_key(path, places[path]) if path in places else path
+        path: keys.get(path, path)
         for (path,) in db.execute("SELECT path FROM published_files WHERE expires_at IS NULL")
     }
 
@@ -109,7 +111,8 @@ def assert_ordered_by_key(db: Database, out: Path) -> None:
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
     for path, key in oracle.items():  # current files: the key the rule gives
         assert recorded[path] == key
-    assert any(key != path for path, key in oracle.items())  # the catalog has term shards
+    kinds = {key[len("search/")] for path, key in oracle.items() if key != path}
+    assert kinds == {"t", "r", "l"}  # the catalog has every kind of search file
 
 
 def test_the_list_is_ordered_by_key_through_edits_and_a_rebuild_rewrites_nothing(
@@ -128,9 +131,10 @@ def test_the_list_is_ordered_by_key_through_edits_and_a_rebuild_rewrites_nothing
     assert read_all(out) == before
 
 
-def test_a_term_shard_an_edit_writes_sorts_beside_the_one_it_replaces(tmp_path: Path) -> None:
-    """A hide rewrites term shards of the terms the video had: each new shard's key has the
-    place of the one it replaced, so the two fall in the same or adjacent shards of the list."""
+def test_a_search_file_an_edit_writes_sorts_beside_the_one_it_replaces(tmp_path: Path) -> None:
+    """A hide rewrites the term shards of the terms the video had, its record block and their
+    list: each new file's key has the kind and place of one it replaced, so the two fall in the
+    same or adjacent shards of the list."""
     db = catalog(tmp_path)
     out = tmp_path / "out"
     publish(db, out)
@@ -147,7 +151,7 @@ def test_a_term_shard_an_edit_writes_sorts_beside_the_one_it_replaces(tmp_path: 
 
 def test_a_reader_finds_a_search_file_by_its_path(tmp_path: Path) -> None:
     """``shards_covering`` (what a delivery reads to look paths up) finds every listed file,
-    term shards included, though their keys are not their paths."""
+    search files included, though their keys are not their paths."""
     db = catalog(tmp_path)
     out = tmp_path / "out"
     publish(db, out)
@@ -178,12 +182,12 @@ def test_a_site_published_by_path_converges_on_its_next_edit_and_force(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A site an earlier release published (its list ordered by path) keeps working: the
-    upgrade gives its term shards their keys, the next edit cuts the list again by key, and
+    upgrade gives its search files their keys, the next edit cuts the list again by key, and
     after it a ``--force`` writes nothing."""
     db = catalog(tmp_path)
     out = tmp_path / "out"
     with monkeypatch.context() as earlier:
-        earlier.setattr(search_index, "term_shard_key", lambda path, place: path)
+        earlier.setattr(search_index, "search_file_key", lambda kind, path, place: path)
         publish(db, out)
         edit(db, 0)
         publish(db, out)

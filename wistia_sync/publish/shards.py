@@ -1,13 +1,13 @@
 """The sharded file list: ``files.json`` indexes immutable shards, so an edit rewrites a few.
 
 Every file a publish recorded (but the list itself) is listed in exactly one shard: shards are
-stable ranges of the files' sort keys (``published_files.key``: the path, but a search term
-shard's, which puts its place first: ``layout.term_shard_key``), cut and kept like playlist
+stable ranges of the files' sort keys (``published_files.key``: the path, but a search file's,
+which puts its kind and place first: ``layout.search_file_key``), cut and kept like playlist
 buckets (``buckets.normalise``: split past twice ``SHARD_SIZE``, merge below half), so a change
 rewrites the shards holding the keys it touched and the index, whatever the catalog's size. A
-term shard an edit writes replaces one of the same place: ordered by path (content hashes) the
-two would fall in two random shards of the list, by key they fall in one, and the shards a hide
-of video *n* rewrites in the terms most videos have (each starting just before *n*) sort
+search file an edit writes replaces one of the same place: ordered by path (content hashes) the
+two would fall in two random shards of the list, by key they fall in one, and the term shards a
+hide of video *n* rewrites in the terms most videos have (each starting just before *n*) sort
 together. A shard is named by its content
 hash (``files/<hash>.json``), so two lists naming the same shard agree on that whole range and
 a delivery diffs only the shards they do not share. A replaced shard is removed as soon as the
