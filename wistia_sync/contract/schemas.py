@@ -393,10 +393,11 @@ class FilesList(_Contract):
     files.json and its shards, including immutable pages within their grace period) is ordered
     by key and cut into shards; two lists naming the same shard agree on that whole slice of
     keys, so a diff reads only the shards they do not share. A file's key is its path, but a
-    search term shard's (search/<hash>.json holding postings) is search/t<place>/<hash>.json,
-    its place being the video number its postings start at in 6 or more hex digits: the shard
-    that replaces it sorts beside it. No path starts with search/t, and a list whose keys are
-    all paths (an earlier release's) is a list in this order too.
+    search file's (search/<hash>.json but the entry) is search/<kind><place>/<hash>.json: t and
+    the video number a term shard's postings start at, r and a record block's block, l and a
+    record list's list, the place in 6 or more hex digits; the file that replaces one sorts
+    beside it. No path sorts from search/l to search/u, and a list whose keys are all paths (an
+    earlier release's) is a list in this order too.
     """
 
     schema_version: Version
