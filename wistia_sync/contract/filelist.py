@@ -306,13 +306,17 @@ def _ref_fields(value: dict[str, Any], url: str, source: str) -> tuple[str, int,
     return first, count, digest, size
 
 
-def shards_covering(ordered: Sequence[ShardRef], path: str) -> list[ShardRef]:
-    """The shards of ``ordered`` (every shard of an index, in key order) that may list ``path``:
-    the one whose slice holds the path as a key, and, for a search file (keyed by its kind and
-    place), each whose slice meets the search files' keys."""
+def shards_covering(
+    ordered: Sequence[ShardRef], path: str, firsts: Sequence[str] | None = None
+) -> list[ShardRef]:
+    """The shards of ``ordered`` (every shard of an index, in key order; ``firsts``: their
+    ``first``s, when the caller holds them) that may list ``path``: the one whose slice holds
+    the path as a key, and, for a search file (keyed by its kind and place), each whose slice
+    meets the search files' keys."""
     if not ordered:
         return []
-    firsts = [ref.first for ref in ordered]
+    if firsts is None:
+        firsts = [ref.first for ref in ordered]
     found = [ordered[max(bisect.bisect_right(firsts, path) - 1, 0)]]
     if SEARCH_SHARD_PATH.fullmatch(path):
         low = max(bisect.bisect_right(firsts, SEARCH_KEYS_LOW) - 1, 0)

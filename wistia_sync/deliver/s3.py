@@ -295,7 +295,10 @@ class _LocalList:
             return {}
         if self.index.inline is not None:
             return {p: e for p, e in self.index.inline.items() if p in wanted}
-        covering = {ref.path for path in wanted for ref in shards_covering(self._ordered, path)}
+        firsts = [ref.first for ref in self._ordered]
+        covering = {
+            ref.path for path in wanted for ref in shards_covering(self._ordered, path, firsts)
+        }
         found = self.entries(ref for ref in self._ordered if ref.path in covering)
         return {path: entry for path, entry in found.items() if path in wanted}
 
