@@ -241,7 +241,7 @@ def main(database: str, output: str) -> None:
         write(f"schema/{schema.name}", schema.read_bytes())
     if state.get("site_preview_page") != "0":
         write("index.html", _preview_page(state.get("site_preview_title")))
-    _search_index(conn, write)
+    keys = _search_index(conn, write)
 
     # The manifest, then the file list (every file above and the manifest, in shards).
     heads = sorted(
@@ -273,10 +273,11 @@ def main(database: str, output: str) -> None:
             + "\n"
         ).encode(),
     )
-    # Shards cut like pages; their links cut again into chunks of SHARD_LIST_SIZE to 1.5x,
-    # those into chunks, and so on until one is left: the root, inline in files.json.
-    paths = sorted(listed)
-    shards: list[tuple[str, int, str, str, int]] = []  # (first path, entries, path, sha256, bytes)
+    # Shards cut like pages from the files in key order (a search file's key puts its kind and
+    # place first: ``layout.search_file_key``); their links cut again into chunks of SHARD_LIST_SIZE
+    # to 1.5x, those into chunks, and so on until one is left: the root, inline in files.json.
+    paths = sorted(listed, key=lambda path: keys.get(path, path))
+    shards: list[tuple[str, int, str, str, int]] = []  # (first key, entries, path, sha256, bytes)
     for i, chunk in enumerate(cut(paths, SHARD_SIZE)):
         lines = ",\n".join(
             f'{json.dumps(p)}:{{"sha256":"{listed[p][0]}","bytes":{listed[p][1]},'
@@ -285,7 +286,8 @@ def main(database: str, output: str) -> None:
         )
         content = f'{{"schema_version":{VERSION},"files":{{\n{lines}\n}}}}\n'.encode()
         path, digest = immutable("files", content)
-        shards.append((chunk[0] if i else "", len(chunk), path, digest, len(content)))
+        first = keys.get(chunk[0], chunk[0]) if i else ""
+        shards.append((first, len(chunk), path, digest, len(content)))
 
     def shard_rows(rows: list[tuple[str, int, str, str, int]], prefix: str) -> str:
         return ",\n".join(
@@ -357,9 +359,12 @@ def cut(items: list[T], size: int) -> list[list[T]]:
     return [items[i * len(items) // pieces : (i + 1) * len(items) // pieces] for i in range(pieces)]
 
 
-def _search_index(conn: sqlite3.Connection, write: Callable[[str, bytes, str], str]) -> None:
+def _search_index(
+    conn: sqlite3.Connection, write: Callable[[str, bytes, str], str]
+) -> dict[str, str]:
     """The search index (issue 21), by the package's own planner run as a first publish runs
-    it: its tokenising, folding and cutting are the work itself, with nothing to leave out."""
+    it: its tokenising, folding and cutting are the work itself, with nothing to leave out.
+    Returns the file list's key of each search file (none from a package before the keys)."""
     from sqlite_utils import Database
 
     from wistia_sync.publish.search_index import plan_search
@@ -367,8 +372,10 @@ def _search_index(conn: sqlite3.Connection, write: Callable[[str, bytes, str], s
     def add(path: str, content: bytes, role: str) -> None:
         write(path, content, "entry" if role == "entry" else "immutable")
 
-    plan_search(Database(conn), None, add)
+    plan = plan_search(Database(conn), None, add)
     write("search.js", (PACKAGE / "templates" / "search.js").read_bytes())
+    keys: dict[str, str] = getattr(plan, "keys", {})
+    return keys
 
 
 def _vtt_module() -> ModuleType:

@@ -3,19 +3,25 @@
 The list is sharded so that an edit rewrites a few small files, whatever the catalog's size.
 ``files.json`` (at the output root, written after ``manifest.json``) is a small index:
 ``{"schema_version": 2, "generation": "<id>", "count": N, "shards": [{"url": "files/<hash>.json",
-"first": "<path>", "count": n, "sha256": "<hex>", "bytes": b}, …]}``. Each shard is an immutable,
-content-addressed file holding the entries of one stable slice of paths (from ``first`` to the
-next shard's ``first``): ``{"schema_version": 2, "files": {"<path>": {"sha256", "bytes",
-"cache"}}}``. Two lists that name the same shard hold the same entries for that slice, so a
-diff reads only the shards the two indexes do not share. The list never names itself or its
-shards. In a larger site the index is a tree: ``shards`` is empty and ``"shard_lists":
-[{"url": "shard-lists/<hash>.json", "first", "count", "shards", "sha256", "bytes"}, …]`` lists
-chunks, each an immutable file that lists either shards (``{"schema_version": 2, "shards":
-[…]}``, links ``../files/<hash>.json``) or further chunks (``{"schema_version": 2,
-"shard_lists": […]}``, links ``<hash>.json`` beside it); the shards are those of ``shards``,
-then of each chunk in order, depth first. The older forms (the first chunk's shards inline
-beside ``shard_lists``; no ``shard_lists``; one ``files`` object inline in ``files.json``) are
-still read.
+"first": "<key>", "count": n, "sha256": "<hex>", "bytes": b}, …]}``. The files are ordered by a sort
+key: a file's path, but a search file's, ``search/<kind><place>/<name>`` (``t`` a term shard and the
+video number its postings start at, ``r`` a record block and its block, ``l`` a record list and its
+list, the place in 6 or more hex digits: ``layout.search_file_key``), so the file that replaces one
+sorts beside it. Each shard is an immutable, content-addressed file holding the entries of one
+stable slice of keys (from ``first``, its first file's key, to the next shard's ``first``):
+``{"schema_version": 2, "files": {"<path>": {"sha256", "bytes", "cache"}}}``, in key order. Two
+lists that name the same shard hold the same entries for that slice, so a diff reads only the shards
+the two indexes do not share. A reader looking a path up by its slice (``shards_covering``) cannot
+tell a search file's place from its name: for a search file it reads the slice of the path and those
+of the search files' keys. An earlier release ordered the list by path: that is the same order with
+every key a path, read the same way. The list never names itself or its shards. In a larger site the
+index is a tree: ``shards`` is empty and ``"shard_lists": [{"url": "shard-lists/<hash>.json",
+"first", "count", "shards", "sha256", "bytes"}, …]`` lists chunks, each an immutable file that lists
+either shards (``{"schema_version": 2, "shards": […]}``, links ``../files/<hash>.json``) or further
+chunks (``{"schema_version": 2, "shard_lists": […]}``, links ``<hash>.json`` beside it); the shards
+are those of ``shards``, then of each chunk in order, depth first. The older forms (the first
+chunk's shards inline beside ``shard_lists``; no ``shard_lists``; one ``files`` object inline in
+``files.json``) are still read.
 
 A remote target keeps the copy the last delivery uploaded, so the next delivery diffs two file
 lists instead of listing a bucket. Both copies are read as untrusted input: a path that could
@@ -24,10 +30,11 @@ escape the folder or the bucket prefix, or a malformed entry, refuses the whole 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +43,9 @@ from wistia_sync.contract.layout import (
     CACHE_CLASSES,
     FILES_PATH,
     SAFE_PATH,
+    SEARCH_KEYS_HIGH,
+    SEARCH_KEYS_LOW,
+    SEARCH_SHARD_PATH,
     SHARD_LIST_FOLDER,
     SHARD_LIST_PATH,
     SHARD_PATH,
@@ -294,6 +304,25 @@ def _ref_fields(value: dict[str, Any], url: str, source: str) -> tuple[str, int,
         raise FileListError(f"{source}: shard {url} has no valid count or size")
     assert isinstance(count, int) and isinstance(size, int)
     return first, count, digest, size
+
+
+def shards_covering(
+    ordered: Sequence[ShardRef], path: str, firsts: Sequence[str] | None = None
+) -> list[ShardRef]:
+    """The shards of ``ordered`` (every shard of an index, in key order; ``firsts``: their
+    ``first``s, when the caller holds them) that may list ``path``: the one whose slice holds
+    the path as a key, and, for a search file (keyed by its kind and place), each whose slice
+    meets the search files' keys."""
+    if not ordered:
+        return []
+    if firsts is None:
+        firsts = [ref.first for ref in ordered]
+    found = [ordered[max(bisect.bisect_right(firsts, path) - 1, 0)]]
+    if SEARCH_SHARD_PATH.fullmatch(path):
+        low = max(bisect.bisect_right(firsts, SEARCH_KEYS_LOW) - 1, 0)
+        high = bisect.bisect_left(firsts, SEARCH_KEYS_HIGH)
+        found += [ref for ref in ordered[low:high] if ref is not found[0]]
+    return found
 
 
 def _is_count(value: Any) -> bool:

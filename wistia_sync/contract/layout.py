@@ -99,6 +99,23 @@ _SEO_PATHS = (SITEMAP_PATH, JSONLD_PATH, WATCH_PAGE_PATH, INDEXNOW_KEY_PATH)
 # search/<hash>.json: the index's shards (postings, display records and the lists of them),
 # immutable and content-addressed like pages.
 SEARCH_SHARD_PATH = re.compile(rf"{SEARCH_FOLDER}/[0-9a-f]{{{SEARCH_HASH_LENGTH}}}\.json")
+# The file list is ordered by a sort key, not by path (``contract.filelist``): a file's key is
+# its path, but a search file's puts its kind and place first (``search/<kind><place, 6+ hex
+# digits>/<name>``): a term shard (``t``) the number its range of postings starts at, a record
+# block (``r``) its block, a record list (``l``) its first block's list; so the file an edit
+# writes in place of one sorts beside it. Only search files have keys from ``search/l`` up to
+# ``search/u``: no path sorts there (the names are hex, the entry is ``index.json``).
+SEARCH_KEY_KINDS = ("l", "r", "t")
+SEARCH_KEYS_LOW = f"{SEARCH_FOLDER}/l"
+SEARCH_KEYS_HIGH = f"{SEARCH_FOLDER}/u"  # sorts after every search file's key
+
+
+def search_file_key(kind: str, path: str, place: int) -> str:
+    """The file list's sort key of the search file at ``path``, of ``kind`` (one of
+    ``SEARCH_KEY_KINDS``) and place ``place``."""
+    return f"{SEARCH_FOLDER}/{kind}{place:06x}/{path.rpartition('/')[2]}"
+
+
 # What a recorded path must look like before a publish dares remove it: one name in the root or
 # in a managed folder. Wider than the v2 layout so files of the v1 layout are cleaned up too.
 RECORDED_PATH = re.compile(

@@ -338,15 +338,15 @@ class FileEntry(_Contract):
 
 
 class ShardLink(_Contract):
-    """One shard of the file list: a stable slice of the sorted paths."""
+    """One shard of the file list: a stable slice of the files ordered by key (see files.json)."""
 
     url: str = Field(
         pattern=r"^files/[0-9a-f]{32}\.json$",
         description="The shard (immutable, content-addressed), relative to files.json.",
     )
     first: str = Field(
-        description='Where the shard\'s slice of paths starts ("" for the first shard); it '
-        "ends where the next shard's starts."
+        description='The key where the shard\'s slice starts ("" for the first shard): its '
+        "first file's key; it ends where the next shard's starts."
     )
     count: int = Field(ge=0, description="How many files the shard lists.")
     sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the shard's bytes, hex.")
@@ -361,7 +361,7 @@ class ShardListLink(_Contract):
         pattern=r"^shard-lists/[0-9a-f]{32}\.json$",
         description="The chunk (immutable, content-addressed), relative to files.json.",
     )
-    first: str = Field(description="Where the chunk's first shard's slice of paths starts.")
+    first: str = Field(description="The key where the chunk's first shard's slice starts.")
     count: int = Field(ge=0, description="How many files the shards under the chunk list.")
     shards: int = Field(ge=0, description="How many shards are under the chunk, at any depth.")
     sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the chunk's bytes, hex.")
@@ -390,22 +390,27 @@ class FilesList(_Contract):
     """files.json: the index of the list of every published file, for a remote target to diff.
 
     Written after manifest.json and after its shards. The list (every published file but
-    files.json and its shards, including immutable pages within their grace period) is cut
-    into shards; two lists naming the same shard agree on that whole slice of paths, so a diff
-    reads only the shards they do not share.
+    files.json and its shards, including immutable pages within their grace period) is ordered
+    by key and cut into shards; two lists naming the same shard agree on that whole slice of
+    keys, so a diff reads only the shards they do not share. A file's key is its path, but a
+    search file's (search/<hash>.json but the entry) is search/<kind><place>/<hash>.json: t and
+    the video number a term shard's postings start at, r and a record block's block, l and a
+    record list's list, the place in 6 or more hex digits; the file that replaces one sorts
+    beside it. No path sorts from search/l to search/u, and a list whose keys are all paths (an
+    earlier release's) is a list in this order too.
     """
 
     schema_version: Version
     generation: str = Field(pattern=r"^[0-9a-f]{20}$", description="As in manifest.json.")
     count: int = Field(ge=0, description="How many files the shards list in all.")
     shards: list[ShardLink] = Field(
-        description="The shards, in path order: all of them in a small site; none when "
+        description="The shards, in key order: all of them in a small site; none when "
         "shard_lists follows (an earlier release put the first chunk's shards here)."
     )
     shard_lists: list[ShardListLink] = Field(
         default_factory=list,
         description="Only in a larger site (absent otherwise): the chunks of the index's tree "
-        "listing the shards after those of `shards`, in path order.",
+        "listing the shards after those of `shards`, in key order.",
     )
 
 
@@ -415,11 +420,11 @@ class FilesShardList(_Contract):
 
     schema_version: Version
     shards: list[ChunkShardLink] = Field(
-        default_factory=list, description="The shards, in path order (the lowest level)."
+        default_factory=list, description="The shards, in key order (the lowest level)."
     )
     shard_lists: list[ChunkListLink] = Field(
         default_factory=list,
-        description="The chunks of the level below, in path order (a higher level).",
+        description="The chunks of the level below, in key order (a higher level).",
     )
 
 
@@ -428,7 +433,7 @@ class FilesShard(_Contract):
 
     schema_version: Version
     files: dict[Annotated[str, Field(pattern=ROOT_PATH_PATTERN)], FileEntry] = Field(
-        description="Output-relative path -> fingerprint, sorted by path."
+        description="Output-relative path -> fingerprint, in key order (see files.json)."
     )
 
 

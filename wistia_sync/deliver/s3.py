@@ -37,7 +37,6 @@ boto3 is an optional extra (``pip install 'wistia-sync[s3]'``), imported only he
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -59,6 +58,7 @@ from wistia_sync.contract.filelist import (
     local_shard_reader,
     parse_file_index,
     read_local_index,
+    shards_covering,
 )
 from wistia_sync.contract.layout import (
     DELIVERY_PHASES,
@@ -297,7 +297,7 @@ class _LocalList:
             return {p: e for p, e in self.index.inline.items() if p in wanted}
         firsts = [ref.first for ref in self._ordered]
         covering = {
-            self._ordered[max(bisect.bisect_right(firsts, path) - 1, 0)].path for path in wanted
+            ref.path for path in wanted for ref in shards_covering(self._ordered, path, firsts)
         }
         found = self.entries(ref for ref in self._ordered if ref.path in covering)
         return {path: entry for path, entry in found.items() if path in wanted}

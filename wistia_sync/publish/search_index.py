@@ -32,6 +32,7 @@ from wistia_sync.contract.layout import (
     SEARCH_FOLDER,
     SEARCH_INDEX_PATH,
     link,
+    search_file_key,
     search_shard_path,
 )
 from wistia_sync.contract.search import FIELD_WEIGHTS, MAX_TERM_LENGTH
@@ -88,8 +89,11 @@ class SearchPlan:
         self.replaced: set[str] = set()  # files the entry no longer reaches
         self.written: set[str] = set()  # files the entry reaches that this publish planned
         self.takedown = False  # a video indexed before is not published now
+        self.keys: dict[str, str] = {}  # the file list's sort key of each search file planned
 
     def add_shard(self, row: ShardRow) -> None:
+        kind, _, place, path = row[:4]
+        self.keys[path] = search_file_key(kind, path, place)
         if self.db is not None:
             self.db.conn.execute(f"INSERT INTO {SEARCH_SHARDS} VALUES (?, ?, ?, ?, ?, ?)", row)
         else:

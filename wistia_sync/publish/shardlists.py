@@ -1,6 +1,6 @@
 """The index of ``files.json``'s shards: a tree of small chunks, cut like pages at every level.
 
-Level 1 cuts the shards, in path order, by their first paths with ``buckets.normalise`` (split
+Level 1 cuts the shards, in key order, by their first keys with ``buckets.normalise`` (split
 past twice ``LIST_SIZE``, merge below half); level 2 cuts the level-1 chunks the same way, and
 so on until a level has one chunk: the root, inline in ``files.json`` (a small site, up to
 ``INLINE_SHARDS`` shards, has no chunk: ``files.json`` lists every shard). Every other chunk is an

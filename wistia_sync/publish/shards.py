@@ -1,15 +1,20 @@
 """The sharded file list: ``files.json`` indexes immutable shards, so an edit rewrites a few.
 
 Every file a publish recorded (but the list itself) is listed in exactly one shard: shards are
-stable ranges of the sorted paths, cut and kept like playlist buckets (``buckets.normalise``:
-split past twice ``SHARD_SIZE``, merge below half), so a change rewrites the shards holding the
-paths it touched and the index, whatever the catalog's size. A shard is named by its content
+stable ranges of the files' sort keys (``published_files.key``: the path, but a search file's,
+which puts its kind and place first: ``layout.search_file_key``), cut and kept like playlist
+buckets (``buckets.normalise``: split past twice ``SHARD_SIZE``, merge below half), so a change
+rewrites the shards holding the keys it touched and the index, whatever the catalog's size. A
+search file an edit writes replaces one of the same place: ordered by path (content hashes) the
+two would fall in two random shards of the list, by key they fall in one, and the term shards a
+hide of video *n* rewrites in the terms most videos have (each starting just before *n*) sort
+together. A shard is named by its content
 hash (``files/<hash>.json``), so two lists naming the same shard agree on that whole range and
 a delivery diffs only the shards they do not share. A replaced shard is removed as soon as the
 new ``files.json`` is in place (it may name a video just hidden); a delivery that finds a shard
 gone reads the new index again (``contract.filelist.read_local_file_list``). The ranges are kept
 as rows of ``publish_file_shards`` (``rangerows``: an edit reads and rewrites the few around the
-paths it touched), so a rebuild cuts the same shards (``--force`` is byte-identical).
+keys it touched), so a rebuild cuts the same shards (``--force`` is byte-identical).
 
 The index's list of shards is a tree in turn, so ``files.json`` does not grow with the
 catalog either (``shardlists``): the shards are cut into small chunks the same way, those
@@ -34,9 +39,9 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 SHARD_SIZE = 16  # entries: a shard holds 8 to 32 of them (about 1 to 4.5 KB)
-SHARDS_TABLE = "publish_file_shards"  # a row per shard: start, size, page, sha256, bytes
+SHARDS_TABLE = "publish_file_shards"  # a row per shard: start (a key), size, page, sha256, bytes
 _COLUMNS = "size, page, sha256, bytes"
-# Set once every recorded shard starts at a listed path. An earlier release kept a start when
+# Set once every recorded shard starts at a listed file's key. An earlier release kept a start when
 # its path went, so a list it recorded may name, as a shard's first, a video since hidden:
 # checked once (``_stale_starts``), then every rewrite keeps starts exact.
 EXACT_STARTS_KEY = "publish_file_shard_starts_exact"
@@ -51,22 +56,23 @@ _LISTED = (
 _RECORDED_SHARDS = (
     "SELECT path FROM published_files WHERE path GLOB 'files/*' OR path GLOB 'shard-lists/*'"
 )
-# Sorts after every path (they are ASCII): the last shard's end, so each range is a bounded
+# Sorts after every key (they are ASCII): the last shard's end, so each range is a bounded
 # search of the primary key. CROSS JOIN keeps the ranges as the outer loop.
 _END = "\uffff"
-# The list's own files, never listed, hold a key range each: a shard's range skips them, or the
+# The list's own files, never listed, hold a key range each (their keys are their paths): a
+# shard's range skips them, or the
 # first shard's (which holds manifest.json, touched by every edit) would step over every shard.
 _UNLISTED_RANGES = (("files/", "files0"), ("shard-lists/", "shard-lists0"))
 _RANGES_QUERY = (
-    f"SELECT json_extract(r.value, '$[0]'), p.path, {_LINE} FROM json_each(?) r "
-    "CROSS JOIN published_files p ON p.path >= json_extract(r.value, '$[1]') "
-    "AND p.path < json_extract(r.value, '$[2]') "
-    f"WHERE {_LISTED} ORDER BY p.path"
+    f"SELECT json_extract(r.value, '$[0]'), p.key, {_LINE} FROM json_each(?) r "
+    "CROSS JOIN published_files p ON p.key >= json_extract(r.value, '$[1]') "
+    "AND p.key < json_extract(r.value, '$[2]') "
+    f"WHERE {_LISTED} ORDER BY p.key"
 )
 
 
 def _listed_ranges(shard: Bucket) -> list[tuple[str, str, str]]:
-    """(shard start, low, high): the key ranges of ``shard`` that may hold listed paths."""
+    """(shard start, low, high): the key ranges of ``shard`` that may hold listed files."""
     ranges, low, end = [], shard.start, shard.end or _END
     for skip_low, skip_high in _UNLISTED_RANGES:
         if skip_low >= end or skip_high <= low:
@@ -91,7 +97,7 @@ class ShardPlan:
 
 
 def plan_shards(db: Database, touched: Iterable[str] | None) -> ShardPlan:
-    """Rebuild the shards holding ``touched`` paths (every shard for None), from the records,
+    """Rebuild the shards holding ``touched`` keys (every shard for None), from the records,
     then the chunks of the index listing a shard rebuilt or gone; record both.
 
     Runs inside the publish's write transaction, after the records are updated.
@@ -125,8 +131,8 @@ def plan_shards(db: Database, touched: Iterable[str] | None) -> ShardPlan:
         if shard.dirty or shard.page is None:
             members = loader(shard)
             if shard.start and members:
-                # A range starts at its first path: ``first`` is published, and a start kept
-                # from an earlier cut may be the path of a video no longer published.
+                # A range starts at its first key: ``first`` is a listed file's, and a start
+                # kept from an earlier cut may be the key of a video no longer published.
                 shard.start = members[0][0]
             content = shard_file([line for _, line in members])
             digest = sha256(content)
@@ -155,15 +161,15 @@ def listed_files(db: Database) -> set[str]:
 
 
 def record_shards(db: Database) -> None:
-    """Once the new shards are in place: every recorded start is now a listed path."""
+    """Once the new shards are in place: every recorded start is now a listed file's key."""
     set_state(db, EXACT_STARTS_KEY, "1")
 
 
 def index_file(db: Database, generation: str) -> bytes:
     """files.json, the root of the index, read from the recorded rows: in a small site (one
-    chunk of shards) every shard in path order, each with its first path, count and
+    chunk of shards) every shard in key order, each with its first key, count and
     fingerprint (``shards``); in a larger one the root's chunks (``shard_lists``), each with
-    its first path, the files and shards under it, and its fingerprint."""
+    its first key, the files and shards under it, and its fingerprint."""
     level, count, children = shardlists.root(db)
     body = shardlists.child_lines(level, children, FILES_PATH)
     inline = f'"shards":[\n{body}\n]'
@@ -179,10 +185,10 @@ def shard_file(lines: list[str]) -> bytes:
 
 
 def _stale_starts(db: Database) -> set[str]:
-    """The shard starts (but the first) that are no longer a listed path."""
+    """The shard starts (but the first) that are no longer a listed file's key."""
     sql = (
         f"SELECT s.start FROM {SHARDS_TABLE} s WHERE s.start != '' AND NOT EXISTS "
-        f"(SELECT 1 FROM published_files p WHERE p.path = s.start AND {_LISTED})"
+        f"(SELECT 1 FROM published_files p WHERE p.key = s.start AND {_LISTED})"
     )
     return {start for (start,) in db.execute(sql)}
 
@@ -194,8 +200,8 @@ class _Loader:
         self.db = db
         self.preloaded: dict[str, list[Member]] = {shard.start: [] for shard in dirty}
         if dirty:
-            for start, path, line in self._read(dirty):
-                self.preloaded[start].append((path, line))
+            for start, key, line in self._read(dirty):
+                self.preloaded[start].append((key, line))
 
     def _read(self, shards: list[Bucket]) -> list[tuple[str, str, str]]:
         ranges = json.dumps([row for shard in shards for row in _listed_ranges(shard)])
@@ -210,4 +216,4 @@ class _Loader:
         return shard.members
 
     def _query(self, shard: Bucket) -> list[Member]:
-        return [(path, line) for _, path, line in self._read([shard])]
+        return [(key, line) for _, key, line in self._read([shard])]

@@ -364,8 +364,15 @@ def _carry_out(
         # Those of the pages written were recorded with them.
         staged_rows.record_pages(db, new_pages, new=False)
         set_state(db, state.OUTPUT_KEY, target)
+        keys = plan.search.keys if plan.search is not None else {}
+        changed = [*written, *(path for path, _, _ in adopted), *plan.to_remove]
+        # Where the files this publish changes or forgets were in the file list, and are now:
+        # a list's shard is a range of keys, and a key may change with a record (an earlier
+        # release's term shard recorded by its path).
+        trusted = list_trusted and not plan.full
+        touched_keys = state.keys_of(db, changed) if trusted else set()
         state.record_files(
-            db, placed, retire=plan.retire, revive=plan.revive, forget=plan.to_remove
+            db, placed, retire=plan.retire, revive=plan.revive, forget=plan.to_remove, keys=keys
         )
         if plan.full or not list_trusted:
             plan.to_remove += _forget_lost_files(db, folder)
@@ -380,9 +387,10 @@ def _carry_out(
         manifest = state.manifest_content(db, generation, now, plan.counts)
         if _place_if_changed(db, folder, MANIFEST_PATH, manifest):
             written.append(MANIFEST_PATH)
-        touched = [*written, *(path for path, _, _ in adopted), *plan.to_remove, MANIFEST_PATH]
-        trusted = list_trusted and not plan.full
-        listing = shards.plan_shards(db, touched if trusted else None)
+        if trusted:
+            touched_keys |= state.keys_of(db, changed)
+            touched_keys.add(MANIFEST_PATH)
+        listing = shards.plan_shards(db, touched_keys if trusted else None)
         written += _place_shards(db, folder, listing)
         # A stray shard is one a publish renamed into place and was killed before committing;
         # it staged it first, which moved the folder's clock on. With the clock where the last
@@ -493,7 +501,8 @@ def _place_batch(db: Database, folder: OutputFolder, plan: Plan, expires_at: str
         ]
         if immutable:
             with write_transaction(db):
-                state.record_pending_pages(db, immutable, expires_at=expires_at)
+                keys = plan.search.keys if plan.search is not None else {}
+                state.record_pending_pages(db, immutable, expires_at=expires_at, keys=keys)
                 pages = [f.path for f in staged if f.stage is Stage.PAGES]
                 staged_rows.record_pages(db, pages, new=True)
                 set_state(db, FILES_LIST_DIRTY_KEY, "1")

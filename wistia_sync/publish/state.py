@@ -9,7 +9,7 @@ the next publish redoes the same work and converges.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from wistia_sync.contract.layout import cache_class
@@ -28,6 +28,7 @@ GENERATION_KEY = "publish_generation"
 UPDATED_AT_KEY = "publish_updated_at"
 OUTPUT_KEY = "publish_output"  # the folder the state describes
 _IDS = "(SELECT value FROM json_each(?))"
+_NO_KEYS: Mapping[str, str] = {}  # every file's key is its path
 
 
 def record_state(db: Database, plan: Plan) -> None:
@@ -83,15 +84,18 @@ def record_files(
     retire: dict[str, str],
     revive: Iterable[str],
     forget: Iterable[str],
+    keys: Mapping[str, str] = _NO_KEYS,
 ) -> None:
-    """Remember what is on disk now, so the next publish can skip it after a cheap ``stat``."""
+    """Remember what is on disk now, so the next publish can skip it after a cheap ``stat``.
+
+    ``keys``: the file list's sort key of each file whose key is not its path (term shards)."""
     db.conn.executemany(
-        "INSERT INTO published_files (path, sha256, bytes, mtime_ns, cache, expires_at) "
-        "VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, "
-        "bytes = excluded.bytes, mtime_ns = excluded.mtime_ns, cache = excluded.cache, "
-        "expires_at = NULL",
+        "INSERT INTO published_files (path, key, sha256, bytes, mtime_ns, cache, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, NULL) ON CONFLICT(path) DO UPDATE SET key = excluded.key, "
+        "sha256 = excluded.sha256, bytes = excluded.bytes, mtime_ns = excluded.mtime_ns, "
+        "cache = excluded.cache, expires_at = NULL",
         [
-            (path, digest, info.st_size, info.st_mtime_ns, cache_class(path))
+            (path, keys.get(path, path), digest, info.st_size, info.st_mtime_ns, cache_class(path))
             for path, digest, info in placed
         ],
     )
@@ -108,18 +112,30 @@ def record_files(
 
 
 def record_pending_pages(
-    db: Database, pages: Iterable[tuple[str, str, FileStat]], *, expires_at: str
+    db: Database,
+    pages: Iterable[tuple[str, str, FileStat]],
+    *,
+    expires_at: str,
+    keys: Mapping[str, str] = _NO_KEYS,
 ) -> None:
     """Record immutable files (pages, chunks, caption and search files) about to be renamed into
-    place, expiring unless the publish completes."""
+    place, expiring unless the publish completes (``keys`` as for ``record_files``)."""
     db.conn.executemany(
-        "INSERT INTO published_files (path, sha256, bytes, mtime_ns, cache, expires_at) "
-        "VALUES (?, ?, ?, ?, 'immutable', ?) ON CONFLICT(path) DO NOTHING",
+        "INSERT INTO published_files (path, key, sha256, bytes, mtime_ns, cache, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, 'immutable', ?) ON CONFLICT(path) DO NOTHING",
         [
-            (path, digest, info.st_size, info.st_mtime_ns, expires_at)
+            (path, keys.get(path, path), digest, info.st_size, info.st_mtime_ns, expires_at)
             for path, digest, info in pages
         ],
     )
+
+
+def keys_of(db: Database, paths: Iterable[str]) -> set[str]:
+    """The file list's sort keys of the recorded files among ``paths``."""
+    rows = db.execute(
+        f"SELECT key FROM published_files WHERE path IN {_IDS}", [json.dumps(sorted(set(paths)))]
+    )
+    return {key for (key,) in rows}
 
 
 def generation(db: Database) -> str:

@@ -26,6 +26,7 @@ MIGRATIONS: tuple[str, ...] = (
     "m021_file_list_tree",
     "m023_search_shard_starts",
     "m025_publish_bucket_pages",
+    "m027_file_list_keys",
 )
 
 STATEMENTS: tuple[str, ...] = (
@@ -37,7 +38,7 @@ STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE sync_state (\n            key TEXT PRIMARY KEY,\n            value TEXT NOT NULL\n        )",
     "CREATE TABLE sync_runs (\n            id INTEGER PRIMARY KEY,\n            started_at TEXT NOT NULL,\n            finished_at TEXT,\n            mode TEXT NOT NULL,\n            source TEXT NOT NULL,\n            outcome TEXT NOT NULL DEFAULT 'running',\n            requests INTEGER NOT NULL DEFAULT 0,\n            new INTEGER NOT NULL DEFAULT 0,\n            updated INTEGER NOT NULL DEFAULT 0,\n            archived INTEGER NOT NULL DEFAULT 0,\n            deleted INTEGER NOT NULL DEFAULT 0,\n            unchanged INTEGER NOT NULL DEFAULT 0,\n            stats_fetched INTEGER NOT NULL DEFAULT 0,\n            error TEXT\n        , rejected INTEGER NOT NULL DEFAULT 0, warnings TEXT)",
     "CREATE TABLE change_log (\n            id INTEGER PRIMARY KEY,\n            at TEXT NOT NULL,\n            actor TEXT NOT NULL,\n            action TEXT NOT NULL,\n            hashed_id TEXT,\n            tag TEXT,\n            before TEXT,\n            after TEXT\n        )",
-    "CREATE TABLE published_files (\n            path TEXT PRIMARY KEY,\n            sha256 TEXT NOT NULL,\n            bytes INTEGER NOT NULL,\n            mtime_ns INTEGER NOT NULL\n        , cache TEXT NOT NULL DEFAULT 'entry', expires_at TEXT)",
+    "CREATE TABLE published_files (\n            path TEXT PRIMARY KEY,\n            sha256 TEXT NOT NULL,\n            bytes INTEGER NOT NULL,\n            mtime_ns INTEGER NOT NULL\n        , cache TEXT NOT NULL DEFAULT 'entry', expires_at TEXT, key TEXT)",
     "CREATE TABLE rejected_media (key TEXT PRIMARY KEY, hashed_id TEXT, reason TEXT NOT NULL, raw TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL)",
     "CREATE TABLE publish_changes (\n            id INTEGER PRIMARY KEY AUTOINCREMENT,\n            kind TEXT NOT NULL CHECK (kind IN ('video', 'tag', 'folder')),\n            key TEXT NOT NULL\n        )",
     "CREATE TABLE publish_videos (\n            hashed_id TEXT PRIMARY KEY,\n            json TEXT NOT NULL\n        , sort_key TEXT, playlists TEXT) WITHOUT ROWID",
@@ -76,6 +77,7 @@ STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX video_slugs_shard ON video_slugs(shard)",
     "CREATE INDEX search_shard_starts ON search_shards (kind, start_term, start_number, path, postings)",
     "CREATE INDEX publish_bucket_pages ON publish_buckets (playlist, start_key, size, page)",
+    "CREATE UNIQUE INDEX published_files_key ON published_files(key)",
     "CREATE TRIGGER videos_content_delete AFTER DELETE ON videos BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END",
     "CREATE TRIGGER tags_content_insert AFTER INSERT ON tags BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END",
     "CREATE TRIGGER tags_content_delete AFTER DELETE ON tags BEGIN UPDATE sync_state SET value = value + 1 WHERE key = 'content_version'; END",

@@ -958,3 +958,33 @@ def m025_publish_bucket_pages(db: Database) -> None:
     db.execute(
         "CREATE INDEX publish_bucket_pages ON publish_buckets (playlist, start_key, size, page)"
     )
+
+
+@migrations()
+def m027_file_list_keys(db: Database) -> None:
+    """Issue 19 target 4: the file list is ordered by a sort key, not by path.
+
+    ``published_files.key``: the path, but for a search file, whose key puts its kind and place
+    first (``search/<kind><place, 6+ hex digits>/<name>``: ``t`` a term shard and the number its
+    postings start at, ``r`` a record block and its block, ``l`` a record list and its list; the
+    rule is ``contract.layout.search_file_key``, spelt out here as it is today): the file an
+    edit writes in place of one sorts beside it, where their content-hash names fell in two
+    random shards of the list. The recorded search files get their keys from
+    ``search_shards``; the file list is then cut again whole by the next publish (its shards
+    were ranges of paths).
+    """
+    db.executescript(
+        """
+        ALTER TABLE published_files ADD COLUMN key TEXT;
+        UPDATE published_files SET key = path;
+        UPDATE published_files SET key = (
+            SELECT 'search/' || s.kind || printf('%06x', s.start_number) || '/'
+                || substr(published_files.path, 8)
+            FROM search_shards s WHERE s.path = published_files.path
+        ) WHERE path IN (SELECT path FROM search_shards);
+        CREATE UNIQUE INDEX published_files_key ON published_files(key);
+        INSERT OR REPLACE INTO sync_state (key, value)
+            SELECT 'publish_files_list_dirty', '1'
+            WHERE EXISTS (SELECT 1 FROM publish_file_shards);
+        """
+    )

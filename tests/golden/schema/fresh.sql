@@ -10,6 +10,8 @@ CREATE INDEX publish_bucket_pages ON publish_buckets (playlist, start_key, size,
 -- index published_files_expiry
 CREATE INDEX published_files_expiry ON published_files(expires_at)
             WHERE expires_at IS NOT NULL;
+-- index published_files_key
+CREATE UNIQUE INDEX published_files_key ON published_files(key);
 -- index search_shard_starts
 CREATE INDEX search_shard_starts ON search_shards (kind, start_term, start_number, path, postings);
 -- index video_slugs_shard
@@ -155,7 +157,7 @@ CREATE TABLE published_files (
             sha256 TEXT NOT NULL,
             bytes INTEGER NOT NULL,
             mtime_ns INTEGER NOT NULL
-        , cache TEXT NOT NULL DEFAULT 'entry', expires_at TEXT);
+        , cache TEXT NOT NULL DEFAULT 'entry', expires_at TEXT, key TEXT);
 -- table purge_pending
 CREATE TABLE purge_pending (
             provider TEXT NOT NULL,
@@ -377,5 +379,6 @@ CREATE TRIGGER videos_content_update AFTER UPDATE OF name, description, type, st
 -- migration wistia_sync.m021_file_list_tree
 -- migration wistia_sync.m023_search_shard_starts
 -- migration wistia_sync.m025_publish_bucket_pages
+-- migration wistia_sync.m027_file_list_keys
 -- state content_version = 0
 -- state publish_full_rebuild = 1
