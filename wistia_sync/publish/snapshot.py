@@ -24,6 +24,7 @@ from wistia_sync.publish.build import (
     render_video_tagged,
 )
 from wistia_sync.publish.captions import EMPTY_EXTRAS, video_extras
+from wistia_sync.publish.file_records import FileRecords
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -233,19 +234,9 @@ def playlists(db: Database) -> dict[str, RecordedPlaylist]:
     }
 
 
-class FileRecord:
-    __slots__ = ("expires_at", "mtime_ns", "sha256", "size")
-
-    def __init__(self, sha256: str, size: int, mtime_ns: int, expires_at: str | None) -> None:
-        self.sha256 = sha256
-        self.size = size
-        self.mtime_ns = mtime_ns
-        self.expires_at = expires_at
-
-
 def file_records(
     db: Database, paths: Iterable[str] | None, *, expiring: bool = False
-) -> dict[str, FileRecord]:
+) -> FileRecords:
     """The records of ``paths`` (every file for None); ``expiring``: only those that expire."""
     sql = "SELECT path, sha256, bytes, mtime_ns, expires_at FROM published_files"
     parameters: list[str] = []
@@ -256,14 +247,11 @@ def file_records(
         sql += (
             " AND expires_at IS NOT NULL" if paths is not None else " WHERE expires_at IS NOT NULL"
         )
-    # A rebuild reads every record: one int object for each size and mtime however many files
-    # share it (a publish stamps all its files with one mtime; SQLite returns a new int a row).
-    numbers: dict[int, int] = {}
-    share = numbers.setdefault
-    return {
-        path: FileRecord(digest, share(size, size), share(mtime_ns, mtime_ns), expires_at)
-        for path, digest, size, mtime_ns, expires_at in db.execute(sql, parameters)
-    }
+    records = FileRecords()  # a rebuild reads every record: held compactly
+    add = records.add
+    for path, digest, size, mtime_ns, expires_at in db.execute(sql, parameters):
+        add(path, digest, size, mtime_ns, expires_at)
+    return records
 
 
 def expired_pages(db: Database, now: str) -> list[str]:
