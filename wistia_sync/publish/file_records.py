@@ -41,13 +41,19 @@ class FileRecords(MutableMapping[str, FileRecord]):
         self._numbers: dict[int, int] = {}
 
     def add(self, path: str, sha256: str, size: int, mtime_ns: int, expires_at: str | None) -> None:
+        """Hold the record of ``path`` (replacing any held)."""
         packed = _pack(sha256, size, mtime_ns)
         if packed is None:
+            self._discard(path)
             self._others[path] = FileRecord(sha256, size, mtime_ns, expires_at)
             return
+        if self._others:
+            self._others.pop(path, None)
         self._packed[path] = packed
         if expires_at is not None:
             self._expiring[path] = expires_at
+        elif self._expiring:
+            self._expiring.pop(path, None)
 
     def get(self, path: str, default: FileRecord | None = None) -> FileRecord | None:  # type: ignore[override]
         packed = self._packed.get(path)
