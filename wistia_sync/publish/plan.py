@@ -34,6 +34,7 @@ from wistia_sync.contract.layout import (
     SEARCH_INDEX_PATH,
     SEARCH_SHARD_PATH,
     TAGS_INDEX_PATH,
+    VIDEOS_FOLDER,
     caption_prefix,
     is_list_file,
     playlist_identity,
@@ -55,6 +56,7 @@ from wistia_sync.publish.build import (
 from wistia_sync.publish.captions import caption_files, recorded_caption_files
 from wistia_sync.publish.file_records import FileRecord, FileRecords
 from wistia_sync.publish.output import FileStat, StagedFile
+from wistia_sync.publish.record_cursor import RecordCursor
 from wistia_sync.publish.seo_settings import seo_settings
 from wistia_sync.publish.slug_lookup import slug_lookup_files
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
@@ -237,8 +239,15 @@ class _Files:
         self, db: Database, folder: OutputFolder, plan: Plan, *, verify: bool, stage: Stager | None
     ) -> None:
         self.db, self.folder, self.plan, self.verify, self.stage = db, folder, plan, verify, stage
-        # A rebuild reads every record at once; an incremental publish those of its few files.
-        self.records = snapshot.file_records(db, None) if plan.full else FileRecords()
+        # A rebuild reads every record, those of the video files as it plans them (in path
+        # order: ``RecordCursor``), the others at once; an incremental publish those of its few
+        # files.
+        self.videos = RecordCursor(db, VIDEOS_FOLDER) if plan.full else None
+        self.records = (
+            snapshot.file_records(db, None, leaving_out=(self.videos.low, self.videos.high))
+            if self.videos is not None
+            else FileRecords()
+        )
         self.unrecorded: set[str] = set()  # looked up and not recorded (the plan reads no new)
         self.complete = plan.full
         self.wanted: set[str] = set()
@@ -247,6 +256,8 @@ class _Files:
         self.numbers: dict[int, int] = {}
 
     def record(self, path: str) -> FileRecord | None:
+        if self.videos is not None and self.videos.holds(path):
+            return self.videos.get(path)
         if not self.complete and path not in self.records and path not in self.unrecorded:
             found = snapshot.file_records(self.db, [path])
             self.records.update(found)
@@ -683,14 +694,17 @@ class _Planner:
         # Only the few unplanned records are sorted (a rebuild at 100k records ~300k files), and
         # what is already going is a set: a rebuild that drops a whole family of files (watch
         # pages switched off) would otherwise search a list as long as that family per file.
+        videos = self.files.videos
+        recorded = (
+            self.records if videos is None else itertools.chain(self.records, videos.unasked())
+        )
         unplanned = [
             path
-            for path in self.records
+            for path in recorded
             if not self._listed_or_written(path) and path not in (MANIFEST_PATH, FILES_PATH)
         ]
         removing = set(plan.to_remove)
         for path in sorted(unplanned):
-            record = self.records[path]
             if is_list_file(path):
                 continue  # the file list's own shards and chunks: see ``shards``
             if (
@@ -699,7 +713,8 @@ class _Planner:
                 or CAPTION_PATH.fullmatch(path)
                 or SEARCH_SHARD_PATH.fullmatch(path)
             ):
-                if record.expires_at is None and path not in plan.retire:
+                record = self.records.get(path)  # (none of these is a video's file)
+                if record is not None and record.expires_at is None and path not in plan.retire:
                     plan.retire[path] = later(self.settings.now, self.settings.grace_seconds)
             elif path not in removing:
                 removing.add(path)

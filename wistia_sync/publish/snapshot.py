@@ -242,18 +242,27 @@ def playlists(db: Database) -> dict[str, RecordedPlaylist]:
 
 
 def file_records(
-    db: Database, paths: Iterable[str] | None, *, expiring: bool = False
+    db: Database,
+    paths: Iterable[str] | None,
+    *,
+    expiring: bool = False,
+    leaving_out: tuple[str, str] | None = None,
 ) -> FileRecords:
-    """The records of ``paths`` (every file for None); ``expiring``: only those that expire."""
+    """The records of ``paths`` (every file for None); ``expiring``: only those that expire;
+    ``leaving_out``: not those whose path is in that range (``low <= path < high``)."""
     sql = "SELECT path, sha256, bytes, mtime_ns, expires_at FROM published_files"
+    conditions: list[str] = []
     parameters: list[str] = []
     if paths is not None:
-        sql += f" WHERE path IN {_IDS}"
+        conditions.append(f"path IN {_IDS}")
         parameters.append(json.dumps(sorted(paths)))
     if expiring:
-        sql += (
-            " AND expires_at IS NOT NULL" if paths is not None else " WHERE expires_at IS NOT NULL"
-        )
+        conditions.append("expires_at IS NOT NULL")
+    if leaving_out is not None:
+        conditions.append("NOT (path >= ? AND path < ?)")
+        parameters += leaving_out
+    if conditions:
+        sql += " WHERE " + " AND ".join(conditions)
     records = FileRecords()  # a rebuild reads every record: held compactly
     add = records.add
     for path, digest, size, mtime_ns, expires_at in db.execute(sql, parameters):
