@@ -201,6 +201,8 @@ def plan_publish(
     except BaseException:
         discard_staged(folder, plan)
         raise
+    finally:
+        planner.files.close()
     return plan
 
 
@@ -319,6 +321,10 @@ class _Files:
 
     def finish(self) -> None:
         self.plan.to_write.sort(key=operator.attrgetter("stage", "path"))
+
+    def close(self) -> None:
+        if self.videos is not None:
+            self.videos.close()
 
 
 class _Planner:

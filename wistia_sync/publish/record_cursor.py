@@ -9,6 +9,7 @@ none is held (58 MB at 300k when all were). A path asked out of order is looked 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ class RecordCursor:
     def __init__(self, db: Database, folder: str) -> None:
         self.db = db
         self.low, self.high = folder_range(folder)
-        self._rows: Iterator[_Row] = db.execute(
+        self._rows: sqlite3.Cursor = db.execute(
             f"SELECT {_COLUMNS} FROM published_files WHERE path >= ? AND path < ? ORDER BY path",
             [self.low, self.high],
         )
@@ -68,6 +69,13 @@ class RecordCursor:
             yield self._row[0]
             self._row = next(self._rows, None)
         self._read_to = self.high
+
+    def close(self) -> None:
+        """End the query (a statement left open would keep its tables locked: a failed plan's
+        temp tables could not be dropped)."""
+        self._rows.close()
+        self._row = None
+        self._passed = []
 
     def _lookup(self, path: str) -> FileRecord | None:
         row = self.db.execute(
