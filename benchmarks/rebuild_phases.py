@@ -6,11 +6,11 @@ Builds ``bench_publish.py``'s catalog of ``--size`` videos in a temp folder unde
 (tmpfs by default: file creation then costs what the CPU does), or copies ``--catalog`` there
 (one built before, or published once: the database an operator's rebuild reads), publishes it
 once in this process with each step below wrapped, and prints the CPU milliseconds (user +
-system, from ``getrusage``: the process's, threads included) each step took. Steps nest (``_carry_out``
-holds ``_place_batch`` and the state), so the rows do not add up; ``total`` is the publish.
-The modules are imported before the clock starts. Run it from two trees (``git archive REV
-wistia_sync benchmarks``), before and after a change, and compare the rows: one run on a shared
-machine moves by 10-20%.
+system, from ``getrusage``: the process's, threads included) each step took. Steps nest
+(``_carry_out`` holds ``_place_batch`` and the state), so the rows do not add up; ``total`` is
+the publish. The modules are imported before the clock starts. Run it from two trees (``git
+archive REV wistia_sync benchmarks``), before and after a change, and compare the rows: one run
+on a shared machine moves by 10-20%.
 """
 
 from __future__ import annotations
