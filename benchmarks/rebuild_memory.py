@@ -43,6 +43,8 @@ STEPS: list[tuple[Any, str, str]] = [
     (snapshot, "file_records", "  the file records read"),
     (OutputFolder, "names", "  the folder's names"),
     (plan._Planner, "read_videos", "  read the videos"),
+    (snapshot, "published_videos", "    rendered"),
+    (snapshot, "memberships", "    the recorded places"),
     (plan._Planner, "plan_playlists", "  plan the playlists"),
     (plan._Planner, "plan_video_files", "  plan the video files"),
     (plan._Planner, "plan_slug_lookup", "  the slug lookup"),

@@ -1,15 +1,16 @@
 """Where a rebuild's CPU goes, step by step: ``publish_site(force=True)`` into an empty folder.
 
-    python benchmarks/rebuild_phases.py [--size 100000] [--where /dev/shm]
+    python benchmarks/rebuild_phases.py [--size 100000] [--where /dev/shm] [--catalog DB]
 
 Builds ``bench_publish.py``'s catalog of ``--size`` videos in a temp folder under ``--where``
-(tmpfs by default: file creation then costs what the CPU does), publishes it once in this
-process with each step below wrapped, and prints the CPU milliseconds (user + system, from
-``getrusage``: the process's, threads included) each step took. Steps nest (``_carry_out``
-holds ``_place_batch`` and the state), so the rows do not add up; ``total`` is the publish.
-The modules are imported before the clock starts. Run it from two trees (``git archive REV
-wistia_sync benchmarks``), before and after a change, and compare the rows: one run on a shared
-machine moves by 10-20%.
+(tmpfs by default: file creation then costs what the CPU does), or copies ``--catalog`` there
+(one built before, or published once: the database an operator's rebuild reads), publishes it
+once in this process with each step below wrapped, and prints the CPU milliseconds (user +
+system, from ``getrusage``: the process's, threads included) each step took. Steps nest
+(``_carry_out`` holds ``_place_batch`` and the state), so the rows do not add up; ``total`` is
+the publish. The modules are imported before the clock starts. Run it from two trees (``git
+archive REV wistia_sync benchmarks``), before and after a change, and compare the rows: one run
+on a shared machine moves by 10-20%.
 """
 
 from __future__ import annotations
@@ -39,8 +40,11 @@ from wistia_sync.store.lock import publish_lock_path
 # (owner, attribute, label): each looked up where it is called from.
 STEPS: list[tuple[Any, str, str]] = [
     (site, "_plan", "plan (read transaction)"),
+    (snapshot, "file_records", "  the file records read"),
+    (OutputFolder, "names", "  the folder's names"),
     (plan._Planner, "read_videos", "  read and render the videos"),
     (snapshot, "published_videos", "    published_videos"),
+    (snapshot, "memberships", "    the recorded places"),
     (plan._Planner, "plan_playlists", "  plan the playlists"),
     (plan, "_deltas", "    the playlists' arrivals"),
     (plan, "_Loader", "    sort each playlist's members"),
@@ -49,6 +53,11 @@ STEPS: list[tuple[Any, str, str]] = [
     (plan._Planner, "plan_video_files", "  plan the video files"),
     (staged_rows, "add_texts", "    hold the texts (temp table)"),
     (plan._Planner, "plan_caption_files", "    caption files"),
+    (plan._Planner, "plan_slug_lookup", "  the slug lookup"),
+    (plan._Planner, "plan_search", "  the search index"),
+    (plan._Planner, "retire_or_remove_unplanned_files", "  unplanned files"),
+    (plan._Planner, "take_down_pages", "  pages taken down"),
+    (plan._Planner, "remove_expired", "  expired pages"),
     (plan._Files, "add", "  hash, compare and stage every file"),
     (OutputFolder, "stage", "    write the temp files"),
     (site, "_carry_out", "carry out"),
@@ -85,6 +94,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--where", type=Path, default=Path("/dev/shm"))
+    parser.add_argument(
+        "--catalog", type=Path, help="a catalog built before (or published), copied"
+    )
     arguments = parser.parse_args()
     spent: dict[str, float] = defaultdict(float)
     for owner, name, label in STEPS:
@@ -93,8 +105,11 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(dir=arguments.where))
     try:
         database = folder / "catalog.db"
-        open_database(database, create=True).conn.close()
-        build_catalog(database, arguments.size, migrate=False)
+        if arguments.catalog:
+            shutil.copyfile(arguments.catalog, database)
+        else:
+            open_database(database, create=True).conn.close()
+            build_catalog(database, arguments.size, migrate=False)
         db = open_database(database)
         started = _cpu()
         site.publish_site(db, folder / "out", lock_path=publish_lock_path(database), force=True)
@@ -102,7 +117,8 @@ def main() -> None:
         db.conn.close()
     finally:
         shutil.rmtree(folder)
-    print(f"{arguments.size:,} videos, `publish --force` into an empty folder, in process")
+    catalog = arguments.catalog or f"{arguments.size:,} videos"
+    print(f"{catalog}, `publish --force` into an empty folder, in process")
     print()
     print("| step | CPU ms |")
     print("|---|---:|")

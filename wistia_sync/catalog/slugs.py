@@ -141,15 +141,3 @@ def pending_video_ids(db: Database) -> list[str]:
         row[0]
         for row in db.execute("SELECT DISTINCT key FROM publish_changes WHERE kind = 'video'")
     ]
-
-
-def video_slugs(db: Database, hashed_ids: Iterable[str] | None) -> dict[str, str]:
-    """``{hashed_id: slug}`` of these videos (all for None) that have one."""
-    if hashed_ids is None:
-        return dict(db.execute("SELECT hashed_id, slug FROM video_slugs").fetchall())
-    return dict(
-        db.execute(
-            f"SELECT hashed_id, slug FROM video_slugs WHERE hashed_id IN {_IDS}",
-            [json.dumps(sorted(hashed_ids))],
-        ).fetchall()
-    )

@@ -34,6 +34,7 @@ from wistia_sync.contract.layout import (
     SEARCH_INDEX_PATH,
     SEARCH_SHARD_PATH,
     TAGS_INDEX_PATH,
+    VIDEOS_FOLDER,
     caption_prefix,
     is_list_file,
     playlist_identity,
@@ -53,7 +54,9 @@ from wistia_sync.publish.build import (
     video_file,
 )
 from wistia_sync.publish.captions import caption_files, recorded_caption_files
+from wistia_sync.publish.file_records import FileRecord, FileRecords
 from wistia_sync.publish.output import FileStat, StagedFile
+from wistia_sync.publish.record_cursor import RecordCursor
 from wistia_sync.publish.seo_settings import seo_settings
 from wistia_sync.publish.slug_lookup import slug_lookup_files
 from wistia_sync.store.timestamps import format_timestamp, parse_timestamp
@@ -87,7 +90,10 @@ class Stage(enum.IntEnum):
 
 
 class PlannedFile:
-    __slots__ = ("mtime_ns", "path", "sha256", "size", "stage", "temp")
+    """A file to write (or adopt). A rebuild holds one a file (344k at 300k videos) until the
+    state is recorded: its digest is held raw (65 bytes, not a 113-byte hex string)."""
+
+    __slots__ = ("digest", "mtime_ns", "path", "size", "stage", "temp")
 
     def __init__(
         self,
@@ -100,12 +106,17 @@ class PlannedFile:
     ) -> None:
         self.path = path
         self.stage = stage
-        self.sha256 = sha256
+        self.digest = bytes.fromhex(sha256)
         # Its temp file, flat (a rebuild holds one of these a file): none in a dry run, nor for an
         # adopted file.
         self.temp = temp
         self.size = size
         self.mtime_ns = mtime_ns
+
+    @property
+    def sha256(self) -> str:
+        """The content's sha256, as recorded and listed (lowercase hex)."""
+        return self.digest.hex()
 
     @property
     def staged(self) -> StagedFile | None:
@@ -190,6 +201,8 @@ def plan_publish(
     except BaseException:
         discard_staged(folder, plan)
         raise
+    finally:
+        planner.files.close()
     return plan
 
 
@@ -228,15 +241,25 @@ class _Files:
         self, db: Database, folder: OutputFolder, plan: Plan, *, verify: bool, stage: Stager | None
     ) -> None:
         self.db, self.folder, self.plan, self.verify, self.stage = db, folder, plan, verify, stage
-        # A rebuild reads every record at once; an incremental publish those of its few files.
-        self.records = snapshot.file_records(db, None) if plan.full else {}
+        # A rebuild reads every record, those of the video files as it plans them (in path
+        # order: ``RecordCursor``), the others at once; an incremental publish those of its few
+        # files.
+        self.videos = RecordCursor(db, VIDEOS_FOLDER) if plan.full else None
+        self.records = (
+            snapshot.file_records(db, None, leaving_out=(self.videos.low, self.videos.high))
+            if self.videos is not None
+            else FileRecords()
+        )
         self.unrecorded: set[str] = set()  # looked up and not recorded (the plan reads no new)
         self.complete = plan.full
         self.wanted: set[str] = set()
         # What is on disk, for a rebuild: a file not there needs no look (None: look at each).
         self.present = folder.names() if plan.full else None
+        self.numbers: dict[int, int] = {}
 
-    def record(self, path: str) -> snapshot.FileRecord | None:
+    def record(self, path: str) -> FileRecord | None:
+        if self.videos is not None and self.videos.holds(path):
+            return self.videos.get(path)
         if not self.complete and path not in self.records and path not in self.unrecorded:
             found = snapshot.file_records(self.db, [path])
             self.records.update(found)
@@ -257,8 +280,8 @@ class _Files:
         (``digest``: the content's sha256, when the caller hashed it already)."""
         plan, folder = self.plan, self.folder
         self.wanted.add(path)
-        record = self.record(path)
-        if not self.verify:
+        if not self.verify:  # a ``--force`` looks a record up only for a file on disk
+            record = self.record(path)
             digest = digest or sha256(content)
             if (
                 record is not None
@@ -271,6 +294,7 @@ class _Files:
             folder.holding(path, content) if self.present is None or path in self.present else None
         )
         if held is not None:
+            record = self.record(path)
             plan.unchanged += 1
             # It holds these bytes and is the file recorded (a write since would have moved its
             # mtime): unless the recorded sha256 is not theirs, nothing to do. A ``--force``
@@ -290,10 +314,17 @@ class _Files:
             plan.to_write.append(PlannedFile(path, stage, digest))
         else:
             temp, (size, mtime_ns) = self.stage(path, content)
-            plan.to_write.append(PlannedFile(path, stage, digest, temp, size, mtime_ns))
+            share = self.numbers.setdefault  # one int a size, however many files have it
+            plan.to_write.append(
+                PlannedFile(path, stage, digest, temp, share(size, size), mtime_ns)
+            )
 
     def finish(self) -> None:
         self.plan.to_write.sort(key=operator.attrgetter("stage", "path"))
+
+    def close(self) -> None:
+        if self.videos is not None:
+            self.videos.close()
 
 
 class _Planner:
@@ -317,12 +348,16 @@ class _Planner:
             # recorded, it needs the places of the videos it stops publishing (their files go,
             # their pages are taken down), not every video's (a dict each, 0.1 GB at 300k).
             self.old = snapshot.memberships(db, None, leaving_out=self.rendered)
-            self.changed = set(self.old) | set(self.rendered)
+            # The changed videos in hashed_id order: the rendered ones (read in that order) and
+            # the few leaving (none rendered), merged by one sort of two runs; a list, not a set
+            # of every video (8-16 MB at 300k) sorted again by each step.
+            self.changed = sorted([*self.rendered, *self.old])
         else:
-            self.changed = pending
+            self.changed = sorted(pending)
             self.old = snapshot.memberships(db, pending)
             self.rendered = snapshot.published_videos(db, pending)
-        plan.members_replaced = None if full else self.changed
+        self.pending = pending  # what an edit's steps are given (a rebuild's: None)
+        plan.members_replaced = None if full else pending
         self.unpublished = {h for h in self.changed if h not in self.rendered}
         plan.published = self.rendered.keys()  # a view: not a second set of every video
         plan.unpublished = {h for h in self.unpublished if ALL_VIDEOS_PATH in self.old.get(h, {})}
@@ -346,10 +381,10 @@ class _Planner:
             deltas.setdefault(ALL_VIDEOS_PATH, _Delta())  # an empty catalog still has videos.json
             for path in self.recorded_playlists:
                 deltas.setdefault(path, _Delta())
-        loaders = {
-            path: _Loader(self.db, path, delta, self.rendered, complete=self.full)
-            for path, delta in deltas.items()
-        }
+        # An edit's loaders first (its windows need their arrivals); a rebuild makes each as it
+        # plans that playlist: all at once held every member of every playlist (1.4 million
+        # at 300k videos) a second time.
+        loaders = {} if self.full else {path: self._loader(path, d) for path, d in deltas.items()}
         windows: dict[str, window.Window] = {}
         if not self.full:  # a long playlist's edit reads the buckets around its changes only
             for path, delta in deltas.items():
@@ -361,7 +396,8 @@ class _Planner:
         recorded_buckets = snapshot.buckets(self.db, None if self.full else whole) if whole else {}
         for path in sorted(deltas):
             # Each playlist's delta goes once it is planned (a rebuild's hold every member).
-            delta, loader = deltas.pop(path), loaders.pop(path)
+            delta = deltas.pop(path)
+            loader = loaders.pop(path, None) or self._loader(path, delta)
             around = windows.get(path)
             shape = None if around is None else _Shape.of_window(around, self.settings, loader)
             if shape is None:
@@ -375,6 +411,9 @@ class _Planner:
                 final = normalise(original, self.settings.page_size, loader)
                 shape = _Shape(original, final)
             self._plan_playlist(path, delta, loader, shape)
+
+    def _loader(self, path: str, delta: _Delta) -> _Loader:
+        return _Loader(self.db, path, delta, self.rendered, complete=self.full)
 
     def _plan_playlist(self, path: str, delta: _Delta, loader: _Loader, shape: _Shape) -> None:
         plan = self.plan
@@ -469,10 +508,8 @@ class _Planner:
         and the video from the plan: the playlists are rendered, nothing else needs it."""
         keep = self.files.stage is not None  # a dry run records no state
         texts: list[tuple[str, str, str, str]] = []
-        captioned = [
-            h for h in sorted(self.changed) if h in self.rendered and self.rendered[h].captions
-        ]
-        for count, hashed_id in enumerate(sorted(self.changed), 1):
+        captioned = [h for h in self.changed if h in self.rendered and self.rendered[h].captions]
+        for count, hashed_id in enumerate(self.changed, 1):
             published = self.rendered.get(hashed_id)
             if count % _RELEASE_EVERY == 0:
                 heap.release()
@@ -501,7 +538,7 @@ class _Planner:
             self.files.add(path, content, Stage.SCHEMAS)
         expires = later(settings.now, settings.grace_seconds)
         recorded = self._recorded_caption_files()
-        for hashed_id in sorted(self.changed):
+        for hashed_id in self.changed:
             if recorded is None:
                 files = recorded_caption_files(self.db, hashed_id)
             else:
@@ -521,8 +558,9 @@ class _Planner:
         if not self.full:
             return None
         found: dict[str, dict[str, str | None]] = {}
-        for path, record in self.records.items():
+        for path in self.records:  # a record is made for the few caption files only
             if path.startswith(CAPTIONS_FOLDER):
+                record = self.records[path]
                 hashed_id, dot, _ = path[len(CAPTIONS_FOLDER) + 1 :].partition(".")
                 if dot and path.startswith(caption_prefix(hashed_id)):
                     found.setdefault(hashed_id, {})[path] = record.expires_at
@@ -530,7 +568,7 @@ class _Planner:
 
     def plan_slug_lookup(self) -> None:
         """The slug lookup files the changed videos fall in (``publish.slug_lookup``)."""
-        changed = None if self.full else self.changed
+        changed = None if self.full else self.pending
         for path, content in slug_lookup_files(self.db, changed, self._recorded_bytes).items():
             if content is not None:
                 self.files.add(path, content, Stage.PLAYLISTS)  # after the video files
@@ -555,7 +593,7 @@ class _Planner:
         def add_page(path: str, content: bytes) -> None:
             self.files.add(path, content, Stage.VIDEO_FILES)
 
-        seo = plan_seo_files(self.db, settings, None if self.full else self.changed, add_page)
+        seo = plan_seo_files(self.db, settings, None if self.full else self.pending, add_page)
         for path, content in seo.sitemaps.items():
             self.files.add(path, content, Stage.PLAYLISTS)
         for path, content in seo.index.items():
@@ -607,7 +645,7 @@ class _Planner:
         db, settings = self.db, self.settings
         search = search_index.plan_search(
             db,
-            None if self.full else self.changed,
+            None if self.full else self.pending,
             lambda path, content, role: self.files.add(path, content, stages[role]),
             entry_stale=not self.full and self.files.stale(SEARCH_INDEX_PATH),
         )
@@ -662,14 +700,17 @@ class _Planner:
         # Only the few unplanned records are sorted (a rebuild at 100k records ~300k files), and
         # what is already going is a set: a rebuild that drops a whole family of files (watch
         # pages switched off) would otherwise search a list as long as that family per file.
+        videos = self.files.videos
+        recorded = (
+            self.records if videos is None else itertools.chain(self.records, videos.unasked())
+        )
         unplanned = [
             path
-            for path in self.records
+            for path in recorded
             if not self._listed_or_written(path) and path not in (MANIFEST_PATH, FILES_PATH)
         ]
         removing = set(plan.to_remove)
         for path in sorted(unplanned):
-            record = self.records[path]
             if is_list_file(path):
                 continue  # the file list's own shards and chunks: see ``shards``
             if (
@@ -678,7 +719,8 @@ class _Planner:
                 or CAPTION_PATH.fullmatch(path)
                 or SEARCH_SHARD_PATH.fullmatch(path)
             ):
-                if record.expires_at is None and path not in plan.retire:
+                record = self.records.get(path)  # (none of these is a video's file)
+                if record is not None and record.expires_at is None and path not in plan.retire:
                     plan.retire[path] = later(self.settings.now, self.settings.grace_seconds)
             elif path not in removing:
                 removing.add(path)

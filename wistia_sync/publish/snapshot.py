@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from wistia_sync.catalog.rules import PUBLISHED_VIDEO_CONDITION
-from wistia_sync.catalog.slugs import video_slugs
 from wistia_sync.publish.build import (
     RenderedVideo,
     TagOrder,
@@ -24,6 +23,7 @@ from wistia_sync.publish.build import (
     render_video_tagged,
 )
 from wistia_sync.publish.captions import EMPTY_EXTRAS, video_extras
+from wistia_sync.publish.file_records import FileRecords
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -121,7 +121,13 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
     )
     link = next(links, None)
     extras = video_extras(db, hashed_ids)
-    slugs = video_slugs(db, hashed_ids)
+    # Slugs too are read in step (a dict of every video's slug beside every rendered video was
+    # ~45 MB at 300k, the peak's); sorted by SQLite (``+``: its hashed_id index would cost a
+    # table lookup a row, 3x the CPU).
+    slugs = db.execute(
+        f"SELECT hashed_id, slug FROM video_slugs{links_where} ORDER BY +hashed_id", parameters
+    )
+    slug_row = next(slugs, None)
     rendered = {}
     for row in db.execute(
         f"SELECT {_VIDEO_COLUMNS} FROM videos v LEFT JOIN folders f "
@@ -139,7 +145,9 @@ def published_videos(db: Database, hashed_ids: Iterable[str] | None) -> dict[str
                 ranks.add(tag)
             link = next(links, None)
         extra = extras.get(hashed_id)
-        slug = slugs.get(hashed_id)
+        while slug_row is not None and slug_row[0] < hashed_id:  # an unpublished video's slug
+            slug_row = next(slugs, None)
+        slug = slug_row[1] if slug_row is not None and slug_row[0] == hashed_id else None
         video = render_video_tagged(
             VideoRow(*row),
             order.of(ranks),
@@ -233,37 +241,33 @@ def playlists(db: Database) -> dict[str, RecordedPlaylist]:
     }
 
 
-class FileRecord:
-    __slots__ = ("expires_at", "mtime_ns", "sha256", "size")
-
-    def __init__(self, sha256: str, size: int, mtime_ns: int, expires_at: str | None) -> None:
-        self.sha256 = sha256
-        self.size = size
-        self.mtime_ns = mtime_ns
-        self.expires_at = expires_at
-
-
 def file_records(
-    db: Database, paths: Iterable[str] | None, *, expiring: bool = False
-) -> dict[str, FileRecord]:
-    """The records of ``paths`` (every file for None); ``expiring``: only those that expire."""
+    db: Database,
+    paths: Iterable[str] | None,
+    *,
+    expiring: bool = False,
+    leaving_out: tuple[str, str] | None = None,
+) -> FileRecords:
+    """The records of ``paths`` (every file for None); ``expiring``: only those that expire;
+    ``leaving_out``: not those whose path is in that range (``low <= path < high``)."""
     sql = "SELECT path, sha256, bytes, mtime_ns, expires_at FROM published_files"
+    conditions: list[str] = []
     parameters: list[str] = []
     if paths is not None:
-        sql += f" WHERE path IN {_IDS}"
+        conditions.append(f"path IN {_IDS}")
         parameters.append(json.dumps(sorted(paths)))
     if expiring:
-        sql += (
-            " AND expires_at IS NOT NULL" if paths is not None else " WHERE expires_at IS NOT NULL"
-        )
-    # A rebuild reads every record: one int object for each size and mtime however many files
-    # share it (a publish stamps all its files with one mtime; SQLite returns a new int a row).
-    numbers: dict[int, int] = {}
-    share = numbers.setdefault
-    return {
-        path: FileRecord(digest, share(size, size), share(mtime_ns, mtime_ns), expires_at)
-        for path, digest, size, mtime_ns, expires_at in db.execute(sql, parameters)
-    }
+        conditions.append("expires_at IS NOT NULL")
+    if leaving_out is not None:
+        conditions.append("NOT (path >= ? AND path < ?)")
+        parameters += leaving_out
+    if conditions:
+        sql += " WHERE " + " AND ".join(conditions)
+    records = FileRecords()  # a rebuild reads every record: held compactly
+    add = records.add
+    for path, digest, size, mtime_ns, expires_at in db.execute(sql, parameters):
+        add(path, digest, size, mtime_ns, expires_at)
+    return records
 
 
 def expired_pages(db: Database, now: str) -> list[str]:
