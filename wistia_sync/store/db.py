@@ -348,20 +348,37 @@ def write_transaction(db: Database) -> Iterator[Database]:
         with _savepoint(db):
             yield db
         return
-    try:
+    with sqlite_errors_explained(db):
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
         except BaseException:
-            if db.conn.in_transaction:
-                db.execute("ROLLBACK")
+            rollback(db)
             raise
-        try:
-            db.execute("COMMIT")
-        except BaseException:
-            if db.conn.in_transaction:
-                db.execute("ROLLBACK")
-            raise
+        commit(db)
+
+
+def commit(db: Database) -> None:
+    """Commit the open transaction; if the commit fails, roll it back and raise."""
+    try:
+        db.execute("COMMIT")
+    except BaseException:
+        rollback(db)
+        raise
+
+
+def rollback(db: Database) -> None:
+    """Roll back the open transaction, if one is still open (an error may have ended it)."""
+    if db.conn.in_transaction:
+        db.execute("ROLLBACK")
+
+
+@contextmanager
+def sqlite_errors_explained(db: Database) -> Iterator[None]:
+    """Turn a failure of the environment (busy, damaged, read-only, full) raised inside the
+    block into its one clear error; any other SQLite error is raised as it is."""
+    try:
+        yield
     except sqlite3.DatabaseError as error:
         where = database_file(db)
         explained = _damage_error(error, where) or explain_sqlite_error(error, where)
