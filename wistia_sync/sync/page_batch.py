@@ -45,13 +45,14 @@ class PageBatch:
         self,
         db: Database,
         *,
-        max_pages: int = MAX_PAGES,
-        max_seconds: float = MAX_SECONDS,
+        max_pages: int | None = None,
+        max_seconds: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``max_pages`` and ``max_seconds`` default to the module's, read now."""
         self._db = db
-        self._max_pages = max_pages
-        self._max_seconds = max_seconds
+        self._max_pages = MAX_PAGES if max_pages is None else max_pages
+        self._max_seconds = MAX_SECONDS if max_seconds is None else max_seconds
         self._clock = clock
         self._pages = 0
         self._opened_at: float | None = None
