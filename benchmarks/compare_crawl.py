@@ -15,8 +15,7 @@ the naive sequential page loop (``bench_sync.naive_crawl``), and, past 600 reque
 time the rate limit allows (``bench_sync.rate_limit_bound``). CPU is user + system time of
 the child process, so the fake server's work is not counted. Both trees are byte-compiled
 first, as installed packages are. ``--tree`` adds more trees (a copy with one constant changed),
-each run in turn after the two and compared with ``before``; the crawl's peak memory
-(``ru_maxrss``) is shown too.
+each run in turn after the two and compared with ``before``.
 """
 
 from __future__ import annotations
@@ -55,7 +54,6 @@ class Crawl:
     wall: float  # seconds, process start to exit
     cpu: float  # user + system seconds of the process
     requests: int
-    peak_mb: float  # the process's peak resident memory
 
 
 def crawl(tree: Path, server: FakeWistiaServer, folder: Path) -> Crawl:
@@ -69,7 +67,7 @@ def crawl(tree: Path, server: FakeWistiaServer, folder: Path) -> Crawl:
     ]
     measured = run_measured([*command, "--quiet"], env, tree)
     wall, cpu = measured.wall, measured.cpu
-    return Crawl(wall, cpu, len(server.log) - before, measured.peak_mb)
+    return Crawl(wall, cpu, len(server.log) - before)
 
 
 def migrate(tree: Path, folder: Path) -> tuple[float, float]:
@@ -147,7 +145,6 @@ def main() -> None:
             "fixed CPU (s)": cpu_small - per_page * small[0].requests,
             "wall (s)": wall,
             "wall / naive loop": wall / naive_seconds,
-            "peak memory of the crawl (MB)": statistics.median(c.peak_mb for c in big),
             "fresh database migrated (s, in open_database)": statistics.median(
                 s for s, _ in migrations[name]
             ),

@@ -107,13 +107,19 @@ def test_a_batch_is_never_held_while_a_page_is_late_past_its_time(db: Database) 
     arrived.set_result(2)
     batch.before_waiting(arrived)  # delivered within the batch's time: kept open
     assert committed(db) == [] and batch.pages == 1
-    never: Future[int] = Future()
-    batch.before_waiting(never)  # waits the batch's time left (0.05 s), then commits
-    assert committed(db) == [1] and not db.conn.in_transaction
-    store(batch, db, 2)
-    clock.now += 1  # past its time: commits at once, without waiting
-    batch.before_waiting(never)
-    assert committed(db) == [1, 2]
+    late: Future[int] = Future()
+    timer = threading.Timer(2.0, late.set_result, [3])
+    timer.start()
+    try:
+        batch.before_waiting(late)  # waits the batch's time left (0.05 s), then commits
+        assert committed(db) == [1] and not db.conn.in_transaction
+        assert not late.done()  # (committed while the page was still on its way)
+        store(batch, db, 2)
+        clock.now += 1  # past its time: commits at once, without waiting
+        batch.before_waiting(late)
+        assert committed(db) == [1, 2]
+    finally:
+        timer.cancel()
 
 
 # -- a crawl ------------------------------------------------------------------------------------
@@ -203,10 +209,10 @@ class StalledPage:
 
     def __call__(self, n: int, request: httpx.Request, api: FakeWistia) -> None:
         params = request.url.params
-        if params.get("page") == self.page and params.get("archived") == "false":
-            if not self.reached.is_set():
-                self.reached.set()
-                self.released.wait(timeout=120)
+        listed = params.get("page") == self.page and params.get("archived") == "false"
+        if listed and not self.reached.is_set():
+            self.reached.set()
+            self.released.wait(timeout=120)
 
     def release(self) -> None:
         self.released.set()
@@ -308,8 +314,10 @@ def test_an_editor_tag_add_during_a_crawl_lands_and_never_waits_for_the_network(
             # The crawl waits for the stalled page, for as long as the editor's command runs:
             # a batch held over that wait would keep the editor out for its whole busy timeout.
             editor = subprocess.run(
-                [sys.executable, "-m", "wistia_sync", "tag", "add", first, "Mid Crawl"]
-                + ["--db", str(path), "--no-publish"],
+                [
+                    *(sys.executable, "-m", "wistia_sync", "tag", "add", first, "Mid Crawl"),
+                    *("--db", str(path), "--no-publish"),
+                ],
                 env={**os.environ, "WISTIA_SYNC_BUSY_TIMEOUT": "5"},
                 cwd=ROOT,
                 capture_output=True,
