@@ -27,7 +27,7 @@ from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from wistia_sync.store.db import commit, rollback, sqlite_errors_explained
+from wistia_sync.store.db import begin_immediate, commit, rollback, sqlite_errors_explained
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -73,7 +73,7 @@ class PageBatch:
             if self._opened_at is None:
                 if self._db.conn.in_transaction:
                     raise RuntimeError("a page batch needs the connection outside a transaction")
-                self._db.execute("BEGIN IMMEDIATE")
+                begin_immediate(self._db)
                 self._opened_at = self._clock()
             try:
                 yield
