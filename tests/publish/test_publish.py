@@ -837,6 +837,7 @@ def test_orphans_of_an_interrupted_publish_are_swept_after_the_grace_and_nothing
         "pages/" + "d" * 31 + ".json": old,
         ".notes.tmp": old,
         "videos/.custom.json.tmp": old,
+        "pages/.x.json.0123456789abcdef.tmp": old,  # v1 never wrote in pages/: not its file
     }
     for path, mtime in {**orphans, **kept}.items():
         (out / path).parent.mkdir(exist_ok=True)

@@ -23,16 +23,18 @@ from typing import TYPE_CHECKING
 from wistia_sync.contract.layout import (
     CAPTION_PATH,
     CAPTIONS_FOLDER,
-    MANAGED_FOLDERS,
+    FOLDERS_FOLDER,
     PAGE_LIST_FOLDER,
     PAGE_LIST_PATH,
     PAGE_PATH,
     PAGES_FOLDER,
+    SCHEMA_FOLDER,
     SEARCH_FOLDER,
     SEARCH_SHARD_PATH,
     SHARD_FOLDER,
     SHARD_LIST_FOLDER,
-    TEMP_FOLDER,
+    TAGS_FOLDER,
+    VIDEOS_FOLDER,
     is_list_file,
 )
 
@@ -44,6 +46,10 @@ if TYPE_CHECKING:
 
 # ".<target name>.<16 hex digits>.tmp": what the v1 publisher left next to a file if interrupted.
 V1_TEMP_FILE = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9.-]*\.json\.[0-9a-f]{16}\.tmp")
+# Where the v1 publisher wrote (the root and its managed folders): a later folder holds none of
+# its temp files, so a rebuild does not scan the tens of thousands of pages, JSON-LD files and
+# watch pages for them.
+V1_FOLDERS = ("", TAGS_FOLDER, FOLDERS_FOLDER, VIDEOS_FOLDER, SCHEMA_FOLDER)
 
 
 def sweep_orphans(
@@ -85,7 +91,7 @@ def sweep_orphans(
         CAPTIONS_FOLDER,
     ):
         removed += _old_files(folder, name, cutoff, orphan_page)
-    for name in ("", *(f for f in MANAGED_FOLDERS if f != TEMP_FOLDER)):
+    for name in V1_FOLDERS:
         # Dot-names only: not one of the many files a rebuild wrote.
         removed += _old_files(folder, name, cutoff, v1_temp_file, prefix=".")
     listed = _shards_listed_on_disk(folder)
