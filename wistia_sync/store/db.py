@@ -11,7 +11,6 @@ import errno
 import itertools
 import os
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -349,67 +348,20 @@ def write_transaction(db: Database) -> Iterator[Database]:
         with _savepoint(db):
             yield db
         return
-    with sqlite_errors_explained(db):
-        begin_immediate(db)
+    try:
+        db.execute("BEGIN IMMEDIATE")
         try:
             yield db
         except BaseException:
-            rollback(db)
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        commit(db)
-
-
-def begin_immediate(db: Database) -> None:
-    """``BEGIN IMMEDIATE``, tried again every millisecond while another connection holds the
-    write lock, until the connection's busy timeout; then the busy error is raised.
-
-    SQLite's own busy handler sleeps up to 100 ms between tries, so a writer that gives the
-    lock up for only a few milliseconds between long transactions (a crawl's page batches,
-    ``sync.page_batch``) would seldom be seen free, and an editor could wait for many of its
-    transactions in a row; tried every millisecond, the first gap is seen
-    (``benchmarks/editor_wait.py``). Uncontended, it costs three pragmas (microseconds).
-    """
-    conn = db.conn
-    timeout_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
-    conn.execute(f"PRAGMA busy_timeout = {min(timeout_ms, _BEGIN_POLL_MS)}")
-    try:
-        deadline = time.monotonic() + timeout_ms / 1000
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                code = getattr(error, "sqlite_errorcode", 0) & 0xFF
-                if code != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
-                    raise
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
-
-
-_BEGIN_POLL_MS = 1  # SQLite's busy handler then sleeps 1 ms before it gives up a try
-
-
-def commit(db: Database) -> None:
-    """Commit the open transaction; if the commit fails, roll it back and raise."""
-    try:
-        db.execute("COMMIT")
-    except BaseException:
-        rollback(db)
-        raise
-
-
-def rollback(db: Database) -> None:
-    """Roll back the open transaction, if one is still open (an error may have ended it)."""
-    if db.conn.in_transaction:
-        db.execute("ROLLBACK")
-
-
-@contextmanager
-def sqlite_errors_explained(db: Database) -> Iterator[None]:
-    """Turn a failure of the environment (busy, damaged, read-only, full) raised inside the
-    block into its one clear error; any other SQLite error is raised as it is."""
-    try:
-        yield
+        try:
+            db.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
     except sqlite3.DatabaseError as error:
         where = database_file(db)
         explained = _damage_error(error, where) or explain_sqlite_error(error, where)

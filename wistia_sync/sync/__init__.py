@@ -7,7 +7,6 @@ The modules, in the order a sync uses them:
 - ``runs``: the run's row in ``sync_runs``, opened as it starts and closed with its outcome.
 - ``account``: ``sync_account``, one run: whether a full crawl is due, the listing passes and
   their watermarks, the archive check, the mass-delete guard, then the deletions it confirms.
-- ``page_batch``: a crawl's pages stored several to a write transaction (``PageBatch``).
 - ``pages``: ``store_media_page``, each page listed: rows, folders, Wistia tag links, and the
   rejected records quarantined.
 - ``media``: media asked for by id: deletion checks (``confirm_deleted``), the targeted refresh
@@ -17,7 +16,7 @@ The modules, in the order a sync uses them:
 - ``failures``: requests about one media that keep failing, recorded with a backoff.
 - ``batches``: ids cut into the batches one request or query takes.
 
-Each imports only those below it in ``failures``, ``summary``, ``runs``/``batches``/
-``page_batch``, ``pages``, ``stats``, ``media``, ``account``; nothing here imports a later
-stage (publish, deliver, webhooks, job, cli).
+Each imports only those below it in ``failures``, ``summary``, ``runs``/``batches``, ``pages``,
+``stats``, ``media``, ``account``; nothing here imports a later stage (publish, deliver,
+webhooks, job, cli).
 """

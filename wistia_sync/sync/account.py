@@ -30,7 +30,6 @@ from wistia_sync.sync.batches import batched
 from wistia_sync.sync.captions import refresh_captions
 from wistia_sync.sync.failures import MAX_RETRIES_A_RUN, FailureStreak, failing, known_failing
 from wistia_sync.sync.media import confirm_deleted, forget_answered_failures, soft_delete
-from wistia_sync.sync.page_batch import PageBatch, crawl_page_cache
 from wistia_sync.sync.pages import store_media_page
 from wistia_sync.sync.runs import fail_run, finish_run, start_run
 from wistia_sync.sync.stats import refresh_stats
@@ -90,7 +89,7 @@ def _run(
     started = time.monotonic()
     watermarks: dict[str, str] = {}
     announced = _announced_media(db, client, options, summary)
-    with _pages_not_flushed(db), crawl_page_cache(db):
+    with _pages_not_flushed(db):
         for pass_name, archived in PASSES:
             # What the account's count leaves for this pass once the passes before it listed
             # theirs (nothing for the archive when Wistia's count holds active media only).
@@ -272,7 +271,6 @@ def _store_pass_pages(
     known_pages = _known_pages(db, archived)
     max_ahead, doubtful_from = _announced_reading(known_pages, _pages_of(announced or 0))
     crawl = CrawlReport()
-    batch = PageBatch(db)
     pages = crawl_pages(
         fetch,
         per_page=PER_PAGE,
@@ -282,15 +280,11 @@ def _store_pass_pages(
         max_pages=page_cap(known_pages),
         report=crawl,
         max_ahead=max_ahead,
-        before_waiting=batch.before_waiting,
     )
     newest: str | None = None
-    # The batch is committed before the crawl is closed (which waits for requests in flight).
-    with closing(pages), batch:
+    with closing(pages):
         for answer in pages:
-            stored = store_media_page(
-                db, answer, options, summary, archived_hint=archived, batch=batch
-            )
+            stored = store_media_page(db, answer, options, summary, archived_hint=archived)
             progress.advance(stored.received)
             if stored.newest_updated is not None and (
                 newest is None or stored.newest_updated > newest

@@ -14,7 +14,6 @@ from wistia_sync.catalog.tags import ensure_tag, tag_key
 from wistia_sync.store.changes import videos_changes_recorded_here
 from wistia_sync.store.db import write_transaction
 from wistia_sync.store.timestamps import format_timestamp, utc_now
-from wistia_sync.sync.page_batch import PageBatch
 from wistia_sync.sync.summary import SyncOptions, SyncSummary
 from wistia_sync.wistia.client import MediaPage
 from wistia_sync.wistia.jsonbody import TooDeep
@@ -70,7 +69,6 @@ def store_media_page(
     summary: SyncSummary,
     *,
     archived_hint: bool | None = None,
-    batch: PageBatch | None = None,
 ) -> StoredPage:
     """Validate each raw record, then store the good ones with their folders and Wistia tags and
     quarantine the rest, in one transaction (set-based statements, one per table).
@@ -78,8 +76,7 @@ def store_media_page(
     Only what changed is written: a media whose stored row and Wistia tags already say what
     Wistia says gets its ``last_seen`` moved and nothing else (no publish-change row). A
     rejected record leaves its media's last good row as it was. ``archived_hint`` is the
-    listing's ``archived`` filter. With a ``batch``, the page is written inside the batch's
-    transaction (``PageBatch.page``), which an error rolls back whole.
+    listing's ``archived`` filter.
 
     The records are read here, on the storing thread, not on the threads that fetch pages:
     reading is pure Python, and on a worker it held the GIL while this thread waited to get it
@@ -89,8 +86,7 @@ def store_media_page(
     rows = {hashed_id: _media_row(media) for hashed_id, media in good.items()}
     stored = _what_was_stored(page, good, rejected, rows)
     if page.records:
-        with batch.page() if batch is not None else write_transaction(db):
-            _write_page(db, good, rows, rejected, options, summary)
+        _write_page(db, good, rows, rejected, options, summary)
     return stored
 
 
@@ -144,18 +140,19 @@ def _write_page(
     options: SyncOptions,
     summary: SyncSummary,
 ) -> None:
-    """Store the page inside the caller's transaction, writing only what changed; count it."""
+    """Store the page in one transaction, writing only what changed, and count it."""
     now = utc_now()
-    existing = _existing_rows(db, list(good)) if good else {}
-    _store_folders(db, good.values())
-    with videos_changes_recorded_here(db) as changed:
-        _upsert_changed_rows(db, rows, existing, now, options)
-        tags_changed = _replace_wistia_tags(db, list(good.values()), existing.keys(), now)
-        changed |= tags_changed
-        changed.update(h for h, row in rows.items() if _published_change(existing.get(h), row))
-    _quarantine(db, rejected, good, now, summary)
-    for hashed_id, row in rows.items():
-        _count(summary, hashed_id, existing.get(hashed_id), row, hashed_id in tags_changed)
+    with write_transaction(db):
+        existing = _existing_rows(db, list(good)) if good else {}
+        _store_folders(db, good.values())
+        with videos_changes_recorded_here(db) as changed:
+            _upsert_changed_rows(db, rows, existing, now, options)
+            tags_changed = _replace_wistia_tags(db, list(good.values()), existing.keys(), now)
+            changed |= tags_changed
+            changed.update(h for h, row in rows.items() if _published_change(existing.get(h), row))
+        _quarantine(db, rejected, good, now, summary)
+        for hashed_id, row in rows.items():
+            _count(summary, hashed_id, existing.get(hashed_id), row, hashed_id in tags_changed)
 
 
 def _upsert_changed_rows(

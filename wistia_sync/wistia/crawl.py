@@ -78,16 +78,12 @@ def crawl_pages(
     max_in_flight: int = MAX_IN_FLIGHT,
     max_ahead: int = MAX_AHEAD,
     max_speculative: int = MAX_SPECULATIVE,
-    before_waiting: Callable[[Future[MediaPage]], None] | None = None,
 ) -> Generator[MediaPage]:
     """Yield each page's records not yet seen in this pass, in page order, from page 1 on.
 
     ``fetch(page)`` returns one page (it runs on worker threads); its errors are raised here
     when that page's turn comes, never for a page past the end. Closing the iterator early
     (``break``) cancels what was not sent and waits for what is in flight.
-    ``before_waiting(future)`` is called, on the caller's thread, before the crawl blocks on
-    a page not fetched yet (a store that batches pages commits there rather than hold its
-    transaction while the network decides).
     """
     report = report if report is not None else CrawlReport()
     cap = max_pages if max_pages is not None else page_cap(expected_pages)
@@ -111,10 +107,7 @@ def crawl_pages(
                 if wanted not in pending:  # the cap stopped it
                     report.ended = "page cap"
                     return
-                future = pending.pop(wanted)
-                if before_waiting is not None and not future.done():
-                    before_waiting(future)
-                media = future.result()
+                media = pending.pop(wanted).result()
                 fresh = _unseen(media, report.seen)
                 report.duplicates += len(media) - len(fresh)
                 report.pages += 1
