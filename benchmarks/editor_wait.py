@@ -9,8 +9,8 @@ Against one fake Wistia over real HTTP (``tests/support/fakewistia/``, answering
 into a fresh database. Meanwhile an "editor" process, from the same tree, opens the database as
 an editor's command does (its ``open_database``, the busy timeout editors use) and every
 ``--every-ms`` runs an empty ``write_transaction`` (the write lock every editor's change takes,
-given back at once), timing each. It prints, per tree: the attempts, the median, the 99th
-percentile and the longest wait, and the crawl's wall and CPU. The longest wait is what the
+given back at once), timing each. It prints, per tree: the attempts, the mean and median wait,
+the 99th percentile and the longest, and the crawl's wall and CPU. The longest wait is what the
 busy timeout (30 s) must stay far above.
 """
 
