@@ -1,7 +1,8 @@
 """A full crawl's CPU a page from two source trees, side by side, in the same run.
 
     git archive 811fbf6 wistia_sync | tar -x -C /tmp/before
-    python benchmarks/compare_crawl.py --before /tmp/before [--media 10000] [--latency-ms 0]
+    python benchmarks/compare_crawl.py --before /tmp/before [--media 10000] [--latency-ms 0] \
+        [--tree NAME=/tmp/other ...]
 
 Against one fake Wistia over real HTTP on 127.0.0.1 (``tests/support/fakewistia/``, answering
 after ``--latency-ms``), it runs ``python -m wistia_sync sync --full --stats-budget 0
@@ -13,7 +14,8 @@ transaction cancel out). In the same run: a fresh database created and migrated 
 the naive sequential page loop (``bench_sync.naive_crawl``), and, past 600 requests, the least
 time the rate limit allows (``bench_sync.rate_limit_bound``). CPU is user + system time of
 the child process, so the fake server's work is not counted. Both trees are byte-compiled
-first, as installed packages are.
+first, as installed packages are. ``--tree`` adds more trees (a copy with one constant changed),
+each run in turn after the two and compared with ``before``.
 """
 
 from __future__ import annotations
@@ -86,9 +88,15 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1_000, help="the small catalog's media")
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--tree", action="append", default=[], metavar="NAME=PATH", help="another tree to run"
+    )
     arguments = parser.parse_args()
     latency = arguments.latency_ms / 1000
     trees = {"before": arguments.before.resolve(), "after": ROOT}
+    for named in arguments.tree:
+        name, _, path = named.partition("=")
+        trees[name] = Path(path).resolve()
     for tree in trees.values():
         if not (tree / "wistia_sync" / "__init__.py").exists():
             raise SystemExit(f"{tree} holds no wistia_sync/")
@@ -118,8 +126,9 @@ def main() -> None:
         f"load average {load_before:.1f} at start, {load_after:.1f} at the end"
     )
     print()
-    print("| figure | before | after | after / before |")
-    print("|---|---:|---:|---:|")
+    others = [name for name in trees if name != "before"]
+    print(f"| figure | before | {' | '.join(f'{n} | {n} / before' for n in others)} |")
+    print(f"|---|---:|{'---:|---:|' * len(others)}")
     figures: dict[str, dict[str, float]] = {name: {} for name in trees}
     naive_seconds = statistics.median(naive[arguments.media])
     for name in trees:
@@ -144,9 +153,12 @@ def main() -> None:
             bound = rate_limit_bound(big[0].requests, latency)
             figures[name]["wall / the 600-a-minute bound"] = wall / bound
     for figure in figures["after"]:
-        before, after = figures["before"][figure], figures["after"][figure]
-        ratio = f"{after / before:.2f}" if before else ""
-        print(f"| {figure} | {before:.3f} | {after:.3f} | {ratio} |")
+        before = figures["before"][figure]
+        cells = []
+        for name in others:
+            value = figures[name][figure]
+            cells.append(f"{value:.3f} | {f'{value / before:.2f}' if before else ''}")
+        print(f"| {figure} | {before:.3f} | {' | '.join(cells)} |")
     print(f"| naive sequential loop (s) | {naive_seconds:.3f} | (same run) | |")
 
 
